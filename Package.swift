@@ -1,0 +1,103 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Credits: a double-entry credits ledger with staged batch executables and a live service.
+//
+// Layering (each stage library stands on Ledger; only Ledger touches SQL):
+//   Ledger  <- Ingest, Reconcile, Reports, Service  <- credits (the one executable)
+//
+// Dependencies are pinned with `exact:` because Package.resolved is not committed
+// (see ../shared/STACK.md). Hummingbird's default traits are off: ConfigurationSupport would
+// pull swift-configuration into every clean build for nothing we use.
+
+let package = Package(
+    name: "credits",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "credits", targets: ["credits"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        .package(url: "https://github.com/GraphQLSwift/Graphiti", exact: "3.1.0"),
+        .package(url: "https://github.com/GraphQLSwift/GraphQL", exact: "4.3.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+    ],
+    targets: [
+        // System libraries (Debian packages, installed by .ci/run and scripts/setup).
+        .systemLibrary(
+            name: "CXLSXWriter",
+            path: "Sources/CXLSXWriter",
+            pkgConfig: "xlsxwriter",
+            providers: [.apt(["libxlsxwriter-dev"])]
+        ),
+        .systemLibrary(
+            name: "CInflate",
+            path: "Sources/CInflate",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+
+        // The ledger: exact values, accounts, transfers, grants, storage. The only module with SQL.
+        .target(
+            name: "Ledger",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(name: "Ingest", dependencies: ["Ledger", "CInflate"]),
+        .target(
+            name: "Reconcile",
+            dependencies: [
+                "Ledger",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "Reports", dependencies: ["Ledger", "CXLSXWriter"]),
+        .target(
+            name: "Service",
+            dependencies: [
+                "Ledger",
+                "Ingest",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Graphiti", package: "Graphiti"),
+                .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "credits",
+            dependencies: [
+                "Ledger", "Ingest", "Reconcile", "Reports", "Service",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Shared test support: temporary databases, running the built binary, reading XLSX back.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Ledger",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "TestSupport"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "TestSupport"]),
+        .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "Ingest", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "TestSupport"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
+        .testTarget(name: "CreditsEndToEndTests", dependencies: ["credits", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// The Ingest stage library. See docs/ARCHITECTURE.md.

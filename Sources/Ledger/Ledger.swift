@@ -1,0 +1,1 @@
+// Ledger core. See docs/ARCHITECTURE.md.

@@ -1,0 +1,92 @@
+/// An exact quantity of credits, stored as a whole number of micro-credits (10^-6 credit).
+///
+/// Six decimal places are enough for per-token pricing (a fraction of a credit per unit) while an
+/// Int64 still holds more than nine trillion credits. Arithmetic is checked: overflow throws.
+public struct Credits: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    /// Decimal places carried by a `Credits` value.
+    public static let decimalPlaces = 6
+    /// Micro-credits in one credit.
+    public static let unitsPerCredit: Int64 = 1_000_000
+
+    public let microcredits: Int64
+
+    public static let zero = Credits(microcredits: 0)
+
+    public init(microcredits: Int64) {
+        self.microcredits = microcredits
+    }
+
+    /// Whole credits; traps only if the value cannot be represented (a programmer error in a constant).
+    public init(_ wholeCredits: Int64) {
+        self.microcredits = wholeCredits * Credits.unitsPerCredit
+    }
+
+    public enum ParseError: Error, Equatable, Sendable, CustomStringConvertible {
+        case notADecimal
+        case tooManyDecimalPlaces
+        case outOfRange
+
+        public var description: String {
+            switch self {
+            case .notADecimal: "expected an exact decimal number such as 12 or 12.5"
+            case .tooManyDecimalPlaces: "more than \(Credits.decimalPlaces) decimal places"
+            case .outOfRange: "out of range"
+            }
+        }
+    }
+
+    /// Parses an exact decimal (see `ExactDecimal` for the grammar). Refuses, never rounds, a value
+    /// with more than six decimal places.
+    public static func parse(_ text: String) -> Result<Credits, ParseError> {
+        parse(utf8: Array(text.utf8))
+    }
+
+    public static func parse<Bytes: Collection<UInt8>>(utf8 bytes: Bytes) -> Result<Credits, ParseError> {
+        switch ExactDecimal.parse(utf8: bytes) {
+        case .failure(.tooManyDigits), .failure(.exponentOutOfRange): return .failure(.outOfRange)
+        case .failure: return .failure(.notADecimal)
+        case .success(let decimal):
+            if decimal.scale > decimalPlaces { return .failure(.tooManyDecimalPlaces) }
+            guard let units = decimal.scaled(toPlaces: decimalPlaces) else { return .failure(.outOfRange) }
+            return .success(Credits(microcredits: units))
+        }
+    }
+
+    public static func < (lhs: Credits, rhs: Credits) -> Bool { lhs.microcredits < rhs.microcredits }
+
+    public func adding(_ other: Credits) throws(ArithmeticOverflow) -> Credits {
+        Credits(microcredits: try Checked.add(microcredits, other.microcredits))
+    }
+
+    public func subtracting(_ other: Credits) throws(ArithmeticOverflow) -> Credits {
+        Credits(microcredits: try Checked.subtract(microcredits, other.microcredits))
+    }
+
+    public var isPositive: Bool { microcredits > 0 }
+    public var isNegative: Bool { microcredits < 0 }
+    public var negated: Credits { Credits(microcredits: -microcredits) }
+
+    /// Plain decimal without trailing fractional zeros: `12`, `12.5`, `-0.000001`.
+    public var description: String {
+        var text = DecimalFormat.string(units: microcredits, places: Credits.decimalPlaces)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
+
+    // Encoded as the decimal string so JSON never carries credits through a binary float.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        switch Credits.parse(text) {
+        case .success(let value): self = value
+        case .failure(let error):
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "credits \(text): \(error)")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

@@ -1,0 +1,1 @@
+// The Reconcile stage library. See docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The Reports stage library. See docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The Service stage library. See docs/ARCHITECTURE.md.

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+@main
+struct Credits: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "credits", abstract: "Credits ledger.")
+}
