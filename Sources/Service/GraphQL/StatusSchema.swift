@@ -1,0 +1,54 @@
+import Graphiti
+import Ledger
+
+/// What resolvers know about the request: who is calling, and the id to log with.
+public struct GraphQLRequestContext: Sendable {
+    public let principal: Principal
+    public let requestID: String
+
+    public init(principal: Principal, requestID: String) {
+        self.principal = principal
+        self.requestID = requestID
+    }
+}
+
+/// The resolvers of the bootstrap schema: enough to prove the GraphQL machinery end to end until the
+/// ledger-backed resolvers (`creditBalance`, `transactions`, ...) land.
+public struct StatusResolver: Sendable {
+    let now: NowProvider
+
+    public init(now: @escaping NowProvider) {
+        self.now = now
+    }
+
+    /// Always `"ok"`: the API answered.
+    public func health(context: GraphQLRequestContext, arguments: NoArguments) -> String {
+        "ok"
+    }
+
+    /// The service clock as ISO 8601 UTC with milliseconds.
+    public func serverTime(context: GraphQLRequestContext, arguments: NoArguments) -> String {
+        now().iso8601
+    }
+}
+
+/// The bootstrap schema: `{ health serverTime }`.
+public enum StatusSchema {
+    public static func make() throws -> Schema<StatusResolver, GraphQLRequestContext> {
+        try Schema<StatusResolver, GraphQLRequestContext> {
+            Query {
+                Field("health", at: StatusResolver.health)
+                Field("serverTime", at: StatusResolver.serverTime)
+            }
+        }
+    }
+
+    /// The endpoint serving this schema with the given limits.
+    public static func endpoint(now: @escaping NowProvider, limits: GraphQLLimits, metrics: MetricsRegistry) throws
+        -> GraphQLEndpoint<StatusResolver, GraphQLRequestContext>
+    {
+        GraphQLEndpoint(schema: try make(), resolver: StatusResolver(now: now), limits: limits, metrics: metrics) {
+            GraphQLRequestContext(principal: $0, requestID: $1)
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Settings of `credits serve` that are plain values (flags and environment).
+public struct ServiceConfiguration: Sendable {
+    /// Address to bind; `127.0.0.1` unless deliberately exposed.
+    public var host = "127.0.0.1"
+    /// Port to bind; 0 asks the OS for a free one (tests).
+    public var port = 8080
+    /// Largest request body accepted on any route (413 beyond).
+    public var maxBodyBytes = 64 * 1024
+    /// GraphQL hardening limits.
+    public var graphQL = GraphQLLimits()
+    /// Every Revolut webhook signing secret still valid (old and new during a rotation).
+    public var webhookSecrets: [String] = []
+
+    public init() {}
+}
+
+/// The collaborators of the service, injected so tests and the ledger-backed build differ only here.
+public struct ServiceDependencies: Sendable {
+    public var keyStore: any APIKeyStore
+    public var metrics: MetricsRegistry
+    public var now: NowProvider
+    public var webhookHandler: any RevolutWebhookHandler
+    /// Answers `POST /graphql`; `nil` serves the bootstrap `StatusSchema`.
+    public var graphQL: (any GraphQLResponder)?
+
+    public init(
+        keyStore: any APIKeyStore,
+        metrics: MetricsRegistry = MetricsRegistry(),
+        now: @escaping NowProvider = systemNow,
+        webhookHandler: any RevolutWebhookHandler = AcknowledgingWebhookHandler(),
+        graphQL: (any GraphQLResponder)? = nil
+    ) {
+        self.keyStore = keyStore
+        self.metrics = metrics
+        self.now = now
+        self.webhookHandler = webhookHandler
+        self.graphQL = graphQL
+    }
+}
+
+/// Builds the `credits serve` HTTP application.
+///
+/// ```swift
+/// let app = try CreditsServer.makeApplication(configuration: config, dependencies: deps, logger: logger)
+/// try await app.runService()   // SIGTERM/SIGINT drain in-flight requests, then return
+/// ```
+public enum CreditsServer {
+    /// The concrete application type `makeApplication` returns.
+    public typealias App = Application<RouterResponder<CreditsRequestContext>>
+
+    /// The application, bound to `configuration.host:port`. `onServerRunning` receives the bound port
+    /// (useful with port 0).
+    public static func makeApplication(
+        configuration: ServiceConfiguration,
+        dependencies: ServiceDependencies,
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> App {
+        let router = try makeRouter(configuration: configuration, dependencies: dependencies)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    /// The routes and middleware, without binding anything.
+    public static func makeRouter(configuration: ServiceConfiguration, dependencies: ServiceDependencies) throws
+        -> Router<CreditsRequestContext>
+    {
+        let metrics = dependencies.metrics
+        ServiceMetrics.describeAll(in: metrics)
+        let router = Router(context: CreditsRequestContext.self)
+        router.add(middleware: RequestLoggingMiddleware(metrics: metrics))
+        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: BodyLimitMiddleware(limit: configuration.maxBodyBytes))
+
+        router.get("healthz") { _, _ in
+            jsonResponse(status: .ok, body: Data(#"{"status":"ok"}"#.utf8))
+        }
+        router.get("metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            let text = ByteBuffer(string: metrics.render())
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: text))
+        }
+        let webhook = RevolutWebhookRoute(
+            verifier: RevolutSignatureVerifier(secrets: configuration.webhookSecrets, now: dependencies.now),
+            handler: dependencies.webhookHandler,
+            metrics: metrics
+        )
+        router.post("webhooks/revolut") { request, context in
+            try await webhook.respond(to: request, context: context)
+        }
+
+        let graphQL = try dependencies.graphQL
+            ?? StatusSchema.endpoint(now: dependencies.now, limits: configuration.graphQL, metrics: metrics)
+        let authenticated = router.group()
+            .add(middleware: BearerAuthenticationMiddleware(store: dependencies.keyStore))
+            .group(context: AuthenticatedContext.self)
+        authenticated.post("graphql") { request, context in
+            let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
+            let reply = await graphQL.respond(
+                to: Array(body.readableBytesView), principal: context.principal, requestID: context.requestID,
+                logger: context.logger)
+            return jsonResponse(status: HTTPResponse.Status(code: reply.status), body: reply.body)
+        }
+        return router
+    }
+
+    static func jsonResponse(status: HTTPResponse.Status, body: Data) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// `POST /webhooks/revolut`: verify the raw bytes, then parse, then hand over (revolut.md §6.4, §6.5).
+struct RevolutWebhookRoute: Sendable {
+    let verifier: RevolutSignatureVerifier
+    let handler: any RevolutWebhookHandler
+    let metrics: MetricsRegistry
+
+    static let signatureField = HTTPField.Name(RevolutSignatureVerifier.signatureHeader)!
+    static let timestampField = HTTPField.Name(RevolutSignatureVerifier.timestampHeader)!
+
+    func respond(to request: Request, context: CreditsRequestContext) async throws -> Response {
+        // Already bounded by BodyLimitMiddleware; these are the bytes Revolut signed.
+        let body = try await request.body.collect(upTo: .max)
+        let bytes = Array(body.readableBytesView)
+        let verdict = verifier.verify(
+            signatureHeader: request.headers[Self.signatureField],
+            timestampHeader: request.headers[Self.timestampField],
+            body: bytes
+        )
+        if case .rejected(let reason) = verdict {
+            count("rejected_\(reason.rawValue)")
+            context.logger.warning("webhook rejected", metadata: ["reason": .string(reason.rawValue)])
+            throw ProblemDetails(
+                status: .unauthorized, type: "/problems/webhook-signature", title: "Unauthorized",
+                detail: "The webhook signature could not be verified.")
+        }
+        guard let event = RevolutWebhookEvent.parse(Data(bytes)) else {
+            count("malformed")
+            throw ProblemDetails(
+                status: .badRequest, type: "/problems/webhook-body", title: "Bad Request",
+                detail: "The webhook body is not a Revolut event object.")
+        }
+        do {
+            let outcome = try await handler.handle(event)
+            count(outcome.rawValue)
+            context.logger.info(
+                "webhook", metadata: ["event": .string(event.event), "outcome": .string(outcome.rawValue)])
+            return Response(status: .noContent)
+        } catch let retry as WebhookRetryLater {
+            count("retry_later")
+            context.logger.warning("webhook deferred", metadata: ["reason": .string(retry.reason)])
+            throw ProblemDetails(
+                status: .serviceUnavailable, type: "/problems/retry-later", title: "Service Unavailable",
+                detail: "The delivery could not be processed now; it will be retried.",
+                headers: ["Retry-After": "60"])
+        }
+    }
+
+    private func count(_ outcome: String) {
+        metrics.increment(ServiceMetrics.webhookDeliveries, labels: [Label("outcome", outcome)])
+    }
+}

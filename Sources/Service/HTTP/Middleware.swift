@@ -1,0 +1,176 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Outermost middleware: gives the request an id (a sane inbound `X-Request-Id` is kept, otherwise a new
+/// random one), logs one structured line per request, echoes the id and records the request metrics.
+///
+/// The route label is the matched route pattern (`/v1/usage`), never the raw path, so clients cannot
+/// create unbounded metric series by inventing URLs.
+public struct RequestLoggingMiddleware: RouterMiddleware {
+    public typealias Context = CreditsRequestContext
+    static let header = HTTPField.Name("X-Request-Id")!
+
+    let metrics: MetricsRegistry
+
+    public init(metrics: MetricsRegistry) {
+        self.metrics = metrics
+    }
+
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        context.requestID = request.headers[Self.header].flatMap(Self.acceptableID) ?? Self.newID()
+        context.logger[metadataKey: "request_id"] = .string(context.requestID)
+        let started = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        }
+        response.headers[Self.header] = context.requestID
+        record(request: request, context: context, status: response.status, since: started)
+        return response
+    }
+
+    private func record(
+        request: Request, context: Context, status: HTTPResponse.Status, since: ContinuousClock.Instant
+    ) {
+        let elapsed = ContinuousClock.now - since
+        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        let route = context.endpointPath.map { $0 == "NotFound" ? "unmatched" : $0 } ?? "unmatched"
+        metrics.increment(
+            ServiceMetrics.requests,
+            labels: [Label("method", request.method.rawValue), Label("route", route), Label("status", "\(status.code)")]
+        )
+        metrics.observe(ServiceMetrics.requestDuration, labels: [Label("route", route)], microseconds: micros)
+        context.logger.info(
+            "request",
+            metadata: [
+                "method": .string(request.method.rawValue), "route": .string(route),
+                "status": .stringConvertible(status.code), "duration_us": .stringConvertible(micros),
+            ]
+        )
+    }
+
+    /// Up to 128 characters of `[A-Za-z0-9._-]`; anything else could inject into logs, so it is replaced.
+    static func acceptableID(_ value: String) -> String? {
+        guard !value.isEmpty, value.utf8.count <= 128 else { return nil }
+        let allowed = value.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                true
+            default: false
+            }
+        }
+        return allowed ? value : nil
+    }
+
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String(generator.next() as UInt64, radix: 16) + String(generator.next() as UInt32, radix: 16)
+    }
+}
+
+/// Turns every error into an `application/problem+json` response: problems pass through, Hummingbird's own
+/// `HTTPError`s (404, 405, a bad JSON body) keep their status with a generic body, and anything else
+/// becomes a 500 whose body says nothing about the cause; the cause is logged with the request id.
+public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as ProblemDetails {
+            return try problem.response(from: request, context: context)
+        } catch let error as any HTTPResponseError {
+            if error.status == .contentTooLarge {
+                return try ProblemDetails.generic(.contentTooLarge).response(from: request, context: context)
+            }
+            // Hummingbird's HTTPError messages are written for clients (decode failures, not found).
+            let detail = (error as? HTTPError)?.body
+            return try ProblemDetails.generic(error.status, detail: detail).response(from: request, context: context)
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error.type": .string("\(type(of: error))")])
+            return try ProblemDetails.generic(.internalServerError).response(from: request, context: context)
+        }
+    }
+}
+
+/// Caps request bodies: a declared `Content-Length` over the limit is refused before reading anything,
+/// and a chunked body is read only up to the limit. The collected body replaces the stream, so handlers
+/// read at most `limit` bytes whatever they call.
+public struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
+    let limit: Int
+
+    public init(limit: Int) {
+        self.limit = limit
+    }
+
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            throw ProblemDetails.bodyTooLarge(limit: limit)
+        }
+        guard request.method == .post || request.method == .put || request.method == .patch else {
+            return try await next(request, context)
+        }
+        var request = request
+        do {
+            _ = try await request.collectBody(upTo: limit)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw ProblemDetails.bodyTooLarge(limit: limit)
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Resolves `Authorization: Bearer ck_...` through the key store and records the principal in the
+/// context. It never refuses by itself: `AuthenticatedContext` does, so public routes stay public.
+public struct BearerAuthenticationMiddleware: RouterMiddleware {
+    public typealias Context = CreditsRequestContext
+
+    let store: any APIKeyStore
+
+    public init(store: any APIKeyStore) {
+        self.store = store
+    }
+
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        context.principal = nil
+        if let header = request.headers[.authorization], let hash = Self.keyHash(fromAuthorization: header) {
+            context.principal = try await store.principal(for: hash)
+        }
+        if let principal = context.principal {
+            context.logger[metadataKey: "principal"] = .string(principal.logLabel)
+        }
+        return try await next(request, context)
+    }
+
+    /// The hash of the key in `Bearer <key>` (scheme case-insensitive), or nil when malformed.
+    static func keyHash(fromAuthorization header: String) -> APIKeyHash? {
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return APIKey.hash(presented: String(parts[1].trimmingASCIISpaces()))
+    }
+}
+
+extension Principal {
+    /// What logs say about the caller: the organisation id or `admin`, never the key.
+    var logLabel: String {
+        switch self {
+        case .platformAdmin: "admin"
+        case .organisation(let id): "org:\(id)"
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// An RFC 9457 `application/problem+json` error. Thrown by handlers and middleware; Hummingbird turns any
+/// `HTTPResponseError` into its response, so throwing one is all a handler does.
+public struct ProblemDetails: Error, HTTPResponseError, Sendable, Equatable {
+    /// The media type of every error body the service sends.
+    public static let mediaType = "application/problem+json"
+
+    public var status: HTTPResponse.Status
+    /// A URI reference naming the problem kind, stable for clients to switch on.
+    public var type: String
+    public var title: String
+    public var detail: String?
+    /// Extra members (e.g. the gate's spendable balance); never secrets or internal error text.
+    public var extensions: [String: ProblemValue]
+    /// Extra response headers such as `WWW-Authenticate` or `Retry-After`.
+    public var headers: [String: String]
+
+    public init(
+        status: HTTPResponse.Status,
+        type: String,
+        title: String,
+        detail: String? = nil,
+        extensions: [String: ProblemValue] = [:],
+        headers: [String: String] = [:]
+    ) {
+        self.status = status
+        self.type = type
+        self.title = title
+        self.detail = detail
+        self.extensions = extensions
+        self.headers = headers
+    }
+
+    /// The JSON object: `type`, `title`, `status`, `detail` and any extensions, keys sorted.
+    public var jsonBody: Data {
+        var members = extensions
+        members["type"] = .string(type)
+        members["title"] = .string(title)
+        members["status"] = .integer(Int64(status.code))
+        if let detail { members["detail"] = .string(detail) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding a dictionary of strings and integers cannot fail.
+        return (try? encoder.encode(members)) ?? Data("{}".utf8)
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var fields = HTTPFields()
+        fields[.contentType] = Self.mediaType
+        for (name, value) in headers {
+            if let fieldName = HTTPField.Name(name) { fields[fieldName] = value }
+        }
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: jsonBody)))
+    }
+}
+
+/// A JSON scalar allowed as a problem extension member.
+public enum ProblemValue: Sendable, Equatable, Encodable {
+    case string(String)
+    case integer(Int64)
+    case bool(Bool)
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .integer(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        }
+    }
+}
+
+extension ProblemDetails {
+    /// The problem for a bare status, used when the framework or an unexpected error produced it.
+    public static func generic(_ status: HTTPResponse.Status, detail: String? = nil) -> ProblemDetails {
+        ProblemDetails(status: status, type: "about:blank", title: status.reasonPhrase, detail: detail)
+    }
+
+    /// 401 with `WWW-Authenticate: Bearer`; the detail never says which part of the key was wrong.
+    public static let unauthorized = ProblemDetails(
+        status: .unauthorized,
+        type: "/problems/unauthorized",
+        title: "Unauthorized",
+        detail: "A valid API key is required: Authorization: Bearer ck_...",
+        headers: ["WWW-Authenticate": "Bearer"]
+    )
+
+    /// 403 for a principal that is authenticated but not allowed this operation.
+    public static let forbidden = ProblemDetails(
+        status: .forbidden, type: "/problems/forbidden", title: "Forbidden",
+        detail: "This API key may not perform this operation."
+    )
+
+    /// 413 naming the limit, so a client knows how far to shrink.
+    public static func bodyTooLarge(limit: Int) -> ProblemDetails {
+        ProblemDetails(
+            status: .contentTooLarge, type: "/problems/body-too-large", title: "Content Too Large",
+            detail: "The request body exceeds the limit of \(limit) bytes.",
+            extensions: ["limit": .integer(Int64(limit))]
+        )
+    }
+}

@@ -1,0 +1,33 @@
+import Hummingbird
+import Logging
+
+/// The per-request context of every route: the request id and, once the bearer middleware has run, who is
+/// calling. Routes that need a caller use `AuthenticatedContext` instead, which cannot exist without one.
+public struct CreditsRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The id echoed in `X-Request-Id` and attached to every log line of this request.
+    public var requestID: String
+    /// Set by `BearerAuthenticationMiddleware` when the key resolved; nil otherwise.
+    public var principal: Principal?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.requestID = ""
+        self.principal = nil
+    }
+}
+
+/// The context of authenticated routes. Its initialiser throws 401 unless the bearer key resolved to an
+/// organisation or a platform admin, so a handler typed on it always has a non-optional caller.
+public struct AuthenticatedContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let requestID: String
+    public let principal: Principal
+
+    public init(context: CreditsRequestContext) throws {
+        guard let principal = context.principal else { throw ProblemDetails.unauthorized }
+        self.coreContext = context.coreContext
+        self.requestID = context.requestID
+        self.principal = principal
+    }
+}

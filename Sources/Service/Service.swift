@@ -1,1 +1,0 @@
-// The Service stage library. See docs/ARCHITECTURE.md.
