@@ -42,6 +42,7 @@ func withLiveApplication<App: ApplicationProtocol, R: Sendable>(
 
 enum LiveServerError: Error {
     case didNotStart
+    case timedOut
 }
 
 /// A plain HTTP answer, read with URLSession (no HummingbirdTesting: it would build AsyncHTTPClient and NIOSSL).

@@ -35,6 +35,7 @@ import Testing
         configure: (inout ServiceConfiguration) -> Void = { _ in },
         graphQL: (any GraphQLResponder)? = nil,
         handler: any RevolutWebhookHandler = AcknowledgingWebhookHandler(),
+        spendingRoutes: SpendingRoutes? = nil,
         _ body: (Harness) async throws -> R
     ) async throws -> R {
         var configuration = ServiceConfiguration()
@@ -44,7 +45,8 @@ import Testing
         configure(&configuration)
         let metrics = MetricsRegistry()
         let dependencies = ServiceDependencies(
-            keyStore: store, metrics: metrics, now: { pinnedNow }, webhookHandler: handler, graphQL: graphQL)
+            keyStore: store, metrics: metrics, now: { pinnedNow }, webhookHandler: handler, graphQL: graphQL,
+            spendingRoutes: spendingRoutes)
         return try await withLiveApplication({ onRunning in
             try CreditsServer.makeApplication(
                 configuration: configuration, dependencies: dependencies, logger: quietLogger("service"),

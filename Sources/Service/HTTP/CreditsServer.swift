@@ -16,6 +16,8 @@ public struct ServiceConfiguration: Sendable {
     public var graphQL = GraphQLLimits()
     /// Every Revolut webhook signing secret still valid (old and new during a rotation).
     public var webhookSecrets: [String] = []
+    /// A connection that sends nothing for this long is closed (slow clients, abandoned keep-alives).
+    public var idleTimeout: Duration = .seconds(30)
 
     public init() {}
 }
@@ -28,19 +30,51 @@ public struct ServiceDependencies: Sendable {
     public var webhookHandler: any RevolutWebhookHandler
     /// Answers `POST /graphql`; `nil` serves the bootstrap `StatusSchema`.
     public var graphQL: (any GraphQLResponder)?
+    /// Routes that spend credits (`POST /v1/usage`), mounted behind authentication and the credit gate.
+    public var spendingRoutes: SpendingRoutes?
 
     public init(
         keyStore: any APIKeyStore,
         metrics: MetricsRegistry = MetricsRegistry(),
         now: @escaping NowProvider = systemNow,
         webhookHandler: any RevolutWebhookHandler = AcknowledgingWebhookHandler(),
-        graphQL: (any GraphQLResponder)? = nil
+        graphQL: (any GraphQLResponder)? = nil,
+        spendingRoutes: SpendingRoutes? = nil
     ) {
         self.keyStore = keyStore
         self.metrics = metrics
         self.now = now
         self.webhookHandler = webhookHandler
         self.graphQL = graphQL
+        self.spendingRoutes = spendingRoutes
+    }
+}
+
+/// The routes that spend credits and the gate in front of them. They are mounted under `/v1` on a group
+/// typed `AuthenticatedContext` with `CreditGateMiddleware`, so no spending handler runs unauthenticated
+/// or ungated.
+///
+/// ```swift
+/// SpendingRoutes(gate: ledgerGate, intent: { request, context in ... }) { group in
+///     group.post("usage") { request, context in ... }
+/// }
+/// ```
+public struct SpendingRoutes: Sendable {
+    public let gate: any CreditGate
+    public let purchaseHint: String?
+    public let intent: @Sendable (Request, AuthenticatedContext) async throws -> SpendIntent
+    public let register: @Sendable (RouterGroup<AuthenticatedContext>) -> Void
+
+    public init(
+        gate: any CreditGate,
+        purchaseHint: String? = nil,
+        intent: @escaping @Sendable (Request, AuthenticatedContext) async throws -> SpendIntent,
+        register: @escaping @Sendable (RouterGroup<AuthenticatedContext>) -> Void
+    ) {
+        self.gate = gate
+        self.purchaseHint = purchaseHint
+        self.intent = intent
+        self.register = register
     }
 }
 
@@ -63,8 +97,11 @@ public enum CreditsServer {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> App {
         let router = try makeRouter(configuration: configuration, dependencies: dependencies)
+        let idle = configuration.idleTimeout.components
+        let idleMilliseconds = idle.seconds * 1000 + idle.attoseconds / 1_000_000_000_000_000
         return Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(idleMilliseconds))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
@@ -105,6 +142,12 @@ public enum CreditsServer {
         let authenticated = router.group()
             .add(middleware: BearerAuthenticationMiddleware(store: dependencies.keyStore))
             .group(context: AuthenticatedContext.self)
+        if let spending = dependencies.spendingRoutes {
+            let gate = CreditGateMiddleware(
+                gate: spending.gate, metrics: metrics, purchaseHint: spending.purchaseHint ?? defaultPurchaseHint,
+                intent: spending.intent)
+            spending.register(authenticated.group("v1").add(middleware: gate))
+        }
         authenticated.post("graphql") { request, context in
             let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
             let reply = await graphQL.respond(
@@ -114,6 +157,9 @@ public enum CreditsServer {
         }
         return router
     }
+
+    /// Where a refused caller can buy credits, unless `SpendingRoutes` says otherwise.
+    public static let defaultPurchaseHint = "mutation purchaseCreditPackage(organisationId:packageId:) on POST /graphql"
 
     static func jsonResponse(status: HTTPResponse.Status, body: Data) -> Response {
         var headers = HTTPFields()

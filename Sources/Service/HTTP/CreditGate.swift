@@ -1,0 +1,118 @@
+import HTTPTypes
+import Hummingbird
+import Ledger
+
+/// The work a request wants to spend credits on, as the gate needs to judge it.
+public struct SpendIntent: Sendable, Equatable {
+    public let organisationID: String
+    /// The investigation the work belongs to; its priority decides whether reserved credits may be used.
+    public let investigationID: String?
+    /// The cost when the request states it; nil when only known after the work.
+    public let credits: Credits?
+
+    public init(organisationID: String, investigationID: String? = nil, credits: Credits? = nil) {
+        self.organisationID = organisationID
+        self.investigationID = investigationID
+        self.credits = credits
+    }
+}
+
+/// Why the gate refused; the raw value appears in the 402 body and the metrics.
+public enum GateRule: String, Sendable, Equatable {
+    /// Nothing is available at all.
+    case zeroBalance = "zero_balance"
+    /// Credits exist but are reserved for higher-priority investigations.
+    case reserveFloor = "reserve_floor"
+}
+
+/// The gate's answer for one intent.
+public enum GateDecision: Sendable, Equatable {
+    case allow
+    case refuse(spendable: Credits, rule: GateRule, priority: Int?)
+}
+
+/// Decides whether an organisation may spend on some work. The ledger-backed gate reads the spendable
+/// balance for the investigation's priority (ARCHITECTURE.md, reservations).
+public protocol CreditGate: Sendable {
+    func decide(_ intent: SpendIntent) async throws -> GateDecision
+}
+
+/// Middleware on every route that spends credits: works out the intent from the request, refuses a key of
+/// another organisation (403), and answers 402 `application/problem+json` when the gate refuses.
+///
+/// The intent extractor reads the request (its body is already buffered by `BodyLimitMiddleware`); a
+/// malformed body should make it throw a 400 problem.
+public struct CreditGateMiddleware: RouterMiddleware {
+    public typealias Context = AuthenticatedContext
+
+    let gate: any CreditGate
+    let intent: @Sendable (Request, AuthenticatedContext) async throws -> SpendIntent
+    let purchaseHint: String
+    let metrics: MetricsRegistry
+
+    /// - Parameters:
+    ///   - purchaseHint: where a refused caller can buy credits, shown in the 402 body.
+    public init(
+        gate: any CreditGate,
+        metrics: MetricsRegistry,
+        purchaseHint: String = CreditsServer.defaultPurchaseHint,
+        intent: @escaping @Sendable (Request, AuthenticatedContext) async throws -> SpendIntent
+    ) {
+        self.gate = gate
+        self.metrics = metrics
+        self.purchaseHint = purchaseHint
+        self.intent = intent
+    }
+
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let intent = try await intent(request, context)
+        guard context.principal.mayAccess(organisationID: intent.organisationID) else {
+            count("forbidden")
+            throw ProblemDetails.forbidden
+        }
+        switch try await gate.decide(intent) {
+        case .allow:
+            count("allowed")
+            return try await next(request, context)
+        case .refuse(let spendable, let rule, let priority):
+            count("refused_\(rule.rawValue)")
+            throw ProblemDetails.paymentRequired(
+                organisationID: intent.organisationID, spendable: spendable, rule: rule, priority: priority,
+                purchaseHint: purchaseHint)
+        }
+    }
+
+    private func count(_ decision: String) {
+        metrics.increment(ServiceMetrics.gateDecisions, labels: [Label("decision", decision)])
+    }
+}
+
+extension ProblemDetails {
+    /// The gate's 402: type, title, status, detail, plus the spendable balance (exact decimal text), the
+    /// blocking rule, the priority judged and where to buy credits.
+    public static func paymentRequired(
+        organisationID: String, spendable: Credits, rule: GateRule, priority: Int?, purchaseHint: String
+    ) -> ProblemDetails {
+        let work = priority.map { "P\($0) work" } ?? "this work"
+        let reason = switch rule {
+        case .zeroBalance: "has no credits left"
+        case .reserveFloor: "has only credits reserved for higher-priority investigations"
+        }
+        var extensions: [String: ProblemValue] = [
+            "organisation_id": .string(organisationID),
+            "spendable_credits": .string(spendable.description),
+            "rule": .string(rule.rawValue),
+            "purchase": .string(purchaseHint),
+        ]
+        if let priority { extensions["priority"] = .integer(Int64(priority)) }
+        return ProblemDetails(
+            status: HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"),
+            type: "/problems/insufficient-credits",
+            title: "Payment Required",
+            detail: "Organisation \(organisationID) \(reason) for \(work).",
+            extensions: extensions
+        )
+    }
+}

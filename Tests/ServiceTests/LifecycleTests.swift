@@ -1,0 +1,80 @@
+import Foundation
+import Graphiti
+import Ledger
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Testing
+
+@testable import Service
+
+/// Graceful shutdown (what SIGTERM triggers through `runService()`) and connection hygiene.
+@Suite struct LifecycleTests {
+    struct SlowResolver: Sendable {
+        func slow(context: GraphQLRequestContext, arguments: NoArguments) async throws -> String {
+            try await Task.sleep(for: .milliseconds(600))
+            return "done"
+        }
+    }
+
+    static func slowEndpoint() throws -> GraphQLEndpoint<SlowResolver, GraphQLRequestContext> {
+        let schema = try Schema<SlowResolver, GraphQLRequestContext> {
+            Query { Field("slow", at: SlowResolver.slow) }
+        }
+        let metrics = MetricsRegistry()
+        return GraphQLEndpoint(schema: schema, resolver: SlowResolver(), limits: GraphQLLimits(), metrics: metrics) {
+            GraphQLRequestContext(principal: $0, requestID: $1)
+        }
+    }
+
+    @Test func testGracefulShutdownDrainsAnInFlightRequest() async throws {
+        var configuration = ServiceConfiguration()
+        configuration.port = 0
+        let dependencies = ServiceDependencies(keyStore: ServiceHTTPTests.store, graphQL: try Self.slowEndpoint())
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = try CreditsServer.makeApplication(
+            configuration: configuration, dependencies: dependencies, logger: quietLogger("lifecycle"),
+            onServerRunning: { continuation.yield($0) })
+        let group = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [], logger: quietLogger("lifecycle")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            let url = URL(string: "http://127.0.0.1:\(port)/graphql")!
+            async let inFlight = send(
+                "POST", url,
+                headers: ["Authorization": "Bearer \(ServiceHTTPTests.orgKey.key)", "Content-Type": "application/json"],
+                body: Data(#"{"query":"{ slow }"}"#.utf8))
+            try await Task.sleep(for: .milliseconds(200))
+            await group.triggerGracefulShutdown()
+            let answer = try await inFlight
+            #expect(answer.status == 200)
+            #expect(answer.text == #"{"data":{"slow":"done"}}"#)
+            try await tasks.next()
+            await #expect(throws: (any Error).self) {
+                try await send("GET", URL(string: "http://127.0.0.1:\(port)/healthz")!, timeout: 2)
+            }
+        }
+    }
+
+    @Test func testIdleConnectionIsClosed() async throws {
+        try await ServiceHTTPTests.withService(configure: { $0.idleTimeout = .milliseconds(300) }) { service in
+            let port = try #require(service.base.port)
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port).get()
+            let started = ContinuousClock.now
+            // Sends nothing: the server must close the connection after its idle timeout.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await channel.closeFuture.get() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(5))
+                    throw LiveServerError.timedOut
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+}
