@@ -1,0 +1,17 @@
+import GRDB
+
+extension LedgerReader {
+    /// The priority of an organisation's investigation, or nil if it has no such investigation.
+    /// The live gate uses it to decide which reservations a spend may use.
+    public func investigationPriority(organisationID: String, investigationID: String) throws -> Priority? {
+        try Int.fetchOne(
+            db, sql: "SELECT priority FROM investigations WHERE organisation_id = ? AND id = ?",
+            arguments: [organisationID, investigationID]
+        ).flatMap { Priority(rank: $0) }
+    }
+
+    /// Whether the organisation exists (the service answers "not found" without reading more).
+    public func organisationExists(_ organisationID: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM organisations WHERE id = ?", arguments: [organisationID]) != nil
+    }
+}

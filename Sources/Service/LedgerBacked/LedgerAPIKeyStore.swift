@@ -1,0 +1,24 @@
+import Ledger
+
+/// API keys stored in the ledger database (`api_keys`, hashes only).
+public struct LedgerAPIKeyStore: APIKeyStore {
+    let ledger: LedgerDatabase
+
+    public init(ledger: LedgerDatabase) {
+        self.ledger = ledger
+    }
+
+    public func principal(for hash: APIKeyHash) async throws -> Principal? {
+        let hex = hash.hex
+        let record = try await ledger.read { try $0.activeAPIKey(hash: hex) }
+        return record.map { $0.organisationID.map { Principal.organisation(id: $0) } ?? .platformAdmin }
+    }
+
+    /// Creates a key for `organisationID` (nil: a platform-admin key) and returns its text, which is
+    /// shown once and never stored.
+    public static func issue(in ledger: LedgerDatabase, organisationID: String?, label: String) throws -> String {
+        let (key, hash) = APIKey.generate()
+        _ = try ledger.write { try $0.insertAPIKey(hash: hash.hex, organisationID: organisationID, label: label) }
+        return key
+    }
+}

@@ -1,0 +1,44 @@
+import Ledger
+
+/// The credit gate over the ledger: work may go ahead when the organisation's spendable balance for the
+/// work's priority covers it (any positive amount when the cost is not yet known). High-priority
+/// investigations may spend into reservations that admit them (ARCHITECTURE.md, reservations).
+public struct LedgerCreditGate: CreditGate {
+    let ledger: LedgerDatabase
+
+    public init(ledger: LedgerDatabase) {
+        self.ledger = ledger
+    }
+
+    public func decide(_ intent: SpendIntent) async throws -> GateDecision {
+        try await ledger.read { reader in
+            guard try reader.organisationExists(intent.organisationID) else {
+                throw ProblemDetails.organisationNotFound
+            }
+            let balance = try reader.balance(of: intent.organisationID)
+            // Unknown investigations rank as unprioritised: they cannot unlock reserved credits.
+            let priority = try intent.investigationID.flatMap {
+                try reader.investigationPriority(organisationID: intent.organisationID, investigationID: $0)
+            } ?? .unprioritised
+            return Self.decide(balance: balance, priority: priority, cost: intent.credits)
+        }
+    }
+
+    /// The rule on its own, for tests: allowed when spendable covers the cost; otherwise blocked by the
+    /// reserve floor when credits exist but are reserved, else by a zero balance.
+    static func decide(balance: Balance, priority: Priority, cost: Credits?) -> GateDecision {
+        let spendable = balance.spendable(for: priority)
+        let needed = cost ?? Credits(microcredits: 1)
+        if spendable >= needed, spendable.isPositive { return .allow }
+        let rule: GateRule = balance.available.isPositive && balance.available >= needed ? .reserveFloor : .zeroBalance
+        let shown = spendable.isNegative ? Credits.zero : spendable
+        return .refuse(spendable: shown, rule: rule, priority: priority == .unprioritised ? nil : priority.rank)
+    }
+}
+
+extension ProblemDetails {
+    /// 404 for an organisation that does not exist or that the caller may not see (never says which).
+    public static let organisationNotFound = ProblemDetails(
+        status: .notFound, type: "/problems/organisation-not-found", title: "Not Found",
+        detail: "No such organisation.")
+}

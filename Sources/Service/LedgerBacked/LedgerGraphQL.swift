@@ -1,0 +1,220 @@
+import Graphiti
+import Ledger
+
+/// An organisation's balance as the API shows it. Credits are exact decimal strings (GraphQL `Int` is
+/// 32-bit and `Float` is binary), money is integer minor units plus the currency code.
+public struct CreditBalanceView: Codable, Sendable {
+    public let organisationId: String
+    public let available: String
+    public let reserved: String
+    public let spendable: String
+    public let currency: String
+    public let asOf: String
+}
+
+/// One ledger transfer seen from the organisation: `credits` is positive for inflows, negative for outflows.
+public struct TransactionView: Codable, Sendable {
+    public let id: String
+    public let kind: String
+    public let credits: String
+    public let moneyMinorUnits: String
+    public let currency: String
+    public let effectiveAt: String
+    public let costEventId: String?
+    public let revolutOrderId: String?
+    public let team: String?
+    public let investigation: String?
+    public let operation: String?
+    public let memo: String?
+}
+
+public struct TransactionEdge: Codable, Sendable {
+    public let cursor: String
+    public let node: TransactionView
+}
+
+public struct PageInfo: Codable, Sendable {
+    public let hasNextPage: Bool
+    public let endCursor: String?
+}
+
+public struct TransactionConnection: Codable, Sendable {
+    public let edges: [TransactionEdge]
+    public let pageInfo: PageInfo
+}
+
+/// Resolvers over the ledger. Every one that takes an organisation id checks the caller may see it and
+/// answers "Organisation not found." otherwise, so a foreign id and a missing id look the same (I13).
+public struct LedgerResolver: Sendable {
+    /// Largest page `transactions(first:)` returns; larger requests are refused, not truncated.
+    public static let maxPageSize = 100
+
+    let ledger: LedgerDatabase
+    let now: NowProvider
+
+    public init(ledger: LedgerDatabase, now: @escaping NowProvider) {
+        self.ledger = ledger
+        self.now = now
+    }
+
+    public struct OrganisationArguments: Codable, Sendable {
+        public let organisationId: String
+    }
+
+    public struct TransactionsArguments: Codable, Sendable {
+        public let organisationId: String
+        public let first: Int?
+        public let after: String?
+        public let from: String?
+        public let to: String?
+        public let kinds: [String]?
+    }
+
+    public func health(context: GraphQLRequestContext, arguments: NoArguments) -> String { "ok" }
+
+    public func serverTime(context: GraphQLRequestContext, arguments: NoArguments) -> String { now().iso8601 }
+
+    public func creditBalance(context: GraphQLRequestContext, arguments: OrganisationArguments) async throws
+        -> CreditBalanceView
+    {
+        let organisationID = try authorised(context, arguments.organisationId)
+        let asOf = now()
+        return try await ledger.read { reader in
+            guard try reader.organisationExists(organisationID) else { throw Self.notFound }
+            let balance = try reader.balance(of: organisationID)
+            return CreditBalanceView(
+                organisationId: organisationID, available: balance.available.description,
+                reserved: balance.reserved.description,
+                spendable: max(.zero, balance.spendable(for: .unprioritised)).description,
+                currency: balance.currency.code, asOf: asOf.iso8601)
+        }
+    }
+
+    public func transactions(context: GraphQLRequestContext, arguments: TransactionsArguments) async throws
+        -> TransactionConnection
+    {
+        let organisationID = try authorised(context, arguments.organisationId)
+        let first = arguments.first ?? 20
+        guard (1...Self.maxPageSize).contains(first) else {
+            throw GraphQLClientError("first must be between 1 and \(Self.maxPageSize).")
+        }
+        let afterID = try arguments.after.map(Self.decodeCursor)
+        let from = try arguments.from.map { try Self.instant($0, name: "from") }
+        let to = try arguments.to.map { try Self.instant($0, name: "to") }
+        let kinds = try Set((arguments.kinds ?? []).map { text in
+            guard let kind = TransferKind(rawValue: text) else { throw GraphQLClientError("Unknown kind \(text).") }
+            return kind
+        })
+        let page = try await ledger.read { reader in
+            guard try reader.organisationExists(organisationID) else { throw Self.notFound }
+            return try reader.history(
+                of: organisationID, from: from, to: to, kinds: kinds, afterID: afterID, limit: first + 1)
+        }
+        let edges = page.prefix(first).map { transfer in
+            TransactionEdge(cursor: Self.cursor(transfer.id), node: Self.view(transfer, organisationID: organisationID))
+        }
+        return TransactionConnection(
+            edges: edges, pageInfo: PageInfo(hasNextPage: page.count > first, endCursor: edges.last?.cursor))
+    }
+
+    static let notFound = GraphQLClientError("Organisation not found.")
+
+    private func authorised(_ context: GraphQLRequestContext, _ organisationID: String) throws -> String {
+        guard context.principal.mayAccess(organisationID: organisationID) else { throw Self.notFound }
+        return organisationID
+    }
+
+    static func cursor(_ id: Int64) -> String { "t\(id)" }
+
+    static func decodeCursor(_ text: String) throws -> Int64 {
+        guard text.hasPrefix("t"), let id = Int64(text.dropFirst()), id >= 0 else {
+            throw GraphQLClientError("Invalid cursor.")
+        }
+        return id
+    }
+
+    static func instant(_ text: String, name: String) throws -> Instant {
+        switch Instant.parse(text) {
+        case .success(let instant): return instant
+        case .failure(let error): throw GraphQLClientError("\(name): \(error)")
+        }
+    }
+
+    static func view(_ transfer: Transfer, organisationID: String) -> TransactionView {
+        let inflow = transfer.creditAccount == AccountID.available(organisationID: organisationID).rawValue
+        let references = transfer.references
+        return TransactionView(
+            id: String(transfer.id), kind: transfer.kind.rawValue,
+            credits: (inflow ? transfer.amount : transfer.amount.negated).description,
+            moneyMinorUnits: String(transfer.money.minorUnits), currency: transfer.money.currency.code,
+            effectiveAt: transfer.effectiveAt.iso8601, costEventId: references.costEventID,
+            revolutOrderId: references.revolutOrderID, team: references.team, investigation: references.investigation,
+            operation: references.operation, memo: references.memo)
+    }
+}
+
+/// The ledger-backed GraphQL schema (queries so far: `health`, `serverTime`, `creditBalance`, `transactions`).
+public enum LedgerSchema {
+    public static func make() throws -> Schema<LedgerResolver, GraphQLRequestContext> {
+        try Schema<LedgerResolver, GraphQLRequestContext> {
+            Type(CreditBalanceView.self, as: "CreditBalance") {
+                Field("organisationId", at: \.organisationId)
+                Field("available", at: \.available)
+                Field("reserved", at: \.reserved)
+                Field("spendable", at: \.spendable)
+                Field("currency", at: \.currency)
+                Field("asOf", at: \.asOf)
+            }
+            Type(TransactionView.self, as: "Transaction") {
+                Field("id", at: \.id)
+                Field("kind", at: \.kind)
+                Field("credits", at: \.credits)
+                Field("moneyMinorUnits", at: \.moneyMinorUnits)
+                Field("currency", at: \.currency)
+                Field("effectiveAt", at: \.effectiveAt)
+                Field("costEventId", at: \.costEventId)
+                Field("revolutOrderId", at: \.revolutOrderId)
+                Field("team", at: \.team)
+                Field("investigation", at: \.investigation)
+                Field("operation", at: \.operation)
+                Field("memo", at: \.memo)
+            }
+            Type(TransactionEdge.self) {
+                Field("cursor", at: \.cursor)
+                Field("node", at: \.node)
+            }
+            Type(PageInfo.self) {
+                Field("hasNextPage", at: \.hasNextPage)
+                Field("endCursor", at: \.endCursor)
+            }
+            Type(TransactionConnection.self) {
+                Field("edges", at: \.edges)
+                Field("pageInfo", at: \.pageInfo)
+            }
+            Query {
+                Field("health", at: LedgerResolver.health)
+                Field("serverTime", at: LedgerResolver.serverTime)
+                Field("creditBalance", at: LedgerResolver.creditBalance) {
+                    Argument("organisationId", at: \.organisationId)
+                }
+                Field("transactions", at: LedgerResolver.transactions) {
+                    Argument("organisationId", at: \.organisationId)
+                    Argument("first", at: \.first)
+                    Argument("after", at: \.after)
+                    Argument("from", at: \.from)
+                    Argument("to", at: \.to)
+                    Argument("kinds", at: \.kinds)
+                }
+            }
+        }
+    }
+
+    /// The endpoint serving this schema.
+    public static func endpoint(
+        ledger: LedgerDatabase, now: @escaping NowProvider, limits: GraphQLLimits, metrics: MetricsRegistry
+    ) throws -> GraphQLEndpoint<LedgerResolver, GraphQLRequestContext> {
+        GraphQLEndpoint(
+            schema: try make(), resolver: LedgerResolver(ledger: ledger, now: now), limits: limits, metrics: metrics
+        ) { GraphQLRequestContext(principal: $0, requestID: $1) }
+    }
+}

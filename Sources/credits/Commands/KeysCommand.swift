@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Service
+
+/// `credits keys create --org ID | --admin`: issues an API key for the live service.
+struct KeysCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys", abstract: "API keys of the live service.", subcommands: [CreateKeyCommand.self])
+}
+
+struct CreateKeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Create an API key; it is printed once and stored only as its SHA-256.")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(name: .long, help: "The organisation the key speaks for.") var org: String?
+    @Flag(name: .long, help: "A platform-admin key (every organisation, admin mutations).") var admin = false
+    @Option(name: .long, help: "A note to recognise the key by.") var label = ""
+
+    struct Summary: Encodable {
+        let key: String
+        let organisationID: String?
+        let admin: Bool
+    }
+
+    func validate() throws {
+        guard (org != nil) != admin else { throw ValidationError("give exactly one of --org ID or --admin") }
+    }
+
+    func run() throws {
+        try Runner.run("keys create", options: options, lock: false, humanToStdout: true) {
+            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
+            let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: org, label: label)
+            let owner = org.map { "organisation \($0)" } ?? "platform admin"
+            return StageOutcome(
+                summary: Summary(key: key, organisationID: org, admin: admin),
+                human: [key, "(API key for \(owner); shown once, stored only as its SHA-256)"])
+        }
+    }
+}
