@@ -37,6 +37,9 @@ public enum WebhookHandlingOutcome: String, Sendable {
     case duplicate
     /// Recorded or acknowledged without effect (other events, unknown events).
     case ignored
+    /// Acknowledged but not credited because the order does not match what we sold (amount, currency,
+    /// package, organisation): a person must look at it; a retry would not help.
+    case needsReview = "needs_review"
 }
 
 /// Thrown by a handler when Revolut should deliver again later (the ledger is busy, the order lookup
@@ -59,4 +62,15 @@ public struct AcknowledgingWebhookHandler: RevolutWebhookHandler {
     public init() {}
 
     public func handle(_ event: RevolutWebhookEvent) async throws -> WebhookHandlingOutcome { .ignored }
+}
+
+/// For a service without Revolut API credentials: `ORDER_COMPLETED` cannot be checked, so it is refused
+/// with 503 and Revolut delivers it again (up to its retry limit) instead of it being acknowledged and lost.
+public struct DeferringWebhookHandler: RevolutWebhookHandler {
+    public init() {}
+
+    public func handle(_ event: RevolutWebhookEvent) async throws -> WebhookHandlingOutcome {
+        guard event.event == "ORDER_COMPLETED" else { return .ignored }
+        throw WebhookRetryLater("no Revolut API credentials configured to check the order")
+    }
 }

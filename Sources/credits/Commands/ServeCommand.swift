@@ -9,7 +9,8 @@ import Service
 ///
 /// Secrets come only from the environment, never from flags, so they do not show in `ps`:
 /// `CREDITS_REVOLUT_WEBHOOK_SECRETS` (comma-separated, old and new during a rotation) and
-/// `CREDITS_REVOLUT_SECRET_KEY`.
+/// `CREDITS_REVOLUT_SECRET_KEY`. Without the secret key, `ORDER_COMPLETED` deliveries are answered 503 so
+/// Revolut delivers them again once the service is configured.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Run the live service: GraphQL API, Revolut webhook, /healthz, /metrics.")
@@ -19,6 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port to bind (0: any free port).") var port = 8080
     @Option(name: .long, help: "Largest request body in bytes.") var maxBodyBytes = 64 * 1024
     @Flag(name: .long, help: "Allow GraphQL introspection (off in production).") var introspection = false
+    @Option(name: .long, help: "Revolut Merchant API base URL. Default: $CREDITS_REVOLUT_BASE_URL or production.")
+    var revolutBaseURL: String?
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -47,11 +50,30 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = MetricsRegistry()
         let dependencies = ServiceDependencies(
             keyStore: LedgerAPIKeyStore(ledger: ledger), metrics: metrics, now: clock,
+            webhookHandler: try webhookHandler(ledger: ledger, clock: clock, logger: logger),
             graphQL: try LedgerSchema.endpoint(
                 ledger: ledger, now: clock, limits: configuration.graphQL, metrics: metrics))
         let app = try CreditsServer.makeApplication(
             configuration: configuration, dependencies: dependencies, logger: logger,
             onServerRunning: { port in printError("credits serve: listening on \(host):\(port)") })
         try await app.runService()
+    }
+
+    /// The ledger-backed handler when Revolut API credentials are configured, else one that defers.
+    private func webhookHandler(ledger: LedgerDatabase, clock: @escaping NowProvider, logger: Logger) throws
+        -> any RevolutWebhookHandler
+    {
+        let environment = ProcessInfo.processInfo.environment
+        guard let secretKey = environment["CREDITS_REVOLUT_SECRET_KEY"], !secretKey.isEmpty else {
+            logger.warning("no CREDITS_REVOLUT_SECRET_KEY: completed orders are deferred (503) until it is set")
+            return DeferringWebhookHandler()
+        }
+        let text = revolutBaseURL ?? environment["CREDITS_REVOLUT_BASE_URL"] ?? "https://merchant.revolut.com"
+        guard let baseURL = URL(string: text), baseURL.scheme == "https" || baseURL.scheme == "http" else {
+            throw ValidationError("--revolut-base-url \(text): not an http(s) URL")
+        }
+        let client = RevolutClient(
+            configuration: RevolutClientConfiguration(baseURL: baseURL, secretKey: secretKey), logger: logger)
+        return LedgerWebhookHandler(ledger: ledger, revolut: client, now: clock, logger: logger)
     }
 }

@@ -1,0 +1,172 @@
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+
+@testable import Ledger
+@testable import Service
+
+/// Webhook to ledger, end to end on loopback: verified delivery, order fetched from the Revolut stub,
+/// one top-up however often and however concurrently it is delivered (I11, F5).
+@Suite struct WebhookCreditTests {
+    static let secret = "wsk_test_Cr3d1tsL3dg3rNewK3y7Qp2Zr9Xv4Mb8N"
+    static let now = instant("2026-11-24T12:00:00Z")
+    let directory = TemporaryDirectory("service-webhook")
+
+    func makeLedger() throws -> LedgerDatabase {
+        var configuration = SampleWorld.configuration([SampleWorld.organisation("met")])
+        configuration.packages = [
+            CreditPackage(
+                id: "pack_10k", name: "10,000 credits", credits: credits("10000"),
+                prices: [Money(minorUnits: 45_000, currency: .gbp), Money(minorUnits: 52_000, currency: .eur)],
+                expiresAfterDays: 365)
+        ]
+        let ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"), durability: .live)
+        _ = try ledger.write { try $0.load(configuration) }
+        return ledger
+    }
+
+    struct Harness {
+        let service: ServiceHTTPTests.Harness
+        let stub: RevolutStub
+        let client: RevolutClient
+        let ledger: LedgerDatabase
+
+        /// Posts a correctly signed delivery for `event` and `orderID`.
+        func deliver(_ event: String, orderID: String) async throws -> HTTPAnswer {
+            let body = #"{"event":"\#(event)","order_id":"\#(orderID)","merchant_order_ext_ref":"ref-1"}"#
+            let timestamp = "\(WebhookCreditTests.now.millisecondsSinceEpoch)"
+            let signature = WebhookSignatureTests.sign(WebhookCreditTests.secret, timestamp: timestamp, body: body)
+            return try await send(
+                "POST", service.url("webhooks/revolut"),
+                headers: [
+                    "Revolut-Signature": signature,
+                    "Revolut-Request-Timestamp": timestamp, "Content-Type": "application/json",
+                ],
+                body: Data(body.utf8))
+        }
+
+        func order(amount: Int64 = 45_000, currency: Currency = .gbp, package: String = "pack_10k") async throws
+            -> RevolutOrder
+        {
+            try await client.createOrder(RevolutOrderRequest(
+                amount: Money(minorUnits: amount, currency: currency), description: "credits",
+                reference: "ref-\(UUID().uuidString.prefix(8))", organisationID: "met", packageID: package))
+        }
+
+        func outcomes(_ outcome: String) -> Int64 {
+            service.metrics.counterValue(ServiceMetrics.webhookDeliveries, labels: [Label("outcome", outcome)])
+        }
+    }
+
+    func withHarness(_ body: (Harness) async throws -> Void) async throws {
+        let ledger = try makeLedger()
+        let stub = RevolutStub()
+        try await stub.run { url in
+            let client = RevolutClientTests.client(url)
+            var configuration = ServiceConfiguration()
+            configuration.port = 0
+            configuration.webhookSecrets = [Self.secret]
+            let metrics = MetricsRegistry()
+            let handler = LedgerWebhookHandler(
+                ledger: ledger, revolut: client, now: { Self.now }, logger: quietLogger("webhook"))
+            let dependencies = ServiceDependencies(
+                keyStore: InMemoryAPIKeyStore([:]), metrics: metrics, now: { Self.now }, webhookHandler: handler)
+            try await withLiveApplication({ onRunning in
+                try CreditsServer.makeApplication(
+                    configuration: configuration, dependencies: dependencies, logger: quietLogger("service"),
+                    onServerRunning: onRunning)
+            }) { port in
+                let service = ServiceHTTPTests.Harness(base: URL(string: "http://127.0.0.1:\(port)")!, metrics: metrics)
+                try await body(Harness(service: service, stub: stub, client: client, ledger: ledger))
+            }
+        }
+    }
+
+    @Test func testConcurrentDuplicateDeliveriesCreditOnce() async throws {
+        try await withHarness { harness in
+            let order = try await harness.order()
+            harness.stub.setState("completed", orderID: order.id)
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<10 {
+                    group.addTask { try await harness.deliver("ORDER_COMPLETED", orderID: order.id).status }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: 204, count: 10))
+            #expect(harness.outcomes("processed") == 1)
+            #expect(harness.outcomes("duplicate") == 9)
+            let (balance, topUp) = try await harness.ledger.read { reader in
+                (try reader.balance(of: "met"), try reader.topUp(forRevolutOrder: order.id))
+            }
+            #expect(balance.available == credits("10000"))
+            #expect(topUp?.idempotencyKey == "revolut-order:\(order.id)")
+            #expect(topUp?.money == Money(minorUnits: 45_000, currency: .gbp))
+            let report = try await harness.ledger.read { try $0.verify() }
+            #expect(report.passed)
+        }
+    }
+
+    @Test func testOrderNotYetCompletedAsksForRedelivery() async throws {
+        try await withHarness { harness in
+            let order = try await harness.order()
+            let early = try await harness.deliver("ORDER_COMPLETED", orderID: order.id)
+            #expect(early.status == 503)
+            harness.stub.setState("completed", orderID: order.id)
+            #expect(try await harness.deliver("ORDER_COMPLETED", orderID: order.id).status == 204)
+            #expect(try await harness.ledger.read { try $0.balance(of: "met").available } == credits("10000"))
+        }
+    }
+
+    @Test func testMismatchedOrdersAreNotCredited() async throws {
+        try await withHarness { harness in
+            let cheap = try await harness.order(amount: 100)
+            let wrongCurrency = try await harness.order(amount: 52_000, currency: .eur)
+            let unknownPackage = try await harness.order(package: "pack_free")
+            for order in [cheap, wrongCurrency, unknownPackage] {
+                harness.stub.setState("completed", orderID: order.id)
+                #expect(try await harness.deliver("ORDER_COMPLETED", orderID: order.id).status == 204)
+            }
+            #expect(try await harness.deliver("ORDER_COMPLETED", orderID: "no-such-order").status == 204)
+            #expect(harness.outcomes("needs_review") == 4)
+            #expect(try await harness.ledger.read { try $0.balance(of: "met").available } == .zero)
+        }
+    }
+
+    @Test func testOtherAndUnknownEventsAreAcknowledgedWithoutEffect() async throws {
+        try await withHarness { harness in
+            let order = try await harness.order()
+            harness.stub.setState("completed", orderID: order.id)
+            for event in ["ORDER_AUTHORISED", "ORDER_PAYMENT_DECLINED", "SOMETHING_NEW"] {
+                #expect(try await harness.deliver(event, orderID: order.id).status == 204)
+            }
+            #expect(harness.outcomes("ignored") == 3)
+            #expect(try await harness.ledger.read { try $0.balance(of: "met").available } == .zero)
+            #expect(harness.stub.requests.filter { $0.method == "GET" }.isEmpty)
+        }
+    }
+
+    @Test func testRevolutOutageAsksForRedelivery() async throws {
+        try await withHarness { harness in
+            let order = try await harness.order()
+            harness.stub.setState("completed", orderID: order.id)
+            for _ in 0..<3 {
+                harness.stub.enqueue(.status(503, retryAfter: nil, afterProcessing: false), for: .retrieve)
+            }
+            #expect(try await harness.deliver("ORDER_COMPLETED", orderID: order.id).status == 503)
+            #expect(try await harness.deliver("ORDER_COMPLETED", orderID: order.id).status == 204)
+            #expect(harness.outcomes("retry_later") == 1)
+            #expect(harness.outcomes("processed") == 1)
+        }
+    }
+
+    @Test func testWithoutCredentialsCompletedOrdersAreDeferred() async throws {
+        let handler = DeferringWebhookHandler()
+        await #expect(throws: WebhookRetryLater.self) {
+            try await handler.handle(
+                RevolutWebhookEvent(event: "ORDER_COMPLETED", orderID: "o", merchantOrderReference: nil))
+        }
+        let other = RevolutWebhookEvent(event: "ORDER_AUTHORISED", orderID: "o", merchantOrderReference: nil)
+        #expect(try await handler.handle(other) == .ignored)
+    }
+}
