@@ -104,6 +104,40 @@ import TestSupport
             #expect(topUp?.money == Money(minorUnits: 45_000, currency: .gbp))
             let report = try await harness.ledger.read { try $0.verify() }
             #expect(report.passed)
+            let observations = try await harness.ledger.read { try $0.observations(ofOrder: order.id) }
+            #expect(observations.count == 1)
+            #expect(observations.first?.source == "webhook")
+            #expect(observations.first?.state == "completed")
+            #expect(observations.first?.organisationID == "met")
+        }
+    }
+
+    @Test func testRecordedPurchaseIsWhatWasAgreed() async throws {
+        try await withHarness { harness in
+            // Sold at an older price: the purchase, not today's package price, decides.
+            let order = try await harness.order(amount: 40_000)
+            let reference = try #require(order.merchantReference)
+            try await harness.ledger.write { tx in
+                try tx.recordPurchase(Purchase(
+                    reference: reference, organisationID: "met", packageID: "pack_10k", credits: credits("10000"),
+                    price: Money(minorUnits: 40_000, currency: .gbp), createdAt: WebhookCreditTests.now))
+            }
+            harness.stub.setState("completed", orderID: order.id)
+            #expect(try await harness.deliver("ORDER_COMPLETED", orderID: order.id).status == 204)
+            let topUp = try await harness.ledger.read { try $0.topUp(forRevolutOrder: order.id) }
+            #expect(topUp?.money == Money(minorUnits: 40_000, currency: .gbp))
+
+            // A purchase already tied to another order does not vouch for a second order with its reference.
+            let other = try await harness.order()
+            try await harness.ledger.write { tx in
+                try tx.recordPurchase(Purchase(
+                    reference: other.merchantReference!, organisationID: "met", packageID: "pack_10k",
+                    credits: credits("10000"), price: Money(minorUnits: 45_000, currency: .gbp),
+                    revolutOrderID: "some-other-order", createdAt: WebhookCreditTests.now))
+            }
+            harness.stub.setState("completed", orderID: other.id)
+            #expect(try await harness.deliver("ORDER_COMPLETED", orderID: other.id).status == 204)
+            #expect(harness.outcomes("needs_review") == 1)
         }
     }
 

@@ -199,20 +199,22 @@ struct RevolutWebhookRoute: Sendable {
                 status: .badRequest, type: "/problems/webhook-body", title: "Bad Request",
                 detail: "The webhook body is not a Revolut event object.")
         }
+        let outcome: WebhookHandlingOutcome
         do {
-            let outcome = try await handler.handle(event)
-            count(outcome.rawValue)
-            context.logger.info(
-                "webhook", metadata: ["event": .string(event.event), "outcome": .string(outcome.rawValue)])
-            return Response(status: .noContent)
+            outcome = try await handler.handle(event)
         } catch let retry as WebhookRetryLater {
-            count("retry_later")
             context.logger.warning("webhook deferred", metadata: ["reason": .string(retry.reason)])
+            outcome = .retryLater
+        }
+        count(outcome.rawValue)
+        context.logger.info("webhook", metadata: ["event": .string(event.event), "outcome": .string(outcome.rawValue)])
+        guard outcome != .retryLater else {
             throw ProblemDetails(
                 status: .serviceUnavailable, type: "/problems/retry-later", title: "Service Unavailable",
                 detail: "The delivery could not be processed now; it will be retried.",
                 headers: ["Retry-After": "60"])
         }
+        return Response(status: .noContent)
     }
 
     private func count(_ outcome: String) {

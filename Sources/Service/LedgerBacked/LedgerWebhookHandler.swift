@@ -38,48 +38,96 @@ public struct LedgerWebhookHandler: RevolutWebhookHandler {
         } catch {
             throw WebhookRetryLater("order lookup failed: \(error)")
         }
-        switch order.state {
-        case .completed: break
-        case .pending, .processing, .authorised:
-            // Revolut says completed but the order does not yet: ask for the delivery again later.
-            throw WebhookRetryLater("order \(order.id) is not completed yet")
-        case .cancelled, .failed, .unknown:
-            logger.error("ORDER_COMPLETED for an order in another state", metadata: ["order_id": "\(order.id)"])
-            return .needsReview
-        }
-        return try await credit(order)
+        return try await record(order)
     }
 
-    private func credit(_ order: RevolutOrder) async throws -> WebhookHandlingOutcome {
+    /// In one write transaction: keeps this view of the order for reconcile, then credits it if it is a
+    /// completed payment that matches what we sold and was not credited before.
+    private func record(_ order: RevolutOrder) async throws -> WebhookHandlingOutcome {
         let effectiveAt = now()
         let logger = logger
-        return try await ledger.write { tx in
+        let outcome: WebhookHandlingOutcome = try await ledger.write { tx in
+            if let observation = Self.observation(of: order) { _ = try tx.observe([observation]) }
+            switch order.state {
+            case .completed: break
+            case .pending, .processing, .authorised: return .retryLater
+            case .cancelled, .failed, .unknown: return .needsReview
+            }
             if try tx.reader.topUp(forRevolutOrder: order.id) != nil { return .duplicate }
             guard let grant = try Self.grantRequest(for: order, reader: tx.reader, at: effectiveAt) else {
-                logger.error("completed order does not match a package we sold", metadata: ["order_id": "\(order.id)"])
                 return .needsReview
             }
             _ = try tx.grant(grant)
             return .processed
         }
+        switch outcome {
+        case .retryLater:
+            // Revolut says completed but the order does not yet: ask for the delivery again later.
+            throw WebhookRetryLater("order \(order.id) is not completed yet")
+        case .needsReview:
+            logger.error(
+                "order not credited: not a completed payment matching what we sold",
+                metadata: ["order_id": "\(order.id)", "state": "\(order.stateText)"])
+            return .needsReview
+        default:
+            return outcome
+        }
     }
 
-    /// The top-up for `order`, or nil when it does not match what we sold.
+    /// The order as a `webhook` observation; nil when its currency is not an ISO 4217 code we know.
+    static func observation(of order: RevolutOrder) -> OrderObservation? {
+        guard let amount = order.amount else { return nil }
+        let instant = { (text: String?) in text.flatMap { try? Instant.parse($0).get() } }
+        return OrderObservation(
+            orderType: order.type?.lowercased() ?? "unknown", orderID: order.id, state: order.stateText,
+            amount: amount, merchantReference: order.merchantReference, organisationID: order.metadata["organisation_id"],
+            packageID: order.metadata["package_id"], relatedOrderID: order.relatedOrderID,
+            createdAt: instant(order.createdAt), updatedAt: instant(order.updatedAt), source: "webhook",
+            sourceFile: "webhook", sourceLine: 0)
+    }
+
+    /// The top-up for `order`, or nil when it does not match what we sold. The purchase we recorded (by
+    /// order id, else by our reference) is what was agreed; orders without one fall back to their
+    /// metadata and the package's current price in the organisation's currency.
     static func grantRequest(for order: RevolutOrder, reader: LedgerReader, at effectiveAt: Instant) throws
         -> GrantRequest?
     {
-        guard order.type == "payment",
-            let organisationID = order.metadata["organisation_id"], let packageID = order.metadata["package_id"],
-            let organisation = try reader.organisation(organisationID),
-            let package = try reader.creditPackage(packageID),
-            let price = package.price(in: organisation.currency),
-            order.amount == price
+        guard order.type == "payment", let expected = try expectedSale(of: order, reader: reader),
+            order.amount == expected.price
         else { return nil }
         return GrantRequest(
-            idempotencyKey: idempotencyKey(orderID: order.id), organisationID: organisationID, source: .topUp,
-            credits: package.credits, price: price, effectiveAt: effectiveAt,
-            expiresAt: package.expiresAfterDays.map { effectiveAt.adding(days: $0) },
+            idempotencyKey: idempotencyKey(orderID: order.id), organisationID: expected.organisationID,
+            source: .topUp, credits: expected.credits, price: expected.price, effectiveAt: effectiveAt,
+            expiresAt: expected.expiresAfterDays.map { effectiveAt.adding(days: $0) },
             references: TransferReferences(
                 revolutOrderID: order.id, memo: order.merchantReference.map { "Revolut order \($0)" }))
+    }
+
+    struct ExpectedSale {
+        let organisationID: String
+        let credits: Credits
+        let price: Money
+        let expiresAfterDays: Int?
+    }
+
+    static func expectedSale(of order: RevolutOrder, reader: LedgerReader) throws -> ExpectedSale? {
+        let purchase = try reader.purchase(revolutOrderID: order.id)
+            ?? order.merchantReference.flatMap { try reader.purchase(reference: $0) }
+        if let purchase {
+            // A purchase already tied to another order does not vouch for this one.
+            if let attached = purchase.revolutOrderID, attached != order.id { return nil }
+            let package = try reader.creditPackage(purchase.packageID)
+            return ExpectedSale(
+                organisationID: purchase.organisationID, credits: purchase.credits, price: purchase.price,
+                expiresAfterDays: package?.expiresAfterDays)
+        }
+        guard let organisationID = order.metadata["organisation_id"], let packageID = order.metadata["package_id"],
+            let organisation = try reader.organisation(organisationID),
+            let package = try reader.creditPackage(packageID),
+            let price = package.price(in: organisation.currency)
+        else { return nil }
+        return ExpectedSale(
+            organisationID: organisationID, credits: package.credits, price: price,
+            expiresAfterDays: package.expiresAfterDays)
     }
 }

@@ -76,7 +76,11 @@ public struct RevolutOrder: Sendable, Equatable, Decodable {
     /// `merchant_order_data.reference`.
     public let merchantReference: String?
     public let metadata: [String: String]
+    /// ISO 8601 as Revolut sent it.
     public let createdAt: String?
+    public let updatedAt: String?
+    /// For refund orders: the order refunded.
+    public let relatedOrderID: String?
 
     /// The amount as `Money`, or nil when the currency is not an active ISO 4217 code.
     public var amount: Money? {
@@ -89,6 +93,8 @@ public struct RevolutOrder: Sendable, Equatable, Decodable {
         case checkoutURL = "checkout_url"
         case merchantOrderData = "merchant_order_data"
         case createdAt = "created_at"
+        case updatedAt = "updated_at"
+        case relatedOrderID = "related_order_id"
     }
 
     private struct MerchantOrderData: Decodable {
@@ -107,12 +113,15 @@ public struct RevolutOrder: Sendable, Equatable, Decodable {
         merchantReference = try container.decodeIfPresent(MerchantOrderData.self, forKey: .merchantOrderData)?.reference
         metadata = try container.decodeIfPresent([String: String].self, forKey: .metadata) ?? [:]
         createdAt = try container.decodeIfPresent(String.self, forKey: .createdAt)
+        updatedAt = try container.decodeIfPresent(String.self, forKey: .updatedAt)
+        relatedOrderID = try container.decodeIfPresent(String.self, forKey: .relatedOrderID)
     }
 
     public init(
         id: String, type: String?, state: RevolutOrderState, amountMinorUnits: Int64, currencyCode: String,
         outstandingMinorUnits: Int64? = nil, checkoutURL: String? = nil, merchantReference: String? = nil,
-        metadata: [String: String] = [:], createdAt: String? = nil
+        metadata: [String: String] = [:], createdAt: String? = nil, updatedAt: String? = nil,
+        relatedOrderID: String? = nil
     ) {
         self.id = id
         self.type = type
@@ -124,6 +133,21 @@ public struct RevolutOrder: Sendable, Equatable, Decodable {
         self.merchantReference = merchantReference
         self.metadata = metadata
         self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.relatedOrderID = relatedOrderID
+    }
+
+    /// The state as text, lower case (unknown states as Revolut sent them, lower-cased).
+    public var stateText: String {
+        switch state {
+        case .pending: "pending"
+        case .processing: "processing"
+        case .authorised: "authorised"
+        case .completed: "completed"
+        case .cancelled: "cancelled"
+        case .failed: "failed"
+        case .unknown(let text): text.lowercased()
+        }
     }
 }
 

@@ -40,6 +40,9 @@ public enum WebhookHandlingOutcome: String, Sendable {
     /// Acknowledged but not credited because the order does not match what we sold (amount, currency,
     /// package, organisation): a person must look at it; a retry would not help.
     case needsReview = "needs_review"
+    /// Not acted on yet; the route answers 503 so Revolut delivers again. Handlers may return it or throw
+    /// `WebhookRetryLater` (which also carries a reason for the log).
+    case retryLater = "retry_later"
 }
 
 /// Thrown by a handler when Revolut should deliver again later (the ledger is busy, the order lookup
