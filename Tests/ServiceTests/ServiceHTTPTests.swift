@@ -10,9 +10,12 @@ import Testing
 @Suite struct ServiceHTTPTests {
     static let orgKey = APIKey.generate()
     static let adminKey = APIKey.generate()
+    /// A key of organisation `met` (the ledger-backed tests' organisation).
+    static let metKey = APIKey.generate()
     static let store = InMemoryAPIKeyStore([
         orgKey.hash: .organisation(id: "org_acme"),
         adminKey.hash: .platformAdmin,
+        metKey.hash: .organisation(id: "met"),
     ])
     static let webhookSecret = "wsk_test_Cr3d1tsL3dg3rNewK3y7Qp2Zr9Xv4Mb8N"
     static let pinnedNow = Instant(millisecondsSinceEpoch: 1_767_225_630_000)

@@ -19,7 +19,10 @@ import TestSupport
             CreditPackage(
                 id: "pack_10k", name: "10,000 credits", credits: credits("10000"),
                 prices: [Money(minorUnits: 45_000, currency: .gbp), Money(minorUnits: 52_000, currency: .eur)],
-                expiresAfterDays: 365)
+                expiresAfterDays: 365),
+            CreditPackage(
+                id: "pack_5k", name: "5,000 credits", credits: credits("5000"),
+                prices: [Money(minorUnits: 28_000, currency: .eur)], expiresAfterDays: nil),
         ]
         let ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"), durability: .live)
         _ = try ledger.write { try $0.load(configuration) }
@@ -54,6 +57,19 @@ import TestSupport
                 reference: "ref-\(UUID().uuidString.prefix(8))", organisationID: "met", packageID: package))
         }
 
+        /// Runs `purchaseCreditPackage` with `apiKey` (default: organisation `met`'s key).
+        func purchase(
+            _ organisationID: String = "met", package: String = "pack_10k", key: String,
+            apiKey: String = ServiceHTTPTests.metKey.key
+        ) async throws
+            -> HTTPAnswer
+        {
+            let mutation = "mutation { purchaseCreditPackage(organisationId: \"\(organisationID)\", "
+                + "packageId: \"\(package)\", idempotencyKey: \"\(key)\") { reference orderId checkoutUrl "
+                + "credits amountMinorUnits currency } }"
+            return try await service.graphQL(LedgerBackedTests.query(mutation), key: apiKey)
+        }
+
         func outcomes(_ outcome: String) -> Int64 {
             service.metrics.counterValue(ServiceMetrics.webhookDeliveries, labels: [Label("outcome", outcome)])
         }
@@ -70,8 +86,11 @@ import TestSupport
             let metrics = MetricsRegistry()
             let handler = LedgerWebhookHandler(
                 ledger: ledger, revolut: client, now: { Self.now }, logger: quietLogger("webhook"))
+            let endpoint = try LedgerSchema.endpoint(
+                ledger: ledger, now: { Self.now }, limits: GraphQLLimits(), metrics: metrics, revolut: client)
             let dependencies = ServiceDependencies(
-                keyStore: InMemoryAPIKeyStore([:]), metrics: metrics, now: { Self.now }, webhookHandler: handler)
+                keyStore: ServiceHTTPTests.store, metrics: metrics, now: { Self.now }, webhookHandler: handler,
+                graphQL: endpoint)
             try await withLiveApplication({ onRunning in
                 try CreditsServer.makeApplication(
                     configuration: configuration, dependencies: dependencies, logger: quietLogger("service"),
@@ -202,5 +221,100 @@ import TestSupport
         }
         let other = RevolutWebhookEvent(event: "ORDER_AUTHORISED", orderID: "o", merchantOrderReference: nil)
         #expect(try await handler.handle(other) == .ignored)
+    }
+}
+
+/// `purchaseCreditPackage` and `creditPackages` against the Revolut stub, then the webhook that pays it.
+extension WebhookCreditTests {
+    static func purchaseResult(_ answer: HTTPAnswer) throws -> [String: Any] {
+        let data = try #require(try answer.json()["data"] as? [String: Any], "\(answer.text)")
+        return try #require(data["purchaseCreditPackage"] as? [String: Any], "\(answer.text)")
+    }
+
+    @Test func testPurchaseCreatesOneOrderAndTheWebhookCreditsIt() async throws {
+        try await withHarness { harness in
+            let first = try Self.purchaseResult(try await harness.purchase(key: "basket-1"))
+            let orderID = try #require(first["orderId"] as? String)
+            #expect((first["checkoutUrl"] as? String)?.hasPrefix("https://checkout.stub/") == true)
+            #expect(first["amountMinorUnits"] as? String == "45000" && first["currency"] as? String == "GBP")
+            let reference = try #require(first["reference"] as? String)
+            #expect(reference.hasPrefix("cpk_"))
+
+            let create = try #require(harness.stub.requests.first { $0.method == "POST" })
+            let body = try #require(try JSONSerialization.jsonObject(with: create.body) as? [String: Any])
+            #expect(body["metadata"] as? [String: String] == ["organisation_id": "met", "package_id": "pack_10k"])
+            #expect((body["merchant_order_data"] as? [String: String])?["reference"] == reference)
+
+            // The client retries the mutation: same purchase, same order, nothing new at Revolut.
+            let again = try Self.purchaseResult(try await harness.purchase(key: "basket-1"))
+            #expect(again["orderId"] as? String == orderID)
+            #expect(harness.stub.orderCount == 1)
+
+            harness.stub.setState("completed", orderID: orderID)
+            #expect(try await harness.deliver("ORDER_COMPLETED", orderID: orderID).status == 204)
+            #expect(try await harness.ledger.read { try $0.balance(of: "met").available } == credits("10000"))
+        }
+    }
+
+    @Test func testRetriedPurchaseAfterACrashFindsTheOrderByReference() async throws {
+        try await withHarness { harness in
+            // The first attempt recorded the purchase and created the order, then died before attaching it.
+            let reference = PurchaseService.reference(organisationID: "met", idempotencyKey: "basket-2")
+            try await harness.ledger.write { tx in
+                try tx.recordPurchase(Purchase(
+                    reference: reference, organisationID: "met", packageID: "pack_10k", credits: credits("10000"),
+                    price: Money(minorUnits: 45_000, currency: .gbp), createdAt: WebhookCreditTests.now))
+            }
+            let orphan = try await harness.client.createOrder(RevolutOrderRequest(
+                amount: Money(minorUnits: 45_000, currency: .gbp), description: "10,000 credits", reference: reference,
+                organisationID: "met", packageID: "pack_10k"))
+            let result = try Self.purchaseResult(try await harness.purchase(key: "basket-2"))
+            #expect(result["orderId"] as? String == orphan.id)
+            #expect(harness.stub.orderCount == 1)
+            let stored = try await harness.ledger.read { try $0.purchase(reference: reference) }
+            #expect(stored?.revolutOrderID == orphan.id)
+        }
+    }
+
+    @Test func testUnconfirmedCreationIsReportedAndARetryCreatesOnce() async throws {
+        try await withHarness { harness in
+            harness.stub.enqueue(.status(500, retryAfter: nil, afterProcessing: false), for: .create)
+            for _ in 0..<3 { harness.stub.enqueue(.status(500, retryAfter: nil, afterProcessing: false), for: .list) }
+            let failed = try await harness.purchase(key: "basket-3")
+            #expect(failed.text.contains("did not confirm the order"), "\(failed.text)")
+            #expect(harness.stub.orderCount == 0)
+            let retried = try Self.purchaseResult(try await harness.purchase(key: "basket-3"))
+            #expect(retried["orderId"] is String)
+            #expect(harness.stub.orderCount == 1)
+        }
+    }
+
+    @Test func testPurchaseRefusals() async throws {
+        try await withHarness { harness in
+            let foreign = try await harness.purchase(key: "k1", apiKey: ServiceHTTPTests.orgKey.key)
+            #expect(foreign.text.contains("Organisation not found."))
+            let unknown = try await harness.purchase(package: "pack_free", key: "k2")
+            #expect(unknown.text.contains("Credit package not found."))
+            let badKey = try await harness.purchase(key: "no spaces")
+            #expect(badKey.text.contains("idempotencyKey must be"))
+            _ = try Self.purchaseResult(try await harness.purchase(key: "k3"))
+            let reused = try await harness.purchase(package: "pack_5k", key: "k3")
+            #expect(reused.text.contains("already used to buy another package"))
+            let notSold = try await harness.purchase(package: "pack_5k", key: "k4")
+            #expect(notSold.text.contains("not sold in GBP"))
+            #expect(harness.stub.orderCount == 1)
+        }
+    }
+
+    @Test func testCreditPackagesArePricedInTheOrganisationsCurrency() async throws {
+        try await withHarness { harness in
+            let answer = try await harness.service.graphQL(
+                LedgerBackedTests.query(
+                    "{ creditPackages(organisationId: \"met\") { id credits priceMinorUnits currency } }"),
+                key: ServiceHTTPTests.metKey.key)
+            #expect(answer.text == #"{"data":{"creditPackages":[{"id":"pack_10k","credits":"10000","#
+                + #""priceMinorUnits":"45000","currency":"GBP"},{"id":"pack_5k","credits":"5000","#
+                + #""priceMinorUnits":null,"currency":"GBP"}]}}"#)
+        }
     }
 }

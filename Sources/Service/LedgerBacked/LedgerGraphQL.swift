@@ -51,10 +51,19 @@ public struct LedgerResolver: Sendable {
 
     let ledger: LedgerDatabase
     let now: NowProvider
+    /// Creates Revolut orders for `purchaseCreditPackage`; nil when the service has no Revolut credentials.
+    let revolut: (any RevolutOrdersAPI)?
 
-    public init(ledger: LedgerDatabase, now: @escaping NowProvider) {
+    public init(ledger: LedgerDatabase, now: @escaping NowProvider, revolut: (any RevolutOrdersAPI)? = nil) {
         self.ledger = ledger
         self.now = now
+        self.revolut = revolut
+    }
+
+    public struct PurchaseArguments: Codable, Sendable {
+        public let organisationId: String
+        public let packageId: String
+        public let idempotencyKey: String
     }
 
     public struct OrganisationArguments: Codable, Sendable {
@@ -117,6 +126,32 @@ public struct LedgerResolver: Sendable {
             edges: edges, pageInfo: PageInfo(hasNextPage: page.count > first, endCursor: edges.last?.cursor))
     }
 
+    /// Packages priced in the organisation's currency.
+    public func creditPackages(context: GraphQLRequestContext, arguments: OrganisationArguments) async throws
+        -> [CreditPackageView]
+    {
+        let organisationID = try authorised(context, arguments.organisationId)
+        return try await ledger.read { reader in
+            guard let organisation = try reader.organisation(organisationID) else { throw Self.notFound }
+            return try reader.creditPackages().map { package in
+                CreditPackageView(
+                    id: package.id, name: package.name, credits: package.credits.description,
+                    priceMinorUnits: package.price(in: organisation.currency).map { String($0.minorUnits) },
+                    currency: organisation.currency.code)
+            }
+        }
+    }
+
+    /// Buys a package: records the purchase, creates the Revolut order, returns its checkout URL.
+    public func purchaseCreditPackage(context: GraphQLRequestContext, arguments: PurchaseArguments) async throws
+        -> PurchaseView
+    {
+        let organisationID = try authorised(context, arguments.organisationId)
+        guard let revolut else { throw GraphQLClientError("Purchases are not available on this service.") }
+        return try await PurchaseService(ledger: ledger, revolut: revolut, now: now).purchase(
+            organisationID: organisationID, packageID: arguments.packageId, idempotencyKey: arguments.idempotencyKey)
+    }
+
     static let notFound = GraphQLClientError("Organisation not found.")
 
     private func authorised(_ context: GraphQLRequestContext, _ organisationID: String) throws -> String {
@@ -153,7 +188,8 @@ public struct LedgerResolver: Sendable {
     }
 }
 
-/// The ledger-backed GraphQL schema (queries so far: `health`, `serverTime`, `creditBalance`, `transactions`).
+/// The ledger-backed GraphQL schema: queries `health`, `serverTime`, `creditBalance`, `transactions`,
+/// `creditPackages`; mutation `purchaseCreditPackage`.
 public enum LedgerSchema {
     public static func make() throws -> Schema<LedgerResolver, GraphQLRequestContext> {
         try Schema<LedgerResolver, GraphQLRequestContext> {
@@ -191,6 +227,23 @@ public enum LedgerSchema {
                 Field("edges", at: \.edges)
                 Field("pageInfo", at: \.pageInfo)
             }
+            Type(CreditPackageView.self, as: "CreditPackage") {
+                Field("id", at: \.id)
+                Field("name", at: \.name)
+                Field("credits", at: \.credits)
+                Field("priceMinorUnits", at: \.priceMinorUnits)
+                Field("currency", at: \.currency)
+            }
+            Type(PurchaseView.self, as: "Purchase") {
+                Field("reference", at: \.reference)
+                Field("organisationId", at: \.organisationId)
+                Field("packageId", at: \.packageId)
+                Field("credits", at: \.credits)
+                Field("amountMinorUnits", at: \.amountMinorUnits)
+                Field("currency", at: \.currency)
+                Field("orderId", at: \.orderId)
+                Field("checkoutUrl", at: \.checkoutUrl)
+            }
             Query {
                 Field("health", at: LedgerResolver.health)
                 Field("serverTime", at: LedgerResolver.serverTime)
@@ -205,16 +258,28 @@ public enum LedgerSchema {
                     Argument("to", at: \.to)
                     Argument("kinds", at: \.kinds)
                 }
+                Field("creditPackages", at: LedgerResolver.creditPackages) {
+                    Argument("organisationId", at: \.organisationId)
+                }
+            }
+            Mutation {
+                Field("purchaseCreditPackage", at: LedgerResolver.purchaseCreditPackage) {
+                    Argument("organisationId", at: \.organisationId)
+                    Argument("packageId", at: \.packageId)
+                    Argument("idempotencyKey", at: \.idempotencyKey)
+                }
             }
         }
     }
 
     /// The endpoint serving this schema.
     public static func endpoint(
-        ledger: LedgerDatabase, now: @escaping NowProvider, limits: GraphQLLimits, metrics: MetricsRegistry
+        ledger: LedgerDatabase, now: @escaping NowProvider, limits: GraphQLLimits, metrics: MetricsRegistry,
+        revolut: (any RevolutOrdersAPI)? = nil
     ) throws -> GraphQLEndpoint<LedgerResolver, GraphQLRequestContext> {
-        GraphQLEndpoint(
-            schema: try make(), resolver: LedgerResolver(ledger: ledger, now: now), limits: limits, metrics: metrics
-        ) { GraphQLRequestContext(principal: $0, requestID: $1) }
+        let resolver = LedgerResolver(ledger: ledger, now: now, revolut: revolut)
+        return GraphQLEndpoint(schema: try make(), resolver: resolver, limits: limits, metrics: metrics) {
+            GraphQLRequestContext(principal: $0, requestID: $1)
+        }
     }
 }

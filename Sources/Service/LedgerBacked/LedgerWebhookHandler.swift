@@ -80,7 +80,8 @@ public struct LedgerWebhookHandler: RevolutWebhookHandler {
         let instant = { (text: String?) in text.flatMap { try? Instant.parse($0).get() } }
         return OrderObservation(
             orderType: order.type?.lowercased() ?? "unknown", orderID: order.id, state: order.stateText,
-            amount: amount, merchantReference: order.merchantReference, organisationID: order.metadata["organisation_id"],
+            amount: amount, merchantReference: order.merchantReference,
+            organisationID: order.metadata["organisation_id"],
             packageID: order.metadata["package_id"], relatedOrderID: order.relatedOrderID,
             createdAt: instant(order.createdAt), updatedAt: instant(order.updatedAt), source: "webhook",
             sourceFile: "webhook", sourceLine: 0)

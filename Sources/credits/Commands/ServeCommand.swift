@@ -48,32 +48,33 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("no CREDITS_REVOLUT_WEBHOOK_SECRETS: every webhook delivery will be refused")
         }
         let metrics = MetricsRegistry()
+        let revolut = try revolutClient(logger: logger)
+        let webhookHandler: any RevolutWebhookHandler = revolut.map {
+            LedgerWebhookHandler(ledger: ledger, revolut: $0, now: clock, logger: logger)
+        } ?? DeferringWebhookHandler()
         let dependencies = ServiceDependencies(
-            keyStore: LedgerAPIKeyStore(ledger: ledger), metrics: metrics, now: clock,
-            webhookHandler: try webhookHandler(ledger: ledger, clock: clock, logger: logger),
+            keyStore: LedgerAPIKeyStore(ledger: ledger), metrics: metrics, now: clock, webhookHandler: webhookHandler,
             graphQL: try LedgerSchema.endpoint(
-                ledger: ledger, now: clock, limits: configuration.graphQL, metrics: metrics))
+                ledger: ledger, now: clock, limits: configuration.graphQL, metrics: metrics, revolut: revolut))
         let app = try CreditsServer.makeApplication(
             configuration: configuration, dependencies: dependencies, logger: logger,
             onServerRunning: { port in printError("credits serve: listening on \(host):\(port)") })
         try await app.runService()
     }
 
-    /// The ledger-backed handler when Revolut API credentials are configured, else one that defers.
-    private func webhookHandler(ledger: LedgerDatabase, clock: @escaping NowProvider, logger: Logger) throws
-        -> any RevolutWebhookHandler
-    {
+    /// The Revolut client when `CREDITS_REVOLUT_SECRET_KEY` is set. Without it, purchases are refused and
+    /// completed orders are deferred (503) so nothing is acknowledged unchecked.
+    private func revolutClient(logger: Logger) throws -> RevolutClient? {
         let environment = ProcessInfo.processInfo.environment
         guard let secretKey = environment["CREDITS_REVOLUT_SECRET_KEY"], !secretKey.isEmpty else {
-            logger.warning("no CREDITS_REVOLUT_SECRET_KEY: completed orders are deferred (503) until it is set")
-            return DeferringWebhookHandler()
+            logger.warning("no CREDITS_REVOLUT_SECRET_KEY: purchases are off and completed orders are deferred")
+            return nil
         }
         let text = revolutBaseURL ?? environment["CREDITS_REVOLUT_BASE_URL"] ?? "https://merchant.revolut.com"
         guard let baseURL = URL(string: text), baseURL.scheme == "https" || baseURL.scheme == "http" else {
             throw ValidationError("--revolut-base-url \(text): not an http(s) URL")
         }
-        let client = RevolutClient(
+        return RevolutClient(
             configuration: RevolutClientConfiguration(baseURL: baseURL, secretKey: secretKey), logger: logger)
-        return LedgerWebhookHandler(ledger: ledger, revolut: client, now: clock, logger: logger)
     }
 }
