@@ -119,7 +119,9 @@ import TestSupport
                 (try reader.balance(of: "met"), try reader.topUp(forRevolutOrder: order.id))
             }
             #expect(balance.available == credits("10000"))
-            #expect(topUp?.idempotencyKey == "revolut-order:\(order.id)")
+            #expect(topUp?.idempotencyKey == CompletedOrder.topUpKey(orderID: order.id))
+            // Effective when Revolut completed it (the stub's updated_at), as the batch path would post it.
+            #expect(topUp?.effectiveAt == instant("2026-01-01T00:00:00Z"))
             #expect(topUp?.money == Money(minorUnits: 45_000, currency: .gbp))
             let report = try await harness.ledger.read { try $0.verify() }
             #expect(report.passed)
@@ -157,6 +159,23 @@ import TestSupport
             harness.stub.setState("completed", orderID: other.id)
             #expect(try await harness.deliver("ORDER_COMPLETED", orderID: other.id).status == 204)
             #expect(harness.outcomes("needs_review") == 1)
+        }
+    }
+
+    @Test func testOrderAlreadyCreditedByTheBatchPathIsADuplicate() async throws {
+        try await withHarness { harness in
+            let order = try await harness.order()
+            harness.stub.setState("completed", orderID: order.id)
+            // Reconcile/apply credited it first, through the same ledger call, at another effective time.
+            try await harness.ledger.write { tx in
+                _ = try tx.creditCompletedOrder(CompletedOrder(
+                    orderID: order.id, organisationID: "met", packageID: "pack_10k", credits: credits("10000"),
+                    price: Money(minorUnits: 45_000, currency: .gbp), completedAt: instant("2026-01-02T00:00:00Z"),
+                    expiresAt: nil))
+            }
+            #expect(try await harness.deliver("ORDER_COMPLETED", orderID: order.id).status == 204)
+            #expect(harness.outcomes("duplicate") == 1)
+            #expect(try await harness.ledger.read { try $0.balance(of: "met").available } == credits("10000"))
         }
     }
 

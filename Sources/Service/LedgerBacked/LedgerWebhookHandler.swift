@@ -5,10 +5,10 @@ import Logging
 ///
 /// The webhook body carries no amount or state, so the order is fetched from Revolut first. It is credited
 /// only if it is a `payment` in state `completed` whose metadata names an organisation and a package we
-/// know, and whose amount and currency equal that package's price in the organisation's currency. The
-/// credit is a top-up grant with idempotency key `revolut-order:<order id>`; the existence check and the
-/// posting run in one write transaction, and the schema allows one top-up per order, so duplicate,
-/// concurrent or reordered deliveries (and the batch import of the same order) credit once.
+/// know, and whose amount and currency equal what we sold. The credit goes through the ledger's
+/// `creditCompletedOrder` (key `top-up:revolut:<order id>`, effective at the order's `updated_at` as
+/// reconcile does), which checks for an earlier top-up in the same write transaction; the schema allows one
+/// top-up per order, so duplicate, concurrent or reordered deliveries and the batch path credit once.
 public struct LedgerWebhookHandler: RevolutWebhookHandler {
     let ledger: LedgerDatabase
     let revolut: any RevolutOrdersAPI
@@ -21,9 +21,6 @@ public struct LedgerWebhookHandler: RevolutWebhookHandler {
         self.now = now
         self.logger = logger
     }
-
-    /// The idempotency key of the top-up that credits a Revolut order.
-    public static func idempotencyKey(orderID: String) -> String { "revolut-order:\(orderID)" }
 
     public func handle(_ event: RevolutWebhookEvent) async throws -> WebhookHandlingOutcome {
         guard event.event == "ORDER_COMPLETED", let orderID = event.orderID, !orderID.isEmpty else {
@@ -54,11 +51,11 @@ public struct LedgerWebhookHandler: RevolutWebhookHandler {
             case .cancelled, .failed, .unknown: return .needsReview
             }
             if try tx.reader.topUp(forRevolutOrder: order.id) != nil { return .duplicate }
-            guard let grant = try Self.grantRequest(for: order, reader: tx.reader, at: effectiveAt) else {
+            guard let completed = try Self.completedOrder(order, reader: tx.reader, receivedAt: effectiveAt) else {
                 return .needsReview
             }
-            _ = try tx.grant(grant)
-            return .processed
+            let posting = try tx.creditCompletedOrder(completed)
+            return posting.status == .posted ? .processed : .duplicate
         }
         switch outcome {
         case .retryLater:
@@ -87,25 +84,27 @@ public struct LedgerWebhookHandler: RevolutWebhookHandler {
             sourceFile: "webhook", sourceLine: 0)
     }
 
-    /// The top-up for `order`, or nil when it does not match what we sold. The purchase we recorded (by
-    /// order id, else by our reference) is what was agreed; orders without one fall back to their
+    /// The completed order to credit, or nil when it does not match what we sold. The purchase we recorded
+    /// (by order id, else by our reference) is what was agreed; orders without one fall back to their
     /// metadata and the package's current price in the organisation's currency.
-    static func grantRequest(for order: RevolutOrder, reader: LedgerReader, at effectiveAt: Instant) throws
-        -> GrantRequest?
+    static func completedOrder(_ order: RevolutOrder, reader: LedgerReader, receivedAt: Instant) throws
+        -> CompletedOrder?
     {
         guard order.type == "payment", let expected = try expectedSale(of: order, reader: reader),
             order.amount == expected.price
         else { return nil }
-        return GrantRequest(
-            idempotencyKey: idempotencyKey(orderID: order.id), organisationID: expected.organisationID,
-            source: .topUp, credits: expected.credits, price: expected.price, effectiveAt: effectiveAt,
-            expiresAt: expected.expiresAfterDays.map { effectiveAt.adding(days: $0) },
-            references: TransferReferences(
-                revolutOrderID: order.id, memo: order.merchantReference.map { "Revolut order \($0)" }))
+        // The same rule as reconcile: the completed view's update time, else its creation, else now.
+        let parse = { (text: String?) in text.flatMap { try? Instant.parse($0).get() } }
+        let completedAt = parse(order.updatedAt) ?? parse(order.createdAt) ?? receivedAt
+        return CompletedOrder(
+            orderID: order.id, organisationID: expected.organisationID, packageID: expected.packageID,
+            credits: expected.credits, price: expected.price, completedAt: completedAt,
+            expiresAt: expected.expiresAfterDays.map { completedAt.adding(days: $0) })
     }
 
     struct ExpectedSale {
         let organisationID: String
+        let packageID: String
         let credits: Credits
         let price: Money
         let expiresAfterDays: Int?
@@ -119,7 +118,8 @@ public struct LedgerWebhookHandler: RevolutWebhookHandler {
             if let attached = purchase.revolutOrderID, attached != order.id { return nil }
             let package = try reader.creditPackage(purchase.packageID)
             return ExpectedSale(
-                organisationID: purchase.organisationID, credits: purchase.credits, price: purchase.price,
+                organisationID: purchase.organisationID, packageID: purchase.packageID, credits: purchase.credits,
+                price: purchase.price,
                 expiresAfterDays: package?.expiresAfterDays)
         }
         guard let organisationID = order.metadata["organisation_id"], let packageID = order.metadata["package_id"],
@@ -128,7 +128,7 @@ public struct LedgerWebhookHandler: RevolutWebhookHandler {
             let price = package.price(in: organisation.currency)
         else { return nil }
         return ExpectedSale(
-            organisationID: organisationID, credits: package.credits, price: price,
+            organisationID: organisationID, packageID: packageID, credits: package.credits, price: price,
             expiresAfterDays: package.expiresAfterDays)
     }
 }
