@@ -9,11 +9,17 @@ public struct SpendIntent: Sendable, Equatable {
     public let investigationID: String?
     /// The cost when the request states it; nil when only known after the work.
     public let credits: Credits?
+    /// The cost event being charged, when there is one: a retry of an event already charged passes the gate
+    /// so it gets its duplicate answer instead of a 402.
+    public let costEventID: String?
 
-    public init(organisationID: String, investigationID: String? = nil, credits: Credits? = nil) {
+    public init(
+        organisationID: String, investigationID: String? = nil, credits: Credits? = nil, costEventID: String? = nil
+    ) {
         self.organisationID = organisationID
         self.investigationID = investigationID
         self.credits = credits
+        self.costEventID = costEventID
     }
 }
 

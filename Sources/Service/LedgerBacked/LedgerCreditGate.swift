@@ -15,6 +15,11 @@ public struct LedgerCreditGate: CreditGate {
             guard try reader.organisationExists(intent.organisationID) else {
                 throw ProblemDetails.organisationNotFound
             }
+            if let eventID = intent.costEventID,
+                try reader.transfer(idempotencyKey: UsageRoute.deductionKey(eventID: eventID)) != nil
+            {
+                return .allow
+            }
             let balance = try reader.balance(of: intent.organisationID)
             // Unknown investigations rank as unprioritised: they cannot unlock reserved credits.
             let priority = try intent.investigationID.flatMap {

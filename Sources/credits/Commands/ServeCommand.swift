@@ -13,7 +13,8 @@ import Service
 /// Revolut delivers them again once the service is configured.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the live service: GraphQL API, Revolut webhook, /healthz, /metrics.")
+        commandName: "serve",
+        abstract: "Run the live service: GraphQL API, Revolut webhook, POST /v1/usage, /healthz, /metrics.")
 
     @OptionGroup var options: GlobalOptions
     @Option(name: .long, help: "Address to bind.") var host = "127.0.0.1"
@@ -55,7 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
         let dependencies = ServiceDependencies(
             keyStore: LedgerAPIKeyStore(ledger: ledger), metrics: metrics, now: clock, webhookHandler: webhookHandler,
             graphQL: try LedgerSchema.endpoint(
-                ledger: ledger, now: clock, limits: configuration.graphQL, metrics: metrics, revolut: revolut))
+                ledger: ledger, now: clock, limits: configuration.graphQL, metrics: metrics, revolut: revolut),
+            spendingRoutes: UsageRoute.spendingRoutes(ledger: ledger))
         let app = try CreditsServer.makeApplication(
             configuration: configuration, dependencies: dependencies, logger: logger,
             onServerRunning: { port in printError("credits serve: listening on \(host):\(port)") })

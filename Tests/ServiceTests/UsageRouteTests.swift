@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import Ledger
+@testable import Service
+
+/// `POST /v1/usage` over a real ledger: recorded once, gated by spendable balance and priority, 402 bodies,
+/// duplicates and conflicts, and parallel spends that never pass the floor (I12, F5).
+@Suite struct UsageRouteTests {
+    let directory = TemporaryDirectory("service-usage")
+
+    /// `met`: 150 credits, 100 reserved for P1 (`op-urgent` is P1, `op-routine` P3); `gmp`: nothing.
+    func withUsageService(_ body: (ServiceHTTPTests.Harness, LedgerDatabase) async throws -> Void) async throws {
+        let reservation = Reservation(id: "p1-floor", credits: credits("100"), maxPriority: .p1)
+        let ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"), durability: .live)
+        _ = try await ledger.write { tx in
+            try tx.load(SampleWorld.configuration([
+                SampleWorld.organisation("met", reservations: [reservation]), SampleWorld.organisation("gmp"),
+            ]))
+        }
+        _ = try await ledger.write { tx in
+            try tx.grant(GrantRequest(
+                idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: credits("150"),
+                effectiveAt: instant("2026-11-01T00:00:00Z")))
+        }
+        try await ServiceHTTPTests.withService(spendingRoutes: UsageRoute.spendingRoutes(ledger: ledger)) { service in
+            try await body(service, ledger)
+        }
+    }
+
+    static func event(
+        _ id: String, org: String = "met", credits: String = "10", investigation: String? = nil,
+        occurredAt: String = "2026-11-20T10:00:00Z"
+    ) -> String {
+        let investigationField = investigation.map { #","investigation":"\#($0)""# } ?? ""
+        return #"{"event_id":"\#(id)","organisation_id":"\#(org)","team":"analysis","operation":"ocr","#
+            + #""credits":\#(credits),"occurred_at":"\#(occurredAt)"\#(investigationField),"#
+            + #""attributes":{"pages":3}}"#
+    }
+
+    static func post(_ service: ServiceHTTPTests.Harness, _ body: String, key: String = ServiceHTTPTests.metKey.key)
+        async throws -> HTTPAnswer
+    {
+        try await send(
+            "POST", service.url("v1/usage"),
+            headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json"], body: Data(body.utf8))
+    }
+
+    func available(_ ledger: LedgerDatabase, _ org: String = "met") async throws -> Credits {
+        try await ledger.read { try $0.balance(of: org).available }
+    }
+
+    @Test func testRecordsOnceAndAnswersDuplicatesAndConflicts() async throws {
+        try await withUsageService { service, ledger in
+            let first = try await Self.post(service, Self.event("e1", credits: #""12.5""#))
+            #expect(first.status == 201, "\(first.text)")
+            #expect(try first.json()["status"] as? String == "recorded")
+            #expect(try await available(ledger) == credits("137.5"))
+
+            let again = try await Self.post(service, Self.event("e1", credits: #""12.5""#))
+            #expect(again.status == 200)
+            #expect(try again.json()["status"] as? String == "duplicate")
+            #expect(try again.json()["transfer_id"] as? Int == first.json()["transfer_id"] as? Int)
+
+            let conflict = try await Self.post(service, Self.event("e1", credits: "13"))
+            try ServiceHTTPTests.expectProblem(conflict, status: 409)
+            #expect(try await available(ledger) == credits("137.5"))
+            let deduction = try await ledger.read { try $0.transfer(idempotencyKey: "deduction:cost-event:e1") }
+            #expect(deduction?.references.costEventID == "e1")
+            #expect(deduction?.references.operation == "ocr")
+        }
+    }
+
+    @Test func testZeroBalanceAndReserveFloorAre402() async throws {
+        try await withUsageService { service, ledger in
+            let broke = try await Self.post(service, Self.event("g1", org: "gmp"), key: ServiceHTTPTests.adminKey.key)
+            try ServiceHTTPTests.expectProblem(broke, status: 402)
+            #expect(try broke.json()["rule"] as? String == "zero_balance")
+            #expect(try broke.json()["spendable_credits"] as? String == "0")
+
+            let routine = try await Self.post(service, Self.event("m1", credits: "60", investigation: "op-routine"))
+            try ServiceHTTPTests.expectProblem(routine, status: 402)
+            #expect(try routine.json()["rule"] as? String == "reserve_floor")
+            #expect(try routine.json()["spendable_credits"] as? String == "50")
+            #expect(try routine.json()["priority"] as? Int == 3)
+
+            let urgent = try await Self.post(service, Self.event("m2", credits: "60", investigation: "op-urgent"))
+            #expect(urgent.status == 201, "\(urgent.text)")
+            #expect(try await available(ledger) == credits("90"))
+            let staged = try await ledger.read { try $0.stagedEventCount() }
+            #expect(staged == 1, "refused events are not staged")
+        }
+    }
+
+    @Test func testForeignOrganisationAndBadBodies() async throws {
+        try await withUsageService { service, ledger in
+            try ServiceHTTPTests.expectProblem(
+                try await Self.post(service, Self.event("x1", org: "gmp")), status: 403)
+            let bad = [
+                "[]", "{}", Self.event("x2", credits: "0"), Self.event("x3", credits: #""-5""#),
+                Self.event("x4", credits: "1.0000001"), Self.event("x5", credits: "true"),
+                Self.event("x6", occurredAt: "2026-11-20T10:00:00"), Self.event("", credits: "1"),
+            ]
+            for body in bad {
+                let answer = try await Self.post(service, body)
+                try ServiceHTTPTests.expectProblem(answer, status: 400)
+                #expect(try answer.json()["detail"] is String, "\(body)")
+            }
+            #expect(try await available(ledger) == credits("150"))
+        }
+    }
+
+    @Test func testParallelSpendsNeverPassTheFloor() async throws {
+        try await withUsageService { service, ledger in
+            // 50 credits are spendable without priority; twelve parallel spends of 10 each.
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<12 {
+                    group.addTask { try await Self.post(service, Self.event("p\(index)")).status }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 201 }.count == 5)
+            #expect(statuses.filter { $0 == 402 }.count == 7)
+            #expect(try await available(ledger) == credits("100"))
+            let report = try await ledger.read { try $0.verify() }
+            #expect(report.passed)
+        }
+    }
+}
