@@ -168,3 +168,118 @@ extension String {
             .joined(separator: "\n").split(separator: "\n").map(String.init)
     }
 }
+
+extension LedgerBackedTests {
+    /// Queries and mutations naming organisation `met`, for the isolation matrix.
+    static let everyOperation: [String] = [
+        #"{ creditBalance(organisationId: "met") { available } }"#,
+        #"{ transactions(organisationId: "met") { edges { cursor } } }"#,
+        #"{ creditPackages(organisationId: "met") { id } }"#,
+        #"{ organisation(organisationId: "met") { name } }"#,
+        #"{ usage(organisationId: "met", from: "2026-11-01T00:00:00Z", to: "2026-12-01T00:00:00Z", "#
+            + #"groupBy: TEAM) { key } }"#,
+        #"mutation { purchaseCreditPackage(organisationId: "met", packageId: "p", idempotencyKey: "k") "#
+            + "{ reference } }",
+        #"mutation { allocateCredits(organisationId: "met", credits: "5", idempotencyKey: "a") { id } }"#,
+        #"mutation { topUpCredits(organisationId: "met", credits: "5", idempotencyKey: "t") { id } }"#,
+        #"mutation { adjustCredits(organisationId: "met", credits: "5", idempotencyKey: "j", memo: "m") { id } }"#,
+    ]
+
+    @Test func testIsolationMatrixAnotherOrganisationsKeyGetsNothing() async throws {
+        try await withLedgerService { service, keys in
+            let before = try await service.graphQL(
+                Self.query(#"{ creditBalance(organisationId: "met") { available } }"#), key: keys.admin).text
+            for operation in Self.everyOperation {
+                let answer = try await service.graphQL(Self.query(operation), key: keys.gmp)
+                #expect(answer.status == 200)
+                let json = try answer.json()
+                #expect(json["data"] == nil || json["data"] is NSNull, "\(operation): \(answer.text)")
+                let message = ((json["errors"] as? [[String: Any]])?.first?["message"] as? String) ?? ""
+                #expect(
+                    message == "Organisation not found." || message == "This operation needs a platform-admin key.",
+                    "\(operation): \(answer.text)")
+            }
+            let after = try await service.graphQL(
+                Self.query(#"{ creditBalance(organisationId: "met") { available } }"#), key: keys.admin).text
+            #expect(before == after)
+        }
+    }
+
+    @Test func testAdminMutationsAreIdempotentAndAdminOnly() async throws {
+        try await withLedgerService { service, keys in
+            let allocate = #"mutation { allocateCredits(organisationId: "met", credits: "100", idempotencyKey: "a1") "#
+                + "{ id kind credits } }"
+            let first = try await service.graphQL(Self.query(allocate), key: keys.admin)
+            #expect(first.text.contains(#""kind":"allocation","credits":"100""#), "\(first.text)")
+            let retry = try await service.graphQL(Self.query(allocate), key: keys.admin)
+            #expect(retry.text == first.text)
+            let reused = try await service.graphQL(
+                Self.query(allocate.replacingOccurrences(of: "\"100\"", with: "\"200\"")), key: keys.admin)
+            #expect(reused.text.contains("already used for another transfer"))
+            let byOrg = try await service.graphQL(Self.query(allocate), key: keys.met)
+            #expect(byOrg.text.contains("needs a platform-admin key"))
+
+            let noMemo = try await service.graphQL(Self.query(
+                #"mutation { adjustCredits(organisationId: "met", credits: "-30", idempotencyKey: "j1") { id } }"#),
+                key: keys.admin)
+            #expect(noMemo.text.contains("memo is required"))
+            let adjust = try await service.graphQL(Self.query(
+                #"mutation { adjustCredits(organisationId: "met", credits: "-30", idempotencyKey: "j1", "#
+                    + #"memo: "duplicate charge") { kind credits memo } }"#), key: keys.admin)
+            #expect(adjust.text == #"{"data":{"adjustCredits":{"kind":"adjustment","credits":"-30","#
+                + #""memo":"duplicate charge"}}}"#)
+            let topUp = try await service.graphQL(Self.query(
+                #"mutation { topUpCredits(organisationId: "met", credits: "10", idempotencyKey: "t1", "#
+                    + #"priceMinorUnits: "450") { kind credits moneyMinorUnits currency } }"#), key: keys.admin)
+            #expect(topUp.text == #"{"data":{"topUpCredits":{"kind":"top_up","credits":"10","#
+                + #""moneyMinorUnits":"450","currency":"GBP"}}}"#)
+            let balance = try await service.graphQL(
+                Self.query(#"{ creditBalance(organisationId: "met") { available } }"#), key: keys.met)
+            #expect(balance.text == #"{"data":{"creditBalance":{"available":"230"}}}"#)
+        }
+    }
+
+    @Test func testOrganisationSettingsAndUsageGroups() async throws {
+        let ledger = try makeLedger()
+        try await ledger.write { tx in
+            for (key, team, operation, day, amount) in [
+                ("u1", "analysis", "ocr", "2026-11-10", "5"), ("u2", "analysis", "llm", "2026-11-10", "7"),
+                ("u3", "field", "ocr", "2026-11-11", "3"),
+            ] {
+                _ = try tx.spend(SpendRequest(
+                    idempotencyKey: key, organisationID: "met", credits: credits(amount),
+                    effectiveAt: instant("\(day)T12:00:00Z"), priority: .p1, policy: .withinSpendable,
+                    references: TransferReferences(costEventID: key, team: team, operation: operation)))
+            }
+        }
+        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "t")
+        let metrics = MetricsRegistry()
+        let endpoint = try LedgerSchema.endpoint(
+            ledger: ledger, now: { instant("2026-11-24T12:00:00Z") }, limits: GraphQLLimits(), metrics: metrics)
+        var configuration = ServiceConfiguration()
+        configuration.port = 0
+        let dependencies = ServiceDependencies(keyStore: LedgerAPIKeyStore(ledger: ledger), graphQL: endpoint)
+        try await withLiveApplication({ onRunning in
+            try CreditsServer.makeApplication(
+                configuration: configuration, dependencies: dependencies, logger: quietLogger("usage"),
+                onServerRunning: onRunning)
+        }) { port in
+            let service = ServiceHTTPTests.Harness(base: URL(string: "http://127.0.0.1:\(port)")!, metrics: metrics)
+            let range = #"from: "2026-11-01T00:00:00Z", to: "2026-12-01T00:00:00Z""#
+            let byTeam = try await service.graphQL(Self.query(
+                #"{ usage(organisationId: "met", \#(range), groupBy: TEAM) { key credits deductions } }"#), key: key)
+            #expect(byTeam.text == #"{"data":{"usage":[{"key":"analysis","credits":"12","deductions":2},"#
+                + #"{"key":"field","credits":"3","deductions":1}]}}"#)
+            let byDay = try await service.graphQL(Self.query(
+                #"{ usage(organisationId: "met", \#(range), groupBy: DAY) { key credits } }"#), key: key)
+            #expect(byDay.text == #"{"data":{"usage":[{"key":"2026-11-10","credits":"12"},"#
+                + #"{"key":"2026-11-11","credits":"3"}]}}"#)
+            let settings = try await service.graphQL(Self.query(
+                #"{ organisation(organisationId: "met") { currency timeZone "#
+                    + "reservations { id credits maxPriority } } }"),
+                key: key)
+            #expect(settings.text == #"{"data":{"organisation":{"currency":"GBP","timeZone":"Europe/London","#
+                + #""reservations":[{"id":"p1-floor","credits":"100","maxPriority":1}]}}}"#)
+        }
+    }
+}

@@ -212,6 +212,8 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
 
     static func encode(_ value: some Encodable) -> Data {
         // GraphQLResult is strings, numbers and Maps: encoding it cannot fail in practice.
-        (try? GraphQLJSONEncoder().encode(value)) ?? Data(#"{"errors":[{"message":"Internal error."}]}"#.utf8)
+        let encoder = GraphQLJSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return (try? encoder.encode(value)) ?? Data(#"{"errors":[{"message":"Internal error."}]}"#.utf8)
     }
 }

@@ -154,7 +154,7 @@ public struct LedgerResolver: Sendable {
 
     static let notFound = GraphQLClientError("Organisation not found.")
 
-    private func authorised(_ context: GraphQLRequestContext, _ organisationID: String) throws -> String {
+    func authorised(_ context: GraphQLRequestContext, _ organisationID: String) throws -> String {
         guard context.principal.mayAccess(organisationID: organisationID) else { throw Self.notFound }
         return organisationID
     }
@@ -189,7 +189,8 @@ public struct LedgerResolver: Sendable {
 }
 
 /// The ledger-backed GraphQL schema: queries `health`, `serverTime`, `creditBalance`, `transactions`,
-/// `creditPackages`; mutation `purchaseCreditPackage`.
+/// `creditPackages`, `organisation`, `usage`; mutations `purchaseCreditPackage` and, for platform-admin keys,
+/// `allocateCredits`, `topUpCredits`, `adjustCredits`.
 public enum LedgerSchema {
     public static func make() throws -> Schema<LedgerResolver, GraphQLRequestContext> {
         try Schema<LedgerResolver, GraphQLRequestContext> {
@@ -244,6 +245,37 @@ public enum LedgerSchema {
                 Field("orderId", at: \.orderId)
                 Field("checkoutUrl", at: \.checkoutUrl)
             }
+            Enum(UsageGrouping.self) {
+                Value(.TEAM)
+                Value(.INVESTIGATION)
+                Value(.OPERATION)
+                Value(.DAY)
+            }
+            Type(ReservationView.self, as: "Reservation") {
+                Field("id", at: \.id)
+                Field("credits", at: \.credits)
+                Field("maxPriority", at: \.maxPriority)
+            }
+            Type(OrganisationView.self, as: "Organisation") {
+                Field("id", at: \.id)
+                Field("name", at: \.name)
+                Field("locale", at: \.locale)
+                Field("currency", at: \.currency)
+                Field("timeZone", at: \.timeZone)
+                Field("planId", at: \.planId)
+                Field("overdraftLimit", at: \.overdraftLimit)
+                Field("lowBalanceCredits", at: \.lowBalanceCredits)
+                Field("lowBalancePercent", at: \.lowBalancePercent)
+                Field("runwayDays", at: \.runwayDays)
+                Field("reservations", at: \.reservations)
+            }
+            Type(UsageRow.self) {
+                Field("key", at: \.key)
+                Field("credits", at: \.credits)
+                Field("moneyMinorUnits", at: \.moneyMinorUnits)
+                Field("currency", at: \.currency)
+                Field("deductions", at: \.deductions)
+            }
             Query {
                 Field("health", at: LedgerResolver.health)
                 Field("serverTime", at: LedgerResolver.serverTime)
@@ -261,12 +293,42 @@ public enum LedgerSchema {
                 Field("creditPackages", at: LedgerResolver.creditPackages) {
                     Argument("organisationId", at: \.organisationId)
                 }
+                Field("organisation", at: LedgerResolver.organisation) {
+                    Argument("organisationId", at: \.organisationId)
+                }
+                Field("usage", at: LedgerResolver.usage) {
+                    Argument("organisationId", at: \.organisationId)
+                    Argument("from", at: \.from)
+                    Argument("to", at: \.to)
+                    Argument("groupBy", at: \.groupBy)
+                }
             }
             Mutation {
                 Field("purchaseCreditPackage", at: LedgerResolver.purchaseCreditPackage) {
                     Argument("organisationId", at: \.organisationId)
                     Argument("packageId", at: \.packageId)
                     Argument("idempotencyKey", at: \.idempotencyKey)
+                }
+                Field("allocateCredits", at: LedgerResolver.allocateCredits) {
+                    Argument("organisationId", at: \.organisationId)
+                    Argument("credits", at: \.credits)
+                    Argument("idempotencyKey", at: \.idempotencyKey)
+                    Argument("memo", at: \.memo)
+                    Argument("priceMinorUnits", at: \.priceMinorUnits)
+                }
+                Field("topUpCredits", at: LedgerResolver.topUpCredits) {
+                    Argument("organisationId", at: \.organisationId)
+                    Argument("credits", at: \.credits)
+                    Argument("idempotencyKey", at: \.idempotencyKey)
+                    Argument("memo", at: \.memo)
+                    Argument("priceMinorUnits", at: \.priceMinorUnits)
+                }
+                Field("adjustCredits", at: LedgerResolver.adjustCredits) {
+                    Argument("organisationId", at: \.organisationId)
+                    Argument("credits", at: \.credits)
+                    Argument("idempotencyKey", at: \.idempotencyKey)
+                    Argument("memo", at: \.memo)
+                    Argument("priceMinorUnits", at: \.priceMinorUnits)
                 }
             }
         }

@@ -1,0 +1,224 @@
+import Foundation
+import Ledger
+
+/// An organisation's settings as the API shows them.
+public struct OrganisationView: Codable, Sendable {
+    public let id: String
+    public let name: String
+    public let locale: String
+    public let currency: String
+    public let timeZone: String
+    public let planId: String?
+    public let overdraftLimit: String
+    public let lowBalanceCredits: String?
+    public let lowBalancePercent: Int?
+    public let runwayDays: Int?
+    public let reservations: [ReservationView]
+}
+
+public struct ReservationView: Codable, Sendable {
+    public let id: String
+    public let credits: String
+    /// Investigations of priority rank 1 (P1) up to this rank may spend the reserved credits.
+    public let maxPriority: Int
+}
+
+/// One group of `usage`: credits and their money cost.
+public struct UsageRow: Codable, Sendable {
+    public let key: String
+    public let credits: String
+    public let moneyMinorUnits: String
+    public let currency: String
+    public let deductions: Int
+}
+
+/// How `usage` groups deductions.
+public enum UsageGrouping: String, Codable, CaseIterable, Sendable {
+    case TEAM, INVESTIGATION, OPERATION, DAY
+}
+
+extension LedgerResolver {
+    public struct UsageArguments: Codable, Sendable {
+        public let organisationId: String
+        public let from: String
+        public let to: String
+        public let groupBy: UsageGrouping
+    }
+
+    public struct PostingArguments: Codable, Sendable {
+        public let organisationId: String
+        /// Exact decimal; signed for `adjustCredits`, positive otherwise.
+        public let credits: String
+        public let idempotencyKey: String
+        public let memo: String?
+        /// For `topUpCredits`: the price paid, integer minor units of the organisation's currency.
+        public let priceMinorUnits: String?
+    }
+
+    public func organisation(context: GraphQLRequestContext, arguments: OrganisationArguments) async throws
+        -> OrganisationView
+    {
+        let organisationID = try authorised(context, arguments.organisationId)
+        return try await ledger.read { reader in
+            guard let organisation = try reader.organisation(organisationID) else { throw Self.notFound }
+            return OrganisationView(
+                id: organisation.id, name: organisation.name, locale: organisation.locale,
+                currency: organisation.currency.code, timeZone: organisation.timeZone, planId: organisation.planID,
+                overdraftLimit: organisation.overdraftLimit.description,
+                lowBalanceCredits: organisation.thresholds.lowBalanceCredits?.description,
+                lowBalancePercent: organisation.thresholds.lowBalancePercent,
+                runwayDays: organisation.thresholds.runwayDays,
+                reservations: organisation.reservations.map {
+                    ReservationView(id: $0.id, credits: $0.credits.description, maxPriority: $0.maxPriority.rank)
+                })
+        }
+    }
+
+    /// Deductions in `[from, to)` grouped by team, investigation, operation or day (in the organisation's
+    /// time zone), with their money cost from the grants they drew on.
+    public func usage(context: GraphQLRequestContext, arguments: UsageArguments) async throws -> [UsageRow] {
+        let organisationID = try authorised(context, arguments.organisationId)
+        let from = try Self.instant(arguments.from, name: "from")
+        let to = try Self.instant(arguments.to, name: "to")
+        guard from < to, to.millisecondsSinceEpoch - from.millisecondsSinceEpoch <= 400 * Instant.millisecondsPerDay
+        else { throw GraphQLClientError("from must be before to, at most 400 days apart.") }
+        let grouping = arguments.groupBy
+        return try await ledger.read { reader in
+            guard let organisation = try reader.organisation(organisationID) else { throw Self.notFound }
+            let zone = TimeZone(identifier: organisation.timeZone) ?? TimeZone(identifier: "UTC")!
+            var totals: [String: (credits: Int64, money: Int64, count: Int)] = [:]
+            var afterID: Int64?
+            while true {
+                let page = try reader.history(
+                    of: organisationID, from: from, to: to, kinds: [.deduction], afterID: afterID, limit: 1000)
+                for transfer in page {
+                    let key = Self.groupKey(transfer, grouping, zone)
+                    var total = totals[key] ?? (0, 0, 0)
+                    total.credits += transfer.amount.microcredits
+                    total.money += transfer.money.minorUnits
+                    total.count += 1
+                    totals[key] = total
+                }
+                guard page.count == 1000, let last = page.last else { break }
+                afterID = last.id
+            }
+            return totals.sorted { $0.key < $1.key }.map { key, total in
+                UsageRow(
+                    key: key, credits: Credits(microcredits: total.credits).description,
+                    moneyMinorUnits: String(total.money), currency: organisation.currency.code,
+                    deductions: total.count)
+            }
+        }
+    }
+
+    static func groupKey(_ transfer: Transfer, _ grouping: UsageGrouping, _ zone: TimeZone) -> String {
+        switch grouping {
+        case .TEAM: transfer.references.team ?? "(none)"
+        case .INVESTIGATION: transfer.references.investigation ?? "(none)"
+        case .OPERATION: transfer.references.operation ?? "(none)"
+        case .DAY: LocalDate.of(transfer.effectiveAt, in: zone).description
+        }
+    }
+
+    /// Admin: grants an allocation.
+    public func allocateCredits(context: GraphQLRequestContext, arguments: PostingArguments) async throws
+        -> TransactionView
+    {
+        try await grant(context, arguments, source: .allocation)
+    }
+
+    /// Admin: grants a top-up, optionally with the price paid (its cost basis).
+    public func topUpCredits(context: GraphQLRequestContext, arguments: PostingArguments) async throws
+        -> TransactionView
+    {
+        try await grant(context, arguments, source: .topUp)
+    }
+
+    /// Admin: corrects a balance; positive credits grant, negative credits draw down. A memo is required.
+    public func adjustCredits(context: GraphQLRequestContext, arguments: PostingArguments) async throws
+        -> TransactionView
+    {
+        let amount = try Self.credits(arguments.credits)
+        guard arguments.memo?.isEmpty == false else { throw GraphQLClientError("memo is required: say why.") }
+        guard amount.isNegative else { return try await grant(context, arguments, source: .adjustment) }
+        let organisationID = try admin(context, arguments)
+        let effectiveAt = now()
+        return try await post(arguments, organisationID: organisationID, kind: .adjustment) { tx in
+            let balance = try tx.reader.balance(of: organisationID)
+            return try tx.spend(SpendRequest(
+                idempotencyKey: arguments.idempotencyKey, organisationID: organisationID, purpose: .adjustment,
+                credits: amount.negated, effectiveAt: effectiveAt, priority: .p1,
+                policy: .allowOverdraft(limit: balance.overdraftLimit),
+                references: TransferReferences(memo: arguments.memo))).transfer
+        }
+    }
+
+    private func grant(
+        _ context: GraphQLRequestContext, _ arguments: PostingArguments, source: GrantSource
+    ) async throws -> TransactionView {
+        let organisationID = try admin(context, arguments)
+        let amount = try Self.credits(arguments.credits)
+        guard amount.isPositive else { throw GraphQLClientError("credits must be positive.") }
+        let minor = try arguments.priceMinorUnits.map { text in
+            guard let value = Int64(text), value >= 0 else {
+                throw GraphQLClientError("priceMinorUnits must be a whole number of minor units.")
+            }
+            return value
+        }
+        let effectiveAt = now()
+        let kind: TransferKind = switch source {
+        case .allocation: .allocation
+        case .topUp: .topUp
+        case .adjustment: .adjustment
+        }
+        return try await post(arguments, organisationID: organisationID, kind: kind) { tx in
+            let currency = try tx.reader.balance(of: organisationID).currency
+            return try tx.grant(GrantRequest(
+                idempotencyKey: arguments.idempotencyKey, organisationID: organisationID, source: source,
+                credits: amount, price: minor.map { Money(minorUnits: $0, currency: currency) },
+                effectiveAt: effectiveAt, references: TransferReferences(memo: arguments.memo))).transfer
+        }
+    }
+
+    /// Runs a posting idempotently: a retry with the same key for the same organisation, kind and amount
+    /// returns the earlier transfer even though "now" has moved; anything else under that key is refused.
+    private func post(
+        _ arguments: PostingArguments, organisationID: String, kind: TransferKind,
+        _ body: @escaping @Sendable (LedgerTransaction) throws -> Transfer
+    ) async throws -> TransactionView {
+        guard (1...200).contains(arguments.idempotencyKey.utf8.count) else {
+            throw GraphQLClientError("idempotencyKey must be 1 to 200 characters.")
+        }
+        let amount = try Self.credits(arguments.credits)
+        do {
+            let transfer = try await ledger.write { tx in
+                guard try tx.reader.organisationExists(organisationID) else { throw Self.notFound }
+                if let existing = try tx.reader.transfer(idempotencyKey: arguments.idempotencyKey) {
+                    guard existing.organisationID == organisationID, existing.kind == kind,
+                        existing.amount == (amount.isNegative ? amount.negated : amount)
+                    else { throw GraphQLClientError("idempotencyKey was already used for another transfer.") }
+                    return existing
+                }
+                return try body(tx)
+            }
+            return Self.view(transfer, organisationID: organisationID)
+        } catch let rejection as PostingRejection {
+            throw GraphQLClientError(rejection.description)
+        }
+    }
+
+    private func admin(_ context: GraphQLRequestContext, _ arguments: PostingArguments) throws -> String {
+        guard context.principal.isAdmin else {
+            throw GraphQLClientError("This operation needs a platform-admin key.")
+        }
+        return arguments.organisationId
+    }
+
+    static func credits(_ text: String) throws -> Credits {
+        switch Credits.parse(text) {
+        case .success(let value) where value != .zero: return value
+        case .success: throw GraphQLClientError("credits must not be zero.")
+        case .failure(let error): throw GraphQLClientError("credits \(text): \(error)")
+        }
+    }
+}
