@@ -274,6 +274,10 @@ extension LedgerBackedTests {
                 #"{ usage(organisationId: "met", \#(range), groupBy: DAY) { key credits } }"#), key: key)
             #expect(byDay.text == #"{"data":{"usage":[{"key":"2026-11-10","credits":"12"},"#
                 + #"{"key":"2026-11-11","credits":"3"}]}}"#)
+            // 15 credits over the last 30 days (0.5 a day); 135 available, 35 spendable beyond the P1 floor.
+            let runway = try await service.graphQL(
+                Self.query(#"{ creditBalance(organisationId: "met") { spendable runwayDays } }"#), key: key)
+            #expect(runway.text == #"{"data":{"creditBalance":{"spendable":"35","runwayDays":70}}}"#)
             let settings = try await service.graphQL(Self.query(
                 #"{ organisation(organisationId: "met") { currency timeZone "#
                     + "reservations { id credits maxPriority } } }"),

@@ -10,6 +10,8 @@ public struct CreditBalanceView: Codable, Sendable {
     public let spendable: String
     public let currency: String
     public let asOf: String
+    /// Whole days the spendable balance lasts at the trailing 30-day burn rate; nil when nothing was spent.
+    public let runwayDays: Int?
 }
 
 /// One ledger transfer seen from the organisation: `credits` is positive for inflows, negative for outflows.
@@ -91,11 +93,12 @@ public struct LedgerResolver: Sendable {
         return try await ledger.read { reader in
             guard try reader.organisationExists(organisationID) else { throw Self.notFound }
             let balance = try reader.balance(of: organisationID)
+            let spendable = max(.zero, balance.spendable(for: .unprioritised))
             return CreditBalanceView(
                 organisationId: organisationID, available: balance.available.description,
-                reserved: balance.reserved.description,
-                spendable: max(.zero, balance.spendable(for: .unprioritised)).description,
-                currency: balance.currency.code, asOf: asOf.iso8601)
+                reserved: balance.reserved.description, spendable: spendable.description,
+                currency: balance.currency.code, asOf: asOf.iso8601,
+                runwayDays: try Self.runwayDays(reader, organisationID, spendable: spendable, asOf: asOf))
         }
     }
 
@@ -154,6 +157,33 @@ public struct LedgerResolver: Sendable {
 
     static let notFound = GraphQLClientError("Organisation not found.")
 
+    /// Days of `spendable` at the average daily deductions of the 30 days before `asOf` (rounded down).
+    static func runwayDays(_ reader: LedgerReader, _ organisationID: String, spendable: Credits, asOf: Instant) throws
+        -> Int?
+    {
+        let window = 30
+        var burned: Int64 = 0
+        var afterID: Int64?
+        while true {
+            let page = try reader.history(
+                of: organisationID, from: asOf.adding(days: -window), to: asOf, kinds: [.deduction],
+                afterID: afterID, limit: 1000)
+            for transfer in page {
+                let (sum, overflow) = burned.addingReportingOverflow(transfer.amount.microcredits)
+                burned = overflow ? Int64.max : sum
+            }
+            guard page.count == 1000, let last = page.last else { break }
+            afterID = last.id
+        }
+        guard burned > 0 else { return nil }
+        // spendable / (burned / window) in integers: spendable × window / burned, in full width. Capped at
+        // a century, which also keeps it inside GraphQL's 32-bit Int.
+        let cap: Int64 = 36_500
+        let days = spendable.microcredits.multipliedFullWidth(by: Int64(window))
+        guard days.high == 0, days.low / UInt64(burned) < UInt64(cap) else { return Int(cap) }
+        return Int(days.low / UInt64(burned))
+    }
+
     func authorised(_ context: GraphQLRequestContext, _ organisationID: String) throws -> String {
         guard context.principal.mayAccess(organisationID: organisationID) else { throw Self.notFound }
         return organisationID
@@ -201,6 +231,7 @@ public enum LedgerSchema {
                 Field("spendable", at: \.spendable)
                 Field("currency", at: \.currency)
                 Field("asOf", at: \.asOf)
+                Field("runwayDays", at: \.runwayDays)
             }
             Type(TransactionView.self, as: "Transaction") {
                 Field("id", at: \.id)
