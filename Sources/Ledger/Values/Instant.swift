@@ -68,7 +68,11 @@ public struct Instant: Sendable, Hashable, Comparable, Codable, CustomStringConv
                 digits += 1
             }
             guard digits > 0 else { return .failure(.malformed) }
-            for _ in digits..<3 where digits < 3 { millis *= 10 }
+            var scaled = digits
+            while scaled < 3 {
+                millis *= 10
+                scaled += 1
+            }
         }
         guard !scanner.atEnd else { return .failure(.missingOffset) }
         var offsetMinutes = 0

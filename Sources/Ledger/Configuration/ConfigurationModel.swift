@@ -1,0 +1,169 @@
+import Foundation
+
+/// The world Credits runs in, loaded from YAML files under version control by `credits init`.
+/// Every value here is validated (`ConfigurationLoader`) before it reaches the database.
+public struct Configuration: Sendable, Equatable {
+    public var issuer: Issuer
+    public var organisations: [Organisation]
+    public var plans: [Plan]
+    public var packages: [CreditPackage]
+    public var rateCards: [RateCardEntry]
+
+    public init(
+        issuer: Issuer, organisations: [Organisation], plans: [Plan], packages: [CreditPackage],
+        rateCards: [RateCardEntry]
+    ) {
+        self.issuer = issuer
+        self.organisations = organisations
+        self.plans = plans
+        self.packages = packages
+        self.rateCards = rateCards
+    }
+}
+
+/// The seller on invoices. Invoice numbers are unique and gap-free per issuer.
+public struct Issuer: Sendable, Equatable, Codable {
+    public var id: String
+    public var legalName: String
+    public var address: [String]
+    public var taxNumber: String?
+    public var invoicePrefix: String
+    public var email: String?
+}
+
+public struct Organisation: Sendable, Equatable, Codable {
+    public var id: String
+    public var name: String
+    public var locale: String
+    public var currency: Currency
+    public var timeZone: String
+    public var planID: String?
+    /// Tax rate in parts per million (20% = 200_000), exact.
+    public var taxRatePPM: Int64
+    public var paymentTermsDays: Int
+    /// How far below zero batch usage may take the balance before it becomes an exception.
+    public var overdraftLimit: Credits
+    public var thresholds: Thresholds
+    public var alertWebhooks: [AlertWebhook]
+    public var invoiceDetails: InvoiceDetails
+    public var teams: [Team]
+    public var investigations: [Investigation]
+    public var reservations: [Reservation]
+}
+
+public struct Thresholds: Sendable, Equatable, Codable {
+    /// Alert when the available balance falls below this many credits.
+    public var lowBalanceCredits: Credits?
+    /// Alert when the available balance falls below this percentage of the period allocation.
+    public var lowBalancePercent: Int?
+    /// Alert when fewer than this many days of spendable balance remain at the trailing burn rate.
+    public var runwayDays: Int?
+
+    public init(lowBalanceCredits: Credits? = nil, lowBalancePercent: Int? = nil, runwayDays: Int? = nil) {
+        self.lowBalanceCredits = lowBalanceCredits
+        self.lowBalancePercent = lowBalancePercent
+        self.runwayDays = runwayDays
+    }
+}
+
+public struct AlertWebhook: Sendable, Equatable, Codable {
+    public var url: String
+    /// Name of the environment variable holding the HMAC signing secret (never the secret itself).
+    public var secretEnv: String
+}
+
+public struct InvoiceDetails: Sendable, Equatable, Codable {
+    public var legalName: String
+    public var address: [String]
+    public var taxNumber: String?
+    public var purchaseOrder: String?
+    public var email: String?
+}
+
+public struct Team: Sendable, Equatable, Codable {
+    public var id: String
+    public var name: String
+}
+
+public enum InvestigationStatus: String, Sendable, Equatable, Codable {
+    case open
+    case closed
+}
+
+public struct Investigation: Sendable, Equatable, Codable {
+    public var id: String
+    public var name: String
+    public var teamID: String
+    public var priority: Priority
+    public var status: InvestigationStatus
+}
+
+/// Credits kept back for investigations of priority `maxPriority` or higher (P1 is highest).
+public struct Reservation: Sendable, Hashable, Codable {
+    public var id: String
+    public var credits: Credits
+    public var maxPriority: Priority
+
+    /// Whether work at `priority` may spend into this reservation.
+    public func admits(_ priority: Priority) -> Bool { priority <= maxPriority }
+}
+
+public enum PlanPeriodKind: String, Sendable, Equatable, Codable {
+    case month
+    case financialYear = "financial_year"
+}
+
+public struct Plan: Sendable, Equatable, Codable {
+    public var id: String
+    public var name: String
+    public var period: PlanPeriodKind
+    public var creditsPerPeriod: Credits
+    /// First month (1-12) of the financial year, for `financial_year` plans.
+    public var financialYearStartMonth: Int
+    /// Whether unused allocation carries over (allocation grants then never expire).
+    public var rollover: Bool
+    /// The plan fee per period in each currency it is sold in.
+    public var prices: [Money]
+
+    public func price(in currency: Currency) -> Money? { prices.first { $0.currency == currency } }
+}
+
+public struct CreditPackage: Sendable, Equatable, Codable {
+    public var id: String
+    public var name: String
+    public var credits: Credits
+    public var prices: [Money]
+    /// Purchased credits expire this many days after purchase; nil means never.
+    public var expiresAfterDays: Int?
+
+    public func price(in currency: Currency) -> Money? { prices.first { $0.currency == currency } }
+}
+
+/// Credits charged per unit of an operation (e.g. `transcription` per `minute`). An entry with
+/// `organisationID == nil` is the default; an organisation's own entry overrides it.
+public struct RateCardEntry: Sendable, Equatable, Codable {
+    public var organisationID: String?
+    public var operation: String
+    public var unit: String
+    public var creditsPerUnit: Credits
+}
+
+extension Money: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case minorUnits = "minor_units"
+        case currency
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            minorUnits: try container.decode(Int64.self, forKey: .minorUnits),
+            currency: try container.decode(Currency.self, forKey: .currency))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(minorUnits, forKey: .minorUnits)
+        try container.encode(currency, forKey: .currency)
+    }
+}

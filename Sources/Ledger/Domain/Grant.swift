@@ -1,0 +1,42 @@
+/// Where a grant's credits came from.
+public enum GrantSource: String, Sendable, CaseIterable, Codable {
+    case allocation
+    case topUp = "top_up"
+    case adjustment
+}
+
+/// A block of credits in an organisation's balance, burnt down by deductions in a stated order:
+/// `priority` ascending (lower burns first), then soonest `expiresAt` (no expiry last), then
+/// oldest `grantedAt`, then `id`.
+public struct Grant: Sendable, Hashable, Codable {
+    public let id: Int64
+    public let organisationID: String
+    public let source: GrantSource
+    public let transferID: Int64
+    public let credits: Credits
+    public let remaining: Credits
+    public let priority: Int
+    public let expiresAt: Instant?
+    public let grantedAt: Instant
+    /// What was paid for the whole grant: the cost basis of its credits.
+    public let cost: Money
+
+    /// Default burn priority by source: adjustments and allocations (use-it-or-lose-it) burn before
+    /// purchased top-ups.
+    public static func defaultPriority(for source: GrantSource) -> Int {
+        switch source {
+        case .adjustment: 10
+        case .allocation: 20
+        case .topUp: 30
+        }
+    }
+}
+
+/// One leg of an outflow: how many credits it took from which grant, and what they cost.
+/// `grantID` is nil for credits drawn beyond every grant (overdraft), which carry no cost basis.
+public struct GrantDraw: Sendable, Hashable, Codable {
+    public let transferID: Int64
+    public let grantID: Int64?
+    public let credits: Credits
+    public let cost: Money
+}

@@ -1,0 +1,84 @@
+/// What a transfer does. Stored as text; the schema's CHECK constraint lists the same values.
+public enum TransferKind: String, Sendable, CaseIterable, Codable {
+    case allocation
+    case topUp = "top_up"
+    case deduction
+    case expiry
+    case reversal
+    case adjustment
+
+    /// Inflows create a grant on the organisation's account; outflows draw from grants.
+    public var isInflow: Bool {
+        switch self {
+        case .allocation, .topUp: true
+        case .deduction, .expiry, .reversal: false
+        case .adjustment: false  // direction depends on the amount's sign; see `Ledger.adjust`
+        }
+    }
+}
+
+/// Ledger accounts. Organisation accounts hold credits; system accounts are where credits come
+/// from and go to, so every transfer has two sides and all balances sum to zero.
+public enum AccountID: Sendable, Hashable, CustomStringConvertible {
+    case available(organisationID: String)
+    case issuance
+    case consumption
+    case expiry
+    case adjustment
+
+    public var rawValue: String {
+        switch self {
+        case .available(let organisation): "org:\(organisation)"
+        case .issuance: "system:issuance"
+        case .consumption: "system:consumption"
+        case .expiry: "system:expiry"
+        case .adjustment: "system:adjustment"
+        }
+    }
+
+    public var description: String { rawValue }
+
+    static let systemAccounts: [AccountID] = [.issuance, .consumption, .expiry, .adjustment]
+}
+
+/// The references that explain a transfer. All optional; each kind uses the ones that apply.
+public struct TransferReferences: Sendable, Hashable, Codable {
+    public var costEventID: String?
+    public var revolutOrderID: String?
+    public var planPeriod: String?
+    public var team: String?
+    public var investigation: String?
+    public var operation: String?
+    public var memo: String?
+
+    public init(
+        costEventID: String? = nil, revolutOrderID: String? = nil, planPeriod: String? = nil,
+        team: String? = nil, investigation: String? = nil, operation: String? = nil, memo: String? = nil
+    ) {
+        self.costEventID = costEventID
+        self.revolutOrderID = revolutOrderID
+        self.planPeriod = planPeriod
+        self.team = team
+        self.investigation = investigation
+        self.operation = operation
+        self.memo = memo
+    }
+}
+
+/// A posted transfer as read back from the ledger.
+public struct Transfer: Sendable, Hashable, Codable {
+    public let id: Int64
+    public let idempotencyKey: String
+    public let kind: TransferKind
+    public let organisationID: String
+    public let debitAccount: String
+    public let creditAccount: String
+    public let amount: Credits
+    /// Price paid (inflows) or cost of the credits drawn (outflows), in the organisation's currency.
+    public let money: Money
+    public let effectiveAt: Instant
+    public let recordedAt: Instant
+    public let references: TransferReferences
+    /// The grant an inflow created (nil for outflows).
+    public let grantID: Int64?
+}

@@ -1,1 +1,0 @@
-// Ledger core. See docs/ARCHITECTURE.md.

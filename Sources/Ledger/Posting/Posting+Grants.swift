@@ -1,0 +1,119 @@
+import GRDB
+
+extension LedgerTransaction {
+    /// Puts credits into an organisation's balance as a new grant: one transfer from the issuance
+    /// (or adjustment) account to the organisation. Idempotent by `request.idempotencyKey`.
+    /// Any overdraft the organisation carries is settled from the new grant first.
+    public func grant(_ request: GrantRequest) throws -> Posting {
+        guard !request.idempotencyKey.isEmpty else { throw PostingRejection.idempotencyKeyMustNotBeEmpty }
+        guard request.credits.isPositive else { throw PostingRejection.amountMustBePositive }
+        let organisation = try organisationFacts(request.organisationID)
+        let price = request.price ?? .zero(organisation.currency)
+        guard price.currency == organisation.currency else {
+            throw PostingRejection.currencyMustMatchOrganisation(expected: organisation.currency, got: price.currency)
+        }
+        guard price.minorUnits >= 0 else { throw PostingRejection.amountMustBePositive }
+        if let expiresAt = request.expiresAt, expiresAt <= request.effectiveAt {
+            throw PostingRejection.expiryMustNotPrecedeGrant
+        }
+        let priority = request.priority ?? Grant.defaultPriority(for: request.source)
+        let hash = ContentHash.of([
+            "grant", request.kind.rawValue, request.organisationID, "\(request.credits.microcredits)",
+            "\(price.minorUnits)", price.currency.code, "\(request.effectiveAt.millisecondsSinceEpoch)",
+            request.expiresAt.map { "\($0.millisecondsSinceEpoch)" } ?? "-", "\(priority)",
+        ] + ContentHash.fields(request.references))
+        if let existing = try existingTransfer(key: request.idempotencyKey, hash: hash) { return existing }
+
+        let debit: AccountID = request.source == .adjustment ? .adjustment : .issuance
+        let transferID = try insertTransfer(
+            key: request.idempotencyKey, hash: hash, kind: request.kind, debit: debit,
+            credit: .available(organisationID: request.organisationID), amount: request.credits,
+            organisationID: request.organisationID, money: price, effectiveAt: request.effectiveAt,
+            references: request.references)
+        try db.execute(
+            sql: """
+                INSERT INTO grants (organisation_id, source, transfer_id, credits, remaining, priority, expires_at,
+                                    granted_at, cost_minor, currency)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [request.organisationID, request.source.rawValue, transferID, request.credits.microcredits,
+                        request.credits.microcredits, priority, request.expiresAt?.millisecondsSinceEpoch,
+                        request.effectiveAt.millisecondsSinceEpoch, price.minorUnits, price.currency.code])
+        try settleOverdraft(organisationID: request.organisationID, grantID: db.lastInsertedRowID, currency: price.currency)
+        return Posting(status: .posted, transfer: try reader.transfer(id: transferID)!, intoReserve: .zero, overdraft: .zero)
+    }
+
+    /// Expires what is left of a grant: one transfer from the organisation to the expiry account.
+    /// Returns nil when nothing is left (there is nothing to post).
+    public func expire(grantID: Int64, at effectiveAt: Instant, idempotencyKey: String) throws -> Posting? {
+        guard let grant = try reader.grant(id: grantID) else { throw PostingRejection.grantNotFound(grantID) }
+        let hash = ContentHash.of(["expiry", "\(grantID)", "\(effectiveAt.millisecondsSinceEpoch)"])
+        if let existing = try existingTransfer(key: idempotencyKey, hash: hash) { return existing }
+        guard grant.remaining.isPositive else { return nil }
+        return try drawFromOneGrant(
+            grant, credits: grant.remaining, kind: .expiry, credit: .expiry, key: idempotencyKey, hash: hash,
+            effectiveAt: effectiveAt, references: TransferReferences(memo: "expiry of grant \(grantID)"))
+    }
+
+    /// Takes back up to `credits` of a grant that has not been spent (a refunded or charged-back
+    /// top-up). Returns the posting (nil if nothing is left) and how many of the requested credits
+    /// had already been spent and could not be taken back.
+    public func reverse(
+        grantID: Int64, credits: Credits, at effectiveAt: Instant, idempotencyKey: String,
+        references: TransferReferences = TransferReferences()
+    ) throws -> (posting: Posting?, alreadySpent: Credits) {
+        guard credits.isPositive else { throw PostingRejection.amountMustBePositive }
+        guard let grant = try reader.grant(id: grantID) else { throw PostingRejection.grantNotFound(grantID) }
+        let hash = ContentHash.of(
+            ["reversal", "\(grantID)", "\(credits.microcredits)", "\(effectiveAt.millisecondsSinceEpoch)"]
+                + ContentHash.fields(references))
+        if let existing = try existingTransfer(key: idempotencyKey, hash: hash) {
+            return (existing, try credits.subtracting(existing.transfer.amount))
+        }
+        let amount = min(credits, grant.remaining)
+        let alreadySpent = try credits.subtracting(amount)
+        guard amount.isPositive else { return (nil, alreadySpent) }
+        let posting = try drawFromOneGrant(
+            grant, credits: amount, kind: .reversal, credit: .issuance, key: idempotencyKey, hash: hash,
+            effectiveAt: effectiveAt, references: references)
+        return (posting, alreadySpent)
+    }
+
+    private func drawFromOneGrant(
+        _ grant: Grant, credits: Credits, kind: TransferKind, credit: AccountID, key: String, hash: String,
+        effectiveAt: Instant, references: TransferReferences
+    ) throws -> Posting {
+        let cost = try GrantCost.draw(credits, from: grant)
+        let transferID = try insertTransfer(
+            key: key, hash: hash, kind: kind, debit: .available(organisationID: grant.organisationID), credit: credit,
+            amount: credits, organisationID: grant.organisationID, money: cost, effectiveAt: effectiveAt,
+            references: references)
+        try recordDraw(transferID: transferID, organisationID: grant.organisationID, grantID: grant.id,
+                       credits: credits, cost: cost)
+        return Posting(status: .posted, transfer: try reader.transfer(id: transferID)!, intoReserve: .zero, overdraft: .zero)
+    }
+
+    /// Draws credits not covered by any grant (overdraft) out of a new grant, oldest first, so
+    /// their cost becomes exact once credits exist to cover them.
+    private func settleOverdraft(organisationID: String, grantID: Int64, currency: Currency) throws {
+        let uncovered = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT transfer_id, SUM(credits) AS credits FROM grant_draws
+                WHERE organisation_id = ? AND grant_id IS NULL
+                GROUP BY transfer_id HAVING SUM(credits) > 0 ORDER BY transfer_id
+                """,
+            arguments: [organisationID])
+        for row in uncovered {
+            guard let grant = try reader.grant(id: grantID), grant.remaining.isPositive else { return }
+            let owed = Credits(microcredits: row["credits"])
+            let settled = min(owed, grant.remaining)
+            let cost = try GrantCost.draw(settled, from: grant)
+            let transferID: Int64 = row["transfer_id"]
+            try recordDraw(transferID: transferID, organisationID: organisationID, grantID: nil,
+                           credits: settled.negated, cost: .zero(currency))
+            try recordDraw(transferID: transferID, organisationID: organisationID, grantID: grantID,
+                           credits: settled, cost: cost)
+        }
+    }
+}

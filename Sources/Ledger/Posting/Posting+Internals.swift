@@ -1,0 +1,129 @@
+import Crypto
+import Foundation
+import GRDB
+
+extension LedgerTransaction {
+    struct OrganisationFacts {
+        let currency: Currency
+        let overdraftLimit: Credits
+    }
+
+    func organisationFacts(_ id: String) throws -> OrganisationFacts {
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT currency, overdraft_limit FROM organisations WHERE id = ?", arguments: [id])
+        else { throw PostingRejection.organisationNotFound(id) }
+        guard let currency = Currency(code: row["currency"]) else {
+            preconditionFailure("organisation \(id) has a currency the schema should have refused")
+        }
+        return OrganisationFacts(currency: currency, overdraftLimit: Credits(microcredits: row["overdraft_limit"]))
+    }
+
+    /// The idempotency rule: the same key with the same content is the earlier posting; the same
+    /// key with different content is refused.
+    func existingTransfer(key: String, hash: String) throws -> Posting? {
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT id, content_hash FROM transfers WHERE idempotency_key = ?", arguments: [key])
+        else { return nil }
+        let id: Int64 = row["id"]
+        guard row["content_hash"] as String == hash else {
+            throw PostingRejection.idempotencyKeyReusedWithDifferentContent(key: key, existingTransferID: id)
+        }
+        let transfer = try reader.transfer(id: id)!
+        let uncovered = try Int64.fetchOne(
+            db, sql: "SELECT COALESCE(SUM(credits), 0) FROM grant_draws WHERE transfer_id = ? AND grant_id IS NULL",
+            arguments: [id]) ?? 0
+        return Posting(status: .exists, transfer: transfer, intoReserve: .zero, overdraft: Credits(microcredits: uncovered))
+    }
+
+    /// Inserts one transfer and moves both account balances. Asserts double entry before writing.
+    func insertTransfer(
+        key: String, hash: String, kind: TransferKind, debit: AccountID, credit: AccountID, amount: Credits,
+        organisationID: String, money: Money, effectiveAt: Instant, references: TransferReferences
+    ) throws -> Int64 {
+        precondition(debit != credit, "a transfer must move credits between two different accounts")
+        precondition(amount.isPositive, "a transfer amount must be positive")
+        precondition(money.minorUnits >= 0, "a transfer's money value is never negative")
+        try db.execute(
+            sql: """
+                INSERT INTO transfers (idempotency_key, content_hash, kind, debit_account, credit_account, amount,
+                    organisation_id, money_minor, currency, effective_at, recorded_at, cost_event_id,
+                    revolut_order_id, plan_period, team, investigation, operation, memo)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [key, hash, kind.rawValue, debit.rawValue, credit.rawValue, amount.microcredits,
+                        organisationID, money.minorUnits, money.currency.code, effectiveAt.millisecondsSinceEpoch,
+                        now.millisecondsSinceEpoch, references.costEventID, references.revolutOrderID,
+                        references.planPeriod, references.team, references.investigation, references.operation,
+                        references.memo])
+        let transferID = db.lastInsertedRowID
+        try db.execute(
+            sql: "UPDATE accounts SET debits_posted = debits_posted + ? WHERE id = ?",
+            arguments: [amount.microcredits, debit.rawValue])
+        precondition(db.changesCount == 1, "debit account \(debit) must exist")
+        try db.execute(
+            sql: "UPDATE accounts SET credits_posted = credits_posted + ? WHERE id = ?",
+            arguments: [amount.microcredits, credit.rawValue])
+        precondition(db.changesCount == 1, "credit account \(credit) must exist")
+        return transferID
+    }
+
+    /// Records one leg of an outflow and burns the grant down by it.
+    func recordDraw(transferID: Int64, organisationID: String, grantID: Int64?, credits: Credits, cost: Money) throws {
+        try db.execute(
+            sql: "INSERT INTO grant_draws (transfer_id, organisation_id, grant_id, credits, cost_minor) VALUES (?, ?, ?, ?, ?)",
+            arguments: [transferID, organisationID, grantID, credits.microcredits, cost.minorUnits])
+        guard let grantID else { return }
+        precondition(credits.isPositive, "a draw from a grant takes a positive amount")
+        try db.execute(
+            sql: "UPDATE grants SET remaining = remaining - ? WHERE id = ? AND remaining >= ?",
+            arguments: [credits.microcredits, grantID, credits.microcredits])
+        precondition(db.changesCount == 1, "grant \(grantID) must hold the credits drawn from it")
+    }
+}
+
+/// The exact money cost of credits drawn from a grant.
+///
+/// Rule: the cost of the first `n` credits drawn from a grant is `round_half_even(price × n / credits)`,
+/// and a draw costs the difference between that figure after and before it. So draws never lose or
+/// invent a minor unit: when a grant is fully drawn, its draws sum to exactly its price.
+enum GrantCost {
+    static func draw(_ credits: Credits, from grant: Grant) throws -> Money {
+        let drawnBefore = try grant.credits.subtracting(grant.remaining)
+        let drawnAfter = try drawnBefore.adding(credits)
+        precondition(drawnAfter <= grant.credits, "cannot draw more than a grant holds")
+        guard let before = Checked.multiplyDivide(
+            grant.cost.minorUnits, drawnBefore.microcredits, grant.credits.microcredits, .halfEven),
+            let after = Checked.multiplyDivide(
+                grant.cost.minorUnits, drawnAfter.microcredits, grant.credits.microcredits, .halfEven)
+        else { throw PostingRejection.overflow }
+        return Money(minorUnits: after - before, currency: grant.cost.currency)
+    }
+}
+
+/// SHA-256 over length-prefixed fields, so no two different field lists can collide by concatenation.
+enum ContentHash {
+    static func of(_ fields: [String]) -> String {
+        var hasher = SHA256()
+        for field in fields {
+            let bytes = Array(field.utf8)
+            hasher.update(data: Data("\(bytes.count):".utf8))
+            hasher.update(data: bytes)
+        }
+        return hex(hasher.finalize())
+    }
+
+    static func fields(_ references: TransferReferences) -> [String] {
+        [references.costEventID, references.revolutOrderID, references.planPeriod, references.team,
+         references.investigation, references.operation, references.memo].map { $0 ?? "-" }
+    }
+
+    static func hex<D: Sequence<UInt8>>(_ digest: D) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = []
+        for byte in digest {
+            bytes.append(digits[Int(byte >> 4)])
+            bytes.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import GRDB
+
+/// The ledger database: one SQLite file, opened once per process.
+///
+/// Batch stages open it with `.batch` durability (WAL, `synchronous=NORMAL`: a commit survives an
+/// application crash, and every stage is idempotent so a rerun repairs a power loss). The live
+/// service opens it with `.live` (`synchronous=FULL`): a 204 sent for a webhook credit must
+/// survive a power cut, because Revolut will not retry it.
+public final class LedgerDatabase: Sendable {
+    public enum Durability: Sendable {
+        case batch
+        case live
+    }
+
+    let writer: any DatabaseWriter
+    public let path: String
+    let clock: @Sendable () -> Instant
+
+    /// How long a writer waits for another process's transaction before giving up (exit 75).
+    public static let busyTimeoutSeconds: Double = 10
+
+    private init(writer: any DatabaseWriter, path: String, clock: @escaping @Sendable () -> Instant) {
+        self.writer = writer
+        self.path = path
+        self.clock = clock
+    }
+
+    /// Creates the database if needed and applies every pending migration (`credits init`).
+    public static func create(
+        at path: String, durability: Durability = .batch,
+        clock: @escaping @Sendable () -> Instant = { Instant(Date()) }
+    ) throws -> LedgerDatabase {
+        let database = try connect(path: path, durability: durability, clock: clock)
+        try database.mapErrors {
+            try database.writer.read { db in try refuseNewerSchema(db, path: path) }
+            try Schema.migrator.migrate(database.writer)
+        }
+        return database
+    }
+
+    /// Opens an initialised database; refuses a missing file, an uninitialised or a newer schema.
+    public static func open(
+        at path: String, durability: Durability = .batch,
+        clock: @escaping @Sendable () -> Instant = { Instant(Date()) }
+    ) throws -> LedgerDatabase {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StorageError(.databaseMissing, path: path)
+        }
+        let database = try connect(path: path, durability: durability, clock: clock)
+        try database.mapErrors {
+            try database.writer.read { db in
+                try refuseNewerSchema(db, path: path)
+                guard try Schema.migrator.hasCompletedMigrations(db) else {
+                    throw StorageError(.notInitialised, path: path)
+                }
+            }
+        }
+        return database
+    }
+
+    private static func connect(
+        path: String, durability: Durability, clock: @escaping @Sendable () -> Instant
+    ) throws -> LedgerDatabase {
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .timeout(busyTimeoutSeconds)
+        configuration.foreignKeysEnabled = true
+        configuration.journalMode = .wal
+        let synchronous = durability == .live ? "FULL" : "NORMAL"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        do {
+            let writer: any DatabaseWriter = switch durability {
+            case .batch: try DatabaseQueue(path: path, configuration: configuration)
+            case .live: try DatabasePool(path: path, configuration: configuration)
+            }
+            return LedgerDatabase(writer: writer, path: path, clock: clock)
+        } catch let error as DatabaseError {
+            throw StorageError(classifying: error, path: path)
+        }
+    }
+
+    private static func refuseNewerSchema(_ db: Database, path: String) throws {
+        if try Schema.migrator.hasBeenSuperseded(db) { throw StorageError(.newerSchema, path: path) }
+    }
+
+    /// Runs `body` in one write transaction: everything in it commits together or not at all.
+    public func write<T>(_ body: (LedgerTransaction) throws -> T) throws -> T {
+        let now = clock()
+        return try mapErrors {
+            try writer.write { db in try body(LedgerTransaction(db: db, now: now)) }
+        }
+    }
+
+    /// Runs `body` against a consistent snapshot of the database.
+    public func read<T>(_ body: (LedgerReader) throws -> T) throws -> T {
+        try mapErrors { try writer.read { db in try body(LedgerReader(db: db)) } }
+    }
+
+    /// Async variants for the live service, so request handlers never block a cooperative thread.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (LedgerTransaction) throws -> T) async throws -> T {
+        let now = clock()
+        do {
+            return try await writer.write { db in try body(LedgerTransaction(db: db, now: now)) }
+        } catch let error as DatabaseError {
+            throw StorageError(classifying: error, path: path)
+        }
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (LedgerReader) throws -> T) async throws -> T {
+        do {
+            return try await writer.read { db in try body(LedgerReader(db: db)) }
+        } catch let error as DatabaseError {
+            throw StorageError(classifying: error, path: path)
+        }
+    }
+
+    /// Truncates the write-ahead log after a bulk load so it does not stay the size of the load.
+    public func checkpoint() throws {
+        try mapErrors { try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") } }
+    }
+
+    /// SQLite's own structural check of the file (used by `ledger verify`).
+    public func quickCheck() throws -> [String] {
+        try mapErrors { try writer.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") } }
+    }
+
+    private func mapErrors<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DatabaseError {
+            throw StorageError(classifying: error, path: path)
+        }
+    }
+}
+
+/// A failure of the database file itself, classified for exit codes.
+public struct StorageError: ClassifiedError {
+    public enum Reason: Sendable, Equatable {
+        case databaseMissing
+        case notInitialised
+        case newerSchema
+        case busy
+        case corrupt
+        case diskFull
+        case io
+        case constraint
+        case other
+    }
+
+    public let reason: Reason
+    public let path: String
+    public let detail: String
+
+    init(_ reason: Reason, path: String, detail: String = "") {
+        self.reason = reason
+        self.path = path
+        self.detail = detail
+    }
+
+    init(classifying error: DatabaseError, path: String) {
+        let reason: Reason = switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: .busy
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT: .corrupt
+        case .SQLITE_FULL: .diskFull
+        case .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM: .io
+        case .SQLITE_CONSTRAINT: .constraint
+        default: .other
+        }
+        self.init(reason, path: path, detail: error.message ?? "\(error.resultCode)")
+    }
+
+    public var failureClass: FailureClass {
+        switch reason {
+        case .databaseMissing, .notInitialised: .inputMissing
+        case .busy: .locked
+        case .corrupt, .diskFull, .io: .io
+        case .newerSchema, .constraint, .other: .internal
+        }
+    }
+
+    public var description: String {
+        switch reason {
+        case .databaseMissing: "\(path): no ledger database here; run `credits init --config DIR --db \(path)` first"
+        case .notInitialised: "\(path): the database is not initialised or not migrated; run `credits init` first"
+        case .newerSchema: "\(path): the database was written by a newer version of credits; refusing to touch it"
+        case .busy: "\(path): the database stayed locked by another process for \(Int(LedgerDatabase.busyTimeoutSeconds))s; try again later"
+        case .corrupt: "\(path): not a Credits database, or the file is corrupt (\(detail))"
+        case .diskFull: "\(path): the disk is full; nothing was written (\(detail))"
+        case .io: "\(path): I/O error (\(detail))"
+        case .constraint: "\(path): a ledger constraint refused the change (\(detail))"
+        case .other: "\(path): database error (\(detail))"
+        }
+    }
+}
+
+/// A write transaction. Everything done through one value commits atomically.
+public struct LedgerTransaction {
+    let db: Database
+    /// The wall-clock time of this transaction, from the database's injected clock.
+    public let now: Instant
+
+    public var reader: LedgerReader { LedgerReader(db: db) }
+}
+
+/// A consistent read snapshot.
+public struct LedgerReader {
+    let db: Database
+}

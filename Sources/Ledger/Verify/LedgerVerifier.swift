@@ -1,0 +1,156 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// The outcome of `credits ledger verify`.
+public struct VerificationReport: Sendable, Codable, Equatable {
+    public struct Check: Sendable, Codable, Equatable {
+        /// The invariant, named as a rule (`balancesSumToZero`).
+        public let name: String
+        public let passed: Bool
+        /// What failed, with the first offending rows; empty when passed.
+        public let detail: String
+    }
+
+    public let checks: [Check]
+    /// SHA-256 of the canonical ledger dump; equal digests mean equal ledgers.
+    public let digest: String
+    public let transfers: Int
+    public let accounts: Int
+    public let grants: Int
+
+    public var passed: Bool { checks.allSatisfy(\.passed) }
+}
+
+extension LedgerReader {
+    /// Checks every invariant of the ledger that the database alone can show, and computes the
+    /// digest. Each check is independent SQL over the raw tables, not the posting code's view.
+    public func verify() throws -> VerificationReport {
+        var checks: [VerificationReport.Check] = []
+        func check(_ name: String, _ offending: [String]) {
+            checks.append(.init(name: name, passed: offending.isEmpty, detail: offending.prefix(5).joined(separator: "; ")))
+        }
+        check("doubleEntry", try strings("""
+            SELECT 'transfer ' || id || ' moves ' || amount || ' from ' || debit_account || ' to ' || credit_account
+            FROM transfers WHERE amount <= 0 OR debit_account = credit_account
+            """))
+        check("balancesSumToZero", try strings("""
+            SELECT 'sum of balances is ' || SUM(credits_posted - debits_posted) FROM accounts
+            HAVING SUM(credits_posted - debits_posted) <> 0
+            """))
+        check("balancesDerivable", try strings("""
+            SELECT 'account ' || a.id || ' stores ' || a.debits_posted || '/' || a.credits_posted
+                || ' but its transfers sum to ' || COALESCE(d.total, 0) || '/' || COALESCE(c.total, 0)
+            FROM accounts a
+            LEFT JOIN (SELECT debit_account AS id, SUM(amount) AS total FROM transfers GROUP BY debit_account) d
+                ON d.id = a.id
+            LEFT JOIN (SELECT credit_account AS id, SUM(amount) AS total FROM transfers GROUP BY credit_account) c
+                ON c.id = a.id
+            WHERE a.debits_posted <> COALESCE(d.total, 0) OR a.credits_posted <> COALESCE(c.total, 0)
+            """))
+        check("grantsMatchTheirTransfers", try strings("""
+            SELECT 'grant ' || g.id || ' holds ' || g.credits || ' but transfer ' || t.id || ' moved ' || t.amount
+            FROM grants g JOIN transfers t ON t.id = g.transfer_id
+            WHERE g.credits <> t.amount OR g.organisation_id <> t.organisation_id
+                OR t.kind NOT IN ('allocation', 'top_up', 'adjustment') OR t.money_minor <> g.cost_minor
+            """))
+        check("grantRemainingDerivable", try strings("""
+            SELECT 'grant ' || g.id || ' has ' || g.remaining || ' remaining but draws leave '
+                || (g.credits - COALESCE(d.total, 0))
+            FROM grants g
+            LEFT JOIN (SELECT grant_id, SUM(credits) AS total FROM grant_draws WHERE grant_id IS NOT NULL
+                       GROUP BY grant_id) d ON d.grant_id = g.id
+            WHERE g.remaining <> g.credits - COALESCE(d.total, 0)
+            """))
+        check("drawsSumToTransfers", try strings("""
+            SELECT 'transfer ' || t.id || ' (' || t.kind || ') of ' || t.amount || ' has draws of ' || COALESCE(d.total, 0)
+            FROM transfers t
+            LEFT JOIN (SELECT transfer_id, SUM(credits) AS total FROM grant_draws GROUP BY transfer_id) d
+                ON d.transfer_id = t.id
+            LEFT JOIN grants g ON g.transfer_id = t.id
+            WHERE (g.id IS NULL AND COALESCE(d.total, 0) <> t.amount)
+               OR (g.id IS NOT NULL AND d.total IS NOT NULL)
+            """))
+        check("availableEqualsGrantsLessOverdraft", try strings("""
+            SELECT 'organisation ' || a.organisation_id || ' has ' || (a.credits_posted - a.debits_posted)
+                || ' available but grants hold ' || COALESCE(g.total, 0) || ' less ' || COALESCE(u.total, 0) || ' uncovered'
+            FROM accounts a
+            LEFT JOIN (SELECT organisation_id, SUM(remaining) AS total FROM grants GROUP BY organisation_id) g
+                ON g.organisation_id = a.organisation_id
+            LEFT JOIN (SELECT organisation_id, SUM(credits) AS total FROM grant_draws WHERE grant_id IS NULL
+                       GROUP BY organisation_id) u ON u.organisation_id = a.organisation_id
+            WHERE a.kind = 'available'
+              AND a.credits_posted - a.debits_posted <> COALESCE(g.total, 0) - COALESCE(u.total, 0)
+            """))
+        check("overdraftWithinLimit", try strings("""
+            SELECT 'organisation ' || o.id || ' is at ' || (a.credits_posted - a.debits_posted)
+                || ', beyond its overdraft limit of ' || o.overdraft_limit
+            FROM organisations o JOIN accounts a ON a.organisation_id = o.id
+            WHERE a.credits_posted - a.debits_posted < -o.overdraft_limit
+            """))
+        check("grantCostsExact", try grantCostViolations())
+        check("transfersAppendOnly", try strings("""
+            SELECT 'trigger ' || name || ' is missing' FROM (
+                SELECT 'transfers_are_append_only_update' AS name UNION ALL SELECT 'transfers_are_append_only_delete'
+                UNION ALL SELECT 'grant_draws_are_append_only_update' UNION ALL SELECT 'grant_draws_are_append_only_delete')
+            WHERE name NOT IN (SELECT name FROM sqlite_master WHERE type = 'trigger')
+            """))
+        return VerificationReport(
+            checks: checks, digest: try digest(),
+            transfers: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM transfers") ?? 0,
+            accounts: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts") ?? 0,
+            grants: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grants") ?? 0)
+    }
+
+    private func strings(_ sql: String) throws -> [String] {
+        try String.fetchAll(db, sql: sql + " LIMIT 5")
+    }
+
+    /// The cumulative rule of `GrantCost`: the draws of a grant cost exactly
+    /// round_half_even(price × drawn / credits) in total.
+    private func grantCostViolations() throws -> [String] {
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT g.id, g.credits, g.remaining, g.cost_minor, COALESCE(SUM(d.cost_minor), 0) AS drawn_cost
+            FROM grants g LEFT JOIN grant_draws d ON d.grant_id = g.id
+            GROUP BY g.id ORDER BY g.id
+            """)
+        var violations: [String] = []
+        while let row = try rows.next(), violations.count < 5 {
+            let credits: Int64 = row["credits"]
+            let drawn = credits - (row["remaining"] as Int64)
+            let expected = Checked.multiplyDivide(row["cost_minor"], drawn, credits, .halfEven)
+            if expected != row["drawn_cost"] {
+                violations.append("grant \(row["id"] as Int64) draws cost \(row["drawn_cost"] as Int64), expected \(expected ?? -1)")
+            }
+        }
+        return violations
+    }
+
+    /// SHA-256 over a canonical, ordered dump of accounts, transfers, grants and draws. The wall-clock
+    /// `recorded_at` is left out, so the same inputs processed at different times give the same digest.
+    public func digest() throws -> String {
+        var hasher = SHA256()
+        func feed(_ sql: String) throws {
+            let cursor = try Row.fetchCursor(db, sql: sql)
+            while let row = try cursor.next() {
+                var line = ""
+                for (index, value) in row.databaseValues.enumerated() {
+                    if index > 0 { line += "\t" }
+                    line += value.isNull ? "\\N" : "\(value)"
+                }
+                line += "\n"
+                hasher.update(data: Data(line.utf8))
+            }
+        }
+        try feed("SELECT id, organisation_id, kind, debits_posted, credits_posted FROM accounts ORDER BY id")
+        try feed("""
+            SELECT id, idempotency_key, content_hash, kind, debit_account, credit_account, amount, organisation_id,
+                   money_minor, currency, effective_at, cost_event_id, revolut_order_id, plan_period, team,
+                   investigation, operation, memo
+            FROM transfers ORDER BY id
+            """)
+        try feed("SELECT * FROM grants ORDER BY id")
+        try feed("SELECT * FROM grant_draws ORDER BY id")
+        return ContentHash.hex(hasher.finalize())
+    }
+}
