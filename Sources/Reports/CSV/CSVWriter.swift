@@ -54,9 +54,14 @@ public enum CSVFormat {
 
     /// A field quoted if (and only if) it contains a comma, a double quote, CR or LF.
     public static func quoted(_ field: String) -> String {
-        let needsQuotes = field.utf8.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0D || $0 == 0x0A }
-        guard needsQuotes else { return field }
+        guard field.utf8.contains(where: needsQuotes) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Comma, double quote, CR, LF.
+    private static func needsQuotes(_ byte: UInt8) -> Bool {
+        let specials: [UInt8] = [0x2C, 0x22, 0x0D, 0x0A]
+        return specials.contains(byte)
     }
 
     /// One complete record with its line ending.
