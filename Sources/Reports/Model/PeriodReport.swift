@@ -28,6 +28,12 @@ public struct ReportPeriod: Sendable, Hashable, CustomStringConvertible {
         return ReportPeriod(label: String(first.description.prefix(7)), firstDay: first, lastDay: last)
     }
 
+    /// Parses `YYYY-MM` as a calendar month; nil for anything else.
+    public static func parseMonth(_ text: String) -> ReportPeriod? {
+        guard text.count == 7, let first = LocalDate.parse(text + "-01") else { return nil }
+        return month(year: first.year, month: first.month)
+    }
+
     /// Every day of the period in order.
     public var days: [LocalDate] {
         (firstDay.daysSinceEpoch...lastDay.daysSinceEpoch).map(LocalDate.init(daysSinceEpoch:))
@@ -150,13 +156,13 @@ let usageColumns = [
 public struct InvestigationUsage: ReportRow, Hashable {
     public var organisationID: String
     public var investigation: String
-    /// 1 (P1, highest) to 4.
-    public var priority: Int
+    /// 1 (P1, highest) to 4; nil when the investigation is not configured (or there is none).
+    public var priority: Int?
     public var eventCount: Int64
     public var consumption: CreditsAndMoney
 
     public init(
-        organisationID: String, investigation: String, priority: Int, eventCount: Int64,
+        organisationID: String, investigation: String, priority: Int?, eventCount: Int64,
         consumption: CreditsAndMoney
     ) {
         self.organisationID = organisationID
@@ -172,7 +178,8 @@ public struct InvestigationUsage: ReportRow, Hashable {
     ] + usageColumns
 
     public var cells: [ReportCell] {
-        [.text(organisationID), .text(investigation), .text("P\(priority)"), .integer(eventCount)] + consumption.cells
+        [.text(organisationID), .text(investigation), priority.map { .text("P\($0)") } ?? .empty, .integer(eventCount)]
+            + consumption.cells
     }
 }
 
