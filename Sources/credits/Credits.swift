@@ -2,5 +2,6 @@ import ArgumentParser
 
 @main
 struct Credits: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "credits", abstract: "Credits ledger.")
+    static let configuration = CommandConfiguration(
+        commandName: "credits", abstract: "Credits ledger.", subcommands: [ReportCommand.self])
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 
 #if canImport(Glibc)
 import Glibc
@@ -99,5 +100,17 @@ final class AtomicFile {
         guard descriptor >= 0 else { throw .system(.ioFailed, path: destination, "open \(path)") }
         defer { close(descriptor) }
         guard fsync(descriptor) == 0 else { throw .system(.ioFailed, path: destination, "fsync \(path)") }
+    }
+}
+
+extension ReportOutputError: ClassifiedError {
+    /// A missing directory is a missing input (66); file and library failures are I/O (74); a
+    /// streamed row count that changed mid-read is a bug (70).
+    public var failureClass: FailureClass {
+        switch code {
+        case .directoryMissing: .inputMissing
+        case .ioFailed, .xlsxLibraryFailed: .io
+        case .rowCountMismatch: .internal
+        }
     }
 }

@@ -1,0 +1,100 @@
+import Foundation
+import Ledger
+import Testing
+import TestSupport
+
+/// Runs the built `credits` binary's `report` stage against a small ledger.
+@Suite("credits report")
+struct ReportCommandTests {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static let binary = repositoryRoot + "/.build/debug/credits"
+
+    static func run(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let err = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                   stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    /// A ledger with one organisation, an allocation and two deductions in November 2026.
+    static func ledger(_ directory: TemporaryDirectory) throws -> String {
+        let database = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("a")])
+        try database.write { tx in
+            _ = try tx.grant(GrantRequest(
+                idempotencyKey: "alloc", organisationID: "a", source: .allocation, credits: credits("1000"),
+                price: Money(minorUnits: 4500, currency: .gbp), effectiveAt: instant("2026-11-01T00:00:00Z")))
+            for (index, team) in ["=1+2", "analysis"].enumerated() {
+                _ = try tx.spend(SpendRequest(
+                    idempotencyKey: "use-\(index)", organisationID: "a", credits: credits("12.5"),
+                    effectiveAt: instant("2026-11-0\(index + 2)T10:00:00Z"), priority: .p1,
+                    policy: .allowOverdraft(limit: .zero), references: TransferReferences(team: team)))
+            }
+        }
+        return directory.file("ledger.sqlite")
+    }
+
+    static func makeDirectory(_ path: String) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    @Test("writes the workbook and CSVs, prints a JSON summary, and reruns byte-identically")
+    func writesAndReruns() throws {
+        let directory = TemporaryDirectory("report-cli")
+        let db = try Self.ledger(directory)
+        var csvs: [[String: Data]] = []
+        for name in ["first", "second"] {
+            let out = directory.file(name)
+            try Self.makeDirectory(out)
+            let run = try Self.run(["report", "--db", db, "--period", "2026-11", "--out", out, "--json",
+                                    "--now", "2026-12-01T02:00:00Z"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let summary = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+            #expect(summary?["stage"] as? String == "report")
+            #expect((summary?["outputs"] as? [String])?.count == 9)
+            #expect((summary?["rows"] as? [String: Int])?["transactions"] == 3)
+            let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+            #expect(files.first == "credits-report-2026-11-by-investigation.csv")
+            #expect(files.contains("credits-report-2026-11.xlsx"))
+            var contents: [String: Data] = [:]
+            for file in files where file.hasSuffix(".csv") {
+                contents[file] = try Data(contentsOf: URL(fileURLWithPath: out + "/" + file))
+            }
+            csvs.append(contents)
+        }
+        #expect(csvs[0] == csvs[1], "same ledger, period and clock: byte-identical CSV")
+        let teams = String(decoding: csvs[0]["credits-report-2026-11-by-team.csv"]!, as: UTF8.self)
+        #expect(teams.contains("a,'=1+2,1,12.5,0.56,GBP\r\n"))
+    }
+
+    @Test("exit codes: missing output directory 66, unknown organisation 66, bad period 64, no database 66")
+    func exitCodes() throws {
+        let directory = TemporaryDirectory("report-cli")
+        let db = try Self.ledger(directory)
+        let out = directory.file("out")
+        try Self.makeDirectory(out)
+        let missingOut = try Self.run(["report", "--db", db, "--period", "2026-11", "--out", directory.file("none")])
+        #expect(missingOut.status == 66, "\(missingOut.stderr)")
+        let unknown = try Self.run(["report", "--db", db, "--period", "2026-11", "--out", out, "--org", "zzz"])
+        #expect(unknown.status == 66, "\(unknown.stderr)")
+        let badPeriod = try Self.run(["report", "--db", db, "--period", "2026-13", "--out", out])
+        #expect(badPeriod.status == 64, "\(badPeriod.stderr)")
+        let noDatabase = try Self.run(["report", "--db", directory.file("nope.sqlite"), "--period", "2026-11",
+                                       "--out", out])
+        #expect(noDatabase.status == 66, "\(noDatabase.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty, "no partial output")
+    }
+}
