@@ -50,6 +50,17 @@ public struct ConsumptionGroup: Sendable, Hashable {
     }
 }
 
+/// Consumption of one group on one day (the index of the day in the days asked for).
+public struct DailyConsumptionGroup: Sendable, Hashable {
+    public var day: Int
+    public var group: ConsumptionGroup
+
+    public init(day: Int, group: ConsumptionGroup) {
+        self.day = day
+        self.group = group
+    }
+}
+
 /// What consumption can be grouped by. The raw value is the transfers column.
 public enum ConsumptionDimension: String, Sendable, CaseIterable {
     case team, investigation, operation
@@ -153,6 +164,34 @@ extension LedgerReader {
         for index in 0..<(bounds.count - 1) { arguments += [index, bounds[index], bounds[index + 1]] }
         arguments += [account, account, organisationID]
         return arguments
+    }
+
+    /// Deductions per day and per value of `dimension`, only where there were any, ordered by day
+    /// then key. Days are the windows `[days[i], days[i + 1])`, the last ending at `end`.
+    public func dailyConsumption(
+        of organisationID: String, currency: Currency, days: [Instant], end: Instant, by dimension: ConsumptionDimension
+    ) throws -> [DailyConsumptionGroup] {
+        guard !days.isEmpty else { return [] }
+        let account = AccountID.available(organisationID: organisationID).rawValue
+        let bounds = days.map(\.millisecondsSinceEpoch) + [end.millisecondsSinceEpoch]
+        let values = days.indices.map { _ in "(?, ?, ?)" }.joined(separator: ", ")
+        let column = dimension.rawValue
+        return try Row.fetchAll(
+            db,
+            sql: """
+                WITH days(day, start, finish) AS (VALUES \(values))
+                SELECT d.day AS day, COALESCE(t.\(column), '') AS key, COUNT(t.id) AS n,
+                       SUM(CASE WHEN t.debit_account = ? THEN t.amount ELSE -t.amount END) AS credits,
+                       SUM(CASE WHEN t.debit_account = ? THEN t.money_minor ELSE -t.money_minor END) AS money
+                FROM days d JOIN transfers t
+                    ON t.organisation_id = ? AND t.kind = 'deduction'
+                    AND t.effective_at >= d.start AND t.effective_at < d.finish
+                GROUP BY 1, 2 ORDER BY 1, 2
+                """,
+            arguments: Self.dailyArguments(account: account, organisationID: organisationID, bounds: bounds)
+        ).map { row in
+            DailyConsumptionGroup(day: row["day"], group: Self.group(row, key: row["key"], currency: currency))
+        }
     }
 
     /// The number of the organisation's transfers in the window (count first, then stream them).

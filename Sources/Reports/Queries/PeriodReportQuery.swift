@@ -79,7 +79,7 @@ public enum PeriodReportQuery {
     /// same snapshot. `exceptions` come from the reconcile stage (not read here yet).
     public static func report(
         _ reader: LedgerReader, period: ReportPeriod, organisations: [Organisation], generatedAt: Instant,
-        exceptions: [ReconciliationException] = []
+        exceptions: [ReconciliationException] = [], unusualRule: UnusualConsumptionRule = UnusualConsumptionRule()
     ) throws -> PeriodReport {
         var report = PeriodReport(period: period, generatedAt: generatedAt, summary: [],
                                   reconciliationExceptions: exceptions)
@@ -91,6 +91,8 @@ public enum PeriodReportQuery {
             try appendBreakdowns(reader, organisation: organisation, window: window, expected: summary.consumption,
                                  to: &report)
             report.dailyTrend += try daily(reader, organisation: organisation, period: period)
+            report.unusualConsumption += try unusualConsumption(reader, period: period, organisation: organisation,
+                                                                rule: unusualRule)
         }
         return report
     }
