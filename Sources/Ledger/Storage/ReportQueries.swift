@@ -50,6 +50,17 @@ public struct ConsumptionGroup: Sendable, Hashable {
     }
 }
 
+/// Consumption grouped by two keys: `first`, and `group.key` for the second.
+public struct ConsumptionPairGroup: Sendable, Hashable {
+    public var first: String
+    public var group: ConsumptionGroup
+
+    public init(first: String, group: ConsumptionGroup) {
+        self.first = first
+        self.group = group
+    }
+}
+
 /// Consumption of one group on one day (the index of the day in the days asked for).
 public struct DailyConsumptionGroup: Sendable, Hashable {
     public var day: Int
@@ -129,6 +140,31 @@ extension LedgerReader {
             arguments: [account, account, organisationID, window.start.millisecondsSinceEpoch,
                         window.end.millisecondsSinceEpoch]
         ).map { Self.group($0, key: $0["key"], currency: currency) }
+    }
+
+    /// Deductions in the window grouped by two dimensions (e.g. team then investigation), sorted by
+    /// both keys; "" where a transfer carries no value. Sums exactly to the negated deduction flow.
+    public func consumption(
+        of organisationID: String, currency: Currency, in window: ReportWindow, by first: ConsumptionDimension,
+        then second: ConsumptionDimension
+    ) throws -> [ConsumptionPairGroup] {
+        let account = AccountID.available(organisationID: organisationID).rawValue
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT COALESCE(\(first.rawValue), '') AS first, COALESCE(\(second.rawValue), '') AS second,
+                       COUNT(*) AS n,
+                       SUM(CASE WHEN debit_account = ? THEN amount ELSE -amount END) AS credits,
+                       SUM(CASE WHEN debit_account = ? THEN money_minor ELSE -money_minor END) AS money
+                FROM transfers
+                WHERE organisation_id = ? AND kind = 'deduction' AND effective_at >= ? AND effective_at < ?
+                GROUP BY 1, 2 ORDER BY 1, 2
+                """,
+            arguments: [account, account, organisationID, window.start.millisecondsSinceEpoch,
+                        window.end.millisecondsSinceEpoch]
+        ).map { row in
+            ConsumptionPairGroup(first: row["first"], group: Self.group(row, key: row["second"], currency: currency))
+        }
     }
 
     /// Deductions per day, one group per entry of `days` (zero for idle days), in the given order.
