@@ -105,6 +105,15 @@ struct XLSXWorkbookTests {
         #expect(formulas == ["B8", "C8", "D8"], "only the totals row holds formulas")
     }
 
+    @Test("text longer than Excel's 32,767 characters is cut there, not refused")
+    func longText() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let long = String(repeating: "é", count: 40_000)
+        let file = try Self.writeTable([long], in: scratch, options: XLSXWorkbookOptions(constantMemory: true))
+        #expect(try file.sheet("Data")["A2"]?.value.count == 32_767)
+    }
+
     @Test("document properties carry title, subject and the given creation time")
     func properties() throws {
         let scratch = try ScratchDirectory()

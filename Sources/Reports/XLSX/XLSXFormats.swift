@@ -10,7 +10,6 @@ import Ledger
 /// - dates `yyyy-mm-dd`, instants `yyyy-mm-dd hh:mm:ss` (UTC), counts `#,##0`.
 final class XLSXFormats {
     private let workbook: UnsafeMutablePointer<lxw_workbook>
-    private var cache: [String: UnsafeMutablePointer<lxw_format>] = [:]
 
     /// Bold text on a light fill with a bottom border: the header row.
     let header: UnsafeMutablePointer<lxw_format>
@@ -37,30 +36,66 @@ final class XLSXFormats {
         return "\"\(currency.symbol)\"#,##0\(decimals)"
     }
 
-    /// The number format string for a cell, or nil for text and empty cells.
-    static func numberFormat(for cell: ReportCell) -> String? {
+    /// The format for a cell; `bold` for totals rows. Nil means the library's default.
+    ///
+    /// Called for every cell of a million-row sheet, so the lookup avoids building strings: one
+    /// slot per fixed format, and a dictionary by currency only for money.
+    func format(for cell: ReportCell, bold: Bool) -> UnsafeMutablePointer<lxw_format>? {
+        let slot: FixedSlot
         switch cell {
-        case .text, .empty: nil
-        case .integer: integerFormat
+        case .text, .empty: return bold ? fixed(.bold, bold: false) : nil
+        case .money(let value): return money(value.currency, bold: bold)
+        case .integer: slot = .integer
         case .credits(let value):
-            value.microcredits % Credits.unitsPerCredit == 0 ? creditsWholeFormat : creditsFractionFormat
-        case .money(let value): moneyFormat(value.currency)
-        case .decimal: decimalFormat
-        case .date: dateFormat
-        case .instant: instantFormat
+            slot = value.microcredits % Credits.unitsPerCredit == 0 ? .creditsWhole : .creditsFraction
+        case .decimal: slot = .decimal
+        case .date: slot = .date
+        case .instant: slot = .instant
+        }
+        return fixed(slot, bold: bold)
+    }
+
+    /// The formats that do not depend on a currency.
+    enum FixedSlot: Int, CaseIterable {
+        case bold, integer, creditsWhole, creditsFraction, decimal, date, instant
+
+        var numberFormat: String? {
+            switch self {
+            case .bold: nil
+            case .integer: XLSXFormats.integerFormat
+            case .creditsWhole: XLSXFormats.creditsWholeFormat
+            case .creditsFraction: XLSXFormats.creditsFractionFormat
+            case .decimal: XLSXFormats.decimalFormat
+            case .date: XLSXFormats.dateFormat
+            case .instant: XLSXFormats.instantFormat
+            }
         }
     }
 
-    /// The format for a cell; `bold` for totals rows. Nil means the library's default.
-    func format(for cell: ReportCell, bold: Bool) -> UnsafeMutablePointer<lxw_format>? {
-        let numberFormat = Self.numberFormat(for: cell)
-        if numberFormat == nil && !bold { return nil }
-        let key = (bold ? "b|" : "|") + (numberFormat ?? "")
-        if let format = cache[key] { return format }
+    private var fixedFormats: [UnsafeMutablePointer<lxw_format>?] =
+        Array(repeating: nil, count: FixedSlot.allCases.count * 2)
+    private var moneyFormats: [String: UnsafeMutablePointer<lxw_format>] = [:]
+
+    private func fixed(_ slot: FixedSlot, bold: Bool) -> UnsafeMutablePointer<lxw_format> {
+        let index = slot.rawValue * 2 + (bold ? 1 : 0)
+        if let format = fixedFormats[index] { return format }
+        let format = make(numberFormat: slot.numberFormat, bold: bold || slot == .bold)
+        fixedFormats[index] = format
+        return format
+    }
+
+    private func money(_ currency: Currency, bold: Bool) -> UnsafeMutablePointer<lxw_format> {
+        let key = bold ? currency.code + "b" : currency.code
+        if let format = moneyFormats[key] { return format }
+        let format = make(numberFormat: Self.moneyFormat(currency), bold: bold)
+        moneyFormats[key] = format
+        return format
+    }
+
+    private func make(numberFormat: String?, bold: Bool) -> UnsafeMutablePointer<lxw_format> {
         let format = workbook_add_format(workbook)!
         if let numberFormat { format_set_num_format(format, numberFormat) }
         if bold { format_set_bold(format) }
-        cache[key] = format
         return format
     }
 }
@@ -85,10 +120,13 @@ enum XLSXNumber {
         }
     }
 
+    /// Powers of ten as doubles; each is exact (10^18 < 2^63 and has few significant bits).
+    static let powersOfTen: [Double] = (0...18).map { exponent in
+        (0..<exponent).reduce(1.0) { value, _ in value * 10 }
+    }
+
     static func scaled(_ units: Int64, places: Int) -> Double {
-        var divisor = 1.0
-        for _ in 0..<places { divisor *= 10 }
-        return Double(units) / divisor
+        Double(units) / powersOfTen[places]
     }
 
     /// Whole days and the fraction of the day separately, so the date part stays exact.

@@ -55,8 +55,10 @@ public final class XLSXWorksheet {
             return
         case .text(let text):
             // Always a string cell: text that starts with = + - @ can never become a formula.
-            let clipped = text.unicodeScalars.count > xlsxCellTextCharactersMax
-                ? String(String.UnicodeScalarView(text.unicodeScalars.prefix(xlsxCellTextCharactersMax))) : text
+            let fits = text.utf8.count <= xlsxCellTextCharactersMax
+                || text.unicodeScalars.count <= xlsxCellTextCharactersMax
+            let clipped = fits ? text
+                : String(String.UnicodeScalarView(text.unicodeScalars.prefix(xlsxCellTextCharactersMax)))
             error = worksheet_write_string(sheet, r, c, clipped, format)
         default:
             error = worksheet_write_number(sheet, r, c, XLSXNumber.value(of: cell)!, format)
