@@ -6,28 +6,8 @@ import TestSupport
 /// Runs the built `credits` binary's `report` stage against a small ledger.
 @Suite("credits report")
 struct ReportCommandTests {
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    static let binary = repositoryRoot + "/.build/debug/credits"
-
-    static func run(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-                   stderr: String(decoding: err, as: UTF8.self))
+    static func run(_ arguments: [String]) throws -> CreditsBinary.Result {
+        try CreditsBinary.run(arguments)
     }
 
     /// A ledger with one organisation, an allocation and two deductions in November 2026.
@@ -61,9 +41,10 @@ struct ReportCommandTests {
             try Self.makeDirectory(out)
             let run = try Self.run(["report", "--db", db, "--period", "2026-11", "--out", out, "--json",
                                     "--now", "2026-12-01T02:00:00Z"])
-            #expect(run.status == 0, "\(run.stderr)")
-            let summary = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
-            #expect(summary?["stage"] as? String == "report")
+            #expect(run.exitCode == 0, "\(run.stderr)")
+            let envelope = try run.json()
+            #expect(envelope["command"] as? String == "report" && envelope["exitCode"] as? Int == 0)
+            let summary = envelope["result"] as? [String: Any]
             #expect((summary?["outputs"] as? [String])?.count == 9)
             #expect((summary?["rows"] as? [String: Int])?["transactions"] == 3)
             let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
@@ -87,14 +68,14 @@ struct ReportCommandTests {
         let out = directory.file("out")
         try Self.makeDirectory(out)
         let missingOut = try Self.run(["report", "--db", db, "--period", "2026-11", "--out", directory.file("none")])
-        #expect(missingOut.status == 66, "\(missingOut.stderr)")
+        #expect(missingOut.exitCode == 66, "\(missingOut.stderr)")
         let unknown = try Self.run(["report", "--db", db, "--period", "2026-11", "--out", out, "--org", "zzz"])
-        #expect(unknown.status == 66, "\(unknown.stderr)")
+        #expect(unknown.exitCode == 66, "\(unknown.stderr)")
         let badPeriod = try Self.run(["report", "--db", db, "--period", "2026-13", "--out", out])
-        #expect(badPeriod.status == 64, "\(badPeriod.stderr)")
+        #expect(badPeriod.exitCode == 64, "\(badPeriod.stderr)")
         let noDatabase = try Self.run(["report", "--db", directory.file("nope.sqlite"), "--period", "2026-11",
                                        "--out", out])
-        #expect(noDatabase.status == 66, "\(noDatabase.stderr)")
+        #expect(noDatabase.exitCode == 66, "\(noDatabase.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty, "no partial output")
     }
 }
