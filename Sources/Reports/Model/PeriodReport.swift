@@ -327,11 +327,14 @@ public struct TransferDetail: ReportRow, Hashable {
     public var team: String?
     public var investigation: String?
     public var operation: String?
+    public var planPeriod: String?
+    public var memo: String?
 
     public init(
         transferID: Int64, postedAt: Instant, kind: String, organisationID: String, debitAccount: String,
         creditAccount: String, credits: Credits, cost: Money?, idempotencyKey: String, costEventID: String? = nil,
-        revolutOrderID: String? = nil, team: String? = nil, investigation: String? = nil, operation: String? = nil
+        revolutOrderID: String? = nil, team: String? = nil, investigation: String? = nil, operation: String? = nil,
+        planPeriod: String? = nil, memo: String? = nil
     ) {
         self.transferID = transferID
         self.postedAt = postedAt
@@ -347,6 +350,8 @@ public struct TransferDetail: ReportRow, Hashable {
         self.team = team
         self.investigation = investigation
         self.operation = operation
+        self.planPeriod = planPeriod
+        self.memo = memo
     }
 
     public static let columns = [
@@ -356,14 +361,16 @@ public struct TransferDetail: ReportRow, Hashable {
         ReportColumn("Credits", .credits), ReportColumn("Cost", .money),
         ReportColumn("Idempotency key", .text, width: 30), ReportColumn("Cost event ID", .text, width: 24),
         ReportColumn("Revolut order ID", .text, width: 24), ReportColumn("Team", .text),
-        ReportColumn("Investigation", .text), ReportColumn("Operation", .text),
+        ReportColumn("Investigation", .text), ReportColumn("Operation", .text), ReportColumn("Plan period", .text),
+        ReportColumn("Memo", .text, width: 40),
     ]
 
     public var cells: [ReportCell] {
         func text(_ value: String?) -> ReportCell { value.map(ReportCell.text) ?? .empty }
         return [.integer(transferID), .instant(postedAt), .text(kind), .text(organisationID), .text(debitAccount),
                 .text(creditAccount), .credits(credits), cost.map(ReportCell.money) ?? .empty, .text(idempotencyKey),
-                text(costEventID), text(revolutOrderID), text(team), text(investigation), text(operation)]
+                text(costEventID), text(revolutOrderID), text(team), text(investigation), text(operation),
+                text(planPeriod), text(memo)]
     }
 }
 

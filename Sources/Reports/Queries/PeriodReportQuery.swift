@@ -203,6 +203,6 @@ public enum PeriodReportQuery {
             creditAccount: transfer.creditAccount, credits: transfer.amount, cost: transfer.money,
             idempotencyKey: transfer.idempotencyKey, costEventID: references.costEventID,
             revolutOrderID: references.revolutOrderID, team: references.team, investigation: references.investigation,
-            operation: references.operation)
+            operation: references.operation, planPeriod: references.planPeriod, memo: references.memo)
     }
 }
