@@ -57,8 +57,29 @@ struct ReportCommandTests {
             csvs.append(contents)
         }
         #expect(csvs[0] == csvs[1], "same ledger, period and clock: byte-identical CSV")
+        try checkTieOut(String(decoding: csvs[0]["credits-report-2026-11-summary.csv"]!, as: UTF8.self),
+                        workbook: directory.file("first/credits-report-2026-11.xlsx"))
         let teams = String(decoding: csvs[0]["credits-report-2026-11-by-team.csv"]!, as: UTF8.self)
         #expect(teams.contains("a,'=1+2,1,12.5,0.56,GBP\r\n"))
+    }
+
+    /// Opening + allocations + top-ups - consumption - expiries + reversals + adjustments = closing,
+    /// from the exact CSV figures; and the workbook's Summary cells hold the same numbers.
+    func checkTieOut(_ csv: String, workbook: String) throws {
+        let records = try #require(CSVReader.parse(csv))
+        let sheet = try XLSXFile(url: URL(fileURLWithPath: workbook)).sheet("Summary")
+        for (index, record) in records.dropFirst().enumerated() {
+            let currency = try #require(Currency(code: record[4]))
+            // Columns: id, name, then (credits, money, currency) for each of the eight figures.
+            let credits = (0..<8).map { try! Credits.parse(record[2 + 3 * $0]).get().microcredits }
+            let money = (0..<8).map { try! Money.parse(major: record[3 + 3 * $0], currency: currency).get().minorUnits }
+            for values in [credits, money] {
+                #expect(values[0] + values[1] + values[2] - values[3] - values[4] + values[5] + values[6] == values[7])
+            }
+            let row = index + 2
+            #expect(sheet["Q\(row)"]?.number == Double(credits[7]) / 1_000_000)
+            #expect(sheet["R\(row)"]?.number == Double(money[7]) / 100)
+        }
     }
 
     @Test("exit codes: missing output directory 66, unknown organisation 66, bad period 64, no database 66")
