@@ -69,6 +69,18 @@ struct AlertsCommandTests {
         #expect(server.requests.count == 1)
     }
 
+    @Test("another run holding the alerts lock: exit 75, nothing evaluated")
+    func alerts_lockedExits75() throws {
+        #expect(try credits("init", "--config", "\(repositoryRoot)/fixtures/config").exitCode == 0)
+        do {
+            let held = try StageLock(stage: "alerts", databasePath: db, now: try Instant.parse(Self.now).get())
+            let run = try credits("alerts", "--json")
+            withExtendedLifetime(held) {}
+            #expect(run.exitCode == 75, "\(run.stderr)")
+        }
+        #expect(try credits("alerts", "--dry-run").exitCode == 3)  // the lock is free again
+    }
+
     @Test("apply evaluates alerts after it commits and keeps its own summary fields")
     func apply_thenEvaluatesAlerts() throws {
         let server = try LoopbackHTTPServer()

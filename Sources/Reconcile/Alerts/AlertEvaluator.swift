@@ -57,8 +57,8 @@ public struct AlertEvaluator {
         guard let days = organisation.thresholds.runwayDays else { return nil }
         let window = Self.burnWindowDays
         let burn = try reader.deductions(of: organisation.id, after: asOf.adding(days: -window), through: asOf)
-        let reserved = organisation.reservations.reduce(Int64(0)) { $0 &+ $1.credits.microcredits }
-        let spendable = max(0, available.microcredits &- reserved)
+        let reserved = try Checked.sum(organisation.reservations.map(\.credits.microcredits))
+        let spendable = max(0, try Checked.subtract(available.microcredits, reserved))
         guard burn.isPositive else {
             return AlertObservation(
                 rule: .runway, subject: "balance", breached: false, value: "none", threshold: String(days),
