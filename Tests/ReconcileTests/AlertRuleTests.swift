@@ -145,3 +145,57 @@ struct AlertRuleTests {
         #expect(!rule.isUnusual(used: Credits(100), baseline: Credits(microcredits: Int64.max)))
     }
 }
+
+/// Goal (I14): over random sequences of spends and top-ups, evaluated after every step, the low
+/// balance alert fires exactly at the steps where a tiny model (one Bool) sees a crossing from
+/// not-low to low, and re-arms exactly where it sees the recovery. The seed is printed.
+@Suite("alert crossings under random sequences")
+struct AlertCrossingModelTests {
+    struct SplitMix64: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("fires once per crossing and re-arms once per recovery, as the model predicts")
+    func lowBalance_matchesTheModel() throws {
+        // Replay a failure with ALERTS_SEED=<the printed seed>.
+        let seed = ProcessInfo.processInfo.environment["ALERTS_SEED"].flatMap { UInt64($0) }
+            ?? UInt64.random(in: 0..<UInt64.max)
+        print("AlertCrossingModelTests seed: \(seed)")
+        var random = SplitMix64(state: seed)
+        let world = try AlertTestWorld(thresholds: Thresholds(lowBalanceCredits: Credits(100)))
+        var balance: Int64 = 0
+        var low = false
+        var armed = true  // the model: fires from armed when low, re-arms when not low
+        var crossings = 0
+        for step in 0..<60 {
+            let amount = Int64.random(in: 1...150, using: &random)
+            if Bool.random(using: &random) || balance - amount < -500 {
+                try world.topUp(String(amount))
+                balance += amount
+            } else {
+                try world.spend(String(amount))
+                balance -= amount
+            }
+            low = balance < 100
+            let summary = try world.run()
+            let fires = low && armed
+            let rearms = !low && !armed
+            if fires { armed = false } else if rearms { armed = true }
+            crossings += fires ? 1 : 0
+            // Spending every day also exercises unusual consumption; the model is of low balance only.
+            let fired = summary.fired.filter { $0.rule == .lowBalance }
+            let rearmed = summary.rearmed.filter { $0.rule == AlertRule.lowBalance.rawValue }
+            #expect(fired.count == (fires ? 1 : 0), "seed \(seed) step \(step) balance \(balance)")
+            #expect(rearmed.count == (rearms ? 1 : 0), "seed \(seed) step \(step) balance \(balance)")
+            world.clock.advance(days: 1)
+        }
+        #expect(crossings >= 1, "the sequence starts at zero, so it crosses at least once")
+    }
+}
