@@ -115,24 +115,26 @@ public enum AlertRun {
     }
 
     public static func run(_ ledger: LedgerDatabase, options: Options) throws -> Summary {
-        var summary = Summary(asOf: options.clock(), dryRun: options.dryRun)
-        if options.dryRun {
-            summary = try ledger.write { tx in
-                try tx.dryRun { dry in
-                    var planned = try evaluate(in: dry, summary: summary, rule: options.unusualRule)
-                    let due = try dry.reader.dueAlertDeliveries(at: planned.asOf, limit: options.deliveriesMax)
-                    planned.wouldSend = due.map {
-                        PlannedDelivery(organisationID: $0.organisationID, destination: $0.destination,
-                                        attempt: $0.attempts + 1, body: $0.payload)
-                    }
-                    return planned
-                }
-            }
-            return summary
-        }
-        summary = try ledger.write { tx in try evaluate(in: tx, summary: summary, rule: options.unusualRule) }
+        let start = Summary(asOf: options.clock(), dryRun: options.dryRun)
+        if options.dryRun { return try preview(ledger, from: start, options: options) }
+        var summary = try ledger.write { tx in try evaluate(in: tx, summary: start, rule: options.unusualRule) }
         try deliver(ledger, options: options, summary: &summary)
         return summary
+    }
+
+    /// The dry run: the same evaluation in a savepoint that is rolled back, plus what is due to send.
+    private static func preview(_ ledger: LedgerDatabase, from start: Summary, options: Options) throws -> Summary {
+        try ledger.write { tx in
+            try tx.dryRun { dry in
+                var planned = try evaluate(in: dry, summary: start, rule: options.unusualRule)
+                let due = try dry.reader.dueAlertDeliveries(at: planned.asOf, limit: options.deliveriesMax)
+                planned.wouldSend = due.map {
+                    PlannedDelivery(organisationID: $0.organisationID, destination: $0.destination,
+                                    attempt: $0.attempts + 1, body: $0.payload)
+                }
+                return planned
+            }
+        }
     }
 }
 
