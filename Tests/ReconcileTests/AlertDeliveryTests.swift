@@ -152,6 +152,18 @@ struct AlertDeliveryTests {
         #expect(String(decoding: request.body, as: UTF8.self).hasPrefix("{\"asOf\":"))  // sorted keys
     }
 
+    @Test("verify accepts any comma-separated v1 entry and refuses another secret or timestamp")
+    func signature_verify() {
+        let body = Data("{\"a\":1}".utf8)
+        let at = instant("2026-11-01T09:00:00Z")
+        let good = WebhookSignature.sign(body: body, timestamp: at, secret: "s")
+        #expect(good.hasPrefix("v1=") && good.count == 67)
+        #expect(WebhookSignature.verify(header: "v1=\(String(repeating: "0", count: 64)), \(good)", body: body,
+                                        timestamp: at, secret: "s"))
+        #expect(!WebhookSignature.verify(header: good, body: body, timestamp: at, secret: "t"))
+        #expect(!WebhookSignature.verify(header: good, body: body, timestamp: at.adding(milliseconds: 1), secret: "s"))
+    }
+
     @Test("an unreachable receiver is a failed attempt with the transport's error")
     func unreachable_isAFailure() throws {
         let server = try LoopbackHTTPServer()

@@ -132,6 +132,18 @@ struct AlertRuleTests {
         #expect(rearmed.sorted() == ["2026-11-04 investigation:op-urgent", "2026-11-04 team:analysis"])
     }
 
+    @Test("a fired alert whose threshold is removed from the configuration re-arms")
+    func removedThreshold_rearms() throws {
+        let world = try AlertTestWorld(thresholds: Thresholds(lowBalanceCredits: Credits(100)))
+        #expect(try world.run().fired.map(\.rule) == [.lowBalance])
+        var organisation = try #require(try world.ledger.read { try $0.organisation("a") })
+        organisation.thresholds = Thresholds()
+        _ = try world.ledger.write { try $0.load(SampleWorld.configuration([organisation])) }
+        let summary = try world.run()
+        #expect(summary.rearmed.map(\.rule) == ["low_balance"])
+        #expect(try world.states().first { $0.rule == "low_balance" }?.arming == .armed)
+    }
+
     @Test("the shared rule: baseline half-even, at least ratio x baseline and at least the minimum")
     func sharedRule() {
         let rule = UnusualConsumptionRule()
