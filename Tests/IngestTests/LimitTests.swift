@@ -68,7 +68,9 @@ struct LimitTests {
     @Test("attributesDepthMax: 32 levels accepted, 33 rejected")
     func attributesDepth() {
         let limit = IngestLimits.attributesDepthMax
-        func nested(_ depth: Int) -> String { String(repeating: "[", count: depth) + String(repeating: "]", count: depth) }
+        func nested(_ depth: Int) -> String {
+            String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+        }
         #expect(parseEvent(eventLine(["attributes": nested(limit)])).event != nil)
         let deep = parseEvent(eventLine(["attributes": nested(limit + 1)]))
         #expect(deep.rejection?.rule == .attributesTooDeep)

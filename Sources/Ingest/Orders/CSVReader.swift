@@ -43,7 +43,9 @@ struct CSVReader {
         while true {
             let (field, stray) = try readField(startLine: startLine)
             fields.append(field)
-            if stray, problem == nil { problem = (.csvStrayQuote, "a quote inside an unquoted field, or after a closing quote") }
+            if stray, problem == nil {
+                problem = (.csvStrayQuote, "a quote inside an unquoted field, or after a closing quote")
+            }
             guard index < bytes.count else { break }
             let separator = bytes[index]
             index += 1

@@ -169,7 +169,8 @@ struct RevolutCSVOrders {
         _ reject: (RejectionRule, String?, String) -> Rejection
     ) throws(Rejection) -> Money {
         guard let currency = Currency(code: code) else {
-            throw reject(.currencyMustBeISO4217, mapping.currency, "\"\(code)\" is not an active upper-case ISO 4217 code")
+            throw reject(
+                .currencyMustBeISO4217, mapping.currency, "\"\(code)\" is not an active upper-case ISO 4217 code")
         }
         switch Money.parse(major: text, currency: currency) {
         case .success(let money): return money

@@ -59,8 +59,9 @@ struct RevolutJSONOrders {
         return low + 1
     }
 
-    /// Finds the order elements: their byte ranges, and the format.
-    func locate(start: Int) throws(InputError) -> (RevolutOrderFileFormat, [Range<Int>]) {
+    /// Finds the order elements: their byte ranges, and the format. Nil elements mean JSON Lines: the
+    /// caller takes one order per line, so a damaged line costs that line only.
+    func locate(start: Int) throws(InputError) -> (RevolutOrderFileFormat, [Range<Int>]?) {
         do throws(ScanFailure) {
             return try bytes.withUnsafeBufferPointer { buffer throws(ScanFailure) in
                 var cursor = JSONCursor(bytes: buffer)
@@ -70,11 +71,13 @@ struct RevolutJSONOrders {
                     try expectEnd(&cursor)
                     return (.apiArray, elements)
                 }
-                if let elements = try ordersList(&cursor) {
+                switch try ordersList(&cursor) {
+                case .list(let elements):
                     try expectEnd(&cursor)
                     return (.apiList, elements)
+                case .single(let element): return (.jsonLines, [element])
+                case .lines: return (.jsonLines, nil)
                 }
-                return (.jsonLines, [])
             }
         } catch {
             throw .fileRejected(Rejection(
@@ -100,20 +103,26 @@ struct RevolutJSONOrders {
         }
     }
 
-    /// `{"orders": [...]}` gives the elements; any other first object (an order) gives nil.
-    private func ordersList(_ cursor: inout JSONCursor) throws(ScanFailure) -> [Range<Int>]? {
+    enum ObjectLayout {
+        case list([Range<Int>])
+        case single(Range<Int>)
+        case lines
+    }
+
+    /// `{"orders": [...]}` is a list; one object filling the file is a single order; else JSON Lines.
+    private func ordersList(_ cursor: inout JSONCursor) throws(ScanFailure) -> ObjectLayout {
         let objectStart = cursor.index
         var probe = cursor
         do throws(ScanFailure) {
             try probe.skipValue(depth: 0, depthMax: Self.depthMax)
         } catch {
             // A damaged first line of JSON Lines is one bad record; a damaged document is a bad file.
-            if earlyLineIsOneValue(from: objectStart) { return nil }
+            if earlyLineIsOneValue(from: objectStart) { return .lines }
             throw error
         }
         var rest = probe
         rest.skipWhitespace()
-        if !rest.atEnd { return nil }
+        if !rest.atEnd { return .lines }
         cursor.index = objectStart + 1
         var found: [Range<Int>]?
         cursor.skipWhitespace()
@@ -132,7 +141,7 @@ struct RevolutJSONOrders {
             if cursor.peek() == UInt8(ascii: ",") { cursor.index += 1 }
         }
         cursor.index += 1
-        return found
+        return found.map { .list($0) } ?? .single(objectStart..<cursor.index)
     }
 
     /// True when one of the first lines holds exactly one JSON value by itself: the file is JSON Lines
@@ -230,7 +239,9 @@ struct RevolutJSONOrders {
 
     private func map(_ dto: OrderDTO, line: Int, raw: [UInt8]) throws -> RevolutOrderOutcome {
         func missing(_ field: String) -> Rejection {
-            Rejection(.fieldMissing, file: displayName, line: line, field: field, detail: "required field is missing", raw: raw)
+            Rejection(
+                .fieldMissing, file: displayName, line: line, field: field, detail: "required field is missing",
+                raw: raw)
         }
         guard let id = dto.id, !id.isEmpty else { throw missing("id") }
         guard let type = dto.type else { throw missing("type") }

@@ -71,7 +71,7 @@ public enum RevolutOrderReader {
     {
         let json = RevolutJSONOrders(displayName: name, bytes: bytes)
         let (format, elements) = try json.locate(start: start)
-        if format != .jsonLines {
+        if let elements {
             return (format, elements.map { json.order(in: $0, line: json.line(ofOffset: $0.lowerBound)) })
         }
         var outcomes: [RevolutOrderOutcome] = []
@@ -81,7 +81,9 @@ public enum RevolutOrderReader {
             let end = bytes[lineStart...].firstIndex(of: 0x0A) ?? bytes.count
             var range = lineStart..<end
             while let last = range.last, JSONBytes.isWhitespace(bytes[last]) { range = range.lowerBound..<last }
-            while let first = range.first, JSONBytes.isWhitespace(bytes[first]) { range = (first + 1)..<range.upperBound }
+            while let first = range.first, JSONBytes.isWhitespace(bytes[first]) {
+                range = (first + 1)..<range.upperBound
+            }
             if lineStart >= start, !range.isEmpty { outcomes.append(json.order(in: range, line: lineNumber)) }
             lineStart = end + 1
             lineNumber += 1
