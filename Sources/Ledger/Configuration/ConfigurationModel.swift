@@ -152,6 +152,7 @@ extension Money: Codable {
     private enum CodingKeys: String, CodingKey {
         case minorUnits = "minor_units"
         case currency
+        case amount
     }
 
     public init(from decoder: any Decoder) throws {
@@ -165,5 +166,7 @@ extension Money: Codable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(minorUnits, forKey: .minorUnits)
         try container.encode(currency, forKey: .currency)
+        // For people reading the JSON; decoding uses only the exact minor units.
+        try container.encode(amountText, forKey: .amount)
     }
 }

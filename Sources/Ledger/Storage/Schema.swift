@@ -11,6 +11,7 @@ enum Schema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-configuration", migrate: createConfiguration)
         migrator.registerMigration("v1-ledger", migrate: createLedger)
+        migrator.registerMigration("v1-staging", migrate: createStaging)
         return migrator
     }
 

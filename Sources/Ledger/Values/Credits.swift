@@ -3,7 +3,7 @@
 /// Six decimal places are enough for per-token pricing (a fraction of a credit per unit) while an
 /// Int64 still holds more than nine trillion credits. Arithmetic is checked: overflow throws.
 public struct Credits: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
-    /// Decimal places carried by a `Credits` value.
+    /// The number of decimal places a `Credits` value carries.
     public static let decimalPlaces = 6
     /// Micro-credits in one credit.
     public static let unitsPerCredit: Int64 = 1_000_000

@@ -1,0 +1,178 @@
+import GRDB
+
+/// One view of a Revolut order as some source showed it (API export, report CSV, webhook fetch).
+public struct OrderObservation: Sendable, Hashable {
+    /// `payment`, `refund`, `chargeback`, ... (lower case; unknown types kept as given).
+    public var orderType: String
+    public var orderID: String
+    /// `pending`, `processing`, `authorised`, `completed`, `cancelled`, `failed` (lower case;
+    /// unknown states kept as given, lower-cased).
+    public var state: String
+    public var amount: Money
+    /// Our reference (`merchant_order_data.reference`, legacy and CSV `merchant_order_ext_ref`).
+    public var merchantReference: String?
+    /// From the order's metadata, when present.
+    public var organisationID: String?
+    public var packageID: String?
+    /// For refunds and chargebacks: the order they refer to.
+    public var relatedOrderID: String?
+    public var createdAt: Instant?
+    public var updatedAt: Instant?
+    /// `api`, `legacy_api`, `settlement_csv`, `payments_csv`, `custom_csv`, `webhook`.
+    public var source: String
+    public var sourceFile: String
+    public var sourceLine: Int
+
+    public init(
+        orderType: String, orderID: String, state: String, amount: Money, merchantReference: String? = nil,
+        organisationID: String? = nil, packageID: String? = nil, relatedOrderID: String? = nil,
+        createdAt: Instant? = nil, updatedAt: Instant? = nil, source: String, sourceFile: String, sourceLine: Int
+    ) {
+        self.orderType = orderType
+        self.orderID = orderID
+        self.state = state
+        self.amount = amount
+        self.merchantReference = merchantReference
+        self.organisationID = organisationID
+        self.packageID = packageID
+        self.relatedOrderID = relatedOrderID
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.source = source
+        self.sourceFile = sourceFile
+        self.sourceLine = sourceLine
+    }
+
+    /// The content that makes two observations the same view: everything but where it was read.
+    var contentHash: String {
+        ContentHash.of([
+            orderID, orderType, state, "\(amount.minorUnits)", amount.currency.code, merchantReference ?? "-",
+            organisationID ?? "-", packageID ?? "-", relatedOrderID ?? "-",
+            createdAt.map { "\($0.millisecondsSinceEpoch)" } ?? "-", updatedAt.map { "\($0.millisecondsSinceEpoch)" } ?? "-",
+            source,
+        ])
+    }
+}
+
+/// An order we created through the live path.
+public struct Purchase: Sendable, Hashable, Codable {
+    public var reference: String
+    public var organisationID: String
+    public var packageID: String
+    public var credits: Credits
+    public var price: Money
+    public var revolutOrderID: String?
+    public var checkoutURL: String?
+    public var createdAt: Instant
+
+    public init(
+        reference: String, organisationID: String, packageID: String, credits: Credits, price: Money,
+        revolutOrderID: String? = nil, checkoutURL: String? = nil, createdAt: Instant
+    ) {
+        self.reference = reference
+        self.organisationID = organisationID
+        self.packageID = packageID
+        self.credits = credits
+        self.price = price
+        self.revolutOrderID = revolutOrderID
+        self.checkoutURL = checkoutURL
+        self.createdAt = createdAt
+    }
+}
+
+extension LedgerTransaction {
+    /// Records order observations; returns for each whether it was new (`true`) or an exact
+    /// repeat of a view already recorded (`false`).
+    public func observe(_ observations: [OrderObservation]) throws -> [Bool] {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO revolut_order_observations (observation_hash, order_id, order_type, state, amount_minor, currency,
+                merchant_reference, organisation_id, package_id, related_order_id, created_at, updated_at, source,
+                source_file, source_line, observed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(observation_hash) DO NOTHING
+            """)
+        return try observations.map { observation in
+            try insert.execute(arguments: [
+                observation.contentHash, observation.orderID, observation.orderType, observation.state,
+                observation.amount.minorUnits, observation.amount.currency.code, observation.merchantReference,
+                observation.organisationID, observation.packageID, observation.relatedOrderID,
+                observation.createdAt?.millisecondsSinceEpoch, observation.updatedAt?.millisecondsSinceEpoch,
+                observation.source, observation.sourceFile, observation.sourceLine, now.millisecondsSinceEpoch,
+            ])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Records a purchase before its Revolut order exists, so a crash between creating the order
+    /// and recording it can be recovered by looking the order up by reference.
+    public func recordPurchase(_ purchase: Purchase) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO purchases (reference, organisation_id, package_id, credits, price_minor, currency,
+                    revolut_order_id, checkout_url, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [purchase.reference, purchase.organisationID, purchase.packageID, purchase.credits.microcredits,
+                        purchase.price.minorUnits, purchase.price.currency.code, purchase.revolutOrderID,
+                        purchase.checkoutURL, purchase.createdAt.millisecondsSinceEpoch])
+    }
+
+    /// Attaches the Revolut order Revolut created for a purchase.
+    public func attachOrder(toPurchase reference: String, orderID: String, checkoutURL: String?) throws {
+        try db.execute(
+            sql: "UPDATE purchases SET revolut_order_id = ?, checkout_url = ? WHERE reference = ? AND revolut_order_id IS NULL",
+            arguments: [orderID, checkoutURL, reference])
+    }
+}
+
+extension LedgerReader {
+    /// All observations of all orders, oldest view first per order (by update time, then arrival).
+    public func orderObservations() throws -> [OrderObservation] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM revolut_order_observations ORDER BY order_id, updated_at IS NULL, updated_at, id"
+        ).compactMap(Self.observation)
+    }
+
+    public func observations(ofOrder orderID: String) throws -> [OrderObservation] {
+        try Row.fetchAll(
+            db,
+            sql: "SELECT * FROM revolut_order_observations WHERE order_id = ? ORDER BY updated_at IS NULL, updated_at, id",
+            arguments: [orderID]
+        ).compactMap(Self.observation)
+    }
+
+    public func purchase(reference: String) throws -> Purchase? {
+        try Row.fetchOne(db, sql: "SELECT * FROM purchases WHERE reference = ?", arguments: [reference]).map(Self.purchase)
+    }
+
+    public func purchase(revolutOrderID: String) throws -> Purchase? {
+        try Row.fetchOne(db, sql: "SELECT * FROM purchases WHERE revolut_order_id = ?", arguments: [revolutOrderID])
+            .map(Self.purchase)
+    }
+
+    public func purchases() throws -> [Purchase] {
+        try Row.fetchAll(db, sql: "SELECT * FROM purchases ORDER BY created_at, reference").map(Self.purchase)
+    }
+
+    static func observation(_ row: Row) -> OrderObservation? {
+        guard let currency = Currency(code: row["currency"]) else { return nil }
+        let created: Int64? = row["created_at"]
+        let updated: Int64? = row["updated_at"]
+        return OrderObservation(
+            orderType: row["order_type"], orderID: row["order_id"], state: row["state"],
+            amount: Money(minorUnits: row["amount_minor"], currency: currency), merchantReference: row["merchant_reference"],
+            organisationID: row["organisation_id"], packageID: row["package_id"], relatedOrderID: row["related_order_id"],
+            createdAt: created.map(Instant.init(millisecondsSinceEpoch:)),
+            updatedAt: updated.map(Instant.init(millisecondsSinceEpoch:)), source: row["source"],
+            sourceFile: row["source_file"], sourceLine: row["source_line"])
+    }
+
+    static func purchase(_ row: Row) -> Purchase {
+        Purchase(
+            reference: row["reference"], organisationID: row["organisation_id"], packageID: row["package_id"],
+            credits: Credits(microcredits: row["credits"]),
+            price: Money(minorUnits: row["price_minor"], currency: Currency(code: row["currency"])!),
+            revolutOrderID: row["revolut_order_id"], checkoutURL: row["checkout_url"],
+            createdAt: Instant(millisecondsSinceEpoch: row["created_at"]))
+    }
+}

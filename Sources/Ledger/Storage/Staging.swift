@@ -1,0 +1,136 @@
+import GRDB
+
+/// One validated cost event, ready to stage.
+public struct StagedCostEvent: Sendable, Hashable {
+    public var eventID: String
+    /// SHA-256 (hex) of the event's canonical content: equal hashes mean a duplicate,
+    /// different hashes under one id mean a conflict.
+    public var contentHash: String
+    public var organisationID: String
+    public var team: String
+    public var investigation: String?
+    public var operation: String
+    public var credits: Credits
+    /// Set when the credits were priced from quantity × rate card (the rate is recorded).
+    public var pricing: RatePricing?
+    public var occurredAt: Instant
+    /// Raw JSON of `attributes` and any unknown fields, kept with the record.
+    public var attributesJSON: String?
+    public var sourceFile: String
+    public var sourceLine: Int
+
+    public init(
+        eventID: String, contentHash: String, organisationID: String, team: String, investigation: String?,
+        operation: String, credits: Credits, pricing: RatePricing? = nil, occurredAt: Instant,
+        attributesJSON: String? = nil, sourceFile: String, sourceLine: Int
+    ) {
+        self.eventID = eventID
+        self.contentHash = contentHash
+        self.organisationID = organisationID
+        self.team = team
+        self.investigation = investigation
+        self.operation = operation
+        self.credits = credits
+        self.pricing = pricing
+        self.occurredAt = occurredAt
+        self.attributesJSON = attributesJSON
+        self.sourceFile = sourceFile
+        self.sourceLine = sourceLine
+    }
+}
+
+/// How an event's credits were priced from the rate card.
+public struct RatePricing: Sendable, Hashable {
+    /// The quantity exactly as given (decimal text).
+    public var quantity: String
+    public var unit: String
+    public var creditsPerUnit: Credits
+
+    public init(quantity: String, unit: String, creditsPerUnit: Credits) {
+        self.quantity = quantity
+        self.unit = unit
+        self.creditsPerUnit = creditsPerUnit
+    }
+}
+
+/// What staging did with one record.
+public enum StagingOutcome: Sendable, Hashable {
+    case staged
+    /// Same id, same content: already staged (this run, an earlier file, or an earlier run).
+    case duplicate
+    /// Same id, different content: refused; the first one stands.
+    case conflict(existingSource: String, existingLine: Int)
+}
+
+/// A file already ingested.
+public struct IngestedFile: Sendable, Hashable {
+    public let contentSHA256: String
+    public let kind: String
+    public let path: String
+    public let bytes: Int64
+    public let ingestedAt: Instant
+    /// The JSON summary written when it was ingested.
+    public let summary: String
+}
+
+extension LedgerTransaction {
+    /// Stages a batch of cost events in this transaction. Idempotent: each record ends staged,
+    /// duplicate or conflict, decided against everything staged before (including earlier in
+    /// the same batch).
+    public func stage(_ events: [StagedCostEvent]) throws -> [StagingOutcome] {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO cost_events (event_id, content_hash, organisation_id, team, investigation, operation, credits,
+                quantity, unit, rate, occurred_at, attributes, source_file, source_line, staged_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(event_id) DO NOTHING
+            """)
+        let existing = try db.cachedStatement(
+            sql: "SELECT content_hash, source_file, source_line FROM cost_events WHERE event_id = ?")
+        var outcomes: [StagingOutcome] = []
+        outcomes.reserveCapacity(events.count)
+        for event in events {
+            precondition(event.credits.isPositive, "staged credits are validated positive")
+            try insert.execute(arguments: [
+                event.eventID, event.contentHash, event.organisationID, event.team, event.investigation,
+                event.operation, event.credits.microcredits, event.pricing?.quantity, event.pricing?.unit,
+                event.pricing?.creditsPerUnit.microcredits, event.occurredAt.millisecondsSinceEpoch,
+                event.attributesJSON, event.sourceFile, event.sourceLine, now.millisecondsSinceEpoch,
+            ])
+            if db.changesCount == 1 {
+                outcomes.append(.staged)
+                continue
+            }
+            guard let row = try Row.fetchOne(existing, arguments: [event.eventID]) else {
+                preconditionFailure("event \(event.eventID) conflicted but is not staged")
+            }
+            outcomes.append(row["content_hash"] as String == event.contentHash
+                ? .duplicate : .conflict(existingSource: row["source_file"], existingLine: row["source_line"]))
+        }
+        return outcomes
+    }
+
+    /// Records that a file's content was ingested, with its summary (JSON).
+    public func recordIngestedFile(contentSHA256: String, kind: String, path: String, bytes: Int64, summary: String) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO ingested_files (content_sha256, kind, path, bytes, ingested_at, summary)
+                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(content_sha256) DO NOTHING
+                """,
+            arguments: [contentSHA256, kind, path, bytes, now.millisecondsSinceEpoch, summary])
+    }
+}
+
+extension LedgerReader {
+    public func ingestedFile(contentSHA256: String) throws -> IngestedFile? {
+        try Row.fetchOne(db, sql: "SELECT * FROM ingested_files WHERE content_sha256 = ?", arguments: [contentSHA256])
+            .map { row in
+                IngestedFile(
+                    contentSHA256: row["content_sha256"], kind: row["kind"], path: row["path"], bytes: row["bytes"],
+                    ingestedAt: Instant(millisecondsSinceEpoch: row["ingested_at"]), summary: row["summary"])
+            }
+    }
+
+    public func stagedEventCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cost_events") ?? 0
+    }
+}

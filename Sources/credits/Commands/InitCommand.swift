@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Ledger
+
+/// `credits init --config DIR`: creates or migrates the database and loads the configuration.
+/// Idempotent: a second run with the same configuration changes nothing.
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init", abstract: "Create or migrate the ledger database and load the configuration.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .long, help: "Directory with issuer.yaml, organisations.yaml, plans.yaml, packages.yaml, rate_cards.yaml.")
+    var config: String
+
+    struct Summary: Encodable {
+        let database: String
+        let created: Bool
+        let configuration: ConfigurationChange
+        let digest: String
+    }
+
+    func run() throws {
+        try Runner.run("init", options: options) {
+            let configuration = try ConfigurationLoader.load(directory: config)
+            let existed = FileManager.default.fileExists(atPath: options.db)
+            let ledger = try LedgerDatabase.create(at: options.db, clock: try options.clock())
+            if existed {
+                let problems = try ledger.quickCheck()
+                guard problems == ["ok"] else {
+                    throw CorruptDatabase(path: options.db, problems: problems)
+                }
+            }
+            let change = try ledger.write { try $0.load(configuration) }
+            let digest = try ledger.read { try $0.digest() }
+            return StageOutcome(
+                summary: Summary(database: options.db, created: !existed, configuration: change, digest: digest),
+                human: [
+                    "\(existed ? "opened" : "created") \(options.db)",
+                    "configuration \(change.changed ? "loaded" : "unchanged"): \(change.organisations) organisations, "
+                        + "\(change.teams) teams, \(change.investigations) investigations, \(change.plans) plans, "
+                        + "\(change.packages) packages, \(change.rateCardEntries) rates",
+                    "ledger digest \(digest)",
+                ])
+        }
+    }
+}
+
+struct CorruptDatabase: ClassifiedError {
+    let path: String
+    let problems: [String]
+    var failureClass: FailureClass { .io }
+    var description: String { "\(path): SQLite integrity check failed: \(problems.prefix(3).joined(separator: "; "))" }
+}

@@ -1,0 +1,244 @@
+import ArgumentParser
+import Foundation
+import Ledger
+
+/// `credits ledger ...`: read the ledger, post administrative transfers, verify the invariants.
+struct LedgerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger", abstract: "Balances, history, administrative transfers and verification.",
+        subcommands: [
+            BalanceCommand.self, HistoryCommand.self, AllocateCommand.self, TopUpCommand.self, AdjustCommand.self,
+            VerifyCommand.self,
+        ])
+}
+
+/// One organisation's balance as printed by `ledger balance --json`.
+struct BalanceView: Encodable {
+    let organisationID: String
+    let currency: String
+    let available: Credits
+    let reserved: Credits
+    /// Spendable by work at each priority: P1..P4 and `none` (no investigation); never below zero.
+    let spendable: [String: Credits]
+
+    init(_ balance: Balance) {
+        organisationID = balance.organisationID
+        currency = balance.currency.code
+        available = balance.available
+        reserved = balance.reserved
+        var spendable: [String: Credits] = [:]
+        for priority in [Priority.p1, .p2, .p3, .p4, .unprioritised] {
+            spendable[priority.description] = max(.zero, balance.spendable(for: priority))
+        }
+        self.spendable = spendable
+    }
+}
+
+struct BalanceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "balance", abstract: "Show balances.")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(name: .long, help: "Only this organisation.") var org: String?
+
+    func run() throws {
+        try Runner.run("ledger balance", options: options, lock: false, humanToStdout: true) {
+            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
+            let balances = try ledger.read { reader in
+                if let org { return [try reader.balance(of: org)] }
+                return try reader.balances()
+            }
+            let views = balances.map(BalanceView.init)
+            var table = [["organisation", "currency", "available", "reserved", "spendable P1", "spendable (none)"]]
+            for view in views {
+                table.append([view.organisationID, view.currency, "\(view.available)", "\(view.reserved)",
+                              "\(view.spendable["P1"]!)", "\(view.spendable["none"]!)"])
+            }
+            return StageOutcome(summary: views, human: TextTable.render(table, rightAligned: [2, 3, 4, 5]))
+        }
+    }
+}
+
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "List an organisation's transfers.")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(name: .long, help: "The organisation.") var org: String
+    @Option(name: .long, help: "From this date or instant (inclusive).") var from: String?
+    @Option(name: .long, help: "To this date or instant (exclusive).") var to: String?
+    @Option(name: .long, help: "Only these kinds: allocation, top_up, deduction, expiry, reversal, adjustment.")
+    var kind: [String] = []
+    @Option(name: .long, help: "At most this many transfers.") var limit: Int = 1000
+
+    func run() throws {
+        let kinds = try Set(kind.map { name in
+            guard let kind = TransferKind(rawValue: name) else { throw ValidationError("--kind \(name) is not a transfer kind") }
+            return kind
+        })
+        let from = try from.map { try parseInstantArgument($0, option: "--from") }
+        let to = try to.map { try parseInstantArgument($0, option: "--to") }
+        guard limit > 0 else { throw ValidationError("--limit must be positive") }
+        try Runner.run("ledger history", options: options, lock: false, humanToStdout: true) {
+            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
+            let transfers = try ledger.read { reader in
+                guard try reader.organisation(org) != nil else { throw PostingRejection.organisationNotFound(org) }
+                return try reader.history(of: org, from: from, to: to, kinds: kinds, limit: limit)
+            }
+            var table = [["id", "effective", "kind", "credits", "money", "reference"]]
+            for transfer in transfers {
+                let signed = transfer.creditAccount.hasPrefix("org:") ? "+\(transfer.amount)" : "-\(transfer.amount)"
+                let reference = [transfer.references.costEventID, transfer.references.revolutOrderID,
+                                 transfer.references.planPeriod, transfer.references.memo].compactMap { $0 }.first ?? ""
+                table.append(["\(transfer.id)", transfer.effectiveAt.iso8601, transfer.kind.rawValue, signed,
+                              transfer.money.description, reference])
+            }
+            return StageOutcome(summary: transfers, human: TextTable.render(table, rightAligned: [0, 3]))
+        }
+    }
+}
+
+/// Options shared by the administrative postings.
+struct PostingOptions: ParsableArguments {
+    @Option(name: .long, help: "The organisation.") var org: String
+    @Option(name: .long, help: "Credits, an exact decimal.") var credits: String
+    @Option(name: .long, help: "Idempotency key: the same key posts once; reusing it with other values is refused.")
+    var key: String
+    @Option(name: .long, help: "Effective date or instant. Default: now.") var at: String?
+    @Option(name: .long, help: "A note kept with the transfer.") var memo: String?
+
+    func effectiveAt(_ options: GlobalOptions) throws -> Instant {
+        try at.map { try parseInstantArgument($0, option: "--at") } ?? options.clock()()
+    }
+}
+
+struct PostingSummary: Encodable {
+    let status: String
+    let transfer: Transfer
+    let balance: BalanceView
+}
+
+/// Posts one grant-creating transfer (allocation or top-up) from the command line.
+private func postGrant(
+    _ command: String, source: GrantSource, posting: PostingOptions, options: GlobalOptions, price: String?,
+    expires: String?, order: String?
+) throws {
+    let amount = try parseCreditsArgument(posting.credits, option: "--credits")
+    let expiresAt = try expires.map { try parseInstantArgument($0, option: "--expires") }
+    try Runner.run(command, options: options) {
+        let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
+        let result = try ledger.write { tx -> (Posting, Balance) in
+            guard let organisation = try tx.reader.organisation(posting.org) else {
+                throw PostingRejection.organisationNotFound(posting.org)
+            }
+            let money = try price.map { text -> Money in
+                switch Money.parse(major: text, currency: organisation.currency) {
+                case .success(let money): return money
+                case .failure(let error): throw ValidationError("--price \(text): \(error)")
+                }
+            }
+            let request = GrantRequest(
+                idempotencyKey: posting.key, organisationID: posting.org, source: source, credits: amount, price: money,
+                effectiveAt: try posting.effectiveAt(options), expiresAt: expiresAt,
+                references: TransferReferences(revolutOrderID: order, memo: posting.memo))
+            return (try tx.grant(request), try tx.reader.balance(of: posting.org))
+        }
+        return StageOutcome(
+            summary: PostingSummary(status: result.0.status.rawValue, transfer: result.0.transfer, balance: BalanceView(result.1)),
+            human: ["\(result.0.status.rawValue): transfer \(result.0.transfer.id) +\(amount) credits to \(posting.org); "
+                    + "available \(result.1.available)"])
+    }
+}
+
+struct AllocateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "allocate", abstract: "Allocate credits (a grant).")
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var posting: PostingOptions
+    @Option(name: .long, help: "Expiry date or instant of the granted credits.") var expires: String?
+    @Option(name: .long, help: "Price paid, in the organisation's currency (major units), as cost basis.") var price: String?
+
+    func run() throws {
+        try postGrant("ledger allocate", source: .allocation, posting: posting, options: options, price: price,
+                      expires: expires, order: nil)
+    }
+}
+
+struct TopUpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "top-up", abstract: "Top up credits (a purchased grant).")
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var posting: PostingOptions
+    @Option(name: .long, help: "Price paid, in the organisation's currency (major units).") var price: String
+    @Option(name: .long, help: "The Revolut order id that paid for it.") var order: String?
+    @Option(name: .long, help: "Expiry date or instant of the credits.") var expires: String?
+
+    func run() throws {
+        try postGrant("ledger top-up", source: .topUp, posting: posting, options: options, price: price,
+                      expires: expires, order: order)
+    }
+}
+
+struct AdjustCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "adjust", abstract: "Correct a balance with an adjustment (positive or negative credits).",
+        discussion: "Write a negative amount with an equals sign: --credits=-25.5")
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var posting: PostingOptions
+
+    func validate() throws {
+        guard posting.memo != nil else { throw ValidationError("--memo is required: say why the balance is adjusted") }
+    }
+
+    func run() throws {
+        let amount = try parseCreditsArgument(posting.credits, option: "--credits")
+        guard amount != .zero else { throw ValidationError("--credits must not be zero") }
+        if !amount.isNegative {
+            return try postGrant("ledger adjust", source: .adjustment, posting: posting, options: options, price: nil,
+                                 expires: nil, order: nil)
+        }
+        try Runner.run("ledger adjust", options: options) {
+            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
+            let result = try ledger.write { tx -> (Posting, Balance) in
+                let balance = try tx.reader.balance(of: posting.org)
+                let request = SpendRequest(
+                    idempotencyKey: posting.key, organisationID: posting.org, purpose: .adjustment,
+                    credits: amount.negated, effectiveAt: try posting.effectiveAt(options), priority: .p1,
+                    policy: .allowOverdraft(limit: balance.overdraftLimit), references: TransferReferences(memo: posting.memo))
+                return (try tx.spend(request), try tx.reader.balance(of: posting.org))
+            }
+            return StageOutcome(
+                summary: PostingSummary(status: result.0.status.rawValue, transfer: result.0.transfer, balance: BalanceView(result.1)),
+                human: ["\(result.0.status.rawValue): transfer \(result.0.transfer.id) \(amount) credits from \(posting.org); "
+                        + "available \(result.1.available)"])
+        }
+    }
+}
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check every ledger invariant and print the ledger digest (exit 70 if an invariant is broken).")
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        try Runner.run("ledger verify", options: options, lock: false, humanToStdout: true) {
+            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
+            let integrity = try ledger.quickCheck()
+            guard integrity == ["ok"] else { throw CorruptDatabase(path: options.db, problems: integrity) }
+            let report = try ledger.read { try $0.verify() }
+            var lines = report.checks.map { "\($0.passed ? "ok  " : "FAIL") \($0.name)\($0.passed ? "" : ": \($0.detail)")" }
+            lines.append("\(report.transfers) transfers, \(report.accounts) accounts, \(report.grants) grants")
+            lines.append("digest \(report.digest)")
+            guard report.passed else { throw InvariantBroken(report: report, lines: lines) }
+            return StageOutcome(summary: report, human: lines)
+        }
+    }
+}
+
+/// `verify` found a broken invariant: a bug or tampering, reported as an internal error (70).
+struct InvariantBroken: ClassifiedError {
+    let report: VerificationReport
+    let lines: [String]
+    var failureClass: FailureClass { .internal }
+    var description: String {
+        let broken = report.checks.filter { !$0.passed }.map { "\($0.name) (\($0.detail))" }
+        return "ledger invariants broken: \(broken.joined(separator: "; "))\n" + lines.joined(separator: "\n")
+    }
+}

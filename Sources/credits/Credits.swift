@@ -1,6 +1,0 @@
-import ArgumentParser
-
-@main
-struct Credits: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "credits", abstract: "Credits ledger.")
-}

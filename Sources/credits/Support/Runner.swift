@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import Ledger
+
+/// Exit codes, mapped from failure classes in exactly one place (sysexits.h numbering).
+enum ExitStatus {
+    static let done: Int32 = 0
+    static let doneWithExceptions: Int32 = 3
+
+    static func code(for failure: FailureClass) -> Int32 {
+        switch failure {
+        case .usage: 64
+        case .badData: 65
+        case .inputMissing: 66
+        case .internal: 70
+        case .io: 74
+        case .locked: 75
+        }
+    }
+}
+
+/// What a stage produced: its JSON summary, the lines a person reads, and whether something
+/// needs review (exit 3).
+struct StageOutcome<Summary: Encodable> {
+    var summary: Summary
+    var human: [String]
+    var needsReview: Bool = false
+}
+
+/// The envelope of every `--json` summary: the command, its exit code, its duration, then the
+/// stage's own fields under `result`.
+private struct Envelope<Summary: Encodable>: Encodable {
+    let command: String
+    let ok: Bool
+    let exitCode: Int32
+    let durationMs: Int
+    let result: Summary?
+    let error: ErrorBody?
+}
+
+private struct ErrorBody: Encodable {
+    let kind: String
+    let message: String
+}
+
+enum Runner {
+    /// Runs one stage: takes its lock (if it has one), runs `body`, prints the summary (JSON on
+    /// stdout with `--json`, human lines otherwise), and exits with the right code.
+    static func run<Summary: Encodable>(
+        _ command: String, options: GlobalOptions, lock: Bool = true, humanToStdout: Bool = false,
+        _ body: () throws -> StageOutcome<Summary>
+    ) throws {
+        let started = DispatchTime.now().uptimeNanoseconds
+        func elapsed() -> Int { Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000) }
+        let code: Int32
+        do {
+            let held = lock ? try StageLock(
+                stage: command, databasePath: options.db, wait: options.wait, now: try options.clock()()) : nil
+            let outcome = try body()
+            withExtendedLifetime(held) {}
+            code = outcome.needsReview ? ExitStatus.doneWithExceptions : ExitStatus.done
+            if options.json {
+                printJSON(Envelope(command: command, ok: true, exitCode: code, durationMs: elapsed(),
+                                   result: outcome.summary, error: nil))
+            }
+            let lines = outcome.human.joined(separator: "\n")
+            if !lines.isEmpty {
+                if humanToStdout && !options.json { print(lines) } else { printError(lines) }
+            }
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            let classified = error as? ClassifiedError
+            code = ExitStatus.code(for: classified?.failureClass ?? .internal)
+            let message = classified?.description ?? "internal error: \(error)"
+            if options.json {
+                printJSON(Envelope<Summary>(
+                    command: command, ok: false, exitCode: code, durationMs: elapsed(), result: nil,
+                    error: ErrorBody(kind: "\(classified?.failureClass ?? .internal)", message: message)))
+            }
+            printError("credits \(command): error: \(message)")
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    static func printJSON<T: Encodable>(_ value: T) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            let data = try encoder.encode(value)
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        } catch {
+            printError("credits: error: cannot encode the summary: \(error)")
+        }
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Whether stderr is a terminal, so progress is drawn only for people.
+var standardErrorIsTerminal: Bool { isatty(FileHandle.standardError.fileDescriptor) != 0 }

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Goal: the `credits` binary as a new user and a scheduler meet it: init twice, administrative
+/// postings, balances, history and verify, with exit codes and `--json` summaries asserted.
+@Suite struct LedgerCommandTests {
+    let directory = TemporaryDirectory("e2e-ledger")
+    var db: String { directory.file("ledger.sqlite") }
+    var config: String { "\(repositoryRoot)/fixtures/config" }
+
+    func credits(_ arguments: String...) throws -> CreditsBinary.Result {
+        try CreditsBinary.run(arguments + ["--db", db])
+    }
+
+    @Test func init_twiceThenVerify_digestUnchanged() throws {
+        let first = try credits("init", "--config", config, "--json")
+        #expect(first.exitCode == 0, "\(first.stderr)")
+        let firstResult = try #require(try first.json()["result"] as? [String: Any])
+        #expect(firstResult["created"] as? Bool == true)
+        let verifyBefore = try credits("ledger", "verify", "--json")
+        #expect(verifyBefore.exitCode == 0, "\(verifyBefore.stderr)")
+
+        let second = try credits("init", "--config", config, "--json")
+        #expect(second.exitCode == 0)
+        let secondResult = try #require(try second.json()["result"] as? [String: Any])
+        #expect((secondResult["configuration"] as? [String: Any])?["changed"] as? Bool == false)
+        let verifyAfter = try credits("ledger", "verify", "--json")
+        let before = try #require(verifyBefore.json()["result"] as? [String: Any])
+        let after = try #require(verifyAfter.json()["result"] as? [String: Any])
+        #expect(before["digest"] as? String == after["digest"] as? String)
+        #expect((before["digest"] as? String)?.count == 64)
+    }
+
+    @Test func allocateTopUpBalanceHistoryVerify() throws {
+        #expect(try credits("init", "--config", config).exitCode == 0)
+        let allocate = try credits(
+            "ledger", "allocate", "--org", "met-police", "--credits", "50000", "--key", "alloc-2026-11",
+            "--at", "2026-11-01", "--expires", "2026-12-01", "--price", "1800.00", "--json")
+        #expect(allocate.exitCode == 0, "\(allocate.stderr)")
+        let topUp = try credits(
+            "ledger", "top-up", "--org", "met-police", "--credits", "10000", "--key", "order-1", "--price", "450.00",
+            "--order", "6951a0c2-0000-4000-8000-000000000001", "--at", "2026-11-02T10:00:00Z", "--json")
+        #expect(topUp.exitCode == 0, "\(topUp.stderr)")
+        // The same operation again posts nothing; the same key with other content is refused (65).
+        let again = try credits(
+            "ledger", "top-up", "--org", "met-police", "--credits", "10000", "--key", "order-1", "--price", "450.00",
+            "--order", "6951a0c2-0000-4000-8000-000000000001", "--at", "2026-11-02T10:00:00Z", "--json")
+        #expect((try again.json()["result"] as? [String: Any])?["status"] as? String == "exists")
+        let conflict = try credits(
+            "ledger", "top-up", "--org", "met-police", "--credits", "9999", "--key", "order-1", "--price", "450.00")
+        #expect(conflict.exitCode == 65)
+        #expect(conflict.stderr.contains("idempotency key order-1 was already used"))
+
+        let balance = try credits("ledger", "balance", "--org", "met-police", "--json")
+        #expect(balance.exitCode == 0)
+        let rows = try #require(try balance.json()["result"] as? [[String: Any]])
+        #expect(rows.first?["available"] as? String == "60000")
+        #expect(rows.first?["reserved"] as? String == "5000")
+        #expect((rows.first?["spendable"] as? [String: String])?["P3"] == "55000")
+
+        let history = try credits("ledger", "history", "--org", "met-police", "--kind", "top_up", "--json")
+        let transfers = try #require(try history.json()["result"] as? [[String: Any]])
+        #expect(transfers.count == 1)
+        #expect(transfers.first?["kind"] as? String == "top_up")
+
+        let verify = try credits("ledger", "verify")
+        #expect(verify.exitCode == 0, "\(verify.stderr)")
+        #expect(verify.stdout.contains("ok   balancesSumToZero"))
+    }
+
+    @Test func exitCodes_forMissingDatabaseBadConfigAndUsage() throws {
+        #expect(try credits("ledger", "balance").exitCode == 66)
+        let badConfig = TemporaryDirectory("bad-config")
+        for name in ["issuer.yaml", "plans.yaml", "packages.yaml", "rate_cards.yaml", "organisations.yaml"] {
+            try FileManager.default.copyItem(atPath: "\(config)/\(name)", toPath: badConfig.file(name))
+        }
+        let broken = try String(contentsOfFile: badConfig.file("plans.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "period: month", with: "period: fortnight")
+        try broken.write(toFile: badConfig.file("plans.yaml"), atomically: true, encoding: .utf8)
+        let result = try credits("init", "--config", badConfig.path)
+        #expect(result.exitCode == 65)
+        #expect(result.stderr.contains("plans.yaml: [0].period: expected month or financial_year"))
+        #expect(try credits("ledger", "allocate", "--org", "x").exitCode == 64)
+        #expect(try credits("init", "--config", "/nonexistent").exitCode == 66)
+    }
+
+    @Test func verify_failsWithExit70OnATamperedDatabase() throws {
+        #expect(try credits("init", "--config", config).exitCode == 0)
+        #expect(try credits("ledger", "allocate", "--org", "nca", "--credits", "100", "--key", "k").exitCode == 0)
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [db, "UPDATE accounts SET debits_posted = debits_posted + 1 WHERE id = 'system:issuance'"]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        try #require(sqlite.terminationStatus == 0, "sqlite3 is needed to tamper with the file")
+        let verify = try credits("ledger", "verify")
+        #expect(verify.exitCode == 70)
+        #expect(verify.stderr.contains("balancesDerivable"))
+        #expect(verify.stdout.contains("FAIL balancesSumToZero") || verify.stderr.contains("balancesSumToZero"))
+    }
+}
