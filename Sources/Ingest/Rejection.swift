@@ -1,3 +1,5 @@
+import Ledger
+
 /// One refused input record (or file), with where it was and why: the "bad input" error channel.
 ///
 /// Rejections are values, collected and counted per record, never thrown mid-batch. A rejection that
@@ -78,6 +80,17 @@ public enum InputError: Error, Sendable, Hashable, CustomStringConvertible {
         case .fileMissing(let path): "\(path): no such file"
         case .ioFailure(let path, let detail): "\(path): \(detail)"
         case .fileRejected(let rejection): rejection.description
+        }
+    }
+}
+
+extension InputError: ClassifiedError {
+    /// How the `credits` executable reports it: 66, 74 or 65 (see `exitCode`).
+    public var failureClass: FailureClass {
+        switch self {
+        case .fileMissing: .inputMissing
+        case .ioFailure: .io
+        case .fileRejected: .badData
         }
     }
 }

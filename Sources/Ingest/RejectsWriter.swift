@@ -36,6 +36,29 @@ public final class RejectsWriter {
         if buffer.count >= Self.flushBytes { try flush() }
     }
 
+    /// The current end of the file, to come back to if the file being ingested is refused whole.
+    public func checkpoint() throws(InputError) -> (offset: UInt64, count: Int) {
+        try flush()
+        do {
+            return (try handle.offset(), count)
+        } catch {
+            throw .ioFailure(path: path, detail: "cannot read the rejects file position: \(error)")
+        }
+    }
+
+    /// Drops everything written after `checkpoint` (record rejections of a file that was then refused
+    /// whole: the file-level rejection replaces them).
+    public func rollback(to checkpoint: (offset: UInt64, count: Int)) throws(InputError) {
+        buffer.removeAll(keepingCapacity: true)
+        do {
+            try handle.truncate(atOffset: checkpoint.offset)
+            try handle.seek(toOffset: checkpoint.offset)
+        } catch {
+            throw .ioFailure(path: path, detail: "cannot truncate the rejects file: \(error)")
+        }
+        count = checkpoint.count
+    }
+
     /// Flushes, syncs and renames the file into place.
     public func finish() throws(InputError) {
         try flush()
