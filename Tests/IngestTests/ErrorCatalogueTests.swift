@@ -10,7 +10,7 @@ struct ErrorCatalogueTests {
 
     static var cases: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { !$0.hasSuffix(".expected") && !$0.hasSuffix(".py") }.sorted()
+        return names.filter { !$0.hasSuffix(".expected") }.sorted()
     }
 
     /// Exit code and message of the first problem in a file, as the stage would report it.
