@@ -12,13 +12,24 @@ struct ScannedEvent {
         var wasString: Bool
     }
 
-    var texts: [EventField: Text] = [:]
+    /// The string fields, indexed by `EventField.ordinal` (an array, not a dictionary: this runs per record).
+    var texts = FieldTexts()
     var credits: Numeric?
     var quantity: Numeric?
     var attributesRaw: Range<Int>?
     var attributesCanonical: [UInt8]?
     var attributesOffset = 0
     var extras: [(key: [UInt8], value: [UInt8])] = []
+}
+
+/// Per-field storage without hashing: one slot per `EventField`.
+struct FieldTexts {
+    private var slots = [ScannedEvent.Text?](repeating: nil, count: EventField.allCases.count)
+
+    subscript(field: EventField) -> ScannedEvent.Text? {
+        get { slots[field.ordinal] }
+        set { slots[field.ordinal] = newValue }
+    }
 }
 
 /// The fields the scanner knows; everything else is an extra, kept as canonical JSON.
@@ -35,6 +46,22 @@ enum EventField: String, CaseIterable {
     case attributes
 
     static let byKeyBytes: [(bytes: [UInt8], field: EventField)] = allCases.map { (Array($0.rawValue.utf8), $0) }
+
+    /// Position in `allCases`, for array slots and the seen-keys bit mask.
+    var ordinal: Int {
+        switch self {
+        case .eventID: 0
+        case .organisationID: 1
+        case .team: 2
+        case .investigation: 3
+        case .operation: 4
+        case .credits: 5
+        case .quantity: 6
+        case .unit: 7
+        case .occurredAt: 8
+        case .attributes: 9
+        }
+    }
 
     static func lookup(_ key: [UInt8]) -> EventField? {
         for entry in byKeyBytes where entry.bytes == key { return entry.field }
@@ -53,7 +80,7 @@ struct CostEventScanner {
     func scan(_ buffer: UnsafeBufferPointer<UInt8>) throws(ScanFailure) -> ScannedEvent {
         var cursor = JSONCursor(bytes: buffer)
         var event = ScannedEvent()
-        var seen: Set<[UInt8]> = []
+        var seen: UInt32 = 0
         cursor.skipWhitespace()
         guard cursor.peek() == UInt8(ascii: "{") else {
             let found = cursor.peek().map(JSONBytes.typeName(startingWith:)) ?? "nothing"
@@ -64,7 +91,7 @@ struct CostEventScanner {
         if cursor.peek() == UInt8(ascii: "}") {
             cursor.index += 1
         } else {
-            try scanMembers(&cursor, into: &event, seen: &seen)
+            try scanMembers(&cursor, into: &event, seenKnown: &seen)
         }
         cursor.skipWhitespace()
         if !cursor.atEnd {
@@ -74,7 +101,7 @@ struct CostEventScanner {
     }
 
     private func scanMembers(
-        _ cursor: inout JSONCursor, into event: inout ScannedEvent, seen: inout Set<[UInt8]>
+        _ cursor: inout JSONCursor, into event: inout ScannedEvent, seenKnown: inout UInt32
     ) throws(ScanFailure) {
         while true {
             cursor.skipWhitespace()
@@ -82,7 +109,7 @@ struct CostEventScanner {
             let keyOffset = cursor.index
             let key = try cursor.readKey(field: nil)
             let name = String(decoding: key, as: UTF8.self)
-            guard seen.insert(key).inserted else {
+            guard firstSighting(key, seenKnown: &seenKnown, extras: event.extras) else {
                 throw ScanFailure(
                     rule: .duplicateKey, offset: keyOffset, field: name,
                     detail: "key \"\(name)\" appears more than once")
@@ -96,6 +123,19 @@ struct CostEventScanner {
             try cursor.expect(UInt8(ascii: "}"), "',' or '}' after the value of \(name)")
             return
         }
+    }
+
+    /// True the first time a key appears: known fields by bit mask, unknown ones by a scan of the few
+    /// extras (a set per record would cost an allocation per key).
+    private func firstSighting(
+        _ key: [UInt8], seenKnown: inout UInt32, extras: [(key: [UInt8], value: [UInt8])]
+    ) -> Bool {
+        if let field = EventField.lookup(key) {
+            let bit = UInt32(1) << UInt32(field.ordinal)
+            defer { seenKnown |= bit }
+            return seenKnown & bit == 0
+        }
+        return !extras.contains { $0.key == key }
     }
 
     private func scanValue(
