@@ -20,6 +20,8 @@ public struct EventIngester {
     public let database: LedgerDatabase
     public let directory: IngestDirectory
     public var limits: IngestLimits
+    /// Called after each batch with (bytes read from disk, file size); the CLI draws a progress bar.
+    public var progress: ((Int64, Int64) -> Void)?
 
     public init(database: LedgerDatabase, limits: IngestLimits = .standard) throws {
         self.database = database
@@ -45,6 +47,7 @@ public struct EventIngester {
         do {
             summary = try database.write { transaction in
                 var run = FileRun(summary: summary, rejects: rejects, directory: directory)
+                run.progress = progress.map { report in { report($0, fingerprint.bytes) } }
                 try run.stageAll(path: path, name: name, limits: limits, transaction: transaction)
                 try transaction.recordIngestedFile(
                     contentSHA256: fingerprint.sha256, kind: "events", path: name, bytes: fingerprint.bytes,
@@ -83,6 +86,7 @@ private struct FileRun {
     let rejects: RejectsWriter?
     let directory: IngestDirectory
     var batch: [(event: StagedCostEvent, raw: CostEventRecord)] = []
+    var progress: ((Int64) -> Void)?
 
     init(summary: IngestFileSummary, rejects: RejectsWriter?, directory: IngestDirectory) {
         self.summary = summary
@@ -102,7 +106,10 @@ private struct FileRun {
                 case .event(let record): try accept(record)
                 case .rejected(let rejection): try reject(rejection)
                 }
-                if batch.count >= EventIngester.stagingBatchRecords { try flush(transaction) }
+                if batch.count >= EventIngester.stagingBatchRecords {
+                    try flush(transaction)
+                    progress?(reader.bytesRead)
+                }
             }
             try flush(transaction)
         } catch let error as InputError {

@@ -101,7 +101,11 @@ struct IngestEventsCommand: ParsableCommand {
 
     func run() throws {
         try IngestRun.run(kind: "events", options: options, ingest: ingest) { ledger, file, rejects in
-            try EventIngester(database: ledger).ingest(path: file, rejects: rejects)
+            var ingester = try EventIngester(database: ledger)
+            let bar = ProgressBar(label: file)
+            ingester.progress = bar.map { bar in { bar.update(done: $0, total: $1) } }
+            defer { bar?.finish() }
+            return try ingester.ingest(path: file, rejects: rejects)
         }
     }
 }
