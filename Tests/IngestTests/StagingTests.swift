@@ -178,6 +178,8 @@ struct IngestStagingTests {
         let settlement = try ingester.ingest(path: Fixtures.path("fixtures/orders/settlement_report.csv"))
         let again = try ingester.ingest(path: Fixtures.path("fixtures/orders/settlement_report.csv"))
         #expect(current.staged == 8 && legacy.staged == 8)
+        #expect(current.ordersNotTied == 0)
+        #expect(legacy.ordersNotTied == 2, "legacy refund and chargeback carry no metadata nor related order id")
         #expect(lines.duplicates == 8 && lines.staged == 0)
         #expect(settlement.staged == 4 && again.alreadyIngested)
         let views = try database.read { try $0.observations(ofOrder: "6a0f3c10-1b2e-a4d1-9c3e-0f1a2b3c4d01") }

@@ -24,6 +24,9 @@ public struct IngestFileSummary: Sendable, Codable, Equatable {
     public var fileRejection: String?
     /// Wall-clock milliseconds spent on the file.
     public var durationMs: Int
+    /// Orders only: observations with nothing tying them to an organisation (no `metadata`
+    /// organisation, no purchase with their reference, no related order). Kept, flagged for reconcile.
+    public var ordersNotTied: Int?
 
     init(file: String, kind: String, bytes: Int64, contentSHA256: String) {
         self.file = file
@@ -40,6 +43,7 @@ public struct IngestFileSummary: Sendable, Codable, Equatable {
         self.rejectedByReason = [:]
         self.fileRejection = nil
         self.durationMs = 0
+        self.ordersNotTied = nil
     }
 
     /// True when the counts add up, which every summary must.

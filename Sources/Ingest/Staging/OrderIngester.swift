@@ -59,6 +59,7 @@ public struct OrderIngester {
             for isNew in try transaction.observe(observations) {
                 if isNew { summary.staged += 1 } else { summary.duplicates += 1 }
             }
+            summary.ordersNotTied = try observations.filter { try !Self.isTied($0, reader: transaction.reader) }.count
             try transaction.recordIngestedFile(
                 contentSHA256: fingerprint.sha256, kind: "orders", path: name, bytes: fingerprint.bytes,
                 summary: String(decoding: try JSONEncoder.sorted.encode(summary), as: UTF8.self))
@@ -66,6 +67,14 @@ public struct OrderIngester {
         }
         summary.durationMs = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
         return summary
+    }
+
+    /// Whether anything ties the order to an organisation: its metadata, a purchase we recorded under
+    /// its reference, or (refunds, chargebacks) the order it refers to.
+    static func isTied(_ order: OrderObservation, reader: LedgerReader) throws -> Bool {
+        if order.organisationID != nil || order.relatedOrderID != nil { return true }
+        guard let reference = order.merchantReference else { return false }
+        return try reader.purchase(reference: reference) != nil
     }
 
     /// The ledger's storage form: lower-case type and state words, the source format's name.

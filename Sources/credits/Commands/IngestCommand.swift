@@ -89,6 +89,8 @@ enum IngestRun {
         return "\(file.file): read \(file.read), staged \(file.staged), duplicate \(file.duplicates), "
             + "rejected \(file.rejected)" + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: ", ")))")
             + " [\(file.format ?? "?")\(file.gzip ? ", gzip" : ""), \(file.bytes) bytes, \(file.durationMs) ms]"
+            + ((file.ordersNotTied ?? 0) > 0
+                ? "; \(file.ordersNotTied ?? 0) not tied to an organisation (kept, flagged for reconcile)" : "")
     }
 }
 
