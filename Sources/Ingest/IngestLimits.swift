@@ -30,17 +30,29 @@ public struct IngestLimits: Sendable, Hashable {
     /// Bytes read from disk per call.
     public static let readChunkBytes = 65_536
 
+    /// This run's value of `IngestLimits.eventLineBytesMax`.
     public var eventLineBytesMax: Int
+    /// This run's value of `IngestLimits.eventIDBytesMax`.
     public var eventIDBytesMax: Int
+    /// This run's value of `IngestLimits.attributesDepthMax`.
     public var attributesDepthMax: Int
+    /// This run's value of `IngestLimits.attributesBytesMax`.
     public var attributesBytesMax: Int
+    /// This run's value of `IngestLimits.decompressedBytesMax`.
     public var decompressedBytesMax: Int64
+    /// This run's value of `IngestLimits.compressionRatioMax`.
     public var compressionRatioMax: Int64
+    /// This run's value of `IngestLimits.compressionRatioGraceBytes`.
     public var compressionRatioGraceBytes: Int64
+    /// This run's value of `IngestLimits.orderFileBytesMax`.
     public var orderFileBytesMax: Int
+    /// This run's value of `IngestLimits.csvRecordBytesMax`.
     public var csvRecordBytesMax: Int
+    /// This run's value of `IngestLimits.csvColumnsMax`.
     public var csvColumnsMax: Int
+    /// This run's value of `IngestLimits.rejectRawBytesMax`.
     public var rejectRawBytesMax: Int
+    /// This run's value of `IngestLimits.readChunkBytes`.
     public var readChunkBytes: Int
 
     /// The production limits.

@@ -24,6 +24,7 @@ public struct Rejection: Sendable, Hashable, CustomStringConvertible {
     /// The raw record as read (may be cut to `IngestLimits.rejectRawBytesMax` by the writer).
     public var raw: [UInt8]?
 
+    /// A rejection; `detail` should name the value and any limit involved.
     public init(
         _ rule: RejectionRule, file: String, line: Int? = nil, column: Int? = nil, field: String? = nil,
         detail: String, raw: [UInt8]? = nil
@@ -75,6 +76,7 @@ public enum InputError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The message, as printed for a person.
     public var description: String {
         switch self {
         case .fileMissing(let path): "\(path): no such file"

@@ -8,6 +8,7 @@ import Foundation
 /// The file is written under a temporary name beside the target and renamed into place by `finish()`,
 /// so a crashed run never leaves a half-written rejects file under the real name.
 public final class RejectsWriter {
+    /// The final path of the rejects file.
     public let path: String
     private let temporaryPath: String
     private let handle: FileHandle

@@ -14,9 +14,12 @@ import Ledger
 /// - Unknown fields are kept (`extrasJSON`), any JSON, under the attributes depth limit.
 /// - The first problem found is reported; one rejection per record.
 public struct CostEventParser: Sendable {
+    /// The limits enforced while parsing.
     public let limits: IngestLimits
+    /// The file name used in rejections.
     public let displayName: String
 
+    /// A parser for records of the file shown as `displayName`.
     public init(displayName: String, limits: IngestLimits = .standard) {
         self.limits = limits
         self.displayName = displayName

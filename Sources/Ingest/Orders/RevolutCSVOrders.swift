@@ -3,18 +3,30 @@ import Ledger
 /// Which CSV column holds each order field. Built in for the three Revolut report types; a caller may
 /// pass its own for a layout we have not seen (revolut.md 5.3: the dashboard export is undocumented).
 public struct RevolutCSVColumnMapping: Sendable, Hashable, Codable {
+    /// Column of the Revolut order id.
     public var orderID: String
+    /// Column of the order or transaction type.
     public var type: String
+    /// Column of the state.
     public var state: String
+    /// Column of the amount, decimal major units.
     public var amount: String
+    /// Column of the ISO 4217 currency code.
     public var currency: String
+    /// Column of our reference, if any.
     public var merchantReference: String?
+    /// Column of the original order of a refund or chargeback, if any.
     public var relatedOrderID: String?
+    /// Column of the creation time, if any.
     public var createdAt: String?
+    /// Column of the last update time, if any.
     public var updatedAt: String?
+    /// Column of the organisation id (e.g. `metadata.organisation_id`), if any.
     public var organisationID: String?
+    /// Column of the package id (e.g. `metadata.package_id`), if any.
     public var packageID: String?
 
+    /// A mapping naming the columns of an unknown layout.
     public init(
         orderID: String, type: String, state: String, amount: String, currency: String,
         merchantReference: String? = nil, relatedOrderID: String? = nil, createdAt: String? = nil,

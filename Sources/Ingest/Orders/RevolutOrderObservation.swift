@@ -11,6 +11,7 @@ public struct RevolutOrderObservation: Sendable, Hashable {
         /// A type we do not know (kept, so the order is flagged rather than lost).
         case unknown(String)
 
+        /// Normalises a raw word from any export, case-insensitively.
         public init(normalising raw: String) {
             switch raw.lowercased() {
             case "payment", "settlement": self = .payment
@@ -30,6 +31,7 @@ public struct RevolutOrderObservation: Sendable, Hashable {
         case pending, processing, authorised, completed, cancelled, failed, declined, reverted
         case unknown(String)
 
+        /// Normalises a raw word from any export, case-insensitively.
         public init(normalising raw: String) {
             switch raw.lowercased() {
             case "pending": self = .pending
@@ -50,8 +52,11 @@ public struct RevolutOrderObservation: Sendable, Hashable {
         case apiCurrent, apiLegacy, settlementReport, paymentsReport, customReport, mappedCSV
     }
 
+    /// Revolut's order id (the join key across exports).
     public let orderID: String
+    /// Payment, refund, chargeback, ...
     public let type: OrderType
+    /// The order's (or report row's) state.
     public let state: OrderState
     /// The order amount in minor units (JSON exports) or converted exactly from major units (CSV).
     public let amount: Money
@@ -63,11 +68,16 @@ public struct RevolutOrderObservation: Sendable, Hashable {
     public let packageID: String?
     /// For refunds and chargebacks: the original order (`related_order_id` / `original_order_id`).
     public let relatedOrderID: String?
+    /// When the order (or report transaction) was created, if given.
     public let createdAt: Instant?
+    /// When it last changed, if given.
     public let updatedAt: Instant?
+    /// The export format it came from.
     public let format: SourceFormat
+    /// Where it was read.
     public let source: SourcePosition
 
+    /// An observation with every field given.
     public init(
         orderID: String, type: OrderType, state: OrderState, amount: Money, merchantReference: String?,
         organisationID: String?, packageID: String?, relatedOrderID: String?, createdAt: Instant?,
@@ -111,8 +121,12 @@ public enum RevolutOrderFileFormat: String, Sendable, Hashable {
 
 /// Every order sighting in one file, in file order.
 public struct RevolutOrderFile: Sendable, Hashable {
+    /// The file as the user named it.
     public let displayName: String
+    /// The detected layout.
     public let format: RevolutOrderFileFormat
+    /// True when the file was gzip-compressed.
     public let isGzip: Bool
+    /// One outcome per order record, in file order.
     public let outcomes: [RevolutOrderOutcome]
 }

@@ -17,12 +17,16 @@ public struct EventIngester {
     /// Records staged per prepared-statement batch inside the file's transaction.
     public static let stagingBatchRecords = 2000
 
+    /// The ledger staged into.
     public let database: LedgerDatabase
+    /// The configuration records are checked against (read once).
     public let directory: IngestDirectory
+    /// The limits enforced while reading.
     public var limits: IngestLimits
     /// Called after each batch with (bytes read from disk, file size); the CLI draws a progress bar.
     public var progress: ((Int64, Int64) -> Void)?
 
+    /// Reads the configuration from `database`.
     public init(database: LedgerDatabase, limits: IngestLimits = .standard) throws {
         self.database = database
         self.directory = try database.read { try IngestDirectory(reader: $0) }

@@ -7,6 +7,7 @@ public struct IngestFileSummary: Sendable, Codable, Equatable {
     public var kind: String
     /// The detected layout (`jsonLines`, `jsonArray`, `apiList`, `settlementReport`, ...).
     public var format: String?
+    /// True when the file was gzip-compressed.
     public var gzip: Bool
     /// Bytes on disk.
     public var bytes: Int64
@@ -14,9 +15,13 @@ public struct IngestFileSummary: Sendable, Codable, Equatable {
     public var contentSHA256: String
     /// True when this exact content was ingested before; nothing was read or changed.
     public var alreadyIngested: Bool
+    /// Records read.
     public var read: Int
+    /// Records newly staged.
     public var staged: Int
+    /// Records already staged with the same content.
     public var duplicates: Int
+    /// Records refused, with a reason each.
     public var rejected: Int
     /// Rejections per reason code.
     public var rejectedByReason: [String: Int]
@@ -67,15 +72,24 @@ public struct IngestFileSummary: Sendable, Codable, Equatable {
 
 /// The summary of one `credits ingest` run: each file and the totals.
 public struct IngestRunSummary: Sendable, Codable, Equatable {
+    /// Each file, in the order given.
     public var files: [IngestFileSummary]
+    /// Records read.
     public var read: Int
+    /// Records newly staged.
     public var staged: Int
+    /// Records already staged with the same content.
     public var duplicates: Int
+    /// Records refused, with a reason each.
     public var rejected: Int
+    /// Rejections per reason code over all files.
     public var rejectedByReason: [String: Int]
+    /// Files refused whole.
     public var filesRefused: Int
+    /// Files skipped because their content was ingested before.
     public var filesAlreadyIngested: Int
 
+    /// Totals over `files`.
     public init(files: [IngestFileSummary]) {
         self.files = files
         read = files.reduce(0) { $0 + $1.read }

@@ -6,10 +6,14 @@ import Ledger
 /// Orders we cannot tie to an organisation are kept, not dropped: reconcile flags them.
 /// One transaction per file; a file whose bytes were ingested before is skipped.
 public struct OrderIngester {
+    /// The ledger staged into.
     public let database: LedgerDatabase
+    /// The limits enforced while reading.
     public var limits: IngestLimits
+    /// A mapping for CSV layouts we do not recognise.
     public var columnMapping: RevolutCSVColumnMapping?
 
+    /// An ingester staging into `database`.
     public init(
         database: LedgerDatabase, columnMapping: RevolutCSVColumnMapping? = nil, limits: IngestLimits = .standard
     ) {
