@@ -11,6 +11,9 @@ struct CreditsCommand: AsyncParsableCommand {
             Exit codes: 0 done; 3 done with exceptions to review; 64 usage; 65 bad input data;
             66 input missing; 70 internal error; 74 I/O error; 75 another run holds the lock.
             """,
-        subcommands: [InitCommand.self, IngestCommand.self, LedgerCommand.self]
+        subcommands: [
+            InitCommand.self, IngestCommand.self, ReconcileCommand.self, ApplyCommand.self, ReportCommand.self,
+            LedgerCommand.self,
+        ]
     )
 }

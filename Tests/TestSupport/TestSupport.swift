@@ -51,7 +51,7 @@ public enum SampleWorld {
     ) -> Organisation {
         Organisation(
             id: id, name: "Organisation \(id)", locale: "en-GB", currency: currency, timeZone: "Europe/London",
-            planID: nil, taxRatePPM: 200_000, paymentTermsDays: 30, overdraftLimit: overdraft,
+            planID: nil, planStart: nil, taxRatePPM: 200_000, paymentTermsDays: 30, overdraftLimit: overdraft,
             thresholds: Thresholds(), alertWebhooks: [],
             invoiceDetails: InvoiceDetails(legalName: "Org \(id)", address: [], taxNumber: nil, purchaseOrder: nil, email: nil),
             teams: [Team(id: "analysis", name: "Analysis")],

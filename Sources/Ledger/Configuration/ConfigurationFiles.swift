@@ -16,6 +16,7 @@ struct OrganisationFile: Decodable {
     var currency: String?
     var time_zone: String?
     var plan: String?
+    var plan_start: String?
     var tax_rate_percent: DecimalText?
     var payment_terms_days: Int?
     var overdraft_limit: DecimalText?

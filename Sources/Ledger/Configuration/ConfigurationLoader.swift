@@ -128,7 +128,7 @@ public enum ConfigurationLoader {
         }
         return Organisation(
             id: id, name: file.name, locale: file.locale, currency: currency, timeZone: timeZone,
-            planID: file.plan,
+            planID: file.plan, planStart: try planStart(file.plan_start, key: "\(key).plan_start"),
             taxRatePPM: try taxRate(file.tax_rate_percent, key: "\(key).tax_rate_percent"),
             paymentTermsDays: try nonNegative(file.payment_terms_days ?? 30, key: "\(key).payment_terms_days"),
             overdraftLimit: try credits(file.overdraft_limit, file: name, key: "\(key).overdraft_limit") ?? .zero,
@@ -298,6 +298,14 @@ public enum ConfigurationLoader {
                 problem: "\(text.text): expected a percentage from 0 to 100 with at most 4 decimals")
         }
         return ppm
+    }
+
+    private static func planStart(_ text: String?, key: String) throws -> LocalDate? {
+        guard let text else { return nil }
+        guard let date = LocalDate.parse(text) else {
+            throw ConfigurationError(file: "organisations.yaml", key: key, problem: "\(text) is not a YYYY-MM-DD date")
+        }
+        return date
     }
 
     private static func nonNegative(_ value: Int, key: String) throws -> Int {

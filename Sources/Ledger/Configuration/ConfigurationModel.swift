@@ -38,6 +38,9 @@ public struct Organisation: Sendable, Equatable, Codable {
     public var currency: Currency
     public var timeZone: String
     public var planID: String?
+    /// The first day of the first plan period to allocate; nil means the period containing the
+    /// first reconcile's as-of date.
+    public var planStart: LocalDate?
     /// Tax rate in parts per million (20% = 200_000), exact.
     public var taxRatePPM: Int64
     public var paymentTermsDays: Int

@@ -202,6 +202,17 @@ public struct LedgerTransaction {
     public let now: Instant
 
     public var reader: LedgerReader { LedgerReader(db: db) }
+
+    /// Runs `body` against the ledger as it would be after it, then undoes everything it wrote.
+    /// Reconcile uses this to find out exactly what posting its plan will do.
+    public func dryRun<T>(_ body: (LedgerTransaction) throws -> T) throws -> T {
+        var result: Result<T, any Error>?
+        try db.inSavepoint {
+            result = Result { try body(self) }
+            return .rollback
+        }
+        return try result!.get()
+    }
 }
 
 /// A consistent read snapshot.

@@ -12,6 +12,7 @@ enum Schema {
         migrator.registerMigration("v1-configuration", migrate: createConfiguration)
         migrator.registerMigration("v1-ledger", migrate: createLedger)
         migrator.registerMigration("v1-staging", migrate: createStaging)
+        migrator.registerMigration("v1-reconcile", migrate: createReconcile)
         return migrator
     }
 

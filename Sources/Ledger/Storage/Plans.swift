@@ -1,0 +1,185 @@
+import GRDB
+
+/// A reconcile plan as stored: opaque item payloads (canonical JSON written by Reconcile), the
+/// findings for people, and the digest that makes an altered plan detectable.
+public struct StoredPlan: Sendable, Hashable {
+    public enum Status: String, Sendable, Hashable {
+        case planned
+        case applied
+        case superseded
+    }
+
+    public let id: Int64
+    public let asOf: Instant
+    public let createdAt: Instant
+    /// The highest transfer id when the plan was made.
+    public let ledgerPosition: Int64
+    public let digest: String
+    public let status: Status
+    public let summary: String
+    public let items: [StoredPlanItem]
+    public let findings: [StoredFinding]
+}
+
+public struct StoredPlanItem: Sendable, Hashable {
+    public let seq: Int
+    public let kind: String
+    public let organisationID: String
+    public let idempotencyKey: String
+    public let payload: String
+
+    public init(seq: Int, kind: String, organisationID: String, idempotencyKey: String, payload: String) {
+        self.seq = seq
+        self.kind = kind
+        self.organisationID = organisationID
+        self.idempotencyKey = idempotencyKey
+        self.payload = payload
+    }
+}
+
+public struct StoredFinding: Sendable, Hashable, Codable {
+    public let seq: Int
+    /// `exception` (needs a person), `aged` (waiting too long), `matched`, `info`.
+    public let severity: String
+    public let code: String
+    public let organisationID: String?
+    public let subject: String
+    public let detail: String
+
+    public init(seq: Int, severity: String, code: String, organisationID: String?, subject: String, detail: String) {
+        self.seq = seq
+        self.severity = severity
+        self.code = code
+        self.organisationID = organisationID
+        self.subject = subject
+        self.detail = detail
+    }
+}
+
+extension LedgerTransaction {
+    /// Stores a new plan and supersedes any earlier plan not yet applied. Returns its id.
+    public func savePlan(
+        asOf: Instant, ledgerPosition: Int64, digest: String, summary: String, items: [StoredPlanItem],
+        findings: [StoredFinding]
+    ) throws -> Int64 {
+        try db.execute(sql: "UPDATE reconcile_plans SET status = 'superseded' WHERE status = 'planned'")
+        try db.execute(
+            sql: """
+                INSERT INTO reconcile_plans (as_of, created_at, ledger_position, digest, status, summary)
+                VALUES (?, ?, ?, ?, 'planned', ?)
+                """,
+            arguments: [asOf.millisecondsSinceEpoch, now.millisecondsSinceEpoch, ledgerPosition, digest, summary])
+        let planID = db.lastInsertedRowID
+        let insertItem = try db.cachedStatement(sql: """
+            INSERT INTO reconcile_plan_items (plan_id, seq, kind, organisation_id, idempotency_key, payload)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        for item in items {
+            try insertItem.execute(arguments: [planID, item.seq, item.kind, item.organisationID, item.idempotencyKey, item.payload])
+        }
+        let insertFinding = try db.cachedStatement(sql: """
+            INSERT INTO reconcile_findings (plan_id, seq, severity, code, organisation_id, subject, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for finding in findings {
+            try insertFinding.execute(arguments: [
+                planID, finding.seq, finding.severity, finding.code, finding.organisationID, finding.subject, finding.detail,
+            ])
+        }
+        return planID
+    }
+
+    public func markApplied(planID: Int64) throws {
+        try db.execute(
+            sql: "UPDATE reconcile_plans SET status = 'applied', applied_at = ? WHERE id = ? AND status = 'planned'",
+            arguments: [now.millisecondsSinceEpoch, planID])
+        precondition(db.changesCount == 1, "only a planned plan can be applied")
+    }
+}
+
+extension LedgerReader {
+    /// The newest plan, whatever its status.
+    public func latestPlan() throws -> StoredPlan? {
+        guard let id = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM reconcile_plans") else { return nil }
+        return try plan(id: id)
+    }
+
+    public func plan(id: Int64) throws -> StoredPlan? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM reconcile_plans WHERE id = ?", arguments: [id]) else {
+            return nil
+        }
+        let items = try Row.fetchAll(
+            db, sql: "SELECT * FROM reconcile_plan_items WHERE plan_id = ? ORDER BY seq", arguments: [id]
+        ).map { item in
+            StoredPlanItem(
+                seq: item["seq"], kind: item["kind"], organisationID: item["organisation_id"],
+                idempotencyKey: item["idempotency_key"], payload: item["payload"])
+        }
+        let findings = try Row.fetchAll(
+            db, sql: "SELECT * FROM reconcile_findings WHERE plan_id = ? ORDER BY seq", arguments: [id]
+        ).map { finding in
+            StoredFinding(
+                seq: finding["seq"], severity: finding["severity"], code: finding["code"],
+                organisationID: finding["organisation_id"], subject: finding["subject"], detail: finding["detail"])
+        }
+        guard let status = StoredPlan.Status(rawValue: row["status"]) else {
+            preconditionFailure("plan \(id) has a status the schema should refuse")
+        }
+        return StoredPlan(
+            id: id, asOf: Instant(millisecondsSinceEpoch: row["as_of"]),
+            createdAt: Instant(millisecondsSinceEpoch: row["created_at"]), ledgerPosition: row["ledger_position"],
+            digest: row["digest"], status: status, summary: row["summary"], items: items, findings: findings)
+    }
+
+    /// Organisations that have transfers posted after `position`.
+    public func organisationsMoved(since position: Int64) throws -> Set<String> {
+        Set(try String.fetchAll(
+            db, sql: "SELECT DISTINCT organisation_id FROM transfers WHERE id > ?", arguments: [position]))
+    }
+
+    /// Staged events not yet charged that occurred before `instant`, oldest first.
+    public func unchargedEvents(before instant: Instant) throws -> [StagedCostEvent] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT e.* FROM cost_events e
+                WHERE e.occurred_at < ?
+                  AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.kind = 'deduction' AND t.cost_event_id = e.event_id)
+                ORDER BY e.occurred_at, e.event_id
+                """,
+            arguments: [instant.millisecondsSinceEpoch]
+        ).map { row in
+            let quantity: String? = row["quantity"]
+            let rate: Int64? = row["rate"]
+            return StagedCostEvent(
+                eventID: row["event_id"], contentHash: row["content_hash"], organisationID: row["organisation_id"],
+                team: row["team"], investigation: row["investigation"], operation: row["operation"],
+                credits: Credits(microcredits: row["credits"]),
+                pricing: quantity.map { RatePricing(quantity: $0, unit: row["unit"], creditsPerUnit: Credits(microcredits: rate ?? 0)) },
+                occurredAt: Instant(millisecondsSinceEpoch: row["occurred_at"]), attributesJSON: row["attributes"],
+                sourceFile: row["source_file"], sourceLine: row["source_line"])
+        }
+    }
+
+    /// Top-ups that name a Revolut order, for the three-way match.
+    public func orderTopUps() throws -> [Transfer] {
+        try Row.fetchAll(
+            db, sql: "\(Self.transferSelect) WHERE t.kind = 'top_up' AND t.revolut_order_id IS NOT NULL ORDER BY t.id"
+        ).map(Self.transfer)
+    }
+
+    /// The grant created by the transfer with this idempotency key.
+    public func grant(createdByKey key: String) throws -> Grant? {
+        try Row.fetchOne(
+            db, sql: "SELECT g.* FROM grants g JOIN transfers t ON t.id = g.transfer_id WHERE t.idempotency_key = ?",
+            arguments: [key]
+        ).map(Self.grant)
+    }
+
+    /// Whether an allocation for this organisation and plan period was posted.
+    public func hasAllocation(organisationID: String, period: String) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM transfers WHERE kind = 'allocation' AND organisation_id = ? AND plan_period = ?)",
+            arguments: [organisationID, period]) ?? false
+    }
+}

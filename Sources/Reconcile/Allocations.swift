@@ -1,0 +1,101 @@
+import Foundation
+import Ledger
+
+/// Plan allocations due: for each organisation on a plan, each period from its plan start through
+/// the period containing the as-of instant, once per organisation and period.
+enum Allocations {
+    static func due(reader: LedgerReader, asOf: Instant) throws -> [PlanItem] {
+        var items: [PlanItem] = []
+        for organisation in try reader.organisations() {
+            guard let planID = organisation.planID, let plan = try reader.plan(planID),
+                let price = plan.price(in: organisation.currency), let timeZone = TimeZone(identifier: organisation.timeZone)
+            else { continue }
+            // The last local date in scope: the as-of instant is exclusive.
+            let lastDate = LocalDate.of(asOf.adding(milliseconds: -1), in: timeZone)
+            let firstDate = organisation.planStart ?? lastDate
+            for period in PlanPeriod.sequence(from: firstDate, through: lastDate, plan: plan) {
+                let start = period.start.startInstant(in: timeZone)
+                guard start < asOf, try !reader.hasAllocation(organisationID: organisation.id, period: period.label) else {
+                    continue
+                }
+                items.append(PlanItem(
+                    kind: .allocation, idempotencyKey: "allocation:\(organisation.id):\(period.label)",
+                    organisationID: organisation.id, effectiveAt: start, credits: plan.creditsPerPeriod, price: price,
+                    expiresAt: plan.rollover ? nil : period.end.startInstant(in: timeZone),
+                    references: TransferReferences(planPeriod: period.label, memo: "plan \(plan.id)")))
+            }
+        }
+        return items
+    }
+}
+
+/// Grants that expire by the as-of instant: those already in the ledger with credits left, and
+/// those the plan itself creates with an expiry in scope.
+enum Expiries {
+    static func due(reader: LedgerReader, asOf: Instant, planned: [PlanItem]) throws -> [PlanItem] {
+        var items: [PlanItem] = []
+        for grant in try reader.grantsDueToExpire(by: asOf) {
+            guard let creator = try reader.transfer(id: grant.transferID), let expiresAt = grant.expiresAt else { continue }
+            items.append(expiry(grantKey: creator.idempotencyKey, organisationID: grant.organisationID, at: expiresAt))
+        }
+        for item in planned where [.allocation, .topUp].contains(item.kind) {
+            let expiresAt = item.kind == .topUp ? item.order?.expiresAt : item.expiresAt
+            guard let expiresAt, expiresAt <= asOf else { continue }
+            items.append(expiry(grantKey: item.idempotencyKey, organisationID: item.organisationID, at: expiresAt))
+        }
+        return items
+    }
+
+    private static func expiry(grantKey: String, organisationID: String, at expiresAt: Instant) -> PlanItem {
+        PlanItem(
+            kind: .expiry, idempotencyKey: "expiry:\(grantKey)", organisationID: organisationID, effectiveAt: expiresAt,
+            grantKey: grantKey, references: TransferReferences(memo: "expiry of \(grantKey)"))
+    }
+}
+
+/// Usage: every staged cost event not yet charged becomes a deduction at the work's priority,
+/// allowed into reserves and down to the organisation's overdraft limit; unusual cases are flagged.
+struct UsageCharges {
+    let reader: LedgerReader
+    let asOf: Instant
+    var items: [PlanItem] = []
+    var findings: [Finding] = []
+
+    mutating func run() throws {
+        var organisations: [String: Organisation] = [:]
+        for event in try reader.unchargedEvents(before: asOf) {
+            if organisations[event.organisationID] == nil {
+                organisations[event.organisationID] = try reader.organisation(event.organisationID)
+            }
+            guard let organisation = organisations[event.organisationID] else { continue }
+            items.append(PlanItem(
+                kind: .deduction, idempotencyKey: "deduction:cost-event:\(event.eventID)", organisationID: organisation.id,
+                effectiveAt: event.occurredAt, credits: event.credits, priorityRank: priority(of: event, in: organisation).rank,
+                overdraftLimit: organisation.overdraftLimit,
+                references: TransferReferences(
+                    costEventID: event.eventID, team: event.team, investigation: event.investigation,
+                    operation: event.operation)))
+        }
+    }
+
+    private mutating func priority(of event: StagedCostEvent, in organisation: Organisation) -> Priority {
+        if !organisation.teams.contains(where: { $0.id == event.team }) {
+            flag(FindingCode.usageOnUnknownTeam, event, "team \(event.team) is not configured")
+        }
+        guard let investigationID = event.investigation else { return .unprioritised }
+        guard let investigation = organisation.investigations.first(where: { $0.id == investigationID }) else {
+            flag(FindingCode.usageOnUnknownInvestigation, event, "investigation \(investigationID) is not configured; charged as unprioritised")
+            return .unprioritised
+        }
+        if investigation.status == .closed {
+            flag(FindingCode.usageOnClosedInvestigation, event, "investigation \(investigationID) is closed")
+        }
+        return investigation.priority
+    }
+
+    private mutating func flag(_ code: String, _ event: StagedCostEvent, _ detail: String) {
+        findings.append(Finding(
+            severity: .exception, code: code, organisationID: event.organisationID, subject: event.eventID,
+            detail: "\(detail) (\(event.sourceFile):\(event.sourceLine))"))
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Ledger
+
+/// One transfer a plan proposes. Stored as canonical JSON; `apply` decodes and posts it.
+public struct PlanItem: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        case allocation
+        case topUp = "top_up"
+        case deduction
+        case reversal
+        case expiry
+
+        /// Order of kinds at the same instant: money in before money out, expiry last.
+        var rank: Int {
+            switch self {
+            case .allocation: 0
+            case .topUp: 1
+            case .deduction: 2
+            case .reversal: 3
+            case .expiry: 4
+            }
+        }
+    }
+
+    public var kind: Kind
+    public var idempotencyKey: String
+    public var organisationID: String
+    public var effectiveAt: Instant
+    /// Allocation, deduction and reversal amounts (a top-up's is in `order`).
+    public var credits: Credits?
+    /// Allocation cost basis (the plan fee for the period).
+    public var price: Money?
+    /// Allocation expiry (the period end, unless the plan rolls over).
+    public var expiresAt: Instant?
+    /// Expiry and reversal: the idempotency key of the transfer that created the grant.
+    public var grantKey: String?
+    /// Deduction: the work's priority rank (1-5) and the overdraft it may use.
+    public var priorityRank: Int?
+    public var overdraftLimit: Credits?
+    /// Top-up: the completed order being credited.
+    public var order: CompletedOrder?
+    public var references: TransferReferences
+
+    init(
+        kind: Kind, idempotencyKey: String, organisationID: String, effectiveAt: Instant, credits: Credits? = nil,
+        price: Money? = nil, expiresAt: Instant? = nil, grantKey: String? = nil, priorityRank: Int? = nil,
+        overdraftLimit: Credits? = nil, order: CompletedOrder? = nil, references: TransferReferences = TransferReferences()
+    ) {
+        self.kind = kind
+        self.idempotencyKey = idempotencyKey
+        self.organisationID = organisationID
+        self.effectiveAt = effectiveAt
+        self.credits = credits
+        self.price = price
+        self.expiresAt = expiresAt
+        self.grantKey = grantKey
+        self.priorityRank = priorityRank
+        self.overdraftLimit = overdraftLimit
+        self.order = order
+        self.references = references
+    }
+
+    /// The posting order: by effective time, then kind, then key. Deterministic, so the same
+    /// inputs always give the same plan and the same ledger.
+    static func postingOrder(_ lhs: PlanItem, _ rhs: PlanItem) -> Bool {
+        (lhs.effectiveAt, lhs.kind.rank, lhs.idempotencyKey) < (rhs.effectiveAt, rhs.kind.rank, rhs.idempotencyKey)
+    }
+
+    func canonicalJSON() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
+
+/// What posting one item did.
+public struct ItemOutcome: Sendable, Hashable {
+    public var transfer: Transfer?
+    public var intoReserve: Credits = .zero
+    public var overdraft: Credits = .zero
+    /// Reversals: credits that were already spent and could not be taken back.
+    public var alreadySpent: Credits = .zero
+}
+
+extension PlanItem {
+    /// Posts this item in `tx`. The same item on the same ledger always does the same thing.
+    func post(in tx: LedgerTransaction) throws -> ItemOutcome {
+        switch kind {
+        case .allocation:
+            let posting = try tx.grant(GrantRequest(
+                idempotencyKey: idempotencyKey, organisationID: organisationID, source: .allocation,
+                credits: credits!, price: price, effectiveAt: effectiveAt, expiresAt: expiresAt, references: references))
+            return ItemOutcome(transfer: posting.transfer)
+        case .topUp:
+            return ItemOutcome(transfer: try tx.creditCompletedOrder(order!).transfer)
+        case .deduction:
+            let posting = try tx.spend(SpendRequest(
+                idempotencyKey: idempotencyKey, organisationID: organisationID, purpose: .deduction, credits: credits!,
+                effectiveAt: effectiveAt, priority: Priority(rank: priorityRank ?? 5) ?? .unprioritised,
+                policy: .allowOverdraft(limit: overdraftLimit ?? .zero), references: references))
+            return ItemOutcome(transfer: posting.transfer, intoReserve: posting.intoReserve, overdraft: posting.overdraft)
+        case .reversal:
+            guard let grant = try tx.reader.grant(createdByKey: grantKey!) else { return ItemOutcome(alreadySpent: credits!) }
+            let result = try tx.reverse(
+                grantID: grant.id, credits: credits!, at: effectiveAt, idempotencyKey: idempotencyKey, references: references)
+            return ItemOutcome(transfer: result.posting?.transfer, alreadySpent: result.alreadySpent)
+        case .expiry:
+            guard let grant = try tx.reader.grant(createdByKey: grantKey!) else { return ItemOutcome() }
+            return ItemOutcome(transfer: try tx.expire(grantID: grant.id, at: effectiveAt, idempotencyKey: idempotencyKey)?.transfer)
+        }
+    }
+}

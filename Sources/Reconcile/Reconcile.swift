@@ -1,1 +1,0 @@
-// The Reconcile stage library. See docs/ARCHITECTURE.md.
