@@ -42,36 +42,23 @@ final class JSONArraySplitter: RecordSplitter {
         let startLine = line
         let startColumn = column
         var bytes: [UInt8] = []
-        var length = 0
-        var significantLength = 0
-        var depth = 0
-        var inString = false
-        var escaped = false
-        while let byte = try stream.peek() {
-            if !inString, depth == 0, byte == UInt8(ascii: ",") || byte == UInt8(ascii: "]") { break }
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == 0x5C {
-                    escaped = true
-                } else if byte == 0x22 {
-                    inString = false
-                }
-            } else {
-                switch byte {
-                case 0x22: inString = true
-                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]"): depth = max(0, depth - 1)
-                default: break
-                }
-            }
-            length += 1
-            if inString || !JSONBytes.isWhitespace(byte) { significantLength = length }
-            if bytes.count <= limits.eventLineBytesMax { bytes.append(byte) }
-            advance(byte)
+        var scan = ElementScan()
+        // Scan whole chunks at a time; only the element's own bytes are copied, up to the limit + 1.
+        while try stream.fill() {
+            let chunk = stream.chunk
+            let start = stream.position
+            let end = scan.advance(over: chunk, from: start, line: &line, column: &column)
+            let room = limits.eventLineBytesMax + 1 - bytes.count
+            if room > 0 { bytes.append(contentsOf: chunk[start..<min(end, start + room)]) }
+            stream.position = end
+            if scan.finished { break }
         }
+        let significantLength = scan.significantLength
         guard let terminator = try stream.peek() else { throw fileError("the array is not closed (missing ])") }
-        if terminator == UInt8(ascii: ",") { advance(terminator) }
+        if terminator == UInt8(ascii: ",") {
+            stream.position += 1
+            column += 1
+        }
         afterComma = terminator == UInt8(ascii: ",")
         if significantLength > limits.eventLineBytesMax {
             bytes.removeSubrange(min(bytes.count, limits.rejectRawBytesMax)...)
@@ -86,7 +73,7 @@ final class JSONArraySplitter: RecordSplitter {
         return RecordSplitters.checkedText(record, displayName: displayName)
     }
 
-    private func advance(_ byte: UInt8) {
+    fileprivate func advance(_ byte: UInt8) {
         stream.position += 1
         if byte == 0x0A {
             line += 1
@@ -107,5 +94,59 @@ final class JSONArraySplitter: RecordSplitter {
 
     private func fileError(_ detail: String) -> InputError {
         .fileRejected(Rejection(.malformedJSON, file: displayName, line: line, column: column, detail: detail))
+    }
+}
+
+/// The string and nesting state of one array element being scanned, so a chunk can be walked in a
+/// tight loop and the scan resumed in the next chunk.
+private struct ElementScan {
+    var depth = 0
+    var inString = false
+    var escaped = false
+    var length = 0
+    var significantLength = 0
+    var finished = false
+
+    /// Walks `chunk` from `start` until the element ends (a `,` or `]` outside strings at depth 0,
+    /// left unconsumed) or the chunk does; returns where it stopped. Tracks line and column.
+    mutating func advance(over chunk: [UInt8], from start: Int, line: inout Int, column: inout Int) -> Int {
+        var index = start
+        while index < chunk.count {
+            let byte = chunk[index]
+            if !inString, depth == 0, byte == UInt8(ascii: ",") || byte == UInt8(ascii: "]") {
+                finished = true
+                return index
+            }
+            step(byte)
+            length += 1
+            if inString || !JSONBytes.isWhitespace(byte) { significantLength = length }
+            if byte == 0x0A {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
+            index += 1
+        }
+        return index
+    }
+
+    private mutating func step(_ byte: UInt8) {
+        if inString {
+            if escaped {
+                escaped = false
+            } else if byte == 0x5C {
+                escaped = true
+            } else if byte == 0x22 {
+                inString = false
+            }
+            return
+        }
+        switch byte {
+        case 0x22: inString = true
+        case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+        case UInt8(ascii: "}"), UInt8(ascii: "]"): depth = max(0, depth - 1)
+        default: break
+        }
     }
 }
