@@ -73,7 +73,7 @@ final class JSONArraySplitter: RecordSplitter {
         return RecordSplitters.checkedText(record, displayName: displayName)
     }
 
-    fileprivate func advance(_ byte: UInt8) {
+    private func advance(_ byte: UInt8) {
         stream.position += 1
         if byte == 0x0A {
             line += 1
