@@ -111,3 +111,25 @@ struct CostEventParserTests {
         #expect(RejectionRule.allCases.allSatisfy { !$0.hint.isEmpty })
     }
 }
+
+/// Identifier edge cases from TESTPLAN 6.3.
+struct IdentifierEdgeTests {
+    @Test("ids differing only by case are different ids; ids are compared byte for byte")
+    func caseMatters() throws {
+        let lower = try #require(parseEvent(eventLine(["event_id": "\"evt_a\""])).event)
+        let upper = try #require(parseEvent(eventLine(["event_id": "\"EVT_A\""])).event)
+        #expect(lower.eventID != upper.eventID)
+        #expect(lower.canonicalBytes != upper.canonicalBytes)
+    }
+
+    @Test("composed and decomposed é are both refused, so they can never be two spellings of one id")
+    func unicodeNormalisation() {
+        #expect(parseEvent(eventLine(["event_id": "\"caf\u{E9}\""])).rejection?.rule == .idMustBePrintableASCII)
+        #expect(parseEvent(eventLine(["event_id": "\"cafe\u{301}\""])).rejection?.rule == .idMustBePrintableASCII)
+    }
+
+    @Test("an escaped id decodes before it is checked: \\u0041 is A")
+    func escapedID() {
+        #expect(parseEvent(eventLine(["event_id": "\"evt_\\u0041\""])).event?.eventID == "evt_A")
+    }
+}

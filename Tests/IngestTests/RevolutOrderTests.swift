@@ -157,3 +157,38 @@ struct RevolutOrderTests {
         #expect(file.isGzip && file.outcomes.count == 8)
     }
 }
+
+/// Edge cases from TESTPLAN 6.3 that concern order files.
+struct RevolutOrderEdgeTests {
+    @Test("trailing blank lines and CRLF in a report CSV are fine")
+    func trailingBlankLines() throws {
+        let scratch = ScratchDirectory()
+        let csv = "order_id,type,state,amount,currency,transaction_id\r\no1,SETTLEMENT,COMPLETED,1.50,GBP,t\r\n\r\n\r\n"
+        let file = try RevolutOrderReader.read(path: scratch.write("t.csv", csv))
+        #expect(file.outcomes.count == 1)
+        #expect(file.outcomes.first?.order?.amount == Money(minorUnits: 150, currency: .gbp))
+    }
+
+    @Test("JSON minor units: Int64.max is accepted, one more is rejected, never a crash")
+    func jsonAmountRange() throws {
+        let scratch = ScratchDirectory()
+        func order(_ amount: String) -> String {
+            "{\"id\":\"o\",\"type\":\"payment\",\"state\":\"completed\",\"amount\":\(amount),\"currency\":\"GBP\"}"
+        }
+        let text = order("9223372036854775807") + "\n" + order("9223372036854775808") + "\n" + order("-1e3") + "\n"
+        let file = try RevolutOrderReader.read(path: scratch.write("o.jsonl", text))
+        #expect(file.outcomes[0].order?.amount.minorUnits == Int64.max)
+        #expect(file.outcomes[1].rejection?.field == "amount")
+        #expect(file.outcomes[1].rejection?.rule == .amountOutOfRange)
+        #expect(file.outcomes[2].rejection?.rule == .fieldWrongType)
+    }
+
+    @Test("metadata without an organisation or package is kept, not rejected")
+    func metadataMissing() throws {
+        let scratch = ScratchDirectory()
+        let text = "{\"orders\":[{\"id\":\"o\",\"type\":\"payment\",\"state\":\"completed\",\"amount\":100,"
+            + "\"currency\":\"GBP\",\"metadata\":{\"user_id\":\"u1\"}}]}"
+        let order = try #require(try RevolutOrderReader.read(path: scratch.write("m.json", text)).outcomes.first?.order)
+        #expect(order.organisationID == nil && order.packageID == nil && order.merchantReference == nil)
+    }
+}

@@ -192,24 +192,33 @@ struct RevolutJSONOrders {
         }
     }
 
+    struct AmountProblem {
+        var field: String
+        var literal: String
+        var rule: RejectionRule
+    }
+
     /// JSONDecoder reads `450.00` into an Int64 as 450; minor units must be written as whole numbers,
     /// so `amount` and `order_amount.value` are checked on the raw text first.
     private func checkWholeAmounts(_ range: Range<Int>, line: Int, raw: [UInt8]) throws {
-        let problem: (field: String, literal: String)? = bytes[range].withUnsafeBufferPointer { element in
+        let problem: AmountProblem? = bytes[range].withUnsafeBufferPointer { element in
             var cursor = JSONCursor(bytes: element)
             return try? Self.firstFractionalAmount(&cursor, path: "", depth: 0)
         } ?? nil
         if let problem {
             throw Rejection(
-                .fieldWrongType, file: displayName, line: line, field: problem.field,
-                detail: "\(problem.literal) is not a whole number of minor units", raw: raw)
+                problem.rule, file: displayName, line: line, field: problem.field,
+                detail: problem.rule == .amountOutOfRange
+                    ? "\(problem.literal) minor units does not fit in 64 bits"
+                    : "\(problem.literal) is not a whole number of minor units",
+                raw: raw)
         }
     }
 
-    /// Walks the order object (and `order_amount`) for an amount written with a fraction or exponent.
+    /// Walks the order object (and `order_amount`) for an amount with a fraction, exponent or overflow.
     private static func firstFractionalAmount(
         _ cursor: inout JSONCursor, path: String, depth: Int
-    ) throws(ScanFailure) -> (field: String, literal: String)? {
+    ) throws(ScanFailure) -> AmountProblem? {
         cursor.skipWhitespace()
         guard cursor.peek() == UInt8(ascii: "{") else { return nil }
         cursor.index += 1
@@ -226,9 +235,11 @@ struct RevolutJSONOrders {
                 if let found = try firstFractionalAmount(&cursor, path: "order_amount.", depth: 1) { return found }
             } else if isAmount, let byte = cursor.peek(), byte == UInt8(ascii: "-") || JSONBytes.isDigit(byte) {
                 let literal = cursor.bytes[try cursor.scanNumber()]
+                let text = String(decoding: literal, as: UTF8.self)
                 if literal.contains(where: { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") }) {
-                    return (field, String(decoding: literal, as: UTF8.self))
+                    return AmountProblem(field: field, literal: text, rule: .fieldWrongType)
                 }
+                if Int64(text) == nil { return AmountProblem(field: field, literal: text, rule: .amountOutOfRange) }
             } else {
                 try cursor.skipValue(depth: depth + 1, depthMax: depthMax)
             }
