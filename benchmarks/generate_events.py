@@ -1,69 +1,77 @@
 #!/usr/bin/env python3
-"""Seeded cost-event generator for the ingest benchmark (issue 3).
+"""Seeded cost-event generator for benchmarks.
 
-    python3 benchmarks/generate_events.py --events 1000000 --seed 42 --out benchmarks/data/events-1m.jsonl [--gzip]
+Writes N events as JSON Lines for the organisations in fixtures/config, with about 3% duplicates
+(exact repeats of earlier events) and about 0.1% malformed lines, and a CSV of the same valid rows
+for the `sqlite3 .import` baseline. Usage:
 
-Organisations, teams and investigations are those of fixtures/config, so every well-formed event
-stages. About 3% of lines repeat an earlier event exactly (duplicates) and about 0.1% are malformed
-(truncated lines), so a run exercises every outcome. The seed is printed; the same seed gives the
-same bytes. Output goes under benchmarks/data/ (git-ignored).
+    python3 benchmarks/generate_events.py N OUT.jsonl [--csv OUT.csv] [--seed 1]
 """
-import argparse, gzip, json, random, sys
+import argparse
+import json
+import random
 
-ORGS = {
-    "met-police": [("cyber-crime", "op-kestrel"), ("child-protection", "op-nightjar"), ("fraud", "op-larch")],
-    "nca": [("organised-crime", "op-venetic"), ("border", "op-harbour"), ("organised-crime", "op-ledger")],
-    "europol-ec3": [("j-cat", "op-endgame"), ("dark-web", "op-spector"), ("j-cat", "op-cookie")],
-    "fbi-cyber": [("ransomware", "op-duck-hunt"), ("ransomware", "op-hive")],
-    "gchq-lab": [("research", "proj-aurora")],
+ORGANISATIONS = {
+    "met-police": {"cyber-crime": ["op-kestrel"], "child-protection": ["op-nightjar"], "fraud": ["op-larch", None]},
+    "nca": {"organised-crime": ["op-venetic", "op-ledger"], "border": ["op-harbour"]},
+    "europol-ec3": {"j-cat": ["op-endgame", "op-cookie"], "dark-web": ["op-spector"]},
+    "fbi-cyber": {"ransomware": ["op-duck-hunt", "op-hive"]},
+    "gchq-lab": {"research": ["proj-aurora"]},
 }
-OPERATIONS = [("llm.completion", "1k_tokens"), ("transcription", "minute"), ("ocr", "page"), ("embedding", "1k_tokens")]
-
-
-def event(rng, index):
-    org = rng.choice(list(ORGS))
-    team, investigation = rng.choice(ORGS[org])
-    operation, unit = rng.choice(OPERATIONS)
-    record = {"event_id": f"evt_{index:09d}", "organisation_id": org, "team": team}
-    if rng.random() < 0.85:
-        record["investigation"] = investigation
-    record["operation"] = operation
-    if rng.random() < 0.7:
-        record["credits"] = rng.randint(1, 400) if rng.random() < 0.5 else f"{rng.randint(0, 90)}.{rng.randint(1, 99):02d}"
-    else:
-        record["quantity"] = rng.randint(1, 500)
-        record["unit"] = unit
-    day, second = rng.randint(1, 28), rng.randint(0, 86399)
-    record["occurred_at"] = f"2026-11-{day:02d}T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"
-    if operation == "llm.completion":
-        record["attributes"] = {"model": rng.choice(["gpt-4.1", "claude-sonnet-4"]), "tokens": rng.randint(10, 9000)}
-    return json.dumps(record, separators=(",", ":"))
+OPERATIONS = ["llm.completion", "transcription", "ocr", "embedding", "translation"]
+MALFORMED = [
+    '{"event_id":"bad","organisation_id":"nca","team":"border",',
+    '{"event_id":"bad-credits","organisation_id":"nca","team":"border","operation":"ocr","credits":-1,'
+    '"occurred_at":"2026-11-02T10:00:00Z"}',
+    '{"event_id":"bad-time","organisation_id":"nca","team":"border","operation":"ocr","credits":1,'
+    '"occurred_at":"2026-11-02T10:00:00"}',
+]
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--gzip", action="store_true")
+    parser.add_argument("count", type=int)
+    parser.add_argument("output")
+    parser.add_argument("--csv")
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    print(f"seed {args.seed}", file=sys.stderr)
-    opener = (lambda p: gzip.open(p, "wt", compresslevel=6)) if args.gzip else (lambda p: open(p, "w"))
+    organisations = sorted(ORGANISATIONS)
     recent = []
-    with opener(args.out) as out:
-        for index in range(args.events):
+    csv = open(args.csv, "w") if args.csv else None
+    if csv:
+        csv.write("event_id,organisation_id,team,investigation,operation,credits,occurred_at\n")
+    with open(args.output, "w") as out:
+        for index in range(args.count):
             roll = rng.random()
-            if roll < 0.03 and recent:
-                line = rng.choice(recent)
-            elif roll < 0.031:
-                line = event(rng, index)[: rng.randint(5, 60)]
-            else:
-                line = event(rng, index)
-                recent.append(line)
-                if len(recent) > 1000:
-                    recent.pop(0)
+            if roll < 0.001:
+                out.write(rng.choice(MALFORMED).replace('"bad', f'"bad-{index}') + "\n")
+                continue
+            if roll < 0.031 and recent:
+                out.write(rng.choice(recent) + "\n")
+                continue
+            organisation = rng.choice(organisations)
+            team = rng.choice(sorted(ORGANISATIONS[organisation]))
+            investigation = rng.choice(ORGANISATIONS[organisation][team])
+            day = 1 + index * 27 // max(args.count, 1)
+            event = {
+                "event_id": f"evt_{index:09d}", "organisation_id": organisation, "team": team,
+                "operation": rng.choice(OPERATIONS), "credits": rng.choice([1, 2, 5, 12, 25, 40]),
+                "occurred_at": f"2026-11-{day:02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00Z",
+                "attributes": {"model": "gpt-4.1", "case_ref": f"CR-{rng.randrange(10**5):05d}"},
+            }
+            if investigation:
+                event["investigation"] = investigation
+            line = json.dumps(event, separators=(",", ":"))
             out.write(line + "\n")
+            recent.append(line)
+            if len(recent) > 1000:
+                recent.pop(0)
+            if csv:
+                csv.write(f'{event["event_id"]},{organisation},{team},{investigation or ""},{event["operation"]},'
+                          f'{event["credits"]},{event["occurred_at"]}\n')
+    if csv:
+        csv.close()
 
 
 if __name__ == "__main__":
