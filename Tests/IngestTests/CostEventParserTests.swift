@@ -74,6 +74,9 @@ struct CostEventParserTests {
 
     @Test("each bad form breaks its named rule, reported on the right field", arguments: [
         (["credits": "\"\""], RejectionRule.creditsMalformed, "credits"),
+        (["credits": "8.526512829121202e-14"], .creditsTooManyDecimalPlaces, "credits"),
+        (["credits": "0.0000000000000000000001"], .creditsTooManyDecimalPlaces, "credits"),
+        (["credits": "1e19"], .creditsOutOfRange, "credits"),
         (["quantity": "3", "credits": nil, "unit": "\"\""], .idEmpty, "unit"),
         (["credits": nil, "unit": "\"page\""], .fieldMissing, "quantity"),
         (["credits": nil, "quantity": "\"1e400\"", "unit": "\"page\""], .quantityOutOfRange, "quantity"),

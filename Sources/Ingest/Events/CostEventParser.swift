@@ -129,6 +129,10 @@ public struct CostEventParser: Sendable {
         case .failure(.tooManyDecimalPlaces):
             throw fail(
                 .creditsTooManyDecimalPlaces, "\(text) has more than \(Credits.decimalPlaces) decimal places")
+        case .failure(.outOfRange) where Self.isTinyNonZero(numeric.bytes):
+            // 8.5e-14 overflows ExactDecimal's scale, but the problem is precision, not size.
+            throw fail(
+                .creditsTooManyDecimalPlaces, "\(text) has more than \(Credits.decimalPlaces) decimal places")
         case .failure(.outOfRange):
             throw fail(.creditsOutOfRange, "\(text) is out of range")
         case .success(let credits):
@@ -137,6 +141,17 @@ public struct CostEventParser: Sendable {
             }
             return credits
         }
+    }
+
+    /// True for a number below one in magnitude (`0.000…1`, `8.5e-14`): only its precision can be wrong.
+    static func isTinyNonZero(_ bytes: [UInt8]) -> Bool {
+        let text = String(decoding: bytes, as: UTF8.self).lowercased()
+        let parts = text.split(separator: "e", maxSplits: 1)
+        let mantissa = parts.first.map(String.init) ?? text
+        let exponent = parts.count == 2 ? Int(parts[1]) ?? 0 : 0
+        let integerDigits = mantissa.split(separator: ".", maxSplits: 1).first?.filter(\.isNumber) ?? ""
+        let significantIntegerDigits = integerDigits.drop { $0 == "0" }.count
+        return significantIntegerDigits + exponent <= 0
     }
 
     private func quantity(_ numeric: ScannedEvent.Numeric) throws(ScanFailure) -> ExactDecimal {
