@@ -30,7 +30,8 @@ public struct IngestFileSummary: Sendable, Codable, Equatable {
     /// Wall-clock milliseconds spent on the file.
     public var durationMs: Int
     /// Orders only: observations with nothing tying them to an organisation (no `metadata`
-    /// organisation, no purchase with their reference, no related order). Kept, flagged for reconcile.
+    /// organisation on any view, no purchase under their reference or id, no related order).
+    /// Kept, flagged for reconcile.
     public var ordersNotTied: Int?
 
     init(file: String, kind: String, bytes: Int64, contentSHA256: String) {

@@ -73,12 +73,15 @@ public struct OrderIngester {
         return summary
     }
 
-    /// Whether anything ties the order to an organisation: its metadata, a purchase we recorded under
-    /// its reference, or (refunds, chargebacks) the order it refers to.
+    /// Whether anything ties the order to an organisation, as reconcile will look for it: metadata
+    /// on this or any other view of the order, a purchase recorded under its reference or its id, or
+    /// (refunds, chargebacks) the order it refers to.
     static func isTied(_ order: OrderObservation, reader: LedgerReader) throws -> Bool {
         if order.organisationID != nil || order.relatedOrderID != nil { return true }
-        guard let reference = order.merchantReference else { return false }
-        return try reader.purchase(reference: reference) != nil
+        if let reference = order.merchantReference, try reader.purchase(reference: reference) != nil { return true }
+        if try reader.purchase(revolutOrderID: order.orderID) != nil { return true }
+        return try reader.observations(ofOrder: order.orderID)
+            .contains { $0.organisationID != nil || $0.relatedOrderID != nil }
     }
 
     /// The ledger's storage form: lower-case type and state words, the source format's name.
