@@ -78,7 +78,7 @@ with DAG(
     ingest_events = task("ingest_events", ingest, kind="events")
     ingest_orders = task("ingest_orders", ingest, kind="orders")
     reconcile = task("reconcile", run_credits, stage="reconcile", arguments=["reconcile", "--as-of", "{{ ds }}"])
-    apply = task("apply", run_credits, stage="apply", arguments=["apply"])
+    apply = task("apply", run_credits, stage="apply", arguments=["apply", "--no-alerts"])
     alerts = task("alerts", run_credits, stage="alerts", arguments=["alerts"])
     report_task = task("report", report)
     invoice_task = task("invoice", invoice)

@@ -93,7 +93,7 @@ run_stage() {
     echo "nightly $day: $name exit $code" >&2
     case "$code" in
         0) ;;
-        3) [ "$worst" -eq 0 ] && worst=3 ;;
+        3) if [ "$worst" -eq 0 ]; then worst=3; fi ;;
         *) worst=$code; stopped="$name"; sed 's/^/  /' "$run/$name.log" >&2 ;;
     esac
 }
@@ -120,8 +120,9 @@ before=$(digest)
 # shellcheck disable=SC2086
 [ -n "$orders" ] && run_stage ingest-orders ingest orders $orders --rejects "$run/rejects-orders.jsonl" $wait_flag
 run_stage reconcile reconcile --as-of "$day" $wait_flag
-run_stage apply apply $wait_flag
+run_stage apply apply --no-alerts $wait_flag
 run_stage alerts alerts $wait_flag
+mkdir -p "$out/reports/$period"
 run_stage report report --period "$period" --out "$out/reports/$period" $wait_flag
 if [ -n "$invoice_period" ]; then
     mkdir -p "$out/invoices/$invoice_period"

@@ -48,9 +48,16 @@ struct ApplyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Post the latest reconcile plan in one transaction (refuses an altered or stale plan).",
-        discussion: "Exit 65 for an altered plan, 75 for a stale one (run reconcile again). Rerunning is a no-op.")
+        discussion: """
+            Exit 65 for an altered plan, 75 for a stale one (run reconcile again). Rerunning is a no-op.
+            After posting, alerts are evaluated as `credits alerts` would; a scheduler that runs the
+            alerts stage itself passes --no-alerts so each stage reports its own work.
+            """)
 
     @OptionGroup var options: GlobalOptions
+
+    @Flag(name: .long, help: "Do not evaluate alerts after posting (the pipeline runs `credits alerts` as its own stage).")
+    var noAlerts = false
 
     func run() throws {
         try Runner.run("apply", options: options) {
@@ -65,8 +72,13 @@ struct ApplyCommand: ParsableCommand {
             } else {
                 lines = ["nothing to apply: the latest plan is already applied"]
             }
-            let alerts = summary.status == "applied" ? evaluateAlerts(ledger) : ApplyAlerts(status: "skipped",
-                detail: "nothing was applied, so nothing changed to evaluate", result: nil)
+            let alerts: ApplyAlerts = if noAlerts {
+                ApplyAlerts(status: "skipped", detail: "--no-alerts", result: nil)
+            } else if summary.status == "applied" {
+                evaluateAlerts(ledger)
+            } else {
+                ApplyAlerts(status: "skipped", detail: "nothing was applied, so nothing changed to evaluate", result: nil)
+            }
             lines += alerts.result.map(AlertLines.of) ?? ["alerts \(alerts.status): \(alerts.detail ?? "")"]
             return StageOutcome(summary: ApplyOutcome(apply: summary, alerts: alerts), human: lines)
         }
