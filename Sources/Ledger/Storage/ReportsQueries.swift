@@ -1,0 +1,264 @@
+import GRDB
+
+// Read queries for period reports and invoices. Every figure is a signed sum over the
+// organisation's own transfers, so the report's identities hold exactly by construction:
+// each transfer counts +amount when it credits the organisation's account and -amount when it
+// debits it, and its money (price paid in, cost basis out) carries the same sign.
+
+/// A half-open window of effective time, `[start, end)`.
+public struct ReportWindow: Sendable, Hashable {
+    public let start: Instant
+    public let end: Instant
+
+    public init(start: Instant, end: Instant) {
+        precondition(start <= end, "report window ends before it starts")
+        self.start = start
+        self.end = end
+    }
+}
+
+/// Net credits and money moved into (positive) or out of (negative) an organisation's account.
+public struct NetFlow: Sendable, Hashable {
+    public var credits: Credits
+    public var money: Money
+    public var transferCount: Int64
+
+    public static func zero(_ currency: Currency) -> NetFlow {
+        NetFlow(credits: .zero, money: .zero(currency), transferCount: 0)
+    }
+
+    public init(credits: Credits, money: Money, transferCount: Int64) {
+        self.credits = credits
+        self.money = money
+        self.transferCount = transferCount
+    }
+}
+
+/// Consumption (deductions, as positive numbers) grouped by one key.
+public struct ConsumptionGroup: Sendable, Hashable {
+    /// The team, investigation or operation recorded on the transfers; "" when they carry none.
+    public var key: String
+    public var eventCount: Int64
+    public var credits: Credits
+    public var money: Money
+
+    public init(key: String, eventCount: Int64, credits: Credits, money: Money) {
+        self.key = key
+        self.eventCount = eventCount
+        self.credits = credits
+        self.money = money
+    }
+}
+
+/// Consumption grouped by two keys: `first`, and `group.key` for the second.
+public struct ConsumptionPairGroup: Sendable, Hashable {
+    public var first: String
+    public var group: ConsumptionGroup
+
+    public init(first: String, group: ConsumptionGroup) {
+        self.first = first
+        self.group = group
+    }
+}
+
+/// Consumption of one group on one day (the index of the day in the days asked for).
+public struct DailyConsumptionGroup: Sendable, Hashable {
+    public var day: Int
+    public var group: ConsumptionGroup
+
+    public init(day: Int, group: ConsumptionGroup) {
+        self.day = day
+        self.group = group
+    }
+}
+
+/// What consumption can be grouped by. The raw value is the transfers column.
+public enum ConsumptionDimension: String, Sendable, CaseIterable {
+    case team, investigation, operation
+}
+
+extension LedgerReader {
+    /// The organisation's balance from every transfer effective before `instant`.
+    public func balance(of organisationID: String, currency: Currency, before instant: Instant) throws -> NetFlow {
+        let account = AccountID.available(organisationID: organisationID).rawValue
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT COUNT(*) AS n,
+                       COALESCE(SUM(CASE WHEN credit_account = ? THEN amount ELSE -amount END), 0) AS credits,
+                       COALESCE(SUM(CASE WHEN credit_account = ? THEN money_minor ELSE -money_minor END), 0) AS money
+                FROM transfers WHERE organisation_id = ? AND effective_at < ?
+                """,
+            arguments: [account, account, organisationID, instant.millisecondsSinceEpoch])!
+        return Self.netFlow(row, currency: currency)
+    }
+
+    /// Net flow per transfer kind in the window (kinds without transfers are absent).
+    public func netFlows(
+        of organisationID: String, currency: Currency, in window: ReportWindow
+    ) throws -> [TransferKind: NetFlow] {
+        let account = AccountID.available(organisationID: organisationID).rawValue
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT kind, COUNT(*) AS n,
+                       SUM(CASE WHEN credit_account = ? THEN amount ELSE -amount END) AS credits,
+                       SUM(CASE WHEN credit_account = ? THEN money_minor ELSE -money_minor END) AS money
+                FROM transfers
+                WHERE organisation_id = ? AND effective_at >= ? AND effective_at < ?
+                GROUP BY kind ORDER BY kind
+                """,
+            arguments: [account, account, organisationID, window.start.millisecondsSinceEpoch,
+                        window.end.millisecondsSinceEpoch])
+        var flows: [TransferKind: NetFlow] = [:]
+        for row in rows {
+            guard let kind = TransferKind(rawValue: row["kind"]) else {
+                preconditionFailure("transfer kind \(row["kind"] as String) the schema should refuse")
+            }
+            flows[kind] = Self.netFlow(row, currency: currency)
+        }
+        return flows
+    }
+
+    /// Deductions in the window grouped by `dimension`, sorted by key (byte order). Credits and
+    /// money are positive for consumption; the groups sum exactly to the negated deduction flow.
+    public func consumption(
+        of organisationID: String, currency: Currency, in window: ReportWindow, by dimension: ConsumptionDimension
+    ) throws -> [ConsumptionGroup] {
+        let account = AccountID.available(organisationID: organisationID).rawValue
+        let column = dimension.rawValue
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT COALESCE(\(column), '') AS key, COUNT(*) AS n,
+                       SUM(CASE WHEN debit_account = ? THEN amount ELSE -amount END) AS credits,
+                       SUM(CASE WHEN debit_account = ? THEN money_minor ELSE -money_minor END) AS money
+                FROM transfers
+                WHERE organisation_id = ? AND kind = 'deduction' AND effective_at >= ? AND effective_at < ?
+                GROUP BY 1 ORDER BY 1
+                """,
+            arguments: [account, account, organisationID, window.start.millisecondsSinceEpoch,
+                        window.end.millisecondsSinceEpoch]
+        ).map { Self.group($0, key: $0["key"], currency: currency) }
+    }
+
+    /// Deductions in the window grouped by two dimensions (e.g. team then investigation), sorted by
+    /// both keys; "" where a transfer carries no value. Sums exactly to the negated deduction flow.
+    public func consumption(
+        of organisationID: String, currency: Currency, in window: ReportWindow, by first: ConsumptionDimension,
+        then second: ConsumptionDimension
+    ) throws -> [ConsumptionPairGroup] {
+        let account = AccountID.available(organisationID: organisationID).rawValue
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT COALESCE(\(first.rawValue), '') AS first, COALESCE(\(second.rawValue), '') AS second,
+                       COUNT(*) AS n,
+                       SUM(CASE WHEN debit_account = ? THEN amount ELSE -amount END) AS credits,
+                       SUM(CASE WHEN debit_account = ? THEN money_minor ELSE -money_minor END) AS money
+                FROM transfers
+                WHERE organisation_id = ? AND kind = 'deduction' AND effective_at >= ? AND effective_at < ?
+                GROUP BY 1, 2 ORDER BY 1, 2
+                """,
+            arguments: [account, account, organisationID, window.start.millisecondsSinceEpoch,
+                        window.end.millisecondsSinceEpoch]
+        ).map { row in
+            ConsumptionPairGroup(first: row["first"], group: Self.group(row, key: row["second"], currency: currency))
+        }
+    }
+
+    /// Deductions per day, one group per entry of `days` (zero for idle days), in the given order.
+    /// Each day is the window `[days[i], days[i + 1])`, the last ending at `end`; the key is the
+    /// day's index as text.
+    public func dailyConsumption(
+        of organisationID: String, currency: Currency, days: [Instant], end: Instant
+    ) throws -> [ConsumptionGroup] {
+        guard !days.isEmpty else { return [] }
+        let account = AccountID.available(organisationID: organisationID).rawValue
+        let bounds = days.map(\.millisecondsSinceEpoch) + [end.millisecondsSinceEpoch]
+        let values = days.indices.map { _ in "(?, ?, ?)" }.joined(separator: ", ")
+        return try Row.fetchAll(
+            db,
+            sql: """
+                WITH days(day, start, finish) AS (VALUES \(values))
+                SELECT d.day AS day, COUNT(t.id) AS n,
+                       COALESCE(SUM(CASE WHEN t.debit_account = ? THEN t.amount ELSE -t.amount END), 0) AS credits,
+                       COALESCE(SUM(CASE WHEN t.debit_account = ? THEN t.money_minor ELSE -t.money_minor END), 0)
+                           AS money
+                FROM days d LEFT JOIN transfers t
+                    ON t.organisation_id = ? AND t.kind = 'deduction'
+                    AND t.effective_at >= d.start AND t.effective_at < d.finish
+                GROUP BY d.day ORDER BY d.day
+                """,
+            arguments: Self.dailyArguments(account: account, organisationID: organisationID, bounds: bounds)
+        ).map { Self.group($0, key: String($0["day"] as Int64), currency: currency) }
+    }
+
+    /// The arguments in statement order: the CTE's day bounds, then the account (twice) and organisation.
+    private static func dailyArguments(account: String, organisationID: String, bounds: [Int64]) -> StatementArguments {
+        var arguments: StatementArguments = []
+        for index in 0..<(bounds.count - 1) { arguments += [index, bounds[index], bounds[index + 1]] }
+        arguments += [account, account, organisationID]
+        return arguments
+    }
+
+    /// Deductions per day and per value of `dimension`, only where there were any, ordered by day
+    /// then key. Days are the windows `[days[i], days[i + 1])`, the last ending at `end`.
+    public func dailyConsumption(
+        of organisationID: String, currency: Currency, days: [Instant], end: Instant, by dimension: ConsumptionDimension
+    ) throws -> [DailyConsumptionGroup] {
+        guard !days.isEmpty else { return [] }
+        let account = AccountID.available(organisationID: organisationID).rawValue
+        let bounds = days.map(\.millisecondsSinceEpoch) + [end.millisecondsSinceEpoch]
+        let values = days.indices.map { _ in "(?, ?, ?)" }.joined(separator: ", ")
+        let column = dimension.rawValue
+        return try Row.fetchAll(
+            db,
+            sql: """
+                WITH days(day, start, finish) AS (VALUES \(values))
+                SELECT d.day AS day, COALESCE(t.\(column), '') AS key, COUNT(t.id) AS n,
+                       SUM(CASE WHEN t.debit_account = ? THEN t.amount ELSE -t.amount END) AS credits,
+                       SUM(CASE WHEN t.debit_account = ? THEN t.money_minor ELSE -t.money_minor END) AS money
+                FROM days d JOIN transfers t
+                    ON t.organisation_id = ? AND t.kind = 'deduction'
+                    AND t.effective_at >= d.start AND t.effective_at < d.finish
+                GROUP BY 1, 2 ORDER BY 1, 2
+                """,
+            arguments: Self.dailyArguments(account: account, organisationID: organisationID, bounds: bounds)
+        ).map { row in
+            DailyConsumptionGroup(day: row["day"], group: Self.group(row, key: row["key"], currency: currency))
+        }
+    }
+
+    /// The number of the organisation's transfers in the window (count first, then stream them).
+    public func transferCount(of organisationID: String, in window: ReportWindow) throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: "SELECT COUNT(*) FROM transfers WHERE organisation_id = ? AND effective_at >= ? AND effective_at < ?",
+            arguments: [organisationID, window.start.millisecondsSinceEpoch, window.end.millisecondsSinceEpoch]) ?? 0
+    }
+
+    /// Streams the organisation's transfers in the window in id order, without loading them all.
+    public func forEachTransfer(
+        of organisationID: String, in window: ReportWindow, _ body: (Transfer) throws -> Void
+    ) throws {
+        let cursor = try Row.fetchCursor(
+            db,
+            sql: """
+                \(Self.transferSelect)
+                WHERE t.organisation_id = ? AND t.effective_at >= ? AND t.effective_at < ? ORDER BY t.id
+                """,
+            arguments: [organisationID, window.start.millisecondsSinceEpoch, window.end.millisecondsSinceEpoch])
+        while let row = try cursor.next() { try body(Self.transfer(row)) }
+    }
+
+    private static func netFlow(_ row: Row, currency: Currency) -> NetFlow {
+        NetFlow(credits: Credits(microcredits: row["credits"]),
+                money: Money(minorUnits: row["money"], currency: currency), transferCount: row["n"])
+    }
+
+    private static func group(_ row: Row, key: String, currency: Currency) -> ConsumptionGroup {
+        ConsumptionGroup(key: key, eventCount: row["n"], credits: Credits(microcredits: row["credits"]),
+                         money: Money(minorUnits: row["money"], currency: currency))
+    }
+}

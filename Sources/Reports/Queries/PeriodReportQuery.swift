@@ -1,0 +1,208 @@
+// Builds a `PeriodReport` from the ledger (through Ledger's read queries; no SQL here).
+//
+// Method: per organisation, the period is the organisation's local days `firstDay...lastDay` in
+// its own time zone, i.e. the window [start of firstDay, start of the day after lastDay). Every
+// figure is a signed sum over that organisation's transfers, and the money of consumption is each
+// deduction's own recorded cost (its grants' cost basis), so team, investigation, operation and
+// daily rows sum exactly to the organisation's consumption in credits and in minor units without
+// any allocation step. Both identities of Invariant 6 are checked before a report is returned.
+import Foundation
+import Ledger
+
+/// Why a report could not be built.
+public struct ReportQueryError: ClassifiedError, Equatable {
+    public enum Reason: Sendable, Equatable {
+        /// `--org` named an organisation that is not configured.
+        case organisationNotFound
+        /// The organisation's time zone is not a known IANA zone.
+        case unknownTimeZone
+        /// opening + in - out != closing, or the breakdowns do not sum to the total: a ledger bug.
+        case tieOutFailed
+    }
+
+    public let reason: Reason
+    public let organisationID: String
+    public let detail: String
+
+    init(_ reason: Reason, organisationID: String, detail: String = "") {
+        self.reason = reason
+        self.organisationID = organisationID
+        self.detail = detail
+    }
+
+    public var failureClass: FailureClass {
+        switch reason {
+        case .organisationNotFound: .inputMissing
+        case .unknownTimeZone: .badData
+        case .tieOutFailed: .internal
+        }
+    }
+
+    public var description: String {
+        switch reason {
+        case .organisationNotFound: "no organisation \(organisationID) is configured"
+        case .unknownTimeZone: "organisation \(organisationID): unknown time zone \(detail)"
+        case .tieOutFailed:
+            "organisation \(organisationID): report does not tie out (\(detail)); run `credits ledger verify`"
+        }
+    }
+}
+
+/// Reads period reports out of the ledger.
+public enum PeriodReportQuery {
+    /// The organisations to report on: `ids` in the given order, or every organisation by id.
+    public static func organisations(_ reader: LedgerReader, ids: [String]?) throws -> [Organisation] {
+        guard let ids else { return try reader.organisations() }
+        return try ids.map { id in
+            guard let organisation = try reader.organisation(id) else {
+                throw ReportQueryError(.organisationNotFound, organisationID: id)
+            }
+            return organisation
+        }
+    }
+
+    /// The organisation's window for the period: its local midnights, in its time zone.
+    public static func window(_ period: ReportPeriod, for organisation: Organisation) throws -> ReportWindow {
+        let zone = try timeZone(organisation)
+        return ReportWindow(start: period.firstDay.startInstant(in: zone),
+                            end: period.lastDay.adding(days: 1).startInstant(in: zone))
+    }
+
+    static func timeZone(_ organisation: Organisation) throws -> TimeZone {
+        guard let zone = TimeZone(identifier: organisation.timeZone) else {
+            throw ReportQueryError(.unknownTimeZone, organisationID: organisation.id, detail: organisation.timeZone)
+        }
+        return zone
+    }
+
+    /// Builds the report. Call inside one `LedgerDatabase.read` so every figure comes from the
+    /// same snapshot. `exceptions` come from the reconcile stage (not read here yet).
+    public static func report(
+        _ reader: LedgerReader, period: ReportPeriod, organisations: [Organisation], generatedAt: Instant,
+        exceptions: [ReconciliationException] = [], unusualRule: UnusualConsumptionRule = UnusualConsumptionRule()
+    ) throws -> PeriodReport {
+        var report = PeriodReport(period: period, generatedAt: generatedAt, summary: [],
+                                  reconciliationExceptions: exceptions)
+        for organisation in organisations {
+            let window = try window(period, for: organisation)
+            let summary = try summary(reader, organisation: organisation, window: window)
+            try checkTieOut(summary)
+            report.summary.append(summary)
+            try appendBreakdowns(reader, organisation: organisation, window: window, expected: summary.consumption,
+                                 to: &report)
+            report.dailyTrend += try daily(reader, organisation: organisation, period: period)
+            report.unusualConsumption += try unusualConsumption(reader, period: period, organisation: organisation,
+                                                                rule: unusualRule)
+        }
+        return report
+    }
+
+    static func summary(
+        _ reader: LedgerReader, organisation: Organisation, window: ReportWindow
+    ) throws -> OrganisationSummary {
+        let currency = organisation.currency
+        let opening = try reader.balance(of: organisation.id, currency: currency, before: window.start)
+        let closing = try reader.balance(of: organisation.id, currency: currency, before: window.end)
+        let flows = try reader.netFlows(of: organisation.id, currency: currency, in: window)
+        func net(_ kind: TransferKind, outflow: Bool = false) -> CreditsAndMoney {
+            let flow = flows[kind] ?? .zero(currency)
+            // Outflows are shown as magnitudes; the net of an outflow kind is negative.
+            return outflow ? CreditsAndMoney(credits: flow.credits.negated, money: negate(flow.money))
+                : CreditsAndMoney(credits: flow.credits, money: flow.money)
+        }
+        return OrganisationSummary(
+            organisationID: organisation.id, organisationName: organisation.name,
+            opening: CreditsAndMoney(credits: opening.credits, money: opening.money), allocations: net(.allocation),
+            topUps: net(.topUp), consumption: net(.deduction, outflow: true), expiries: net(.expiry, outflow: true),
+            reversals: net(.reversal), adjustments: net(.adjustment),
+            closing: CreditsAndMoney(credits: closing.credits, money: closing.money))
+    }
+
+    static func negate(_ money: Money) -> Money { Money(minorUnits: -money.minorUnits, currency: money.currency) }
+
+    static func checkTieOut(_ summary: OrganisationSummary) throws {
+        guard summary.tiesOut else {
+            throw ReportQueryError(.tieOutFailed, organisationID: summary.organisationID,
+                                   detail: "opening + in - out != closing")
+        }
+    }
+
+    static func appendBreakdowns(
+        _ reader: LedgerReader, organisation: Organisation, window: ReportWindow, expected: CreditsAndMoney,
+        to report: inout PeriodReport
+    ) throws {
+        let id = organisation.id
+        let currency = organisation.currency
+        let teams = try reader.consumption(of: id, currency: currency, in: window, by: .team)
+        let investigations = try reader.consumption(of: id, currency: currency, in: window, by: .investigation)
+        let operations = try reader.consumption(of: id, currency: currency, in: window, by: .operation)
+        for (name, groups) in [("team", teams), ("investigation", investigations), ("operation", operations)] {
+            try checkSum(groups, equals: expected, organisationID: id, breakdown: name)
+        }
+        let priorities = Dictionary(organisation.investigations.map { ($0.id, $0.priority.rank) },
+                                    uniquingKeysWith: { first, _ in first })
+        report.byTeam += teams.map {
+            TeamUsage(organisationID: id, team: $0.key, eventCount: $0.eventCount, consumption: amount($0))
+        }
+        report.byInvestigation += investigations.map {
+            InvestigationUsage(organisationID: id, investigation: $0.key, priority: priorities[$0.key],
+                               eventCount: $0.eventCount, consumption: amount($0))
+        }
+        report.byOperation += operations.map {
+            OperationUsage(organisationID: id, operation: $0.key, eventCount: $0.eventCount, consumption: amount($0))
+        }
+    }
+
+    static func amount(_ group: ConsumptionGroup) -> CreditsAndMoney {
+        CreditsAndMoney(credits: group.credits, money: group.money)
+    }
+
+    static func checkSum(
+        _ groups: [ConsumptionGroup], equals expected: CreditsAndMoney, organisationID: String, breakdown: String
+    ) throws {
+        let credits = try Checked.sum(groups.map(\.credits.microcredits))
+        let money = try Checked.sum(groups.map(\.money.minorUnits))
+        guard credits == expected.credits.microcredits, money == expected.money.minorUnits else {
+            throw ReportQueryError(.tieOutFailed, organisationID: organisationID,
+                                   detail: "\(breakdown) rows do not sum to the consumption")
+        }
+    }
+
+    static func daily(_ reader: LedgerReader, organisation: Organisation, period: ReportPeriod) throws -> [DailyUsage] {
+        let zone = try timeZone(organisation)
+        let days = period.days
+        let groups = try reader.dailyConsumption(
+            of: organisation.id, currency: organisation.currency, days: days.map { $0.startInstant(in: zone) },
+            end: period.lastDay.adding(days: 1).startInstant(in: zone))
+        precondition(groups.count == days.count, "one daily row per day")
+        return zip(days, groups).map { day, group in
+            DailyUsage(organisationID: organisation.id, date: day, eventCount: group.eventCount,
+                       consumption: amount(group))
+        }
+    }
+
+    /// The period's transfers of `organisations`, organisation by organisation in id order. The
+    /// stream reads through `reader`, so it must be consumed inside the same `read` call.
+    public static func details(
+        _ reader: LedgerReader, period: ReportPeriod, organisations: [Organisation]
+    ) throws -> TransferDetailStream {
+        let windows = try organisations.map { ($0.id, try window(period, for: $0)) }
+        let count = try windows.reduce(0) { $0 + (try reader.transferCount(of: $1.0, in: $1.1)) }
+        return TransferDetailStream(count: count) { body in
+            for (id, window) in windows {
+                try reader.forEachTransfer(of: id, in: window) { try body(detail($0)) }
+            }
+        }
+    }
+
+    static func detail(_ transfer: Transfer) -> TransferDetail {
+        let references = transfer.references
+        return TransferDetail(
+            transferID: transfer.id, postedAt: transfer.effectiveAt, kind: transfer.kind.rawValue,
+            organisationID: transfer.organisationID, debitAccount: transfer.debitAccount,
+            creditAccount: transfer.creditAccount, credits: transfer.amount, cost: transfer.money,
+            idempotencyKey: transfer.idempotencyKey, costEventID: references.costEventID,
+            revolutOrderID: references.revolutOrderID, team: references.team, investigation: references.investigation,
+            operation: references.operation, planPeriod: references.planPeriod, memo: references.memo)
+    }
+}
