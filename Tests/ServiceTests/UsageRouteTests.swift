@@ -1,4 +1,5 @@
 import Foundation
+import Ingest
 import Testing
 import TestSupport
 
@@ -108,6 +109,31 @@ import TestSupport
                 #expect(try answer.json()["detail"] is String, "\(body)")
             }
             #expect(try await available(ledger) == credits("150"))
+        }
+    }
+
+    @Test func testLiveThenBatchIsADuplicateAndConfigurationIsChecked() async throws {
+        try await withUsageService { service, ledger in
+            #expect(try await Self.post(service, Self.event("b1", credits: "10")).status == 201)
+            // The same event in a batch file, keys reordered and credits spelled differently.
+            let line = #"{"credits":"10.0","occurred_at":"2026-11-20T11:00:00+01:00","operation":"ocr","#
+                + #""team":"analysis","organisation_id":"met","event_id":"b1","attributes":{"pages":3}}"#
+            let file = directory.file("events.jsonl")
+            try Data((line + "\n").utf8).write(to: URL(fileURLWithPath: file))
+            let summary = try EventIngester(database: ledger).ingest(path: file)
+            #expect(summary.duplicates == 1 && summary.staged == 0, "\(summary)")
+            #expect(try await available(ledger) == credits("140"))
+
+            let unknownTeam = Self.event("b2").replacingOccurrences(of: "analysis", with: "nobody")
+            let answer = try await Self.post(service, unknownTeam)
+            try ServiceHTTPTests.expectProblem(answer, status: 400)
+            #expect(try answer.json()["rule"] as? String == "unknownTeam")
+            let quantity = #"{"event_id":"b3","organisation_id":"met","team":"analysis","operation":"ocr","#
+                + #""quantity":3,"unit":"page","occurred_at":"2026-11-20T10:00:00Z"}"#
+            let priced = try await Self.post(service, quantity)
+            try ServiceHTTPTests.expectProblem(priced, status: 400)
+            #expect(try priced.json()["detail"] as? String == "credits: the live route needs credits; "
+                + "quantity pricing is for batch ingest")
         }
     }
 

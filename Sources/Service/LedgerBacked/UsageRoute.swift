@@ -1,14 +1,14 @@
-import Crypto
 import Foundation
 import Hummingbird
+import Ingest
 import Ledger
 
-/// One cost event posted live to `POST /v1/usage` (PRODUCT.md, cost events).
+/// One cost event posted live to `POST /v1/usage`, validated by Ingest's parser, the one batch ingest
+/// uses (PRODUCT.md, cost events): same accepted forms, same rejection rules, and the same content hash,
+/// so an event sent live and found again in a batch file is a duplicate, not a conflict.
 ///
-/// Fields: `event_id`, `organisation_id`, `team`, optional `investigation`, `operation`, `credits` (exact
-/// decimal as a JSON string or number, positive, at most six decimals), `occurred_at` (ISO 8601 with an
-/// offset) and optional free-form `attributes`. Pricing by `quantity` + `unit` is left to batch ingest.
-/// Until Ingest's validator is shared, this is a strict subset of the batch schema.
+/// Pricing by `quantity` + `unit` is left to batch ingest: the live route needs the cost before the work
+/// is charged, so it asks for `credits`.
 public struct LiveCostEvent: Sendable, Equatable {
     public let eventID: String
     public let organisationID: String
@@ -17,49 +17,35 @@ public struct LiveCostEvent: Sendable, Equatable {
     public let operation: String
     public let credits: Credits
     public let occurredAt: Instant
+    /// As batch ingest stores it: the attributes, or attributes and unknown fields under one object.
     public let attributesJSON: String?
+    /// SHA-256 of the event's canonical bytes (`StagingDigest`), exactly as batch ingest computes it.
+    public let contentHash: String
 
-    /// Parses and validates a request body; the error names the field and the rule.
+    /// The file name rejections and staging record for live events.
+    public static let sourceName = "POST /v1/usage"
+
+    /// Parses and validates a request body; the problem names the field and the rejection rule.
     public static func parse(_ body: Data) throws(ProblemDetails) -> LiveCostEvent {
-        guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
-            throw invalid("the body must be a JSON object")
+        switch CostEventParser(displayName: sourceName).parse(Array(body), line: 1) {
+        case .rejected(let rejection):
+            throw invalid(
+                [rejection.field.map { "\($0): " }, rejection.detail].compactMap { $0 }.joined(),
+                rule: rejection.rule.code)
+        case .event(let record):
+            guard let credits = record.credits else {
+                throw invalid("credits: the live route needs credits; quantity pricing is for batch ingest")
+            }
+            var attributes = record.attributesJSON
+            if let extras = record.extrasJSON {
+                attributes = "{\"attributes\":\(record.attributesJSON ?? "null"),\"unknown_fields\":\(extras)}"
+            }
+            return LiveCostEvent(
+                eventID: record.eventID, organisationID: record.organisationID, team: record.team,
+                investigation: record.investigation, operation: record.operation, credits: credits,
+                occurredAt: record.occurredAt, attributesJSON: attributes,
+                contentHash: StagingDigest.hex(of: record.canonicalBytes))
         }
-        let wire: Wire
-        do { wire = try JSONDecoder().decode(Wire.self, from: body) } catch {
-            throw invalid("event_id, organisation_id, team, operation and occurred_at must be strings")
-        }
-        for (name, value) in [("event_id", wire.event_id), ("organisation_id", wire.organisation_id),
-            ("team", wire.team), ("operation", wire.operation)]
-        where value.isEmpty || value.utf8.count > 200 {
-            throw invalid("\(name) must be 1 to 200 characters")
-        }
-        guard let creditsText = wire.credits?.text else { throw invalid("credits is required") }
-        let credits: Credits
-        switch Credits.parse(creditsText) {
-        case .success(let value) where value.isPositive: credits = value
-        case .success: throw invalid("credits must be positive")
-        case .failure(let error): throw invalid("credits \(creditsText): \(error)")
-        }
-        let occurredAt: Instant
-        switch Instant.parse(wire.occurred_at) {
-        case .success(let value): occurredAt = value
-        case .failure(let error): throw invalid("occurred_at \(wire.occurred_at): \(error)")
-        }
-        return LiveCostEvent(
-            eventID: wire.event_id, organisationID: wire.organisation_id, team: wire.team,
-            investigation: wire.investigation, operation: wire.operation, credits: credits, occurredAt: occurredAt,
-            attributesJSON: try attributes(object["attributes"]))
-    }
-
-    /// SHA-256 over the canonical content, so the same event sent twice is a duplicate and a different
-    /// event under the same id a conflict.
-    public var contentHash: String {
-        let fields = [
-            eventID, organisationID, team, investigation ?? "", operation, String(credits.microcredits),
-            String(occurredAt.millisecondsSinceEpoch), attributesJSON ?? "",
-        ]
-        let digest = SHA256.hash(data: Array(fields.joined(separator: "\u{1F}").utf8))
-        return digest.map { String(format: "%02x", $0) }.joined()
     }
 
     /// The event as staging stores it; `sourceFile` says it came through the live API.
@@ -67,43 +53,30 @@ public struct LiveCostEvent: Sendable, Equatable {
         StagedCostEvent(
             eventID: eventID, contentHash: contentHash, organisationID: organisationID, team: team,
             investigation: investigation, operation: operation, credits: credits, occurredAt: occurredAt,
-            attributesJSON: attributesJSON, sourceFile: "POST /v1/usage", sourceLine: 0)
+            attributesJSON: attributesJSON, sourceFile: Self.sourceName, sourceLine: 1)
     }
 
-    private struct Wire: Decodable {
-        let event_id: String
-        let organisation_id: String
-        let team: String
-        let investigation: String?
-        let operation: String
-        let credits: DecimalText?
-        let occurred_at: String
+    static func invalid(_ detail: String, rule: String? = nil) -> ProblemDetails {
+        ProblemDetails(
+            status: .badRequest, type: "/problems/invalid-cost-event", title: "Bad Request", detail: detail,
+            extensions: rule.map { ["rule": .string($0)] } ?? [:])
     }
 
-    /// A JSON string, or a JSON number read as `Decimal` (base 10, so no binary rounding), as text.
-    private struct DecimalText: Decodable {
-        let text: String
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let string = try? container.decode(String.self) {
-                text = string
-            } else {
-                text = try container.decode(Decimal.self).description
-            }
+    /// The configuration checks batch staging makes: the team and investigation must be the organisation's.
+    static func checkConfiguration(_ event: LiveCostEvent, reader: LedgerReader) throws {
+        guard let organisation = try reader.organisation(event.organisationID) else {
+            throw ProblemDetails.organisationNotFound
         }
-    }
-
-    private static func attributes(_ value: Any?) throws(ProblemDetails) -> String? {
-        guard let value, !(value is NSNull) else { return nil }
-        guard JSONSerialization.isValidJSONObject(value),
-            let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])
-        else { throw invalid("attributes must be a JSON object or array") }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func invalid(_ detail: String) -> ProblemDetails {
-        ProblemDetails(status: .badRequest, type: "/problems/invalid-cost-event", title: "Bad Request", detail: detail)
+        guard organisation.teams.contains(where: { $0.id == event.team }) else {
+            throw invalid("team: \"\(event.team)\" is not a team of \(event.organisationID)", rule: "unknownTeam")
+        }
+        if let investigation = event.investigation,
+            !organisation.investigations.contains(where: { $0.id == investigation })
+        {
+            throw invalid(
+                "investigation: \"\(investigation)\" is not an investigation of \(event.organisationID)",
+                rule: "unknownInvestigation")
+        }
     }
 }
 
@@ -159,6 +132,7 @@ public enum UsageRoute {
 
     private static func charge(_ event: LiveCostEvent, _ tx: LedgerTransaction) throws -> Answer {
         let key = deductionKey(eventID: event.eventID)
+        try LiveCostEvent.checkConfiguration(event, reader: tx.reader)
         switch try tx.stage([event.staged]).first {
         case .conflict?:
             throw ProblemDetails(
