@@ -4,6 +4,7 @@ import Ledger
 import Synchronization
 import Testing
 
+@testable import Ledger
 @testable import Service
 
 /// The service over real HTTP on loopback: health, metrics, auth, limits, problem bodies, the webhook route.
@@ -194,6 +195,29 @@ import Testing
                 body: Data(body.utf8))
             try Self.expectProblem(answer, status: 503)
             #expect(answer.header("Retry-After") == "60")
+        }
+    }
+}
+
+extension ServiceHTTPTests {
+    struct BusyLedgerHandler: RevolutWebhookHandler {
+        func handle(_ event: RevolutWebhookEvent) async throws -> WebhookHandlingOutcome {
+            throw StorageError(.busy, path: "/var/lib/credits/ledger.sqlite")
+        }
+    }
+
+    @Test func testBusyLedgerIs503WithRetryAfterAndNoPath() async throws {
+        try await Self.withService(handler: BusyLedgerHandler()) { service in
+            let answer = try await send(
+                "POST", service.url("webhooks/revolut"),
+                headers: [
+                    "Revolut-Signature": WebhookSignatureTests.t1Signature,
+                    "Revolut-Request-Timestamp": WebhookSignatureTests.sentAt,
+                ],
+                body: Data(WebhookSignatureTests.completedBody.utf8))
+            try Self.expectProblem(answer, status: 503)
+            #expect(answer.header("Retry-After") == "1")
+            #expect(!answer.text.contains("/var/lib"))
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Graphiti
 import GraphQL
+import Ledger
 import Logging
 
 /// A resolver error whose message is safe to show to the client. Any other error thrown by a resolver is
@@ -183,7 +184,11 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
     static func sanitised(_ error: GraphQLError) -> GraphQLError {
         var message = error.message
         if let original = error.originalError {
-            message = (original as? GraphQLClientError)?.message ?? "Internal error."
+            if let storage = original as? StorageError, storage.reason == .busy {
+                message = "The ledger is busy; nothing was changed. Retry shortly."
+            } else {
+                message = (original as? GraphQLClientError)?.message ?? "Internal error."
+            }
         } else if let hint = message.range(of: " Did you mean") {
             message = String(message[..<hint.lowerBound])
         }

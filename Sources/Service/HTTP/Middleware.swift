@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Ledger
 import Logging
 import NIOCore
 
@@ -89,6 +90,10 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as ProblemDetails {
             return try problem.response(from: request, context: context)
+        } catch let error as StorageError where error.reason == .busy {
+            // Another process (a batch stage) holds the ledger: worth retrying, nothing was half-applied.
+            context.logger.warning("ledger busy", metadata: ["error.type": .string("\(type(of: error))")])
+            return try ProblemDetails.ledgerBusy.response(from: request, context: context)
         } catch let error as any HTTPResponseError {
             if error.status == .contentTooLarge {
                 return try ProblemDetails.generic(.contentTooLarge).response(from: request, context: context)

@@ -94,6 +94,11 @@ extension ProblemDetails {
         detail: "This API key may not perform this operation."
     )
 
+    /// 503 while another process holds the ledger's write lock past the busy timeout (TESTPLAN F3).
+    public static let ledgerBusy = ProblemDetails(
+        status: .serviceUnavailable, type: "/problems/ledger-busy", title: "Service Unavailable",
+        detail: "The ledger is busy; nothing was changed. Retry shortly.", headers: ["Retry-After": "1"])
+
     /// 413 naming the limit, so a client knows how far to shrink.
     public static func bodyTooLarge(limit: Int) -> ProblemDetails {
         ProblemDetails(
