@@ -84,6 +84,27 @@ import TestSupport
         #expect(stored.contains { $0.hasPrefix(hash.hex) })
     }
 
+    @Test func testRevokedKeyIs401AtOnce() async throws {
+        let ledger = try makeLedger()
+        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "leaked")
+        var configuration = ServiceConfiguration()
+        configuration.port = 0
+        let dependencies = ServiceDependencies(keyStore: LedgerAPIKeyStore(ledger: ledger))
+        try await withLiveApplication({ onRunning in
+            try CreditsServer.makeApplication(
+                configuration: configuration, dependencies: dependencies, logger: quietLogger("revoke"),
+                onServerRunning: onRunning)
+        }) { port in
+            let service = ServiceHTTPTests.Harness(
+                base: URL(string: "http://127.0.0.1:\(port)")!, metrics: dependencies.metrics)
+            #expect(try await service.graphQL(Self.query("{ health }"), key: key).status == 200)
+            let hash = try #require(APIKey.hash(presented: key)).hex
+            #expect(try await ledger.write { try $0.revokeAPIKey(hash: hash) })
+            let revoked = try await service.graphQL(Self.query("{ health }"), key: key)
+            try ServiceHTTPTests.expectProblem(revoked, status: 401)
+        }
+    }
+
     @Test func testCreditBalanceAndIsolation() async throws {
         try await withLedgerService { service, keys in
             let balance = "{ creditBalance(organisationId: \"met\") "
