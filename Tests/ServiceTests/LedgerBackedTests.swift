@@ -204,6 +204,9 @@ extension LedgerBackedTests {
         #"mutation { allocateCredits(organisationId: "met", credits: "5", idempotencyKey: "a") { id } }"#,
         #"mutation { topUpCredits(organisationId: "met", credits: "5", idempotencyKey: "t") { id } }"#,
         #"mutation { adjustCredits(organisationId: "met", credits: "5", idempotencyKey: "j", memo: "m") { id } }"#,
+        #"mutation { setReservation(organisationId: "met", reservationId: "r", credits: "0", maxPriority: 1, "#
+            + #"idempotencyKey: "r") { id } }"#,
+        #"mutation { setLowBalanceThresholds(organisationId: "met", runwayDays: 3, idempotencyKey: "s") { id } }"#,
     ]
 
     @Test func testIsolationMatrixAnotherOrganisationsKeyGetsNothing() async throws {
@@ -257,6 +260,34 @@ extension LedgerBackedTests {
             let balance = try await service.graphQL(
                 Self.query(#"{ creditBalance(organisationId: "met") { available } }"#), key: keys.met)
             #expect(balance.text == #"{"data":{"creditBalance":{"available":"230"}}}"#)
+        }
+    }
+
+    @Test func testSetReservationAndThresholds() async throws {
+        try await withLedgerService { service, keys in
+            let reserve = #"mutation { setReservation(organisationId: "met", reservationId: "p1-floor", "#
+                + #"credits: "120", maxPriority: 2, idempotencyKey: "r1") "#
+                + "{ reservations { id credits maxPriority } } }"
+            let set = try await service.graphQL(Self.query(reserve), key: keys.admin)
+            #expect(set.text == #"{"data":{"setReservation":{"reservations":[{"id":"p1-floor","credits":"120","#
+                + #""maxPriority":2}]}}}"#)
+            let balance = try await service.graphQL(
+                Self.query(#"{ creditBalance(organisationId: "met") { reserved spendable } }"#), key: keys.met)
+            #expect(balance.text == #"{"data":{"creditBalance":{"reserved":"120","spendable":"30"}}}"#)
+
+            let thresholds = #"mutation { setLowBalanceThresholds(organisationId: "met", lowBalanceCredits: "25", "#
+                + #"runwayDays: 7, idempotencyKey: "t1") { lowBalanceCredits lowBalancePercent runwayDays } }"#
+            let updated = try await service.graphQL(Self.query(thresholds), key: keys.admin)
+            #expect(updated.text == #"{"data":{"setLowBalanceThresholds":{"lowBalanceCredits":"25","#
+                + #""lowBalancePercent":null,"runwayDays":7}}}"#)
+            #expect(try await service.graphQL(Self.query(thresholds), key: keys.met).text.contains("platform-admin"))
+
+            let remove = reserve.replacingOccurrences(of: "\"120\"", with: "\"0\"")
+            let removed = try await service.graphQL(Self.query(remove), key: keys.admin)
+            #expect(removed.text.contains(#""reservations":[]"#))
+            let bad = try await service.graphQL(
+                Self.query(reserve.replacingOccurrences(of: "maxPriority: 2", with: "maxPriority: 5")), key: keys.admin)
+            #expect(bad.text.contains("maxPriority must be 1 to 4."))
         }
     }
 

@@ -15,3 +15,41 @@ extension LedgerReader {
         try Bool.fetchOne(db, sql: "SELECT 1 FROM organisations WHERE id = ?", arguments: [organisationID]) != nil
     }
 }
+
+extension LedgerTransaction {
+    /// Sets (or, with zero credits, removes) one reservation of an organisation, live. The next
+    /// `credits init` with a changed configuration replaces reservations with the configured ones.
+    public func setReservation(
+        organisationID: String, reservationID: String, credits: Credits, maxPriority: Priority
+    ) throws {
+        guard try reader.organisationExists(organisationID) else {
+            throw PostingRejection.organisationNotFound(organisationID)
+        }
+        guard !credits.isNegative else { throw PostingRejection.amountMustBePositive }
+        if credits == .zero {
+            try db.execute(
+                sql: "DELETE FROM reservations WHERE organisation_id = ? AND id = ?",
+                arguments: [organisationID, reservationID])
+            return
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO reservations (organisation_id, id, credits, max_priority) VALUES (?, ?, ?, ?)
+                ON CONFLICT(organisation_id, id) DO UPDATE SET credits = excluded.credits,
+                    max_priority = excluded.max_priority
+                """,
+            arguments: [organisationID, reservationID, credits.microcredits, maxPriority.rank])
+    }
+
+    /// Replaces an organisation's low-balance thresholds, live (same caveat as `setReservation`).
+    public func setThresholds(organisationID: String, thresholds: Thresholds) throws {
+        guard let json = try String.fetchOne(
+            db, sql: "SELECT settings FROM organisations WHERE id = ?", arguments: [organisationID])
+        else { throw PostingRejection.organisationNotFound(organisationID) }
+        var organisation = try ConfigurationCodec.decode(Organisation.self, json)
+        organisation.thresholds = thresholds
+        try db.execute(
+            sql: "UPDATE organisations SET settings = ? WHERE id = ?",
+            arguments: [try ConfigurationCodec.json(organisation), organisationID])
+    }
+}

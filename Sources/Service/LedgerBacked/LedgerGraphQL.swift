@@ -70,6 +70,10 @@ public struct LedgerResolver: Sendable {
 
     public struct OrganisationArguments: Codable, Sendable {
         public let organisationId: String
+
+        public init(organisationId: String) {
+            self.organisationId = organisationId
+        }
     }
 
     public struct TransactionsArguments: Codable, Sendable {
@@ -220,7 +224,7 @@ public struct LedgerResolver: Sendable {
 
 /// The ledger-backed GraphQL schema: queries `health`, `serverTime`, `creditBalance`, `transactions`,
 /// `creditPackages`, `organisation`, `usage`; mutations `purchaseCreditPackage` and, for platform-admin keys,
-/// `allocateCredits`, `topUpCredits`, `adjustCredits`.
+/// `allocateCredits`, `topUpCredits`, `adjustCredits`, `setReservation`, `setLowBalanceThresholds`.
 public enum LedgerSchema {
     public static func make() throws -> Schema<LedgerResolver, GraphQLRequestContext> {
         try Schema<LedgerResolver, GraphQLRequestContext> {
@@ -353,6 +357,20 @@ public enum LedgerSchema {
                     Argument("idempotencyKey", at: \.idempotencyKey)
                     Argument("memo", at: \.memo)
                     Argument("priceMinorUnits", at: \.priceMinorUnits)
+                }
+                Field("setReservation", at: LedgerResolver.setReservation) {
+                    Argument("organisationId", at: \.organisationId)
+                    Argument("reservationId", at: \.reservationId)
+                    Argument("credits", at: \.credits)
+                    Argument("maxPriority", at: \.maxPriority)
+                    Argument("idempotencyKey", at: \.idempotencyKey)
+                }
+                Field("setLowBalanceThresholds", at: LedgerResolver.setLowBalanceThresholds) {
+                    Argument("organisationId", at: \.organisationId)
+                    Argument("lowBalanceCredits", at: \.lowBalanceCredits)
+                    Argument("lowBalancePercent", at: \.lowBalancePercent)
+                    Argument("runwayDays", at: \.runwayDays)
+                    Argument("idempotencyKey", at: \.idempotencyKey)
                 }
                 Field("adjustCredits", at: LedgerResolver.adjustCredits) {
                     Argument("organisationId", at: \.organisationId)

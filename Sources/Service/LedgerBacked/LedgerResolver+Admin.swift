@@ -55,6 +55,74 @@ extension LedgerResolver {
         public let priceMinorUnits: String?
     }
 
+    public struct ReservationArguments: Codable, Sendable {
+        public let organisationId: String
+        public let reservationId: String
+        /// Credits kept back; "0" removes the reservation.
+        public let credits: String
+        /// Investigations of priority 1 (P1) up to this rank may spend the reserve.
+        public let maxPriority: Int
+        /// Accepted for uniformity with the other admin mutations: setting a value is idempotent itself.
+        public let idempotencyKey: String
+    }
+
+    public struct ThresholdArguments: Codable, Sendable {
+        public let organisationId: String
+        public let lowBalanceCredits: String?
+        public let lowBalancePercent: Int?
+        public let runwayDays: Int?
+        /// Accepted for uniformity with the other admin mutations: setting a value is idempotent itself.
+        public let idempotencyKey: String
+    }
+
+    /// Admin: sets or removes a reservation; returns the organisation as it now is.
+    public func setReservation(context: GraphQLRequestContext, arguments: ReservationArguments) async throws
+        -> OrganisationView
+    {
+        guard context.principal.isAdmin else { throw GraphQLClientError("This operation needs a platform-admin key.") }
+        guard let priority = Priority(rank: arguments.maxPriority), priority != .unprioritised else {
+            throw GraphQLClientError("maxPriority must be 1 to 4.")
+        }
+        let credits = try Self.credits(arguments.credits, allowZero: true)
+        guard !arguments.reservationId.isEmpty, arguments.reservationId.utf8.count <= 100 else {
+            throw GraphQLClientError("reservationId must be 1 to 100 characters.")
+        }
+        try await write { tx in
+            try tx.setReservation(
+                organisationID: arguments.organisationId, reservationID: arguments.reservationId, credits: credits,
+                maxPriority: priority)
+        }
+        return try await organisation(context: context, arguments: .init(organisationId: arguments.organisationId))
+    }
+
+    /// Admin: replaces the low-balance thresholds; returns the organisation as it now is.
+    public func setLowBalanceThresholds(context: GraphQLRequestContext, arguments: ThresholdArguments) async throws
+        -> OrganisationView
+    {
+        guard context.principal.isAdmin else { throw GraphQLClientError("This operation needs a platform-admin key.") }
+        let credits = try arguments.lowBalanceCredits.map { try Self.credits($0, allowZero: true) }
+        guard (arguments.lowBalancePercent.map { (0...100).contains($0) } ?? true),
+            (arguments.runwayDays.map { (0...3650).contains($0) } ?? true)
+        else { throw GraphQLClientError("lowBalancePercent must be 0 to 100 and runwayDays 0 to 3650.") }
+        let thresholds = Thresholds(
+            lowBalanceCredits: credits, lowBalancePercent: arguments.lowBalancePercent,
+            runwayDays: arguments.runwayDays)
+        try await write { tx in
+            try tx.setThresholds(organisationID: arguments.organisationId, thresholds: thresholds)
+        }
+        return try await organisation(context: context, arguments: .init(organisationId: arguments.organisationId))
+    }
+
+    private func write(_ body: @escaping @Sendable (LedgerTransaction) throws -> Void) async throws {
+        do {
+            try await ledger.write { tx in try body(tx) }
+        } catch PostingRejection.organisationNotFound {
+            throw Self.notFound
+        } catch let rejection as PostingRejection {
+            throw GraphQLClientError(rejection.description)
+        }
+    }
+
     public func organisation(context: GraphQLRequestContext, arguments: OrganisationArguments) async throws
         -> OrganisationView
     {
@@ -214,9 +282,11 @@ extension LedgerResolver {
         return arguments.organisationId
     }
 
-    static func credits(_ text: String) throws -> Credits {
+    static func credits(_ text: String, allowZero: Bool = false) throws -> Credits {
         switch Credits.parse(text) {
-        case .success(let value) where value != .zero: return value
+        case .success(let value) where value.isNegative && allowZero:
+            throw GraphQLClientError("credits must not be negative.")
+        case .success(let value) where value != .zero || allowZero: return value
         case .success: throw GraphQLClientError("credits must not be zero.")
         case .failure(let error): throw GraphQLClientError("credits \(text): \(error)")
         }
