@@ -30,7 +30,9 @@ import TestSupport
             // (the shell and the stage it is running), as systemd does with a unit's cgroup.
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-            process.arguments = ["/bin/sh"] + arguments(night)
+            // --wait: setsid forks when the caller already leads a process group (as under a job-control
+            // shell) and its parent exits 0 at once; wait for the child and take its exit code.
+            process.arguments = ["--wait", "/bin/sh"] + arguments(night)
             var environment = ProcessInfo.processInfo.environment
             environment.removeValue(forKey: "CREDITS_NOW")
             process.environment = environment
