@@ -44,7 +44,7 @@ public struct ReportPeriod: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// An amount in credits with its money value (at the grants' cost basis) in one currency.
-public struct CreditsAndMoney: Sendable, Hashable {
+public struct CreditsAndMoney: Sendable, Hashable, Codable {
     public var credits: Credits
     public var money: Money
 
