@@ -66,8 +66,10 @@ struct ReportCommand: ParsableCommand {
     ) throws -> Summary {
         let organisations = try PeriodReportQuery.organisations(
             reader, ids: self.organisations.isEmpty ? nil : self.organisations)
+        let exceptions = try PeriodReportQuery.reconciliationExceptions(
+            reader, organisationIDs: self.organisations.isEmpty ? nil : organisations.map(\.id))
         let report = try PeriodReportQuery.report(
-            reader, period: period, organisations: organisations, generatedAt: generatedAt)
+            reader, period: period, organisations: organisations, generatedAt: generatedAt, exceptions: exceptions)
         let details = try PeriodReportQuery.details(reader, period: period, organisations: organisations)
         let files = try writer.write(report, details: details, to: URL(fileURLWithPath: out, isDirectory: true))
         let rows = [
