@@ -90,10 +90,18 @@ public enum InvoiceIssuing {
                 let invoice = try Invoice(stored: record, period: period)
                 outcome.invoices.append(IssuedInvoice(
                     organisationID: organisation.id, invoice: invoice, newlyIssued: stored == nil,
-                    differsFromLedger: invoice.lines != draft.lines))
+                    differsFromLedger: billed(invoice.lines) != billed(draft.lines)))
             }
             return outcome
         }
+    }
+}
+
+extension InvoiceIssuing {
+    /// What a line bills, without its wording (a renamed plan is not a different bill).
+    static func billed(_ lines: [InvoiceLine]) -> [[String]] {
+        lines.map { [$0.kind.rawValue, $0.reference ?? "", $0.date?.description ?? "",
+                     $0.credits?.description ?? "", $0.amount.description] }
     }
 }
 
