@@ -81,7 +81,7 @@ public enum PeriodReportQuery {
     public static func reconciliationExceptions(
         _ reader: LedgerReader, organisationIDs: [String]?
     ) throws -> [ReconciliationException] {
-        guard let plan = try reader.latestPlan() else { return [] }
+        guard let plan = try reader.latestPlanFindings() else { return [] }
         let wanted = organisationIDs.map(Set.init)
         return plan.findings.filter { finding in
             guard finding.severity == "exception" || finding.severity == "aged" else { return false }
