@@ -34,6 +34,8 @@ struct InvoiceNumberingTests {
         }
         #expect(other.invoice.sequence == 1, "each issuer counts on its own")
         #expect(Self.issuer().invoiceNumber(sequence: 1_234_567) == "CR-1234567")
+        let report = try ledger.read { try $0.verify() }
+        #expect(report.checks.contains { $0.name == "invoicesGapFree" && $0.passed })
     }
 
     @Test("the schema refuses a skipped or repeated sequence, and any change to an issued invoice")
@@ -59,5 +61,12 @@ struct InvoiceNumberingTests {
         }
         let stored = try ledger.read { try $0.invoices(issuerID: "credits-ltd") }
         #expect(stored.map(\.sequence) == [1])
+
+        // Tampering past the triggers leaves a gap that `verify` reports.
+        try ledger.write { tx in
+            try tx.db.execute(sql: "DROP TRIGGER invoices_are_immutable_delete; DELETE FROM invoices")
+        }
+        let check = try ledger.read { try $0.verify() }.checks.first { $0.name == "invoicesGapFree" }
+        #expect(check?.passed == false && check?.detail.contains("counter 1, 0 invoices") == true)
     }
 }
