@@ -66,6 +66,12 @@ struct InvoiceCommandTests {
         #expect(reissued.compactMap { $0["newlyIssued"] as? Bool } == [false, false])
         let again = try Self.contents(second)
         for (name, data) in files where name.hasSuffix(".csv") { #expect(again[name] == data, "\(name)") }
+        for sheet in ["Invoice", "Appendix"] {
+            let cells = { (directory: String) in
+                try XLSXFile(url: URL(fileURLWithPath: directory + "/invoice-CR-000001.xlsx")).sheet(sheet).cells
+            }
+            #expect(try cells(first) == cells(second), "identical XLSX cell contents (I16)")
+        }
     }
 
     @Test("kill -9 after the numbering commit: no files; the rerun writes the same numbers")
