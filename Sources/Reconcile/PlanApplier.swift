@@ -43,6 +43,12 @@ public enum PlanApplier {
     }
 
     public static func apply(_ ledger: LedgerDatabase) throws -> Summary {
+        let summary = try post(ledger)
+        CrashPoint.hit("apply.afterCommit")
+        return summary
+    }
+
+    private static func post(_ ledger: LedgerDatabase) throws -> Summary {
         try ledger.write { tx in
             guard let plan = try tx.reader.latestPlan(), plan.status == .planned else {
                 return Summary(status: "nothing_to_apply", planID: nil, digest: nil, transfers: [:], credits: [:])
@@ -70,6 +76,7 @@ public enum PlanApplier {
                 credits[item.kind.rawValue] = try (credits[item.kind.rawValue] ?? .zero).adding(transfer.amount)
             }
             try tx.markApplied(planID: plan.id)
+            CrashPoint.hit("apply.beforeCommit")
             return Summary(status: "applied", planID: plan.id, digest: plan.digest, transfers: transfers, credits: credits)
         }
     }

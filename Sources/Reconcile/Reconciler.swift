@@ -98,7 +98,11 @@ public enum Reconciler {
         let payloads = try items.map { try $0.canonicalJSON() }
         let digest = PlanDigest.of(asOf: options.asOf, payloads: payloads, findings: findings)
         let latest = try tx.reader.latestPlan()
-        let reuse = latest.map { $0.digest == digest && ($0.status == .planned || items.isEmpty) } ?? false
+        // Reuse only an intact identical plan: same digest and the same stored rows, so a plan
+        // altered after it was stored is replaced rather than handed to apply again.
+        let reuse = latest.map { plan in
+            plan.digest == digest && plan.items.map(\.payload) == payloads && (plan.status == .planned || items.isEmpty)
+        } ?? false
         let planID: Int64
         if reuse, let latest {
             planID = latest.id

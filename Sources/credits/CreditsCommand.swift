@@ -12,7 +12,8 @@ struct CreditsCommand: AsyncParsableCommand {
             66 input missing; 70 internal error; 74 I/O error; 75 another run holds the lock.
             """,
         subcommands: [
-            InitCommand.self, ReconcileCommand.self, ApplyCommand.self, ReportCommand.self, InvoiceCommand.self,
+            InitCommand.self, IngestCommand.self, ReconcileCommand.self, ApplyCommand.self, AlertsCommand.self,
+            ReportCommand.self, InvoiceCommand.self,
             LedgerCommand.self,
         ]
     )

@@ -30,7 +30,7 @@ extension LedgerTransaction {
             credit: .available(organisationID: request.organisationID), amount: request.credits,
             organisationID: request.organisationID, money: price, effectiveAt: request.effectiveAt,
             references: request.references)
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO grants (organisation_id, source, transfer_id, credits, remaining, priority, expires_at,
                                     granted_at, cost_minor, currency)

@@ -10,7 +10,7 @@ extension LedgerTransaction {
 
     func organisationFacts(_ id: String) throws -> OrganisationFacts {
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT currency, overdraft_limit FROM organisations WHERE id = ?", arguments: [id])
+            db, cached: "SELECT currency, overdraft_limit FROM organisations WHERE id = ?", arguments: [id])
         else { throw PostingRejection.organisationNotFound(id) }
         guard let currency = Currency(code: row["currency"]) else {
             preconditionFailure("organisation \(id) has a currency the schema should have refused")
@@ -22,7 +22,7 @@ extension LedgerTransaction {
     /// key with different content is refused.
     func existingTransfer(key: String, hash: String) throws -> Posting? {
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT id, content_hash FROM transfers WHERE idempotency_key = ?", arguments: [key])
+            db, cached: "SELECT id, content_hash FROM transfers WHERE idempotency_key = ?", arguments: [key])
         else { return nil }
         let id: Int64 = row["id"]
         guard row["content_hash"] as String == hash else {
@@ -30,7 +30,7 @@ extension LedgerTransaction {
         }
         let transfer = try reader.transfer(id: id)!
         let uncovered = try Int64.fetchOne(
-            db, sql: "SELECT COALESCE(SUM(credits), 0) FROM grant_draws WHERE transfer_id = ? AND grant_id IS NULL",
+            db, cached: "SELECT COALESCE(SUM(credits), 0) FROM grant_draws WHERE transfer_id = ? AND grant_id IS NULL",
             arguments: [id]) ?? 0
         return Posting(status: .exists, transfer: transfer, intoReserve: .zero, overdraft: Credits(microcredits: uncovered))
     }
@@ -43,7 +43,7 @@ extension LedgerTransaction {
         precondition(debit != credit, "a transfer must move credits between two different accounts")
         precondition(amount.isPositive, "a transfer amount must be positive")
         precondition(money.minorUnits >= 0, "a transfer's money value is never negative")
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO transfers (idempotency_key, content_hash, kind, debit_account, credit_account, amount,
                     organisation_id, money_minor, currency, effective_at, recorded_at, cost_event_id,
@@ -56,11 +56,11 @@ extension LedgerTransaction {
                         references.planPeriod, references.team, references.investigation, references.operation,
                         references.memo])
         let transferID = db.lastInsertedRowID
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE accounts SET debits_posted = debits_posted + ? WHERE id = ?",
             arguments: [amount.microcredits, debit.rawValue])
         precondition(db.changesCount == 1, "debit account \(debit) must exist")
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE accounts SET credits_posted = credits_posted + ? WHERE id = ?",
             arguments: [amount.microcredits, credit.rawValue])
         precondition(db.changesCount == 1, "credit account \(credit) must exist")
@@ -69,12 +69,12 @@ extension LedgerTransaction {
 
     /// Records one leg of an outflow and burns the grant down by it.
     func recordDraw(transferID: Int64, organisationID: String, grantID: Int64?, credits: Credits, cost: Money) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "INSERT INTO grant_draws (transfer_id, organisation_id, grant_id, credits, cost_minor) VALUES (?, ?, ?, ?, ?)",
             arguments: [transferID, organisationID, grantID, credits.microcredits, cost.minorUnits])
         guard let grantID else { return }
         precondition(credits.isPositive, "a draw from a grant takes a positive amount")
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE grants SET remaining = remaining - ? WHERE id = ? AND remaining >= ?",
             arguments: [credits.microcredits, grantID, credits.microcredits])
         precondition(db.changesCount == 1, "grant \(grantID) must hold the credits drawn from it")

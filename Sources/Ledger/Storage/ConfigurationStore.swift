@@ -132,7 +132,7 @@ extension LedgerReader {
     /// Current reservations (they may be changed live, so they are read from their own table).
     public func reservations(of organisationID: String) throws -> [Reservation] {
         try Row.fetchAll(
-            db, sql: "SELECT id, credits, max_priority FROM reservations WHERE organisation_id = ? ORDER BY id",
+            db, cached: "SELECT id, credits, max_priority FROM reservations WHERE organisation_id = ? ORDER BY id",
             arguments: [organisationID]
         ).map { row in
             Reservation(

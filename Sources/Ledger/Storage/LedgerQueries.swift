@@ -42,22 +42,22 @@ extension LedgerReader {
     }
 
     public func balances() throws -> [Balance] {
-        try String.fetchAll(db, sql: "SELECT id FROM organisations ORDER BY id").map { try balance(of: $0) }
+        try String.fetchAll(db, cached: "SELECT id FROM organisations ORDER BY id").map { try balance(of: $0) }
     }
 
     public func transfer(id: Int64) throws -> Transfer? {
-        try Row.fetchOne(db, sql: "\(Self.transferSelect) WHERE t.id = ?", arguments: [id]).map(Self.transfer)
+        try Row.fetchOne(db, cached: "\(Self.transferSelect) WHERE t.id = ?", arguments: [id]).map(Self.transfer)
     }
 
     public func transfer(idempotencyKey: String) throws -> Transfer? {
-        try Row.fetchOne(db, sql: "\(Self.transferSelect) WHERE t.idempotency_key = ?", arguments: [idempotencyKey])
+        try Row.fetchOne(db, cached: "\(Self.transferSelect) WHERE t.idempotency_key = ?", arguments: [idempotencyKey])
             .map(Self.transfer)
     }
 
     /// The top-up that credited a Revolut order, if any.
     public func topUp(forRevolutOrder orderID: String) throws -> Transfer? {
         try Row.fetchOne(
-            db, sql: "\(Self.transferSelect) WHERE t.kind = 'top_up' AND t.revolut_order_id = ?", arguments: [orderID]
+            db, cached: "\(Self.transferSelect) WHERE t.kind = 'top_up' AND t.revolut_order_id = ?", arguments: [orderID]
         ).map(Self.transfer)
     }
 
@@ -85,11 +85,11 @@ extension LedgerReader {
     }
 
     public func grant(id: Int64) throws -> Grant? {
-        try Row.fetchOne(db, sql: "SELECT * FROM grants WHERE id = ?", arguments: [id]).map(Self.grant)
+        try Row.fetchOne(db, cached: "SELECT * FROM grants WHERE id = ?", arguments: [id]).map(Self.grant)
     }
 
     public func grants(of organisationID: String) throws -> [Grant] {
-        try Row.fetchAll(db, sql: "SELECT * FROM grants WHERE organisation_id = ? ORDER BY id", arguments: [organisationID])
+        try Row.fetchAll(db, cached: "SELECT * FROM grants WHERE organisation_id = ? ORDER BY id", arguments: [organisationID])
             .map(Self.grant)
     }
 
@@ -134,7 +134,7 @@ extension LedgerReader {
 
     /// The highest transfer id: a cheap position of the ledger, which only ever grows.
     public func ledgerPosition() throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM transfers") ?? 0
+        try Int64.fetchOne(db, cached: "SELECT COALESCE(MAX(id), 0) FROM transfers") ?? 0
     }
 
     static let transferSelect = """

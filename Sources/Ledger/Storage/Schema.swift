@@ -13,6 +13,7 @@ enum Schema {
         migrator.registerMigration("v1-ledger", migrate: createLedger)
         migrator.registerMigration("v1-staging", migrate: createStaging)
         migrator.registerMigration("v1-reconcile", migrate: createReconcile)
+        migrator.registerMigration("v1-alerts", migrate: createAlerts)
         migrator.registerMigration("v1-invoices", migrate: createInvoices)
         return migrator
     }

@@ -1,27 +1,8 @@
 import Foundation
 import Ledger
 
-/// The stated rule for the "Unusual consumption" sheet.
-///
-/// A team's (or investigation's) baseline is its mean daily consumption over the `baselineDays`
-/// local days before the period: their sum divided by `baselineDays`, rounded half-even to the
-/// micro-credit. A day of the period is unusual when that day's consumption is at least
-/// `ratioMin` times the baseline and at least `creditsMin`. Groups with no consumption in the
-/// baseline days have no baseline and are not flagged, and consumption recorded without a team
-/// or investigation is not attributed to one. The ratio shown is consumption / baseline rounded
-/// half-even to two decimals.
-public struct UnusualConsumptionRule: Sendable, Hashable {
-    public var baselineDays: Int
-    public var ratioMin: Int64
-    public var creditsMin: Credits
-
-    public init(baselineDays: Int = 28, ratioMin: Int64 = 3, creditsMin: Credits = Credits(100)) {
-        precondition(baselineDays > 0 && ratioMin > 0, "invalid unusual-consumption rule")
-        self.baselineDays = baselineDays
-        self.ratioMin = ratioMin
-        self.creditsMin = creditsMin
-    }
-}
+// The rule itself (`UnusualConsumptionRule`) lives in Ledger, shared with the unusual-consumption
+// alert. The ratio shown in the report is consumption / baseline rounded half-even to two decimals.
 
 extension PeriodReportQuery {
     /// The unusual days of `organisation` in `period`, by the rule, ordered by date, scope, name.
@@ -54,16 +35,14 @@ extension PeriodReportQuery {
         }
         var flagged: [UnusualConsumption] = []
         for entry in groups where entry.day >= rule.baselineDays && !entry.group.key.isEmpty {
-            guard let sum = baselineSums[entry.group.key],
-                let baseline = Checked.divide(sum, by: Int64(rule.baselineDays), .halfEven), baseline > 0
-            else { continue }
-            let used = entry.group.credits.microcredits
-            guard used >= rule.creditsMin.microcredits, used >= (try Checked.multiply(baseline, rule.ratioMin)),
-                let ratio = Checked.multiplyDivide(used, 100, baseline, .halfEven)
+            guard let sum = baselineSums[entry.group.key], let baseline = rule.baseline(ofSum: sum),
+                rule.isUnusual(used: entry.group.credits, baseline: baseline),
+                let ratio = Checked.multiplyDivide(
+                    entry.group.credits.microcredits, 100, baseline.microcredits, .halfEven)
             else { continue }
             flagged.append(UnusualConsumption(
                 organisationID: organisationID, scope: scope, name: entry.group.key, date: days[entry.day],
-                consumption: entry.group.credits, baseline: Credits(microcredits: baseline),
+                consumption: entry.group.credits, baseline: baseline,
                 ratio: ExactDecimal(significand: ratio, scale: 2)))
         }
         return flagged

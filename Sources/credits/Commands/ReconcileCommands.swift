@@ -77,9 +77,16 @@ struct ApplyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Post the latest reconcile plan in one transaction (refuses an altered or stale plan).",
-        discussion: "Exit 65 for an altered plan, 75 for a stale one (run reconcile again). Rerunning is a no-op.")
+        discussion: """
+            Exit 65 for an altered plan, 75 for a stale one (run reconcile again). Rerunning is a no-op.
+            After posting, alerts are evaluated as `credits alerts` would; a scheduler that runs the
+            alerts stage itself passes --no-alerts so each stage reports its own work.
+            """)
 
     @OptionGroup var options: GlobalOptions
+
+    @Flag(name: .long, help: "Do not evaluate alerts after posting (the pipeline runs `credits alerts` as its own stage).")
+    var noAlerts = false
 
     func run() throws {
         try Runner.run("apply", options: options) {
@@ -94,7 +101,59 @@ struct ApplyCommand: ParsableCommand {
             } else {
                 lines = ["nothing to apply: the latest plan is already applied"]
             }
-            return StageOutcome(summary: summary, human: lines)
+            let alerts: ApplyAlerts = if noAlerts {
+                ApplyAlerts(status: "skipped", detail: "--no-alerts", result: nil)
+            } else if summary.status == "applied" {
+                evaluateAlerts(ledger)
+            } else {
+                ApplyAlerts(status: "skipped", detail: "nothing was applied, so nothing changed to evaluate", result: nil)
+            }
+            lines += alerts.result.map(AlertLines.of) ?? ["alerts \(alerts.status): \(alerts.detail ?? "")"]
+            return StageOutcome(summary: ApplyOutcome(apply: summary, alerts: alerts), human: lines)
         }
+    }
+
+    /// Alerts after the apply has committed, in their own transaction and under the `alerts`
+    /// stage lock. The apply's exit code stays the apply's: alerts that fire here are in the
+    /// summary, and `credits alerts` is the stage whose exit code reports them. A failure here
+    /// cannot undo the apply, so it is reported in the summary instead of failing the stage.
+    private func evaluateAlerts(_ ledger: LedgerDatabase) -> ApplyAlerts {
+        do {
+            let clock = try options.clock()
+            let lock = try StageLock(stage: "alerts", databasePath: options.db, wait: false, now: clock())
+            defer { withExtendedLifetime(lock) {} }
+            let result = try AlertRun.run(
+                ledger, options: AlertRun.Options(clock: clock, environment: ProcessInfo.processInfo.environment))
+            return ApplyAlerts(status: "evaluated", detail: nil, result: result)
+        } catch let held as StageLock.Held {
+            return ApplyAlerts(status: "skipped", detail: held.description, result: nil)
+        } catch {
+            return ApplyAlerts(status: "error", detail: (error as? ClassifiedError)?.description ?? "\(error)",
+                               result: nil)
+        }
+    }
+}
+
+/// What alert evaluation after an apply did: `evaluated` (with the alerts summary), `skipped`
+/// (nothing applied, or another alerts run holds its lock) or `error`.
+struct ApplyAlerts: Encodable {
+    var status: String
+    var detail: String?
+    var result: AlertRun.Summary?
+}
+
+/// The apply summary's own fields at the top level, plus `alerts`.
+struct ApplyOutcome: Encodable {
+    let apply: PlanApplier.Summary
+    let alerts: ApplyAlerts
+
+    private enum Keys: String, CodingKey {
+        case alerts
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try apply.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(alerts, forKey: .alerts)
     }
 }

@@ -25,6 +25,9 @@ struct StageOutcome<Summary: Encodable> {
     var summary: Summary
     var human: [String]
     var needsReview: Bool = false
+    /// A stage that finished but must report bad input data (65), e.g. ingest with a file refused
+    /// whole while the other files were staged; the summary is still printed.
+    var badData: Bool = false
 }
 
 /// The envelope of every `--json` summary: the command, its exit code, its duration, then the
@@ -58,7 +61,8 @@ enum Runner {
                 stage: command, databasePath: options.db, wait: options.wait, now: try options.clock()()) : nil
             let outcome = try body()
             withExtendedLifetime(held) {}
-            code = outcome.needsReview ? ExitStatus.doneWithExceptions : ExitStatus.done
+            code = outcome.badData ? ExitStatus.code(for: .badData)
+                : outcome.needsReview ? ExitStatus.doneWithExceptions : ExitStatus.done
             if options.json {
                 printJSON(Envelope(command: command, ok: true, exitCode: code, durationMs: elapsed(),
                                    result: outcome.summary, error: nil))

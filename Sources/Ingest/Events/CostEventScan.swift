@@ -1,0 +1,209 @@
+/// The top-level fields of one cost-event object, located but not yet validated.
+struct ScannedEvent {
+    struct Text {
+        var bytes: [UInt8]
+        var offset: Int
+    }
+
+    /// `credits` or `quantity`: the number's text (or the string's content) and where it was.
+    struct Numeric {
+        var bytes: [UInt8]
+        var offset: Int
+        var wasString: Bool
+    }
+
+    /// The string fields, indexed by `EventField.ordinal` (an array, not a dictionary: this runs per record).
+    var texts = FieldTexts()
+    var credits: Numeric?
+    var quantity: Numeric?
+    var attributesRaw: Range<Int>?
+    var attributesCanonical: [UInt8]?
+    var attributesOffset = 0
+    var extras: [(key: [UInt8], value: [UInt8])] = []
+}
+
+/// Per-field storage without hashing: one slot per `EventField`.
+struct FieldTexts {
+    private var slots = [ScannedEvent.Text?](repeating: nil, count: EventField.allCases.count)
+
+    subscript(field: EventField) -> ScannedEvent.Text? {
+        get { slots[field.ordinal] }
+        set { slots[field.ordinal] = newValue }
+    }
+}
+
+/// The fields the scanner knows; everything else is an extra, kept as canonical JSON.
+enum EventField: String, CaseIterable {
+    case eventID = "event_id"
+    case organisationID = "organisation_id"
+    case team
+    case investigation
+    case operation
+    case credits
+    case quantity
+    case unit
+    case occurredAt = "occurred_at"
+    case attributes
+
+    static let byKeyBytes: [(bytes: [UInt8], field: EventField)] = allCases.map { (Array($0.rawValue.utf8), $0) }
+
+    /// Position in `allCases`, for array slots and the seen-keys bit mask.
+    var ordinal: Int {
+        switch self {
+        case .eventID: 0
+        case .organisationID: 1
+        case .team: 2
+        case .investigation: 3
+        case .operation: 4
+        case .credits: 5
+        case .quantity: 6
+        case .unit: 7
+        case .occurredAt: 8
+        case .attributes: 9
+        }
+    }
+
+    static func lookup(_ key: [UInt8]) -> EventField? {
+        for entry in byKeyBytes where entry.bytes == key { return entry.field }
+        return nil
+    }
+
+    /// The identifier fields, in the order they are validated.
+    static let identifiers: [EventField] = [.eventID, .organisationID, .team, .investigation, .operation, .unit]
+}
+
+/// Pass one of the cost-event scanner: walks the object once, strictly, recording where each known
+/// field is and canonicalising attributes and unknown fields. Any structural error stops the scan.
+struct CostEventScanner {
+    let limits: IngestLimits
+
+    func scan(_ buffer: UnsafeBufferPointer<UInt8>) throws(ScanFailure) -> ScannedEvent {
+        var cursor = JSONCursor(bytes: buffer)
+        var event = ScannedEvent()
+        var seen: UInt32 = 0
+        cursor.skipWhitespace()
+        guard cursor.peek() == UInt8(ascii: "{") else {
+            let found = cursor.peek().map(JSONBytes.typeName(startingWith:)) ?? "nothing"
+            throw cursor.failure("expected a JSON object, found \(found)")
+        }
+        cursor.index += 1
+        cursor.skipWhitespace()
+        if cursor.peek() == UInt8(ascii: "}") {
+            cursor.index += 1
+        } else {
+            try scanMembers(&cursor, into: &event, seenKnown: &seen)
+        }
+        cursor.skipWhitespace()
+        if !cursor.atEnd {
+            throw cursor.failure("unexpected content after the object (two objects on one line?)")
+        }
+        return event
+    }
+
+    private func scanMembers(
+        _ cursor: inout JSONCursor, into event: inout ScannedEvent, seenKnown: inout UInt32
+    ) throws(ScanFailure) {
+        while true {
+            cursor.skipWhitespace()
+            if cursor.peek() == UInt8(ascii: "}") { throw cursor.failure("trailing comma before }") }
+            let keyOffset = cursor.index
+            let key = try cursor.readKey(field: nil)
+            let name = String(decoding: key, as: UTF8.self)
+            guard firstSighting(key, seenKnown: &seenKnown, extras: event.extras) else {
+                throw ScanFailure(
+                    rule: .duplicateKey, offset: keyOffset, field: name,
+                    detail: "key \"\(name)\" appears more than once")
+            }
+            cursor.skipWhitespace()
+            try cursor.expect(UInt8(ascii: ":"), "':' after the key", field: name)
+            cursor.skipWhitespace()
+            try scanValue(&cursor, key: key, name: name, into: &event)
+            cursor.skipWhitespace()
+            if cursor.peek() == UInt8(ascii: ",") { cursor.index += 1; continue }
+            try cursor.expect(UInt8(ascii: "}"), "',' or '}' after the value of \(name)")
+            return
+        }
+    }
+
+    /// True the first time a key appears: known fields by bit mask, unknown ones by a scan of the few
+    /// extras (a set per record would cost an allocation per key).
+    private func firstSighting(
+        _ key: [UInt8], seenKnown: inout UInt32, extras: [(key: [UInt8], value: [UInt8])]
+    ) -> Bool {
+        if let field = EventField.lookup(key) {
+            let bit = UInt32(1) << UInt32(field.ordinal)
+            defer { seenKnown |= bit }
+            return seenKnown & bit == 0
+        }
+        return !extras.contains { $0.key == key }
+    }
+
+    private func scanValue(
+        _ cursor: inout JSONCursor, key: [UInt8], name: String, into event: inout ScannedEvent
+    ) throws(ScanFailure) {
+        let offset = cursor.index
+        switch EventField.lookup(key) {
+        case .credits?: event.credits = try scanNumeric(&cursor, name: name)
+        case .quantity?: event.quantity = try scanNumeric(&cursor, name: name)
+        case .attributes?: try scanAttributes(&cursor, into: &event)
+        case .investigation? where isNull(cursor):
+            _ = try cursor.scanLiteral(field: name)
+        case let field?:
+            guard cursor.peek() == 0x22 else { throw wrongType(cursor, name, expected: "a string") }
+            event.texts[field] = .init(bytes: try cursor.readString(field: name), offset: offset)
+        case nil:
+            var value: [UInt8] = []
+            try cursor.canonicalValue(into: &value, depth: 0, depthMax: limits.attributesDepthMax, field: name)
+            event.extras.append((key, value))
+        }
+    }
+
+    private func scanNumeric(_ cursor: inout JSONCursor, name: String) throws(ScanFailure) -> ScannedEvent.Numeric {
+        let offset = cursor.index
+        switch cursor.peek() {
+        case 0x22?:
+            return .init(bytes: try cursor.readString(field: name), offset: offset, wasString: true)
+        case let byte? where byte == UInt8(ascii: "-") || JSONBytes.isDigit(byte):
+            let range = try cursor.scanNumber(field: name)
+            return .init(bytes: Array(cursor.bytes[range]), offset: offset, wasString: false)
+        default:
+            throw wrongType(cursor, name, expected: "a number or a string holding a number")
+        }
+    }
+
+    private func scanAttributes(_ cursor: inout JSONCursor, into event: inout ScannedEvent) throws(ScanFailure) {
+        let start = cursor.index
+        if isNull(cursor) {
+            _ = try cursor.scanLiteral(field: "attributes")
+            return
+        }
+        var canonical: [UInt8] = []
+        try cursor.canonicalValue(
+            into: &canonical, depth: 0, depthMax: limits.attributesDepthMax, field: "attributes")
+        let size = cursor.index - start
+        guard size <= limits.attributesBytesMax else {
+            throw ScanFailure(
+                rule: .attributesTooLarge, offset: start, field: "attributes",
+                detail: "\(size) bytes is larger than attributesBytesMax (\(limits.attributesBytesMax) bytes)")
+        }
+        event.attributesRaw = start..<cursor.index
+        event.attributesCanonical = canonical
+        event.attributesOffset = start
+    }
+
+    private func isNull(_ cursor: JSONCursor) -> Bool { cursor.peek() == UInt8(ascii: "n") }
+
+    private func wrongType(_ cursor: JSONCursor, _ name: String, expected: String) -> ScanFailure {
+        guard let byte = cursor.peek() else {
+            return cursor.failure("expected a value, found the end of the record", field: name)
+        }
+        let found = JSONBytes.typeName(startingWith: byte)
+        if found == "something that is not JSON" {
+            // Not a type error but bad JSON (NaN, a bare word): let the literal scanner name it.
+            var probe = cursor
+            do { _ = try probe.scanLiteral(field: name) } catch { return error }
+        }
+        return ScanFailure(
+            rule: .fieldWrongType, offset: cursor.index, field: name, detail: "expected \(expected), got \(found)")
+    }
+}

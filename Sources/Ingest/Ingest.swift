@@ -1,1 +1,0 @@
-// The Ingest stage library. See docs/ARCHITECTURE.md.

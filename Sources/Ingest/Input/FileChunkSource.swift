@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A source of bytes read in bounded chunks; the end is an empty chunk.
+protocol ChunkSource: AnyObject {
+    /// The next chunk, or an empty array at the end of the input.
+    func nextChunk() throws(InputError) -> [UInt8]
+    /// Bytes taken from disk so far (compressed bytes for gzip input).
+    var bytesFromDisk: Int64 { get }
+}
+
+/// Reads a file with plain `read(2)` in chunks of `IngestLimits.readChunkBytes`, so memory stays flat
+/// whatever the file size, and errno maps exactly onto "missing" (66) versus "unreadable" (74).
+final class FileChunkSource: ChunkSource {
+    private let descriptor: Int32
+    private let path: String
+    private let chunkBytes: Int
+    private(set) var bytesFromDisk: Int64 = 0
+
+    init(path: String, chunkBytes: Int) throws(InputError) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ENOENT { throw .fileMissing(path: path) }
+            throw .ioFailure(path: path, detail: "cannot open: \(String(cString: strerror(code)))")
+        }
+        var status = stat()
+        if fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw .ioFailure(path: path, detail: "is a directory, not a file")
+        }
+        self.descriptor = fd
+        self.path = path
+        self.chunkBytes = chunkBytes
+    }
+
+    deinit { close(descriptor) }
+
+    func nextChunk() throws(InputError) -> [UInt8] {
+        var chunk = [UInt8](repeating: 0, count: chunkBytes)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, chunkBytes) }
+            if count >= 0 {
+                chunk.removeSubrange(count...)
+                bytesFromDisk += Int64(count)
+                return chunk
+            }
+            if errno == EINTR { continue }
+            throw .ioFailure(path: path, detail: "read failed: \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// Replays bytes already read (the sniffed prefix) before continuing with the underlying source.
+final class PrefixedChunkSource: ChunkSource {
+    private var prefix: [UInt8]
+    private let rest: any ChunkSource
+
+    init(prefix: [UInt8], rest: any ChunkSource) {
+        self.prefix = prefix
+        self.rest = rest
+    }
+
+    var bytesFromDisk: Int64 { rest.bytesFromDisk }
+
+    func nextChunk() throws(InputError) -> [UInt8] {
+        if !prefix.isEmpty {
+            defer { prefix = [] }
+            return prefix
+        }
+        return try rest.nextChunk()
+    }
+}
+
+/// Opens an input file and, when its first bytes are the gzip magic (1f 8b), inflates it on the fly.
+/// Detection is by content, never by file name: `events.jsonl` may be gzip and `events.gz` plain.
+enum InputOpener {
+    static let gzipMagic: [UInt8] = [0x1f, 0x8b]
+
+    static func open(path: String, displayName: String, limits: IngestLimits) throws(InputError)
+        -> (source: any ChunkSource, isGzip: Bool)
+    {
+        let file = try FileChunkSource(path: path, chunkBytes: limits.readChunkBytes)
+        var head: [UInt8] = []
+        while head.count < 2 {
+            let chunk = try file.nextChunk()
+            if chunk.isEmpty { break }
+            head += chunk
+        }
+        let replay = PrefixedChunkSource(prefix: head, rest: file)
+        guard head.starts(with: gzipMagic) else { return (replay, false) }
+        return (GzipChunkSource(compressed: replay, displayName: displayName, limits: limits), true)
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Ledger
+
+/// Stages Revolut order exports as order observations: every distinct view of an order is kept once
+/// (so reconcile sees completed-then-refunded histories); the same view again is a duplicate.
+/// Orders we cannot tie to an organisation are kept, not dropped: reconcile flags them.
+/// One transaction per file; a file whose bytes were ingested before is skipped.
+public struct OrderIngester {
+    /// The ledger staged into.
+    public let database: LedgerDatabase
+    /// The limits enforced while reading.
+    public var limits: IngestLimits
+    /// A mapping for CSV layouts we do not recognise.
+    public var columnMapping: RevolutCSVColumnMapping?
+
+    /// An ingester staging into `database`.
+    public init(
+        database: LedgerDatabase, columnMapping: RevolutCSVColumnMapping? = nil, limits: IngestLimits = .standard
+    ) {
+        self.database = database
+        self.columnMapping = columnMapping
+        self.limits = limits
+    }
+
+    /// Ingests one export. Throws for a missing or unreadable file (66, 74) or a database failure;
+    /// a file refused whole comes back with `fileRejection` set (exit 65).
+    public func ingest(path: String, displayName: String? = nil, rejects: RejectsWriter? = nil) throws
+        -> IngestFileSummary
+    {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let name = displayName ?? path
+        let fingerprint = try FileFingerprint.of(path: path, limits: limits)
+        var summary = IngestFileSummary(
+            file: name, kind: "orders", bytes: fingerprint.bytes, contentSHA256: fingerprint.sha256)
+        if try database.read({ try $0.ingestedFile(contentSHA256: fingerprint.sha256) }) != nil {
+            summary.alreadyIngested = true
+            return summary
+        }
+        let file: RevolutOrderFile
+        do {
+            file = try RevolutOrderReader.read(
+                path: path, displayName: name, columnMapping: columnMapping, limits: limits)
+        } catch {
+            guard case .fileRejected(let rejection) = error else { throw error }
+            summary.refuse(rejection)
+            try rejects?.write(rejection)
+            return summary
+        }
+        summary.format = file.format.rawValue
+        summary.gzip = file.isGzip
+        summary = try database.write { transaction in
+            var summary = summary
+            var observations: [OrderObservation] = []
+            for outcome in file.outcomes {
+                summary.read += 1
+                switch outcome {
+                case .order(let order): observations.append(Self.observation(order))
+                case .rejected(let rejection):
+                    summary.count(rejection)
+                    try rejects?.write(rejection)
+                }
+            }
+            for isNew in try transaction.observe(observations) {
+                if isNew { summary.staged += 1 } else { summary.duplicates += 1 }
+            }
+            summary.ordersNotTied = try observations.filter { try !Self.isTied($0, reader: transaction.reader) }.count
+            try transaction.recordIngestedFile(
+                contentSHA256: fingerprint.sha256, kind: "orders", path: name, bytes: fingerprint.bytes,
+                summary: String(decoding: try JSONEncoder.sorted.encode(summary), as: UTF8.self))
+            return summary
+        }
+        summary.durationMs = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
+        return summary
+    }
+
+    /// Whether anything ties the order to an organisation, as reconcile will look for it: metadata
+    /// on this or any other view of the order, a purchase recorded under its reference or its id, or
+    /// (refunds, chargebacks) the order it refers to.
+    static func isTied(_ order: OrderObservation, reader: LedgerReader) throws -> Bool {
+        if order.organisationID != nil || order.relatedOrderID != nil { return true }
+        if let reference = order.merchantReference, try reader.purchase(reference: reference) != nil { return true }
+        if try reader.purchase(revolutOrderID: order.orderID) != nil { return true }
+        return try reader.observations(ofOrder: order.orderID)
+            .contains { $0.organisationID != nil || $0.relatedOrderID != nil }
+    }
+
+    /// The ledger's storage form: lower-case type and state words, the source format's name.
+    static func observation(_ order: RevolutOrderObservation) -> OrderObservation {
+        OrderObservation(
+            orderType: typeWord(order.type), orderID: order.orderID, state: stateWord(order.state),
+            amount: order.amount, merchantReference: order.merchantReference, organisationID: order.organisationID,
+            packageID: order.packageID, relatedOrderID: order.relatedOrderID, createdAt: order.createdAt,
+            updatedAt: order.updatedAt, source: sourceWord(order.format), sourceFile: order.source.file,
+            sourceLine: order.source.line)
+    }
+
+    static func typeWord(_ type: RevolutOrderObservation.OrderType) -> String {
+        switch type {
+        case .payment: "payment"
+        case .paymentRequest: "payment_request"
+        case .refund: "refund"
+        case .chargeback: "chargeback"
+        case .chargebackReversal: "chargeback_reversal"
+        case .creditReimbursement: "credit_reimbursement"
+        case .unknown(let raw): raw
+        }
+    }
+
+    static func stateWord(_ state: RevolutOrderObservation.OrderState) -> String {
+        switch state {
+        case .pending: "pending"
+        case .processing: "processing"
+        case .authorised: "authorised"
+        case .completed: "completed"
+        case .cancelled: "cancelled"
+        case .failed: "failed"
+        case .declined: "declined"
+        case .reverted: "reverted"
+        case .unknown(let raw): raw.lowercased()
+        }
+    }
+
+    static func sourceWord(_ format: RevolutOrderObservation.SourceFormat) -> String {
+        switch format {
+        case .apiCurrent: "api"
+        case .apiLegacy: "legacy_api"
+        case .settlementReport: "settlement_csv"
+        case .paymentsReport: "payments_csv"
+        case .customReport: "custom_csv"
+        case .mappedCSV: "mapped_csv"
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Ledger
+
+/// The alert rules, named as they are stored and sent (docs/ALERTS.md states each exactly).
+public enum AlertRule: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The available balance is below the organisation's low-balance threshold.
+    case lowBalance = "low_balance"
+    /// Fewer days of spendable balance remain, at the trailing burn rate, than `runway_days`.
+    case runway
+    /// A team or investigation spent far above its own baseline on the last complete day.
+    case unusualConsumption = "unusual_consumption"
+}
+
+/// One rule's reading of one subject at the as-of instant: the value, the threshold it is
+/// compared with, and whether the alert condition holds.
+public struct AlertObservation: Sendable, Hashable {
+    public var rule: AlertRule
+    /// What the alert is about: `balance`, `team:<id>`, `investigation:<id>`.
+    public var subject: String
+    /// Whether the condition holds now (the balance is low, the runway short, the day unusual).
+    public var breached: Bool
+    /// Exact decimal text in `unit`.
+    public var value: String
+    public var threshold: String
+    /// `credits` or `days`.
+    public var unit: String
+    /// For runway: the local date the spendable balance runs out at the trailing burn rate.
+    public var runOutDate: LocalDate?
+    public var detail: String
+}
+
+/// An alert that fired: the summary line and the webhook payload (sorted-keys JSON).
+public struct FiredAlert: Sendable, Hashable, Codable {
+    /// Always `credits.alert.fired`, so a receiver can route several event types.
+    public var event: String
+    public var organisationID: String
+    public var rule: AlertRule
+    public var subject: String
+    public var value: String
+    public var threshold: String
+    public var unit: String
+    public var runOutDate: LocalDate?
+    public var detail: String
+    /// The instant the rules were evaluated at.
+    public var asOf: Instant
+
+    public init(organisationID: String, observation: AlertObservation, asOf: Instant) {
+        event = "credits.alert.fired"
+        self.organisationID = organisationID
+        rule = observation.rule
+        subject = observation.subject
+        value = observation.value
+        threshold = observation.threshold
+        unit = observation.unit
+        runOutDate = observation.runOutDate
+        detail = observation.detail
+        self.asOf = asOf
+    }
+
+    /// The exact JSON body sent to webhooks: sorted keys, so the same alert is the same bytes.
+    public func jsonBody() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}

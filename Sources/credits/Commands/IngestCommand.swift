@@ -1,0 +1,138 @@
+import ArgumentParser
+import Foundation
+import Ingest
+import Ledger
+
+/// `credits ingest events|orders FILE...`: stage input files into the ledger database.
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest", abstract: "Stage cost events or Revolut order exports.",
+        discussion: """
+            Each record ends staged, duplicate or rejected (with file, line, field and reason in the
+            rejects file); read = staged + duplicate + rejected. A file already ingested (same bytes) is
+            skipped. Exit 0 clean, 3 records rejected (the rest staged), 65 a file refused whole
+            (nothing of it staged), 66 a named file missing (nothing ingested).
+            """,
+        subcommands: [IngestEventsCommand.self, IngestOrdersCommand.self])
+}
+
+/// Options both ingest subcommands take.
+struct IngestOptions: ParsableArguments {
+    @Argument(help: "Input files (gzip is detected from the content).")
+    var files: [String]
+
+    @Option(
+        name: .long, help: "Rejects file (JSON Lines). Default: rejects/ingest-KIND-TIME.jsonl beside the database.")
+    var rejects: String?
+
+    /// Refuses the run before touching anything when a named file is missing (exit 66).
+    func requireFilesExist() throws {
+        for file in files where !FileManager.default.fileExists(atPath: file) {
+            throw InputError.fileMissing(path: file)
+        }
+    }
+
+    func rejectsPath(kind: String, database: String, now: Instant) -> String {
+        if let rejects { return rejects }
+        let directory = URL(fileURLWithPath: database).deletingLastPathComponent().appendingPathComponent("rejects")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let stamp = now.iso8601.filter { $0.isNumber || $0 == "T" }
+        return directory.appendingPathComponent("ingest-\(kind)-\(stamp)Z.jsonl").path
+    }
+}
+
+enum IngestRun {
+    /// Runs `ingestFile` over every file, writes the rejects file, and builds the stage outcome.
+    static func run(
+        kind: String, options: GlobalOptions, ingest: IngestOptions,
+        _ ingestFile: (LedgerDatabase, String, RejectsWriter) throws -> IngestFileSummary
+    ) throws {
+        try Runner.run("ingest \(kind)", options: options) {
+            try ingest.requireFilesExist()
+            let clock = try options.clock()
+            let ledger = try LedgerDatabase.open(at: options.db, clock: clock)
+            let rejectsPath = ingest.rejectsPath(kind: kind, database: options.db, now: clock())
+            let rejects = try RejectsWriter(path: rejectsPath)
+            var files: [IngestFileSummary] = []
+            for file in ingest.files { files.append(try ingestFile(ledger, file, rejects)) }
+            try rejects.finish()
+            if rejects.count == 0 { try? FileManager.default.removeItem(atPath: rejectsPath) }
+            try ledger.checkpoint()
+            let summary = IngestRunSummary(files: files)
+            var human = files.map(describe)
+            human.append("total: read \(summary.read), staged \(summary.staged), duplicate \(summary.duplicates), "
+                + "rejected \(summary.rejected)")
+            if rejects.count > 0 { human.append("rejects: \(rejectsPath)") }
+            return StageOutcome(
+                summary: Output(summary: summary, rejectsFile: rejects.count > 0 ? rejectsPath : nil), human: human,
+                needsReview: summary.rejected > 0, badData: summary.filesRefused > 0)
+        }
+    }
+
+    struct Output: Encodable {
+        let summary: IngestRunSummary
+        let rejectsFile: String?
+
+        func encode(to encoder: any Encoder) throws {
+            try summary.encode(to: encoder)
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encodeIfPresent(rejectsFile, forKey: .rejectsFile)
+        }
+
+        enum Key: String, CodingKey { case rejectsFile }
+    }
+
+    static func describe(_ file: IngestFileSummary) -> String {
+        if file.alreadyIngested { return "\(file.file): already ingested (same content), skipped" }
+        if let refusal = file.fileRejection { return "\(file.file): refused, nothing staged: \(refusal)" }
+        let reasons = file.rejectedByReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+        return "\(file.file): read \(file.read), staged \(file.staged), duplicate \(file.duplicates), "
+            + "rejected \(file.rejected)" + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: ", ")))")
+            + " [\(file.format ?? "?")\(file.gzip ? ", gzip" : ""), \(file.bytes) bytes, \(file.durationMs) ms]"
+            + ((file.ordersNotTied ?? 0) > 0
+                ? "; \(file.ordersNotTied ?? 0) not tied to an organisation (kept, flagged for reconcile)" : "")
+    }
+}
+
+struct IngestEventsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events", abstract: "Stage cost events (JSON Lines or a JSON array, optionally gzip).")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var ingest: IngestOptions
+
+    func run() throws {
+        try IngestRun.run(kind: "events", options: options, ingest: ingest) { ledger, file, rejects in
+            var ingester = try EventIngester(database: ledger)
+            let bar = ProgressBar(label: file)
+            ingester.progress = bar.map { bar in { bar.update(done: $0, total: $1) } }
+            defer { bar?.finish() }
+            return try ingester.ingest(path: file, rejects: rejects)
+        }
+    }
+}
+
+struct IngestOrdersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "orders", abstract: "Stage Revolut order exports (API JSON, JSON Lines, report CSVs).")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var ingest: IngestOptions
+
+    @Option(name: .long, help: "JSON column mapping for a CSV layout we do not recognise (see docs/INGEST.md).")
+    var columnMapping: String?
+
+    func run() throws {
+        let mapping = try columnMapping.map { path in
+            do {
+                let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                return try JSONDecoder().decode(RevolutCSVColumnMapping.self, from: data)
+            } catch {
+                throw ValidationError("--column-mapping \(path): \(error)")
+            }
+        }
+        try IngestRun.run(kind: "orders", options: options, ingest: ingest) { ledger, file, rejects in
+            try OrderIngester(database: ledger, columnMapping: mapping).ingest(path: file, rejects: rejects)
+        }
+    }
+}

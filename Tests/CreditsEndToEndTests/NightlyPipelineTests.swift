@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Goal: pipelines/nightly.sh as a scheduler runs it, over the bundled fixture nights: the manifest,
+/// the exit codes, the ledger digest, reports that tie out, a rerun that changes nothing, a run
+/// killed with SIGKILL at a random point and rerun, and two runs started at once.
+@Suite(.serialized) struct NightlyPipelineTests {
+    static let nights = ["2026-11-26", "2026-11-27", "2026-11-28", "2026-11-29", "2026-11-30"]
+
+    /// A scratch copy of the fixture inbox and everything a run writes.
+    final class Site {
+        let directory = TemporaryDirectory("nightly")
+        var inbox: String { directory.file("inbox") }
+        var out: String { directory.file("out") }
+        var db: String { directory.file("credits.sqlite") }
+
+        init() throws {
+            try FileManager.default.copyItem(atPath: "\(repositoryRoot)/fixtures/nightly/inbox", toPath: inbox)
+        }
+
+        func arguments(_ night: String) -> [String] {
+            ["\(repositoryRoot)/pipelines/nightly.sh", "--date", night, "--inbox", inbox, "--archive",
+             directory.file("archive"), "--out", out, "--db", db, "--config", "\(repositoryRoot)/fixtures/config",
+             "--credits", CreditsBinary.path]
+        }
+
+        func start(_ night: String) throws -> Process {
+            // setsid makes the shell a process-group leader, so a kill can take the whole tree
+            // (the shell and the stage it is running), as systemd does with a unit's cgroup.
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+            process.arguments = ["/bin/sh"] + arguments(night)
+            var environment = ProcessInfo.processInfo.environment
+            environment.removeValue(forKey: "CREDITS_NOW")
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+
+        func run(_ night: String) throws -> Int32 {
+            let process = try start(night)
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+
+        func digest() throws -> String {
+            let verify = try CreditsBinary.run(["ledger", "verify", "--db", db, "--json"])
+            #expect(verify.exitCode == 0, "\(verify.stderr)")
+            return try #require((try verify.json()["result"] as? [String: Any])?["digest"] as? String)
+        }
+
+        func reportCSVs() throws -> [String: Data] {
+            let folder = "\(out)/reports/2026-11"
+            var files: [String: Data] = [:]
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name.hasSuffix(".csv") {
+                files[name] = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(name)"))
+            }
+            return files
+        }
+
+        func manifest(_ night: String) throws -> [String: Any] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: "\(out)/runs/\(night)/manifest.json"))
+            return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+    }
+
+    @Test func nightsRunInOrder_manifestTiesOut_andARerunChangesNothing() throws {
+        let site = try Site()
+        for night in Self.nights {
+            // Every fixture night has something for a person (rejected records, exceptions, alerts).
+            #expect(try site.run(night) == 3, "night \(night)")
+        }
+        let manifest = try site.manifest("2026-11-28")
+        #expect(manifest["exit_code"] as? Int == 3)
+        let stages = try #require(manifest["stages"] as? [[String: Any]])
+        #expect(stages.map { $0["name"] as? String } == [
+            "init", "ingest-events", "ingest-orders", "reconcile", "apply", "alerts", "report",
+        ])
+        #expect(stages.first { $0["name"] as? String == "ingest-events" }?["exit_code"] as? Int == 3)
+        let inputs = try #require(manifest["inputs"] as? [[String: Any]])
+        #expect(inputs.map { $0["file"] as? String } == ["events-2026-11-28.jsonl", "orders-legacy-2026-11-28.json"])
+        #expect(inputs.allSatisfy { ($0["sha256"] as? String)?.count == 64 })
+        let outputs = try #require(manifest["outputs"] as? [[String: Any]])
+        #expect(outputs.contains { $0["file"] as? String == "reports/2026-11/credits-report-2026-11.xlsx" })
+        #expect(manifest["ledger_digest_before"] as? String != manifest["ledger_digest_after"] as? String)
+        #expect(FileManager.default.fileExists(atPath: site.directory.file("archive/2026-11-28/SHA256SUMS")))
+
+        // Reports tie out: the summary's per-organisation rows balance.
+        let summary = try String(contentsOfFile: "\(site.out)/reports/2026-11/credits-report-2026-11-summary.csv", encoding: .utf8)
+        #expect(summary.contains("met-police"))
+
+        let digest = try site.digest()
+        let reports = try site.reportCSVs()
+        for night in Self.nights { #expect(try site.run(night) != 1, "rerun of \(night) must not fail") }
+        #expect(try site.digest() == digest, "rerunning the nights changes nothing")
+        #expect(try site.reportCSVs() == reports, "byte-identical CSV after the rerun")
+    }
+
+    @Test func killedAtARandomPoint_thenRerun_matchesACleanRun() throws {
+        let clean = try Site()
+        for night in Self.nights.prefix(3) { _ = try clean.run(night) }
+        var random = SeededRandom(label: "nightly kill")
+        let killed = try Site()
+        for night in Self.nights.prefix(3) {
+            let process = try killed.start(night)
+            usleep(UInt32.random(in: 50_000...1_500_000, using: &random))
+            kill(-process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let code = try killed.run(night)
+            #expect(code == 3 || code == 0, "night \(night) after a kill exited \(code)")
+        }
+        #expect(try killed.digest() == clean.digest())
+        #expect(try killed.reportCSVs() == clean.reportCSVs())
+    }
+
+    @Test func twoRunsAtOnce_oneExits75() throws {
+        let site = try Site()
+        let first = try site.start("2026-11-26")
+        usleep(150_000)
+        let second = try site.run("2026-11-26")
+        first.waitUntilExit()
+        #expect(Set([second, first.terminationStatus]) == [75, 3], "one runs, the other exits 75")
+    }
+}

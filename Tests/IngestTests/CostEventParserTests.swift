@@ -1,0 +1,138 @@
+import Ingest
+import Ledger
+import Testing
+
+/// The cost-event scanner: accepted forms, canonical content, and which rule each bad form breaks.
+struct CostEventParserTests {
+    @Test("accepted spellings of credits", arguments: [
+        ("12", 12_000_000), ("\"12\"", 12_000_000), ("\"1.50\"", 1_500_000), ("1.5", 1_500_000),
+        ("1e2", 100_000_000), ("\"0.000001\"", 1), ("2.5E-1", 250_000),
+    ] as [(String, Int64)])
+    func creditsForms(text: String, micro: Int64) {
+        #expect(parseEvent(eventLine(["credits": text])).event?.credits?.microcredits == micro)
+    }
+
+    @Test("a full event keeps every field, attributes raw and extras canonical")
+    func fullEvent() throws {
+        let line = eventLine([
+            "attributes": "{ \"model\" : \"gpt-4.1\", \"tokens\": {\"in\": 10} }", "zeta": "[1, 2]", "alpha": "true",
+        ])
+        let record = try #require(parseEvent(line).event)
+        #expect(record.eventID == "evt_1" && record.organisationID == "met-police")
+        #expect(record.team == "cyber-crime-unit" && record.investigation == "op-falcon")
+        #expect(record.operation == "llm.completion")
+        #expect(record.charge == .credits(Credits(12)))
+        #expect(record.occurredAt == (try Instant.parse("2026-11-03T09:15:00Z").get()))
+        #expect(record.attributesJSON == "{ \"model\" : \"gpt-4.1\", \"tokens\": {\"in\": 10} }")
+        #expect(record.extrasJSON == "{\"alpha\":true,\"zeta\":[1,2]}")
+        #expect(record.source == SourcePosition(file: "test.jsonl", line: 1))
+    }
+
+    @Test("quantity and unit are carried exactly for the rate card")
+    func quantityAndUnit() throws {
+        let record = try #require(
+            parseEvent(eventLine(["credits": nil, "quantity": "\"2.50\"", "unit": "\"audio_minute\""])).event)
+        #expect(record.charge == .quantity(ExactDecimal(significand: 25, scale: 1), unit: "audio_minute"))
+        #expect(record.credits == nil)
+    }
+
+    @Test("investigation and attributes may be null or absent")
+    func optionalFields() {
+        #expect(parseEvent(eventLine(["investigation": "null", "attributes": "null"])).event?.investigation == nil)
+        #expect(parseEvent(eventLine(["investigation": nil])).event?.attributesJSON == nil)
+    }
+
+    @Test("the same content hashes equal whatever the key order, spacing, escapes and offset")
+    func canonicalEquality() throws {
+        let a = "{\"event_id\":\"evt_1\",\"organisation_id\":\"nca\",\"team\":\"t\",\"operation\":\"ocr\","
+            + "\"credits\":12.5,\"occurred_at\":\"2026-11-03T10:15:00+01:00\","
+            + "\"attributes\":{\"b\":[1,{\"y\":2,\"x\":1}],\"a\":\"\\u0041/\"},\"extra\":{\"k\":1,\"j\":2}}"
+        let b = "{ \"extra\" : { \"j\" : 2 , \"k\" : 1 } , \"attributes\" : { \"a\" : \"A\\/\" ,"
+            + " \"b\" : [ 1 , { \"x\" : 1 , \"y\" : 2 } ] } , \"occurred_at\" : \"2026-11-03T09:15:00.000Z\" ,"
+            + " \"credits\" : \"12.50\" , \"operation\" : \"ocr\" , \"team\" : \"t\" , \"organisation_id\" : \"nca\" ,"
+            + " \"event_id\" : \"evt_1\" }"
+        let first = try #require(parseEvent(a).event)
+        let second = try #require(parseEvent(b).event)
+        #expect(first.canonicalBytes == second.canonicalBytes)
+        let canonical = String(decoding: first.canonicalBytes, as: UTF8.self)
+        #expect(canonical == "{\"attributes\":{\"a\":\"A/\",\"b\":[1,{\"x\":1,\"y\":2}]},\"credits\":\"12.5\","
+            + "\"event_id\":\"evt_1\",\"extra\":{\"j\":2,\"k\":1},\"occurred_at\":\"2026-11-03T09:15:00.000Z\","
+            + "\"operation\":\"ocr\",\"organisation_id\":\"nca\",\"team\":\"t\"}")
+    }
+
+    @Test("different content gives different canonical bytes", arguments: [
+        ["credits": "13"], ["attributes": "{\"k\":1.0}"], ["investigation": nil], ["extra": "1"],
+        ["occurred_at": "\"2026-11-03T09:15:00.001Z\""],
+    ] as [[String: String?]])
+    func canonicalDifference(change: [String: String?]) throws {
+        let base = try #require(parseEvent(eventLine(["attributes": "{\"k\":1}"])).event)
+        var overrides: [String: String?] = ["attributes": "{\"k\":1}"]
+        overrides.merge(change) { $1 }
+        let other = try #require(parseEvent(eventLine(overrides)).event)
+        #expect(base.canonicalBytes != other.canonicalBytes)
+    }
+
+    @Test("each bad form breaks its named rule, reported on the right field", arguments: [
+        (["credits": "\"\""], RejectionRule.creditsMalformed, "credits"),
+        (["credits": "8.526512829121202e-14"], .creditsTooManyDecimalPlaces, "credits"),
+        (["credits": "0.0000000000000000000001"], .creditsTooManyDecimalPlaces, "credits"),
+        (["credits": "1e19"], .creditsOutOfRange, "credits"),
+        (["quantity": "3", "credits": nil, "unit": "\"\""], .idEmpty, "unit"),
+        (["credits": nil, "unit": "\"page\""], .fieldMissing, "quantity"),
+        (["credits": nil, "quantity": "\"1e400\"", "unit": "\"page\""], .quantityOutOfRange, "quantity"),
+        (["credits": nil, "quantity": "\"two\"", "unit": "\"page\""], .quantityMalformed, "quantity"),
+        (["credits": nil, "quantity": "-1", "unit": "\"page\""], .quantityMustBePositive, "quantity"),
+        (["team": "\"cyber\\tunit\""], .idMustBePrintableASCII, "team"),
+        (["team": "\"unit \""], .idHasSurroundingWhitespace, "team"),
+        (["attributes": "{\"a\":1,\"a\":2}"], .duplicateKey, "attributes.a"),
+        (["attributes": "{\"a\":\"\\ud800\"}"], .malformedJSON, "attributes.a"),
+        (["attributes": "{\"a\":01}"], .malformedJSON, "attributes.a"),
+        (["team": "\"a\u{1}b\""], .malformedJSON, "team"),
+        (["investigation": "7"], .fieldWrongType, "investigation"),
+        (["occurred_at": "\"2026-11-03T09:15:00+0100\""], nil, ""),
+    ] as [([String: String?], RejectionRule?, String)])
+    func rules(overrides: [String: String?], rule: RejectionRule?, field: String) {
+        let outcome = parseEvent(eventLine(overrides))
+        #expect(outcome.rejection?.rule == rule)
+        if rule != nil { #expect(outcome.rejection?.field == field) }
+    }
+
+    @Test("the message names file, line, column, field and code")
+    func messageLayout() throws {
+        let rejection = try #require(
+            CostEventParser(displayName: "inbox/e.jsonl").parse(Array(eventLine(["credits": "-5"]).utf8), line: 7)
+                .rejection)
+        #expect(rejection.message == "inbox/e.jsonl:7:145: credits: must be greater than zero, got -5 "
+            + "[creditsMustBePositive]")
+        #expect(rejection.description.hasSuffix("\n" + RejectionRule.creditsMustBePositive.hint))
+    }
+
+    @Test("every rule has a distinct code and a hint")
+    func ruleCatalogue() {
+        let codes = RejectionRule.allCases.map(\.code)
+        #expect(Set(codes).count == codes.count)
+        #expect(RejectionRule.allCases.allSatisfy { !$0.hint.isEmpty })
+    }
+}
+
+/// Identifier edge cases from TESTPLAN 6.3.
+struct IdentifierEdgeTests {
+    @Test("ids differing only by case are different ids; ids are compared byte for byte")
+    func caseMatters() throws {
+        let lower = try #require(parseEvent(eventLine(["event_id": "\"evt_a\""])).event)
+        let upper = try #require(parseEvent(eventLine(["event_id": "\"EVT_A\""])).event)
+        #expect(lower.eventID != upper.eventID)
+        #expect(lower.canonicalBytes != upper.canonicalBytes)
+    }
+
+    @Test("composed and decomposed é are both refused, so they can never be two spellings of one id")
+    func unicodeNormalisation() {
+        #expect(parseEvent(eventLine(["event_id": "\"caf\u{E9}\""])).rejection?.rule == .idMustBePrintableASCII)
+        #expect(parseEvent(eventLine(["event_id": "\"cafe\u{301}\""])).rejection?.rule == .idMustBePrintableASCII)
+    }
+
+    @Test("an escaped id decodes before it is checked: \\u0041 is A")
+    func escapedID() {
+        #expect(parseEvent(eventLine(["event_id": "\"evt_\\u0041\""])).event?.eventID == "evt_A")
+    }
+}
