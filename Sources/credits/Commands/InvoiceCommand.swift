@@ -67,11 +67,11 @@ struct InvoiceCommand: ParsableCommand {
             let issuing = try InvoiceIssuing.issue(
                 ledger, period: period, organisationIDs: organisations.isEmpty ? nil : organisations,
                 issueDate: issueDate)
-            CrashPoint.reach("invoice.afterCommit")
+            CrashPoint.hit("invoice.afterCommit")
             var outputs: [URL] = []
             for issued in issuing.invoices {
                 outputs += try InvoiceWriter(formats: formats).write(issued.invoice, to: directory)
-                CrashPoint.reach("invoice.afterFiles")
+                CrashPoint.hit("invoice.afterFiles")
             }
             return stageOutcome(issuing, period: period, outputs: outputs)
         }
