@@ -9,13 +9,17 @@ public struct InvoiceContent: Sendable, Hashable {
     public var period: String
     public var issueDate: LocalDate
     public var dueDate: LocalDate
+    /// The organisation's tax rate when issued, parts per million (20% = 200_000).
     public var taxRatePPM: Int64
     public var subtotal: Money
     public var tax: Money
     public var total: Money
+    /// The lines as canonical JSON (Reports' format).
     public var lines: String
+    /// Seller, buyer and consumption appendix as canonical JSON (Reports' format).
     public var details: String
 
+    /// The content of an invoice; the amounts must share one currency.
     public init(
         organisationID: String, period: String, issueDate: LocalDate, dueDate: LocalDate, taxRatePPM: Int64,
         subtotal: Money, tax: Money, total: Money, lines: String, details: String
@@ -42,6 +46,7 @@ public struct StoredInvoice: Sendable, Hashable {
     public let sequence: Int64
     public let number: String
     public let content: InvoiceContent
+    /// When it was recorded (the transaction's clock); not printed on the invoice.
     public let createdAt: Instant
 }
 

@@ -8,6 +8,7 @@ import Ledger
 /// Writes a `ReconciliationReport` to a directory.
 public struct ReconciliationReportWriter: Sendable {
     public var formats: Set<ReportFormat>
+    /// `reconciliation.xlsx`, `reconciliation-<sheet>.csv`.
     public static let baseName = "reconciliation"
 
     /// The sheet names and CSV file suffixes, in workbook order.
@@ -16,6 +17,7 @@ public struct ReconciliationReportWriter: Sendable {
         (sheet: "Exceptions", file: "exceptions"), (sheet: "Aged", file: "aged"),
     ]
 
+    /// A writer of the given formats (both by default).
     public init(formats: Set<ReportFormat> = [.xlsx, .csv]) {
         self.formats = formats
     }
