@@ -13,7 +13,7 @@ struct CreditsCommand: AsyncParsableCommand {
             """,
         subcommands: [
             InitCommand.self, IngestCommand.self, ReconcileCommand.self, ApplyCommand.self, AlertsCommand.self,
-            ReportCommand.self, LedgerCommand.self, KeysCommand.self, ServeCommand.self,
+            ReportCommand.self, InvoiceCommand.self, LedgerCommand.self, KeysCommand.self, ServeCommand.self,
         ]
     )
 }

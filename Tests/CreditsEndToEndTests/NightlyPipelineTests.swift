@@ -26,13 +26,13 @@ import TestSupport
         }
 
         func start(_ night: String) throws -> Process {
-            // setsid makes the shell a process-group leader, so a kill can take the whole tree
-            // (the shell and the stage it is running), as systemd does with a unit's cgroup.
+            // The shell must lead its own process group, so a kill can take the whole tree (the
+            // shell and the stage it is running), as systemd does with a unit's cgroup. Foundation's
+            // Process already starts the child in a new process group; setsid(1) would then fork
+            // and exit 0 at once, leaving the run in the background.
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-            // --wait: setsid forks when the caller already leads a process group (as under a job-control
-            // shell) and its parent exits 0 at once; wait for the child and take its exit code.
-            process.arguments = ["--wait", "/bin/sh"] + arguments(night)
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = arguments(night)
             var environment = ProcessInfo.processInfo.environment
             environment.removeValue(forKey: "CREDITS_NOW")
             process.environment = environment

@@ -62,19 +62,26 @@ public enum SampleWorld {
             reservations: reservations)
     }
 
-    public static func configuration(_ organisations: [Organisation]) -> Configuration {
+    /// A monthly plan priced in GBP (allocation grants expire at the period end).
+    public static func monthlyPlan(_ id: String, credits: Credits, priceMinorGBP: Int64) -> Plan {
+        Plan(id: id, name: "Plan \(id)", period: .month, creditsPerPeriod: credits, financialYearStartMonth: 1,
+             rollover: false, prices: [Money(minorUnits: priceMinorGBP, currency: .gbp)])
+    }
+
+    public static func configuration(_ organisations: [Organisation], plans: [Plan] = []) -> Configuration {
         Configuration(
             issuer: Issuer(id: "credits-ltd", legalName: "Credits Ltd", address: ["1 Test Street"], taxNumber: nil,
                            invoicePrefix: "CR-", email: nil),
-            organisations: organisations, plans: [], packages: [], rateCards: [])
+            organisations: organisations, plans: plans, packages: [], rateCards: [])
     }
 
     /// A migrated ledger in a temporary directory, loaded with `organisations`.
     public static func ledger(
-        in directory: TemporaryDirectory, organisations: [Organisation], clock: TestClock = TestClock()
+        in directory: TemporaryDirectory, organisations: [Organisation], plans: [Plan] = [],
+        clock: TestClock = TestClock()
     ) throws -> LedgerDatabase {
         let database = try LedgerDatabase.create(at: directory.file("ledger.sqlite"), clock: clock.provider)
-        _ = try database.write { try $0.load(configuration(organisations)) }
+        _ = try database.write { try $0.load(configuration(organisations, plans: plans)) }
         return database
     }
 }

@@ -14,7 +14,8 @@ enum Schema {
         migrator.registerMigration("v1-staging", migrate: createStaging)
         migrator.registerMigration("v1-reconcile", migrate: createReconcile)
         migrator.registerMigration("v1-alerts", migrate: createAlerts)
-        migrator.registerMigration("service-v1-api-keys", migrate: createAPIKeys)
+        migrator.registerMigration("v1-invoices", migrate: createInvoices)
+        migrator.registerMigration("v1-api-keys", migrate: createAPIKeys)
         return migrator
     }
 

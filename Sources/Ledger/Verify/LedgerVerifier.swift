@@ -95,6 +95,15 @@ extension LedgerReader {
                 UNION ALL SELECT 'grant_draws_are_append_only_update' UNION ALL SELECT 'grant_draws_are_append_only_delete')
             WHERE name NOT IN (SELECT name FROM sqlite_master WHERE type = 'trigger')
             """))
+        // I15: per issuer, the invoices are numbered exactly 1...counter (UNIQUE rules out repeats).
+        check("invoicesGapFree", try strings("""
+            SELECT 'issuer ' || c.issuer_id || ': counter ' || c.last_sequence || ', ' || COUNT(i.id)
+                || ' invoices numbered ' || COALESCE(MIN(i.sequence), 0) || '..' || COALESCE(MAX(i.sequence), 0)
+            FROM invoice_counters c LEFT JOIN invoices i ON i.issuer_id = c.issuer_id
+            GROUP BY c.issuer_id, c.last_sequence
+            HAVING COUNT(i.id) <> c.last_sequence OR COALESCE(MAX(i.sequence), 0) <> c.last_sequence
+                OR COALESCE(MIN(i.sequence), 1) <> 1
+            """))
         return VerificationReport(
             checks: checks, digest: try digest(),
             transfers: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM transfers") ?? 0,

@@ -1,7 +1,7 @@
 import Ledger
 
 /// A seller or buyer as printed on an invoice.
-public struct InvoiceParty: Sendable, Hashable {
+public struct InvoiceParty: Sendable, Hashable, Codable {
     public var name: String
     public var addressLines: [String]
     public var taxID: String?
@@ -21,14 +21,14 @@ public struct InvoiceParty: Sendable, Hashable {
 }
 
 /// What an invoice line bills.
-public enum InvoiceLineKind: String, Sendable, Hashable, CaseIterable {
+public enum InvoiceLineKind: String, Sendable, Hashable, CaseIterable, Codable {
     case planFee = "plan-fee"
     case package
     case adjustment
 }
 
 /// One billed line, in the invoice's currency.
-public struct InvoiceLine: Sendable, Hashable {
+public struct InvoiceLine: Sendable, Hashable, Codable {
     public var kind: InvoiceLineKind
     public var description: String
     /// The Revolut order id for a package; a plan period or adjustment id otherwise.
@@ -54,7 +54,7 @@ public struct InvoiceLine: Sendable, Hashable {
 }
 
 /// The appendix: consumption by team and investigation over the invoiced period.
-public struct InvoiceAppendixRow: ReportRow, Hashable {
+public struct InvoiceAppendixRow: ReportRow, Hashable, Codable {
     public var team: String
     /// Empty for consumption without an investigation.
     public var investigation: String

@@ -44,7 +44,7 @@ public struct ReportPeriod: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// An amount in credits with its money value (at the grants' cost basis) in one currency.
-public struct CreditsAndMoney: Sendable, Hashable {
+public struct CreditsAndMoney: Sendable, Hashable, Codable {
     public var credits: Credits
     public var money: Money
 
@@ -273,7 +273,9 @@ public struct UnusualConsumption: ReportRow, Hashable {
 public struct ReconciliationException: ReportRow, Hashable {
     /// Empty when the record could not be tied to an organisation.
     public var organisationID: String
-    /// Where it came from: `revolut-api`, `revolut-csv`, `webhook`, `cost-events`.
+    /// `exception` (needs a person) or `aged` (waiting longer than expected).
+    public var severity: String
+    /// Where it came from: `revolut-api`, `revolut-csv`, `webhook`, `cost-events`, `payments`.
     public var source: String
     /// The order id, event id or file:line.
     public var reference: String
@@ -284,10 +286,11 @@ public struct ReconciliationException: ReportRow, Hashable {
     public var observedAt: Instant?
 
     public init(
-        organisationID: String, source: String, reference: String, code: String, detail: String,
-        amount: Money? = nil, observedAt: Instant? = nil
+        organisationID: String, severity: String = "exception", source: String, reference: String, code: String,
+        detail: String, amount: Money? = nil, observedAt: Instant? = nil
     ) {
         self.organisationID = organisationID
+        self.severity = severity
         self.source = source
         self.reference = reference
         self.code = code
@@ -297,14 +300,15 @@ public struct ReconciliationException: ReportRow, Hashable {
     }
 
     public static let columns = [
-        ReportColumn("Organisation ID", .text), ReportColumn("Source", .text, width: 14),
-        ReportColumn("Reference", .text, width: 30), ReportColumn("Code", .text, width: 24),
+        ReportColumn("Organisation ID", .text), ReportColumn("Severity", .text, width: 10),
+        ReportColumn("Source", .text, width: 14), ReportColumn("Reference", .text, width: 30),
+        ReportColumn("Code", .text, width: 24),
         ReportColumn("Detail", .text, width: 50), ReportColumn("Amount", .money),
         ReportColumn("Observed at (UTC)", .instant),
     ]
 
     public var cells: [ReportCell] {
-        [.text(organisationID), .text(source), .text(reference), .text(code), .text(detail),
+        [.text(organisationID), .text(severity), .text(source), .text(reference), .text(code), .text(detail),
          amount.map(ReportCell.money) ?? .empty, observedAt.map(ReportCell.instant) ?? .empty]
     }
 }

@@ -114,3 +114,13 @@ extension ReportOutputError: ClassifiedError {
         }
     }
 }
+
+/// Checks an output directory before a stage changes the ledger, so a missing (66) or unwritable
+/// (74) directory fails the run while the ledger is still untouched.
+public enum OutputDirectory {
+    /// Creates and removes a temporary file in `directory`.
+    public static func checkWritable(_ directory: URL) throws(ReportOutputError) {
+        let probe = try AtomicFile(destination: directory.appendingPathComponent("write-probe"))
+        probe.discard()
+    }
+}

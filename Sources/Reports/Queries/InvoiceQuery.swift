@@ -21,7 +21,8 @@ public enum InvoiceQuery {
         let window = try PeriodReportQuery.window(period, for: organisation)
         let zone = try PeriodReportQuery.timeZone(organisation)
         let transfers = try billable(reader, organisationID: organisation.id, window: window)
-        let lines = transfers.compactMap { line($0, organisationID: organisation.id, zone: zone) }
+        let plan = try organisation.planID.flatMap { try reader.plan($0) }
+        let lines = transfers.compactMap { line($0, organisationID: organisation.id, zone: zone, plan: plan) }
         let appendix = try reader.consumption(
             of: organisation.id, currency: organisation.currency, in: window, by: .team, then: .investigation
         ).map { pair in
@@ -51,7 +52,7 @@ public enum InvoiceQuery {
         }
     }
 
-    static func line(_ transfer: Transfer, organisationID: String, zone: TimeZone) -> InvoiceLine? {
+    static func line(_ transfer: Transfer, organisationID: String, zone: TimeZone, plan: Plan? = nil) -> InvoiceLine? {
         guard transfer.money.minorUnits != 0 else { return nil }
         let into = transfer.creditAccount == AccountID.available(organisationID: organisationID).rawValue
         let amount = Money(minorUnits: into ? transfer.money.minorUnits : -transfer.money.minorUnits,
@@ -60,8 +61,11 @@ public enum InvoiceQuery {
         let references = transfer.references
         switch transfer.kind {
         case .allocation:
-            let period = references.planPeriod ?? ""
-            return InvoiceLine(kind: .planFee, description: references.memo ?? "Plan fee \(period)",
+            // The allocation records the plan fee it was posted at, which is what is owed even if
+            // the plan's price list changed since.
+            let period = references.planPeriod.map { ", period \($0)" } ?? ""
+            let description = plan.map { "Plan fee: \($0.name)\(period)" } ?? references.memo ?? "Plan fee\(period)"
+            return InvoiceLine(kind: .planFee, description: description,
                                reference: references.planPeriod, date: date, credits: transfer.amount, amount: amount)
         case .topUp:
             let description = references.memo ?? "Credit package, \(transfer.amount) credits"

@@ -75,8 +75,29 @@ public enum PeriodReportQuery {
         return zone
     }
 
+    /// The latest reconcile plan's findings that need a person (`exception`) or are waiting too
+    /// long (`aged`), in plan order: those of `organisationIDs`, or every one (including those tied
+    /// to no organisation) when `organisationIDs` is nil. Empty before the first reconcile.
+    public static func reconciliationExceptions(
+        _ reader: LedgerReader, organisationIDs: [String]?
+    ) throws -> [ReconciliationException] {
+        guard let plan = try reader.latestPlanFindings() else { return [] }
+        let wanted = organisationIDs.map(Set.init)
+        return plan.findings.filter { finding in
+            guard finding.severity == "exception" || finding.severity == "aged" else { return false }
+            guard let wanted else { return true }
+            return finding.organisationID.map(wanted.contains) ?? false
+        }.map { finding in
+            // Usage rules are named usage*; every other rule is about payments.
+            ReconciliationException(
+                organisationID: finding.organisationID ?? "", severity: finding.severity,
+                source: finding.code.hasPrefix("usage") ? "cost-events" : "payments", reference: finding.subject,
+                code: finding.code, detail: finding.detail, observedAt: plan.asOf)
+        }
+    }
+
     /// Builds the report. Call inside one `LedgerDatabase.read` so every figure comes from the
-    /// same snapshot. `exceptions` come from the reconcile stage (not read here yet).
+    /// same snapshot. `exceptions` come from the reconcile stage (`reconciliationExceptions`).
     public static func report(
         _ reader: LedgerReader, period: ReportPeriod, organisations: [Organisation], generatedAt: Instant,
         exceptions: [ReconciliationException] = [], unusualRule: UnusualConsumptionRule = UnusualConsumptionRule()

@@ -36,8 +36,8 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let period = try parsedPeriod()
-        let formats = try parsedFormats()
+        let period = try parseReportPeriod(period)
+        let formats = try parseReportFormats(format)
         try Runner.run("report", options: options) {
             let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
             let generatedAt = try options.clock()()
@@ -50,25 +50,6 @@ struct ReportCommand: ParsableCommand {
                     + "\(summary.rows["transactions"] ?? 0) transfer(s), \(summary.outputs.count) file(s) in \(out)",
             ])
         }
-    }
-
-    func parsedPeriod() throws -> ReportPeriod {
-        guard let period = ReportPeriod.parseMonth(period) else {
-            throw ValidationError("--period must be a month such as 2026-11, not \(period)")
-        }
-        return period
-    }
-
-    func parsedFormats() throws -> Set<ReportFormat> {
-        var formats: Set<ReportFormat> = []
-        for name in format.split(separator: ",") {
-            guard let format = ReportFormat(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
-                throw ValidationError("--format takes xlsx and/or csv, not \(name)")
-            }
-            formats.insert(format)
-        }
-        guard !formats.isEmpty else { throw ValidationError("--format needs at least one of xlsx, csv") }
-        return formats
     }
 
     /// `credits-report-2026-11`, or with the organisations asked for: `credits-report-2026-11-org-a`.
@@ -85,8 +66,10 @@ struct ReportCommand: ParsableCommand {
     ) throws -> Summary {
         let organisations = try PeriodReportQuery.organisations(
             reader, ids: self.organisations.isEmpty ? nil : self.organisations)
+        let exceptions = try PeriodReportQuery.reconciliationExceptions(
+            reader, organisationIDs: self.organisations.isEmpty ? nil : organisations.map(\.id))
         let report = try PeriodReportQuery.report(
-            reader, period: period, organisations: organisations, generatedAt: generatedAt)
+            reader, period: period, organisations: organisations, generatedAt: generatedAt, exceptions: exceptions)
         let details = try PeriodReportQuery.details(reader, period: period, organisations: organisations)
         let files = try writer.write(report, details: details, to: URL(fileURLWithPath: out, isDirectory: true))
         let rows = [

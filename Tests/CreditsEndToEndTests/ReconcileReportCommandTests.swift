@@ -1,0 +1,75 @@
+import Foundation
+import Ledger
+import Testing
+import TestSupport
+
+/// `credits reconcile --report DIR`, and the plan's exceptions in `credits report`.
+@Suite("credits reconcile --report")
+struct ReconcileReportCommandTests {
+    /// Org a on a monthly plan from November 2026 (an allocation is due), with a top-up that no
+    /// completed Revolut order explains (an exception).
+    static func ledger(_ directory: TemporaryDirectory) throws -> String {
+        var organisation = SampleWorld.organisation("a")
+        organisation.planID = "basic"
+        organisation.planStart = LocalDate(year: 2026, month: 11, day: 1)
+        let database = try SampleWorld.ledger(
+            in: directory, organisations: [organisation],
+            plans: [SampleWorld.monthlyPlan("basic", credits: credits("1000"), priceMinorGBP: 4500)])
+        try database.write { tx in
+            _ = try tx.grant(GrantRequest(
+                idempotencyKey: "top-a", organisationID: "a", source: .topUp, credits: credits("500"),
+                price: Money(minorUnits: 2250, currency: .gbp), effectiveAt: instant("2026-11-10T10:00:00Z"),
+                references: TransferReferences(revolutOrderID: "ord_ghost")))
+        }
+        return directory.file("ledger.sqlite")
+    }
+
+    static func csv(_ path: String) throws -> [[String]] {
+        try #require(CSVReader.parse(try String(contentsOfFile: path, encoding: .utf8)))
+    }
+
+    @Test("writes the plan as reconciliation.xlsx and CSVs; credits report shows its exceptions")
+    func writesReport() throws {
+        let directory = TemporaryDirectory("reconcile-report")
+        let db = try Self.ledger(directory)
+        let out = directory.file("reconcile")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let run = try CreditsBinary.run(["reconcile", "--db", db, "--as-of", "2026-11-30", "--report", out, "--json",
+                                         "--now", "2026-12-01T01:00:00Z"])
+        #expect(run.exitCode == 3, "an exception for a person: \(run.stderr)")
+        let result = try run.json()["result"] as? [String: Any]
+        #expect((result?["reportFiles"] as? [String])?.count == 5)
+        #expect(result?["digest"] is String, "the reconcile summary is still there")
+
+        let proposed = try Self.csv(out + "/reconciliation-proposed-transfers.csv")
+        // The allocation, then its expiry at the period end (the as-of instant), amount decided when posted.
+        #expect(proposed.dropFirst().map { $0[1] } == ["allocation", "expiry"])
+        #expect(proposed[2][4] == "" && proposed[2][7] == "allocation:a:2026-11")
+        #expect(proposed[1].prefix(8) == ["0", "allocation", "a", "2026-11-01T00:00:00.000Z", "1000", "45.00", "GBP",
+                                          "2026-11"])
+        let exceptions = try Self.csv(out + "/reconciliation-exceptions.csv")
+        #expect(exceptions.dropFirst().map { $0[2] } == ["topUpWithoutCompletedOrder"])
+        let sheet = try XLSXFile(url: URL(fileURLWithPath: out + "/reconciliation.xlsx")).sheet("Exceptions")
+        #expect(sheet["E2"]?.value == "ord_ghost")
+
+        let reportOut = directory.file("report")
+        try FileManager.default.createDirectory(atPath: reportOut, withIntermediateDirectories: true)
+        let report = try CreditsBinary.run(["report", "--db", db, "--period", "2026-11", "--out", reportOut,
+                                            "--format", "csv", "--now", "2026-12-01T02:00:00Z"])
+        #expect(report.exitCode == 0, "\(report.stderr)")
+        let rows = try Self.csv(reportOut + "/credits-report-2026-11-reconciliation-exceptions.csv")
+        #expect(rows.dropFirst().map { [$0[0], $0[1], $0[3], $0[4]] }
+            == [["a", "exception", "ord_ghost", "topUpWithoutCompletedOrder"]])
+    }
+
+    @Test("a missing --report directory exits 66 before any plan is stored")
+    func missingDirectory() throws {
+        let directory = TemporaryDirectory("reconcile-report")
+        let db = try Self.ledger(directory)
+        let run = try CreditsBinary.run(["reconcile", "--db", db, "--as-of", "2026-11-30", "--report",
+                                         directory.file("none")])
+        #expect(run.exitCode == 66, "\(run.stderr)")
+        let database = try LedgerDatabase.open(at: db)
+        #expect(try database.read { try $0.latestPlan() } == nil)
+    }
+}
