@@ -49,6 +49,10 @@ def invoice(ds: str, next_ds: str) -> None:
     if day.day != 1:
         return
     period = (day - timedelta(days=1)).strftime("%Y-%m")
+    # The month's final report first: late usage may have changed it after its last nightly run.
+    final = os.path.join(OUT, "reports", period)
+    os.makedirs(final, exist_ok=True)
+    run_credits("report-previous", ["report", "--period", period, "--out", final], ds, next_ds)
     directory = os.path.join(OUT, "invoices", period)
     os.makedirs(directory, exist_ok=True)
     run_credits("invoice", ["invoice", "--period", period, "--out", directory], ds, next_ds)

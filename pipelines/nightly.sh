@@ -1,6 +1,7 @@
 #!/bin/sh
 # The nightly Credits run for one date: init (migrate), ingest events, ingest orders, reconcile,
-# apply, alerts, the period report, and on the first day of a month the previous month's invoices.
+# apply, alerts, the period report, and on the first day of a month the previous month's final
+# report and its invoices.
 # Inputs are taken from the inbox, archived with their content hashes, and everything the run did
 # is written to a manifest (JSON). Safe to rerun and safe to kill: every stage is idempotent.
 #
@@ -125,7 +126,10 @@ run_stage alerts alerts $wait_flag
 mkdir -p "$out/reports/$period"
 run_stage report report --period "$period" --out "$out/reports/$period" $wait_flag
 if [ -n "$invoice_period" ]; then
-    mkdir -p "$out/invoices/$invoice_period"
+    # The month's final report: usage that arrived late (or was charged when credits came) may
+    # have changed the previous month after its last nightly report.
+    mkdir -p "$out/reports/$invoice_period" "$out/invoices/$invoice_period"
+    run_stage report-previous report --period "$invoice_period" --out "$out/reports/$invoice_period" $wait_flag
     run_stage invoice invoice --period "$invoice_period" --out "$out/invoices/$invoice_period" $wait_flag
 fi
 
@@ -167,7 +171,7 @@ manifest="$run/manifest.json"
     printf '\n  ],\n  "outputs": ['
     separator=""
     invoices=""
-    [ -n "$invoice_period" ] && invoices="$out/invoices/$invoice_period"
+    [ -n "$invoice_period" ] && invoices="$out/reports/$invoice_period $out/invoices/$invoice_period"
     # shellcheck disable=SC2086
     for file in $(find "$out/reports/$period" $invoices -type f 2>/dev/null | LC_ALL=C sort); do
         case "$file" in */.*) continue ;; esac

@@ -63,6 +63,7 @@ struct UsageCharges {
 
     mutating func run() throws {
         var organisations: [String: Organisation] = [:]
+        let previousWindowEnd = try reader.lastAppliedPlanAsOf()
         for event in try reader.unchargedEvents(before: asOf) {
             if organisations[event.organisationID] == nil {
                 organisations[event.organisationID] = try reader.organisation(event.organisationID)
@@ -72,6 +73,7 @@ struct UsageCharges {
                 kind: .deduction, idempotencyKey: "deduction:cost-event:\(event.eventID)", organisationID: organisation.id,
                 effectiveAt: event.occurredAt, credits: event.credits, priorityRank: priority(of: event, in: organisation).rank,
                 overdraftLimit: organisation.overdraftLimit,
+                carriedOver: previousWindowEnd.map { event.occurredAt < $0 } == true ? true : nil,
                 references: TransferReferences(
                     costEventID: event.eventID, team: event.team, investigation: event.investigation,
                     operation: event.operation)))

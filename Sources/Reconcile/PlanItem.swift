@@ -39,12 +39,19 @@ public struct PlanItem: Sendable, Hashable, Codable {
     public var overdraftLimit: Credits?
     /// Top-up: the completed order being credited.
     public var order: CompletedOrder?
+    /// Deduction: usage that occurred inside an earlier applied plan's window but was not charged
+    /// then (refused beyond the overdraft limit, or ingested late). It posts after this plan's
+    /// other items, so it meets the credits this plan brings, exactly as it would meet credits a
+    /// webhook brought in the meantime: whether usage is charged never depends on which path the
+    /// money took.
+    public var carriedOver: Bool?
     public var references: TransferReferences
 
     init(
         kind: Kind, idempotencyKey: String, organisationID: String, effectiveAt: Instant, credits: Credits? = nil,
         price: Money? = nil, expiresAt: Instant? = nil, grantKey: String? = nil, priorityRank: Int? = nil,
-        overdraftLimit: Credits? = nil, order: CompletedOrder? = nil, references: TransferReferences = TransferReferences()
+        overdraftLimit: Credits? = nil, order: CompletedOrder? = nil, carriedOver: Bool? = nil,
+        references: TransferReferences = TransferReferences()
     ) {
         self.kind = kind
         self.idempotencyKey = idempotencyKey
@@ -57,13 +64,17 @@ public struct PlanItem: Sendable, Hashable, Codable {
         self.priorityRank = priorityRank
         self.overdraftLimit = overdraftLimit
         self.order = order
+        self.carriedOver = carriedOver
         self.references = references
     }
 
-    /// The posting order: by effective time, then kind, then key. Deterministic, so the same
-    /// inputs always give the same plan and the same ledger.
+    /// The posting order: by effective time, then kind, then key; usage carried over from an
+    /// earlier window after everything else. Deterministic, so the same inputs always give the
+    /// same plan and the same ledger.
     static func postingOrder(_ lhs: PlanItem, _ rhs: PlanItem) -> Bool {
-        (lhs.effectiveAt, lhs.kind.rank, lhs.idempotencyKey) < (rhs.effectiveAt, rhs.kind.rank, rhs.idempotencyKey)
+        let left = (lhs.carriedOver == true ? 1 : 0, lhs.effectiveAt, lhs.kind.rank, lhs.idempotencyKey)
+        let right = (rhs.carriedOver == true ? 1 : 0, rhs.effectiveAt, rhs.kind.rank, rhs.idempotencyKey)
+        return left < right
     }
 
     func canonicalJSON() throws -> String {

@@ -106,3 +106,42 @@ import TestSupport
         #expect(!second.newPlan)
     }
 }
+
+/// Goal: usage refused beyond the overdraft limit is charged as soon as credits arrive, whether
+/// they arrive by webhook (already in the ledger at reconcile) or through reconcile itself (a
+/// top-up in the same plan): the two worlds end with the same ledger digest.
+@Suite struct CarriedOverUsageTests {
+    static func world() throws -> ReconcileWorld {
+        let world = try ReconcileWorld()
+        try world.stage(world.event("late", credits: "2500", at: "2026-11-12T09:00:00Z"))
+        let first = try world.reconcile(asOf: "2026-11-13T00:00:00Z")
+        #expect(first.exceptions.map(\.code) == ["usageBeyondOverdraftLimit"], "1,000 overdraft cannot cover 2,500")
+        _ = try world.apply()
+        return world
+    }
+
+    @Test func creditsByWebhookOrByReconcile_chargeTheSameUsage() throws {
+        let byWebhook = try Self.world()
+        _ = try byWebhook.ledger.write { tx in
+            try tx.creditCompletedOrder(CompletedOrder(
+                orderID: "o1", organisationID: "met", packageID: "pack_10k", credits: Credits(10_000),
+                price: Money(minorUnits: 45_000, currency: .gbp), completedAt: instant("2026-11-14T12:00:00Z"),
+                expiresAt: instant("2026-11-14T12:00:00Z").adding(days: 365)))
+        }
+        try byWebhook.observe(byWebhook.order("o1", state: "completed", updated: "2026-11-14T12:00:00Z"))
+        let webhookPlan = try byWebhook.reconcile(asOf: "2026-11-15T00:00:00Z")
+        #expect(webhookPlan.items == ["deduction": 1])
+        _ = try byWebhook.apply()
+
+        let byReconcile = try Self.world()
+        try byReconcile.observe(byReconcile.order("o1", state: "completed", updated: "2026-11-14T12:00:00Z"))
+        let plan = try byReconcile.reconcile(asOf: "2026-11-15T00:00:00Z")
+        #expect(plan.items == ["top_up": 1, "deduction": 1], "the carried-over usage posts after the top-up")
+        #expect(plan.exceptions.isEmpty)
+        _ = try byReconcile.apply()
+
+        #expect(try byReconcile.balance() == Credits(7_500))
+        #expect(try byWebhook.balance() == Credits(7_500))
+        #expect(try byReconcile.verify().digest == byWebhook.verify().digest)
+    }
+}

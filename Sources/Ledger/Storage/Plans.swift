@@ -98,6 +98,13 @@ extension LedgerTransaction {
 }
 
 extension LedgerReader {
+    /// The as-of instant of the newest applied plan: everything effective before it was in scope
+    /// of a plan that was posted.
+    public func lastAppliedPlanAsOf() throws -> Instant? {
+        try Int64.fetchOne(db, sql: "SELECT MAX(as_of) FROM reconcile_plans WHERE status = 'applied'")
+            .map(Instant.init(millisecondsSinceEpoch:))
+    }
+
     /// The newest plan, whatever its status.
     public func latestPlan() throws -> StoredPlan? {
         guard let id = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM reconcile_plans") else { return nil }
