@@ -93,30 +93,43 @@ public struct ItemOutcome: Sendable, Hashable {
     public var alreadySpent: Credits = .zero
 }
 
+/// A stored plan item lacks a field its kind needs: the plan was not written by reconcile.
+struct PlanItemMalformed: ClassifiedError {
+    let key: String
+    let field: String
+    var failureClass: FailureClass { .badData }
+    var description: String { "plan item \(key) has no \(field); run `credits reconcile` again" }
+}
+
 extension PlanItem {
+    private func required<T>(_ value: T?, _ field: String) throws -> T {
+        guard let value else { throw PlanItemMalformed(key: idempotencyKey, field: field) }
+        return value
+    }
+
     /// Posts this item in `tx`. The same item on the same ledger always does the same thing.
     func post(in tx: LedgerTransaction) throws -> ItemOutcome {
         switch kind {
         case .allocation:
             let posting = try tx.grant(GrantRequest(
                 idempotencyKey: idempotencyKey, organisationID: organisationID, source: .allocation,
-                credits: credits!, price: price, effectiveAt: effectiveAt, expiresAt: expiresAt, references: references))
+                credits: try required(credits, "credits"), price: price, effectiveAt: effectiveAt, expiresAt: expiresAt, references: references))
             return ItemOutcome(transfer: posting.transfer)
         case .topUp:
-            return ItemOutcome(transfer: try tx.creditCompletedOrder(order!).transfer)
+            return ItemOutcome(transfer: try tx.creditCompletedOrder(try required(order, "order")).transfer)
         case .deduction:
             let posting = try tx.spend(SpendRequest(
-                idempotencyKey: idempotencyKey, organisationID: organisationID, purpose: .deduction, credits: credits!,
+                idempotencyKey: idempotencyKey, organisationID: organisationID, purpose: .deduction, credits: try required(credits, "credits"),
                 effectiveAt: effectiveAt, priority: Priority(rank: priorityRank ?? 5) ?? .unprioritised,
                 policy: .allowOverdraft(limit: overdraftLimit ?? .zero), references: references))
             return ItemOutcome(transfer: posting.transfer, intoReserve: posting.intoReserve, overdraft: posting.overdraft)
         case .reversal:
-            guard let grant = try tx.reader.grant(createdByKey: grantKey!) else { return ItemOutcome(alreadySpent: credits!) }
+            guard let grant = try tx.reader.grant(createdByKey: try required(grantKey, "grantKey")) else { return ItemOutcome(alreadySpent: try required(credits, "credits")) }
             let result = try tx.reverse(
-                grantID: grant.id, credits: credits!, at: effectiveAt, idempotencyKey: idempotencyKey, references: references)
+                grantID: grant.id, credits: try required(credits, "credits"), at: effectiveAt, idempotencyKey: idempotencyKey, references: references)
             return ItemOutcome(transfer: result.posting?.transfer, alreadySpent: result.alreadySpent)
         case .expiry:
-            guard let grant = try tx.reader.grant(createdByKey: grantKey!) else { return ItemOutcome() }
+            guard let grant = try tx.reader.grant(createdByKey: try required(grantKey, "grantKey")) else { return ItemOutcome() }
             return ItemOutcome(transfer: try tx.expire(grantID: grant.id, at: effectiveAt, idempotencyKey: idempotencyKey)?.transfer)
         }
     }

@@ -70,15 +70,15 @@ public enum Reconciler {
             do {
                 outcome = try item.post(in: tx)
             } catch PostingRejection.exceedsOverdraftLimit(let requested, let available, let limit) {
-                usage.add(FindingCode.usageBeyondOverdraftLimit, item.organisationID, requested,
+                try usage.add(FindingCode.usageBeyondOverdraftLimit, item.organisationID, requested,
                           "not charged: \(available) available, overdraft limit \(limit)")
                 continue
             }
             if outcome.intoReserve.isPositive {
-                usage.add(FindingCode.usageIntoReserve, item.organisationID, outcome.intoReserve, "charged into reserved capacity")
+                try usage.add(FindingCode.usageIntoReserve, item.organisationID, outcome.intoReserve, "charged into reserved capacity")
             }
             if outcome.overdraft.isPositive {
-                usage.add(FindingCode.usageInOverdraft, item.organisationID, outcome.overdraft, "charged beyond every grant")
+                try usage.add(FindingCode.usageInOverdraft, item.organisationID, outcome.overdraft, "charged beyond every grant")
             }
             if item.kind == .reversal, outcome.alreadySpent.isPositive {
                 findings.append(Finding(
@@ -137,11 +137,11 @@ public enum Reconciler {
 private struct UsageOutcomes {
     private var totals: [String: (organisation: String, code: String, events: Int, credits: Credits, detail: String)] = [:]
 
-    mutating func add(_ code: String, _ organisation: String, _ credits: Credits, _ detail: String) {
+    mutating func add(_ code: String, _ organisation: String, _ credits: Credits, _ detail: String) throws {
         let key = "\(organisation)|\(code)"
         var entry = totals[key] ?? (organisation, code, 0, .zero, detail)
         entry.events += 1
-        entry.credits = (try? entry.credits.adding(credits)) ?? entry.credits
+        entry.credits = try entry.credits.adding(credits)
         totals[key] = entry
     }
 

@@ -39,14 +39,11 @@ public struct EventIngester {
         -> IngestFileSummary
     {
         let started = DispatchTime.now().uptimeNanoseconds
-        let name = displayName ?? path
-        let fingerprint = try FileFingerprint.of(path: path, limits: limits)
-        var summary = IngestFileSummary(
-            file: name, kind: "events", bytes: fingerprint.bytes, contentSHA256: fingerprint.sha256)
-        if try database.read({ try $0.ingestedFile(contentSHA256: fingerprint.sha256) }) != nil {
-            summary.alreadyIngested = true
-            return summary
-        }
+        let start = try FileStart(
+            kind: "events", path: path, displayName: displayName, limits: limits, database: database)
+        let (name, fingerprint) = (start.name, start.fingerprint)
+        var summary = start.summary
+        if start.alreadyIngested { return summary }
         let mark = try rejects?.checkpoint()
         do {
             summary = try database.write { transaction in

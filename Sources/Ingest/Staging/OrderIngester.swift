@@ -28,14 +28,11 @@ public struct OrderIngester {
         -> IngestFileSummary
     {
         let started = DispatchTime.now().uptimeNanoseconds
-        let name = displayName ?? path
-        let fingerprint = try FileFingerprint.of(path: path, limits: limits)
-        var summary = IngestFileSummary(
-            file: name, kind: "orders", bytes: fingerprint.bytes, contentSHA256: fingerprint.sha256)
-        if try database.read({ try $0.ingestedFile(contentSHA256: fingerprint.sha256) }) != nil {
-            summary.alreadyIngested = true
-            return summary
-        }
+        let start = try FileStart(
+            kind: "orders", path: path, displayName: displayName, limits: limits, database: database)
+        let (name, fingerprint) = (start.name, start.fingerprint)
+        var summary = start.summary
+        if start.alreadyIngested { return summary }
         let file: RevolutOrderFile
         do {
             file = try RevolutOrderReader.read(
