@@ -78,35 +78,13 @@ extension LedgerTransaction {
     /// duplicate or conflict, decided against everything staged before (including earlier in
     /// the same batch).
     public func stage(_ events: [StagedCostEvent]) throws -> [StagingOutcome] {
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO cost_events (event_id, content_hash, organisation_id, team, investigation, operation, credits,
-                quantity, unit, rate, occurred_at, attributes, source_file, source_line, staged_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(event_id) DO NOTHING
-            """)
-        let existing = try db.cachedStatement(
-            sql: "SELECT content_hash, source_file, source_line FROM cost_events WHERE event_id = ?")
-        var outcomes: [StagingOutcome] = []
-        outcomes.reserveCapacity(events.count)
-        for event in events {
-            precondition(event.credits.isPositive, "staged credits are validated positive")
-            try insert.execute(arguments: [
-                event.eventID, event.contentHash, event.organisationID, event.team, event.investigation,
-                event.operation, event.credits.microcredits, event.pricing?.quantity, event.pricing?.unit,
-                event.pricing?.creditsPerUnit.microcredits, event.occurredAt.millisecondsSinceEpoch,
-                event.attributesJSON, event.sourceFile, event.sourceLine, now.millisecondsSinceEpoch,
-            ])
-            if db.changesCount == 1 {
-                outcomes.append(.staged)
-                continue
-            }
-            guard let row = try Row.fetchOne(existing, arguments: [event.eventID]) else {
-                preconditionFailure("event \(event.eventID) conflicted but is not staged")
-            }
-            outcomes.append(row["content_hash"] as String == event.contentHash
-                ? .duplicate : .conflict(existingSource: row["source_file"], existingLine: row["source_line"]))
-        }
-        return outcomes
+        let stager = try costEventStager()
+        return try events.map { try stager.stage($0) }
+    }
+
+    /// A stager for many events in this transaction (the bulk path: one prepared statement).
+    public func costEventStager() throws -> CostEventStager {
+        try CostEventStager(db: db, now: now)
     }
 
     /// Records that a file's content was ingested, with its summary (JSON).
