@@ -78,6 +78,35 @@ struct IngestStagingTests {
         #expect(line.contains("b.jsonl:4: event_id: \\\"e1\\\" was first staged from \(a):1 with different content"))
     }
 
+    @Test("a file of a new size is hashed while read: same fingerprint, and its rerun is still a no-op")
+    func hashedWhileRead() throws {
+        let database = try ledger()
+        let ingester = try EventIngester(database: database)
+        let path = write("one-pass.jsonl", [event("h1"), event("h2")])
+        let first = try ingester.ingest(path: path)
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(first.staged == 2 && first.balances)
+        #expect(first.contentSHA256 == StagingDigest.hex(of: bytes) && first.bytes == Int64(bytes.count))
+        #expect(try database.read { try $0.ingestedFile(contentSHA256: first.contentSHA256) } != nil)
+        let again = try ingester.ingest(path: path)
+        #expect(again.alreadyIngested && again.read == 0 && again.contentSHA256 == first.contentSHA256)
+        // Same size, other bytes: hashed up front, found new, staged.
+        let twin = write("twin.jsonl", [event("h3"), event("h4")])
+        let third = try ingester.ingest(path: twin)
+        #expect(third.bytes == first.bytes && !third.alreadyIngested && third.staged == 2)
+        #expect(third.contentSHA256 != first.contentSHA256)
+    }
+
+    @Test("a file refused part-way still reports the SHA-256 of all its bytes")
+    func refusedFileFingerprint() throws {
+        let database = try ledger()
+        let path = write("cut.json", ["[", event("c1") + ","])
+        let summary = try EventIngester(database: database).ingest(path: path)
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(summary.fileRejection != nil)
+        #expect(summary.contentSHA256 == StagingDigest.hex(of: bytes) && summary.bytes == Int64(bytes.count))
+    }
+
     @Test("records are checked against the configuration", arguments: [
         (["organisation_id": "\"scotland-yard\""], RejectionRule.unknownOrganisation, "organisation_id"),
         (["team": "\"catering\""], .unknownTeam, "team"),

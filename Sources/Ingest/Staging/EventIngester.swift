@@ -12,10 +12,10 @@ import Ledger
 ///   other content is `eventIDConflict` and the first one stands.
 /// - All or nothing per file: a file refused whole (corrupt gzip, unterminated array, ...) or a
 ///   crash mid-file leaves nothing of it staged, so a rerun ends exactly like one clean run.
-/// - Bounded memory: one batch of `stagingBatchRecords` records at a time.
+/// - Bounded memory: one record at a time, staged through one prepared statement.
 public struct EventIngester {
-    /// Records staged per prepared-statement batch inside the file's transaction.
-    public static let stagingBatchRecords = 2000
+    /// Records between two progress reports (each record is staged as soon as it is read).
+    public static let progressRecords = 2000
 
     /// The ledger staged into.
     public let database: LedgerDatabase
@@ -40,16 +40,24 @@ public struct EventIngester {
     {
         let started = DispatchTime.now().uptimeNanoseconds
         let start = try FileStart(
-            kind: "events", path: path, displayName: displayName, limits: limits, database: database)
-        let (name, fingerprint) = (start.name, start.fingerprint)
+            kind: "events", path: path, displayName: displayName, limits: limits, database: database,
+            hashing: .whileReadingWhenNewSize)
+        let name = start.name
         var summary = start.summary
         if start.alreadyIngested { return summary }
         let mark = try rejects?.checkpoint()
         do {
             summary = try database.write { transaction in
                 var run = FileRun(summary: summary, rejects: rejects, directory: directory)
-                run.progress = progress.map { report in { report($0, fingerprint.bytes) } }
-                try run.stageAll(path: path, name: name, limits: limits, transaction: transaction)
+                let total = summary.bytes
+                run.progress = progress.map { report in { report($0, total) } }
+                let fingerprint = try run.stageAll(
+                    path: path, name: name, limits: limits, known: start.fingerprint, transaction: transaction)
+                run.summary.record(fingerprint)
+                if start.fingerprint == nil, try transaction.reader.ingestedFile(contentSHA256: fingerprint.sha256) != nil {
+                    // The file changed after its size was checked and now repeats an ingested one.
+                    throw FileSeenBefore.sameContent(fingerprint)
+                }
                 try transaction.recordIngestedFile(
                     contentSHA256: fingerprint.sha256, kind: "events", path: name, bytes: fingerprint.bytes,
                     summary: String(decoding: try JSONEncoder.sorted.encode(run.summary), as: UTF8.self))
@@ -62,6 +70,11 @@ public struct EventIngester {
                 try rejects.rollback(to: mark)
                 try rejects.write(rejection)
             }
+        } catch let FileSeenBefore.sameContent(fingerprint) {
+            if let rejects, let mark { try rejects.rollback(to: mark) }
+            summary.record(fingerprint)
+            summary.alreadyIngested = true
+            return summary
         }
         summary.durationMs = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
         return summary
@@ -71,6 +84,11 @@ public struct EventIngester {
 /// A file-level refusal escaping the write transaction (so it rolls back) with the counts so far.
 enum FileRefused: Error {
     case refused(Rejection, IngestFileSummary)
+}
+
+/// A file hashed while it was read turned out to be one ingested before: roll back, change nothing.
+enum FileSeenBefore: Error {
+    case sameContent(FileFingerprint)
 }
 
 extension JSONEncoder {
@@ -86,40 +104,45 @@ private struct FileRun {
     var summary: IngestFileSummary
     let rejects: RejectsWriter?
     let directory: IngestDirectory
-    var batch: [(event: StagedCostEvent, raw: CostEventRecord)] = []
     var progress: ((Int64) -> Void)?
 
     init(summary: IngestFileSummary, rejects: RejectsWriter?, directory: IngestDirectory) {
         self.summary = summary
         self.rejects = rejects
         self.directory = directory
-        batch.reserveCapacity(EventIngester.stagingBatchRecords)
     }
 
-    mutating func stageAll(path: String, name: String, limits: IngestLimits, transaction: LedgerTransaction) throws {
+    /// Stages every record of the file and returns its fingerprint: `known` when it was hashed up
+    /// front, else hashed while reading. A refusal leaves with the counts and fingerprint so far.
+    mutating func stageAll(
+        path: String, name: String, limits: IngestLimits, known: FileFingerprint?, transaction: LedgerTransaction
+    ) throws -> FileFingerprint {
+        var reader: CostEventReader?
         do {
-            let reader = try CostEventReader(path: path, displayName: name, limits: limits)
-            summary.format = reader.layout.rawValue
-            summary.gzip = reader.isGzip
-            while let outcome = try reader.next() {
+            let opened = try CostEventReader(
+                path: path, displayName: name, limits: limits, fingerprinting: known == nil)
+            reader = opened
+            summary.format = opened.layout.rawValue
+            summary.gzip = opened.isGzip
+            let stager = try transaction.costEventStager()
+            while let outcome = try opened.next() {
                 summary.read += 1
                 switch outcome {
-                case .event(let record): try accept(record)
+                case .event(let record): try accept(record, stager: stager)
                 case .rejected(let rejection): try reject(rejection)
                 }
-                if batch.count >= EventIngester.stagingBatchRecords {
-                    try flush(transaction)
-                    progress?(reader.bytesRead)
-                }
+                if summary.read % EventIngester.progressRecords == 0 { progress?(opened.bytesRead) }
             }
-            try flush(transaction)
+            return try known ?? opened.fingerprint()
         } catch let error as InputError {
             guard case .fileRejected(let rejection) = error else { throw error }
+            // Refused before the reader existed (an empty file, say): hash it apart, it is rare.
+            summary.record(try known ?? reader?.fingerprint() ?? FileFingerprint.of(path: path, limits: limits))
             throw FileRefused.refused(rejection, summary)
         }
     }
 
-    private mutating func accept(_ record: CostEventRecord) throws {
+    private mutating func accept(_ record: CostEventRecord, stager: CostEventStager) throws {
         if let (rule, field, detail) = directory.check(record) {
             return try reject(rejection(rule, record, field: field, detail: detail))
         }
@@ -148,7 +171,15 @@ private struct FileRun {
             operation: record.operation, credits: credits, pricing: pricing, occurredAt: record.occurredAt,
             attributesJSON: Self.storedAttributes(record), sourceFile: record.source.file,
             sourceLine: record.source.line)
-        batch.append((staged, record))
+        switch try stager.stage(staged) {
+        case .staged: summary.staged += 1
+        case .duplicate: summary.duplicates += 1
+        case .conflict(let existingSource, let existingLine):
+            try reject(rejection(
+                .eventIDConflict, record, field: "event_id",
+                detail: "\"\(record.eventID)\" was first staged from \(existingSource):\(existingLine) "
+                    + "with different content"))
+        }
     }
 
     /// The attributes as written; with unknown fields, both under one object so neither is lost.
@@ -166,36 +197,5 @@ private struct FileRun {
     private mutating func reject(_ rejection: Rejection) throws {
         summary.count(rejection)
         try rejects?.write(rejection)
-    }
-
-    private mutating func flush(_ transaction: LedgerTransaction) throws {
-        guard !batch.isEmpty else { return }
-        let outcomes = try transaction.stage(batch.map(\.event))
-        for (outcome, entry) in zip(outcomes, batch) {
-            switch outcome {
-            case .staged: summary.staged += 1
-            case .duplicate: summary.duplicates += 1
-            case .conflict(let existingSource, let existingLine):
-                try reject(rejection(
-                    .eventIDConflict, entry.raw, field: "event_id",
-                    detail: "\"\(entry.event.eventID)\" was first staged from \(existingSource):\(existingLine) "
-                        + "with different content"))
-            }
-        }
-        batch.removeAll(keepingCapacity: true)
-    }
-}
-
-/// Size and SHA-256 of a file's bytes on disk, read in chunks.
-enum FileFingerprint {
-    static func of(path: String, limits: IngestLimits) throws(InputError) -> (bytes: Int64, sha256: String) {
-        let source = try FileChunkSource(path: path, chunkBytes: limits.readChunkBytes)
-        var digest = StagingDigest()
-        while true {
-            let chunk = try source.nextChunk()
-            if chunk.isEmpty { break }
-            digest.update(chunk)
-        }
-        return (source.bytesFromDisk, digest.hexDigest())
     }
 }

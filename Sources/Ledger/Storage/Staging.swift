@@ -108,6 +108,13 @@ extension LedgerReader {
             }
     }
 
+    /// True when a file of exactly this many bytes was ingested before. Only then can a file's
+    /// content be a repeat, so ingest hashes a file of a new size while reading it, not twice.
+    public func hasIngestedFile(bytes: Int64) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM ingested_files WHERE bytes = ?)", arguments: [bytes])
+            ?? false
+    }
+
     public func stagedEventCount() throws -> Int {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cost_events") ?? 0
     }
