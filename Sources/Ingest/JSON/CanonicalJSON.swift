@@ -12,6 +12,12 @@
 enum CanonicalJSON {
     static func appendString(_ decoded: [UInt8], to out: inout [UInt8]) {
         out.append(0x22)
+        // Most strings (ids, timestamps) need no escape: copy them whole.
+        if !decoded.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out.append(contentsOf: decoded)
+            out.append(0x22)
+            return
+        }
         for byte in decoded {
             switch byte {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])
@@ -36,16 +42,75 @@ enum CanonicalJSON {
 
     /// `{"k1":v1,"k2":v2}` from members whose values are already canonical; sorts by key.
     static func object(_ members: [(key: [UInt8], value: [UInt8])]) -> [UInt8] {
-        let sorted = members.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        for (position, member) in sorted.enumerated() {
+        var out: [UInt8] = []
+        appendObject(sortedMembers: members.sorted { $0.key.lexicographicallyPrecedes($1.key) }, to: &out)
+        return out
+    }
+
+    /// Appends `{"k1":v1,...}` for members already sorted by key.
+    static func appendObject(sortedMembers: [(key: [UInt8], value: [UInt8])], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for (position, member) in sortedMembers.enumerated() {
             if position > 0 { out.append(UInt8(ascii: ",")) }
             appendString(member.key, to: &out)
             out.append(UInt8(ascii: ":"))
             out.append(contentsOf: member.value)
         }
         out.append(UInt8(ascii: "}"))
-        return out
+    }
+}
+
+/// Writes one canonical object straight into a byte buffer, for a record whose known members come
+/// in a fixed order: the caller adds them in ascending key order, and the unknown members (`extras`,
+/// any order) are merged in at their sorted places. The bytes equal `CanonicalJSON.object` over all
+/// members, without building a member list or sorting it per record (a test pins the equality).
+struct CanonicalObjectWriter {
+    private(set) var bytes: [UInt8] = []
+    private let extras: [(key: [UInt8], value: [UInt8])]
+    private var nextExtra = 0
+    private var first = true
+
+    init(extras: [(key: [UInt8], value: [UInt8])], capacity: Int) {
+        self.extras = extras.count > 1 ? extras.sorted { $0.key.lexicographicallyPrecedes($1.key) } : extras
+        bytes.reserveCapacity(capacity)
+        bytes.append(UInt8(ascii: "{"))
+    }
+
+    /// Adds a member whose value the caller writes canonically into the buffer. Keys must ascend.
+    mutating func member(_ key: [UInt8], value write: (inout [UInt8]) -> Void) {
+        writeExtras(before: key)
+        writeKey(key)
+        write(&bytes)
+    }
+
+    /// Adds a member whose value is a string, written with the canonical escapes.
+    mutating func member(_ key: [UInt8], string: [UInt8]) {
+        member(key) { CanonicalJSON.appendString(string, to: &$0) }
+    }
+
+    /// Writes the remaining extras and the closing brace.
+    mutating func finish() -> [UInt8] {
+        while nextExtra < extras.count { writeExtra() }
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+
+    private mutating func writeExtras(before key: [UInt8]) {
+        while nextExtra < extras.count, extras[nextExtra].key.lexicographicallyPrecedes(key) { writeExtra() }
+    }
+
+    private mutating func writeExtra() {
+        let extra = extras[nextExtra]
+        nextExtra += 1
+        writeKey(extra.key)
+        bytes.append(contentsOf: extra.value)
+    }
+
+    private mutating func writeKey(_ key: [UInt8]) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+        CanonicalJSON.appendString(key, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
     }
 }
 
@@ -107,18 +172,19 @@ extension JSONCursor {
             try expect(UInt8(ascii: "}"), "',' or '}' in the object", field: field)
             break
         }
-        let canonical = CanonicalJSON.object(members)
-        try checkNoDuplicateKeys(members, objectStart: objectStart, field: field)
-        out.append(contentsOf: canonical)
+        // Sorted in place, so a repeated key sits next to its twin and the members are written
+        // straight into `out` (this runs for every record's attributes).
+        members.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        try checkNoDuplicateKeys(sortedMembers: members, objectStart: objectStart, field: field)
+        CanonicalJSON.appendObject(sortedMembers: members, to: &out)
     }
 
     private func checkNoDuplicateKeys(
-        _ members: [(key: [UInt8], value: [UInt8])], objectStart: Int, field: String
+        sortedMembers members: [(key: [UInt8], value: [UInt8])], objectStart: Int, field: String
     ) throws(ScanFailure) {
         guard members.count > 1 else { return }
-        let keys = members.map(\.key).sorted { $0.lexicographicallyPrecedes($1) }
-        for position in 1..<keys.count where keys[position] == keys[position - 1] {
-            let name = String(decoding: keys[position], as: UTF8.self)
+        for position in 1..<members.count where members[position].key == members[position - 1].key {
+            let name = String(decoding: members[position].key, as: UTF8.self)
             throw ScanFailure(
                 rule: .duplicateKey, offset: objectStart, field: field + "." + name,
                 detail: "key \"\(name)\" appears more than once")
@@ -130,6 +196,13 @@ extension JSONCursor {
         guard let byte = peek() else { throw failure("expected a key, found the end of the input", field: field) }
         guard byte == 0x22 else { throw failure("expected a quoted key, found \(describe(byte))", field: field) }
         return try readString(field: field)
+    }
+
+    /// `readKey` without allocating for a key that has no escapes (see `readStringRange`).
+    mutating func readKeyRange(field: String?, decoded: inout [UInt8]) throws(ScanFailure) -> Range<Int>? {
+        guard let byte = peek() else { throw failure("expected a key, found the end of the input", field: field) }
+        guard byte == 0x22 else { throw failure("expected a quoted key, found \(describe(byte))", field: field) }
+        return try readStringRange(field: field, decoded: &decoded)
     }
 
     private mutating func canonicalArray(
