@@ -33,7 +33,7 @@ public struct CostEventParser: Sendable {
     func parse(_ record: RawRecord) -> CostEventOutcome {
         record.bytes.withUnsafeBufferPointer { buffer -> CostEventOutcome in
             do throws(ScanFailure) {
-                let scanned = try CostEventScanner(limits: limits).scan(buffer)
+                let scanned = try CostEventScanner(limits: limits, record: record.bytes).scan(buffer)
                 return .event(try build(scanned, buffer: buffer, record: record))
             } catch {
                 let at = record.position(ofOffset: error.offset)
@@ -222,7 +222,7 @@ public struct CostEventParser: Sendable {
         addIdentifier(Key.operation, .operation)
         addIdentifier(Key.organisationID, .organisationID)
         if case .quantity(let quantity, _) = charge {
-            object.member(Key.quantity, string: Array(quantity.description.utf8))
+            object.member(Key.quantity, string: Array(quantity.description.utf8)[...])
         }
         addIdentifier(Key.team, .team)
         addIdentifier(Key.unit, .unit)

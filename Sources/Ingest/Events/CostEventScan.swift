@@ -1,7 +1,8 @@
 /// The top-level fields of one cost-event object, located but not yet validated.
 struct ScannedEvent {
     struct Text {
-        var bytes: [UInt8]
+        /// The decoded string: a slice of the record itself when it had no escapes (no copy).
+        var bytes: ArraySlice<UInt8>
         var offset: Int
     }
 
@@ -108,8 +109,12 @@ enum EventField: String, CaseIterable {
 /// field is and canonicalising attributes and unknown fields. Any structural error stops the scan.
 struct CostEventScanner {
     let limits: IngestLimits
+    /// The record being scanned, whose storage `scan`'s buffer points into: string fields without
+    /// escapes are kept as slices of it instead of copies.
+    let record: [UInt8]
 
     func scan(_ buffer: UnsafeBufferPointer<UInt8>) throws(ScanFailure) -> ScannedEvent {
+        precondition(buffer.count == record.count, "the buffer is the record's own storage")
         var cursor = JSONCursor(bytes: buffer)
         var event = ScannedEvent()
         var seen: UInt32 = 0
@@ -186,7 +191,9 @@ struct CostEventScanner {
             _ = try cursor.scanLiteral(field: name)
         case let field?:
             guard cursor.peek() == 0x22 else { throw wrongType(cursor, name, expected: "a string") }
-            event.texts[field] = .init(bytes: try cursor.readString(field: name), offset: offset)
+            var decoded: [UInt8] = []
+            let range = try cursor.readStringRange(field: name, decoded: &decoded)
+            event.texts[field] = .init(bytes: range.map { record[$0] } ?? decoded[...], offset: offset)
         case nil:
             var value: [UInt8] = []
             try cursor.canonicalValue(into: &value, depth: 0, depthMax: limits.attributesDepthMax, field: name)

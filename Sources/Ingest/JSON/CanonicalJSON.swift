@@ -11,9 +11,22 @@
 ///    values; the typed fields `credits`, `quantity`, `occurred_at` are normalised by their parsers).
 enum CanonicalJSON {
     static func appendString(_ decoded: [UInt8], to out: inout [UInt8]) {
+        appendString(decoded[...], to: &out)
+    }
+
+    static func appendString(_ decoded: ArraySlice<UInt8>, to out: inout [UInt8]) {
         out.append(0x22)
         // Most strings (ids, timestamps) need no escape: copy them whole.
-        if !decoded.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+        let needsEscape = decoded.withUnsafeBufferPointer { bytes in
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte < 0x20 || byte == 0x22 || byte == 0x5C { return true }
+                index += 1
+            }
+            return false
+        }
+        if !needsEscape {
             out.append(contentsOf: decoded)
             out.append(0x22)
             return
@@ -60,6 +73,18 @@ enum CanonicalJSON {
     }
 }
 
+extension ScanFailure {
+    /// A failure inside the value of member `key` of the object at `field`, which was read with the
+    /// object's own path: the member's path (`field.key`) is only spelled out here, on failure,
+    /// rather than built as a String for every member of every record.
+    func nested(in field: String, key: [UInt8]) -> ScanFailure {
+        var nested = self
+        let inner = self.field.map { $0.hasPrefix(field) ? String($0.dropFirst(field.count)) : "" } ?? ""
+        nested.field = field + "." + String(decoding: key, as: UTF8.self) + inner
+        return nested
+    }
+}
+
 /// Writes one canonical object straight into a byte buffer, for a record whose known members come
 /// in a fixed order: the caller adds them in ascending key order, and the unknown members (`extras`,
 /// any order) are merged in at their sorted places. The bytes equal `CanonicalJSON.object` over all
@@ -84,7 +109,7 @@ struct CanonicalObjectWriter {
     }
 
     /// Adds a member whose value is a string, written with the canonical escapes.
-    mutating func member(_ key: [UInt8], string: [UInt8]) {
+    mutating func member(_ key: [UInt8], string: ArraySlice<UInt8>) {
         member(key) { CanonicalJSON.appendString(string, to: &$0) }
     }
 
@@ -164,8 +189,11 @@ extension JSONCursor {
             skipWhitespace()
             try expect(UInt8(ascii: ":"), "':' after the key", field: field)
             var value: [UInt8] = []
-            let path = field + "." + String(decoding: key, as: UTF8.self)
-            try canonicalValue(into: &value, depth: depth, depthMax: depthMax, field: path)
+            do {
+                try canonicalValue(into: &value, depth: depth, depthMax: depthMax, field: field)
+            } catch {
+                throw error.nested(in: field, key: key)
+            }
             members.append((key, value))
             skipWhitespace()
             if peek() == UInt8(ascii: ",") { index += 1; continue }

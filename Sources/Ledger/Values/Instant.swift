@@ -55,11 +55,22 @@ public struct Instant: Sendable, Hashable, Comparable, Codable, CustomStringConv
     /// The same for an array: a concrete entry point, because the generic one called from another
     /// module runs unspecialised (a generic-metadata lookup per byte; 7% of ingest's time).
     public static func parse(utf8 input: [UInt8]) -> Result<Instant, ParseError> {
-        parse(utf8: input[...])
+        parseFixedLayout(input)
+    }
+
+    /// The same for a slice (ingest keeps string fields as slices of the record).
+    public static func parse(utf8 input: ArraySlice<UInt8>) -> Result<Instant, ParseError> {
+        parseFixedLayout(input)
     }
 
     public static func parse<Bytes: RandomAccessCollection<UInt8>>(utf8 input: Bytes) -> Result<Instant, ParseError>
     where Bytes.Index == Int {
+        parseFixedLayout(input)
+    }
+
+    private static func parseFixedLayout<Bytes: RandomAccessCollection<UInt8>>(
+        _ input: Bytes
+    ) -> Result<Instant, ParseError> where Bytes.Index == Int {
         var scanner = FixedScanner(bytes: input)
         guard let year = scanner.number(4), scanner.expect("-"), let month = scanner.number(2),
             scanner.expect("-"), let day = scanner.number(2), scanner.expect("T") || scanner.expect("t"),
