@@ -2,7 +2,7 @@ import Ledger
 
 /// Size and SHA-256 of a file's bytes on disk: the same bytes again (under any name) are a file
 /// ingested before, whose rerun is a no-op.
-struct FileFingerprint: Equatable {
+struct FileFingerprint: Sendable, Equatable {
     let bytes: Int64
     let sha256: String
 
