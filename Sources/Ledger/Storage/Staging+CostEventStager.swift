@@ -16,6 +16,7 @@ public struct CostEventStager {
     private let insert: Statement
     private let existing: Statement
     private let stagedAt: Int64
+    private let arena = TextArena()
 
     init(db: Database, now: Instant) throws {
         self.db = db
@@ -35,27 +36,40 @@ public struct CostEventStager {
     public func stage(_ event: StagedCostEvent) throws -> StagingOutcome {
         precondition(event.credits.isPositive, "staged credits are validated positive")
         let statement = insert.sqliteStatement
-        defer { sqlite3_reset(statement) }
+        defer {
+            sqlite3_reset(statement)
+            // No binding may point into the arena once the row is done.
+            sqlite3_clear_bindings(statement)
+        }
+        arena.reset(reserving: Self.textBytes(event))
         var binder = Binder(statement: statement)
-        binder.text(event.eventID)
-        binder.text(event.contentHash)
-        binder.text(event.organisationID)
-        binder.text(event.team)
-        binder.text(event.investigation)
-        binder.text(event.operation)
+        binder.text(event.eventID, in: arena)
+        binder.text(event.contentHash, in: arena)
+        binder.text(event.organisationID, in: arena)
+        binder.text(event.team, in: arena)
+        binder.text(event.investigation, in: arena)
+        binder.text(event.operation, in: arena)
         binder.integer(event.credits.microcredits)
-        binder.text(event.pricing?.quantity)
-        binder.text(event.pricing?.unit)
+        binder.text(event.pricing?.quantity, in: arena)
+        binder.text(event.pricing?.unit, in: arena)
         binder.integer(event.pricing?.creditsPerUnit.microcredits)
         binder.integer(event.occurredAt.millisecondsSinceEpoch)
-        binder.text(event.attributesJSON)
-        binder.text(event.sourceFile)
+        binder.text(event.attributesJSON, in: arena)
+        binder.text(event.sourceFile, in: arena)
         binder.integer(Int64(event.sourceLine))
         binder.integer(stagedAt)
         try binder.check(db, sql: insert)
         try step(statement, expecting: SQLITE_DONE, sql: insert)
         if sqlite3_changes(db.sqliteConnection) == 1 { return .staged }
         return try decideAgainstExisting(event)
+    }
+
+    /// The UTF-8 bytes of every text parameter of the row (the arena's room).
+    private static func textBytes(_ event: StagedCostEvent) -> Int {
+        event.eventID.utf8.count + event.contentHash.utf8.count + event.organisationID.utf8.count
+            + event.team.utf8.count + (event.investigation?.utf8.count ?? 0) + event.operation.utf8.count
+            + (event.pricing?.quantity.utf8.count ?? 0) + (event.pricing?.unit.utf8.count ?? 0)
+            + (event.attributesJSON?.utf8.count ?? 0) + event.sourceFile.utf8.count
     }
 
     /// The id is taken: compare content hashes with the event that holds it.
@@ -110,6 +124,17 @@ private struct Binder {
         record(code)
     }
 
+    /// Binds a copy of `value` made in `arena` with SQLITE_STATIC: SQLite reads it in place. With
+    /// SQLITE_TRANSIENT it would malloc and free a buffer for every text parameter of every row.
+    mutating func text(_ value: String?, in arena: TextArena) {
+        index += 1
+        guard var value else { return record(sqlite3_bind_null(statement, index)) }
+        let copy = value.withUTF8 { arena.copy($0) }
+        record(sqlite3_bind_text(statement, index, copy.baseAddress, CInt(copy.count), Self.static))
+    }
+
+    static let `static` = unsafeBitCast(0, to: sqlite3_destructor_type.self)
+
     mutating func integer(_ value: Int64?) {
         index += 1
         guard let value else { return record(sqlite3_bind_null(statement, index)) }
@@ -125,5 +150,41 @@ private struct Binder {
         guard failure == SQLITE_OK else {
             throw DatabaseError(resultCode: ResultCode(rawValue: failure), message: db.lastErrorMessage, sql: sql.sql)
         }
+    }
+}
+
+/// The text parameters of one row, copied end to end into storage the stager owns, so they can be
+/// bound with SQLITE_STATIC. Reset before each row; the statement's bindings are cleared after
+/// each row, so nothing points into it once the row is staged.
+final class TextArena {
+    private var storage: UnsafeMutablePointer<CChar>
+    private var capacity: Int
+    private var used = 0
+
+    init(capacity: Int = 4096) {
+        self.capacity = capacity
+        self.storage = .allocate(capacity: capacity)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Empties the arena and makes room for `bytes` (plus one, so an empty text has an address).
+    func reset(reserving bytes: Int) {
+        used = 0
+        guard bytes + 1 > capacity else { return }
+        storage.deallocate()
+        capacity = max(bytes + 1, capacity * 2)
+        storage = .allocate(capacity: capacity)
+    }
+
+    /// Copies `bytes` into the room reserved by `reset`; the copy lives until the next `reset`.
+    func copy(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<CChar> {
+        precondition(used + bytes.count < capacity, "reset(reserving:) counted every text of the row")
+        let start = storage + used
+        if let base = bytes.baseAddress {
+            base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { start.update(from: $0, count: bytes.count) }
+        }
+        used += bytes.count
+        return UnsafeBufferPointer(start: start, count: bytes.count)
     }
 }
