@@ -200,6 +200,8 @@ public struct LedgerTransaction {
     let db: Database
     /// The wall-clock time of this transaction, from the database's injected clock.
     public let now: Instant
+    /// Spending facts read once per transaction and kept current by postings (see `PostingState`).
+    let postingState = PostingState()
 
     public var reader: LedgerReader { LedgerReader(db: db) }
 
@@ -211,6 +213,7 @@ public struct LedgerTransaction {
             result = Result { try body(self) }
             return .rollback
         }
+        postingState.forgetAll()
         return try result!.get()
     }
 }

@@ -178,7 +178,7 @@ extension LedgerReader {
     /// The grant created by the transfer with this idempotency key.
     public func grant(createdByKey key: String) throws -> Grant? {
         try Row.fetchOne(
-            db, sql: "SELECT g.* FROM grants g JOIN transfers t ON t.id = g.transfer_id WHERE t.idempotency_key = ?",
+            db, cached: "\(Self.grantSelect) WHERE transfer_id = (SELECT id FROM transfers WHERE idempotency_key = ?)",
             arguments: [key]
         ).map(Self.grant)
     }
