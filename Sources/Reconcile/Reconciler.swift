@@ -95,13 +95,21 @@ public enum Reconciler {
     private static func store(
         _ items: [PlanItem], amounts: [Credits], findings: [Finding], options: Options, in tx: LedgerTransaction
     ) throws -> Summary {
-        let payloads = try items.map { try $0.canonicalJSON() }
-        let digest = PlanDigest.of(asOf: options.asOf, payloads: payloads, findings: findings)
+        let payloads = items.map(PlanItemPayload.encode)
+        var digester = PlanDigest(asOf: options.asOf)
+        for payload in payloads { digester.add(payload: payload) }
+        let digest = digester.finalize(findings: findings)
         let latest = try tx.reader.latestPlan()
         // Reuse only an intact identical plan: same digest and the same stored rows, so a plan
         // altered after it was stored is replaced rather than handed to apply again.
-        let reuse = latest.map { plan in
-            plan.digest == digest && plan.items.map(\.payload) == payloads && (plan.status == .planned || items.isEmpty)
+        let reuse = try latest.map { plan in
+            guard plan.digest == digest, plan.itemCount == payloads.count, plan.status == .planned || items.isEmpty
+            else { return false }
+            var same = true
+            try tx.reader.forEachPlanItem(ofPlan: plan.id) { stored in
+                same = same && payloads.indices.contains(stored.seq) && stored.payload == payloads[stored.seq]
+            }
+            return same
         } ?? false
         let planID: Int64
         if reuse, let latest {
@@ -157,16 +165,31 @@ private struct UsageOutcomes {
 
 /// The digest of a plan: SHA-256 over its as-of instant, its item payloads in posting order and
 /// its findings. `apply` recomputes it from the stored rows to detect an altered plan.
-enum PlanDigest {
-    static func of(asOf: Instant, payloads: [String], findings: [Finding]) -> String {
-        var hasher = SHA256()
-        hasher.update(data: Data("as_of \(asOf.millisecondsSinceEpoch)\n".utf8))
-        for payload in payloads { hasher.update(data: Data("item \(payload)\n".utf8)) }
+struct PlanDigest {
+    private var hasher = SHA256()
+
+    init(asOf: Instant) {
+        update("as_of \(asOf.millisecondsSinceEpoch)\n")
+    }
+
+    mutating func add(payload: String) {
+        update("item ")
+        update(payload)
+        update("\n")
+    }
+
+    func finalize(findings: [Finding]) -> String {
+        var digest = self
         for finding in findings {
             let line = [finding.severity.rawValue, finding.code, finding.organisationID ?? "-", finding.subject, finding.detail]
                 .joined(separator: "\t")
-            hasher.update(data: Data("finding \(line)\n".utf8))
+            digest.update("finding \(line)\n")
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return digest.hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    private mutating func update(_ text: String) {
+        var text = text
+        text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
     }
 }

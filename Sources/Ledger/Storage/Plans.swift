@@ -1,7 +1,8 @@
 import GRDB
 
-/// A reconcile plan as stored: opaque item payloads (canonical JSON written by Reconcile), the
-/// findings for people, and the digest that makes an altered plan detectable.
+/// A reconcile plan as stored: its items (opaque payloads written by Reconcile, read one at a
+/// time with `forEachPlanItem`, since a nightly plan can hold a million), the findings for
+/// people, and the digest that makes an altered plan detectable.
 public struct StoredPlan: Sendable, Hashable {
     public enum Status: String, Sendable, Hashable {
         case planned
@@ -17,7 +18,7 @@ public struct StoredPlan: Sendable, Hashable {
     public let digest: String
     public let status: Status
     public let summary: String
-    public let items: [StoredPlanItem]
+    public let itemCount: Int
     public let findings: [StoredFinding]
 }
 
@@ -115,13 +116,8 @@ extension LedgerReader {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM reconcile_plans WHERE id = ?", arguments: [id]) else {
             return nil
         }
-        let items = try Row.fetchAll(
-            db, sql: "SELECT * FROM reconcile_plan_items WHERE plan_id = ? ORDER BY seq", arguments: [id]
-        ).map { item in
-            StoredPlanItem(
-                seq: item["seq"], kind: item["kind"], organisationID: item["organisation_id"],
-                idempotencyKey: item["idempotency_key"], payload: item["payload"])
-        }
+        let itemCount = try Int.fetchOne(
+            db, sql: "SELECT COUNT(*) FROM reconcile_plan_items WHERE plan_id = ?", arguments: [id]) ?? 0
         let findings = try Row.fetchAll(
             db, sql: "SELECT * FROM reconcile_findings WHERE plan_id = ? ORDER BY seq", arguments: [id]
         ).map { finding in
@@ -135,7 +131,28 @@ extension LedgerReader {
         return StoredPlan(
             id: id, asOf: Instant(millisecondsSinceEpoch: row["as_of"]),
             createdAt: Instant(millisecondsSinceEpoch: row["created_at"]), ledgerPosition: row["ledger_position"],
-            digest: row["digest"], status: status, summary: row["summary"], items: items, findings: findings)
+            digest: row["digest"], status: status, summary: row["summary"], itemCount: itemCount, findings: findings)
+    }
+
+    /// Streams a plan's items in posting order without holding them all.
+    public func forEachPlanItem(ofPlan id: Int64, _ body: (StoredPlanItem) throws -> Void) throws {
+        let cursor = try Row.fetchCursor(
+            db.cachedStatement(sql: """
+                SELECT seq, kind, organisation_id, idempotency_key, payload FROM reconcile_plan_items
+                WHERE plan_id = ? ORDER BY seq
+                """),
+            arguments: [id])
+        while let row = try cursor.next() {
+            try body(StoredPlanItem(
+                seq: row[0], kind: row[1], organisationID: row[2], idempotencyKey: row[3], payload: row[4]))
+        }
+    }
+
+    /// A plan's items in posting order, all at once (for reports and tests).
+    public func planItems(ofPlan id: Int64) throws -> [StoredPlanItem] {
+        var items: [StoredPlanItem] = []
+        try forEachPlanItem(ofPlan: id) { items.append($0) }
+        return items
     }
 
     /// Organisations that have transfers posted after `position`.
