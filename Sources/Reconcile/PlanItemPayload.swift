@@ -227,10 +227,11 @@ struct FlatJSONArrayReader {
 
     private mutating func null() throws -> Bool { literal("null") }
 
-    private mutating func literal(_ word: String) -> Bool {
-        let word = Array(word.utf8)
-        guard position + word.count <= bytes.count, Array(bytes[position..<position + word.count]) == word else { return false }
-        position += word.count
+    private mutating func literal(_ word: StaticString) -> Bool {
+        let length = word.utf8CodeUnitCount
+        guard position + length <= bytes.count else { return false }
+        for offset in 0..<length where bytes[position + offset] != word.utf8Start[offset] { return false }
+        position += length
         return true
     }
 

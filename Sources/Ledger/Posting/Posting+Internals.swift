@@ -50,20 +50,37 @@ extension LedgerTransaction {
                     organisation_id, money_minor, currency, effective_at, recorded_at, cost_event_id,
                     revolut_order_id, plan_period, team, investigation, operation, memo)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [key, hash, kind.rawValue, debit.rawValue, credit.rawValue, amount.microcredits,
-                        organisationID, money.minorUnits, money.currency.code, effectiveAt.millisecondsSinceEpoch,
-                        now.millisecondsSinceEpoch, references.costEventID, references.revolutOrderID,
-                        references.planPeriod, references.team, references.investigation, references.operation,
-                        references.memo])
+                """
+        ) { row in
+            row.add(key)
+            row.add(hash)
+            row.add(kind.rawValue)
+            row.add(debit.rawValue)
+            row.add(credit.rawValue)
+            row.add(amount.microcredits)
+            row.add(organisationID)
+            row.add(money.minorUnits)
+            row.add(money.currency.code)
+            row.add(effectiveAt.millisecondsSinceEpoch)
+            row.add(now.millisecondsSinceEpoch)
+            row.add(references.costEventID)
+            row.add(references.revolutOrderID)
+            row.add(references.planPeriod)
+            row.add(references.team)
+            row.add(references.investigation)
+            row.add(references.operation)
+            row.add(references.memo)
+        }
         let transferID = db.lastInsertedRowID
-        try db.executeCached(
-            sql: "UPDATE accounts SET debits_posted = debits_posted + ? WHERE id = ?",
-            arguments: [amount.microcredits, debit.rawValue])
+        try db.executeCached(sql: "UPDATE accounts SET debits_posted = debits_posted + ? WHERE id = ?") { row in
+            row.add(amount.microcredits)
+            row.add(debit.rawValue)
+        }
         precondition(db.changesCount == 1, "debit account \(debit) must exist")
-        try db.executeCached(
-            sql: "UPDATE accounts SET credits_posted = credits_posted + ? WHERE id = ?",
-            arguments: [amount.microcredits, credit.rawValue])
+        try db.executeCached(sql: "UPDATE accounts SET credits_posted = credits_posted + ? WHERE id = ?") { row in
+            row.add(amount.microcredits)
+            row.add(credit.rawValue)
+        }
         precondition(db.changesCount == 1, "credit account \(credit) must exist")
         return Transfer(
             id: transferID, idempotencyKey: key, kind: kind, organisationID: organisationID,
@@ -74,13 +91,21 @@ extension LedgerTransaction {
     /// Records one leg of an outflow and burns the grant down by it.
     func recordDraw(transferID: Int64, organisationID: String, grantID: Int64?, credits: Credits, cost: Money) throws {
         try db.executeCached(
-            sql: "INSERT INTO grant_draws (transfer_id, organisation_id, grant_id, credits, cost_minor) VALUES (?, ?, ?, ?, ?)",
-            arguments: [transferID, organisationID, grantID, credits.microcredits, cost.minorUnits])
+            sql: "INSERT INTO grant_draws (transfer_id, organisation_id, grant_id, credits, cost_minor) VALUES (?, ?, ?, ?, ?)"
+        ) { row in
+            row.add(transferID)
+            row.add(organisationID)
+            row.add(grantID)
+            row.add(credits.microcredits)
+            row.add(cost.minorUnits)
+        }
         guard let grantID else { return }
         precondition(credits.isPositive, "a draw from a grant takes a positive amount")
-        try db.executeCached(
-            sql: "UPDATE grants SET remaining = remaining - ? WHERE id = ? AND remaining >= ?",
-            arguments: [credits.microcredits, grantID, credits.microcredits])
+        try db.executeCached(sql: "UPDATE grants SET remaining = remaining - ? WHERE id = ? AND remaining >= ?") { row in
+            row.add(credits.microcredits)
+            row.add(grantID)
+            row.add(credits.microcredits)
+        }
         precondition(db.changesCount == 1, "grant \(grantID) must hold the credits drawn from it")
     }
 }
