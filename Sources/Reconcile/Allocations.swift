@@ -55,32 +55,56 @@ enum Expiries {
 
 /// Usage: every staged cost event not yet charged becomes a deduction at the work's priority,
 /// allowed into reserves and down to the organisation's overdraft limit; unusual cases are flagged.
+///
+/// Deductions are streamed from the database in posting order, never held all at once: first
+/// the events of this window (from the previous applied plan's as-of instant), then the usage
+/// carried over from earlier windows, which posts after everything else.
 struct UsageCharges {
     let reader: LedgerReader
     let asOf: Instant
-    var items: [PlanItem] = []
-    var findings: [Finding] = []
+    private(set) var findings: [Finding] = []
+    private var organisations: [String: Organisation?] = [:]
 
-    mutating func run() throws {
-        var organisations: [String: Organisation] = [:]
+    init(reader: LedgerReader, asOf: Instant) {
+        self.reader = reader
+        self.asOf = asOf
+    }
+
+    /// Calls `body` with each deduction in posting order; `findings` then holds the flags raised.
+    mutating func forEach(_ body: (PlanItem) throws -> Void) throws {
+        findings = []
         let previousWindowEnd = try reader.lastAppliedPlanAsOf()
-        for event in try reader.unchargedEvents(before: asOf) {
-            if organisations[event.organisationID] == nil {
-                organisations[event.organisationID] = try reader.organisation(event.organisationID)
-            }
-            guard let organisation = organisations[event.organisationID] else { continue }
-            items.append(PlanItem(
+        if let previousWindowEnd, previousWindowEnd < asOf {
+            try forEach(from: previousWindowEnd, before: asOf, carriedOver: false, body)
+            try forEach(from: nil, before: previousWindowEnd, carriedOver: true, body)
+        } else {
+            try forEach(from: nil, before: asOf, carriedOver: previousWindowEnd != nil, body)
+        }
+    }
+
+    private mutating func forEach(
+        from: Instant?, before: Instant, carriedOver: Bool, _ body: (PlanItem) throws -> Void
+    ) throws {
+        try reader.forEachUnchargedEvent(from: from, before: before) { event in
+            guard let organisation = try organisation(event.organisationID) else { return }
+            try body(PlanItem(
                 kind: .deduction, idempotencyKey: "deduction:cost-event:\(event.eventID)", organisationID: organisation.id,
                 effectiveAt: event.occurredAt, credits: event.credits, priorityRank: priority(of: event, in: organisation).rank,
-                overdraftLimit: organisation.overdraftLimit,
-                carriedOver: previousWindowEnd.map { event.occurredAt < $0 } == true ? true : nil,
+                overdraftLimit: organisation.overdraftLimit, carriedOver: carriedOver ? true : nil,
                 references: TransferReferences(
                     costEventID: event.eventID, team: event.team, investigation: event.investigation,
                     operation: event.operation)))
         }
     }
 
-    private mutating func priority(of event: StagedCostEvent, in organisation: Organisation) -> Priority {
+    private mutating func organisation(_ id: String) throws -> Organisation? {
+        if let known = organisations[id] { return known }
+        let organisation = try reader.organisation(id)
+        organisations[id] = organisation
+        return organisation
+    }
+
+    private mutating func priority(of event: UnchargedEvent, in organisation: Organisation) -> Priority {
         if !organisation.teams.contains(where: { $0.id == event.team }) {
             flag(FindingCode.usageOnUnknownTeam, event, "team \(event.team) is not configured")
         }
@@ -95,7 +119,7 @@ struct UsageCharges {
         return investigation.priority
     }
 
-    private mutating func flag(_ code: String, _ event: StagedCostEvent, _ detail: String) {
+    private mutating func flag(_ code: String, _ event: UnchargedEvent, _ detail: String) {
         findings.append(Finding(
             severity: .exception, code: code, organisationID: event.organisationID, subject: event.eventID,
             detail: "\(detail) (\(event.sourceFile):\(event.sourceLine))"))

@@ -53,22 +53,24 @@ public enum PlanApplier {
             guard let plan = try tx.reader.latestPlan(), plan.status == .planned else {
                 return Summary(status: "nothing_to_apply", planID: nil, digest: nil, transfers: [:], credits: [:])
             }
-            let items = try decode(plan)
-            let findings = plan.findings.map { stored in
-                Finding(severity: Finding.Severity(rawValue: stored.severity) ?? .exception, code: stored.code,
-                        organisationID: stored.organisationID, subject: stored.subject, detail: stored.detail)
+            // First pass: the stored items must hash to the plan's digest and read back as items.
+            var digest = PlanDigest(asOf: plan.asOf)
+            var touched = Set<String>()
+            try tx.reader.forEachPlanItem(ofPlan: plan.id) { stored in
+                digest.add(payload: stored.payload)
+                touched.insert(try item(stored, of: plan).organisationID)
             }
-            let payloads = try items.map { try $0.canonicalJSON() }
-            guard payloads == plan.items.map(\.payload),
-                PlanDigest.of(asOf: plan.asOf, payloads: payloads, findings: findings) == plan.digest
-            else { throw Refusal.planAltered(planID: plan.id) }
-            let touched = Set(items.map(\.organisationID))
+            guard digest.finalize(findings: plan.findings.map(Finding.init(stored:))) == plan.digest else {
+                throw Refusal.planAltered(planID: plan.id)
+            }
             let moved = try tx.reader.organisationsMoved(since: plan.ledgerPosition).intersection(touched)
             guard moved.isEmpty else { throw Refusal.planStale(planID: plan.id, organisations: moved.sorted()) }
 
+            // Second pass: post them, one at a time, so a million items never sit in memory.
             var transfers: [String: Int] = [:]
             var credits: [String: Credits] = [:]
-            for item in items {
+            try tx.reader.forEachPlanItem(ofPlan: plan.id) { stored in
+                let item = try item(stored, of: plan)
                 guard let transfer = try item.post(in: tx).transfer, transfer.idempotencyKey == item.idempotencyKey else {
                     throw Refusal.postingDiffersFromPlan(planID: plan.id, key: item.idempotencyKey)
                 }
@@ -81,12 +83,19 @@ public enum PlanApplier {
         }
     }
 
-    private static func decode(_ plan: StoredPlan) throws -> [PlanItem] {
-        let decoder = JSONDecoder()
+    private static func item(_ stored: StoredPlanItem, of plan: StoredPlan) throws -> PlanItem {
         do {
-            return try plan.items.map { try decoder.decode(PlanItem.self, from: Data($0.payload.utf8)) }
+            return try PlanItem(payload: stored.payload)
         } catch {
             throw Refusal.planAltered(planID: plan.id)
         }
+    }
+}
+
+extension Finding {
+    init(stored: StoredFinding) {
+        self.init(
+            severity: Finding.Severity(rawValue: stored.severity) ?? .exception, code: stored.code,
+            organisationID: stored.organisationID, subject: stored.subject, detail: stored.detail)
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import Ledger
 
-/// One transfer a plan proposes. Stored as canonical JSON; `apply` decodes and posts it.
+/// One transfer a plan proposes. Stored as its `payload` (see `PlanItemPayload`); `apply` reads
+/// it back and posts it.
 public struct PlanItem: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
         case allocation
@@ -77,10 +78,12 @@ public struct PlanItem: Sendable, Hashable, Codable {
         return left < right
     }
 
-    func canonicalJSON() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    /// The stored form: one text per item, so the plan digest can be taken over what is stored.
+    public var payload: String { PlanItemPayload.encode(self) }
+
+    /// Reads an item back from its stored form.
+    public init(payload: String) throws {
+        self = try PlanItemPayload.decode(payload)
     }
 }
 

@@ -5,11 +5,14 @@ import Ledger
 /// `credits reconcile`: computes the plan of transfers that would bring the ledger up to date as
 /// of an instant, without changing any balance.
 ///
-/// Method: gather candidate items (plan allocations, payment top-ups and reversals, usage
-/// deductions, expiries), sort them into posting order, then post them in a dry run that is rolled
-/// back. The dry run tells exactly what posting will do (which usage goes into reserves or
-/// overdraft, which is beyond the overdraft limit, what a refund can still take back); items that
-/// post nothing are dropped. What remains is stored with its digest, for `apply` to post as is.
+/// Method: the candidate items (plan allocations, payment top-ups and reversals and expiries,
+/// which are few and held in memory, and usage deductions, streamed from the staged events) are
+/// walked in posting order twice. First they are posted in a dry run that is rolled back: it tells
+/// exactly what posting will do (which usage goes into reserves or overdraft, which is beyond the
+/// overdraft limit, what a refund can still take back), and items that post nothing are dropped.
+/// Then, unless an identical plan is already stored, the walk is repeated to store what remains
+/// with its digest, for `apply` to post as is. Neither walk holds the deductions, so memory does
+/// not grow with the number of events.
 public enum Reconciler {
     public struct Options: Sendable {
         /// Everything effective before this instant is in scope.
@@ -42,93 +45,139 @@ public enum Reconciler {
     public static func reconcile(_ ledger: LedgerDatabase, options: Options) throws -> Summary {
         try ledger.write { tx in
             let reader = tx.reader
-            var items = try Allocations.due(reader: reader, asOf: options.asOf)
+            var others = try Allocations.due(reader: reader, asOf: options.asOf)
             var payments = PaymentMatcher(reader: reader, asOf: options.asOf, agedAfterDays: options.agedAfterDays)
             try payments.run()
-            items += payments.items
-            var usage = UsageCharges(reader: reader, asOf: options.asOf)
-            try usage.run()
-            items += usage.items
-            items += try Expiries.due(reader: reader, asOf: options.asOf, planned: items)
-            items.sort(by: PlanItem.postingOrder)
+            others += payments.items
+            others += try Expiries.due(reader: reader, asOf: options.asOf, planned: others)
+            others.sort(by: PlanItem.postingOrder)
+            var candidates = Candidates(others: others, usage: UsageCharges(reader: reader, asOf: options.asOf))
+            let previous = try reader.latestPlan()
+            let ledgerPosition = try reader.ledgerPosition()
 
-            var findings = payments.findings + usage.findings
-            let planned = try tx.dryRun { dry in try simulate(items, in: dry, findings: &findings) }
-            return try store(planned.map(\.item), amounts: planned.map(\.amount), findings: findings, options: options, in: tx)
+            // First pass, rolled back: what posting each candidate does.
+            var dryRun = DryRun(asOf: options.asOf)
+            try tx.dryRun { dry in try candidates.forEach { ordinal, item in try dryRun.post(ordinal, item, in: dry) } }
+            let findings = payments.findings + candidates.usage.findings + dryRun.findings
+            let digest = dryRun.digest.finalize(findings: findings)
+
+            // Reuse only an intact identical plan, so a plan altered after it was stored is
+            // replaced rather than handed to apply again.
+            let summary = { (planID: Int64, newPlan: Bool) in
+                Summary(
+                    planID: planID, digest: digest, newPlan: newPlan, asOf: options.asOf, items: dryRun.counts,
+                    credits: dryRun.credits, findings: Dictionary(grouping: findings, by: \.severity.rawValue).mapValues(\.count),
+                    exceptions: findings.filter { $0.severity == .exception }, aged: findings.filter { $0.severity == .aged })
+            }
+            if let previous, previous.digest == digest, previous.itemCount == dryRun.kept,
+                previous.status == .planned || dryRun.kept == 0, try isIntact(previous, reader: reader) {
+                return summary(previous.id, false)
+            }
+
+            // Second pass: the same candidates again (the rollback restored the ledger they
+            // come from), storing those that post.
+            let planID = try tx.savePlan(
+                asOf: options.asOf, ledgerPosition: ledgerPosition, digest: digest,
+                summary: "\(dryRun.kept) items, \(findings.count) findings",
+                findings: findings.enumerated().map { seq, finding in
+                    StoredFinding(seq: seq, severity: finding.severity.rawValue, code: finding.code,
+                                  organisationID: finding.organisationID, subject: finding.subject, detail: finding.detail)
+                })
+            var seq = 0
+            try candidates.forEach { ordinal, item in
+                guard !dryRun.dropped.contains(ordinal) else { return }
+                try tx.addPlanItem(
+                    StoredPlanItem(seq: seq, kind: item.kind.rawValue, organisationID: item.organisationID,
+                                   idempotencyKey: item.idempotencyKey, payload: item.payload),
+                    toPlan: planID)
+                seq += 1
+            }
+            precondition(seq == dryRun.kept, "the second pass must see the candidates the dry run saw")
+            return summary(planID, true)
         }
     }
 
-    /// Posts each item in the dry run; keeps those that post a transfer and turns the outcomes a
-    /// person should see into findings (aggregated per organisation for usage).
-    private static func simulate(
-        _ items: [PlanItem], in tx: LedgerTransaction, findings: inout [Finding]
-    ) throws -> [(item: PlanItem, amount: Credits)] {
-        var kept: [(item: PlanItem, amount: Credits)] = []
-        var usage = UsageOutcomes()
-        for item in items {
-            let outcome: ItemOutcome
-            do {
-                outcome = try item.post(in: tx)
-            } catch PostingRejection.exceedsOverdraftLimit(let requested, let available, let limit) {
-                try usage.add(FindingCode.usageBeyondOverdraftLimit, item.organisationID, requested,
+    /// Whether a stored plan's items and findings still hash to its digest.
+    static func isIntact(_ plan: StoredPlan, reader: LedgerReader) throws -> Bool {
+        var digest = PlanDigest(asOf: plan.asOf)
+        try reader.forEachPlanItem(ofPlan: plan.id) { digest.add(payload: $0.payload) }
+        return digest.finalize(findings: plan.findings.map(Finding.init(stored:))) == plan.digest
+    }
+}
+
+/// Every item a plan could hold, in posting order: the few allocations, payments and expiries
+/// (in memory), merged with the deductions streamed from the staged events.
+private struct Candidates {
+    let others: [PlanItem]
+    var usage: UsageCharges
+
+    /// Calls `body` with each candidate and its ordinal; the same ordinals on the same ledger.
+    mutating func forEach(_ body: (Int, PlanItem) throws -> Void) throws {
+        var ordinal = 0
+        var pending = others[...]
+        func emit(_ item: PlanItem) throws {
+            try body(ordinal, item)
+            ordinal += 1
+        }
+        try usage.forEach { deduction in
+            while let next = pending.first, PlanItem.postingOrder(next, deduction) {
+                try emit(next)
+                pending = pending.dropFirst()
+            }
+            try emit(deduction)
+        }
+        for item in pending { try emit(item) }
+    }
+}
+
+/// What posting the candidates did in the dry run: which post nothing (dropped from the plan),
+/// the digest of those that post, totals, and the outcomes a person should see as findings
+/// (aggregated per organisation for usage).
+private struct DryRun {
+    var digest: PlanDigest
+    private(set) var dropped: Set<Int> = []
+    private(set) var kept = 0
+    private(set) var counts: [String: Int] = [:]
+    private(set) var credits: [String: Credits] = [:]
+    private var refunds: [Finding] = []
+    private var usage = UsageOutcomes()
+
+    init(asOf: Instant) {
+        digest = PlanDigest(asOf: asOf)
+    }
+
+    var findings: [Finding] { refunds + usage.findings }
+
+    mutating func post(_ ordinal: Int, _ item: PlanItem, in tx: LedgerTransaction) throws {
+        let outcome: ItemOutcome
+        do {
+            outcome = try item.post(in: tx)
+        } catch PostingRejection.exceedsOverdraftLimit(let requested, let available, let limit) {
+            try usage.add(FindingCode.usageBeyondOverdraftLimit, item.organisationID, requested,
                           "not charged: \(available) available, overdraft limit \(limit)")
-                continue
-            }
-            if outcome.intoReserve.isPositive {
-                try usage.add(FindingCode.usageIntoReserve, item.organisationID, outcome.intoReserve, "charged into reserved capacity")
-            }
-            if outcome.overdraft.isPositive {
-                try usage.add(FindingCode.usageInOverdraft, item.organisationID, outcome.overdraft, "charged beyond every grant")
-            }
-            if item.kind == .reversal, outcome.alreadySpent.isPositive {
-                findings.append(Finding(
-                    severity: .exception, code: FindingCode.refundAfterSpend, organisationID: item.organisationID,
-                    subject: item.references.revolutOrderID ?? item.idempotencyKey,
-                    detail: "\(outcome.alreadySpent) of \(item.credits!) refunded credits were already spent"))
-            }
-            if let transfer = outcome.transfer { kept.append((item, transfer.amount)) }
+            dropped.insert(ordinal)
+            return
         }
-        findings += usage.findings
-        return kept
-    }
-
-    private static func store(
-        _ items: [PlanItem], amounts: [Credits], findings: [Finding], options: Options, in tx: LedgerTransaction
-    ) throws -> Summary {
-        let payloads = try items.map { try $0.canonicalJSON() }
-        let digest = PlanDigest.of(asOf: options.asOf, payloads: payloads, findings: findings)
-        let latest = try tx.reader.latestPlan()
-        // Reuse only an intact identical plan: same digest and the same stored rows, so a plan
-        // altered after it was stored is replaced rather than handed to apply again.
-        let reuse = latest.map { plan in
-            plan.digest == digest && plan.items.map(\.payload) == payloads && (plan.status == .planned || items.isEmpty)
-        } ?? false
-        let planID: Int64
-        if reuse, let latest {
-            planID = latest.id
-        } else {
-            let stored = zip(items, payloads).enumerated().map { seq, pair in
-                StoredPlanItem(seq: seq, kind: pair.0.kind.rawValue, organisationID: pair.0.organisationID,
-                               idempotencyKey: pair.0.idempotencyKey, payload: pair.1)
-            }
-            let storedFindings = findings.enumerated().map { seq, finding in
-                StoredFinding(seq: seq, severity: finding.severity.rawValue, code: finding.code,
-                              organisationID: finding.organisationID, subject: finding.subject, detail: finding.detail)
-            }
-            planID = try tx.savePlan(
-                asOf: options.asOf, ledgerPosition: try tx.reader.ledgerPosition(), digest: digest,
-                summary: "\(items.count) items, \(findings.count) findings", items: stored, findings: storedFindings)
+        if outcome.intoReserve.isPositive {
+            try usage.add(FindingCode.usageIntoReserve, item.organisationID, outcome.intoReserve, "charged into reserved capacity")
         }
-        var counts: [String: Int] = [:]
-        var credits: [String: Credits] = [:]
-        for (item, amount) in zip(items, amounts) {
-            counts[item.kind.rawValue, default: 0] += 1
-            credits[item.kind.rawValue] = try (credits[item.kind.rawValue] ?? .zero).adding(amount)
+        if outcome.overdraft.isPositive {
+            try usage.add(FindingCode.usageInOverdraft, item.organisationID, outcome.overdraft, "charged beyond every grant")
         }
-        return Summary(
-            planID: planID, digest: digest, newPlan: !reuse, asOf: options.asOf, items: counts, credits: credits,
-            findings: Dictionary(grouping: findings, by: \.severity.rawValue).mapValues(\.count),
-            exceptions: findings.filter { $0.severity == .exception }, aged: findings.filter { $0.severity == .aged })
+        if item.kind == .reversal, outcome.alreadySpent.isPositive {
+            refunds.append(Finding(
+                severity: .exception, code: FindingCode.refundAfterSpend, organisationID: item.organisationID,
+                subject: item.references.revolutOrderID ?? item.idempotencyKey,
+                detail: "\(outcome.alreadySpent) of \(item.credits ?? .zero) refunded credits were already spent"))
+        }
+        guard let transfer = outcome.transfer else {
+            dropped.insert(ordinal)
+            return
+        }
+        digest.add(payload: item.payload)
+        kept += 1
+        counts[item.kind.rawValue, default: 0] += 1
+        credits[item.kind.rawValue] = try (credits[item.kind.rawValue] ?? .zero).adding(transfer.amount)
     }
 }
 
@@ -157,16 +206,31 @@ private struct UsageOutcomes {
 
 /// The digest of a plan: SHA-256 over its as-of instant, its item payloads in posting order and
 /// its findings. `apply` recomputes it from the stored rows to detect an altered plan.
-enum PlanDigest {
-    static func of(asOf: Instant, payloads: [String], findings: [Finding]) -> String {
-        var hasher = SHA256()
-        hasher.update(data: Data("as_of \(asOf.millisecondsSinceEpoch)\n".utf8))
-        for payload in payloads { hasher.update(data: Data("item \(payload)\n".utf8)) }
+struct PlanDigest {
+    private var hasher = SHA256()
+
+    init(asOf: Instant) {
+        update("as_of \(asOf.millisecondsSinceEpoch)\n")
+    }
+
+    mutating func add(payload: String) {
+        update("item ")
+        update(payload)
+        update("\n")
+    }
+
+    func finalize(findings: [Finding]) -> String {
+        var digest = self
         for finding in findings {
             let line = [finding.severity.rawValue, finding.code, finding.organisationID ?? "-", finding.subject, finding.detail]
                 .joined(separator: "\t")
-            hasher.update(data: Data("finding \(line)\n".utf8))
+            digest.update("finding \(line)\n")
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return digest.hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    private mutating func update(_ text: String) {
+        var text = text
+        text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
     }
 }

@@ -106,4 +106,20 @@ struct InvoiceCommandTests {
         let badPeriod = try CreditsBinary.run(["invoice", "--db", db, "--period", "2026-13", "--out", directory.path])
         #expect(badPeriod.exitCode == 64, "\(badPeriod.stderr)")
     }
+
+    /// A directory that exists but takes no files, even for root (the tests run as root, so a
+    /// chmod would not do): the kernel's own `/sys/kernel`.
+    @Test("an unwritable output directory exits 74 and takes no number", .enabled(if: FileManager.default.fileExists(atPath: "/sys/kernel")))
+    func unwritableDirectory() throws {
+        let directory = TemporaryDirectory("invoice-cli")
+        let db = try Self.ledger(directory)
+        let result = try Self.invoice(db, out: "/sys/kernel")
+        #expect(result.exitCode == 74, "\(result.stderr)")
+        #expect(result.stderr.contains("/sys/kernel"), "the error names the directory: \(result.stderr)")
+        let database = try LedgerDatabase.open(at: db)
+        #expect(try database.read { try $0.invoices(issuerID: "credits-ltd") }.isEmpty, "no invoice number was taken")
+        let report = try CreditsBinary.run(
+            ["report", "--db", db, "--period", "2026-11", "--out", "/sys/kernel", "--format", "xlsx,csv"])
+        #expect(report.exitCode == 74, "\(report.stderr)")
+    }
 }

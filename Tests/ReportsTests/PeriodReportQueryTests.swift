@@ -151,7 +151,9 @@ struct PeriodReportQueryTests {
         #expect(teams["D5"]?.formula == "SUM(D2:D4)" && teams["D5"]?.number == 3244.5)
         let transactions = try file.sheet("Transactions")
         #expect(transactions.lastRow == 5)
-        #expect(transactions["C2"]?.value == "top_up" && transactions["K2"]?.value == "ord_1")
+        // Posting-time order, not posting order: the top-up was posted first but is dated Nov 5.
+        #expect(transactions["C2"]?.value == "deduction" && transactions["C3"]?.value == "top_up")
+        #expect(transactions["K3"]?.value == "ord_1")
         let csv = try #require(CSVReader.parse(try String(contentsOf: urls.last!, encoding: .utf8)))
         #expect(csv.count == 5)
     }

@@ -26,7 +26,7 @@ struct ReconciliationReportTests {
             in: directory, organisations: [SampleWorld.organisation("a"), SampleWorld.organisation("b")])
         _ = try ledger.write { tx in
             try tx.savePlan(asOf: instant("2026-12-01T00:00:00Z"), ledgerPosition: 0, digest: String(repeating: "a",
-                            count: 64), summary: "test", items: [], findings: findings)
+                            count: 64), summary: "test", findings: findings)
         }
         return ledger
     }

@@ -82,3 +82,13 @@ public struct Transfer: Sendable, Hashable, Codable {
     /// The grant an inflow created (nil for outflows).
     public let grantID: Int64?
 }
+
+extension Transfer {
+    /// This inflow with the grant it created.
+    func creating(grant grantID: Int64) -> Transfer {
+        Transfer(
+            id: id, idempotencyKey: idempotencyKey, kind: kind, organisationID: organisationID,
+            debitAccount: debitAccount, creditAccount: creditAccount, amount: amount, money: money,
+            effectiveAt: effectiveAt, recordedAt: recordedAt, references: references, grantID: grantID)
+    }
+}

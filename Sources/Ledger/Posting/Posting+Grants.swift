@@ -25,7 +25,8 @@ extension LedgerTransaction {
         if let existing = try existingTransfer(key: request.idempotencyKey, hash: hash) { return existing }
 
         let debit: AccountID = request.source == .adjustment ? .adjustment : .issuance
-        let transferID = try insertTransfer(
+        postingState.forget(request.organisationID)
+        let transfer = try insertTransfer(
             key: request.idempotencyKey, hash: hash, kind: request.kind, debit: debit,
             credit: .available(organisationID: request.organisationID), amount: request.credits,
             organisationID: request.organisationID, money: price, effectiveAt: request.effectiveAt,
@@ -36,11 +37,12 @@ extension LedgerTransaction {
                                     granted_at, cost_minor, currency)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [request.organisationID, request.source.rawValue, transferID, request.credits.microcredits,
+            arguments: [request.organisationID, request.source.rawValue, transfer.id, request.credits.microcredits,
                         request.credits.microcredits, priority, request.expiresAt?.millisecondsSinceEpoch,
                         request.effectiveAt.millisecondsSinceEpoch, price.minorUnits, price.currency.code])
-        try settleOverdraft(organisationID: request.organisationID, grantID: db.lastInsertedRowID, currency: price.currency)
-        return Posting(status: .posted, transfer: try reader.transfer(id: transferID)!, intoReserve: .zero, overdraft: .zero)
+        let grantID = db.lastInsertedRowID
+        try settleOverdraft(organisationID: request.organisationID, grantID: grantID, currency: price.currency)
+        return Posting(status: .posted, transfer: transfer.creating(grant: grantID), intoReserve: .zero, overdraft: .zero)
     }
 
     /// Expires what is left of a grant: one transfer from the organisation to the expiry account.
@@ -84,13 +86,14 @@ extension LedgerTransaction {
         effectiveAt: Instant, references: TransferReferences
     ) throws -> Posting {
         let cost = try GrantCost.draw(credits, from: grant)
-        let transferID = try insertTransfer(
+        postingState.forget(grant.organisationID)
+        let transfer = try insertTransfer(
             key: key, hash: hash, kind: kind, debit: .available(organisationID: grant.organisationID), credit: credit,
             amount: credits, organisationID: grant.organisationID, money: cost, effectiveAt: effectiveAt,
             references: references)
-        try recordDraw(transferID: transferID, organisationID: grant.organisationID, grantID: grant.id,
+        try recordDraw(transferID: transfer.id, organisationID: grant.organisationID, grantID: grant.id,
                        credits: credits, cost: cost)
-        return Posting(status: .posted, transfer: try reader.transfer(id: transferID)!, intoReserve: .zero, overdraft: .zero)
+        return Posting(status: .posted, transfer: transfer, intoReserve: .zero, overdraft: .zero)
     }
 
     /// Draws credits not covered by any grant (overdraft) out of a new grant, oldest first, so

@@ -24,8 +24,8 @@ extension LedgerTransaction {
         guard let row = try Row.fetchOne(
             db, cached: "SELECT id, content_hash FROM transfers WHERE idempotency_key = ?", arguments: [key])
         else { return nil }
-        let id: Int64 = row["id"]
-        guard row["content_hash"] as String == hash else {
+        let id: Int64 = row[0]
+        guard row[1] as String == hash else {
             throw PostingRejection.idempotencyKeyReusedWithDifferentContent(key: key, existingTransferID: id)
         }
         let transfer = try reader.transfer(id: id)!
@@ -36,10 +36,11 @@ extension LedgerTransaction {
     }
 
     /// Inserts one transfer and moves both account balances. Asserts double entry before writing.
+    /// Returns the transfer as stored, built from what was written rather than read back.
     func insertTransfer(
         key: String, hash: String, kind: TransferKind, debit: AccountID, credit: AccountID, amount: Credits,
         organisationID: String, money: Money, effectiveAt: Instant, references: TransferReferences
-    ) throws -> Int64 {
+    ) throws -> Transfer {
         precondition(debit != credit, "a transfer must move credits between two different accounts")
         precondition(amount.isPositive, "a transfer amount must be positive")
         precondition(money.minorUnits >= 0, "a transfer's money value is never negative")
@@ -49,34 +50,62 @@ extension LedgerTransaction {
                     organisation_id, money_minor, currency, effective_at, recorded_at, cost_event_id,
                     revolut_order_id, plan_period, team, investigation, operation, memo)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [key, hash, kind.rawValue, debit.rawValue, credit.rawValue, amount.microcredits,
-                        organisationID, money.minorUnits, money.currency.code, effectiveAt.millisecondsSinceEpoch,
-                        now.millisecondsSinceEpoch, references.costEventID, references.revolutOrderID,
-                        references.planPeriod, references.team, references.investigation, references.operation,
-                        references.memo])
+                """
+        ) { row in
+            row.add(key)
+            row.add(hash)
+            row.add(kind.rawValue)
+            row.add(debit.rawValue)
+            row.add(credit.rawValue)
+            row.add(amount.microcredits)
+            row.add(organisationID)
+            row.add(money.minorUnits)
+            row.add(money.currency.code)
+            row.add(effectiveAt.millisecondsSinceEpoch)
+            row.add(now.millisecondsSinceEpoch)
+            row.add(references.costEventID)
+            row.add(references.revolutOrderID)
+            row.add(references.planPeriod)
+            row.add(references.team)
+            row.add(references.investigation)
+            row.add(references.operation)
+            row.add(references.memo)
+        }
         let transferID = db.lastInsertedRowID
-        try db.executeCached(
-            sql: "UPDATE accounts SET debits_posted = debits_posted + ? WHERE id = ?",
-            arguments: [amount.microcredits, debit.rawValue])
+        try db.executeCached(sql: "UPDATE accounts SET debits_posted = debits_posted + ? WHERE id = ?") { row in
+            row.add(amount.microcredits)
+            row.add(debit.rawValue)
+        }
         precondition(db.changesCount == 1, "debit account \(debit) must exist")
-        try db.executeCached(
-            sql: "UPDATE accounts SET credits_posted = credits_posted + ? WHERE id = ?",
-            arguments: [amount.microcredits, credit.rawValue])
+        try db.executeCached(sql: "UPDATE accounts SET credits_posted = credits_posted + ? WHERE id = ?") { row in
+            row.add(amount.microcredits)
+            row.add(credit.rawValue)
+        }
         precondition(db.changesCount == 1, "credit account \(credit) must exist")
-        return transferID
+        return Transfer(
+            id: transferID, idempotencyKey: key, kind: kind, organisationID: organisationID,
+            debitAccount: debit.rawValue, creditAccount: credit.rawValue, amount: amount, money: money,
+            effectiveAt: effectiveAt, recordedAt: now, references: references, grantID: nil)
     }
 
     /// Records one leg of an outflow and burns the grant down by it.
     func recordDraw(transferID: Int64, organisationID: String, grantID: Int64?, credits: Credits, cost: Money) throws {
         try db.executeCached(
-            sql: "INSERT INTO grant_draws (transfer_id, organisation_id, grant_id, credits, cost_minor) VALUES (?, ?, ?, ?, ?)",
-            arguments: [transferID, organisationID, grantID, credits.microcredits, cost.minorUnits])
+            sql: "INSERT INTO grant_draws (transfer_id, organisation_id, grant_id, credits, cost_minor) VALUES (?, ?, ?, ?, ?)"
+        ) { row in
+            row.add(transferID)
+            row.add(organisationID)
+            row.add(grantID)
+            row.add(credits.microcredits)
+            row.add(cost.minorUnits)
+        }
         guard let grantID else { return }
         precondition(credits.isPositive, "a draw from a grant takes a positive amount")
-        try db.executeCached(
-            sql: "UPDATE grants SET remaining = remaining - ? WHERE id = ? AND remaining >= ?",
-            arguments: [credits.microcredits, grantID, credits.microcredits])
+        try db.executeCached(sql: "UPDATE grants SET remaining = remaining - ? WHERE id = ? AND remaining >= ?") { row in
+            row.add(credits.microcredits)
+            row.add(grantID)
+            row.add(credits.microcredits)
+        }
         precondition(db.changesCount == 1, "grant \(grantID) must hold the credits drawn from it")
     }
 }
@@ -103,13 +132,15 @@ enum GrantCost {
 /// SHA-256 over length-prefixed fields, so no two different field lists can collide by concatenation.
 enum ContentHash {
     static func of(_ fields: [String]) -> String {
-        var hasher = SHA256()
+        // One buffer, hashed once: feeding the hasher field by field cost more than the hashing.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(fields.reduce(0) { $0 + $1.utf8.count + 4 })
         for field in fields {
-            let bytes = Array(field.utf8)
-            hasher.update(data: Data("\(bytes.count):".utf8))
-            hasher.update(data: bytes)
+            bytes.append(contentsOf: String(field.utf8.count).utf8)
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(contentsOf: field.utf8)
         }
-        return hex(hasher.finalize())
+        return hex(SHA256.hash(data: bytes))
     }
 
     static func fields(_ references: TransferReferences) -> [String] {

@@ -11,14 +11,14 @@ extension LedgerTransaction {
     public func spend(_ request: SpendRequest) throws -> Posting {
         guard !request.idempotencyKey.isEmpty else { throw PostingRejection.idempotencyKeyMustNotBeEmpty }
         guard request.credits.isPositive else { throw PostingRejection.amountMustBePositive }
-        let organisation = try organisationFacts(request.organisationID)
+        var state = try postingState.state(of: request.organisationID, in: db)
         let hash = ContentHash.of([
             "spend", request.purpose.rawValue, request.organisationID, "\(request.credits.microcredits)",
             "\(request.effectiveAt.millisecondsSinceEpoch)",
         ] + ContentHash.fields(request.references))
         if let existing = try existingTransfer(key: request.idempotencyKey, hash: hash) { return existing }
 
-        let balance = try reader.balance(of: request.organisationID)
+        let balance = state.balance
         let spendable = balance.spendable(for: request.priority)
         let intoReserve: Credits
         switch request.policy {
@@ -42,39 +42,48 @@ extension LedgerTransaction {
 
         let kind: TransferKind = request.purpose == .deduction ? .deduction : .adjustment
         let credit: AccountID = request.purpose == .deduction ? .consumption : .adjustment
-        let plan = try planBurnDown(
-            request.credits, organisationID: request.organisationID, at: request.effectiveAt,
-            currency: organisation.currency)
-        let transferID = try insertTransfer(
+        let plan = try BurnDown.plan(request.credits, from: state, at: request.effectiveAt)
+        let transfer = try insertTransfer(
             key: request.idempotencyKey, hash: hash, kind: kind,
             debit: .available(organisationID: request.organisationID), credit: credit, amount: request.credits,
             organisationID: request.organisationID, money: plan.cost, effectiveAt: request.effectiveAt,
             references: request.references)
         for draw in plan.draws {
-            try recordDraw(transferID: transferID, organisationID: request.organisationID, grantID: draw.grantID,
-                           credits: draw.credits, cost: draw.cost)
+            try recordDraw(transferID: transfer.id, organisationID: request.organisationID,
+                           grantID: draw.grantIndex.map { state.grants[$0].id }, credits: draw.credits, cost: draw.cost)
         }
-        return Posting(
-            status: .posted, transfer: try reader.transfer(id: transferID)!, intoReserve: intoReserve,
-            overdraft: plan.uncovered)
+        try state.spent(request.credits, draws: plan.draws.compactMap { draw in draw.grantIndex.map { ($0, draw.credits) } })
+        postingState.update(state)
+        return Posting(status: .posted, transfer: transfer, intoReserve: intoReserve, overdraft: plan.uncovered)
+    }
+}
+
+/// How a spend burns an organisation's grants down.
+enum BurnDown {
+    struct Draw {
+        /// Position of the grant in the organisation's posting state; nil for credits no grant
+        /// covers (overdraft), which carry no cost basis.
+        let grantIndex: Int?
+        let credits: Credits
+        let cost: Money
     }
 
-    /// Plans the draws of `credits` from the organisation's grants in burn-down order; what no
-    /// grant covers becomes one uncovered (overdraft) draw with no cost basis.
-    private func planBurnDown(
-        _ credits: Credits, organisationID: String, at effectiveAt: Instant, currency: Currency
-    ) throws -> (draws: [(grantID: Int64?, credits: Credits, cost: Money)], cost: Money, uncovered: Credits) {
+    /// Plans the draws of `credits` from the grants not expired at `effectiveAt`, in burn-down
+    /// order; what no grant covers becomes one uncovered (overdraft) draw.
+    static func plan(
+        _ credits: Credits, from state: OrganisationPostingState, at effectiveAt: Instant
+    ) throws -> (draws: [Draw], cost: Money, uncovered: Credits) {
         var needed = credits
-        var cost = Money.zero(currency)
-        var draws: [(grantID: Int64?, credits: Credits, cost: Money)] = []
-        for grant in try reader.spendableGrants(of: organisationID, at: effectiveAt) where needed.isPositive {
+        var cost = Money.zero(state.currency)
+        var draws: [Draw] = []
+        for (index, grant) in state.grants.enumerated() where needed.isPositive && grant.isSpendable(at: effectiveAt) {
             let take = min(needed, grant.remaining)
             let drawCost = try GrantCost.draw(take, from: grant)
-            draws.append((grant.id, take, drawCost))
+            draws.append(Draw(grantIndex: index, credits: take, cost: drawCost))
             needed = try needed.subtracting(take)
             cost = try cost.adding(drawCost)
         }
-        if needed.isPositive { draws.append((nil, needed, .zero(currency))) }
+        if needed.isPositive { draws.append(Draw(grantIndex: nil, credits: needed, cost: .zero(state.currency))) }
         return (draws, cost, needed)
     }
 }

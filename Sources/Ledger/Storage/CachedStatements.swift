@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 
 // The posting hot path runs the same few statements once per transfer, often hundreds of
 // thousands of times in one transaction; preparing the SQL each time would dominate. These
@@ -28,5 +29,59 @@ extension DatabaseValueConvertible {
 
     static func fetchAll(_ db: Database, cached sql: String, arguments: StatementArguments = []) throws -> [Self] {
         try fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+}
+
+extension Database {
+    /// Runs a cached statement whose parameters `bind` sets with `sqlite3_bind_*` directly.
+    ///
+    /// For the statements posting runs once or twice per transfer: building `StatementArguments`
+    /// (an array of `DatabaseValue`s) cost about a microsecond a statement, a sixth of posting.
+    /// Only for statements that return no rows and are run nowhere else through GRDB.
+    func executeCached(sql: String, bind: (inout SQLiteBindings) -> Void) throws {
+        let statement = try cachedStatement(sql: sql)
+        let handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        var bindings = SQLiteBindings(statement: handle)
+        bind(&bindings)
+        precondition(bindings.count == sqlite3_bind_parameter_count(handle), "\(sql): every parameter must be bound")
+        let code = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code),
+                message: sqliteConnection.map { String(cString: sqlite3_errmsg($0)) }, sql: sql)
+        }
+    }
+}
+
+/// Binds a statement's parameters in order.
+struct SQLiteBindings {
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    fileprivate let statement: SQLiteStatement
+    private(set) var count: Int32 = 0
+
+    fileprivate init(statement: SQLiteStatement) {
+        self.statement = statement
+    }
+
+    mutating func add(_ value: Int64?) {
+        count += 1
+        guard let value else { sqlite3_bind_null(statement, count); return }
+        sqlite3_bind_int64(statement, count, value)
+    }
+
+    mutating func add(_ value: String?) {
+        count += 1
+        guard var value else { sqlite3_bind_null(statement, count); return }
+        let index = count
+        value.withUTF8 { bytes in
+            if let start = bytes.baseAddress {
+                let text = UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self)
+                sqlite3_bind_text(statement, index, text, Int32(bytes.count), Self.transient)
+            } else {
+                sqlite3_bind_text(statement, index, "", 0, Self.transient)  // '' is text, not NULL
+            }
+        }
     }
 }

@@ -65,6 +65,7 @@ extension LedgerTransaction {
     }
 
     private func upsert(_ organisation: Organisation) throws {
+        postingState.forget(organisation.id)
         try db.execute(
             sql: """
                 INSERT INTO organisations (id, name, currency, time_zone, plan_id, overdraft_limit, settings)

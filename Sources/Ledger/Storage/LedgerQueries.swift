@@ -26,19 +26,7 @@ public struct Balance: Sendable, Equatable, Codable {
 
 extension LedgerReader {
     public func balance(of organisationID: String) throws -> Balance {
-        guard let row = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted AS available
-                FROM organisations o JOIN accounts a ON a.organisation_id = o.id
-                WHERE o.id = ?
-                """,
-            arguments: [organisationID])
-        else { throw PostingRejection.organisationNotFound(organisationID) }
-        return Balance(
-            organisationID: organisationID, currency: Currency(code: row["currency"])!,
-            available: Credits(microcredits: row["available"]), reservations: try reservations(of: organisationID),
-            overdraftLimit: Credits(microcredits: row["overdraft_limit"]))
+        try OrganisationPostingState.read(organisationID, from: db).balance
     }
 
     public func balances() throws -> [Balance] {
@@ -85,25 +73,30 @@ extension LedgerReader {
     }
 
     public func grant(id: Int64) throws -> Grant? {
-        try Row.fetchOne(db, cached: "SELECT * FROM grants WHERE id = ?", arguments: [id]).map(Self.grant)
+        try Row.fetchOne(db, cached: "\(Self.grantSelect) WHERE id = ?", arguments: [id]).map(Self.grant)
     }
 
     public func grants(of organisationID: String) throws -> [Grant] {
-        try Row.fetchAll(db, cached: "SELECT * FROM grants WHERE organisation_id = ? ORDER BY id", arguments: [organisationID])
+        try Row.fetchAll(db, cached: "\(Self.grantSelect) WHERE organisation_id = ? ORDER BY id", arguments: [organisationID])
             .map(Self.grant)
     }
 
-    /// Grants with credits left that are not expired at `instant`, in burn-down order:
-    /// priority, soonest expiry (none last), oldest, id.
+    /// Grants with credits left that are not expired at `instant`, in burn-down order.
     public func spendableGrants(of organisationID: String, at instant: Instant) throws -> [Grant] {
+        try grantsWithCreditsLeft(of: organisationID).filter { $0.isSpendable(at: instant) }
+    }
+
+    /// Grants with credits left (expired or not), in burn-down order: priority, soonest expiry
+    /// (none last), oldest, id.
+    func grantsWithCreditsLeft(of organisationID: String) throws -> [Grant] {
         try Row.fetchAll(
             db,
-            sql: """
-                SELECT * FROM grants
-                WHERE organisation_id = ? AND remaining > 0 AND (expires_at IS NULL OR expires_at > ?)
+            cached: """
+                \(Self.grantSelect)
+                WHERE organisation_id = ? AND remaining > 0
                 ORDER BY priority, expires_at IS NULL, expires_at, granted_at, id
                 """,
-            arguments: [organisationID, instant.millisecondsSinceEpoch]
+            arguments: [organisationID]
         ).map(Self.grant)
     }
 
@@ -111,7 +104,7 @@ extension LedgerReader {
     public func grantsDueToExpire(by instant: Instant) throws -> [Grant] {
         try Row.fetchAll(
             db,
-            sql: "SELECT * FROM grants WHERE remaining > 0 AND expires_at <= ? ORDER BY expires_at, id",
+            sql: "\(Self.grantSelect) WHERE remaining > 0 AND expires_at <= ? ORDER BY expires_at, id",
             arguments: [instant.millisecondsSinceEpoch]
         ).map(Self.grant)
     }
@@ -138,36 +131,46 @@ extension LedgerReader {
     }
 
     static let transferSelect = """
-        SELECT t.*, g.id AS grant_id FROM transfers t LEFT JOIN grants g ON g.transfer_id = t.id
+        SELECT t.id, t.idempotency_key, t.kind, t.organisation_id, t.debit_account, t.credit_account, t.amount,
+            t.money_minor, t.currency, t.effective_at, t.recorded_at, t.cost_event_id, t.revolut_order_id,
+            t.plan_period, t.team, t.investigation, t.operation, t.memo, g.id
+        FROM transfers t LEFT JOIN grants g ON g.transfer_id = t.id
         """
 
+    /// Decodes a row of `transferSelect` by column position (decoding by name costs a lookup per column).
     static func transfer(_ row: Row) -> Transfer {
-        guard let kind = TransferKind(rawValue: row["kind"]), let currency = Currency(code: row["currency"]) else {
-            preconditionFailure("transfer \(row["id"] as Int64) holds a kind or currency the schema should refuse")
+        guard let kind = TransferKind(rawValue: row[2]), let currency = Currency(code: row[8]) else {
+            preconditionFailure("transfer \(row[0] as Int64) holds a kind or currency the schema should refuse")
         }
         return Transfer(
-            id: row["id"], idempotencyKey: row["idempotency_key"], kind: kind, organisationID: row["organisation_id"],
-            debitAccount: row["debit_account"], creditAccount: row["credit_account"],
-            amount: Credits(microcredits: row["amount"]), money: Money(minorUnits: row["money_minor"], currency: currency),
-            effectiveAt: Instant(millisecondsSinceEpoch: row["effective_at"]),
-            recordedAt: Instant(millisecondsSinceEpoch: row["recorded_at"]),
+            id: row[0], idempotencyKey: row[1], kind: kind, organisationID: row[3],
+            debitAccount: row[4], creditAccount: row[5],
+            amount: Credits(microcredits: row[6]), money: Money(minorUnits: row[7], currency: currency),
+            effectiveAt: Instant(millisecondsSinceEpoch: row[9]),
+            recordedAt: Instant(millisecondsSinceEpoch: row[10]),
             references: TransferReferences(
-                costEventID: row["cost_event_id"], revolutOrderID: row["revolut_order_id"],
-                planPeriod: row["plan_period"], team: row["team"], investigation: row["investigation"],
-                operation: row["operation"], memo: row["memo"]),
-            grantID: row["grant_id"])
+                costEventID: row[11], revolutOrderID: row[12], planPeriod: row[13], team: row[14],
+                investigation: row[15], operation: row[16], memo: row[17]),
+            grantID: row[18])
     }
 
+    static let grantSelect = """
+        SELECT id, organisation_id, source, transfer_id, credits, remaining, priority, expires_at, granted_at,
+            cost_minor, currency
+        FROM grants
+        """
+
+    /// Decodes a row of `grantSelect` by column position (decoding by name costs a lookup per column).
     static func grant(_ row: Row) -> Grant {
-        guard let source = GrantSource(rawValue: row["source"]), let currency = Currency(code: row["currency"]) else {
-            preconditionFailure("grant \(row["id"] as Int64) holds a source or currency the schema should refuse")
+        guard let source = GrantSource(rawValue: row[2]), let currency = Currency(code: row[10]) else {
+            preconditionFailure("grant \(row[0] as Int64) holds a source or currency the schema should refuse")
         }
-        let expiresAt: Int64? = row["expires_at"]
+        let expiresAt: Int64? = row[7]
         return Grant(
-            id: row["id"], organisationID: row["organisation_id"], source: source, transferID: row["transfer_id"],
-            credits: Credits(microcredits: row["credits"]), remaining: Credits(microcredits: row["remaining"]),
-            priority: row["priority"], expiresAt: expiresAt.map(Instant.init(millisecondsSinceEpoch:)),
-            grantedAt: Instant(millisecondsSinceEpoch: row["granted_at"]),
-            cost: Money(minorUnits: row["cost_minor"], currency: currency))
+            id: row[0], organisationID: row[1], source: source, transferID: row[3],
+            credits: Credits(microcredits: row[4]), remaining: Credits(microcredits: row[5]),
+            priority: row[6], expiresAt: expiresAt.map(Instant.init(millisecondsSinceEpoch:)),
+            grantedAt: Instant(millisecondsSinceEpoch: row[8]),
+            cost: Money(minorUnits: row[9], currency: currency))
     }
 }

@@ -1,7 +1,8 @@
 import GRDB
 
-/// A reconcile plan as stored: opaque item payloads (canonical JSON written by Reconcile), the
-/// findings for people, and the digest that makes an altered plan detectable.
+/// A reconcile plan as stored: its items (opaque payloads written by Reconcile, read one at a
+/// time with `forEachPlanItem`, since a nightly plan can hold a million), the findings for
+/// people, and the digest that makes an altered plan detectable.
 public struct StoredPlan: Sendable, Hashable {
     public enum Status: String, Sendable, Hashable {
         case planned
@@ -17,7 +18,7 @@ public struct StoredPlan: Sendable, Hashable {
     public let digest: String
     public let status: Status
     public let summary: String
-    public let items: [StoredPlanItem]
+    public let itemCount: Int
     public let findings: [StoredFinding]
 }
 
@@ -56,11 +57,24 @@ public struct StoredFinding: Sendable, Hashable, Codable {
     }
 }
 
+/// A staged cost event not yet charged: what reconcile needs to plan its deduction.
+public struct UnchargedEvent: Sendable, Hashable {
+    public let eventID: String
+    public let organisationID: String
+    public let team: String
+    public let investigation: String?
+    public let operation: String
+    public let credits: Credits
+    public let occurredAt: Instant
+    public let sourceFile: String
+    public let sourceLine: Int
+}
+
 extension LedgerTransaction {
-    /// Stores a new plan and supersedes any earlier plan not yet applied. Returns its id.
+    /// Stores a new plan (its items follow with `addPlanItem`) and supersedes any earlier plan
+    /// not yet applied. Returns its id.
     public func savePlan(
-        asOf: Instant, ledgerPosition: Int64, digest: String, summary: String, items: [StoredPlanItem],
-        findings: [StoredFinding]
+        asOf: Instant, ledgerPosition: Int64, digest: String, summary: String, findings: [StoredFinding]
     ) throws -> Int64 {
         try db.execute(sql: "UPDATE reconcile_plans SET status = 'superseded' WHERE status = 'planned'")
         try db.execute(
@@ -70,13 +84,6 @@ extension LedgerTransaction {
                 """,
             arguments: [asOf.millisecondsSinceEpoch, now.millisecondsSinceEpoch, ledgerPosition, digest, summary])
         let planID = db.lastInsertedRowID
-        let insertItem = try db.cachedStatement(sql: """
-            INSERT INTO reconcile_plan_items (plan_id, seq, kind, organisation_id, idempotency_key, payload)
-            VALUES (?, ?, ?, ?, ?, ?)
-            """)
-        for item in items {
-            try insertItem.execute(arguments: [planID, item.seq, item.kind, item.organisationID, item.idempotencyKey, item.payload])
-        }
         let insertFinding = try db.cachedStatement(sql: """
             INSERT INTO reconcile_findings (plan_id, seq, severity, code, organisation_id, subject, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -87,6 +94,22 @@ extension LedgerTransaction {
             ])
         }
         return planID
+    }
+
+    /// Appends one item to a plan stored by `savePlan` in this transaction.
+    public func addPlanItem(_ item: StoredPlanItem, toPlan planID: Int64) throws {
+        try db.executeCached(sql: """
+            INSERT INTO reconcile_plan_items (plan_id, seq, kind, organisation_id, idempotency_key, payload)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """
+        ) { row in
+            row.add(planID)
+            row.add(Int64(item.seq))
+            row.add(item.kind)
+            row.add(item.organisationID)
+            row.add(item.idempotencyKey)
+            row.add(item.payload)
+        }
     }
 
     public func markApplied(planID: Int64) throws {
@@ -115,13 +138,8 @@ extension LedgerReader {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM reconcile_plans WHERE id = ?", arguments: [id]) else {
             return nil
         }
-        let items = try Row.fetchAll(
-            db, sql: "SELECT * FROM reconcile_plan_items WHERE plan_id = ? ORDER BY seq", arguments: [id]
-        ).map { item in
-            StoredPlanItem(
-                seq: item["seq"], kind: item["kind"], organisationID: item["organisation_id"],
-                idempotencyKey: item["idempotency_key"], payload: item["payload"])
-        }
+        let itemCount = try Int.fetchOne(
+            db, sql: "SELECT COUNT(*) FROM reconcile_plan_items WHERE plan_id = ?", arguments: [id]) ?? 0
         let findings = try Row.fetchAll(
             db, sql: "SELECT * FROM reconcile_findings WHERE plan_id = ? ORDER BY seq", arguments: [id]
         ).map { finding in
@@ -135,7 +153,28 @@ extension LedgerReader {
         return StoredPlan(
             id: id, asOf: Instant(millisecondsSinceEpoch: row["as_of"]),
             createdAt: Instant(millisecondsSinceEpoch: row["created_at"]), ledgerPosition: row["ledger_position"],
-            digest: row["digest"], status: status, summary: row["summary"], items: items, findings: findings)
+            digest: row["digest"], status: status, summary: row["summary"], itemCount: itemCount, findings: findings)
+    }
+
+    /// Streams a plan's items in posting order without holding them all.
+    public func forEachPlanItem(ofPlan id: Int64, _ body: (StoredPlanItem) throws -> Void) throws {
+        let cursor = try Row.fetchCursor(
+            db.cachedStatement(sql: """
+                SELECT seq, kind, organisation_id, idempotency_key, payload FROM reconcile_plan_items
+                WHERE plan_id = ? ORDER BY seq
+                """),
+            arguments: [id])
+        while let row = try cursor.next() {
+            try body(StoredPlanItem(
+                seq: row[0], kind: row[1], organisationID: row[2], idempotencyKey: row[3], payload: row[4]))
+        }
+    }
+
+    /// A plan's items in posting order, all at once (for reports and tests).
+    public func planItems(ofPlan id: Int64) throws -> [StoredPlanItem] {
+        var items: [StoredPlanItem] = []
+        try forEachPlanItem(ofPlan: id) { items.append($0) }
+        return items
     }
 
     /// Organisations that have transfers posted after `position`.
@@ -144,27 +183,30 @@ extension LedgerReader {
             db, sql: "SELECT DISTINCT organisation_id FROM transfers WHERE id > ?", arguments: [position]))
     }
 
-    /// Staged events not yet charged that occurred before `instant`, oldest first.
-    public func unchargedEvents(before instant: Instant) throws -> [StagedCostEvent] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT e.* FROM cost_events e
-                WHERE e.occurred_at < ?
+    /// Streams the staged events not yet charged that occurred in `[from, before)` (from the
+    /// beginning when `from` is nil), in occurrence order, then event id.
+    ///
+    /// Safe to post while iterating: a deduction posted for a returned event only concerns a row
+    /// already behind the walk (and with no index in occurrence order, SQLite sorts every
+    /// matching row before it returns the first).
+    public func forEachUnchargedEvent(
+        from: Instant?, before: Instant, _ body: (UnchargedEvent) throws -> Void
+    ) throws {
+        let cursor = try Row.fetchCursor(
+            db.cachedStatement(sql: """
+                SELECT e.event_id, e.organisation_id, e.team, e.investigation, e.operation, e.credits, e.occurred_at,
+                    e.source_file, e.source_line
+                FROM cost_events e
+                WHERE e.occurred_at >= ? AND e.occurred_at < ?
                   AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.kind = 'deduction' AND t.cost_event_id = e.event_id)
                 ORDER BY e.occurred_at, e.event_id
-                """,
-            arguments: [instant.millisecondsSinceEpoch]
-        ).map { row in
-            let quantity: String? = row["quantity"]
-            let rate: Int64? = row["rate"]
-            return StagedCostEvent(
-                eventID: row["event_id"], contentHash: row["content_hash"], organisationID: row["organisation_id"],
-                team: row["team"], investigation: row["investigation"], operation: row["operation"],
-                credits: Credits(microcredits: row["credits"]),
-                pricing: quantity.map { RatePricing(quantity: $0, unit: row["unit"], creditsPerUnit: Credits(microcredits: rate ?? 0)) },
-                occurredAt: Instant(millisecondsSinceEpoch: row["occurred_at"]), attributesJSON: row["attributes"],
-                sourceFile: row["source_file"], sourceLine: row["source_line"])
+                """),
+            arguments: [from?.millisecondsSinceEpoch ?? Int64.min, before.millisecondsSinceEpoch])
+        while let row = try cursor.next() {
+            try body(UnchargedEvent(
+                eventID: row[0], organisationID: row[1], team: row[2], investigation: row[3], operation: row[4],
+                credits: Credits(microcredits: row[5]), occurredAt: Instant(millisecondsSinceEpoch: row[6]),
+                sourceFile: row[7], sourceLine: row[8]))
         }
     }
 
@@ -178,7 +220,7 @@ extension LedgerReader {
     /// The grant created by the transfer with this idempotency key.
     public func grant(createdByKey key: String) throws -> Grant? {
         try Row.fetchOne(
-            db, sql: "SELECT g.* FROM grants g JOIN transfers t ON t.id = g.transfer_id WHERE t.idempotency_key = ?",
+            db, cached: "\(Self.grantSelect) WHERE transfer_id = (SELECT id FROM transfers WHERE idempotency_key = ?)",
             arguments: [key]
         ).map(Self.grant)
     }

@@ -26,6 +26,7 @@ extension LedgerTransaction {
             throw PostingRejection.organisationNotFound(organisationID)
         }
         guard !credits.isNegative else { throw PostingRejection.amountMustBePositive }
+        postingState.forget(organisationID)
         if credits == .zero {
             try db.execute(
                 sql: "DELETE FROM reservations WHERE organisation_id = ? AND id = ?",

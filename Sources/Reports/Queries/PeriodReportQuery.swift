@@ -202,7 +202,8 @@ public enum PeriodReportQuery {
         }
     }
 
-    /// The period's transfers of `organisations`, organisation by organisation in id order. The
+    /// The period's transfers of `organisations`, organisation by organisation, each in posting
+    /// time order (then transfer id). The
     /// stream reads through `reader`, so it must be consumed inside the same `read` call.
     public static func details(
         _ reader: LedgerReader, period: ReportPeriod, organisations: [Organisation]

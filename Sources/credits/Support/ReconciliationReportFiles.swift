@@ -11,13 +11,13 @@ enum ReconciliationReportFiles {
     ) throws -> [URL] {
         let report = try ledger.read { reader in
             guard let plan = try reader.plan(id: planID) else { preconditionFailure("plan \(planID) was just stored") }
-            return ReconciliationReport(plan: plan, proposed: try plan.items.map(proposed))
+            return ReconciliationReport(plan: plan, proposed: try reader.planItems(ofPlan: planID).map(proposed))
         }
         return try ReconciliationReportWriter(formats: formats).write(report, to: directory)
     }
 
     static func proposed(_ stored: StoredPlanItem) throws -> ProposedTransfer {
-        let item = try JSONDecoder().decode(PlanItem.self, from: Data(stored.payload.utf8))
+        let item = try PlanItem(payload: stored.payload)
         let references = item.references
         let reference = references.revolutOrderID ?? item.order?.orderID ?? references.costEventID
             ?? references.planPeriod ?? item.grantKey ?? ""
