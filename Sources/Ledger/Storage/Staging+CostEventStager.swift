@@ -20,16 +20,18 @@ public struct CostEventStager {
 
     init(db: Database, now: Instant) throws {
         self.db = db
-        self.insert = try db.cachedStatement(sql: """
-            INSERT INTO cost_events (event_id, content_hash, organisation_id, team, investigation, operation, credits,
-                quantity, unit, rate, occurred_at, attributes, source_file, source_line, staged_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(event_id) DO NOTHING
-            """)
-        self.existing = try db.cachedStatement(
-            sql: "SELECT content_hash, source_file, source_line FROM cost_events WHERE event_id = ?")
+        self.insert = try db.cachedStatement(sql: Self.insertSQL)
+        self.existing = try db.cachedStatement(sql: Self.existingSQL)
         self.stagedAt = now.millisecondsSinceEpoch
     }
+
+    private static let insertSQL = """
+        INSERT INTO cost_events (event_id, content_hash, organisation_id, team, investigation, operation, credits,
+            quantity, unit, rate, occurred_at, attributes, source_file, source_line, staged_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(event_id) DO NOTHING
+        """
+    private static let existingSQL = "SELECT content_hash, source_file, source_line FROM cost_events WHERE event_id = ?"
 
     /// Stages one event: `.staged` when its id is new, else `.duplicate` (same content hash) or
     /// `.conflict` naming where the first one came from (it stands).
@@ -42,24 +44,24 @@ public struct CostEventStager {
             sqlite3_clear_bindings(statement)
         }
         arena.reset(reserving: Self.textBytes(event))
-        var binder = Binder(statement: statement)
-        binder.text(event.eventID, in: arena)
-        binder.text(event.contentHash, in: arena)
-        binder.text(event.organisationID, in: arena)
-        binder.text(event.team, in: arena)
-        binder.text(event.investigation, in: arena)
-        binder.text(event.operation, in: arena)
-        binder.integer(event.credits.microcredits)
-        binder.text(event.pricing?.quantity, in: arena)
-        binder.text(event.pricing?.unit, in: arena)
-        binder.integer(event.pricing?.creditsPerUnit.microcredits)
-        binder.integer(event.occurredAt.millisecondsSinceEpoch)
-        binder.text(event.attributesJSON, in: arena)
-        binder.text(event.sourceFile, in: arena)
-        binder.integer(Int64(event.sourceLine))
-        binder.integer(stagedAt)
-        try binder.check(db, sql: insert)
-        try step(statement, expecting: SQLITE_DONE, sql: insert)
+        var row = SQLiteBindings(statement: statement)
+        row.add(event.eventID, in: arena)
+        row.add(event.contentHash, in: arena)
+        row.add(event.organisationID, in: arena)
+        row.add(event.team, in: arena)
+        row.add(event.investigation, in: arena)
+        row.add(event.operation, in: arena)
+        row.add(event.credits.microcredits)
+        row.add(event.pricing?.quantity, in: arena)
+        row.add(event.pricing?.unit, in: arena)
+        row.add(event.pricing?.creditsPerUnit.microcredits)
+        row.add(event.occurredAt.millisecondsSinceEpoch)
+        row.add(event.attributesJSON, in: arena)
+        row.add(event.sourceFile, in: arena)
+        row.add(Int64(event.sourceLine))
+        row.add(stagedAt)
+        try row.check(db, sql: Self.insertSQL)
+        try step(statement, expecting: SQLITE_DONE, sql: Self.insertSQL)
         if sqlite3_changes(db.sqliteConnection) == 1 { return .staged }
         return try decideAgainstExisting(event)
     }
@@ -76,79 +78,24 @@ public struct CostEventStager {
     private func decideAgainstExisting(_ event: StagedCostEvent) throws -> StagingOutcome {
         let statement = existing.sqliteStatement
         defer { sqlite3_reset(statement) }
-        var binder = Binder(statement: statement)
-        binder.text(event.eventID)
-        try binder.check(db, sql: existing)
-        try step(statement, expecting: SQLITE_ROW, sql: existing)
+        var row = SQLiteBindings(statement: statement)
+        row.add(event.eventID)
+        try row.check(db, sql: Self.existingSQL)
+        try step(statement, expecting: SQLITE_ROW, sql: Self.existingSQL)
         let hash = String(cString: sqlite3_column_text(statement, 0))
         if hash == event.contentHash { return .duplicate }
         let source = String(cString: sqlite3_column_text(statement, 1))
         return .conflict(existingSource: source, existingLine: Int(sqlite3_column_int64(statement, 2)))
     }
 
-    private func step(_ statement: OpaquePointer, expecting expected: CInt, sql: Statement) throws {
+    private func step(_ statement: OpaquePointer, expecting expected: CInt, sql: String) throws {
         let code = sqlite3_step(statement)
         guard code == expected else {
             if code == SQLITE_DONE, expected == SQLITE_ROW {
                 preconditionFailure("a cost event conflicted on its id but is not staged")
             }
             throw DatabaseError(
-                resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: sql.sql)
-        }
-    }
-}
-
-/// Binds parameters 1, 2, ... in order, remembering the first failure (a bind fails only for
-/// out-of-memory or a programming error, so checking once per row keeps the call sites flat).
-private struct Binder {
-    let statement: OpaquePointer
-    var index: CInt = 0
-    var failure: CInt = SQLITE_OK
-
-    /// SQLite copies the bytes (SQLITE_TRANSIENT, into a buffer it reuses between rows), so the
-    /// Swift string need only live for the call.
-    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-    init(statement: OpaquePointer) {
-        self.statement = statement
-    }
-
-    mutating func text(_ value: String?) {
-        index += 1
-        guard var value else { return record(sqlite3_bind_null(statement, index)) }
-        // An empty buffer may have no base address, which SQLite would bind as NULL, not "".
-        if value.isEmpty { return record(sqlite3_bind_text(statement, index, "", 0, Self.transient)) }
-        let code = value.withUTF8 { utf8 in
-            sqlite3_bind_text(statement, index, utf8.baseAddress, CInt(utf8.count), Self.transient)
-        }
-        record(code)
-    }
-
-    /// Binds a copy of `value` made in `arena` with SQLITE_STATIC: SQLite reads it in place. With
-    /// SQLITE_TRANSIENT it would malloc and free a buffer for every text parameter of every row.
-    mutating func text(_ value: String?, in arena: TextArena) {
-        index += 1
-        guard var value else { return record(sqlite3_bind_null(statement, index)) }
-        let copy = value.withUTF8 { arena.copy($0) }
-        record(sqlite3_bind_text(statement, index, copy.baseAddress, CInt(copy.count), Self.static))
-    }
-
-    static let `static` = unsafeBitCast(0, to: sqlite3_destructor_type.self)
-
-    mutating func integer(_ value: Int64?) {
-        index += 1
-        guard let value else { return record(sqlite3_bind_null(statement, index)) }
-        record(sqlite3_bind_int64(statement, index, value))
-    }
-
-    private mutating func record(_ code: CInt) {
-        if failure == SQLITE_OK, code != SQLITE_OK { failure = code }
-    }
-
-    func check(_ db: Database, sql: Statement) throws {
-        precondition(index == sqlite3_bind_parameter_count(statement), "every parameter is bound")
-        guard failure == SQLITE_OK else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: failure), message: db.lastErrorMessage, sql: sql.sql)
+                resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: sql)
         }
     }
 }
