@@ -23,6 +23,9 @@ public struct EventIngester {
     /// Batches the reading thread may run ahead of the staging thread: with the batch size, this
     /// bounds the records in memory whatever the file size.
     public static let handOffBatchesMax = 4
+    /// SQLite page cache while staging a file: appending needs little, and a fixed small cache
+    /// keeps memory the same whatever the file size (see `LedgerTransaction.withPageCache`).
+    public static let pageCacheKiB = 8192
 
     /// The ledger staged into.
     public let database: LedgerDatabase
@@ -58,8 +61,10 @@ public struct EventIngester {
                 var run = FileRun(summary: summary, rejects: rejects, directory: directory)
                 let total = summary.bytes
                 run.progress = progress.map { report in { report($0, total) } }
-                let fingerprint = try run.stageAll(
-                    path: path, name: name, limits: limits, known: start.fingerprint, transaction: transaction)
+                let fingerprint = try transaction.withPageCache(kibibytes: Self.pageCacheKiB) {
+                    try run.stageAll(
+                        path: path, name: name, limits: limits, known: start.fingerprint, transaction: transaction)
+                }
                 run.summary.record(fingerprint)
                 if start.fingerprint == nil, try transaction.reader.ingestedFile(contentSHA256: fingerprint.sha256) != nil {
                     // The file changed after its size was checked and now repeats an ingested one.

@@ -87,6 +87,28 @@ extension LedgerTransaction {
         try CostEventStager(db: db, now: now)
     }
 
+    /// Runs `body` with SQLite's page cache limited to `kibibytes`, then restores the limit.
+    ///
+    /// Batch stages get a 64 MiB cache for indexes touched in random order. Staging appends to the
+    /// end of its indexes: measured on 1M events, 2 MiB and 64 MiB stage equally fast, but the big
+    /// cache makes memory grow with the file until it is full (43 MB at 100k, 111 MB at 1M).
+    public func withPageCache<T>(kibibytes: Int, _ body: () throws -> T) throws -> T {
+        precondition(kibibytes > 0, "a page cache of at least one KiB")
+        let previous = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+        let restore = "PRAGMA cache_size = \(previous)"
+        try db.execute(sql: "PRAGMA cache_size = -\(kibibytes)")
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            // The body's failure is the one to report; restoring the limit is best effort here.
+            try? db.execute(sql: restore)
+            throw error
+        }
+        try db.execute(sql: restore)
+        return result
+    }
+
     /// Records that a file's content was ingested, with its summary (JSON).
     public func recordIngestedFile(contentSHA256: String, kind: String, path: String, bytes: Int64, summary: String) throws {
         try db.execute(
