@@ -116,6 +116,16 @@ public final class LedgerDatabase: Sendable {
         }
     }
 
+    /// Runs `body` against a consistent snapshot on the calling thread, blocking it meanwhile.
+    ///
+    /// For the live service's point reads (an API key, a balance), which take microseconds: the async
+    /// `read` hops to a reader queue and back, and on two cores those two thread switches cost more than
+    /// the read. In WAL mode a reader never waits for a writer, so what blocks is the read's own work.
+    /// Not for scans whose cost grows with the ledger; use the async `read` for those.
+    public func readBlocking<T>(_ body: (LedgerReader) throws -> T) throws -> T {
+        try read(body)
+    }
+
     /// Truncates the write-ahead log after a bulk load so it does not stay the size of the load.
     public func checkpoint() throws {
         try mapErrors { try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") } }

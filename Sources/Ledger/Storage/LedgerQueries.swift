@@ -28,7 +28,7 @@ extension LedgerReader {
     public func balance(of organisationID: String) throws -> Balance {
         guard let row = try Row.fetchOne(
             db,
-            sql: """
+            cached: """
                 SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted AS available
                 FROM organisations o JOIN accounts a ON a.organisation_id = o.id
                 WHERE o.id = ?
@@ -98,7 +98,7 @@ extension LedgerReader {
     public func spendableGrants(of organisationID: String, at instant: Instant) throws -> [Grant] {
         try Row.fetchAll(
             db,
-            sql: """
+            cached: """
                 SELECT * FROM grants
                 WHERE organisation_id = ? AND remaining > 0 AND (expires_at IS NULL OR expires_at > ?)
                 ORDER BY priority, expires_at IS NULL, expires_at, granted_at, id

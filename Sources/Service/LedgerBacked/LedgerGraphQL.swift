@@ -3,15 +3,36 @@ import Ledger
 
 /// An organisation's balance as the API shows it. Credits are exact decimal strings (GraphQL `Int` is
 /// 32-bit and `Float` is binary), money is integer minor units plus the currency code.
-public struct CreditBalanceView: Codable, Sendable {
+public struct CreditBalanceView: Sendable {
     public let organisationId: String
     public let available: String
     public let reserved: String
     public let spendable: String
     public let currency: String
     public let asOf: String
+    /// Computes `runwayDays` when a query selects it, and only then: it reads 30 days of deductions,
+    /// which grows with use, while the rest of the balance is three point lookups.
+    let runway: RunwayEstimate
+
     /// Whole days the spendable balance lasts at the trailing 30-day burn rate; nil when nothing was spent.
-    public let runwayDays: Int?
+    public func runwayDays(context: GraphQLRequestContext, arguments: NoArguments) async throws -> Int? {
+        try await runway.days()
+    }
+}
+
+/// The inputs of `runwayDays`, read from the same instant as the balance it belongs to.
+struct RunwayEstimate: Sendable {
+    let ledger: LedgerDatabase
+    let organisationID: String
+    let spendable: Credits
+    let asOf: Instant
+
+    func days() async throws -> Int? {
+        // A scan whose cost grows with the organisation's usage: the async read, off the event loop.
+        try await ledger.read { [self] reader in
+            try LedgerResolver.runwayDays(reader, organisationID, spendable: spendable, asOf: asOf)
+        }
+    }
 }
 
 /// One ledger transfer seen from the organisation: `credits` is positive for inflows, negative for outflows.
@@ -94,16 +115,17 @@ public struct LedgerResolver: Sendable {
     {
         let organisationID = try authorised(context, arguments.organisationId)
         let asOf = now()
-        return try await ledger.read { reader in
+        // Point lookups: read in place, no hop to a reader queue (LedgerDatabase.readBlocking).
+        let balance = try ledger.readBlocking { reader in
             guard try reader.organisationExists(organisationID) else { throw Self.notFound }
-            let balance = try reader.balance(of: organisationID)
-            let spendable = max(.zero, balance.spendable(for: .unprioritised))
-            return CreditBalanceView(
-                organisationId: organisationID, available: balance.available.description,
-                reserved: balance.reserved.description, spendable: spendable.description,
-                currency: balance.currency.code, asOf: asOf.iso8601,
-                runwayDays: try Self.runwayDays(reader, organisationID, spendable: spendable, asOf: asOf))
+            return try reader.balance(of: organisationID)
         }
+        let spendable = max(.zero, balance.spendable(for: .unprioritised))
+        return CreditBalanceView(
+            organisationId: organisationID, available: balance.available.description,
+            reserved: balance.reserved.description, spendable: spendable.description,
+            currency: balance.currency.code, asOf: asOf.iso8601,
+            runway: RunwayEstimate(ledger: ledger, organisationID: organisationID, spendable: spendable, asOf: asOf))
     }
 
     public func transactions(context: GraphQLRequestContext, arguments: TransactionsArguments) async throws
@@ -235,7 +257,7 @@ public enum LedgerSchema {
                 Field("spendable", at: \.spendable)
                 Field("currency", at: \.currency)
                 Field("asOf", at: \.asOf)
-                Field("runwayDays", at: \.runwayDays)
+                Field("runwayDays", at: CreditBalanceView.runwayDays)
             }
             Type(TransactionView.self, as: "Transaction") {
                 Field("id", at: \.id)
