@@ -35,10 +35,38 @@ struct RunwayEstimate: Sendable {
     }
 }
 
+/// The kind of a ledger transfer as a GraphQL enum (`TOP_UP` is the ledger's `top_up`). Both mappings are
+/// exhaustive switches, so a new ledger kind does not compile until the API says how to show it.
+public enum TransactionKind: String, Codable, CaseIterable, Sendable {
+    case ALLOCATION, TOP_UP, DEDUCTION, EXPIRY, REVERSAL, ADJUSTMENT
+
+    init(_ kind: TransferKind) {
+        switch kind {
+        case .allocation: self = .ALLOCATION
+        case .topUp: self = .TOP_UP
+        case .deduction: self = .DEDUCTION
+        case .expiry: self = .EXPIRY
+        case .reversal: self = .REVERSAL
+        case .adjustment: self = .ADJUSTMENT
+        }
+    }
+
+    var transferKind: TransferKind {
+        switch self {
+        case .ALLOCATION: .allocation
+        case .TOP_UP: .topUp
+        case .DEDUCTION: .deduction
+        case .EXPIRY: .expiry
+        case .REVERSAL: .reversal
+        case .ADJUSTMENT: .adjustment
+        }
+    }
+}
+
 /// One ledger transfer seen from the organisation: `credits` is positive for inflows, negative for outflows.
 public struct TransactionView: Codable, Sendable {
     public let id: String
-    public let kind: String
+    public let kind: TransactionKind
     public let credits: String
     public let moneyMinorUnits: String
     public let currency: String
@@ -103,7 +131,7 @@ public struct LedgerResolver: Sendable {
         public let after: String?
         public let from: String?
         public let to: String?
-        public let kinds: [String]?
+        public let kinds: [TransactionKind]?
     }
 
     public func health(context: GraphQLRequestContext, arguments: NoArguments) -> String { "ok" }
@@ -139,10 +167,7 @@ public struct LedgerResolver: Sendable {
         let afterID = try arguments.after.map(Self.decodeCursor)
         let from = try arguments.from.map { try Self.instant($0, name: "from") }
         let to = try arguments.to.map { try Self.instant($0, name: "to") }
-        let kinds = try Set((arguments.kinds ?? []).map { text in
-            guard let kind = TransferKind(rawValue: text) else { throw GraphQLClientError("Unknown kind \(text).") }
-            return kind
-        })
+        let kinds = Set((arguments.kinds ?? []).map(\.transferKind))
         let page = try await ledger.read { reader in
             guard try reader.organisationExists(organisationID) else { throw Self.notFound }
             return try reader.history(
@@ -235,7 +260,7 @@ public struct LedgerResolver: Sendable {
         let inflow = transfer.creditAccount == AccountID.available(organisationID: organisationID).rawValue
         let references = transfer.references
         return TransactionView(
-            id: String(transfer.id), kind: transfer.kind.rawValue,
+            id: String(transfer.id), kind: TransactionKind(transfer.kind),
             credits: (inflow ? transfer.amount : transfer.amount.negated).description,
             moneyMinorUnits: String(transfer.money.minorUnits), currency: transfer.money.currency.code,
             effectiveAt: transfer.effectiveAt.iso8601, costEventId: references.costEventID,
@@ -258,6 +283,14 @@ public enum LedgerSchema {
                 Field("currency", at: \.currency)
                 Field("asOf", at: \.asOf)
                 Field("runwayDays", at: CreditBalanceView.runwayDays)
+            }
+            Enum(TransactionKind.self) {
+                Value(.ALLOCATION)
+                Value(.TOP_UP)
+                Value(.DEDUCTION)
+                Value(.EXPIRY)
+                Value(.REVERSAL)
+                Value(.ADJUSTMENT)
             }
             Type(TransactionView.self, as: "Transaction") {
                 Field("id", at: \.id)
