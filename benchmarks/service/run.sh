@@ -65,4 +65,8 @@ charged=$(sqlite3 "$db" "SELECT COUNT(*) FROM transfers WHERE kind = 'deduction'
 echo "usage: $usage_completed answers counted by wrk; events recorded $staged, deductions posted $charged"
 top_ups=$(sqlite3 "$db" "SELECT COUNT(*) || ' top-ups for ' || COUNT(DISTINCT revolut_order_id) || ' orders' FROM transfers WHERE kind = 'top_up'")
 echo "webhook: $webhook_completed answers counted by wrk; $top_ups"
-"$credits" ledger verify --db "$db" | tail -1
+if "$credits" ledger verify --db "$db" > "$work/verify.txt"; then
+    echo "ledger verify: passed ($(grep -c '^ok' "$work/verify.txt") checks ok)"
+else
+    echo "ledger verify: FAILED"; cat "$work/verify.txt"; exit 1
+fi
