@@ -150,10 +150,10 @@ import TestSupport
 
             let ranged = try await service.graphQL(Self.query(
                 "{ transactions(organisationId: \"met\", from: \"2026-11-02T00:00:00Z\", to: \"2026-11-03T00:00:00Z\", "
-                    + "kinds: [\"top_up\"]) { edges { node { credits } } } }"), key: keys.met)
+                    + "kinds: [TOP_UP]) { edges { node { credits } } } }"), key: keys.met)
             #expect(ranged.text == #"{"data":{"transactions":{"edges":[{"node":{"credits":"60"}}]}}}"#)
 
-            for bad in ["first: 0", "first: 101", "after: \"zz\"", "kinds: [\"gift\"]", "from: \"yesterday\""] {
+            for bad in ["first: 0", "first: 101", "after: \"zz\"", "kinds: [GIFT]", "kinds: [\"top_up\"]", "from: \"yesterday\""] {
                 let answer = try await service.graphQL(
                     Self.query("{ transactions(organisationId: \"met\", \(bad)) { edges { cursor } } }"), key: keys.met)
                 #expect(answer.text.contains("errors"), "\(bad): \(answer.text)")
@@ -234,7 +234,7 @@ extension LedgerBackedTests {
             let allocate = #"mutation { allocateCredits(organisationId: "met", credits: "100", idempotencyKey: "a1") "#
                 + "{ id kind credits } }"
             let first = try await service.graphQL(Self.query(allocate), key: keys.admin)
-            #expect(first.text.contains(#""kind":"allocation","credits":"100""#), "\(first.text)")
+            #expect(first.text.contains(#""kind":"ALLOCATION","credits":"100""#), "\(first.text)")
             let retry = try await service.graphQL(Self.query(allocate), key: keys.admin)
             #expect(retry.text == first.text)
             let reused = try await service.graphQL(
@@ -250,12 +250,12 @@ extension LedgerBackedTests {
             let adjust = try await service.graphQL(Self.query(
                 #"mutation { adjustCredits(organisationId: "met", credits: "-30", idempotencyKey: "j1", "#
                     + #"memo: "duplicate charge") { kind credits memo } }"#), key: keys.admin)
-            #expect(adjust.text == #"{"data":{"adjustCredits":{"kind":"adjustment","credits":"-30","#
+            #expect(adjust.text == #"{"data":{"adjustCredits":{"kind":"ADJUSTMENT","credits":"-30","#
                 + #""memo":"duplicate charge"}}}"#)
             let topUp = try await service.graphQL(Self.query(
                 #"mutation { topUpCredits(organisationId: "met", credits: "10", idempotencyKey: "t1", "#
                     + #"priceMinorUnits: "450") { kind credits moneyMinorUnits currency } }"#), key: keys.admin)
-            #expect(topUp.text == #"{"data":{"topUpCredits":{"kind":"top_up","credits":"10","#
+            #expect(topUp.text == #"{"data":{"topUpCredits":{"kind":"TOP_UP","credits":"10","#
                 + #""moneyMinorUnits":"450","currency":"GBP"}}}"#)
             let balance = try await service.graphQL(
                 Self.query(#"{ creditBalance(organisationId: "met") { available } }"#), key: keys.met)

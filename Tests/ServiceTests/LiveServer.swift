@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -16,7 +17,7 @@ func quietLogger(_ label: String) -> Logger {
 
 /// Starts an application on 127.0.0.1 with an OS-assigned port, runs `body` with that port, then stops the
 /// application (cancelling its service group) whether `body` returned or threw.
-func withLiveApplication<App: ApplicationProtocol, R: Sendable>(
+func withLiveApplication<App: ServiceLifecycle.Service, R: Sendable>(
     _ makeApplication: (@escaping @Sendable (Int) async -> Void) throws -> App,
     _ body: (Int) async throws -> R
 ) async throws -> R {

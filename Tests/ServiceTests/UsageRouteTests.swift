@@ -153,4 +153,27 @@ import TestSupport
             #expect(report.passed)
         }
     }
+
+    /// Sixty spends of one credit race for fifty spendable credits; the group commit decides each inside
+    /// the transaction, in order, so exactly fifty pass, and every 201 is in the ledger once.
+    @Test func testGroupCommittedSpendsAreExactAndDurable() async throws {
+        try await withUsageService { service, ledger in
+            let answers = try await withThrowingTaskGroup(of: (String, Int).self) { group in
+                for index in 0..<60 {
+                    group.addTask { ("r\(index)", try await Self.post(service, Self.event("r\(index)", credits: "1")).status) }
+                }
+                return try await group.reduce(into: [(String, Int)]()) { $0.append($1) }
+            }
+            let recorded = answers.filter { $0.1 == 201 }.map(\.0)
+            #expect(recorded.count == 50)
+            #expect(answers.filter { $0.1 == 402 }.count == 10)
+            #expect(try await available(ledger) == credits("100"))
+            let charged = try await ledger.read { reader in
+                try recorded.filter { try reader.transfer(idempotencyKey: UsageRoute.deductionKey(eventID: $0)) != nil }
+            }
+            #expect(charged.count == 50)
+            #expect(try await ledger.read { try $0.stagedEventCount() } == 50)
+            #expect(try await ledger.read { try $0.verify() }.passed)
+        }
+    }
 }

@@ -1,8 +1,10 @@
--- wrk script: POST /v1/usage with a unique event id per request (thread id + counter), so every
+-- wrk script: POST /v1/usage with a unique event id per request (run start, thread, counter), so every
 -- request records and charges one new cost event through the credit gate.
+-- `thread_id` is a global on purpose: wrk's thread:set() writes globals, which a local would shadow
+-- (an earlier version did that, so both threads sent the same ids and half the requests were duplicates).
 local counter = 0
-local thread_id = 0
 local threads = 0
+local run_id = os.time()
 
 function setup(thread)
     thread:set("thread_id", threads)
@@ -14,7 +16,7 @@ function request()
     local body = string.format(
         '{"event_id":"bench-%d-%d-%d","organisation_id":"met-police","team":"cyber-crime",'
             .. '"investigation":"op-kestrel","operation":"ocr","credits":"0.5","occurred_at":"2026-11-24T10:00:00Z"}',
-        os.time(), thread_id, counter)
+        run_id, thread_id, counter)
     return wrk.format("POST", "/v1/usage", {
         ["Content-Type"] = "application/json",
         ["Authorization"] = "Bearer " .. os.getenv("CREDITS_KEY"),

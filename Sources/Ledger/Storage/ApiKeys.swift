@@ -57,7 +57,7 @@ extension LedgerReader {
     /// The key with this hash if it exists and is not revoked.
     public func activeAPIKey(hash: String) throws -> APIKeyRecord? {
         try Row.fetchOne(
-            db, sql: "SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", arguments: [hash]
+            db, cached: "SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", arguments: [hash]
         ).map { row in
             APIKeyRecord(
                 keyHash: row["key_hash"], organisationID: row["organisation_id"], label: row["label"],

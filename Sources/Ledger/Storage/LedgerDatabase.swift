@@ -120,6 +120,64 @@ public final class LedgerDatabase: Sendable {
         }
     }
 
+    /// Runs `body` against a consistent snapshot on the calling thread, blocking it meanwhile.
+    ///
+    /// For the live service's point reads (an API key, a balance), which take microseconds: the async
+    /// `read` hops to a reader queue and back, and on two cores those two thread switches cost more than
+    /// the read. In WAL mode a reader never waits for a writer, so what blocks is the read's own work.
+    /// Not for scans whose cost grows with the ledger; use the async `read` for those.
+    public func readBlocking<T>(_ body: (LedgerReader) throws -> T) throws -> T {
+        try read(body)
+    }
+
+    /// Group commit: runs `body` for every unit in one write transaction, each unit in its own savepoint,
+    /// and commits once, so many small independent changes share one commit and one fsync.
+    ///
+    /// Each unit sees the changes of the units before it (they run in order). A unit that throws is
+    /// rolled back alone and its error is its result; the others still commit. A constraint the schema
+    /// enforces is such a unit error. Any other database failure (busy, I/O, disk full, a failed
+    /// commit) is thrown: then nothing of any unit was written, and no unit may be reported as done.
+    public func writeEach<Unit, Outcome>(
+        _ units: [Unit], _ body: (LedgerTransaction, Unit) throws -> Outcome
+    ) throws -> [Result<Outcome, any Error>] {
+        let now = clock()
+        let path = path
+        return try mapErrors {
+            try writer.write { db in
+                let transaction = LedgerTransaction(db: db, now: now)
+                let outcomes = try units.map { unit in
+                    try Self.inOwnSavepoint(transaction, path: path) { try body(transaction, unit) }
+                }
+                precondition(outcomes.count == units.count, "one outcome per unit")
+                return outcomes
+            }
+        }
+    }
+
+    private static func inOwnSavepoint<Outcome>(
+        _ transaction: LedgerTransaction, path: String, _ body: () throws -> Outcome
+    ) throws -> Result<Outcome, any Error> {
+        var outcome: Result<Outcome, any Error>?
+        try transaction.db.inSavepoint {
+            do {
+                outcome = .success(try body())
+                return .commit
+            } catch let error as DatabaseError where error.resultCode != .SQLITE_CONSTRAINT {
+                throw error
+            } catch let error as DatabaseError {
+                outcome = .failure(StorageError(classifying: error, path: path))
+                return .rollback
+            } catch {
+                outcome = .failure(error)
+                return .rollback
+            }
+        }
+        guard let outcome else { preconditionFailure("a savepoint ran its unit") }
+        // What the rolled-back unit did to the posting state went with its savepoint.
+        if case .failure = outcome { transaction.postingState.forgetAll() }
+        return outcome
+    }
+
     /// Truncates the write-ahead log after a bulk load so it does not stay the size of the load.
     public func checkpoint() throws {
         try mapErrors { try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") } }

@@ -5,14 +5,21 @@ extension LedgerReader {
     /// The live gate uses it to decide which reservations a spend may use.
     public func investigationPriority(organisationID: String, investigationID: String) throws -> Priority? {
         try Int.fetchOne(
-            db, sql: "SELECT priority FROM investigations WHERE organisation_id = ? AND id = ?",
+            db, cached: "SELECT priority FROM investigations WHERE organisation_id = ? AND id = ?",
             arguments: [organisationID, investigationID]
         ).flatMap { Priority(rank: $0) }
     }
 
+    /// Whether the organisation has a team with this id (live usage checks it as batch staging does).
+    public func teamExists(organisationID: String, teamID: String) throws -> Bool {
+        try Bool.fetchOne(
+            db, cached: "SELECT 1 FROM teams WHERE organisation_id = ? AND id = ?", arguments: [organisationID, teamID]
+        ) != nil
+    }
+
     /// Whether the organisation exists (the service answers "not found" without reading more).
     public func organisationExists(_ organisationID: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM organisations WHERE id = ?", arguments: [organisationID]) != nil
+        try Bool.fetchOne(db, cached: "SELECT 1 FROM organisations WHERE id = ?", arguments: [organisationID]) != nil
     }
 }
 

@@ -409,19 +409,24 @@ public struct PeriodReport: Sendable, Hashable {
     }
 }
 
-/// The transaction detail, streamed so a million rows never sit in memory: `count` rows (known
-/// first, e.g. from `COUNT(*)` in the same read transaction) delivered one by one to `body`.
-public struct TransferDetailStream {
+/// Rows streamed so a million never sit in memory: `count` rows (known first, e.g. from
+/// `COUNT(*)` in the same read transaction, since the XLSX writer splits a sheet at the row
+/// limit) delivered one by one to `body`. A stream reading through a `LedgerReader` must be
+/// consumed inside the same `read` call.
+public struct RowStream<Row> {
     public var count: Int
-    public var forEach: ((TransferDetail) throws -> Void) throws -> Void
+    public var forEach: ((Row) throws -> Void) throws -> Void
 
-    public init(count: Int, forEach: @escaping ((TransferDetail) throws -> Void) throws -> Void) {
+    public init(count: Int, forEach: @escaping ((Row) throws -> Void) throws -> Void) {
         self.count = count
         self.forEach = forEach
     }
 
-    /// A stream over an array (tests, small periods).
-    public init(_ rows: [TransferDetail]) {
+    /// A stream over an array (tests, small reports).
+    public init(_ rows: [Row]) {
         self.init(count: rows.count) { body in for row in rows { try body(row) } }
     }
 }
+
+/// The transaction detail of a period report.
+public typealias TransferDetailStream = RowStream<TransferDetail>

@@ -22,8 +22,9 @@ public struct ReconciliationReportWriter: Sendable {
         self.formats = formats
     }
 
-    /// Writes every sheet; returns the files (XLSX first, then the CSVs in sheet order).
-    public func write(_ report: ReconciliationReport, to directory: URL) throws(ReportOutputError) -> [URL] {
+    /// Writes every sheet; returns the files (XLSX first, then the CSVs in sheet order). Throws
+    /// `ReportOutputError`, or whatever reading the proposed transfers' stream throws.
+    public func write(_ report: ReconciliationReport, to directory: URL) throws -> [URL] {
         var workbook: XLSXWorkbook?
         if formats.contains(.xlsx) {
             // Constant memory: a night's plan can propose a million deductions.
@@ -35,23 +36,33 @@ public struct ReconciliationReportWriter: Sendable {
             workbook = opened
         }
         var csvFiles: [CSVFileWriter] = []
-        func table<Row: ReportRow>(_ index: Int, _ rows: [Row]) throws(ReportOutputError) {
+        func table<Row: ReportRow>(_ index: Int, _ rows: RowStream<Row>) throws {
             let xlsx = try workbook?.addTable(name: Self.sheets[index].sheet, columns: Row.columns,
                                               rowCount: rows.count)
             let url = directory.appendingPathComponent("\(Self.baseName)-\(Self.sheets[index].file).csv")
             let csv = formats.contains(.csv) ? try CSVFileWriter(destination: url, columns: Row.columns) : nil
-            for row in rows {
+            var delivered = 0
+            try rows.forEach { row in
+                guard delivered < rows.count else {
+                    throw ReportOutputError(.rowCountMismatch, path: directory.path,
+                                            message: "more \(Self.sheets[index].sheet) rows than the \(rows.count) counted")
+                }
                 let cells = row.cells
                 try xlsx?.append(cells)
                 try csv?.append(cells)
+                delivered += 1
+            }
+            guard delivered == rows.count else {
+                throw ReportOutputError(.rowCountMismatch, path: directory.path,
+                                        message: "\(delivered) \(Self.sheets[index].sheet) rows read, \(rows.count) counted")
             }
             try xlsx?.finish()
             if let csv { csvFiles.append(csv) }
         }
         try table(0, report.proposed)
-        try table(1, report.matched)
-        try table(2, report.exceptions)
-        try table(3, report.aged)
+        try table(1, RowStream(report.matched))
+        try table(2, RowStream(report.exceptions))
+        try table(3, RowStream(report.aged))
         var urls: [URL] = []
         if let workbook {
             try workbook.commit()

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// Settings of `credits serve` that are plain values (flags and environment).
 public struct ServiceConfiguration: Sendable {
@@ -85,7 +86,7 @@ public struct SpendingRoutes: Sendable {
 /// try await app.runService()   // SIGTERM/SIGINT drain in-flight requests, then return
 /// ```
 public enum CreditsServer {
-    /// The concrete application type `makeApplication` returns.
+    /// The Hummingbird application inside `CreditsApplication`.
     public typealias App = Application<RouterResponder<CreditsRequestContext>>
 
     /// The application, bound to `configuration.host:port`. `onServerRunning` receives the bound port
@@ -95,17 +96,18 @@ public enum CreditsServer {
         dependencies: ServiceDependencies,
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) throws -> App {
+    ) throws -> CreditsApplication {
         let router = try makeRouter(configuration: configuration, dependencies: dependencies)
         let idle = configuration.idleTimeout.components
         let idleMilliseconds = idle.seconds * 1000 + idle.attoseconds / 1_000_000_000_000_000
-        return Application(
+        let application = Application(
             router: router,
             server: .http1(configuration: .init(idleTimeout: .milliseconds(idleMilliseconds))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+        return CreditsApplication(application: application)
     }
 
     /// The routes and middleware, without binding anything.
@@ -165,6 +167,27 @@ public enum CreditsServer {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// The running service: the Hummingbird application with every task of its tree preferring
+/// `EventLoopTaskExecutor`, so requests stay on the event loop that read them (see that type for why).
+public struct CreditsApplication: Service {
+    let application: CreditsServer.App
+
+    public func run() async throws {
+        let executor = EventLoopTaskExecutor(group: application.eventLoopGroup)
+        try await withTaskExecutorPreference(executor) {
+            try await application.run()
+        }
+    }
+
+    /// Runs until SIGTERM or SIGINT, then stops accepting connections and drains the requests in flight.
+    public func runService() async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [self], gracefulShutdownSignals: [.sigterm, .sigint], logger: application.logger))
+        try await group.run()
     }
 }
 

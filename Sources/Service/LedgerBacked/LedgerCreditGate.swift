@@ -11,7 +11,8 @@ public struct LedgerCreditGate: CreditGate {
     }
 
     public func decide(_ intent: SpendIntent) async throws -> GateDecision {
-        try await ledger.read { reader in
+        // Point lookups before every spend: read in place, no hop to a reader queue.
+        try ledger.readBlocking { reader in
             guard try reader.organisationExists(intent.organisationID) else {
                 throw ProblemDetails.organisationNotFound
             }

@@ -3,21 +3,70 @@ import Ledger
 
 /// An organisation's balance as the API shows it. Credits are exact decimal strings (GraphQL `Int` is
 /// 32-bit and `Float` is binary), money is integer minor units plus the currency code.
-public struct CreditBalanceView: Codable, Sendable {
+public struct CreditBalanceView: Sendable {
     public let organisationId: String
     public let available: String
     public let reserved: String
     public let spendable: String
     public let currency: String
     public let asOf: String
+    /// Computes `runwayDays` when a query selects it, and only then: it reads 30 days of deductions,
+    /// which grows with use, while the rest of the balance is three point lookups.
+    let runway: RunwayEstimate
+
     /// Whole days the spendable balance lasts at the trailing 30-day burn rate; nil when nothing was spent.
-    public let runwayDays: Int?
+    public func runwayDays(context: GraphQLRequestContext, arguments: NoArguments) async throws -> Int? {
+        try await runway.days()
+    }
+}
+
+/// The inputs of `runwayDays`, read from the same instant as the balance it belongs to.
+struct RunwayEstimate: Sendable {
+    let ledger: LedgerDatabase
+    let organisationID: String
+    let spendable: Credits
+    let asOf: Instant
+
+    func days() async throws -> Int? {
+        // A scan whose cost grows with the organisation's usage: the async read, off the event loop.
+        try await ledger.read { [self] reader in
+            try LedgerResolver.runwayDays(reader, organisationID, spendable: spendable, asOf: asOf)
+        }
+    }
+}
+
+/// The kind of a ledger transfer as a GraphQL enum (`TOP_UP` is the ledger's `top_up`). Both mappings are
+/// exhaustive switches, so a new ledger kind does not compile until the API says how to show it.
+public enum TransactionKind: String, Codable, CaseIterable, Sendable {
+    case ALLOCATION, TOP_UP, DEDUCTION, EXPIRY, REVERSAL, ADJUSTMENT
+
+    init(_ kind: TransferKind) {
+        switch kind {
+        case .allocation: self = .ALLOCATION
+        case .topUp: self = .TOP_UP
+        case .deduction: self = .DEDUCTION
+        case .expiry: self = .EXPIRY
+        case .reversal: self = .REVERSAL
+        case .adjustment: self = .ADJUSTMENT
+        }
+    }
+
+    var transferKind: TransferKind {
+        switch self {
+        case .ALLOCATION: .allocation
+        case .TOP_UP: .topUp
+        case .DEDUCTION: .deduction
+        case .EXPIRY: .expiry
+        case .REVERSAL: .reversal
+        case .ADJUSTMENT: .adjustment
+        }
+    }
 }
 
 /// One ledger transfer seen from the organisation: `credits` is positive for inflows, negative for outflows.
 public struct TransactionView: Codable, Sendable {
     public let id: String
-    public let kind: String
+    public let kind: TransactionKind
     public let credits: String
     public let moneyMinorUnits: String
     public let currency: String
@@ -82,7 +131,7 @@ public struct LedgerResolver: Sendable {
         public let after: String?
         public let from: String?
         public let to: String?
-        public let kinds: [String]?
+        public let kinds: [TransactionKind]?
     }
 
     public func health(context: GraphQLRequestContext, arguments: NoArguments) -> String { "ok" }
@@ -94,16 +143,17 @@ public struct LedgerResolver: Sendable {
     {
         let organisationID = try authorised(context, arguments.organisationId)
         let asOf = now()
-        return try await ledger.read { reader in
+        // Point lookups: read in place, no hop to a reader queue (LedgerDatabase.readBlocking).
+        let balance = try ledger.readBlocking { reader in
             guard try reader.organisationExists(organisationID) else { throw Self.notFound }
-            let balance = try reader.balance(of: organisationID)
-            let spendable = max(.zero, balance.spendable(for: .unprioritised))
-            return CreditBalanceView(
-                organisationId: organisationID, available: balance.available.description,
-                reserved: balance.reserved.description, spendable: spendable.description,
-                currency: balance.currency.code, asOf: asOf.iso8601,
-                runwayDays: try Self.runwayDays(reader, organisationID, spendable: spendable, asOf: asOf))
+            return try reader.balance(of: organisationID)
         }
+        let spendable = max(.zero, balance.spendable(for: .unprioritised))
+        return CreditBalanceView(
+            organisationId: organisationID, available: balance.available.description,
+            reserved: balance.reserved.description, spendable: spendable.description,
+            currency: balance.currency.code, asOf: asOf.iso8601,
+            runway: RunwayEstimate(ledger: ledger, organisationID: organisationID, spendable: spendable, asOf: asOf))
     }
 
     public func transactions(context: GraphQLRequestContext, arguments: TransactionsArguments) async throws
@@ -117,10 +167,7 @@ public struct LedgerResolver: Sendable {
         let afterID = try arguments.after.map(Self.decodeCursor)
         let from = try arguments.from.map { try Self.instant($0, name: "from") }
         let to = try arguments.to.map { try Self.instant($0, name: "to") }
-        let kinds = try Set((arguments.kinds ?? []).map { text in
-            guard let kind = TransferKind(rawValue: text) else { throw GraphQLClientError("Unknown kind \(text).") }
-            return kind
-        })
+        let kinds = Set((arguments.kinds ?? []).map(\.transferKind))
         let page = try await ledger.read { reader in
             guard try reader.organisationExists(organisationID) else { throw Self.notFound }
             return try reader.history(
@@ -213,7 +260,7 @@ public struct LedgerResolver: Sendable {
         let inflow = transfer.creditAccount == AccountID.available(organisationID: organisationID).rawValue
         let references = transfer.references
         return TransactionView(
-            id: String(transfer.id), kind: transfer.kind.rawValue,
+            id: String(transfer.id), kind: TransactionKind(transfer.kind),
             credits: (inflow ? transfer.amount : transfer.amount.negated).description,
             moneyMinorUnits: String(transfer.money.minorUnits), currency: transfer.money.currency.code,
             effectiveAt: transfer.effectiveAt.iso8601, costEventId: references.costEventID,
@@ -235,7 +282,15 @@ public enum LedgerSchema {
                 Field("spendable", at: \.spendable)
                 Field("currency", at: \.currency)
                 Field("asOf", at: \.asOf)
-                Field("runwayDays", at: \.runwayDays)
+                Field("runwayDays", at: CreditBalanceView.runwayDays)
+            }
+            Enum(TransactionKind.self) {
+                Value(.ALLOCATION)
+                Value(.TOP_UP)
+                Value(.DEDUCTION)
+                Value(.EXPIRY)
+                Value(.REVERSAL)
+                Value(.ADJUSTMENT)
             }
             Type(TransactionView.self, as: "Transaction") {
                 Field("id", at: \.id)

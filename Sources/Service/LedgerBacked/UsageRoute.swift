@@ -63,41 +63,50 @@ public struct LiveCostEvent: Sendable, Equatable {
     }
 
     /// The configuration checks batch staging makes: the team and investigation must be the organisation's.
-    static func checkConfiguration(_ event: LiveCostEvent, reader: LedgerReader) throws {
-        guard let organisation = try reader.organisation(event.organisationID) else {
+    /// Returns the priority the work is charged at (the investigation's, else unprioritised). Point lookups
+    /// only: this runs inside the group commit, where every microsecond is paid by the whole group.
+    static func checkConfiguration(_ event: LiveCostEvent, reader: LedgerReader) throws -> Priority {
+        guard try reader.organisationExists(event.organisationID) else {
             throw ProblemDetails.organisationNotFound
         }
-        guard organisation.teams.contains(where: { $0.id == event.team }) else {
+        guard try reader.teamExists(organisationID: event.organisationID, teamID: event.team) else {
             throw invalid("team: \"\(event.team)\" is not a team of \(event.organisationID)", rule: "unknownTeam")
         }
-        if let investigation = event.investigation,
-            !organisation.investigations.contains(where: { $0.id == investigation })
-        {
+        guard let investigation = event.investigation else { return .unprioritised }
+        guard let priority = try reader.investigationPriority(
+            organisationID: event.organisationID, investigationID: investigation)
+        else {
             throw invalid(
                 "investigation: \"\(investigation)\" is not an investigation of \(event.organisationID)",
                 rule: "unknownInvestigation")
         }
+        return priority
     }
 }
 
 /// `POST /v1/usage`: records a cost event and charges it at once, behind the credit gate.
 ///
-/// In one write transaction the event is staged (same table and dedupe as batch ingest) and, if new, charged
-/// as a deduction keyed `deduction:cost-event:<event_id>` (the key reconcile uses) within the spendable
-/// balance for the work's priority. If a concurrent request took the credits after the gate's check, the
-/// ledger refuses the spend, the staging rolls back with it, and the answer is 402. Answers: 201 recorded,
-/// 200 duplicate (same id and content), 409 conflict (same id, other content), 402, 403, 400.
+/// In one savepoint of a group commit (`GroupCommitQueue`) the event is staged (same table and dedupe as
+/// batch ingest) and, if new, charged as a deduction keyed `deduction:cost-event:<event_id>` (the key
+/// reconcile uses) within the spendable balance for the work's priority, as seen after every event before
+/// it. If another request took the credits after the gate's check, the ledger refuses the spend, the
+/// staging rolls back with it, and the answer is 402. The answer is sent after the group has committed.
+/// Answers: 201 recorded, 200 duplicate (same id and content), 409 conflict (same id, other content), 402,
+/// 403, 400, 503 (the ledger is busy or too many events are waiting).
 public enum UsageRoute {
     /// The spending routes to pass in `ServiceDependencies.spendingRoutes`.
     public static func spendingRoutes(ledger: LedgerDatabase) -> SpendingRoutes {
-        SpendingRoutes(gate: LedgerCreditGate(ledger: ledger)) { request, _ in
+        let commits = GroupCommitQueue<LiveCostEvent, Answer>(ledger: ledger, label: "credits.usage.commit") {
+            transaction, event in try charge(event, transaction)
+        }
+        return SpendingRoutes(gate: LedgerCreditGate(ledger: ledger)) { request, _ in
             let event = try await event(from: request)
             return SpendIntent(
                 organisationID: event.organisationID, investigationID: event.investigation, credits: event.credits,
                 costEventID: event.eventID)
         } register: { group in
             group.post("usage") { request, _ in
-                try await record(try await event(from: request), in: ledger)
+                try await record(try await event(from: request), commits: commits)
             }
         }
     }
@@ -111,16 +120,18 @@ public enum UsageRoute {
         return try LiveCostEvent.parse(Data(body.readableBytesView))
     }
 
-    struct Answer: Encodable {
+    struct Answer: Encodable, Sendable {
         let status: String
         let event_id: String
         let transfer_id: Int64?
     }
 
-    static func record(_ event: LiveCostEvent, in ledger: LedgerDatabase) async throws -> Response {
+    static func record(_ event: LiveCostEvent, commits: GroupCommitQueue<LiveCostEvent, Answer>) async throws
+        -> Response
+    {
         let answer: Answer
         do {
-            answer = try await ledger.write { tx in try charge(event, tx) }
+            answer = try await commits.commit(event)
         } catch let rejection as PostingRejection {
             throw problem(for: rejection, event: event)
         }
@@ -132,7 +143,7 @@ public enum UsageRoute {
 
     private static func charge(_ event: LiveCostEvent, _ tx: LedgerTransaction) throws -> Answer {
         let key = deductionKey(eventID: event.eventID)
-        try LiveCostEvent.checkConfiguration(event, reader: tx.reader)
+        let priority = try LiveCostEvent.checkConfiguration(event, reader: tx.reader)
         switch try tx.stage([event.staged]).first {
         case .conflict?:
             throw ProblemDetails(
@@ -142,9 +153,6 @@ public enum UsageRoute {
             return Answer(status: "duplicate", event_id: event.eventID, transfer_id: try tx.reader.transfer(
                 idempotencyKey: key)?.id)
         case .staged?, nil:
-            let priority = try event.investigation.flatMap {
-                try tx.reader.investigationPriority(organisationID: event.organisationID, investigationID: $0)
-            } ?? .unprioritised
             let posting = try tx.spend(SpendRequest(
                 idempotencyKey: key, organisationID: event.organisationID, purpose: .deduction,
                 credits: event.credits, effectiveAt: event.occurredAt, priority: priority, policy: .withinSpendable,

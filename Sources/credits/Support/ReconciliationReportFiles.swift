@@ -9,11 +9,15 @@ enum ReconciliationReportFiles {
     static func write(
         _ ledger: LedgerDatabase, planID: Int64, formats: Set<ReportFormat>, to directory: URL
     ) throws -> [URL] {
-        let report = try ledger.read { reader in
+        // Written inside the read: the proposed transfers are streamed from the stored plan.
+        try ledger.read { reader in
             guard let plan = try reader.plan(id: planID) else { preconditionFailure("plan \(planID) was just stored") }
-            return ReconciliationReport(plan: plan, proposed: try reader.planItems(ofPlan: planID).map(proposed))
+            let items = RowStream<ProposedTransfer>(count: plan.itemCount) { body in
+                try reader.forEachPlanItem(ofPlan: planID) { try body(try proposed($0)) }
+            }
+            return try ReconciliationReportWriter(formats: formats).write(
+                ReconciliationReport(plan: plan, proposed: items), to: directory)
         }
-        return try ReconciliationReportWriter(formats: formats).write(report, to: directory)
     }
 
     static func proposed(_ stored: StoredPlanItem) throws -> ProposedTransfer {
