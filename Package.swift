@@ -52,7 +52,7 @@ let package = Package(
             name: "Ledger",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
-                // The SQLite C API, for binding the posting hot path's parameters directly.
+                // The SQLite C API, for the hot paths that bind parameters directly (posting, staging).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),

@@ -63,6 +63,8 @@ public enum RejectionRule: String, Sendable, Hashable, CaseIterable, Codable {
     case unknownPackage
     case orderNotTiedToOrganisation
     case orderAmountMismatch
+    // Whole file, added later (appended so existing codes keep their place)
+    case encodingMustBeUTF8
 
     /// The stable reason code written to rejects files and `--json` summaries.
     public var code: String { rawValue }
@@ -72,7 +74,7 @@ public enum RejectionRule: String, Sendable, Hashable, CaseIterable, Codable {
         switch self {
         case .inputEmpty, .fileTooLarge, .gzipCorrupt, .gzipTruncated, .decompressedTooLarge,
             .compressionRatioTooHigh, .csvHeaderMissing, .csvHeaderDuplicate, .csvLayoutUnrecognised,
-            .csvDelimiterMustBeComma, .csvUnbalancedQuote:
+            .csvDelimiterMustBeComma, .csvUnbalancedQuote, .encodingMustBeUTF8:
             true
         default: false
         }
@@ -136,6 +138,7 @@ public enum RejectionRule: String, Sendable, Hashable, CaseIterable, Codable {
         case .unknownPackage: "Add the package to the configuration, or fix the order's metadata."
         case .orderNotTiedToOrganisation: "Send our reference or metadata.organisation_id when creating orders."
         case .orderAmountMismatch: "Check the order against the package price; finance must review it."
+        case .encodingMustBeUTF8: "Export the file as UTF-8 (without a UTF-16 byte order mark)."
         }
     }
 }

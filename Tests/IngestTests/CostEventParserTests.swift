@@ -1,4 +1,4 @@
-import Ingest
+@testable import Ingest
 import Ledger
 import Testing
 
@@ -60,6 +60,45 @@ struct CostEventParserTests {
             + "\"operation\":\"ocr\",\"organisation_id\":\"nca\",\"team\":\"t\"}")
     }
 
+    @Test("the record's canonical bytes equal the sorted-member object, whatever the unknown keys")
+    func canonicalWriterMatchesSortedObject() throws {
+        var generator = SplitMix64(seed: 7)
+        let keys = ["a", "attributes_x", "b_", "credit", "event", "event_id_2", "investigatio", "occurred", "op",
+                    "organisation", "p", "quantity_", "teams", "u", "unit_", "zz", "\\u00e9"]
+        for round in 0..<200 {
+            var extras: [String: String?] = [:]
+            for key in keys where generator.next() % 4 == 0 { extras[key] = "\(generator.next() % 100)" }
+            if generator.next() % 2 == 0 { extras["attributes"] = "{\"z\":1,\"a\":[true,null]}" }
+            if generator.next() % 3 == 0 { extras.updateValue(nil, forKey: "investigation") }
+            if generator.next() % 3 == 0 {
+                extras.updateValue(nil, forKey: "credits")
+                extras["quantity"] = "\"2.50\""
+                extras["unit"] = "\"page\""
+            }
+            let object = try #require(parseEvent(eventLine(extras)).event, "round \(round)")
+            var members: [(key: [UInt8], value: [UInt8])] = []
+            func add(_ key: String, _ value: String) { members.append((Array(key.utf8), Array(value.utf8))) }
+            add("event_id", "\"\(object.eventID)\"")
+            add("organisation_id", "\"\(object.organisationID)\"")
+            add("team", "\"\(object.team)\"")
+            add("operation", "\"\(object.operation)\"")
+            if let investigation = object.investigation { add("investigation", "\"\(investigation)\"") }
+            switch object.charge {
+            case .credits(let credits): add("credits", "\"\(credits)\"")
+            case .quantity(let quantity, let unit):
+                add("quantity", "\"\(quantity)\"")
+                add("unit", "\"\(unit)\"")
+            }
+            add("occurred_at", "\"\(object.occurredAt.iso8601)\"")
+            if extras["attributes"] != nil { add("attributes", "{\"a\":[true,null],\"z\":1}") }
+            for key in keys where extras[key] != nil {
+                let decoded = key == "\\u00e9" ? "\u{e9}" : key
+                add(decoded, extras[key].flatMap { $0 } ?? "")
+            }
+            #expect(object.canonicalBytes == CanonicalJSON.object(members), "round \(round)")
+        }
+    }
+
     @Test("different content gives different canonical bytes", arguments: [
         ["credits": "13"], ["attributes": "{\"k\":1.0}"], ["investigation": nil], ["extra": "1"],
         ["occurred_at": "\"2026-11-03T09:15:00.001Z\""],
@@ -87,6 +126,9 @@ struct CostEventParserTests {
         (["attributes": "{\"a\":1,\"a\":2}"], .duplicateKey, "attributes.a"),
         (["attributes": "{\"a\":\"\\ud800\"}"], .malformedJSON, "attributes.a"),
         (["attributes": "{\"a\":01}"], .malformedJSON, "attributes.a"),
+        (["attributes": "{\"a\":{\"b\":[{\"c\":01}]}}"], .malformedJSON, "attributes.a.b.c"),
+        (["attributes": "{\"x\":{\"y\":1,\"y\":2}}"], .duplicateKey, "attributes.x.y"),
+        (["zeta": "{\"attributes\":{\"k\":tru}}"], .malformedJSON, "zeta.attributes.k"),
         (["team": "\"a\u{1}b\""], .malformedJSON, "team"),
         (["investigation": "7"], .fieldWrongType, "investigation"),
         (["occurred_at": "\"2026-11-03T09:15:00+0100\""], nil, ""),

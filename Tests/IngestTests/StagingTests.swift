@@ -78,6 +78,80 @@ struct IngestStagingTests {
         #expect(line.contains("b.jsonl:4: event_id: \\\"e1\\\" was first staged from \(a):1 with different content"))
     }
 
+    @Test("a file of a new size is hashed while read: same fingerprint, and its rerun is still a no-op")
+    func hashedWhileRead() throws {
+        let database = try ledger()
+        let ingester = try EventIngester(database: database)
+        let path = write("one-pass.jsonl", [event("h1"), event("h2")])
+        let first = try ingester.ingest(path: path)
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(first.staged == 2 && first.balances)
+        #expect(first.contentSHA256 == StagingDigest.hex(of: bytes) && first.bytes == Int64(bytes.count))
+        #expect(try database.read { try $0.ingestedFile(contentSHA256: first.contentSHA256) } != nil)
+        let again = try ingester.ingest(path: path)
+        #expect(again.alreadyIngested && again.read == 0 && again.contentSHA256 == first.contentSHA256)
+        // Same size, other bytes: hashed up front, found new, staged.
+        let twin = write("twin.jsonl", [event("h3"), event("h4")])
+        let third = try ingester.ingest(path: twin)
+        #expect(third.bytes == first.bytes && !third.alreadyIngested && third.staged == 2)
+        #expect(third.contentSHA256 != first.contentSHA256)
+    }
+
+    @Test("a file refused part-way still reports the SHA-256 of all its bytes")
+    func refusedFileFingerprint() throws {
+        let database = try ledger()
+        let path = write("cut.json", ["[", event("c1") + ","])
+        let summary = try EventIngester(database: database).ingest(path: path)
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(summary.fileRejection != nil)
+        #expect(summary.contentSHA256 == StagingDigest.hex(of: bytes) && summary.bytes == Int64(bytes.count))
+    }
+
+    @Test("across many hand-off batches, rejections and conflicts are written in line order")
+    func rejectsInLineOrderAcrossBatches() throws {
+        let database = try ledger()
+        let count = EventIngester.handOffBatchRecords * 3 + 17
+        var lines: [String] = []
+        for index in 0..<count {
+            switch index % 7 {
+            case 0: lines.append(event("p\(index)", ["team": "\"catering\""]))
+            case 3 where index > 7: lines.append(event("p\(index - 2)", ["credits": "99"]))
+            default: lines.append(event("p\(index)"))
+            }
+        }
+        let rejects = try RejectsWriter(path: directory.file("order.jsonl"))
+        let summary = try EventIngester(database: database)
+            .ingest(path: write("many.jsonl", lines), displayName: "many.jsonl", rejects: rejects)
+        try rejects.finish()
+        #expect(summary.read == count && summary.balances)
+        #expect(summary.rejectedByReason["unknownTeam"] ?? 0 > 0)
+        #expect(summary.rejectedByReason["eventIDConflict"] ?? 0 > 0)
+        let text = try String(contentsOfFile: directory.file("order.jsonl"), encoding: .utf8)
+        let numbers = text.split(separator: "\n").compactMap { line -> Int? in
+            guard let range = line.range(of: "\"line\":") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        #expect(numbers.count == summary.rejected)
+        #expect(numbers == numbers.sorted())
+    }
+
+    @Test("a file refused after many batches stages nothing and counts every record read before")
+    func refusedAfterManyBatches() throws {
+        let database = try ledger()
+        let count = EventIngester.handOffBatchRecords * 2 + 5
+        let elements = (0..<count).map { event("a\($0)") + "," }
+        let path = write("long.json", ["["] + elements)
+        let rejects = try RejectsWriter(path: directory.file("long-rejects.jsonl"))
+        let summary = try EventIngester(database: database)
+            .ingest(path: path, displayName: "long.json", rejects: rejects)
+        try rejects.finish()
+        #expect(summary.fileRejection?.contains("[malformedJSON]") == true)
+        #expect(summary.read == count && summary.staged == 0 && summary.balances)
+        #expect(try database.read { try $0.stagedEventCount() } == 0)
+        let again = try EventIngester(database: database).ingest(path: path)
+        #expect(!again.alreadyIngested && again.fileRejection != nil, "a refused file is not recorded as ingested")
+    }
+
     @Test("records are checked against the configuration", arguments: [
         (["organisation_id": "\"scotland-yard\""], RejectionRule.unknownOrganisation, "organisation_id"),
         (["team": "\"catering\""], .unknownTeam, "team"),

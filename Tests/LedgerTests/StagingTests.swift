@@ -24,6 +24,19 @@ import TestSupport
         #expect(try ledger.read { try $0.stagedEventCount() } == 2)
     }
 
+    @Test func withPageCache_limitsTheCacheForTheBodyOnly_evenWhenItThrows() throws {
+        let ledger = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("met")])
+        struct Failure: Error {}
+        try ledger.write { tx in
+            let before = try Int.fetchOne(tx.db, sql: "PRAGMA cache_size")
+            let inside = try tx.withPageCache(kibibytes: 123) { try Int.fetchOne(tx.db, sql: "PRAGMA cache_size") }
+            #expect(inside == -123)
+            #expect(try Int.fetchOne(tx.db, sql: "PRAGMA cache_size") == before)
+            #expect(throws: Failure.self) { try tx.withPageCache(kibibytes: 7) { throw Failure() } }
+            #expect(try Int.fetchOne(tx.db, sql: "PRAGMA cache_size") == before)
+        }
+    }
+
     @Test func observe_recordsEachDistinctViewOnce() throws {
         let ledger = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("met")])
         let pending = OrderObservation(

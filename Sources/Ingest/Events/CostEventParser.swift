@@ -33,7 +33,7 @@ public struct CostEventParser: Sendable {
     func parse(_ record: RawRecord) -> CostEventOutcome {
         record.bytes.withUnsafeBufferPointer { buffer -> CostEventOutcome in
             do throws(ScanFailure) {
-                let scanned = try CostEventScanner(limits: limits).scan(buffer)
+                let scanned = try CostEventScanner(limits: limits, record: record.bytes).scan(buffer)
                 return .event(try build(scanned, buffer: buffer, record: record))
             } catch {
                 let at = record.position(ofOffset: error.offset)
@@ -47,27 +47,33 @@ public struct CostEventParser: Sendable {
     private func build(
         _ scanned: ScannedEvent, buffer: UnsafeBufferPointer<UInt8>, record: RawRecord
     ) throws(ScanFailure) -> CostEventRecord {
-        for field in [EventField.eventID, .organisationID, .team, .operation, .occurredAt]
-        where scanned.texts[field] == nil {
+        for field in EventField.required where scanned.texts[field] == nil {
             throw ScanFailure(
                 rule: .fieldMissing, offset: 0, field: field.rawValue, detail: "required field is missing")
         }
-        var ids: [EventField: String] = [:]
-        for field in EventField.identifiers {
-            guard let text = scanned.texts[field] else { continue }
-            ids[field] = try identifier(text, field: field)
-        }
-        let charge = try self.charge(scanned, unit: ids[.unit])
+        // Validated in `EventField.identifiers` order, so the first problem reported stays the same.
+        let eventID = try identifier(scanned, .eventID) ?? ""
+        let organisationID = try identifier(scanned, .organisationID) ?? ""
+        let team = try identifier(scanned, .team) ?? ""
+        let investigation = try identifier(scanned, .investigation)
+        let operation = try identifier(scanned, .operation) ?? ""
+        let unit = try identifier(scanned, .unit)
+        let charge = try self.charge(scanned, unit: unit)
         let occurredAt = try instant(scanned.texts[.occurredAt])
         let attributes = scanned.attributesRaw.map { String(decoding: buffer[$0], as: UTF8.self) }
         let extras = scanned.extras.isEmpty ? nil : CanonicalJSON.object(scanned.extras)
         return CostEventRecord(
-            eventID: ids[.eventID] ?? "", organisationID: ids[.organisationID] ?? "", team: ids[.team] ?? "",
-            investigation: ids[.investigation], operation: ids[.operation] ?? "", charge: charge,
-            occurredAt: occurredAt, attributesJSON: attributes,
+            eventID: eventID, organisationID: organisationID, team: team, investigation: investigation,
+            operation: operation, charge: charge, occurredAt: occurredAt, attributesJSON: attributes,
             extrasJSON: extras.map { String(decoding: $0, as: UTF8.self) },
-            canonicalBytes: canonical(scanned, ids: ids, charge: charge, occurredAt: occurredAt),
+            canonicalBytes: canonical(scanned, charge: charge, occurredAt: occurredAt),
             source: SourcePosition(file: displayName, line: record.line))
+    }
+
+    /// The validated identifier in `field`, or nil when the record does not have it.
+    private func identifier(_ scanned: ScannedEvent, _ field: EventField) throws(ScanFailure) -> String? {
+        guard let text = scanned.texts[field] else { return nil }
+        return try identifier(text, field: field)
     }
 
     private func identifier(_ text: ScannedEvent.Text, field: EventField) throws(ScanFailure) -> String {
@@ -196,23 +202,51 @@ public struct CostEventParser: Sendable {
     private func quoted(_ text: String) -> String { "\"\(text)\"" }
 
     /// The canonical object that identifies the event's content (see `CanonicalJSON` for the rule);
-    /// typed fields in their normal form so equal values give equal bytes.
+    /// typed fields in their normal form so equal values give equal bytes. Written member by member
+    /// in key order into one buffer: this runs once per event and is hashed for dedupe.
     private func canonical(
-        _ scanned: ScannedEvent, ids: [EventField: String], charge: CostEventRecord.Charge, occurredAt: Instant
+        _ scanned: ScannedEvent, charge: CostEventRecord.Charge, occurredAt: Instant
     ) -> [UInt8] {
-        var members = scanned.extras
-        func add(_ key: String, string: String) {
-            var value: [UInt8] = []
-            CanonicalJSON.appendString(string, to: &value)
-            members.append((Array(key.utf8), value))
+        typealias Key = CanonicalKey
+        var object = CanonicalObjectWriter(extras: scanned.extras, capacity: 256)
+        func addIdentifier(_ key: [UInt8], _ field: EventField) {
+            if let text = scanned.texts[field] { object.member(key, string: text.bytes) }
         }
-        for (field, value) in ids { add(field.rawValue, string: value) }
-        switch charge {
-        case .credits(let credits): add("credits", string: credits.description)
-        case .quantity(let quantity, _): add("quantity", string: quantity.description)
+        if let attributes = scanned.attributesCanonical { object.member(Key.attributes) { $0 += attributes } }
+        if case .credits(let credits) = charge {
+            object.member(Key.credits) { Self.quotedValue(into: &$0) { credits.appendDescription(to: &$0) } }
         }
-        add("occurred_at", string: occurredAt.iso8601)
-        if let attributes = scanned.attributesCanonical { members.append((Array("attributes".utf8), attributes)) }
-        return CanonicalJSON.object(members)
+        addIdentifier(Key.eventID, .eventID)
+        addIdentifier(Key.investigation, .investigation)
+        object.member(Key.occurredAt) { Self.quotedValue(into: &$0) { occurredAt.appendISO8601(to: &$0) } }
+        addIdentifier(Key.operation, .operation)
+        addIdentifier(Key.organisationID, .organisationID)
+        if case .quantity(let quantity, _) = charge {
+            object.member(Key.quantity, string: Array(quantity.description.utf8)[...])
+        }
+        addIdentifier(Key.team, .team)
+        addIdentifier(Key.unit, .unit)
+        return object.finish()
     }
+
+    /// A string value whose content needs no escaping (digits, `.`, `-`, `:`, letters).
+    private static func quotedValue(into out: inout [UInt8], _ write: (inout [UInt8]) -> Void) {
+        out.append(0x22)
+        write(&out)
+        out.append(0x22)
+    }
+}
+
+/// The canonical object's known keys as bytes, listed in their sorted (canonical) order.
+private enum CanonicalKey {
+    static let attributes = Array("attributes".utf8)
+    static let credits = Array("credits".utf8)
+    static let eventID = Array("event_id".utf8)
+    static let investigation = Array("investigation".utf8)
+    static let occurredAt = Array("occurred_at".utf8)
+    static let operation = Array("operation".utf8)
+    static let organisationID = Array("organisation_id".utf8)
+    static let quantity = Array("quantity".utf8)
+    static let team = Array("team".utf8)
+    static let unit = Array("unit".utf8)
 }

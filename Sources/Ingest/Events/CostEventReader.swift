@@ -21,20 +21,30 @@ public final class CostEventReader {
     /// True when the file was gzip-compressed.
     public let isGzip: Bool
     private let stream: ByteStream
+    private let file: FileChunkSource
     private let splitter: any RecordSplitter
     private let parser: CostEventParser
     /// Records returned so far, events and rejections alike (the "read" count of the summary).
     public private(set) var recordsRead = 0
 
     /// Opens `path`. Throws `.fileMissing` (exit 66), `.ioFailure` (74) or `.fileRejected` (65).
-    public init(path: String, displayName: String? = nil, limits: IngestLimits = .standard) throws(InputError) {
+    public convenience init(
+        path: String, displayName: String? = nil, limits: IngestLimits = .standard
+    ) throws(InputError) {
+        try self.init(path: path, displayName: displayName, limits: limits, fingerprinting: false)
+    }
+
+    /// With `fingerprinting`, the bytes on disk are also hashed as they are read (`fingerprint()`).
+    init(path: String, displayName: String?, limits: IngestLimits, fingerprinting: Bool) throws(InputError) {
         let name = displayName ?? path
-        let opened = try InputOpener.open(path: path, displayName: name, limits: limits)
+        let opened = try InputOpener.open(
+            path: path, displayName: name, limits: limits, fingerprinting: fingerprinting)
         let stream = ByteStream(source: opened.source)
         let detected = try RecordSplitters.detect(stream: stream, displayName: name, limits: limits)
         self.displayName = name
         self.isGzip = opened.isGzip
         self.stream = stream
+        self.file = opened.file
         self.splitter = detected.0
         self.layout = detected.1
         self.parser = CostEventParser(displayName: name, limits: limits)
@@ -51,6 +61,12 @@ public final class CostEventReader {
         case .record(let record): return parser.parse(record)
         case .rejected(let rejection): return .rejected(rejection)
         }
+    }
+
+    /// Size and SHA-256 of the file's bytes on disk, hashed while it was read (reads any rest first).
+    /// Only for a reader opened with `fingerprinting`.
+    func fingerprint() throws(InputError) -> FileFingerprint {
+        try file.fingerprint()
     }
 
     /// Reads the rest of the file. Convenient for small files and tests; staging should use `next()`.

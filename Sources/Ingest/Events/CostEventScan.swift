@@ -1,7 +1,8 @@
 /// The top-level fields of one cost-event object, located but not yet validated.
 struct ScannedEvent {
     struct Text {
-        var bytes: [UInt8]
+        /// The decoded string: a slice of the record itself when it had no escapes (no copy).
+        var bytes: ArraySlice<UInt8>
         var offset: Int
     }
 
@@ -22,13 +23,35 @@ struct ScannedEvent {
     var extras: [(key: [UInt8], value: [UInt8])] = []
 }
 
-/// Per-field storage without hashing: one slot per `EventField`.
+/// Per-field storage without hashing or a heap array: one stored slot per string `EventField`.
 struct FieldTexts {
-    private var slots = [ScannedEvent.Text?](repeating: nil, count: EventField.allCases.count)
+    private var eventID, organisationID, team, investigation, operation, unit, occurredAt: ScannedEvent.Text?
 
     subscript(field: EventField) -> ScannedEvent.Text? {
-        get { slots[field.ordinal] }
-        set { slots[field.ordinal] = newValue }
+        get {
+            switch field {
+            case .eventID: eventID
+            case .organisationID: organisationID
+            case .team: team
+            case .investigation: investigation
+            case .operation: operation
+            case .unit: unit
+            case .occurredAt: occurredAt
+            case .credits, .quantity, .attributes: nil
+            }
+        }
+        set {
+            switch field {
+            case .eventID: eventID = newValue
+            case .organisationID: organisationID = newValue
+            case .team: team = newValue
+            case .investigation: investigation = newValue
+            case .operation: operation = newValue
+            case .unit: unit = newValue
+            case .occurredAt: occurredAt = newValue
+            case .credits, .quantity, .attributes: preconditionFailure("\(field) is not a string field")
+            }
+        }
     }
 }
 
@@ -64,9 +87,19 @@ enum EventField: String, CaseIterable {
     }
 
     static func lookup(_ key: [UInt8]) -> EventField? {
-        for entry in byKeyBytes where entry.bytes == key { return entry.field }
+        key.withUnsafeBufferPointer { lookup($0[...]) }
+    }
+
+    /// The field named by raw key bytes in a record (no escapes), without copying them.
+    static func lookup(_ key: Slice<UnsafeBufferPointer<UInt8>>) -> EventField? {
+        for entry in byKeyBytes where entry.bytes.count == key.count && entry.bytes.elementsEqual(key) {
+            return entry.field
+        }
         return nil
     }
+
+    /// The fields every event must have, in the order their absence is reported.
+    static let required: [EventField] = [.eventID, .organisationID, .team, .operation, .occurredAt]
 
     /// The identifier fields, in the order they are validated.
     static let identifiers: [EventField] = [.eventID, .organisationID, .team, .investigation, .operation, .unit]
@@ -76,8 +109,12 @@ enum EventField: String, CaseIterable {
 /// field is and canonicalising attributes and unknown fields. Any structural error stops the scan.
 struct CostEventScanner {
     let limits: IngestLimits
+    /// The record being scanned, whose storage `scan`'s buffer points into: string fields without
+    /// escapes are kept as slices of it instead of copies.
+    let record: [UInt8]
 
     func scan(_ buffer: UnsafeBufferPointer<UInt8>) throws(ScanFailure) -> ScannedEvent {
+        precondition(buffer.count == record.count, "the buffer is the record's own storage")
         var cursor = JSONCursor(bytes: buffer)
         var event = ScannedEvent()
         var seen: UInt32 = 0
@@ -107,9 +144,13 @@ struct CostEventScanner {
             cursor.skipWhitespace()
             if cursor.peek() == UInt8(ascii: "}") { throw cursor.failure("trailing comma before }") }
             let keyOffset = cursor.index
-            let key = try cursor.readKey(field: nil)
-            let name = String(decoding: key, as: UTF8.self)
-            guard firstSighting(key, seenKnown: &seenKnown, extras: event.extras) else {
+            // Known keys are matched in place; only an unknown key is copied (it is kept as an extra).
+            var escapedKey: [UInt8] = []
+            let keyRange = try cursor.readKeyRange(field: nil, decoded: &escapedKey)
+            let field = keyRange.map { EventField.lookup(cursor.bytes[$0]) } ?? EventField.lookup(escapedKey)
+            let key = field != nil ? [] : keyRange.map { Array(cursor.bytes[$0]) } ?? escapedKey
+            let name = field?.rawValue ?? String(decoding: key, as: UTF8.self)
+            guard firstSighting(key, field, seenKnown: &seenKnown, extras: event.extras) else {
                 throw ScanFailure(
                     rule: .duplicateKey, offset: keyOffset, field: name,
                     detail: "key \"\(name)\" appears more than once")
@@ -117,7 +158,7 @@ struct CostEventScanner {
             cursor.skipWhitespace()
             try cursor.expect(UInt8(ascii: ":"), "':' after the key", field: name)
             cursor.skipWhitespace()
-            try scanValue(&cursor, key: key, name: name, into: &event)
+            try scanValue(&cursor, key: key, field: field, name: name, into: &event)
             cursor.skipWhitespace()
             if cursor.peek() == UInt8(ascii: ",") { cursor.index += 1; continue }
             try cursor.expect(UInt8(ascii: "}"), "',' or '}' after the value of \(name)")
@@ -128,9 +169,9 @@ struct CostEventScanner {
     /// True the first time a key appears: known fields by bit mask, unknown ones by a scan of the few
     /// extras (a set per record would cost an allocation per key).
     private func firstSighting(
-        _ key: [UInt8], seenKnown: inout UInt32, extras: [(key: [UInt8], value: [UInt8])]
+        _ key: [UInt8], _ field: EventField?, seenKnown: inout UInt32, extras: [(key: [UInt8], value: [UInt8])]
     ) -> Bool {
-        if let field = EventField.lookup(key) {
+        if let field {
             let bit = UInt32(1) << UInt32(field.ordinal)
             defer { seenKnown |= bit }
             return seenKnown & bit == 0
@@ -139,10 +180,10 @@ struct CostEventScanner {
     }
 
     private func scanValue(
-        _ cursor: inout JSONCursor, key: [UInt8], name: String, into event: inout ScannedEvent
+        _ cursor: inout JSONCursor, key: [UInt8], field: EventField?, name: String, into event: inout ScannedEvent
     ) throws(ScanFailure) {
         let offset = cursor.index
-        switch EventField.lookup(key) {
+        switch field {
         case .credits?: event.credits = try scanNumeric(&cursor, name: name)
         case .quantity?: event.quantity = try scanNumeric(&cursor, name: name)
         case .attributes?: try scanAttributes(&cursor, into: &event)
@@ -150,7 +191,9 @@ struct CostEventScanner {
             _ = try cursor.scanLiteral(field: name)
         case let field?:
             guard cursor.peek() == 0x22 else { throw wrongType(cursor, name, expected: "a string") }
-            event.texts[field] = .init(bytes: try cursor.readString(field: name), offset: offset)
+            var decoded: [UInt8] = []
+            let range = try cursor.readStringRange(field: name, decoded: &decoded)
+            event.texts[field] = .init(bytes: range.map { record[$0] } ?? decoded[...], offset: offset)
         case nil:
             var value: [UInt8] = []
             try cursor.canonicalValue(into: &value, depth: 0, depthMax: limits.attributesDepthMax, field: name)

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Ledger
 
 /// A source of bytes read in bounded chunks; the end is an empty chunk.
 protocol ChunkSource: AnyObject {
@@ -14,13 +15,19 @@ protocol ChunkSource: AnyObject {
 
 /// Reads a file with plain `read(2)` in chunks of `IngestLimits.readChunkBytes`, so memory stays flat
 /// whatever the file size, and errno maps exactly onto "missing" (66) versus "unreadable" (74).
+///
+/// With `fingerprinting`, it also hashes every byte it reads (SHA-256), so a file can be parsed and
+/// fingerprinted in one pass instead of being read twice (`fingerprint()`).
 final class FileChunkSource: ChunkSource {
     private let descriptor: Int32
     private let path: String
     private let chunkBytes: Int
     private(set) var bytesFromDisk: Int64 = 0
+    /// The file's size when it was opened (it may still change while it is read).
+    let bytesAtOpen: Int64
+    private var digest: StagingDigest?
 
-    init(path: String, chunkBytes: Int) throws(InputError) {
+    init(path: String, chunkBytes: Int, fingerprinting: Bool = false) throws(InputError) {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
             let code = errno
@@ -28,13 +35,16 @@ final class FileChunkSource: ChunkSource {
             throw .ioFailure(path: path, detail: "cannot open: \(String(cString: strerror(code)))")
         }
         var status = stat()
-        if fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
+        let statusKnown = fstat(fd, &status) == 0
+        if statusKnown, (status.st_mode & S_IFMT) == S_IFDIR {
             close(fd)
             throw .ioFailure(path: path, detail: "is a directory, not a file")
         }
         self.descriptor = fd
         self.path = path
         self.chunkBytes = chunkBytes
+        self.bytesAtOpen = statusKnown ? Int64(status.st_size) : 0
+        self.digest = fingerprinting ? StagingDigest() : nil
     }
 
     deinit { close(descriptor) }
@@ -46,11 +56,23 @@ final class FileChunkSource: ChunkSource {
             if count >= 0 {
                 chunk.removeSubrange(count...)
                 bytesFromDisk += Int64(count)
+                digest?.update(chunk)
                 return chunk
             }
             if errno == EINTR { continue }
             throw .ioFailure(path: path, detail: "read failed: \(String(cString: strerror(errno)))")
         }
+    }
+}
+
+extension FileChunkSource {
+    /// Size and SHA-256 of every byte of the file: reads whatever the parser left unread (nothing,
+    /// after a whole file; the rest, after a file refused part-way), then finishes the hash.
+    func fingerprint() throws(InputError) -> FileFingerprint {
+        precondition(digest != nil, "fingerprint() needs a source opened with fingerprinting")
+        while try !nextChunk().isEmpty {}
+        guard let digest else { preconditionFailure("checked above") }
+        return FileFingerprint(bytes: bytesFromDisk, sha256: digest.hexDigest())
     }
 }
 
@@ -80,10 +102,10 @@ final class PrefixedChunkSource: ChunkSource {
 enum InputOpener {
     static let gzipMagic: [UInt8] = [0x1f, 0x8b]
 
-    static func open(path: String, displayName: String, limits: IngestLimits) throws(InputError)
-        -> (source: any ChunkSource, isGzip: Bool)
+    static func open(path: String, displayName: String, limits: IngestLimits, fingerprinting: Bool = false)
+        throws(InputError) -> (source: any ChunkSource, isGzip: Bool, file: FileChunkSource)
     {
-        let file = try FileChunkSource(path: path, chunkBytes: limits.readChunkBytes)
+        let file = try FileChunkSource(path: path, chunkBytes: limits.readChunkBytes, fingerprinting: fingerprinting)
         var head: [UInt8] = []
         while head.count < 2 {
             let chunk = try file.nextChunk()
@@ -91,7 +113,7 @@ enum InputOpener {
             head += chunk
         }
         let replay = PrefixedChunkSource(prefix: head, rest: file)
-        guard head.starts(with: gzipMagic) else { return (replay, false) }
-        return (GzipChunkSource(compressed: replay, displayName: displayName, limits: limits), true)
+        guard head.starts(with: gzipMagic) else { return (replay, false, file) }
+        return (GzipChunkSource(compressed: replay, displayName: displayName, limits: limits), true, file)
     }
 }

@@ -10,6 +10,16 @@ enum UTF8Check {
         var index = 0
         let count = bytes.count
         while index < count {
+            // Eight ASCII bytes without a NUL at a time: nearly every record is all ASCII.
+            if index + 8 <= count, let base = bytes.baseAddress {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                let high: UInt64 = 0x8080_8080_8080_8080
+                let hasZero = (word &- 0x0101_0101_0101_0101) & ~word & high != 0
+                if word & high == 0, !hasZero {
+                    index += 8
+                    continue
+                }
+            }
             let lead = bytes[index]
             if lead < 0x80 {
                 if lead == 0 { return .nul(offset: index) }

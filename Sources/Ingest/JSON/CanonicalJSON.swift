@@ -11,7 +11,26 @@
 ///    values; the typed fields `credits`, `quantity`, `occurred_at` are normalised by their parsers).
 enum CanonicalJSON {
     static func appendString(_ decoded: [UInt8], to out: inout [UInt8]) {
+        appendString(decoded[...], to: &out)
+    }
+
+    static func appendString(_ decoded: ArraySlice<UInt8>, to out: inout [UInt8]) {
         out.append(0x22)
+        // Most strings (ids, timestamps) need no escape: copy them whole.
+        let needsEscape = decoded.withUnsafeBufferPointer { bytes in
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte < 0x20 || byte == 0x22 || byte == 0x5C { return true }
+                index += 1
+            }
+            return false
+        }
+        if !needsEscape {
+            out.append(contentsOf: decoded)
+            out.append(0x22)
+            return
+        }
         for byte in decoded {
             switch byte {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])
@@ -36,16 +55,87 @@ enum CanonicalJSON {
 
     /// `{"k1":v1,"k2":v2}` from members whose values are already canonical; sorts by key.
     static func object(_ members: [(key: [UInt8], value: [UInt8])]) -> [UInt8] {
-        let sorted = members.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        for (position, member) in sorted.enumerated() {
+        var out: [UInt8] = []
+        appendObject(sortedMembers: members.sorted { $0.key.lexicographicallyPrecedes($1.key) }, to: &out)
+        return out
+    }
+
+    /// Appends `{"k1":v1,...}` for members already sorted by key.
+    static func appendObject(sortedMembers: [(key: [UInt8], value: [UInt8])], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for (position, member) in sortedMembers.enumerated() {
             if position > 0 { out.append(UInt8(ascii: ",")) }
             appendString(member.key, to: &out)
             out.append(UInt8(ascii: ":"))
             out.append(contentsOf: member.value)
         }
         out.append(UInt8(ascii: "}"))
-        return out
+    }
+}
+
+extension ScanFailure {
+    /// A failure inside the value of member `key` of the object at `field`, which was read with the
+    /// object's own path: the member's path (`field.key`) is only spelled out here, on failure,
+    /// rather than built as a String for every member of every record.
+    func nested(in field: String, key: [UInt8]) -> ScanFailure {
+        var nested = self
+        let inner = self.field.map { $0.hasPrefix(field) ? String($0.dropFirst(field.count)) : "" } ?? ""
+        nested.field = field + "." + String(decoding: key, as: UTF8.self) + inner
+        return nested
+    }
+}
+
+/// Writes one canonical object straight into a byte buffer, for a record whose known members come
+/// in a fixed order: the caller adds them in ascending key order, and the unknown members (`extras`,
+/// any order) are merged in at their sorted places. The bytes equal `CanonicalJSON.object` over all
+/// members, without building a member list or sorting it per record (a test pins the equality).
+struct CanonicalObjectWriter {
+    private(set) var bytes: [UInt8] = []
+    private let extras: [(key: [UInt8], value: [UInt8])]
+    private var nextExtra = 0
+    private var first = true
+
+    init(extras: [(key: [UInt8], value: [UInt8])], capacity: Int) {
+        self.extras = extras.count > 1 ? extras.sorted { $0.key.lexicographicallyPrecedes($1.key) } : extras
+        bytes.reserveCapacity(capacity)
+        bytes.append(UInt8(ascii: "{"))
+    }
+
+    /// Adds a member whose value the caller writes canonically into the buffer. Keys must ascend.
+    mutating func member(_ key: [UInt8], value write: (inout [UInt8]) -> Void) {
+        writeExtras(before: key)
+        writeKey(key)
+        write(&bytes)
+    }
+
+    /// Adds a member whose value is a string, written with the canonical escapes.
+    mutating func member(_ key: [UInt8], string: ArraySlice<UInt8>) {
+        member(key) { CanonicalJSON.appendString(string, to: &$0) }
+    }
+
+    /// Writes the remaining extras and the closing brace.
+    mutating func finish() -> [UInt8] {
+        while nextExtra < extras.count { writeExtra() }
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+
+    private mutating func writeExtras(before key: [UInt8]) {
+        while nextExtra < extras.count, extras[nextExtra].key.lexicographicallyPrecedes(key) { writeExtra() }
+    }
+
+    private mutating func writeExtra() {
+        let extra = extras[nextExtra]
+        nextExtra += 1
+        writeKey(extra.key)
+        bytes.append(contentsOf: extra.value)
+    }
+
+    private mutating func writeKey(_ key: [UInt8]) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+        CanonicalJSON.appendString(key, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
     }
 }
 
@@ -99,26 +189,30 @@ extension JSONCursor {
             skipWhitespace()
             try expect(UInt8(ascii: ":"), "':' after the key", field: field)
             var value: [UInt8] = []
-            let path = field + "." + String(decoding: key, as: UTF8.self)
-            try canonicalValue(into: &value, depth: depth, depthMax: depthMax, field: path)
+            do {
+                try canonicalValue(into: &value, depth: depth, depthMax: depthMax, field: field)
+            } catch {
+                throw error.nested(in: field, key: key)
+            }
             members.append((key, value))
             skipWhitespace()
             if peek() == UInt8(ascii: ",") { index += 1; continue }
             try expect(UInt8(ascii: "}"), "',' or '}' in the object", field: field)
             break
         }
-        let canonical = CanonicalJSON.object(members)
-        try checkNoDuplicateKeys(members, objectStart: objectStart, field: field)
-        out.append(contentsOf: canonical)
+        // Sorted in place, so a repeated key sits next to its twin and the members are written
+        // straight into `out` (this runs for every record's attributes).
+        members.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        try checkNoDuplicateKeys(sortedMembers: members, objectStart: objectStart, field: field)
+        CanonicalJSON.appendObject(sortedMembers: members, to: &out)
     }
 
     private func checkNoDuplicateKeys(
-        _ members: [(key: [UInt8], value: [UInt8])], objectStart: Int, field: String
+        sortedMembers members: [(key: [UInt8], value: [UInt8])], objectStart: Int, field: String
     ) throws(ScanFailure) {
         guard members.count > 1 else { return }
-        let keys = members.map(\.key).sorted { $0.lexicographicallyPrecedes($1) }
-        for position in 1..<keys.count where keys[position] == keys[position - 1] {
-            let name = String(decoding: keys[position], as: UTF8.self)
+        for position in 1..<members.count where members[position].key == members[position - 1].key {
+            let name = String(decoding: members[position].key, as: UTF8.self)
             throw ScanFailure(
                 rule: .duplicateKey, offset: objectStart, field: field + "." + name,
                 detail: "key \"\(name)\" appears more than once")
@@ -130,6 +224,13 @@ extension JSONCursor {
         guard let byte = peek() else { throw failure("expected a key, found the end of the input", field: field) }
         guard byte == 0x22 else { throw failure("expected a quoted key, found \(describe(byte))", field: field) }
         return try readString(field: field)
+    }
+
+    /// `readKey` without allocating for a key that has no escapes (see `readStringRange`).
+    mutating func readKeyRange(field: String?, decoded: inout [UInt8]) throws(ScanFailure) -> Range<Int>? {
+        guard let byte = peek() else { throw failure("expected a key, found the end of the input", field: field) }
+        guard byte == 0x22 else { throw failure("expected a quoted key, found \(describe(byte))", field: field) }
+        return try readStringRange(field: field, decoded: &decoded)
     }
 
     private mutating func canonicalArray(

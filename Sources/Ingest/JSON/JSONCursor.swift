@@ -82,6 +82,26 @@ struct JSONCursor {
         return decoded
     }
 
+    /// Reads a string like `readString` but without allocating for the common case: returns the
+    /// range of its raw bytes when it has no escapes, or nil with the decoded bytes in `decoded`.
+    /// The scanner reads every key of every record this way.
+    mutating func readStringRange(field: String? = nil, decoded: inout [UInt8]) throws(ScanFailure) -> Range<Int>? {
+        try expect(0x22, "a string", field: field)
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x22 {
+                defer { index += 1 }
+                return start..<index
+            }
+            if byte == 0x5C || byte < 0x20 { break }
+            index += 1
+        }
+        decoded = Array(bytes[start..<index])
+        try readEscapedRest(into: &decoded, field: field)
+        return nil
+    }
+
     private mutating func readEscapedRest(into decoded: inout [UInt8], field: String?) throws(ScanFailure) {
         while index < bytes.count {
             let byte = bytes[index]

@@ -3,6 +3,8 @@ import Ledger
 
 /// Stages cost-event files into the ledger database: read, validate (shape, then configuration),
 /// price quantities by the rate card, and dedupe, in batches inside one transaction per file.
+/// Reading and parsing run on a second thread (`EventPreparer`) while the transaction's thread
+/// stages what it has prepared, in file order: parsing and SQLite each take about half the time.
 ///
 /// Guarantees:
 /// - Nothing lost: each record read ends staged, duplicate (same `event_id`, same canonical
@@ -12,10 +14,18 @@ import Ledger
 ///   other content is `eventIDConflict` and the first one stands.
 /// - All or nothing per file: a file refused whole (corrupt gzip, unterminated array, ...) or a
 ///   crash mid-file leaves nothing of it staged, so a rerun ends exactly like one clean run.
-/// - Bounded memory: one batch of `stagingBatchRecords` records at a time.
+/// - Bounded memory: at most `handOffBatchesMax` batches of `handOffBatchRecords` records between
+///   the reading thread and the staging thread.
 public struct EventIngester {
-    /// Records staged per prepared-statement batch inside the file's transaction.
-    public static let stagingBatchRecords = 2000
+    /// Records per batch handed from the reading thread to the staging thread (and between two
+    /// progress reports).
+    public static let handOffBatchRecords = 1024
+    /// Batches the reading thread may run ahead of the staging thread: with the batch size, this
+    /// bounds the records in memory whatever the file size.
+    public static let handOffBatchesMax = 4
+    /// SQLite page cache while staging a file: appending needs little, and a fixed small cache
+    /// keeps memory the same whatever the file size (see `LedgerTransaction.withPageCache`).
+    public static let pageCacheKiB = 8192
 
     /// The ledger staged into.
     public let database: LedgerDatabase
@@ -40,16 +50,26 @@ public struct EventIngester {
     {
         let started = DispatchTime.now().uptimeNanoseconds
         let start = try FileStart(
-            kind: "events", path: path, displayName: displayName, limits: limits, database: database)
-        let (name, fingerprint) = (start.name, start.fingerprint)
+            kind: "events", path: path, displayName: displayName, limits: limits, database: database,
+            hashing: .whileReadingWhenNewSize)
+        let name = start.name
         var summary = start.summary
         if start.alreadyIngested { return summary }
         let mark = try rejects?.checkpoint()
         do {
             summary = try database.write { transaction in
                 var run = FileRun(summary: summary, rejects: rejects, directory: directory)
-                run.progress = progress.map { report in { report($0, fingerprint.bytes) } }
-                try run.stageAll(path: path, name: name, limits: limits, transaction: transaction)
+                let total = summary.bytes
+                run.progress = progress.map { report in { report($0, total) } }
+                let fingerprint = try transaction.withPageCache(kibibytes: Self.pageCacheKiB) {
+                    try run.stageAll(
+                        path: path, name: name, limits: limits, known: start.fingerprint, transaction: transaction)
+                }
+                run.summary.record(fingerprint)
+                if start.fingerprint == nil, try transaction.reader.ingestedFile(contentSHA256: fingerprint.sha256) != nil {
+                    // The file changed after its size was checked and now repeats an ingested one.
+                    throw FileSeenBefore.sameContent(fingerprint)
+                }
                 try transaction.recordIngestedFile(
                     contentSHA256: fingerprint.sha256, kind: "events", path: name, bytes: fingerprint.bytes,
                     summary: String(decoding: try JSONEncoder.sorted.encode(run.summary), as: UTF8.self))
@@ -62,6 +82,11 @@ public struct EventIngester {
                 try rejects.rollback(to: mark)
                 try rejects.write(rejection)
             }
+        } catch let FileSeenBefore.sameContent(fingerprint) {
+            if let rejects, let mark { try rejects.rollback(to: mark) }
+            summary.record(fingerprint)
+            summary.alreadyIngested = true
+            return summary
         }
         summary.durationMs = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
         return summary
@@ -73,6 +98,11 @@ enum FileRefused: Error {
     case refused(Rejection, IngestFileSummary)
 }
 
+/// A file hashed while it was read turned out to be one ingested before: roll back, change nothing.
+enum FileSeenBefore: Error {
+    case sameContent(FileFingerprint)
+}
+
 extension JSONEncoder {
     static var sorted: JSONEncoder {
         let encoder = JSONEncoder()
@@ -81,121 +111,78 @@ extension JSONEncoder {
     }
 }
 
-/// The state of staging one file inside its transaction.
+/// The staging side of one file inside its transaction: takes the reading side's batches in file
+/// order, stages each event (deciding staged, duplicate or conflict), writes each rejection, and
+/// counts. The reading side (`EventPreparer`) runs on its own thread meanwhile.
 private struct FileRun {
     var summary: IngestFileSummary
     let rejects: RejectsWriter?
     let directory: IngestDirectory
-    var batch: [(event: StagedCostEvent, raw: CostEventRecord)] = []
     var progress: ((Int64) -> Void)?
 
     init(summary: IngestFileSummary, rejects: RejectsWriter?, directory: IngestDirectory) {
         self.summary = summary
         self.rejects = rejects
         self.directory = directory
-        batch.reserveCapacity(EventIngester.stagingBatchRecords)
     }
 
-    mutating func stageAll(path: String, name: String, limits: IngestLimits, transaction: LedgerTransaction) throws {
-        do {
-            let reader = try CostEventReader(path: path, displayName: name, limits: limits)
-            summary.format = reader.layout.rawValue
-            summary.gzip = reader.isGzip
-            while let outcome = try reader.next() {
-                summary.read += 1
-                switch outcome {
-                case .event(let record): try accept(record)
-                case .rejected(let rejection): try reject(rejection)
-                }
-                if batch.count >= EventIngester.stagingBatchRecords {
-                    try flush(transaction)
-                    progress?(reader.bytesRead)
-                }
-            }
-            try flush(transaction)
-        } catch let error as InputError {
-            guard case .fileRejected(let rejection) = error else { throw error }
-            throw FileRefused.refused(rejection, summary)
+    /// Stages every record of the file and returns its fingerprint: `known` when it was hashed up
+    /// front, else hashed while reading. A refusal leaves with the counts and fingerprint so far.
+    /// The reading thread never outlives this call: on any exit it is stopped and waited for.
+    mutating func stageAll(
+        path: String, name: String, limits: IngestLimits, known: FileFingerprint?, transaction: LedgerTransaction
+    ) throws -> FileFingerprint {
+        let stager = try transaction.costEventStager()
+        let handOff = HandOff<ReadingReport>(capacity: EventIngester.handOffBatchesMax)
+        let preparer = EventPreparer(directory: directory, limits: limits)
+        let readingEnded = DispatchSemaphore(value: 0)
+        let reading = Thread {
+            preparer.read(path: path, name: name, known: known, into: handOff)
+            readingEnded.signal()
         }
-    }
-
-    private mutating func accept(_ record: CostEventRecord) throws {
-        if let (rule, field, detail) = directory.check(record) {
-            return try reject(rejection(rule, record, field: field, detail: detail))
+        reading.start()
+        defer {
+            handOff.stop()
+            readingEnded.wait()
         }
-        var credits = record.credits
-        var pricing: RatePricing?
-        if case .quantity(let quantity, let unit) = record.charge {
-            let rate = directory.rate(organisationID: record.organisationID, operation: record.operation, unit: unit)
-            guard let rate else {
-                return try reject(rejection(
-                    .noRateCardEntry, record, field: "unit",
-                    detail: "no rate for operation \(record.operation) in unit \(unit) for \(record.organisationID)"))
-            }
-            credits = Pricing.credits(quantity: quantity, rate: rate)
-            pricing = RatePricing(quantity: quantity.description, unit: unit, creditsPerUnit: rate)
-            guard let priced = credits, priced.isPositive else {
-                return try reject(rejection(
-                    credits == nil ? .creditsOutOfRange : .creditsMustBePositive, record, field: "quantity",
-                    detail: "\(quantity) \(unit) at \(rate) credits each prices to "
-                        + (credits.map { "\($0) credits" } ?? "more than fits")))
+        while true {
+            switch handOff.take() {
+            case .opened(let layout, let isGzip):
+                summary.format = layout.rawValue
+                summary.gzip = isGzip
+            case .records(let records, let bytesRead):
+                for record in records { try stage(record, stager: stager) }
+                progress?(bytesRead)
+            case .finished(let fingerprint):
+                return fingerprint
+            case .refused(let rejection, let fingerprint):
+                summary.record(fingerprint)
+                throw FileRefused.refused(rejection, summary)
+            case .failed(let error):
+                throw error
             }
         }
-        guard let credits else { preconditionFailure("a parsed event has credits or a quantity") }
-        let staged = StagedCostEvent(
-            eventID: record.eventID, contentHash: StagingDigest.hex(of: record.canonicalBytes),
-            organisationID: record.organisationID, team: record.team, investigation: record.investigation,
-            operation: record.operation, credits: credits, pricing: pricing, occurredAt: record.occurredAt,
-            attributesJSON: Self.storedAttributes(record), sourceFile: record.source.file,
-            sourceLine: record.source.line)
-        batch.append((staged, record))
     }
 
-    /// The attributes as written; with unknown fields, both under one object so neither is lost.
-    static func storedAttributes(_ record: CostEventRecord) -> String? {
-        guard let extras = record.extrasJSON else { return record.attributesJSON }
-        return "{\"attributes\":\(record.attributesJSON ?? "null"),\"unknown_fields\":\(extras)}"
-    }
-
-    private func rejection(
-        _ rule: RejectionRule, _ record: CostEventRecord, field: String, detail: String
-    ) -> Rejection {
-        Rejection(rule, file: record.source.file, line: record.source.line, field: field, detail: detail)
+    private mutating func stage(_ record: PreparedRecord, stager: CostEventStager) throws {
+        summary.read += 1
+        guard case .stage(let event) = record else {
+            if case .reject(let rejection) = record { try reject(rejection) }
+            return
+        }
+        switch try stager.stage(event) {
+        case .staged: summary.staged += 1
+        case .duplicate: summary.duplicates += 1
+        case .conflict(let existingSource, let existingLine):
+            try reject(Rejection(
+                .eventIDConflict, file: event.sourceFile, line: event.sourceLine, field: "event_id",
+                detail: "\"\(event.eventID)\" was first staged from \(existingSource):\(existingLine) "
+                    + "with different content"))
+        }
     }
 
     private mutating func reject(_ rejection: Rejection) throws {
         summary.count(rejection)
         try rejects?.write(rejection)
-    }
-
-    private mutating func flush(_ transaction: LedgerTransaction) throws {
-        guard !batch.isEmpty else { return }
-        let outcomes = try transaction.stage(batch.map(\.event))
-        for (outcome, entry) in zip(outcomes, batch) {
-            switch outcome {
-            case .staged: summary.staged += 1
-            case .duplicate: summary.duplicates += 1
-            case .conflict(let existingSource, let existingLine):
-                try reject(rejection(
-                    .eventIDConflict, entry.raw, field: "event_id",
-                    detail: "\"\(entry.event.eventID)\" was first staged from \(existingSource):\(existingLine) "
-                        + "with different content"))
-            }
-        }
-        batch.removeAll(keepingCapacity: true)
-    }
-}
-
-/// Size and SHA-256 of a file's bytes on disk, read in chunks.
-enum FileFingerprint {
-    static func of(path: String, limits: IngestLimits) throws(InputError) -> (bytes: Int64, sha256: String) {
-        let source = try FileChunkSource(path: path, chunkBytes: limits.readChunkBytes)
-        var digest = StagingDigest()
-        while true {
-            let chunk = try source.nextChunk()
-            if chunk.isEmpty { break }
-            digest.update(chunk)
-        }
-        return (source.bytesFromDisk, digest.hexDigest())
     }
 }

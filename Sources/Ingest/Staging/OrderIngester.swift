@@ -30,7 +30,8 @@ public struct OrderIngester {
         let started = DispatchTime.now().uptimeNanoseconds
         let start = try FileStart(
             kind: "orders", path: path, displayName: displayName, limits: limits, database: database)
-        let (name, fingerprint) = (start.name, start.fingerprint)
+        guard let fingerprint = start.fingerprint else { preconditionFailure("orders are hashed up front") }
+        let name = start.name
         var summary = start.summary
         if start.alreadyIngested { return summary }
         let file: RevolutOrderFile

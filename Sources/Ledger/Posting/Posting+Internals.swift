@@ -149,12 +149,20 @@ enum ContentHash {
     }
 
     static func hex<D: Sequence<UInt8>>(_ digest: D) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes: [UInt8] = []
-        for byte in digest {
-            bytes.append(digits[Int(byte >> 4)])
-            bytes.append(digits[Int(byte & 0x0F)])
+        // Written straight into the string's storage: ingest makes one per event.
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: hexCapacity) { buffer in
+            var index = 0
+            for byte in digest {
+                precondition(index + 2 <= hexCapacity, "a digest is at most 64 bytes")
+                buffer[index] = digits.utf8Start[Int(byte >> 4)]
+                buffer[index + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                index += 2
+            }
+            return index
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// Room for the hex of a 512-bit digest, the longest SHA-2.
+    private static let hexCapacity = 128
 }

@@ -44,7 +44,7 @@ extension Database {
         sqlite3_reset(handle)
         var bindings = SQLiteBindings(statement: handle)
         bind(&bindings)
-        precondition(bindings.count == sqlite3_bind_parameter_count(handle), "\(sql): every parameter must be bound")
+        try bindings.check(self, sql: sql)
         let code = sqlite3_step(handle)
         sqlite3_reset(handle)
         guard code == SQLITE_DONE else {
@@ -55,33 +55,58 @@ extension Database {
     }
 }
 
-/// Binds a statement's parameters in order.
+/// Binds a statement's parameters in order, remembering the first bind that failed (only out of
+/// memory or misuse can fail; `check` turns it into an error, so a value is never silently NULL).
 struct SQLiteBindings {
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-    fileprivate let statement: SQLiteStatement
+    private static let `static` = unsafeBitCast(0, to: sqlite3_destructor_type.self)
+    let statement: SQLiteStatement
     private(set) var count: Int32 = 0
+    private var firstFailure: Int32 = SQLITE_OK
 
-    fileprivate init(statement: SQLiteStatement) {
+    init(statement: SQLiteStatement) {
         self.statement = statement
     }
 
     mutating func add(_ value: Int64?) {
         count += 1
-        guard let value else { sqlite3_bind_null(statement, count); return }
-        sqlite3_bind_int64(statement, count, value)
+        guard let value else { return record(sqlite3_bind_null(statement, count)) }
+        record(sqlite3_bind_int64(statement, count, value))
     }
 
     mutating func add(_ value: String?) {
         count += 1
-        guard var value else { sqlite3_bind_null(statement, count); return }
+        guard var value else { return record(sqlite3_bind_null(statement, count)) }
         let index = count
-        value.withUTF8 { bytes in
+        let code = value.withUTF8 { bytes in
             if let start = bytes.baseAddress {
                 let text = UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self)
-                sqlite3_bind_text(statement, index, text, Int32(bytes.count), Self.transient)
-            } else {
-                sqlite3_bind_text(statement, index, "", 0, Self.transient)  // '' is text, not NULL
+                return sqlite3_bind_text(statement, index, text, Int32(bytes.count), Self.transient)
             }
+            return sqlite3_bind_text(statement, index, "", 0, Self.transient)  // '' is text, not NULL
+        }
+        record(code)
+    }
+
+    /// Binds a copy of `value` made in `arena` with SQLITE_STATIC, so SQLite reads it in place:
+    /// with SQLITE_TRANSIENT it mallocs and frees a buffer per text parameter per row. The caller
+    /// clears the statement's bindings before the arena is reset.
+    mutating func add(_ value: String?, in arena: TextArena) {
+        count += 1
+        guard var value else { return record(sqlite3_bind_null(statement, count)) }
+        let copy = value.withUTF8 { arena.copy($0) }
+        record(sqlite3_bind_text(statement, count, copy.baseAddress, Int32(copy.count), Self.static))
+    }
+
+    private mutating func record(_ code: Int32) {
+        if firstFailure == SQLITE_OK, code != SQLITE_OK { firstFailure = code }
+    }
+
+    /// Every parameter bound, and every bind succeeded.
+    func check(_ db: Database, sql: String) throws {
+        precondition(count == sqlite3_bind_parameter_count(statement), "\(sql): every parameter must be bound")
+        guard firstFailure == SQLITE_OK else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: firstFailure), message: db.lastErrorMessage, sql: sql)
         }
     }
 }

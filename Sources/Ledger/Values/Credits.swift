@@ -41,6 +41,12 @@ public struct Credits: Sendable, Hashable, Comparable, Codable, CustomStringConv
         parse(utf8: Array(text.utf8))
     }
 
+    /// The same for an array: a concrete entry point, because the generic one called from another
+    /// module runs unspecialised.
+    public static func parse(utf8 bytes: [UInt8]) -> Result<Credits, ParseError> {
+        parse(utf8: bytes[...])
+    }
+
     public static func parse<Bytes: Collection<UInt8>>(utf8 bytes: Bytes) -> Result<Credits, ParseError> {
         switch ExactDecimal.parse(utf8: bytes) {
         case .failure(.tooManyDigits), .failure(.exponentOutOfRange): return .failure(.outOfRange)
@@ -68,10 +74,32 @@ public struct Credits: Sendable, Hashable, Comparable, Codable, CustomStringConv
 
     /// Plain decimal without trailing fractional zeros: `12`, `12.5`, `-0.000001`.
     public var description: String {
-        var text = DecimalFormat.string(units: microcredits, places: Credits.decimalPlaces)
-        while text.hasSuffix("0") { text.removeLast() }
-        if text.hasSuffix(".") { text.removeLast() }
-        return text
+        var bytes: [UInt8] = []
+        appendDescription(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `description` as UTF-8 without building a String (ingest writes one per event into
+    /// the canonical bytes it hashes).
+    public func appendDescription(to out: inout [UInt8]) {
+        if microcredits < 0 { out.append(UInt8(ascii: "-")) }
+        let scale = UInt64(Checked.powerOfTen(Credits.decimalPlaces))
+        let whole = microcredits.magnitude / scale
+        var fraction = microcredits.magnitude % scale
+        var divisor: UInt64 = 1
+        while divisor <= whole / 10 { divisor *= 10 }
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(whole / divisor % 10))
+            divisor /= 10
+        }
+        guard fraction != 0 else { return }
+        out.append(UInt8(ascii: "."))
+        var place = scale / 10
+        while fraction != 0 {
+            out.append(UInt8(ascii: "0") + UInt8(fraction / place))
+            fraction %= place
+            place /= 10
+        }
     }
 
     // Encoded as the decimal string so JSON never carries credits through a binary float.

@@ -27,6 +27,12 @@ public struct ExactDecimal: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses the JSON number grammar from UTF-8 bytes.
+    /// The same for an array: a concrete entry point, because the generic one called from another
+    /// module runs unspecialised.
+    public static func parse(utf8 bytes: [UInt8]) -> Result<ExactDecimal, ParseError> {
+        parse(utf8: bytes[...])
+    }
+
     public static func parse<Bytes: Collection<UInt8>>(utf8 bytes: Bytes) -> Result<ExactDecimal, ParseError> {
         var index = bytes.startIndex
         guard index != bytes.endIndex else { return .failure(.empty) }

@@ -1,0 +1,137 @@
+import Ledger
+
+/// One record ready for the staging side: an event to stage, or a rejection to write.
+enum PreparedRecord: Sendable {
+    case stage(StagedCostEvent)
+    case reject(Rejection)
+}
+
+/// What the reading side hands to the staging side, in file order. Every reading ends with
+/// exactly one of `finished`, `refused` or `failed`.
+enum ReadingReport: Sendable {
+    case opened(layout: EventFileLayout, isGzip: Bool)
+    case records([PreparedRecord], bytesRead: Int64)
+    case finished(FileFingerprint)
+    case refused(Rejection, FileFingerprint)
+    case failed(InputError)
+}
+
+/// The reading side of ingesting an events file: read, parse, check against the configuration,
+/// price, and hash each record's canonical content, handing batches to the staging side.
+///
+/// Why a side of its own: parsing and SQLite each take about half of ingest's time, so
+/// `EventIngester` runs this on a second thread while its transaction stages what this has
+/// prepared. It touches nothing but the file: every decision that depends on the database
+/// (duplicate, conflict) stays on the staging side, which takes the records in file order, so
+/// the outcome is exactly that of reading and staging one record after another.
+struct EventPreparer: Sendable {
+    /// The configuration records are checked against.
+    let directory: IngestDirectory
+    /// The limits enforced while reading.
+    let limits: IngestLimits
+
+    /// Reads the whole file into `handOff` in batches of `EventIngester.handOffBatchRecords`,
+    /// then its fingerprint (`known`, or hashed while reading). Returns early when the staging
+    /// side stops the hand-off.
+    func read(path: String, name: String, known: FileFingerprint?, into handOff: HandOff<ReadingReport>) {
+        var reader: CostEventReader?
+        var batch: [PreparedRecord] = []
+        do throws(InputError) {
+            let opened = try CostEventReader(
+                path: path, displayName: name, limits: limits, fingerprinting: known == nil)
+            reader = opened
+            guard handOff.put(.opened(layout: opened.layout, isGzip: opened.isGzip)) else { return }
+            batch.reserveCapacity(EventIngester.handOffBatchRecords)
+            while let outcome = try opened.next() {
+                batch.append(prepare(outcome))
+                guard batch.count == EventIngester.handOffBatchRecords else { continue }
+                guard handOff.put(.records(batch, bytesRead: opened.bytesRead)) else { return }
+                batch = []
+                batch.reserveCapacity(EventIngester.handOffBatchRecords)
+            }
+            if !batch.isEmpty {
+                guard handOff.put(.records(batch, bytesRead: opened.bytesRead)) else { return }
+            }
+            _ = handOff.put(.finished(try fingerprint(known: known, reader: opened, path: path)))
+        } catch {
+            // The records read before a refusal still count in the refused file's summary.
+            if !batch.isEmpty {
+                guard handOff.put(.records(batch, bytesRead: reader?.bytesRead ?? 0)) else { return }
+            }
+            _ = handOff.put(report(error, path: path, known: known, reader: reader))
+        }
+    }
+
+    /// How a reading that threw ends: a file refused whole carries the SHA-256 of all its bytes
+    /// (refused before the reader existed, an empty file say, it is hashed apart: that is rare).
+    private func report(
+        _ error: InputError, path: String, known: FileFingerprint?, reader: CostEventReader?
+    ) -> ReadingReport {
+        guard case .fileRejected(let rejection) = error else { return .failed(error) }
+        do throws(InputError) {
+            return .refused(rejection, try fingerprint(known: known, reader: reader, path: path))
+        } catch {
+            return .failed(error)
+        }
+    }
+
+    /// `known`, else the hash taken while reading, else (no reader) a separate read of the file.
+    private func fingerprint(
+        known: FileFingerprint?, reader: CostEventReader?, path: String
+    ) throws(InputError) -> FileFingerprint {
+        if let known { return known }
+        if let reader { return try reader.fingerprint() }
+        return try FileFingerprint.of(path: path, limits: limits)
+    }
+
+    /// One record checked against the configuration and priced, or its rejection.
+    func prepare(_ outcome: CostEventOutcome) -> PreparedRecord {
+        switch outcome {
+        case .rejected(let rejection): .reject(rejection)
+        case .event(let record): prepare(record)
+        }
+    }
+
+    private func prepare(_ record: CostEventRecord) -> PreparedRecord {
+        if let (rule, field, detail) = directory.check(record) {
+            return .reject(rejection(rule, record, field: field, detail: detail))
+        }
+        var credits = record.credits
+        var pricing: RatePricing?
+        if case .quantity(let quantity, let unit) = record.charge {
+            let rate = directory.rate(organisationID: record.organisationID, operation: record.operation, unit: unit)
+            guard let rate else {
+                return .reject(rejection(
+                    .noRateCardEntry, record, field: "unit",
+                    detail: "no rate for operation \(record.operation) in unit \(unit) for \(record.organisationID)"))
+            }
+            credits = Pricing.credits(quantity: quantity, rate: rate)
+            pricing = RatePricing(quantity: quantity.description, unit: unit, creditsPerUnit: rate)
+            guard let priced = credits, priced.isPositive else {
+                return .reject(rejection(
+                    credits == nil ? .creditsOutOfRange : .creditsMustBePositive, record, field: "quantity",
+                    detail: "\(quantity) \(unit) at \(rate) credits each prices to "
+                        + (credits.map { "\($0) credits" } ?? "more than fits")))
+            }
+        }
+        guard let credits else { preconditionFailure("a parsed event has credits or a quantity") }
+        return .stage(StagedCostEvent(
+            eventID: record.eventID, contentHash: StagingDigest.hex(of: record.canonicalBytes),
+            organisationID: record.organisationID, team: record.team, investigation: record.investigation,
+            operation: record.operation, credits: credits, pricing: pricing, occurredAt: record.occurredAt,
+            attributesJSON: Self.storedAttributes(record), sourceFile: record.source.file,
+            sourceLine: record.source.line))
+    }
+
+    /// The attributes as written; with unknown fields, both under one object so neither is lost.
+    static func storedAttributes(_ record: CostEventRecord) -> String? {
+        guard let extras = record.extrasJSON else { return record.attributesJSON }
+        return "{\"attributes\":\(record.attributesJSON ?? "null"),\"unknown_fields\":\(extras)}"
+    }
+
+    private func rejection(
+        _ rule: RejectionRule, _ record: CostEventRecord, field: String, detail: String
+    ) -> Rejection {
+        Rejection(rule, file: record.source.file, line: record.source.line, field: field, detail: detail)
+    }
+}
