@@ -445,7 +445,7 @@ public enum LedgerSchema {
     ) throws -> GraphQLEndpoint<LedgerResolver, GraphQLRequestContext> {
         let resolver = LedgerResolver(ledger: ledger, now: now, revolut: revolut)
         return GraphQLEndpoint(schema: try make(), resolver: resolver, limits: limits, metrics: metrics) {
-            GraphQLRequestContext(principal: $0, requestID: $1)
+            GraphQLRequestContext(principal: $0, keyID: $1, requestID: $2)
         }
     }
 }
