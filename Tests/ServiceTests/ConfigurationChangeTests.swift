@@ -56,8 +56,8 @@ import TestSupport
         }) { port in
             let base = URL(string: "http://127.0.0.1:\(port)")!
             try await body(World(
-                service: ServiceHTTPTests.Harness(base: base, metrics: metrics), ledger: ledger, clock: clock, met: met, gmp: gmp,
-                admin: admin))
+                service: ServiceHTTPTests.Harness(base: base, metrics: metrics), ledger: ledger, clock: clock,
+                met: met, gmp: gmp, admin: admin))
         }
     }
 

@@ -270,8 +270,8 @@ public struct LedgerResolver: Sendable {
 }
 
 /// The ledger-backed GraphQL schema: queries `health`, `serverTime`, `creditBalance`, `transactions`,
-/// `creditPackages`, `organisation` (with its `configurationChanges`), `usage`; mutations `purchaseCreditPackage` and, for platform-admin keys,
-/// `allocateCredits`, `topUpCredits`, `adjustCredits`, `setReservation`, `setLowBalanceThresholds`.
+/// `creditPackages`, `organisation` (with its `configurationChanges`), `usage`; mutations
+/// `purchaseCreditPackage` and, for platform-admin keys, `allocateCredits`, `topUpCredits`, `adjustCredits`, `setReservation`, `setLowBalanceThresholds`.
 public enum LedgerSchema {
     public static func make() throws -> Schema<LedgerResolver, GraphQLRequestContext> {
         try Schema<LedgerResolver, GraphQLRequestContext> {
