@@ -152,6 +152,14 @@ import TestSupport
                 }
             }
             #expect(try await world.rows() == 1)
+
+            // Verify notices the trail's triggers missing, as it does the transfers'.
+            #expect(try await world.ledger.read { try $0.verify() }.passed)
+            try await world.ledger.write { tx in
+                try tx.db.execute(sql: "DROP TRIGGER configuration_changes_are_append_only_delete")
+            }
+            let passed = try await world.ledger.read { try $0.verify() }.passed
+            #expect(!passed)
         }
     }
 
