@@ -23,6 +23,10 @@ import FoundationNetworking
         let result = try #require(try created.json()["result"] as? [String: Any])
         let key = try #require(result["key"] as? String)
         #expect(key.hasPrefix("ck_") && key.count == 46)
+        // The id audit rows name the key by: the first 16 hex digits of its SHA-256 (ServiceTests check
+        // the digits; this binary-level test checks the shape).
+        let keyID = try #require(result["keyID"] as? String)
+        #expect(keyID.count == 16 && keyID.allSatisfy { "0123456789abcdef".contains($0) })
         #expect(try credits("keys", "create", "--admin").exitCode == 0)
         #expect(try credits("keys", "create", "--org", "no-such-org").exitCode == 65)
         #expect(try credits("keys", "create").exitCode == 64)

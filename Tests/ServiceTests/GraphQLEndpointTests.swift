@@ -53,7 +53,7 @@ import Testing
             }
         }
         return GraphQLEndpoint(schema: schema, resolver: resolver, limits: limits, metrics: MetricsRegistry()) {
-            GraphQLRequestContext(principal: $0, requestID: $1)
+            GraphQLRequestContext(principal: $0, keyID: $1, requestID: $2)
         }
     }
 

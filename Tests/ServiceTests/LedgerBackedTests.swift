@@ -282,7 +282,9 @@ extension LedgerBackedTests {
                 + #""lowBalancePercent":null,"runwayDays":7}}}"#)
             #expect(try await service.graphQL(Self.query(thresholds), key: keys.met).text.contains("platform-admin"))
 
+            // A new change needs a new idempotency key: "r1" now names the change to 120.
             let remove = reserve.replacingOccurrences(of: "\"120\"", with: "\"0\"")
+                .replacingOccurrences(of: "\"r1\"", with: "\"r2\"")
             let removed = try await service.graphQL(Self.query(remove), key: keys.admin)
             #expect(removed.text.contains(#""reservations":[]"#))
             let bad = try await service.graphQL(

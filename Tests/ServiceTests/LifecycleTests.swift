@@ -23,7 +23,7 @@ import Testing
         }
         let metrics = MetricsRegistry()
         return GraphQLEndpoint(schema: schema, resolver: SlowResolver(), limits: GraphQLLimits(), metrics: metrics) {
-            GraphQLRequestContext(principal: $0, requestID: $1)
+            GraphQLRequestContext(principal: $0, keyID: $1, requestID: $2)
         }
     }
 

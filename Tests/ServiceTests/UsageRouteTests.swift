@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Ingest
 import Testing
 import TestSupport
@@ -12,14 +13,18 @@ import TestSupport
     let directory = TemporaryDirectory("service-usage")
 
     /// `met`: 150 credits, 100 reserved for P1 (`op-urgent` is P1, `op-routine` P3); `gmp`: nothing.
+    /// Rate cards: `ocr` by the `page` at 0.5 by default, 0.333333 for `met`.
     func withUsageService(_ body: (ServiceHTTPTests.Harness, LedgerDatabase) async throws -> Void) async throws {
         let reservation = Reservation(id: "p1-floor", credits: credits("100"), maxPriority: .p1)
         let ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"), durability: .live)
-        _ = try await ledger.write { tx in
-            try tx.load(SampleWorld.configuration([
-                SampleWorld.organisation("met", reservations: [reservation]), SampleWorld.organisation("gmp"),
-            ]))
-        }
+        var configuration = SampleWorld.configuration([
+            SampleWorld.organisation("met", reservations: [reservation]), SampleWorld.organisation("gmp"),
+        ])
+        configuration.rateCards = [
+            RateCardEntry(organisationID: nil, operation: "ocr", unit: "page", creditsPerUnit: credits("0.5")),
+            RateCardEntry(organisationID: "met", operation: "ocr", unit: "page", creditsPerUnit: credits("0.333333")),
+        ]
+        _ = try await ledger.write { [configuration] tx in try tx.load(configuration) }
         _ = try await ledger.write { tx in
             try tx.grant(GrantRequest(
                 idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: credits("150"),
@@ -131,9 +136,93 @@ import TestSupport
             let quantity = #"{"event_id":"b3","organisation_id":"met","team":"analysis","operation":"ocr","#
                 + #""quantity":3,"unit":"page","occurred_at":"2026-11-20T10:00:00Z"}"#
             let priced = try await Self.post(service, quantity)
-            try ServiceHTTPTests.expectProblem(priced, status: 400)
-            #expect(try priced.json()["detail"] as? String == "credits: the live route needs credits; "
-                + "quantity pricing is for batch ingest")
+            #expect(priced.status == 201, "\(priced.text)")
+        }
+    }
+
+    static func quantityEvent(
+        _ id: String, quantity: String, unit: String = "page", operation: String = "ocr",
+        investigation: String? = nil
+    ) -> String {
+        let investigationField = investigation.map { #","investigation":"\#($0)""# } ?? ""
+        return #"{"event_id":"\#(id)","organisation_id":"met","team":"analysis","operation":"\#(operation)","#
+            + #""quantity":\#(quantity),"unit":"\#(unit)","occurred_at":"2026-11-20T10:00:00Z"\#(investigationField)}"#
+    }
+
+    /// Credits, quantity, unit and rate of a staged event, as stored.
+    func stagedCharge(_ ledger: LedgerDatabase, _ eventID: String) async throws -> [String] {
+        try await ledger.read { reader in
+            let row = try Row.fetchOne(
+                reader.db, sql: "SELECT credits, quantity, unit, rate FROM cost_events WHERE event_id = ?",
+                arguments: [eventID])
+            return row.map { row in
+                ["\(row["credits"] as Int64)", row["quantity"] as String, row["unit"] as String,
+                 "\(row["rate"] as Int64)"]
+            } ?? []
+        }
+    }
+
+    /// 1.5 pages at met's 0.333333 is 0.4999995, rounded half-even to 0.5 (its own card overrides the
+    /// default 0.5); batch ingest prices the same record to the same credits and records the same rate.
+    @Test func testQuantityIsPricedByTheRateCardAsBatchDoes() async throws {
+        try await withUsageService { service, ledger in
+            let answer = try await Self.post(service, Self.quantityEvent("q1", quantity: #""1.5""#))
+            #expect(answer.status == 201, "\(answer.text)")
+            let deduction = try await ledger.read { try $0.transfer(idempotencyKey: "deduction:cost-event:q1") }
+            #expect(deduction?.amount == credits("0.5"))
+            #expect(try await available(ledger) == credits("149.5"))
+            #expect(try await stagedCharge(ledger, "q1") == ["500000", "1.5", "page", "333333"])
+
+            let file = directory.file("quantity.jsonl")
+            try Data((Self.quantityEvent("q2", quantity: "1.5") + "\n").utf8).write(to: URL(fileURLWithPath: file))
+            let summary = try EventIngester(database: ledger).ingest(path: file)
+            #expect(summary.staged == 1, "\(summary)")
+            #expect(try await stagedCharge(ledger, "q2") == ["500000", "1.5", "page", "333333"])
+
+            // Seven pages: 2.333331 exactly; a retry is a duplicate and charges nothing more.
+            #expect(try await Self.post(service, Self.quantityEvent("q3", quantity: "7")).status == 201)
+            #expect(try await Self.post(service, Self.quantityEvent("q3", quantity: "7")).status == 200)
+            #expect(try await available(ledger) == credits("147.166669"))
+        }
+    }
+
+    /// An operation or unit without a rate is refused with batch ingest's rule, field and words.
+    @Test func testUnknownUnitOrOperationIsRejectedAsInBatch() async throws {
+        try await withUsageService { service, ledger in
+            for (body, detail) in [
+                (Self.quantityEvent("n1", quantity: "3", unit: "word"),
+                 "unit: no rate for operation ocr in unit word for met"),
+                (Self.quantityEvent("n2", quantity: "3", operation: "translate"),
+                 "unit: no rate for operation translate in unit page for met"),
+            ] {
+                let answer = try await Self.post(service, body)
+                try ServiceHTTPTests.expectProblem(answer, status: 400)
+                #expect(try answer.json()["rule"] as? String == "noRateCardEntry")
+                #expect(try answer.json()["detail"] as? String == detail)
+            }
+            let file = directory.file("unpriced.jsonl")
+            try Data((Self.quantityEvent("n3", quantity: "3", unit: "word") + "\n").utf8)
+                .write(to: URL(fileURLWithPath: file))
+            let summary = try EventIngester(database: ledger).ingest(path: file)
+            #expect(summary.rejected == 1 && summary.staged == 0, "\(summary)")
+            #expect(try await available(ledger) == credits("150"))
+        }
+    }
+
+    /// 50 credits are spendable without priority: 150 pages at 0.333333 (49.99995) pass, then 3 more
+    /// pages (0.999999) do not, although the gate in front saw a positive balance; a P1 investigation may
+    /// spend into the reserve.
+    @Test func testPricedAmountOverSpendableIs402() async throws {
+        try await withUsageService { service, ledger in
+            #expect(try await Self.post(service, Self.quantityEvent("s1", quantity: "150")).status == 201)
+            let refused = try await Self.post(service, Self.quantityEvent("s2", quantity: "3"))
+            try ServiceHTTPTests.expectProblem(refused, status: 402)
+            #expect(try refused.json()["rule"] as? String == "reserve_floor")
+            #expect(try await stagedCharge(ledger, "s2") == [])
+            let urgent = try await Self.post(
+                service, Self.quantityEvent("s3", quantity: "3", investigation: "op-urgent"))
+            #expect(urgent.status == 201, "\(urgent.text)")
+            #expect(try await available(ledger) == credits("99.000051"))
         }
     }
 

@@ -96,25 +96,14 @@ struct EventPreparer: Sendable {
         if let (rule, field, detail) = directory.check(record) {
             return .reject(rejection(rule, record, field: field, detail: detail))
         }
-        var credits = record.credits
-        var pricing: RatePricing?
-        if case .quantity(let quantity, let unit) = record.charge {
-            let rate = directory.rate(organisationID: record.organisationID, operation: record.operation, unit: unit)
-            guard let rate else {
-                return .reject(rejection(
-                    .noRateCardEntry, record, field: "unit",
-                    detail: "no rate for operation \(record.operation) in unit \(unit) for \(record.organisationID)"))
-            }
-            credits = Pricing.credits(quantity: quantity, rate: rate)
-            pricing = RatePricing(quantity: quantity.description, unit: unit, creditsPerUnit: rate)
-            guard let priced = credits, priced.isPositive else {
-                return .reject(rejection(
-                    credits == nil ? .creditsOutOfRange : .creditsMustBePositive, record, field: "quantity",
-                    detail: "\(quantity) \(unit) at \(rate) credits each prices to "
-                        + (credits.map { "\($0) credits" } ?? "more than fits")))
-            }
+        let credits: Credits
+        let pricing: RatePricing?
+        switch RateCardPricing.charge(of: record, rate: directory.rate) {
+        case .rejected(let rejection): return .reject(rejection)
+        case .priced(let priced, let rated):
+            credits = priced
+            pricing = rated
         }
-        guard let credits else { preconditionFailure("a parsed event has credits or a quantity") }
         return .stage(StagedCostEvent(
             eventID: record.eventID, contentHash: StagingDigest.hex(of: record.canonicalBytes),
             organisationID: record.organisationID, team: record.team, investigation: record.investigation,

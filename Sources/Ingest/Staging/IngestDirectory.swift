@@ -60,6 +60,50 @@ public struct IngestDirectory: Sendable {
     }
 }
 
+/// The credits of a cost event's charge: as stated, or priced from the rate card. Batch ingest and
+/// `POST /v1/usage` both charge through here, so an event costs the same and is refused by the same rule
+/// (`noRateCardEntry`, `creditsOutOfRange`, `creditsMustBePositive`) whichever way it arrives.
+public enum RateCardPricing {
+    /// What a charge comes to.
+    public enum Outcome: Sendable, Hashable {
+        /// The credits to charge, and the pricing when they came from quantity × rate (to be stored).
+        case priced(Credits, RatePricing?)
+        case rejected(Rejection)
+    }
+
+    /// Prices `record`'s charge. `rate` looks up the rate for (organisation, operation, unit), the
+    /// organisation's own entry else the default card's (`IngestDirectory.rate`, `LedgerReader.rate`).
+    public static func charge(
+        of record: CostEventRecord, rate: (_ organisationID: String, _ operation: String, _ unit: String) throws
+            -> Credits?
+    ) rethrows -> Outcome {
+        switch record.charge {
+        case .credits(let credits):
+            return .priced(credits, nil)
+        case .quantity(let quantity, let unit):
+            guard let rate = try rate(record.organisationID, record.operation, unit) else {
+                return .rejected(rejection(
+                    .noRateCardEntry, record, field: "unit",
+                    detail: "no rate for operation \(record.operation) in unit \(unit) for \(record.organisationID)"))
+            }
+            let credits = Pricing.credits(quantity: quantity, rate: rate)
+            guard let priced = credits, priced.isPositive else {
+                return .rejected(rejection(
+                    credits == nil ? .creditsOutOfRange : .creditsMustBePositive, record, field: "quantity",
+                    detail: "\(quantity) \(unit) at \(rate) credits each prices to "
+                        + (credits.map { "\($0) credits" } ?? "more than fits")))
+            }
+            return .priced(priced, RatePricing(quantity: quantity.description, unit: unit, creditsPerUnit: rate))
+        }
+    }
+
+    private static func rejection(
+        _ rule: RejectionRule, _ record: CostEventRecord, field: String, detail: String
+    ) -> Rejection {
+        Rejection(rule, file: record.source.file, line: record.source.line, field: field, detail: detail)
+    }
+}
+
 /// Prices quantity × rate exactly, rounding once to the micro-credit, half-even (the rule is named
 /// so a reviewer can check it: `RoundingRule.halfEven`).
 enum Pricing {

@@ -51,7 +51,13 @@ extension LedgerTransaction {
                     """,
                 arguments: [package.id, package.credits.microcredits, try ConfigurationCodec.json(package)])
         }
-        for organisation in configuration.organisations { try upsert(organisation) }
+        // Reservations and thresholds may have been changed live; what this load replaces is audited.
+        let attribution = ConfigurationChangeAttribution(actor: "config:\(digest.prefix(12))", idempotencyKey: nil)
+        for organisation in configuration.organisations {
+            let before = try reader.organisation(organisation.id)
+            try upsert(organisation)
+            if let before { try recordConfiguredChanges(before: before, after: organisation, attribution: attribution) }
+        }
         try db.execute(sql: "DELETE FROM rate_cards")
         for rate in configuration.rateCards {
             try db.execute(
@@ -169,9 +175,10 @@ extension LedgerReader {
 
     /// The rate for an operation and unit: the organisation's own entry, else the default.
     public func rate(organisationID: String, operation: String, unit: String) throws -> Credits? {
+        // A point lookup inside the live route's group commit: cached statement.
         try Int64.fetchOne(
             db,
-            sql: """
+            cached: """
                 SELECT credits_per_unit FROM rate_cards
                 WHERE organisation_id IN (?, '') AND operation = ? AND unit = ?
                 ORDER BY organisation_id DESC LIMIT 1

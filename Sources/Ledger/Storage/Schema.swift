@@ -16,6 +16,7 @@ enum Schema {
         migrator.registerMigration("v1-alerts", migrate: createAlerts)
         migrator.registerMigration("v1-invoices", migrate: createInvoices)
         migrator.registerMigration("v1-api-keys", migrate: createAPIKeys)
+        migrator.registerMigration("v1-configuration-changes", migrate: createConfigurationChanges)
         return migrator
     }
 

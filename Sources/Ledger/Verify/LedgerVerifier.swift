@@ -92,7 +92,9 @@ extension LedgerReader {
         check("transfersAppendOnly", try strings("""
             SELECT 'trigger ' || name || ' is missing' FROM (
                 SELECT 'transfers_are_append_only_update' AS name UNION ALL SELECT 'transfers_are_append_only_delete'
-                UNION ALL SELECT 'grant_draws_are_append_only_update' UNION ALL SELECT 'grant_draws_are_append_only_delete')
+                UNION ALL SELECT 'grant_draws_are_append_only_update' UNION ALL SELECT 'grant_draws_are_append_only_delete'
+                UNION ALL SELECT 'configuration_changes_are_append_only_update'
+                UNION ALL SELECT 'configuration_changes_are_append_only_delete')
             WHERE name NOT IN (SELECT name FROM sqlite_master WHERE type = 'trigger')
             """))
         // I15: per issuer, the invoices are numbered exactly 1...counter (UNIQUE rules out repeats).

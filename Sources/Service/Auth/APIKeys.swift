@@ -30,6 +30,10 @@ public struct APIKeyHash: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { hex }
+
+    /// The key's public id: the first 16 hex digits of its hash. Audit rows and logs name a key by it;
+    /// it reveals nothing of the key, and 64 bits keep ids of different keys apart.
+    public var id: String { String(hex.prefix(16)) }
 }
 
 /// API keys: `ck_` followed by 32 random bytes in unpadded base64url (43 characters).

@@ -25,7 +25,9 @@ public struct GraphQLHTTPReply: Sendable {
 /// Answers `POST /graphql` bodies for an authenticated caller. `GraphQLEndpoint` is the implementation;
 /// the protocol keeps the HTTP layer independent of the schema's resolver and context types.
 public protocol GraphQLResponder: Sendable {
-    func respond(to body: [UInt8], principal: Principal, requestID: String, logger: Logger) async -> GraphQLHTTPReply
+    func respond(
+        to body: [UInt8], principal: Principal, keyID: String, requestID: String, logger: Logger
+    ) async -> GraphQLHTTPReply
     /// The parsed-document cache, for diagnostics and tests.
     var documentCache: GraphQLDocumentCache { get }
 }
@@ -42,17 +44,18 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
     let limits: GraphQLLimits
     let cache: GraphQLDocumentCache
     let metrics: MetricsRegistry
-    let makeContext: @Sendable (Principal, String) -> Context
+    let makeContext: @Sendable (Principal, String, String) -> Context
 
     /// - Parameters:
-    ///   - makeContext: builds the resolvers' context from the authenticated caller and the request id.
+    ///   - makeContext: builds the resolvers' context from the authenticated caller, its key id and the
+    ///     request id.
     public init(
         schema: Graphiti.Schema<Resolver, Context>,
         resolver: Resolver,
         limits: GraphQLLimits,
         metrics: MetricsRegistry,
         cache: GraphQLDocumentCache? = nil,
-        makeContext: @escaping @Sendable (Principal, String) -> Context
+        makeContext: @escaping @Sendable (Principal, String, String) -> Context
     ) {
         self.schema = schema
         self.resolver = resolver
@@ -65,8 +68,10 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
     /// The document cache (tests assert hits through it).
     public var documentCache: GraphQLDocumentCache { cache }
 
-    public func respond(to body: [UInt8], principal: Principal, requestID: String, logger: Logger) async -> Reply {
-        await respond(to: body, context: makeContext(principal, requestID), logger: logger)
+    public func respond(
+        to body: [UInt8], principal: Principal, keyID: String, requestID: String, logger: Logger
+    ) async -> Reply {
+        await respond(to: body, context: makeContext(principal, keyID, requestID), logger: logger)
     }
 
     /// Answers one HTTP request body. Never throws: every failure is a GraphQL error response.

@@ -1,13 +1,16 @@
 import Graphiti
 import Ledger
 
-/// What resolvers know about the request: who is calling, and the id to log with.
+/// What resolvers know about the request: who is calling, with which key, and the id to log with.
 public struct GraphQLRequestContext: Sendable {
     public let principal: Principal
+    /// The id of the caller's API key (`APIKeyHash.id`); audited mutations record it as the actor.
+    public let keyID: String
     public let requestID: String
 
-    public init(principal: Principal, requestID: String) {
+    public init(principal: Principal, keyID: String, requestID: String) {
         self.principal = principal
+        self.keyID = keyID
         self.requestID = requestID
     }
 }
@@ -48,7 +51,7 @@ public enum StatusSchema {
         -> GraphQLEndpoint<StatusResolver, GraphQLRequestContext>
     {
         GraphQLEndpoint(schema: try make(), resolver: StatusResolver(now: now), limits: limits, metrics: metrics) {
-            GraphQLRequestContext(principal: $0, requestID: $1)
+            GraphQLRequestContext(principal: $0, keyID: $1, requestID: $2)
         }
     }
 }

@@ -153,8 +153,8 @@ public enum CreditsServer {
         authenticated.post("graphql") { request, context in
             let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
             let reply = await graphQL.respond(
-                to: Array(body.readableBytesView), principal: context.principal, requestID: context.requestID,
-                logger: context.logger)
+                to: Array(body.readableBytesView), principal: context.principal, keyID: context.keyID,
+                requestID: context.requestID, logger: context.logger)
             return jsonResponse(status: HTTPResponse.Status(code: reply.status), body: reply.body)
         }
         return router

@@ -153,8 +153,10 @@ public struct BearerAuthenticationMiddleware: RouterMiddleware {
     ) async throws -> Response {
         var context = context
         context.principal = nil
+        context.keyID = nil
         if let header = request.headers[.authorization], let hash = Self.keyHash(fromAuthorization: header) {
             context.principal = try await store.principal(for: hash)
+            context.keyID = context.principal == nil ? nil : hash.id
         }
         if let principal = context.principal {
             context.logger[metadataKey: "principal"] = .string(principal.logLabel)

@@ -9,11 +9,14 @@ public struct CreditsRequestContext: RequestContext {
     public var requestID: String
     /// Set by `BearerAuthenticationMiddleware` when the key resolved; nil otherwise.
     public var principal: Principal?
+    /// The id of the key that resolved (`APIKeyHash.id`); set together with `principal`.
+    public var keyID: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = ""
         self.principal = nil
+        self.keyID = nil
     }
 }
 
@@ -23,11 +26,14 @@ public struct AuthenticatedContext: ChildRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let requestID: String
     public let principal: Principal
+    /// Which key the caller presented (`APIKeyHash.id`): what audit rows record as the actor.
+    public let keyID: String
 
     public init(context: CreditsRequestContext) throws {
-        guard let principal = context.principal else { throw ProblemDetails.unauthorized }
+        guard let principal = context.principal, let keyID = context.keyID else { throw ProblemDetails.unauthorized }
         self.coreContext = context.coreContext
         self.requestID = context.requestID
         self.principal = principal
+        self.keyID = keyID
     }
 }

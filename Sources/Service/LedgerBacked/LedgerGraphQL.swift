@@ -270,8 +270,8 @@ public struct LedgerResolver: Sendable {
 }
 
 /// The ledger-backed GraphQL schema: queries `health`, `serverTime`, `creditBalance`, `transactions`,
-/// `creditPackages`, `organisation`, `usage`; mutations `purchaseCreditPackage` and, for platform-admin keys,
-/// `allocateCredits`, `topUpCredits`, `adjustCredits`, `setReservation`, `setLowBalanceThresholds`.
+/// `creditPackages`, `organisation` (with its `configurationChanges`), `usage`; mutations
+/// `purchaseCreditPackage` and, for platform-admin keys, `allocateCredits`, `topUpCredits`, `adjustCredits`, `setReservation`, `setLowBalanceThresholds`.
 public enum LedgerSchema {
     public static func make() throws -> Schema<LedgerResolver, GraphQLRequestContext> {
         try Schema<LedgerResolver, GraphQLRequestContext> {
@@ -346,6 +346,26 @@ public enum LedgerSchema {
                 Field("credits", at: \.credits)
                 Field("maxPriority", at: \.maxPriority)
             }
+            Enum(ConfigurationSubject.self) {
+                Value(.RESERVATION)
+                Value(.THRESHOLDS)
+            }
+            Type(ConfigurationValueView.self, as: "ConfigurationValue") {
+                Field("credits", at: \.credits)
+                Field("maxPriority", at: \.maxPriority)
+                Field("lowBalanceCredits", at: \.lowBalanceCredits)
+                Field("lowBalancePercent", at: \.lowBalancePercent)
+                Field("runwayDays", at: \.runwayDays)
+            }
+            Type(ConfigurationChangeView.self, as: "ConfigurationChange") {
+                Field("id", at: \.id)
+                Field("changedAt", at: \.changedAt)
+                Field("actor", at: \.actor)
+                Field("subject", at: \.subject)
+                Field("reservationId", at: \.reservationId)
+                Field("oldValue", at: \.oldValue)
+                Field("newValue", at: \.newValue)
+            }
             Type(OrganisationView.self, as: "Organisation") {
                 Field("id", at: \.id)
                 Field("name", at: \.name)
@@ -358,6 +378,9 @@ public enum LedgerSchema {
                 Field("lowBalancePercent", at: \.lowBalancePercent)
                 Field("runwayDays", at: \.runwayDays)
                 Field("reservations", at: \.reservations)
+                Field("configurationChanges", at: OrganisationView.configurationChanges) {
+                    Argument("first", at: \.first)
+                }
             }
             Type(UsageRow.self) {
                 Field("key", at: \.key)
@@ -445,7 +468,7 @@ public enum LedgerSchema {
     ) throws -> GraphQLEndpoint<LedgerResolver, GraphQLRequestContext> {
         let resolver = LedgerResolver(ledger: ledger, now: now, revolut: revolut)
         return GraphQLEndpoint(schema: try make(), resolver: resolver, limits: limits, metrics: metrics) {
-            GraphQLRequestContext(principal: $0, requestID: $1)
+            GraphQLRequestContext(principal: $0, keyID: $1, requestID: $2)
         }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Ledger
 
 /// An organisation's settings as the API shows them.
-public struct OrganisationView: Codable, Sendable {
+public struct OrganisationView: Sendable {
     public let id: String
     public let name: String
     public let locale: String
@@ -14,6 +14,96 @@ public struct OrganisationView: Codable, Sendable {
     public let lowBalancePercent: Int?
     public let runwayDays: Int?
     public let reservations: [ReservationView]
+    /// Reads the audit trail when a query selects `configurationChanges`, and only then.
+    let changes: ConfigurationChangesSource
+
+    /// The organisation's live configuration changes, newest first (`first` 1..100, default 20): who
+    /// (the API key id, or `config:<digest>` for `credits init`), when, what, and the old and new values.
+    /// Visible to whoever may see the organisation, like the rest of it.
+    public func configurationChanges(context: GraphQLRequestContext, arguments: ConfigurationChangesArguments)
+        async throws -> [ConfigurationChangeView]
+    {
+        let first = arguments.first ?? 20
+        guard (1...100).contains(first) else { throw GraphQLClientError("first must be 1 to 100.") }
+        return try await changes.read(first: first)
+    }
+}
+
+public struct ConfigurationChangesArguments: Codable, Sendable {
+    public let first: Int?
+}
+
+/// The inputs of `configurationChanges`: the organisation whose view it belongs to, already authorised.
+struct ConfigurationChangesSource: Sendable {
+    let ledger: LedgerDatabase
+    let organisationID: String
+
+    func read(first: Int) async throws -> [ConfigurationChangeView] {
+        // A page of a table that grows with use: the async read, off the event loop.
+        try await ledger.read { [self] reader in
+            try reader.configurationChanges(of: organisationID, limit: first).map(ConfigurationChangeView.init)
+        }
+    }
+}
+
+/// What a configuration change changed.
+public enum ConfigurationSubject: String, Codable, CaseIterable, Sendable {
+    case RESERVATION, THRESHOLDS
+}
+
+/// One audited change of an organisation's reservations or thresholds.
+public struct ConfigurationChangeView: Sendable {
+    public let id: String
+    public let changedAt: String
+    /// `key:<key id>` for an API key (the id is the first 16 hex digits of the key's SHA-256), or
+    /// `config:<digest prefix>` when `credits init` replaced the value.
+    public let actor: String
+    public let subject: ConfigurationSubject
+    public let reservationId: String?
+    /// Nil when the reservation did not exist before.
+    public let oldValue: ConfigurationValueView?
+    /// Nil when the reservation was removed.
+    public let newValue: ConfigurationValueView?
+
+    init(_ record: ConfigurationChangeRecord) {
+        id = String(record.id)
+        changedAt = record.changedAt.iso8601
+        actor = record.actor
+        subject = switch record.subject {
+        case .reservation: .RESERVATION
+        case .thresholds: .THRESHOLDS
+        }
+        reservationId = record.reservationID
+        oldValue = record.oldValue.map(ConfigurationValueView.init)
+        newValue = record.newValue.map(ConfigurationValueView.init)
+    }
+}
+
+/// A reservation's terms (`credits`, `maxPriority`) or the thresholds (`lowBalanceCredits`,
+/// `lowBalancePercent`, `runwayDays`); the fields of the other subject are null.
+public struct ConfigurationValueView: Sendable {
+    public let credits: String?
+    public let maxPriority: Int?
+    public let lowBalanceCredits: String?
+    public let lowBalancePercent: Int?
+    public let runwayDays: Int?
+
+    init(_ value: ConfigurationValue) {
+        switch value {
+        case .reservation(let credits, let priority):
+            self.credits = credits.description
+            maxPriority = priority.rank
+            lowBalanceCredits = nil
+            lowBalancePercent = nil
+            runwayDays = nil
+        case .thresholds(let thresholds):
+            credits = nil
+            maxPriority = nil
+            lowBalanceCredits = thresholds.lowBalanceCredits?.description
+            lowBalancePercent = thresholds.lowBalancePercent
+            runwayDays = thresholds.runwayDays
+        }
+    }
 }
 
 public struct ReservationView: Codable, Sendable {
@@ -62,7 +152,8 @@ extension LedgerResolver {
         public let credits: String
         /// Investigations of priority 1 (P1) up to this rank may spend the reserve.
         public let maxPriority: Int
-        /// Accepted for uniformity with the other admin mutations: setting a value is idempotent itself.
+        /// A retry with the same key changes nothing and records no second audit row; the key used for
+        /// a different change is refused.
         public let idempotencyKey: String
     }
 
@@ -71,7 +162,7 @@ extension LedgerResolver {
         public let lowBalanceCredits: String?
         public let lowBalancePercent: Int?
         public let runwayDays: Int?
-        /// Accepted for uniformity with the other admin mutations: setting a value is idempotent itself.
+        /// As for `setReservation`.
         public let idempotencyKey: String
     }
 
@@ -87,10 +178,11 @@ extension LedgerResolver {
         guard !arguments.reservationId.isEmpty, arguments.reservationId.utf8.count <= 100 else {
             throw GraphQLClientError("reservationId must be 1 to 100 characters.")
         }
+        let attribution = try Self.attribution(context, idempotencyKey: arguments.idempotencyKey)
         try await write { tx in
-            try tx.setReservation(
+            _ = try tx.setReservation(
                 organisationID: arguments.organisationId, reservationID: arguments.reservationId, credits: credits,
-                maxPriority: priority)
+                maxPriority: priority, by: attribution)
         }
         return try await organisation(context: context, arguments: .init(organisationId: arguments.organisationId))
     }
@@ -107,8 +199,9 @@ extension LedgerResolver {
         let thresholds = Thresholds(
             lowBalanceCredits: credits, lowBalancePercent: arguments.lowBalancePercent,
             runwayDays: arguments.runwayDays)
+        let attribution = try Self.attribution(context, idempotencyKey: arguments.idempotencyKey)
         try await write { tx in
-            try tx.setThresholds(organisationID: arguments.organisationId, thresholds: thresholds)
+            _ = try tx.setThresholds(organisationID: arguments.organisationId, thresholds: thresholds, by: attribution)
         }
         return try await organisation(context: context, arguments: .init(organisationId: arguments.organisationId))
     }
@@ -120,7 +213,19 @@ extension LedgerResolver {
             throw Self.notFound
         } catch let rejection as PostingRejection {
             throw GraphQLClientError(rejection.description)
+        } catch ConfigurationChangeRejection.idempotencyKeyReusedForAnotherChange {
+            throw GraphQLClientError("idempotencyKey was already used for another change.")
         }
+    }
+
+    /// Who the audit trail names for a live change: the caller's key, with the mutation's idempotency key.
+    static func attribution(_ context: GraphQLRequestContext, idempotencyKey: String) throws
+        -> ConfigurationChangeAttribution
+    {
+        guard (1...200).contains(idempotencyKey.utf8.count) else {
+            throw GraphQLClientError("idempotencyKey must be 1 to 200 characters.")
+        }
+        return ConfigurationChangeAttribution(actor: "key:\(context.keyID)", idempotencyKey: idempotencyKey)
     }
 
     public func organisation(context: GraphQLRequestContext, arguments: OrganisationArguments) async throws
@@ -138,7 +243,8 @@ extension LedgerResolver {
                 runwayDays: organisation.thresholds.runwayDays,
                 reservations: organisation.reservations.map {
                     ReservationView(id: $0.id, credits: $0.credits.description, maxPriority: $0.maxPriority.rank)
-                })
+                },
+                changes: ConfigurationChangesSource(ledger: ledger, organisationID: organisationID))
         }
     }
 

@@ -7,15 +7,17 @@ import Ledger
 /// uses (PRODUCT.md, cost events): same accepted forms, same rejection rules, and the same content hash,
 /// so an event sent live and found again in a batch file is a duplicate, not a conflict.
 ///
-/// Pricing by `quantity` + `unit` is left to batch ingest: the live route needs the cost before the work
-/// is charged, so it asks for `credits`.
+/// A charge of `quantity` + `unit` is priced by the organisation's rate card exactly as batch ingest
+/// prices it (`RateCardPricing`), inside the group commit, so the gate decides on the priced credits and
+/// the rate used is the one stored with the event.
 public struct LiveCostEvent: Sendable, Equatable {
     public let eventID: String
     public let organisationID: String
     public let team: String
     public let investigation: String?
     public let operation: String
-    public let credits: Credits
+    /// The parsed record; its `charge` is stated credits or a quantity still to be priced.
+    public let record: CostEventRecord
     public let occurredAt: Instant
     /// As batch ingest stores it: the attributes, or attributes and unknown fields under one object.
     public let attributesJSON: String?
@@ -29,31 +31,46 @@ public struct LiveCostEvent: Sendable, Equatable {
     public static func parse(_ body: Data) throws(ProblemDetails) -> LiveCostEvent {
         switch CostEventParser(displayName: sourceName).parse(Array(body), line: 1) {
         case .rejected(let rejection):
-            throw invalid(
-                [rejection.field.map { "\($0): " }, rejection.detail].compactMap { $0 }.joined(),
-                rule: rejection.rule.code)
+            throw invalid(rejection)
         case .event(let record):
-            guard let credits = record.credits else {
-                throw invalid("credits: the live route needs credits; quantity pricing is for batch ingest")
-            }
             var attributes = record.attributesJSON
             if let extras = record.extrasJSON {
                 attributes = "{\"attributes\":\(record.attributesJSON ?? "null"),\"unknown_fields\":\(extras)}"
             }
             return LiveCostEvent(
                 eventID: record.eventID, organisationID: record.organisationID, team: record.team,
-                investigation: record.investigation, operation: record.operation, credits: credits,
+                investigation: record.investigation, operation: record.operation, record: record,
                 occurredAt: record.occurredAt, attributesJSON: attributes,
                 contentHash: StagingDigest.hex(of: record.canonicalBytes))
         }
     }
 
-    /// The event as staging stores it; `sourceFile` says it came through the live API.
-    public var staged: StagedCostEvent {
+    /// The credits stated in the body; nil when the event gives a quantity to price.
+    public var statedCredits: Credits? { record.credits }
+
+    /// Prices the charge by the rate card as `reader` sees it (the organisation's entry, else the default
+    /// card's); 400 with batch ingest's rule (`noRateCardEntry`, ...) when it cannot be priced.
+    func priced(reader: LedgerReader) throws -> (credits: Credits, pricing: RatePricing?) {
+        switch try RateCardPricing.charge(of: record, rate: reader.rate) {
+        case .priced(let credits, let pricing): return (credits, pricing)
+        case .rejected(let rejection): throw Self.invalid(rejection)
+        }
+    }
+
+    /// The event as staging stores it, with its priced credits and the rate used; `sourceFile` says it
+    /// came through the live API.
+    public func staged(credits: Credits, pricing: RatePricing?) -> StagedCostEvent {
         StagedCostEvent(
             eventID: eventID, contentHash: contentHash, organisationID: organisationID, team: team,
-            investigation: investigation, operation: operation, credits: credits, occurredAt: occurredAt,
-            attributesJSON: attributesJSON, sourceFile: Self.sourceName, sourceLine: 1)
+            investigation: investigation, operation: operation, credits: credits, pricing: pricing,
+            occurredAt: occurredAt, attributesJSON: attributesJSON, sourceFile: Self.sourceName, sourceLine: 1)
+    }
+
+    /// A rejection as a 400 problem: the field and detail, and the rule's name as `rule`.
+    static func invalid(_ rejection: Rejection) -> ProblemDetails {
+        invalid(
+            [rejection.field.map { "\($0): " }, rejection.detail].compactMap { $0 }.joined(),
+            rule: rejection.rule.code)
     }
 
     static func invalid(_ detail: String, rule: String? = nil) -> ProblemDetails {
@@ -86,11 +103,13 @@ public struct LiveCostEvent: Sendable, Equatable {
 
 /// `POST /v1/usage`: records a cost event and charges it at once, behind the credit gate.
 ///
-/// In one savepoint of a group commit (`GroupCommitQueue`) the event is staged (same table and dedupe as
-/// batch ingest) and, if new, charged as a deduction keyed `deduction:cost-event:<event_id>` (the key
-/// reconcile uses) within the spendable balance for the work's priority, as seen after every event before
-/// it. If another request took the credits after the gate's check, the ledger refuses the spend, the
-/// staging rolls back with it, and the answer is 402. The answer is sent after the group has committed.
+/// In one savepoint of a group commit (`GroupCommitQueue`) the event is priced (a quantity by the rate
+/// card, as batch ingest prices it), staged (same table and dedupe as batch ingest) and, if new, charged
+/// as a deduction keyed `deduction:cost-event:<event_id>` (the key reconcile uses) within the spendable
+/// balance for the work's priority, as seen after every event before it. If another request took the
+/// credits after the gate's check, or the priced credits exceed what is spendable, the ledger refuses the
+/// spend, the staging rolls back with it, and the answer is 402. The answer is sent after the group has
+/// committed.
 /// Answers: 201 recorded, 200 duplicate (same id and content), 409 conflict (same id, other content), 402,
 /// 403, 400, 503 (the ledger is busy or too many events are waiting).
 public enum UsageRoute {
@@ -101,9 +120,11 @@ public enum UsageRoute {
         }
         return SpendingRoutes(gate: LedgerCreditGate(ledger: ledger)) { request, _ in
             let event = try await event(from: request)
+            // A quantity is priced inside the group commit, where the spend is decided; before it the gate
+            // only asks for a positive spendable balance.
             return SpendIntent(
-                organisationID: event.organisationID, investigationID: event.investigation, credits: event.credits,
-                costEventID: event.eventID)
+                organisationID: event.organisationID, investigationID: event.investigation,
+                credits: event.statedCredits, costEventID: event.eventID)
         } register: { group in
             group.post("usage") { request, _ in
                 try await record(try await event(from: request), commits: commits)
@@ -144,7 +165,8 @@ public enum UsageRoute {
     private static func charge(_ event: LiveCostEvent, _ tx: LedgerTransaction) throws -> Answer {
         let key = deductionKey(eventID: event.eventID)
         let priority = try LiveCostEvent.checkConfiguration(event, reader: tx.reader)
-        switch try tx.stage([event.staged]).first {
+        let (credits, pricing) = try event.priced(reader: tx.reader)
+        switch try tx.stage([event.staged(credits: credits, pricing: pricing)]).first {
         case .conflict?:
             throw ProblemDetails(
                 status: .conflict, type: "/problems/cost-event-conflict", title: "Conflict",
@@ -155,7 +177,7 @@ public enum UsageRoute {
         case .staged?, nil:
             let posting = try tx.spend(SpendRequest(
                 idempotencyKey: key, organisationID: event.organisationID, purpose: .deduction,
-                credits: event.credits, effectiveAt: event.occurredAt, priority: priority, policy: .withinSpendable,
+                credits: credits, effectiveAt: event.occurredAt, priority: priority, policy: .withinSpendable,
                 references: TransferReferences(
                     costEventID: event.eventID, team: event.team, investigation: event.investigation,
                     operation: event.operation)))

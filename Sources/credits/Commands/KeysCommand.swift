@@ -21,6 +21,8 @@ struct CreateKeyCommand: ParsableCommand {
 
     struct Summary: Encodable {
         let key: String
+        /// The key's public id, which audit rows name as `key:<id>` (`APIKeyHash.id`).
+        let keyID: String
         let organisationID: String?
         let admin: Bool
     }
@@ -34,9 +36,10 @@ struct CreateKeyCommand: ParsableCommand {
             let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
             let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: org, label: label)
             let owner = org.map { "organisation \($0)" } ?? "platform admin"
+            guard let keyID = APIKey.hash(presented: key)?.id else { preconditionFailure("issued keys are well formed") }
             return StageOutcome(
-                summary: Summary(key: key, organisationID: org, admin: admin),
-                human: [key, "(API key for \(owner); shown once, stored only as its SHA-256)"])
+                summary: Summary(key: key, keyID: keyID, organisationID: org, admin: admin),
+                human: [key, "(API key \(keyID) for \(owner); shown once, stored only as its SHA-256)"])
         }
     }
 }

@@ -1,0 +1,310 @@
+import Foundation
+import GRDB
+
+/// The audit trail of live configuration changes: who changed an organisation's reservations or
+/// low-balance thresholds, when, and from what to what.
+///
+/// Method: every change writes one row to `configuration_changes` in the same transaction as the change
+/// itself, so the trail can never miss a change nor record one that did not commit. Rows are
+/// append-only (triggers refuse UPDATE and DELETE, as for transfers). A change made with an idempotency
+/// key records it; the same key again finds that row and changes nothing, so a retried mutation writes
+/// neither the value nor a second row, and the key reused for a different change is refused.
+public struct ConfigurationChangeRecord: Sendable, Equatable {
+    /// What was changed.
+    public enum Subject: String, Sendable, Equatable {
+        case reservation
+        case thresholds
+    }
+
+    public let id: Int64
+    public let organisationID: String
+    /// The transaction's `now`.
+    public let changedAt: Instant
+    /// Who: `key:<key id>` for an API key, `config:<digest prefix>` for `credits init`.
+    public let actor: String
+    public let idempotencyKey: String?
+    public let subject: Subject
+    /// The reservation changed; nil for thresholds.
+    public let reservationID: String?
+    /// The value before; nil when the reservation did not exist.
+    public let oldValue: ConfigurationValue?
+    /// The value after; nil when the reservation was removed.
+    public let newValue: ConfigurationValue?
+}
+
+/// One audited value: a reservation's terms or an organisation's thresholds.
+public enum ConfigurationValue: Sendable, Equatable {
+    case reservation(credits: Credits, maxPriority: Priority)
+    case thresholds(Thresholds)
+}
+
+/// Who makes a configuration change, and under which idempotency key (nil: not idempotent by key).
+public struct ConfigurationChangeAttribution: Sendable, Equatable {
+    public let actor: String
+    public let idempotencyKey: String?
+
+    public init(actor: String, idempotencyKey: String?) {
+        precondition(!actor.isEmpty, "a change has an actor")
+        self.actor = actor
+        self.idempotencyKey = idempotencyKey
+    }
+}
+
+/// What a live configuration change did.
+public enum ConfigurationChangeOutcome: Sendable, Equatable {
+    /// Applied and recorded.
+    case changed
+    /// The idempotency key was already recorded for this very change: nothing was written again.
+    case replayed
+}
+
+/// A configuration change that cannot be made.
+public enum ConfigurationChangeRejection: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The idempotency key was recorded for a different change (another organisation, subject or value).
+    case idempotencyKeyReusedForAnotherChange(key: String, existingChangeID: Int64)
+
+    public var description: String {
+        switch self {
+        case .idempotencyKeyReusedForAnotherChange(let key, let existing):
+            "idempotency key \(key) was already used for another change (change \(existing))"
+        }
+    }
+}
+
+extension Schema {
+    /// `configuration_changes`: the append-only audit trail of live reservation and threshold changes.
+    static func createConfigurationChanges(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE configuration_changes (
+                id INTEGER PRIMARY KEY,
+                organisation_id TEXT NOT NULL REFERENCES organisations(id),
+                changed_at INTEGER NOT NULL,
+                actor TEXT NOT NULL CHECK (length(actor) BETWEEN 1 AND 200),
+                idempotency_key TEXT UNIQUE
+                    CHECK (idempotency_key IS NULL OR length(idempotency_key) BETWEEN 1 AND 200),
+                subject TEXT NOT NULL CHECK (subject IN ('reservation', 'thresholds')),
+                reservation_id TEXT,
+                old_value TEXT,
+                new_value TEXT,
+                CHECK ((subject = 'reservation') = (reservation_id IS NOT NULL)),
+                CHECK (subject = 'reservation' OR (old_value IS NOT NULL AND new_value IS NOT NULL))
+            ) STRICT;
+            CREATE INDEX configuration_changes_by_organisation ON configuration_changes(organisation_id, id);
+
+            CREATE TRIGGER configuration_changes_are_append_only_update BEFORE UPDATE ON configuration_changes
+            BEGIN SELECT RAISE(ABORT, 'configuration changes are append-only: record a new change'); END;
+            CREATE TRIGGER configuration_changes_are_append_only_delete BEFORE DELETE ON configuration_changes
+            BEGIN SELECT RAISE(ABORT, 'configuration changes are append-only: record a new change'); END;
+            """)
+    }
+}
+
+extension LedgerTransaction {
+    /// Sets (or, with zero credits, removes) one reservation of an organisation, live, and records the
+    /// change with its old and new value. The next `credits init` with a changed configuration replaces
+    /// reservations with the configured ones (and records that too).
+    public func setReservation(
+        organisationID: String, reservationID: String, credits: Credits, maxPriority: Priority,
+        by attribution: ConfigurationChangeAttribution
+    ) throws -> ConfigurationChangeOutcome {
+        guard try reader.organisationExists(organisationID) else {
+            throw PostingRejection.organisationNotFound(organisationID)
+        }
+        guard !credits.isNegative else { throw PostingRejection.amountMustBePositive }
+        let new: ConfigurationValue? = credits == .zero ? nil : .reservation(credits: credits, maxPriority: maxPriority)
+        if try isReplay(attribution, organisationID, .reservation, reservationID, new) { return .replayed }
+        let old = try reader.reservations(of: organisationID).first { $0.id == reservationID }
+        postingState.forget(organisationID)
+        if credits == .zero {
+            try db.execute(
+                sql: "DELETE FROM reservations WHERE organisation_id = ? AND id = ?",
+                arguments: [organisationID, reservationID])
+        } else {
+            try db.execute(
+                sql: """
+                    INSERT INTO reservations (organisation_id, id, credits, max_priority) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(organisation_id, id) DO UPDATE SET credits = excluded.credits,
+                        max_priority = excluded.max_priority
+                    """,
+                arguments: [organisationID, reservationID, credits.microcredits, maxPriority.rank])
+        }
+        try recordChange(
+            organisationID: organisationID, attribution: attribution, subject: .reservation,
+            reservationID: reservationID, old: old.map(ConfigurationValue.init), new: new)
+        return .changed
+    }
+
+    /// Replaces an organisation's low-balance thresholds, live, and records the change (same caveat and
+    /// idempotency as `setReservation`).
+    public func setThresholds(
+        organisationID: String, thresholds: Thresholds, by attribution: ConfigurationChangeAttribution
+    ) throws -> ConfigurationChangeOutcome {
+        guard let json = try String.fetchOne(
+            db, sql: "SELECT settings FROM organisations WHERE id = ?", arguments: [organisationID])
+        else { throw PostingRejection.organisationNotFound(organisationID) }
+        let new = ConfigurationValue.thresholds(thresholds)
+        if try isReplay(attribution, organisationID, .thresholds, nil, new) { return .replayed }
+        var organisation = try ConfigurationCodec.decode(Organisation.self, json)
+        let old = organisation.thresholds
+        organisation.thresholds = thresholds
+        try db.execute(
+            sql: "UPDATE organisations SET settings = ? WHERE id = ?",
+            arguments: [try ConfigurationCodec.json(organisation), organisationID])
+        try recordChange(
+            organisationID: organisationID, attribution: attribution, subject: .thresholds, reservationID: nil,
+            old: .thresholds(old), new: new)
+        return .changed
+    }
+
+    /// Records what `credits init` changes in an existing organisation's reservations and thresholds,
+    /// one row per reservation added, changed or removed and one for the thresholds.
+    func recordConfiguredChanges(
+        before: Organisation, after: Organisation, attribution: ConfigurationChangeAttribution
+    ) throws {
+        precondition(before.id == after.id, "a change compares one organisation with itself")
+        let old = Dictionary(uniqueKeysWithValues: before.reservations.map { ($0.id, $0) })
+        let new = Dictionary(uniqueKeysWithValues: after.reservations.map { ($0.id, $0) })
+        for id in Set(old.keys).union(new.keys).sorted() where old[id] != new[id] {
+            try recordChange(
+                organisationID: after.id, attribution: attribution, subject: .reservation, reservationID: id,
+                old: old[id].map(ConfigurationValue.init), new: new[id].map(ConfigurationValue.init))
+        }
+        if before.thresholds != after.thresholds {
+            try recordChange(
+                organisationID: after.id, attribution: attribution, subject: .thresholds, reservationID: nil,
+                old: .thresholds(before.thresholds), new: .thresholds(after.thresholds))
+        }
+    }
+
+    /// True when the attribution's key already recorded exactly this change; throws when it recorded
+    /// another one.
+    private func isReplay(
+        _ attribution: ConfigurationChangeAttribution, _ organisationID: String,
+        _ subject: ConfigurationChangeRecord.Subject, _ reservationID: String?, _ new: ConfigurationValue?
+    ) throws -> Bool {
+        guard let key = attribution.idempotencyKey,
+            let existing = try reader.configurationChange(idempotencyKey: key)
+        else { return false }
+        guard existing.organisationID == organisationID, existing.subject == subject,
+            existing.reservationID == reservationID, existing.newValue == new
+        else {
+            throw ConfigurationChangeRejection.idempotencyKeyReusedForAnotherChange(
+                key: key, existingChangeID: existing.id)
+        }
+        return true
+    }
+
+    private func recordChange(
+        organisationID: String, attribution: ConfigurationChangeAttribution,
+        subject: ConfigurationChangeRecord.Subject, reservationID: String?, old: ConfigurationValue?,
+        new: ConfigurationValue?
+    ) throws {
+        precondition((subject == .reservation) == (reservationID != nil), "only reservations have an id")
+        try db.execute(
+            sql: """
+                INSERT INTO configuration_changes (organisation_id, changed_at, actor, idempotency_key, subject,
+                    reservation_id, old_value, new_value)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [organisationID, now.millisecondsSinceEpoch, attribution.actor, attribution.idempotencyKey,
+                        subject.rawValue, reservationID, old.map(ConfigurationValueCodec.json),
+                        new.map(ConfigurationValueCodec.json)])
+    }
+}
+
+extension LedgerReader {
+    /// An organisation's configuration changes, newest first, at most `limit`, before change `beforeID`.
+    public func configurationChanges(
+        of organisationID: String, beforeID: Int64? = nil, limit: Int
+    ) throws -> [ConfigurationChangeRecord] {
+        precondition(limit > 0, "a page holds at least one change")
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM configuration_changes WHERE organisation_id = ? AND id < ?
+                ORDER BY id DESC LIMIT ?
+                """,
+            arguments: [organisationID, beforeID ?? Int64.max, limit]
+        ).map(Self.configurationChange)
+    }
+
+    /// The change recorded under an idempotency key, if any.
+    public func configurationChange(idempotencyKey: String) throws -> ConfigurationChangeRecord? {
+        try Row.fetchOne(
+            db, sql: "SELECT * FROM configuration_changes WHERE idempotency_key = ?", arguments: [idempotencyKey]
+        ).map(Self.configurationChange)
+    }
+
+    private static func configurationChange(_ row: Row) throws -> ConfigurationChangeRecord {
+        guard let subject = ConfigurationChangeRecord.Subject(rawValue: row["subject"]) else {
+            preconditionFailure("the schema allows only known subjects")
+        }
+        return ConfigurationChangeRecord(
+            id: row["id"], organisationID: row["organisation_id"],
+            changedAt: Instant(millisecondsSinceEpoch: row["changed_at"]), actor: row["actor"],
+            idempotencyKey: row["idempotency_key"], subject: subject, reservationID: row["reservation_id"],
+            oldValue: try (row["old_value"] as String?).map { try ConfigurationValueCodec.value($0, subject) },
+            newValue: try (row["new_value"] as String?).map { try ConfigurationValueCodec.value($0, subject) })
+    }
+}
+
+extension ConfigurationValue {
+    init(_ reservation: Reservation) {
+        self = .reservation(credits: reservation.credits, maxPriority: reservation.maxPriority)
+    }
+}
+
+/// The stored JSON of an audited value: keys sorted, credits as exact decimal text, absent thresholds
+/// as `null`, so a reader of the raw table needs nothing but this comment.
+/// Reservation: `{"credits":"120","max_priority":2}`. Thresholds:
+/// `{"low_balance_credits":"25","low_balance_percent":null,"runway_days":7}`.
+enum ConfigurationValueCodec {
+    private struct ReservationJSON: Codable {
+        let credits: Credits
+        let max_priority: Int
+    }
+
+    private struct ThresholdsJSON: Codable {
+        let low_balance_credits: Credits?
+        let low_balance_percent: Int?
+        let runway_days: Int?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(low_balance_credits, forKey: .low_balance_credits)
+            try container.encode(low_balance_percent, forKey: .low_balance_percent)
+            try container.encode(runway_days, forKey: .runway_days)
+        }
+    }
+
+    static func json(_ value: ConfigurationValue) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = switch value {
+        case .reservation(let credits, let priority):
+            try encoder.encode(ReservationJSON(credits: credits, max_priority: priority.rank))
+        case .thresholds(let thresholds):
+            try encoder.encode(ThresholdsJSON(
+                low_balance_credits: thresholds.lowBalanceCredits, low_balance_percent: thresholds.lowBalancePercent,
+                runway_days: thresholds.runwayDays))
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func value(_ json: String, _ subject: ConfigurationChangeRecord.Subject) throws -> ConfigurationValue {
+        let data = Data(json.utf8)
+        switch subject {
+        case .reservation:
+            let stored = try JSONDecoder().decode(ReservationJSON.self, from: data)
+            guard let priority = Priority(rank: stored.max_priority) else {
+                preconditionFailure("a stored reservation has a priority of 1 to 4")
+            }
+            return .reservation(credits: stored.credits, maxPriority: priority)
+        case .thresholds:
+            let stored = try JSONDecoder().decode(ThresholdsJSON.self, from: data)
+            return .thresholds(Thresholds(
+                lowBalanceCredits: stored.low_balance_credits, lowBalancePercent: stored.low_balance_percent,
+                runwayDays: stored.runway_days))
+        }
+    }
+}

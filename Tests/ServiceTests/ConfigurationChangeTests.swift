@@ -1,0 +1,182 @@
+import Foundation
+import GRDB
+import Testing
+import TestSupport
+
+@testable import Ledger
+@testable import Service
+
+/// The audit trail of live configuration changes (issue 6): `setReservation` and
+/// `setLowBalanceThresholds` each write one append-only row in their own transaction, naming the caller's
+/// key, the time and the old and new values; a retried mutation writes nothing more; the trail is read
+/// through `organisation(id) { configurationChanges }` under the same isolation rule as the rest.
+@Suite struct ConfigurationChangeTests {
+    let directory = TemporaryDirectory("service-audit")
+
+    struct World {
+        let service: ServiceHTTPTests.Harness
+        let ledger: LedgerDatabase
+        let clock: TestClock
+        let met: String
+        let gmp: String
+        let admin: String
+
+        func graphQL(_ text: String, key: String) async throws -> HTTPAnswer {
+            try await service.graphQL(LedgerBackedTests.query(text), key: key)
+        }
+
+        func rows() async throws -> Int {
+            try await ledger.read { try Int.fetchOne($0.db, sql: "SELECT count(*) FROM configuration_changes") ?? -1 }
+        }
+    }
+
+    /// `met` with a reservation `p1-floor` of 100 for P1; `gmp` with none. The clock is fixed.
+    func withWorld(_ body: (World) async throws -> Void) async throws {
+        let reservation = Reservation(id: "p1-floor", credits: credits("100"), maxPriority: .p1)
+        let clock = TestClock()
+        let ledger = try SampleWorld.ledger(
+            in: directory,
+            organisations: [
+                SampleWorld.organisation("met", reservations: [reservation]), SampleWorld.organisation("gmp"),
+            ], clock: clock)
+        let met = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test")
+        let gmp = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "gmp", label: "test")
+        let admin = try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin")
+        var configuration = ServiceConfiguration()
+        configuration.port = 0
+        let metrics = MetricsRegistry()
+        let now: NowProvider = { instant("2026-11-24T12:00:00Z") }
+        let dependencies = ServiceDependencies(
+            keyStore: LedgerAPIKeyStore(ledger: ledger), metrics: metrics, now: now,
+            graphQL: try LedgerSchema.endpoint(ledger: ledger, now: now, limits: GraphQLLimits(), metrics: metrics))
+        try await withLiveApplication({ onRunning in
+            try CreditsServer.makeApplication(
+                configuration: configuration, dependencies: dependencies, logger: quietLogger("audit-service"),
+                onServerRunning: onRunning)
+        }) { port in
+            let base = URL(string: "http://127.0.0.1:\(port)")!
+            try await body(World(
+                service: ServiceHTTPTests.Harness(base: base, metrics: metrics), ledger: ledger, clock: clock,
+                met: met, gmp: gmp, admin: admin))
+        }
+    }
+
+    static func keyID(_ key: String) -> String { APIKey.hash(presented: key)!.id }
+
+    static let changes = #"{ organisation(organisationId: "met") { configurationChanges(first: 10) { "#
+        + "actor subject reservationId oldValue { credits maxPriority lowBalanceCredits lowBalancePercent "
+        + "runwayDays } newValue { credits maxPriority lowBalanceCredits lowBalancePercent runwayDays } } } }"
+
+    static let reserve = #"mutation { setReservation(organisationId: "met", reservationId: "p1-floor", "#
+        + #"credits: "120", maxPriority: 2, idempotencyKey: "r1") { id } }"#
+
+    static let thresholds = #"mutation { setLowBalanceThresholds(organisationId: "met", "#
+        + #"lowBalanceCredits: "25", runwayDays: 7, idempotencyKey: "t1") { id } }"#
+
+    @Test func testMutationsAreAuditedWithKeyAndOldAndNewValues() async throws {
+        try await withWorld { world in
+            world.clock.set("2026-11-24T12:34:56Z")
+            #expect(try await world.graphQL(Self.reserve, key: world.admin).text.contains(#""id":"met""#))
+            #expect(try await world.graphQL(Self.thresholds, key: world.admin).text.contains(#""id":"met""#))
+            let actor = "key:\(Self.keyID(world.admin))"
+            let trail = try await world.graphQL(Self.changes, key: world.met)
+            #expect(trail.text == #"{"data":{"organisation":{"configurationChanges":["#
+                + #"{"actor":"\#(actor)","subject":"THRESHOLDS","reservationId":null,"#
+                + #""oldValue":{"credits":null,"maxPriority":null,"lowBalanceCredits":null,"#
+                + #""lowBalancePercent":null,"runwayDays":null},"#
+                + #""newValue":{"credits":null,"maxPriority":null,"lowBalanceCredits":"25","#
+                + #""lowBalancePercent":null,"runwayDays":7}},"#
+                + #"{"actor":"\#(actor)","subject":"RESERVATION","reservationId":"p1-floor","#
+                + #""oldValue":{"credits":"100","maxPriority":1,"lowBalanceCredits":null,"#
+                + #""lowBalancePercent":null,"runwayDays":null},"#
+                + #""newValue":{"credits":"120","maxPriority":2,"lowBalanceCredits":null,"#
+                + #""lowBalancePercent":null,"runwayDays":null}}]}}}"#, "\(trail.text)")
+
+            // The row's time is the transaction's `now`, its key the mutation's idempotency key.
+            let stored = try await world.ledger.read { try $0.configurationChange(idempotencyKey: "r1") }
+            #expect(stored?.changedAt == instant("2026-11-24T12:34:56Z"))
+            #expect(stored?.organisationID == "met")
+
+            // Removing a reservation records it with no new value.
+            let remove = Self.reserve.replacingOccurrences(of: "\"120\"", with: "\"0\"")
+                .replacingOccurrences(of: "\"r1\"", with: "\"r2\"")
+            #expect(try await world.graphQL(remove, key: world.admin).text.contains(#""id":"met""#))
+            let removed = try await world.ledger.read { try $0.configurationChange(idempotencyKey: "r2") }
+            #expect(removed?.oldValue == .reservation(credits: credits("120"), maxPriority: .p2))
+            #expect(removed?.newValue == nil)
+        }
+    }
+
+    @Test func testReplayedMutationWritesNoSecondRow() async throws {
+        try await withWorld { world in
+            let first = try await world.graphQL(Self.reserve, key: world.admin)
+            let firstThresholds = try await world.graphQL(Self.thresholds, key: world.admin)
+            #expect(try await world.rows() == 2)
+            #expect(try await world.graphQL(Self.reserve, key: world.admin).text == first.text)
+            #expect(try await world.graphQL(Self.thresholds, key: world.admin).text == firstThresholds.text)
+            #expect(try await world.rows() == 2)
+
+            // The key reused for another change is refused, and changes nothing.
+            let other = Self.reserve.replacingOccurrences(of: "\"120\"", with: "\"130\"")
+            #expect(try await world.graphQL(other, key: world.admin).text
+                .contains("idempotencyKey was already used for another change."))
+            #expect(try await world.rows() == 2)
+            let reserved = try await world.ledger.read { try $0.reservations(of: "met") }
+            #expect(reserved.map(\.credits) == [credits("120")])
+        }
+    }
+
+    @Test func testAnotherOrganisationsKeyCannotReadTheTrail() async throws {
+        try await withWorld { world in
+            _ = try await world.graphQL(Self.reserve, key: world.admin)
+            let foreign = try await world.graphQL(Self.changes, key: world.gmp)
+            #expect(foreign.text.contains("Organisation not found."), "\(foreign.text)")
+            #expect(!foreign.text.contains("p1-floor"))
+            let own = try await world.graphQL(
+                Self.changes.replacingOccurrences(of: "\"met\"", with: "\"gmp\""), key: world.gmp)
+            #expect(own.text == #"{"data":{"organisation":{"configurationChanges":[]}}}"#)
+            let bad = try await world.graphQL(
+                Self.changes.replacingOccurrences(of: "first: 10", with: "first: 0"), key: world.met)
+            #expect(bad.text.contains("first must be 1 to 100."))
+        }
+    }
+
+    @Test func testTriggersRefuseUpdateAndDelete() async throws {
+        try await withWorld { world in
+            _ = try await world.graphQL(Self.reserve, key: world.admin)
+            for sql in [
+                "UPDATE configuration_changes SET actor = 'someone else'", "DELETE FROM configuration_changes",
+            ] {
+                #expect(throws: (any Error).self) {
+                    try world.ledger.write { tx in try tx.db.execute(sql: sql) }
+                }
+            }
+            #expect(try await world.rows() == 1)
+
+            // Verify notices the trail's triggers missing, as it does the transfers'.
+            #expect(try await world.ledger.read { try $0.verify() }.passed)
+            try await world.ledger.write { tx in
+                try tx.db.execute(sql: "DROP TRIGGER configuration_changes_are_append_only_delete")
+            }
+            let passed = try await world.ledger.read { try $0.verify() }.passed
+            #expect(!passed)
+        }
+    }
+
+    @Test func testInitWithChangedConfigurationIsRecorded() async throws {
+        try await withWorld { world in
+            var met = SampleWorld.organisation(
+                "met", reservations: [Reservation(id: "floor-2", credits: credits("40"), maxPriority: .p2)])
+            met.thresholds = Thresholds(lowBalancePercent: 10)
+            let configuration = SampleWorld.configuration([met, SampleWorld.organisation("gmp")])
+            let digest = try ConfigurationCodec.digest(configuration)
+            _ = try await world.ledger.write { try $0.load(configuration) }
+            let rows = try await world.ledger.read { try $0.configurationChanges(of: "met", limit: 10) }
+            #expect(rows.map(\.actor) == Array(repeating: "config:\(digest.prefix(12))", count: 3))
+            #expect(rows.map(\.reservationID) == [nil, "p1-floor", "floor-2"])
+            #expect(rows[1].newValue == nil && rows[2].oldValue == nil)
+            #expect(rows[0].newValue == .thresholds(Thresholds(lowBalancePercent: 10)))
+            #expect(try await world.ledger.read { try $0.configurationChanges(of: "gmp", limit: 10) }.isEmpty)
+        }
+    }
+}
