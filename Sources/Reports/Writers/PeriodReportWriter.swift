@@ -127,21 +127,7 @@ private struct ReportSession {
         let url = csvURL(PeriodReportWriter.sheets.count - 1)
         let csv = writer.formats.contains(.csv) ? try CSVFileWriter(destination: url, columns: TransferDetail.columns)
             : nil
-        var delivered = 0
-        try stream.forEach { row in
-            guard delivered < stream.count else {
-                throw ReportOutputError(.rowCountMismatch, path: directory.path,
-                                        message: "more transfer rows than the \(stream.count) counted")
-            }
-            let cells = row.cells
-            try xlsx?.append(cells)
-            try csv?.append(cells)
-            delivered += 1
-        }
-        guard delivered == stream.count else {
-            throw ReportOutputError(.rowCountMismatch, path: directory.path,
-                                    message: "\(delivered) transfer rows read, \(stream.count) counted")
-        }
+        try stream.write(to: xlsx, csv, rowsName: "transfer", directory: directory)
         try xlsx?.finish()
         if let csv { csvFiles.append(csv) }
     }

@@ -41,21 +41,7 @@ public struct ReconciliationReportWriter: Sendable {
                                               rowCount: rows.count)
             let url = directory.appendingPathComponent("\(Self.baseName)-\(Self.sheets[index].file).csv")
             let csv = formats.contains(.csv) ? try CSVFileWriter(destination: url, columns: Row.columns) : nil
-            var delivered = 0
-            try rows.forEach { row in
-                guard delivered < rows.count else {
-                    throw ReportOutputError(.rowCountMismatch, path: directory.path,
-                                            message: "more \(Self.sheets[index].sheet) rows than the \(rows.count) counted")
-                }
-                let cells = row.cells
-                try xlsx?.append(cells)
-                try csv?.append(cells)
-                delivered += 1
-            }
-            guard delivered == rows.count else {
-                throw ReportOutputError(.rowCountMismatch, path: directory.path,
-                                        message: "\(delivered) \(Self.sheets[index].sheet) rows read, \(rows.count) counted")
-            }
+            try rows.write(to: xlsx, csv, rowsName: Self.sheets[index].sheet, directory: directory)
             try xlsx?.finish()
             if let csv { csvFiles.append(csv) }
         }
