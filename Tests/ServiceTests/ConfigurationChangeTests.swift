@@ -42,22 +42,8 @@ import TestSupport
         let met = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test")
         let gmp = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "gmp", label: "test")
         let admin = try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin")
-        var configuration = ServiceConfiguration()
-        configuration.port = 0
-        let metrics = MetricsRegistry()
-        let now: NowProvider = { instant("2026-11-24T12:00:00Z") }
-        let dependencies = ServiceDependencies(
-            keyStore: LedgerAPIKeyStore(ledger: ledger), metrics: metrics, now: now,
-            graphQL: try LedgerSchema.endpoint(ledger: ledger, now: now, limits: GraphQLLimits(), metrics: metrics))
-        try await withLiveApplication({ onRunning in
-            try CreditsServer.makeApplication(
-                configuration: configuration, dependencies: dependencies, logger: quietLogger("audit-service"),
-                onServerRunning: onRunning)
-        }) { port in
-            let base = URL(string: "http://127.0.0.1:\(port)")!
-            try await body(World(
-                service: ServiceHTTPTests.Harness(base: base, metrics: metrics), ledger: ledger, clock: clock,
-                met: met, gmp: gmp, admin: admin))
+        try await LedgerBackedTests.serve(ledger, name: "audit-service") { service in
+            try await body(World(service: service, ledger: ledger, clock: clock, met: met, gmp: gmp, admin: admin))
         }
     }
 

@@ -43,6 +43,13 @@ import TestSupport
             met: try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test"),
             gmp: try LedgerAPIKeyStore.issue(in: ledger, organisationID: "gmp", label: "test"),
             admin: try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin"))
+        try await Self.serve(ledger, name: "ledger-service") { try await body($0, keys) }
+    }
+
+    /// Runs the real service over `ledger` on a loopback port for the length of `body`.
+    static func serve(
+        _ ledger: LedgerDatabase, name: String, _ body: (ServiceHTTPTests.Harness) async throws -> Void
+    ) async throws {
         var configuration = ServiceConfiguration()
         configuration.port = 0
         let metrics = MetricsRegistry()
@@ -52,11 +59,10 @@ import TestSupport
             graphQL: try LedgerSchema.endpoint(ledger: ledger, now: now, limits: GraphQLLimits(), metrics: metrics))
         try await withLiveApplication({ onRunning in
             try CreditsServer.makeApplication(
-                configuration: configuration, dependencies: dependencies, logger: quietLogger("ledger-service"),
+                configuration: configuration, dependencies: dependencies, logger: quietLogger(name),
                 onServerRunning: onRunning)
         }) { port in
-            let base = URL(string: "http://127.0.0.1:\(port)")!
-            try await body(ServiceHTTPTests.Harness(base: base, metrics: metrics), keys)
+            try await body(ServiceHTTPTests.Harness(base: URL(string: "http://127.0.0.1:\(port)")!, metrics: metrics))
         }
     }
 

@@ -63,3 +63,12 @@ public enum CostEventOutcome: Sendable, Hashable {
     case event(CostEventRecord)
     case rejected(Rejection)
 }
+
+extension CostEventRecord {
+    /// The attributes as staging stores them, batch and live alike: as written, or with unknown
+    /// fields both under one object so neither is lost.
+    public var storedAttributesJSON: String? {
+        guard let extrasJSON else { return attributesJSON }
+        return "{\"attributes\":\(attributesJSON ?? "null"),\"unknown_fields\":\(extrasJSON)}"
+    }
+}

@@ -108,14 +108,8 @@ struct EventPreparer: Sendable {
             eventID: record.eventID, contentHash: StagingDigest.hex(of: record.canonicalBytes),
             organisationID: record.organisationID, team: record.team, investigation: record.investigation,
             operation: record.operation, credits: credits, pricing: pricing, occurredAt: record.occurredAt,
-            attributesJSON: Self.storedAttributes(record), sourceFile: record.source.file,
+            attributesJSON: record.storedAttributesJSON, sourceFile: record.source.file,
             sourceLine: record.source.line))
-    }
-
-    /// The attributes as written; with unknown fields, both under one object so neither is lost.
-    static func storedAttributes(_ record: CostEventRecord) -> String? {
-        guard let extras = record.extrasJSON else { return record.attributesJSON }
-        return "{\"attributes\":\(record.attributesJSON ?? "null"),\"unknown_fields\":\(extras)}"
     }
 
     private func rejection(

@@ -33,14 +33,10 @@ public struct LiveCostEvent: Sendable, Equatable {
         case .rejected(let rejection):
             throw invalid(rejection)
         case .event(let record):
-            var attributes = record.attributesJSON
-            if let extras = record.extrasJSON {
-                attributes = "{\"attributes\":\(record.attributesJSON ?? "null"),\"unknown_fields\":\(extras)}"
-            }
             return LiveCostEvent(
                 eventID: record.eventID, organisationID: record.organisationID, team: record.team,
                 investigation: record.investigation, operation: record.operation, record: record,
-                occurredAt: record.occurredAt, attributesJSON: attributes,
+                occurredAt: record.occurredAt, attributesJSON: record.storedAttributesJSON,
                 contentHash: StagingDigest.hex(of: record.canonicalBytes))
         }
     }
