@@ -92,6 +92,14 @@ let package = Package(
             ]
         ),
 
+        // The detail-sheet benchmark (benchmarks/README.md, "Report (issue 5)"): our XLSX writing path
+        // fed by synthetic rows, timed against benchmarks/report/raw_xlsxwriter.c.
+        .executableTarget(
+            name: "report-detail-bench",
+            dependencies: ["Reports", "Ledger"],
+            path: "benchmarks/report/DetailSheetBench"
+        ),
+
         // Shared test support: temporary databases, running the built binary, reading XLSX back.
         .target(
             name: "TestSupport",
