@@ -1,7 +1,10 @@
 /* The baseline for the report benchmark: libxlsxwriter alone writing the same cells as the
  * Transactions sheet of `credits report` (16 columns; a deduction row fills 13 of them: numbers
  * with the same formats, a UTC date-time, inline strings), constant-memory mode, bold frozen
- * header and autofilter, splitting at Excel's row limit like the report does.
+ * header and autofilter, splitting at Excel's row limit like the report does. Transfer ids and
+ * whole credits take `#,##0` and fractional credits `#,##0.0#####`, as in the report
+ * (XLSXFormats), so that report-detail-bench writes exactly the same data cells (run.sh compares
+ * them).
  *
  *   cc -O2 -o raw_xlsxwriter raw_xlsxwriter.c $(pkg-config --cflags --libs xlsxwriter)
  *   ./raw_xlsxwriter OUT.xlsx ROWS
@@ -43,6 +46,8 @@ int main(int argc, char **argv) {
     lxw_workbook *workbook = workbook_new_opt(argv[1], &options);
     lxw_format *bold = workbook_add_format(workbook);
     format_set_bold(bold);
+    lxw_format *integer = workbook_add_format(workbook);
+    format_set_num_format(integer, "#,##0");
     lxw_format *instant = workbook_add_format(workbook);
     format_set_num_format(instant, "yyyy-mm-dd hh:mm:ss");
     lxw_format *credits = workbook_add_format(workbook);
@@ -59,7 +64,7 @@ int main(int argc, char **argv) {
             row = 1;
         }
         int org = (int)(index % 100);
-        worksheet_write_number(sheet, row, 0, (double)(index + 1), NULL);
+        worksheet_write_number(sheet, row, 0, (double)(index + 1), integer);
         worksheet_write_number(sheet, row, 1, 46327.0 + (double)(index % 2592000) / 86400.0, instant);
         worksheet_write_string(sheet, row, 2, "deduction", NULL);
         snprintf(text, sizeof text, "org-%03d", org);
@@ -67,7 +72,8 @@ int main(int argc, char **argv) {
         snprintf(text, sizeof text, "org:org-%03d", org);
         worksheet_write_string(sheet, row, 4, text, NULL);
         worksheet_write_string(sheet, row, 5, "system:consumption", NULL);
-        worksheet_write_number(sheet, row, 6, 0.5 + (double)(index % 495) / 10.0, credits);
+        worksheet_write_number(sheet, row, 6, 0.5 + (double)(index % 495) / 10.0,
+                               index % 495 % 10 == 5 ? integer : credits);
         worksheet_write_number(sheet, row, 7, (double)(index % 2000) / 100.0, money);
         snprintf(text, sizeof text, "deduction:cost-event:evt-org-%03d-%06ld", org, index / 100);
         worksheet_write_string(sheet, row, 8, text, NULL);
