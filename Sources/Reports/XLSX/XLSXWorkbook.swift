@@ -145,9 +145,11 @@ public final class XLSXWorkbook {
         try file.commit()
     }
 
-    func check(_ error: lxw_error, _ operation: String) throws(ReportOutputError) {
+    /// Throws the library's error for `operation`. The description is built only on failure: this
+    /// runs for every cell of a million-row sheet.
+    func check(_ error: lxw_error, _ operation: @autoclosure () -> String) throws(ReportOutputError) {
         guard error != LXW_NO_ERROR else { return }
-        throw libraryError(error, operation)
+        throw libraryError(error, operation())
     }
 
     private func libraryError(_ error: lxw_error, _ operation: String) -> ReportOutputError {
