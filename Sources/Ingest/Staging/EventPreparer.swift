@@ -105,7 +105,7 @@ struct EventPreparer: Sendable {
             pricing = rated
         }
         return .stage(StagedCostEvent(
-            eventID: record.eventID, contentHash: StagingDigest.hex(of: record.canonicalBytes),
+            eventID: record.eventID, contentSHA256: .sha256(of: record.canonicalBytes),
             organisationID: record.organisationID, team: record.team, investigation: record.investigation,
             operation: record.operation, credits: credits, pricing: pricing, occurredAt: record.occurredAt,
             attributesJSON: record.storedAttributesJSON, sourceFile: record.source.file,
