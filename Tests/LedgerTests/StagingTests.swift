@@ -10,7 +10,7 @@ import TestSupport
 
     func event(_ id: String, hash: String, line: Int = 1) -> StagedCostEvent {
         StagedCostEvent(
-            eventID: id, contentHash: String(repeating: hash, count: 64), organisationID: "met", team: "analysis",
+            eventID: id, contentSHA256: .sha256(of: Array(hash.utf8)), organisationID: "met", team: "analysis",
             investigation: "op-urgent", operation: "ocr", credits: credits("1.5"), occurredAt: instant("2026-11-02T10:00:00Z"),
             sourceFile: "events.jsonl", sourceLine: line)
     }

@@ -53,7 +53,7 @@ struct ReconcileWorld {
         organisation: String = "met"
     ) -> StagedCostEvent {
         StagedCostEvent(
-            eventID: id, contentHash: String(repeating: "a", count: 64), organisationID: organisation, team: "analysis",
+            eventID: id, contentSHA256: .sha256(of: Array("a".utf8)), organisationID: organisation, team: "analysis",
             investigation: investigation, operation: "llm.completion", credits: credits(amount), occurredAt: instant(at),
             sourceFile: "events.jsonl", sourceLine: 1)
     }

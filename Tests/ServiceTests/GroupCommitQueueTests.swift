@@ -20,7 +20,7 @@ import TestSupport
 
     static func event(_ id: String) -> StagedCostEvent {
         StagedCostEvent(
-            eventID: id, contentHash: String(repeating: "a", count: 64), organisationID: "met", team: "analysis",
+            eventID: id, contentSHA256: .sha256(of: Array("a".utf8)), organisationID: "met", team: "analysis",
             investigation: nil, operation: "ocr", credits: credits("1"), occurredAt: instant("2026-11-02T10:00:00Z"),
             sourceFile: "live", sourceLine: 1)
     }

@@ -15,17 +15,13 @@ enum CanonicalJSON {
     }
 
     static func appendString(_ decoded: ArraySlice<UInt8>, to out: inout [UInt8]) {
+        decoded.withUnsafeBufferPointer { appendString($0, to: &out) }
+    }
+
+    static func appendString(_ decoded: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(0x22)
         // Most strings (ids, timestamps) need no escape: copy them whole.
-        let needsEscape = decoded.withUnsafeBufferPointer { bytes in
-            var index = 0
-            while index < bytes.count {
-                let byte = bytes[index]
-                if byte < 0x20 || byte == 0x22 || byte == 0x5C { return true }
-                index += 1
-            }
-            return false
-        }
+        let needsEscape = decoded.contains { byte in byte < 0x20 || byte == 0x22 || byte == 0x5C }
         if !needsEscape {
             out.append(contentsOf: decoded)
             out.append(0x22)
@@ -151,7 +147,12 @@ extension JSONCursor {
         guard let byte = peek() else { throw failure("expected a value, found the end of the input", field: field) }
         switch byte {
         case 0x22:
-            CanonicalJSON.appendString(try readString(field: field), to: &out)
+            var decoded: [UInt8] = []
+            if let range = try readStringRange(field: field, decoded: &decoded) {
+                CanonicalJSON.appendString(UnsafeBufferPointer(rebasing: bytes[range]), to: &out)
+            } else {
+                CanonicalJSON.appendString(decoded[...], to: &out)
+            }
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             guard depth + 1 <= depthMax else {
                 throw ScanFailure(
@@ -175,48 +176,73 @@ extension JSONCursor {
     ) throws(ScanFailure) {
         let objectStart = index
         index += 1
-        var members: [(key: [UInt8], value: [UInt8])] = []
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             index += 1
             out.append(contentsOf: [UInt8(ascii: "{"), UInt8(ascii: "}")])
             return
         }
+        // Every member's decoded key and canonical value, end to end in one buffer, with the
+        // members as ranges into it: this runs for every record's attributes, and an array per key
+        // and per value cost more than the scanning.
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(64)
+        var members: [CanonicalMember] = []
         while true {
             skipWhitespace()
             if peek() == UInt8(ascii: "}") { throw failure("trailing comma before }", field: field) }
-            let key = try readKey(field: field)
+            let keyStart = buffer.count
+            try readKey(appendingTo: &buffer, field: field)
+            let keyEnd = buffer.count
             skipWhitespace()
             try expect(UInt8(ascii: ":"), "':' after the key", field: field)
-            var value: [UInt8] = []
             do {
-                try canonicalValue(into: &value, depth: depth, depthMax: depthMax, field: field)
+                try canonicalValue(into: &buffer, depth: depth, depthMax: depthMax, field: field)
             } catch {
-                throw error.nested(in: field, key: key)
+                throw error.nested(in: field, key: Array(buffer[keyStart..<keyEnd]))
             }
-            members.append((key, value))
+            members.append(CanonicalMember(keyStart: keyStart, keyEnd: keyEnd, valueEnd: buffer.count))
             skipWhitespace()
             if peek() == UInt8(ascii: ",") { index += 1; continue }
             try expect(UInt8(ascii: "}"), "',' or '}' in the object", field: field)
             break
         }
-        // Sorted in place, so a repeated key sits next to its twin and the members are written
-        // straight into `out` (this runs for every record's attributes).
-        members.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        try checkNoDuplicateKeys(sortedMembers: members, objectStart: objectStart, field: field)
-        CanonicalJSON.appendObject(sortedMembers: members, to: &out)
+        buffer.withUnsafeBufferPointer { buffer in
+            // Sorted in place, so a repeated key sits next to its twin.
+            members.sort { $0.key(in: buffer).lexicographicallyPrecedes($1.key(in: buffer)) }
+        }
+        try checkNoDuplicateKeys(sortedMembers: members, in: buffer, objectStart: objectStart, field: field)
+        out.append(UInt8(ascii: "{"))
+        for (position, member) in members.enumerated() {
+            if position > 0 { out.append(UInt8(ascii: ",")) }
+            CanonicalJSON.appendString(buffer[member.keyStart..<member.keyEnd], to: &out)
+            out.append(UInt8(ascii: ":"))
+            out.append(contentsOf: buffer[member.keyEnd..<member.valueEnd])
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     private func checkNoDuplicateKeys(
-        sortedMembers members: [(key: [UInt8], value: [UInt8])], objectStart: Int, field: String
+        sortedMembers members: [CanonicalMember], in buffer: [UInt8], objectStart: Int, field: String
     ) throws(ScanFailure) {
         guard members.count > 1 else { return }
-        for position in 1..<members.count where members[position].key == members[position - 1].key {
-            let name = String(decoding: members[position].key, as: UTF8.self)
+        for position in 1..<members.count {
+            let key = buffer[members[position].keyStart..<members[position].keyEnd]
+            guard key.elementsEqual(buffer[members[position - 1].keyStart..<members[position - 1].keyEnd]) else {
+                continue
+            }
+            let name = String(decoding: key, as: UTF8.self)
             throw ScanFailure(
                 rule: .duplicateKey, offset: objectStart, field: field + "." + name,
                 detail: "key \"\(name)\" appears more than once")
         }
+    }
+
+    /// A member key appended decoded to `out`, with a clear message for an unquoted key.
+    private mutating func readKey(appendingTo out: inout [UInt8], field: String?) throws(ScanFailure) {
+        guard let byte = peek() else { throw failure("expected a key, found the end of the input", field: field) }
+        guard byte == 0x22 else { throw failure("expected a quoted key, found \(describe(byte))", field: field) }
+        try appendDecodedString(to: &out, field: field)
     }
 
     /// A member key: a quoted string, with a clear message for the common unquoted-key mistake.
@@ -257,5 +283,17 @@ extension JSONCursor {
             break
         }
         out.append(UInt8(ascii: "]"))
+    }
+}
+
+/// One member of an object being canonicalised: its decoded key and canonical value, end to end in
+/// the object's buffer.
+private struct CanonicalMember {
+    let keyStart: Int
+    let keyEnd: Int
+    let valueEnd: Int
+
+    func key(in buffer: UnsafeBufferPointer<UInt8>) -> Slice<UnsafeBufferPointer<UInt8>> {
+        buffer[keyStart..<keyEnd]
     }
 }

@@ -166,10 +166,11 @@ private struct FileRun {
 
     private mutating func stage(_ record: PreparedRecord, stager: CostEventStager) throws {
         summary.read += 1
-        guard case .stage(let event) = record else {
+        guard case .stage(let priced) = record else {
             if case .reject(let rejection) = record { try reject(rejection) }
             return
         }
+        let event = priced.staged
         switch try stager.stage(event) {
         case .staged: summary.staged += 1
         case .duplicate: summary.duplicates += 1

@@ -2,8 +2,27 @@ import Ledger
 
 /// One record ready for the staging side: an event to stage, or a rejection to write.
 enum PreparedRecord: Sendable {
-    case stage(StagedCostEvent)
+    case stage(PricedEvent)
     case reject(Rejection)
+}
+
+/// An event checked against the configuration and priced, not yet hashed: the staging side takes
+/// the SHA-256 of its canonical bytes (`staged`), which evens out the two threads' work (reading
+/// and parsing is the longer side).
+struct PricedEvent: Sendable {
+    let record: CostEventRecord
+    let credits: Credits
+    let pricing: RatePricing?
+
+    /// The event as staging stores it.
+    var staged: StagedCostEvent {
+        StagedCostEvent(
+            eventID: record.eventID, contentSHA256: .sha256(of: record.canonicalBytes),
+            organisationID: record.organisationID, team: record.team, investigation: record.investigation,
+            operation: record.operation, credits: credits, pricing: pricing, occurredAt: record.occurredAt,
+            attributesJSON: record.storedAttributesJSON, sourceFile: record.source.file,
+            sourceLine: record.source.line)
+    }
 }
 
 /// What the reading side hands to the staging side, in file order. Every reading ends with
@@ -16,8 +35,8 @@ enum ReadingReport: Sendable {
     case failed(InputError)
 }
 
-/// The reading side of ingesting an events file: read, parse, check against the configuration,
-/// price, and hash each record's canonical content, handing batches to the staging side.
+/// The reading side of ingesting an events file: read, parse, check against the configuration and
+/// price each record, handing batches to the staging side.
 ///
 /// Why a side of its own: parsing and SQLite each take about half of ingest's time, so
 /// `EventIngester` runs this on a second thread while its transaction stages what this has
@@ -104,12 +123,7 @@ struct EventPreparer: Sendable {
             credits = priced
             pricing = rated
         }
-        return .stage(StagedCostEvent(
-            eventID: record.eventID, contentHash: StagingDigest.hex(of: record.canonicalBytes),
-            organisationID: record.organisationID, team: record.team, investigation: record.investigation,
-            operation: record.operation, credits: credits, pricing: pricing, occurredAt: record.occurredAt,
-            attributesJSON: record.storedAttributesJSON, sourceFile: record.source.file,
-            sourceLine: record.source.line))
+        return .stage(PricedEvent(record: record, credits: credits, pricing: pricing))
     }
 
     private func rejection(

@@ -98,6 +98,14 @@ struct SQLiteBindings {
         record(sqlite3_bind_text(statement, count, copy.baseAddress, Int32(copy.count), Self.static))
     }
 
+    /// Binds a copy of the digest's 32 bytes made in `arena` as a BLOB, with SQLITE_STATIC (see
+    /// `add(_:in:)` for text).
+    mutating func add(_ digest: ContentDigest, in arena: TextArena) {
+        count += 1
+        let copy = digest.withUnsafeBytes { arena.copy($0.assumingMemoryBound(to: UInt8.self)) }
+        record(sqlite3_bind_blob(statement, count, copy.baseAddress, Int32(copy.count), Self.static))
+    }
+
     private mutating func record(_ code: Int32) {
         if firstFailure == SQLITE_OK, code != SQLITE_OK { firstFailure = code }
     }

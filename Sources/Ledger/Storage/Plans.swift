@@ -195,8 +195,8 @@ extension LedgerReader {
         let cursor = try Row.fetchCursor(
             db.cachedStatement(sql: """
                 SELECT e.event_id, e.organisation_id, e.team, e.investigation, e.operation, e.credits, e.occurred_at,
-                    e.source_file, e.source_line
-                FROM cost_events e
+                    f.name, e.source_line
+                FROM cost_events e JOIN source_files f ON f.id = e.source_file_id
                 WHERE e.occurred_at >= ? AND e.occurred_at < ?
                   AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.kind = 'deduction' AND t.cost_event_id = e.event_id)
                 ORDER BY e.occurred_at, e.event_id

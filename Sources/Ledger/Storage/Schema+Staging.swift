@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 extension Schema {
@@ -74,5 +75,65 @@ extension Schema {
                 created_at INTEGER NOT NULL
             ) STRICT;
             """)
+    }
+
+    /// Cost events in about two thirds of the bytes, staged at about a quarter less CPU.
+    ///
+    /// Why: ingest writes every byte of a staged event three times (the table, the write-ahead log,
+    /// the checkpoint), and at 1M events half of each row was the content hash as 64 hex digits and
+    /// the source file's path repeated; and every event paid for an index by organisation that no
+    /// query reads (reconcile walks events by occurrence time, dedupe finds them by id).
+    /// So: the content digest is a 32-byte BLOB, the source file a reference into `source_files`
+    /// (one row per file name), and the index is gone. Rows keep their order (rowid) and values.
+    static func compactCostEvents(_ db: Database) throws {
+        db.add(function: sha256FromHex)
+        defer { db.remove(function: sha256FromHex) }
+        try db.execute(sql: """
+            -- The names of the files (and the live API) events were staged from, each once.
+            CREATE TABLE source_files (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE
+            ) STRICT;
+            INSERT INTO source_files (name) SELECT DISTINCT source_file FROM cost_events ORDER BY source_file;
+
+            CREATE TABLE cost_events_compact (
+                event_id TEXT PRIMARY KEY NOT NULL CHECK (length(event_id) BETWEEN 1 AND 200),
+                content_sha256 BLOB NOT NULL CHECK (length(content_sha256) = 32),
+                organisation_id TEXT NOT NULL REFERENCES organisations(id),
+                team TEXT NOT NULL,
+                investigation TEXT,
+                operation TEXT NOT NULL,
+                credits INTEGER NOT NULL CHECK (credits > 0),
+                quantity TEXT,
+                unit TEXT,
+                rate INTEGER,
+                occurred_at INTEGER NOT NULL,
+                attributes TEXT,
+                source_file_id INTEGER NOT NULL REFERENCES source_files(id),
+                source_line INTEGER NOT NULL,
+                staged_at INTEGER NOT NULL,
+                CHECK ((quantity IS NULL) = (unit IS NULL) AND (unit IS NULL) = (rate IS NULL))
+            ) STRICT;
+            INSERT INTO cost_events_compact (rowid, event_id, content_sha256, organisation_id, team, investigation,
+                operation, credits, quantity, unit, rate, occurred_at, attributes, source_file_id, source_line,
+                staged_at)
+            SELECT e.rowid, e.event_id, credits_sha256_from_hex(e.content_hash), e.organisation_id, e.team,
+                e.investigation, e.operation, e.credits, e.quantity, e.unit, e.rate, e.occurred_at, e.attributes,
+                f.id, e.source_line, e.staged_at
+            FROM cost_events e JOIN source_files f ON f.name = e.source_file
+            ORDER BY e.rowid;
+            DROP TABLE cost_events;
+            ALTER TABLE cost_events_compact RENAME TO cost_events;
+            """)
+    }
+
+    /// `credits_sha256_from_hex(text)`: the 32 bytes of a 64-digit hex digest (the schema's CHECK
+    /// refused anything else when it was stored).
+    private static let sha256FromHex = DatabaseFunction("credits_sha256_from_hex", argumentCount: 1, pure: true) {
+        values in
+        guard let hex = String.fromDatabaseValue(values[0]), let digest = ContentDigest(hex: hex) else {
+            throw DatabaseError(message: "a staged content hash is not 64 hex digits")
+        }
+        return Data(digest.bytes)
     }
 }

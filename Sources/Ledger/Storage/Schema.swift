@@ -17,6 +17,7 @@ enum Schema {
         migrator.registerMigration("v1-invoices", migrate: createInvoices)
         migrator.registerMigration("v1-api-keys", migrate: createAPIKeys)
         migrator.registerMigration("v1-configuration-changes", migrate: createConfigurationChanges)
+        migrator.registerMigration("v2-compact-cost-events", migrate: compactCostEvents)
         return migrator
     }
 

@@ -9,7 +9,8 @@ import GRDBSQLite
 /// the staged/duplicate/conflict rule are the same as before; only the binding changed.
 ///
 /// A stager lives inside one write transaction (`LedgerTransaction.costEventStager()`) and must
-/// not outlive it. Each call is decided against everything staged before it, including earlier
+/// not outlive it, nor a savepoint rolled back under it (it remembers the ids of the source file
+/// names it recorded). Each call is decided against everything staged before it, including earlier
 /// calls in the same transaction.
 public struct CostEventStager {
     private let db: Database
@@ -17,36 +18,43 @@ public struct CostEventStager {
     private let existing: Statement
     private let stagedAt: Int64
     private let arena = TextArena()
+    private let sourceFiles: SourceFileIDs
 
     init(db: Database, now: Instant) throws {
         self.db = db
         self.insert = try db.cachedStatement(sql: Self.insertSQL)
         self.existing = try db.cachedStatement(sql: Self.existingSQL)
         self.stagedAt = now.millisecondsSinceEpoch
+        self.sourceFiles = SourceFileIDs(db: db)
     }
 
     private static let insertSQL = """
-        INSERT INTO cost_events (event_id, content_hash, organisation_id, team, investigation, operation, credits,
-            quantity, unit, rate, occurred_at, attributes, source_file, source_line, staged_at)
+        INSERT INTO cost_events (event_id, content_sha256, organisation_id, team, investigation, operation, credits,
+            quantity, unit, rate, occurred_at, attributes, source_file_id, source_line, staged_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(event_id) DO NOTHING
         """
-    private static let existingSQL = "SELECT content_hash, source_file, source_line FROM cost_events WHERE event_id = ?"
+    private static let existingSQL = """
+        SELECT e.content_sha256, f.name, e.source_line
+        FROM cost_events e JOIN source_files f ON f.id = e.source_file_id
+        WHERE e.event_id = ?
+        """
 
-    /// Stages one event: `.staged` when its id is new, else `.duplicate` (same content hash) or
+    /// Stages one event: `.staged` when its id is new, else `.duplicate` (same content digest) or
     /// `.conflict` naming where the first one came from (it stands).
     public func stage(_ event: StagedCostEvent) throws -> StagingOutcome {
         precondition(event.credits.isPositive, "staged credits are validated positive")
+        let sourceFileID = try sourceFiles.id(of: event.sourceFile)
         let statement = insert.sqliteStatement
         defer {
             sqlite3_reset(statement)
             // No binding may point into the arena once the row is done.
             sqlite3_clear_bindings(statement)
         }
-        arena.reset(reserving: Self.textBytes(event))
+        arena.reset(reserving: Self.boundBytes(event))
         var row = SQLiteBindings(statement: statement)
         row.add(event.eventID, in: arena)
-        row.add(event.contentHash, in: arena)
+        row.add(event.contentSHA256, in: arena)
         row.add(event.organisationID, in: arena)
         row.add(event.team, in: arena)
         row.add(event.investigation, in: arena)
@@ -57,7 +65,7 @@ public struct CostEventStager {
         row.add(event.pricing?.creditsPerUnit.microcredits)
         row.add(event.occurredAt.millisecondsSinceEpoch)
         row.add(event.attributesJSON, in: arena)
-        row.add(event.sourceFile, in: arena)
+        row.add(sourceFileID)
         row.add(Int64(event.sourceLine))
         row.add(stagedAt)
         try row.check(db, sql: Self.insertSQL)
@@ -66,12 +74,12 @@ public struct CostEventStager {
         return try decideAgainstExisting(event)
     }
 
-    /// The UTF-8 bytes of every text parameter of the row (the arena's room).
-    private static func textBytes(_ event: StagedCostEvent) -> Int {
-        event.eventID.utf8.count + event.contentHash.utf8.count + event.organisationID.utf8.count
+    /// The bytes of every text and blob parameter of the row (the arena's room).
+    private static func boundBytes(_ event: StagedCostEvent) -> Int {
+        event.eventID.utf8.count + ContentDigest.byteCount + event.organisationID.utf8.count
             + event.team.utf8.count + (event.investigation?.utf8.count ?? 0) + event.operation.utf8.count
             + (event.pricing?.quantity.utf8.count ?? 0) + (event.pricing?.unit.utf8.count ?? 0)
-            + (event.attributesJSON?.utf8.count ?? 0) + event.sourceFile.utf8.count
+            + (event.attributesJSON?.utf8.count ?? 0)
     }
 
     /// The id is taken: compare content hashes with the event that holds it.
@@ -82,8 +90,9 @@ public struct CostEventStager {
         row.add(event.eventID)
         try row.check(db, sql: Self.existingSQL)
         try step(statement, expecting: SQLITE_ROW, sql: Self.existingSQL)
-        let hash = String(cString: sqlite3_column_text(statement, 0))
-        if hash == event.contentHash { return .duplicate }
+        let stored = ContentDigest(rawBytes: UnsafeRawBufferPointer(
+            start: sqlite3_column_blob(statement, 0), count: Int(sqlite3_column_bytes(statement, 0))))
+        if stored == event.contentSHA256 { return .duplicate }
         let source = String(cString: sqlite3_column_text(statement, 1))
         return .conflict(existingSource: source, existingLine: Int(sqlite3_column_int64(statement, 2)))
     }
@@ -97,6 +106,27 @@ public struct CostEventStager {
             throw DatabaseError(
                 resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: sql)
         }
+    }
+}
+
+/// The ids of source file names in `source_files`, each inserted the first time a stager meets it.
+/// Remembers the last name: a file's events all share one.
+private final class SourceFileIDs {
+    private let db: Database
+    private var last: (name: String, id: Int64)?
+
+    init(db: Database) {
+        self.db = db
+    }
+
+    func id(of name: String) throws -> Int64 {
+        if let last, last.name == name { return last.id }
+        try db.execute(
+            sql: "INSERT INTO source_files (name) VALUES (?) ON CONFLICT(name) DO NOTHING", arguments: [name])
+        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM source_files WHERE name = ?", arguments: [name])
+        else { preconditionFailure("source file \(name) was just recorded") }
+        last = (name, id)
+        return id
     }
 }
 

@@ -3,9 +3,9 @@ import GRDB
 /// One validated cost event, ready to stage.
 public struct StagedCostEvent: Sendable, Hashable {
     public var eventID: String
-    /// SHA-256 (hex) of the event's canonical content: equal hashes mean a duplicate,
-    /// different hashes under one id mean a conflict.
-    public var contentHash: String
+    /// SHA-256 of the event's canonical content: equal digests mean a duplicate, different
+    /// digests under one id mean a conflict.
+    public var contentSHA256: ContentDigest
     public var organisationID: String
     public var team: String
     public var investigation: String?
@@ -20,12 +20,12 @@ public struct StagedCostEvent: Sendable, Hashable {
     public var sourceLine: Int
 
     public init(
-        eventID: String, contentHash: String, organisationID: String, team: String, investigation: String?,
+        eventID: String, contentSHA256: ContentDigest, organisationID: String, team: String, investigation: String?,
         operation: String, credits: Credits, pricing: RatePricing? = nil, occurredAt: Instant,
         attributesJSON: String? = nil, sourceFile: String, sourceLine: Int
     ) {
         self.eventID = eventID
-        self.contentHash = contentHash
+        self.contentSHA256 = contentSHA256
         self.organisationID = organisationID
         self.team = team
         self.investigation = investigation

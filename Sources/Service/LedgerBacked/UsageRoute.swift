@@ -21,8 +21,8 @@ public struct LiveCostEvent: Sendable, Equatable {
     public let occurredAt: Instant
     /// As batch ingest stores it: the attributes, or attributes and unknown fields under one object.
     public let attributesJSON: String?
-    /// SHA-256 of the event's canonical bytes (`StagingDigest`), exactly as batch ingest computes it.
-    public let contentHash: String
+    /// SHA-256 of the event's canonical bytes, exactly as batch ingest computes it.
+    public let contentSHA256: ContentDigest
 
     /// The file name rejections and staging record for live events.
     public static let sourceName = "POST /v1/usage"
@@ -37,7 +37,7 @@ public struct LiveCostEvent: Sendable, Equatable {
                 eventID: record.eventID, organisationID: record.organisationID, team: record.team,
                 investigation: record.investigation, operation: record.operation, record: record,
                 occurredAt: record.occurredAt, attributesJSON: record.storedAttributesJSON,
-                contentHash: StagingDigest.hex(of: record.canonicalBytes))
+                contentSHA256: .sha256(of: record.canonicalBytes))
         }
     }
 
@@ -57,7 +57,7 @@ public struct LiveCostEvent: Sendable, Equatable {
     /// came through the live API.
     public func staged(credits: Credits, pricing: RatePricing?) -> StagedCostEvent {
         StagedCostEvent(
-            eventID: eventID, contentHash: contentHash, organisationID: organisationID, team: team,
+            eventID: eventID, contentSHA256: contentSHA256, organisationID: organisationID, team: team,
             investigation: investigation, operation: operation, credits: credits, pricing: pricing,
             occurredAt: occurredAt, attributesJSON: attributesJSON, sourceFile: Self.sourceName, sourceLine: 1)
     }
