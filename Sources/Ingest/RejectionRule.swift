@@ -130,7 +130,7 @@ public enum RejectionRule: String, Sendable, Hashable, CaseIterable, Codable {
         case .unknownOrganisation: "Add the organisation to the configuration, or fix the id."
         case .unknownTeam: "Add the team to the organisation's configuration, or fix the name."
         case .unknownInvestigation: "Add the investigation to the configuration, or fix the name."
-        case .unknownOperation: "Add the operation to the rate card, or fix the name."
+        case .unknownOperation: "Add the operation to operations.yaml, or fix the name."
         case .investigationOfAnotherOrganisation: "Attribute the event to the investigation's organisation."
         case .noRateCardEntry: "Add a rate for this operation and unit, or send credits."
         case .eventIDConflict: "An event with this id and different content was taken first; use a new id."

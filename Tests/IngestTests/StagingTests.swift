@@ -157,6 +157,7 @@ struct IngestStagingTests {
         (["team": "\"catering\""], .unknownTeam, "team"),
         (["investigation": "\"op-nowhere\""], .unknownInvestigation, "investigation"),
         (["investigation": "\"op-kestrel\""], .investigationOfAnotherOrganisation, "investigation"),
+        (["operation": "\"telepathy\""], .unknownOperation, "operation"),
         (["credits": nil, "quantity": "3", "unit": "\"gallon\""], .noRateCardEntry, "unit"),
         (["credits": nil, "quantity": "\"0.0000001\"", "unit": "\"page\""], .creditsMustBePositive, "quantity"),
     ] as [([String: String?], RejectionRule, String)])

@@ -13,8 +13,11 @@ import TestSupport
     let directory = TemporaryDirectory("service-usage")
 
     /// `met`: 150 credits, 100 reserved for P1 (`op-urgent` is P1, `op-routine` P3); `gmp`: nothing.
-    /// Rate cards: `ocr` by the `page` at 0.5 by default, 0.333333 for `met`.
-    func withUsageService(_ body: (ServiceHTTPTests.Harness, LedgerDatabase) async throws -> Void) async throws {
+    /// Rate cards: `ocr` by the `page` at 0.5 by default, 0.333333 for `met`. `operations`: the configured
+    /// list (nil: any operation).
+    func withUsageService(
+        operations: [String]? = nil, _ body: (ServiceHTTPTests.Harness, LedgerDatabase) async throws -> Void
+    ) async throws {
         let reservation = Reservation(id: "p1-floor", credits: credits("100"), maxPriority: .p1)
         let ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"), durability: .live)
         var configuration = SampleWorld.configuration([
@@ -24,6 +27,7 @@ import TestSupport
             RateCardEntry(organisationID: nil, operation: "ocr", unit: "page", creditsPerUnit: credits("0.5")),
             RateCardEntry(organisationID: "met", operation: "ocr", unit: "page", creditsPerUnit: credits("0.333333")),
         ]
+        configuration.operations = operations
         _ = try await ledger.write { [configuration] tx in try tx.load(configuration) }
         _ = try await ledger.write { tx in
             try tx.grant(GrantRequest(
@@ -137,6 +141,24 @@ import TestSupport
                 + #""quantity":3,"unit":"page","occurred_at":"2026-11-20T10:00:00Z"}"#
             let priced = try await Self.post(service, quantity)
             #expect(priced.status == 201, "\(priced.text)")
+        }
+    }
+
+    /// With operations configured, another operation is refused live and in batch by the same rule.
+    @Test func testAnUnconfiguredOperationIsRejectedAsInBatch() async throws {
+        try await withUsageService(operations: ["ocr", "llm.completion"]) { service, ledger in
+            let body = Self.event("o1").replacingOccurrences(of: #""ocr""#, with: #""telepathy""#)
+            let answer = try await Self.post(service, body)
+            try ServiceHTTPTests.expectProblem(answer, status: 400)
+            #expect(try answer.json()["rule"] as? String == "unknownOperation")
+            #expect(try answer.json()["detail"] as? String == #"operation: "telepathy" is not a configured operation"#)
+            #expect(try await Self.post(service, Self.event("o2")).status == 201)
+
+            let file = directory.file("operations.jsonl")
+            try Data((body + "\n").utf8).write(to: URL(fileURLWithPath: file))
+            let summary = try EventIngester(database: ledger).ingest(path: file)
+            #expect(summary.rejectedByReason == ["unknownOperation": 1], "\(summary)")
+            #expect(try await available(ledger) == credits("140"))
         }
     }
 

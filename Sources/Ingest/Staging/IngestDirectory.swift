@@ -1,7 +1,7 @@
 import Ledger
 
 /// The configuration ingest checks records against, read once per run: organisations with their
-/// teams and investigations, and the rate cards. Pure lookups afterwards, no database access.
+/// teams and investigations, the operations, and the rate cards. Pure lookups afterwards, no database access.
 public struct IngestDirectory: Sendable {
     struct OrganisationEntry: Sendable {
         var teams: Set<String>
@@ -13,6 +13,8 @@ public struct IngestDirectory: Sendable {
     private var investigationOwners: [String: [String]] = [:]
     /// `org|operation|unit` (org empty for the default card).
     private var rates: [String: Credits] = [:]
+    /// The operations events may name; nil when none are configured (any is accepted).
+    private var operations: Set<String>?
 
     /// Reads the configuration tables.
     public init(reader: LedgerReader) throws {
@@ -23,6 +25,7 @@ public struct IngestDirectory: Sendable {
                 investigationOwners[investigation.id, default: []].append(organisation.id)
             }
         }
+        operations = try reader.operations().map(Set.init)
         for entry in try reader.rateCards() {
             rates[Self.rateKey(entry.organisationID ?? "", entry.operation, entry.unit)] = entry.creditsPerUnit
         }
@@ -55,6 +58,9 @@ public struct IngestDirectory: Sendable {
             }
             return (.unknownInvestigation, "investigation",
                     "\"\(investigation)\" is not an investigation of \(record.organisationID)")
+        }
+        if let operations, !operations.contains(record.operation) {
+            return (.unknownOperation, "operation", "\"\(record.operation)\" is not a configured operation")
         }
         return nil
     }

@@ -25,7 +25,8 @@ public struct ConfigurationMissing: ClassifiedError {
 }
 
 /// Loads and validates a configuration directory:
-/// `issuer.yaml`, `organisations.yaml`, `plans.yaml`, `packages.yaml`, `rate_cards.yaml`.
+/// `issuer.yaml`, `organisations.yaml`, `plans.yaml`, `packages.yaml`, `rate_cards.yaml`, and
+/// optionally `operations.yaml`.
 public enum ConfigurationLoader {
     public static let fileNames = ["issuer.yaml", "organisations.yaml", "plans.yaml", "packages.yaml", "rate_cards.yaml"]
 
@@ -44,13 +45,32 @@ public enum ConfigurationLoader {
             try organisation($1, key: "[\($0)]", plans: plans)
         }
         try requireUnique(organisations.map(\.id), file: "organisations.yaml", what: "organisation id")
-        let rateCards = try rates(rateFile, organisations: organisations)
+        let operations = try self.operations(directory)
+        let rateCards = try rates(rateFile, organisations: organisations, operations: operations)
         let issuer = Issuer(
             id: try identifier(issuerFile.id, file: "issuer.yaml", key: "id"),
             legalName: issuerFile.legal_name, address: issuerFile.address, taxNumber: issuerFile.tax_number,
             invoicePrefix: issuerFile.invoice_prefix, email: issuerFile.email)
         return Configuration(
-            issuer: issuer, organisations: organisations, plans: plans, packages: packages, rateCards: rateCards)
+            issuer: issuer, organisations: organisations, plans: plans, packages: packages, rateCards: rateCards,
+            operations: operations)
+    }
+
+    /// `operations.yaml`, a list of operation ids; nil when the file is absent.
+    private static func operations(_ directory: String) throws -> [String]? {
+        let name = "operations.yaml"
+        guard FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent(name)) else {
+            return nil
+        }
+        let listed: [String] = try decode(directory, name)
+        guard !listed.isEmpty else {
+            throw ConfigurationError(
+                file: name, key: "(top level)",
+                problem: "lists no operation; list the operations cost events may name, or remove the file")
+        }
+        let operations = try listed.enumerated().map { try identifier($1, file: name, key: "[\($0)]") }
+        try requireUnique(operations, file: name, what: "operation")
+        return operations
     }
 
     // MARK: - Files
@@ -231,10 +251,12 @@ public enum ConfigurationLoader {
             prices: try prices(file.prices, file: name, key: "\(key).prices"), expiresAfterDays: file.expires_after_days)
     }
 
-    private static func rates(_ file: RateCardsFile, organisations: [Organisation]) throws -> [RateCardEntry] {
+    private static func rates(
+        _ file: RateCardsFile, organisations: [Organisation], operations: [String]?
+    ) throws -> [RateCardEntry] {
         var entries: [RateCardEntry] = []
         for (index, rate) in (file.default ?? []).enumerated() {
-            entries.append(try rateEntry(rate, organisation: nil, key: "default[\(index)]"))
+            entries.append(try rateEntry(rate, organisation: nil, key: "default[\(index)]", operations: operations))
         }
         for (organisationID, rates) in (file.organisations ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard organisations.contains(where: { $0.id == organisationID }) else {
@@ -244,7 +266,8 @@ public enum ConfigurationLoader {
             }
             for (index, rate) in rates.enumerated() {
                 entries.append(try rateEntry(
-                    rate, organisation: organisationID, key: "organisations.\(organisationID)[\(index)]"))
+                    rate, organisation: organisationID, key: "organisations.\(organisationID)[\(index)]",
+                    operations: operations))
             }
         }
         try requireUnique(
@@ -253,7 +276,14 @@ public enum ConfigurationLoader {
         return entries
     }
 
-    private static func rateEntry(_ rate: RateFile, organisation: String?, key: String) throws -> RateCardEntry {
+    private static func rateEntry(
+        _ rate: RateFile, organisation: String?, key: String, operations: [String]?
+    ) throws -> RateCardEntry {
+        if let operations, !operations.contains(rate.operation) {
+            throw ConfigurationError(
+                file: "rate_cards.yaml", key: "\(key).operation",
+                problem: "\(rate.operation) is not an operation in operations.yaml")
+        }
         guard let perUnit = try credits(rate.credits_per_unit, file: "rate_cards.yaml", key: "\(key).credits_per_unit"),
             perUnit.isPositive
         else {

@@ -8,16 +8,20 @@ public struct Configuration: Sendable, Equatable {
     public var plans: [Plan]
     public var packages: [CreditPackage]
     public var rateCards: [RateCardEntry]
+    /// The operations cost events may name (`operations.yaml`); an event naming another is refused
+    /// (`unknownOperation`). nil when the file is absent: then any operation is accepted.
+    public var operations: [String]?
 
     public init(
         issuer: Issuer, organisations: [Organisation], plans: [Plan], packages: [CreditPackage],
-        rateCards: [RateCardEntry]
+        rateCards: [RateCardEntry], operations: [String]? = nil
     ) {
         self.issuer = issuer
         self.organisations = organisations
         self.plans = plans
         self.packages = packages
         self.rateCards = rateCards
+        self.operations = operations
     }
 }
 

@@ -58,6 +58,10 @@ extension LedgerTransaction {
             try upsert(organisation)
             if let before { try recordConfiguredChanges(before: before, after: organisation, attribution: attribution) }
         }
+        try db.execute(sql: "DELETE FROM operations")
+        for operation in configuration.operations ?? [] {
+            try db.execute(sql: "INSERT INTO operations (id) VALUES (?)", arguments: [operation])
+        }
         try db.execute(sql: "DELETE FROM rate_cards")
         for rate in configuration.rateCards {
             try db.execute(
@@ -187,6 +191,21 @@ extension LedgerReader {
         ).map { Credits(microcredits: $0) }
     }
 
+    /// The configured operations, sorted; nil when none are configured (any operation is accepted).
+    public func operations() throws -> [String]? {
+        let operations = try String.fetchAll(db, sql: "SELECT id FROM operations ORDER BY id")
+        return operations.isEmpty ? nil : operations
+    }
+
+    /// Whether cost events may name `operation`: it is configured, or no operations are.
+    public func acceptsOperation(_ operation: String) throws -> Bool {
+        // A point lookup inside the live route's group commit: cached statement.
+        try Bool.fetchOne(
+            db,
+            cached: "SELECT EXISTS (SELECT 1 FROM operations WHERE id = ?) OR NOT EXISTS (SELECT 1 FROM operations)",
+            arguments: [operation]) ?? false
+    }
+
     public func rateCards() throws -> [RateCardEntry] {
         try Row.fetchAll(
             db, sql: "SELECT * FROM rate_cards ORDER BY organisation_id, operation, unit"
@@ -222,6 +241,8 @@ enum ConfigurationCodec {
         for plan in configuration.plans { hasher.update(data: Data(try json(plan).utf8)) }
         for package in configuration.packages { hasher.update(data: Data(try json(package).utf8)) }
         for rate in configuration.rateCards { hasher.update(data: Data(try json(rate).utf8)) }
+        // Only when configured, so a configuration without operations.yaml keeps its digest.
+        if let operations = configuration.operations { hasher.update(data: Data(try json(operations).utf8)) }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }

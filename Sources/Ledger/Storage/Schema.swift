@@ -18,6 +18,7 @@ enum Schema {
         migrator.registerMigration("v1-api-keys", migrate: createAPIKeys)
         migrator.registerMigration("v1-configuration-changes", migrate: createConfigurationChanges)
         migrator.registerMigration("v2-compact-cost-events", migrate: compactCostEvents)
+        migrator.registerMigration("v2-operations", migrate: createOperations)
         return migrator
     }
 
@@ -183,6 +184,16 @@ enum Schema {
                 ('system:consumption', NULL, 'consumption'),
                 ('system:expiry', NULL, 'expiry'),
                 ('system:adjustment', NULL, 'adjustment');
+            """)
+    }
+
+    /// The operations cost events may name (`operations.yaml`). Empty when none are configured,
+    /// which accepts any operation (a configured list is never empty).
+    private static func createOperations(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE operations (
+                id TEXT PRIMARY KEY NOT NULL
+            ) STRICT, WITHOUT ROWID;
             """)
     }
 }

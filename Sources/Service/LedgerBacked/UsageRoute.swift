@@ -75,7 +75,8 @@ public struct LiveCostEvent: Sendable, Equatable {
             extensions: rule.map { ["rule": .string($0)] } ?? [:])
     }
 
-    /// The configuration checks batch staging makes: the team and investigation must be the organisation's.
+    /// The configuration checks batch staging makes: the team and investigation must be the organisation's,
+    /// and the operation a configured one.
     /// Returns the priority the work is charged at (the investigation's, else unprioritised). Point lookups
     /// only: this runs inside the group commit, where every microsecond is paid by the whole group.
     static func checkConfiguration(_ event: LiveCostEvent, reader: LedgerReader) throws -> Priority {
@@ -85,13 +86,19 @@ public struct LiveCostEvent: Sendable, Equatable {
         guard try reader.teamExists(organisationID: event.organisationID, teamID: event.team) else {
             throw invalid("team: \"\(event.team)\" is not a team of \(event.organisationID)", rule: "unknownTeam")
         }
-        guard let investigation = event.investigation else { return .unprioritised }
-        guard let priority = try reader.investigationPriority(
-            organisationID: event.organisationID, investigationID: investigation)
-        else {
-            throw invalid(
-                "investigation: \"\(investigation)\" is not an investigation of \(event.organisationID)",
-                rule: "unknownInvestigation")
+        var priority = Priority.unprioritised
+        if let investigation = event.investigation {
+            guard let investigationPriority = try reader.investigationPriority(
+                organisationID: event.organisationID, investigationID: investigation)
+            else {
+                throw invalid(
+                    "investigation: \"\(investigation)\" is not an investigation of \(event.organisationID)",
+                    rule: "unknownInvestigation")
+            }
+            priority = investigationPriority
+        }
+        guard try reader.acceptsOperation(event.operation) else {
+            throw invalid("operation: \"\(event.operation)\" is not a configured operation", rule: "unknownOperation")
         }
         return priority
     }

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Ledger
+
+/// Goal: `operations.yaml` is optional; when present it lists the operations cost events may name,
+/// every rate card entry must name one of them, and a bad list is refused naming file and key.
+@Suite struct OperationsConfigurationTests {
+    let directory = TemporaryDirectory("operations-config")
+
+    /// The bundled configuration, with `operations.yaml` replaced by `operations` (nil: removed).
+    func configuration(operations: String?) throws -> String {
+        let fixtures = "\(repositoryRoot)/fixtures/config"
+        for name in try FileManager.default.contentsOfDirectory(atPath: fixtures) where name != "operations.yaml" {
+            try? FileManager.default.removeItem(atPath: directory.file(name))
+            try FileManager.default.copyItem(atPath: "\(fixtures)/\(name)", toPath: directory.file(name))
+        }
+        try? FileManager.default.removeItem(atPath: directory.file("operations.yaml"))
+        if let operations { try operations.write(toFile: directory.file("operations.yaml"), atomically: true, encoding: .utf8) }
+        return directory.path
+    }
+
+    func loadError(_ operations: String) throws -> ConfigurationError? {
+        do {
+            _ = try ConfigurationLoader.load(directory: try configuration(operations: operations))
+            return nil
+        } catch let error as ConfigurationError {
+            return error
+        }
+    }
+
+    @Test func bundledConfiguration_listsItsOperations_andTheLedgerKeepsThem() throws {
+        let loaded = try ConfigurationLoader.load(directory: "\(repositoryRoot)/fixtures/config")
+        #expect(loaded.operations == ["llm.completion", "embedding", "transcription", "ocr", "translation"])
+        let ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"))
+        _ = try ledger.write { try $0.load(loaded) }
+        let stored = try ledger.read { reader in
+            (try reader.operations(), try reader.acceptsOperation("ocr"), try reader.acceptsOperation("telepathy"))
+        }
+        #expect(stored.0 == ["embedding", "llm.completion", "ocr", "transcription", "translation"])
+        #expect(stored.1)
+        #expect(!stored.2)
+    }
+
+    @Test func withoutTheFile_anyOperationIsAccepted() throws {
+        let loaded = try ConfigurationLoader.load(directory: try configuration(operations: nil))
+        #expect(loaded.operations == nil)
+        let ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"))
+        _ = try ledger.write { try $0.load(loaded) }
+        let stored = try ledger.read { reader in (try reader.operations(), try reader.acceptsOperation("telepathy")) }
+        #expect(stored.0 == nil)
+        #expect(stored.1)
+    }
+
+    @Test func reloadingWithoutTheFile_forgetsTheList() throws {
+        let ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"))
+        _ = try ledger.write { try $0.load(ConfigurationLoader.load(directory: "\(repositoryRoot)/fixtures/config")) }
+        _ = try ledger.write { try $0.load(ConfigurationLoader.load(directory: configuration(operations: nil))) }
+        #expect(try ledger.read { try $0.acceptsOperation("telepathy") })
+    }
+
+    @Test func badLists_areRefusedNamingFileAndKey() throws {
+        let empty = try loadError("[]\n")
+        #expect(empty?.file == "operations.yaml")
+        #expect(empty?.problem.contains("lists no operation") == true)
+
+        let duplicate = try loadError("- ocr\n- ocr\n- llm.completion\n- embedding\n- transcription\n- translation\n")
+        #expect(duplicate == ConfigurationError(file: "operations.yaml", key: "ocr", problem: "duplicate operation"))
+
+        let badName = try loadError("- ocr\n- \"llm completion\"\n")
+        #expect(badName?.file == "operations.yaml")
+        #expect(badName?.key == "[1]")
+
+        // rate_cards.yaml prices translation, embedding, ...: each must be listed.
+        let unlisted = try loadError("- llm.completion\n- embedding\n- transcription\n- ocr\n")
+        #expect(unlisted == ConfigurationError(
+            file: "rate_cards.yaml", key: "default[4].operation",
+            problem: "translation is not an operation in operations.yaml"))
+    }
+}
