@@ -93,6 +93,39 @@ import TestSupport
         }
     }
 
+    /// Pages newest first: `after` the last id of one page gives the next, until a page comes back short.
+    @Test func testTheTrailPagesWithAfter() async throws {
+        try await withWorld { world in
+            for (index, credits) in ["110", "120", "130"].enumerated() {
+                let change = Self.reserve.replacingOccurrences(of: "\"120\"", with: "\"\(credits)\"")
+                    .replacingOccurrences(of: "\"r1\"", with: "\"r\(index)\"")
+                #expect(try await world.graphQL(change, key: world.admin).text.contains(#""id":"met""#))
+            }
+            func page(_ arguments: String) async throws -> [(id: String, credits: String)] {
+                let answer = try await world.graphQL(
+                    #"{ organisation(organisationId: "met") { configurationChanges(\#(arguments)) { id newValue { credits } } } }"#,
+                    key: world.met)
+                let data = try answer.json()["data"] as? [String: Any]
+                let changes = (data?["organisation"] as? [String: Any])?["configurationChanges"] as? [[String: Any]]
+                return (changes ?? []).map { change in
+                    (change["id"] as? String ?? "", (change["newValue"] as? [String: Any])?["credits"] as? String ?? "")
+                }
+            }
+            let first = try await page("first: 2")
+            #expect(first.map(\.credits) == ["130", "120"])
+            let second = try await page(#"first: 2, after: "\#(first[1].id)""#)
+            #expect(second.map(\.credits) == ["110"])
+            #expect(try await page(#"first: 2, after: "\#(second[0].id)""#).isEmpty)
+
+            for bad in ["t1", "0", "-3", "01", ""] {
+                let answer = try await world.graphQL(
+                    #"{ organisation(organisationId: "met") { configurationChanges(after: "\#(bad)") { id } } }"#,
+                    key: world.met)
+                #expect(answer.text.contains("after must be the id of a configuration change."), "\(bad): \(answer.text)")
+            }
+        }
+    }
+
     @Test func testReplayedMutationWritesNoSecondRow() async throws {
         try await withWorld { world in
             let first = try await world.graphQL(Self.reserve, key: world.admin)

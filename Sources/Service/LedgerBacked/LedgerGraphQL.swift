@@ -380,6 +380,7 @@ public enum LedgerSchema {
                 Field("reservations", at: \.reservations)
                 Field("configurationChanges", at: OrganisationView.configurationChanges) {
                     Argument("first", at: \.first)
+                    Argument("after", at: \.after)
                 }
             }
             Type(UsageRow.self) {

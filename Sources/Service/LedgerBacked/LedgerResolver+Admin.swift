@@ -19,18 +19,29 @@ public struct OrganisationView: Sendable {
 
     /// The organisation's live configuration changes, newest first (`first` 1..100, default 20): who
     /// (the API key id, or `config:<digest>` for `credits init`), when, what, and the old and new values.
-    /// Visible to whoever may see the organisation, like the rest of it.
+    /// The next page: `after` the `id` of the last change of this one. Visible to whoever may see the
+    /// organisation, like the rest of it.
     public func configurationChanges(context: GraphQLRequestContext, arguments: ConfigurationChangesArguments)
         async throws -> [ConfigurationChangeView]
     {
         let first = arguments.first ?? 20
         guard (1...100).contains(first) else { throw GraphQLClientError("first must be 1 to 100.") }
-        return try await changes.read(first: first)
+        var beforeID: Int64?
+        if let after = arguments.after {
+            // Ids are positive integers (`ConfigurationChange.id`); anything else cannot name a change.
+            guard let id = Int64(after), id > 0, String(id) == after else {
+                throw GraphQLClientError("after must be the id of a configuration change.")
+            }
+            beforeID = id
+        }
+        return try await changes.read(first: first, beforeID: beforeID)
     }
 }
 
 public struct ConfigurationChangesArguments: Codable, Sendable {
     public let first: Int?
+    /// The `id` of the last change already seen: the page continues with older changes.
+    public let after: String?
 }
 
 /// The inputs of `configurationChanges`: the organisation whose view it belongs to, already authorised.
@@ -38,10 +49,11 @@ struct ConfigurationChangesSource: Sendable {
     let ledger: LedgerDatabase
     let organisationID: String
 
-    func read(first: Int) async throws -> [ConfigurationChangeView] {
+    func read(first: Int, beforeID: Int64?) async throws -> [ConfigurationChangeView] {
         // A page of a table that grows with use: the async read, off the event loop.
         try await ledger.read { [self] reader in
-            try reader.configurationChanges(of: organisationID, limit: first).map(ConfigurationChangeView.init)
+            try reader.configurationChanges(of: organisationID, beforeID: beforeID, limit: first)
+                .map(ConfigurationChangeView.init)
         }
     }
 }
