@@ -36,11 +36,14 @@ extension LedgerTransaction {
     }
 
     /// Inserts one transfer and moves both account balances. Asserts double entry before writing.
-    /// Returns the transfer as stored, built from what was written rather than read back.
+    /// Returns the transfer as stored, built from what was written rather than read back; nil,
+    /// writing nothing, when a transfer with the same idempotency key exists (then
+    /// `existingTransfer` says what it is). Every other constraint of the schema (one deduction
+    /// per cost event, ...) still fails the insert.
     func insertTransfer(
         key: String, hash: String, kind: TransferKind, debit: AccountID, credit: AccountID, amount: Credits,
         organisationID: String, money: Money, effectiveAt: Instant, references: TransferReferences
-    ) throws -> Transfer {
+    ) throws -> Transfer? {
         precondition(debit != credit, "a transfer must move credits between two different accounts")
         precondition(amount.isPositive, "a transfer amount must be positive")
         precondition(money.minorUnits >= 0, "a transfer's money value is never negative")
@@ -50,6 +53,7 @@ extension LedgerTransaction {
                     organisation_id, money_minor, currency, effective_at, recorded_at, cost_event_id,
                     revolut_order_id, plan_period, team, investigation, operation, memo)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (idempotency_key) DO NOTHING
                 """
         ) { row in
             row.add(key)
@@ -71,6 +75,7 @@ extension LedgerTransaction {
             row.add(references.operation)
             row.add(references.memo)
         }
+        guard db.changesCount == 1 else { return nil }
         let transferID = db.lastInsertedRowID
         try db.executeCached(sql: "UPDATE accounts SET debits_posted = debits_posted + ? WHERE id = ?") { row in
             row.add(amount.microcredits)
