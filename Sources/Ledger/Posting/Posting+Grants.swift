@@ -41,7 +41,7 @@ extension LedgerTransaction {
             arguments: [request.organisationID, request.source.rawValue, transfer.id, request.credits.microcredits,
                         request.credits.microcredits, priority, request.expiresAt?.millisecondsSinceEpoch,
                         request.effectiveAt.millisecondsSinceEpoch, price.minorUnits, price.currency.code])
-        let grantID = db.lastInsertedRowID
+        let grantID = connection.lastInsertedRowID
         try settleOverdraft(organisationID: request.organisationID, grantID: grantID, currency: price.currency)
         return Posting(status: .posted, transfer: transfer.creating(grant: grantID), intoReserve: .zero, overdraft: .zero)
     }

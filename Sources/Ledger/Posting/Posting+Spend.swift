@@ -11,7 +11,7 @@ extension LedgerTransaction {
     public func spend(_ request: SpendRequest) throws -> Posting {
         guard !request.idempotencyKey.isEmpty else { throw PostingRejection.idempotencyKeyMustNotBeEmpty }
         guard request.credits.isPositive else { throw PostingRejection.amountMustBePositive }
-        var state = try postingState.state(of: request.organisationID, in: db)
+        var state = try postingState.state(of: request.organisationID, in: connection)
         let hash = ContentHash.of([
             "spend", request.purpose.rawValue, request.organisationID, "\(request.credits.microcredits)",
             "\(request.effectiveAt.millisecondsSinceEpoch)",
