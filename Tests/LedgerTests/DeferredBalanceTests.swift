@@ -120,4 +120,23 @@ import TestSupport
         #expect((try? outcomes[2].get()) == .posted)
         try expectVerified(ledger, available: "80")
     }
+
+    /// The live usage route's group commit: configuration lookups and staging before each spend
+    /// leave the earlier units' changes deferred, so the group writes its balances once.
+    @Test func writeEach_configurationLookupsAndStagingLeaveChangesDeferred() throws {
+        let ledger = try funded()
+        let outcomes = try ledger.writeEach(["u1", "u2", "u3"]) { tx, unit in
+            #expect(try tx.reader.organisationExists("met"))
+            _ = try tx.reader.investigationPriority(organisationID: "met", investigationID: "none")
+            _ = try tx.reader.rate(organisationID: "met", operation: "ocr", unit: "page")
+            _ = try tx.stage([StagedCostEvent(
+                eventID: unit, contentHash: String(repeating: "a", count: 64), organisationID: "met",
+                team: "analysis", investigation: nil, operation: "ocr", credits: credits("10"),
+                occurredAt: instant("2026-11-02T10:00:00Z"), sourceFile: "live", sourceLine: 1)])
+            #expect(tx.postingState.hasDeferredChanges == (unit != "u1"), "earlier units' spends still deferred")
+            return try tx.spend(spend(unit, "10")).status
+        }
+        #expect(outcomes.compactMap { try? $0.get() } == [.posted, .posted, .posted])
+        try expectVerified(ledger, available: "70")
+    }
 }

@@ -262,8 +262,8 @@ public struct StorageError: ClassifiedError {
 /// A write transaction. Everything done through one value commits atomically.
 public struct LedgerTransaction {
     /// The connection as it is, with balance changes possibly still deferred (see `PostingState`).
-    /// Only for posting's own statements that neither read nor write accounts or grants; everything
-    /// else uses `db`.
+    /// Only for statements that neither read nor write accounts or grants (posting's own inserts,
+    /// staging); everything else uses `db`.
     let connection: Database
     /// The wall-clock time of this transaction, from the database's injected clock.
     public let now: Instant
@@ -336,4 +336,9 @@ public struct LedgerReader {
             return connection
         }
     }
+
+    /// The connection without writing deferred balance changes first: only for point lookups that
+    /// read neither `accounts` nor `grants` (configuration) and that the live service's group commit
+    /// makes for every event, where a flush would write each event's balance changes on its own.
+    var dbReadingNoBalances: Database { connection }
 }
