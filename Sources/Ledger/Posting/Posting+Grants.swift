@@ -26,11 +26,12 @@ extension LedgerTransaction {
 
         let debit: AccountID = request.source == .adjustment ? .adjustment : .issuance
         postingState.forget(request.organisationID)
-        let transfer = try insertTransfer(
+        guard let transfer = try insertTransfer(
             key: request.idempotencyKey, hash: hash, kind: request.kind, debit: debit,
             credit: .available(organisationID: request.organisationID), amount: request.credits,
             organisationID: request.organisationID, money: price, effectiveAt: request.effectiveAt,
             references: request.references)
+        else { preconditionFailure("the key was probed above, in this transaction") }
         try db.executeCached(
             sql: """
                 INSERT INTO grants (organisation_id, source, transfer_id, credits, remaining, priority, expires_at,
@@ -40,7 +41,7 @@ extension LedgerTransaction {
             arguments: [request.organisationID, request.source.rawValue, transfer.id, request.credits.microcredits,
                         request.credits.microcredits, priority, request.expiresAt?.millisecondsSinceEpoch,
                         request.effectiveAt.millisecondsSinceEpoch, price.minorUnits, price.currency.code])
-        let grantID = db.lastInsertedRowID
+        let grantID = connection.lastInsertedRowID
         try settleOverdraft(organisationID: request.organisationID, grantID: grantID, currency: price.currency)
         return Posting(status: .posted, transfer: transfer.creating(grant: grantID), intoReserve: .zero, overdraft: .zero)
     }
@@ -87,10 +88,11 @@ extension LedgerTransaction {
     ) throws -> Posting {
         let cost = try GrantCost.draw(credits, from: grant)
         postingState.forget(grant.organisationID)
-        let transfer = try insertTransfer(
+        guard let transfer = try insertTransfer(
             key: key, hash: hash, kind: kind, debit: .available(organisationID: grant.organisationID), credit: credit,
             amount: credits, organisationID: grant.organisationID, money: cost, effectiveAt: effectiveAt,
             references: references)
+        else { preconditionFailure("the key was probed above, in this transaction") }
         try recordDraw(transferID: transfer.id, organisationID: grant.organisationID, grantID: grant.id,
                        credits: credits, cost: cost)
         return Posting(status: .posted, transfer: transfer, intoReserve: .zero, overdraft: .zero)

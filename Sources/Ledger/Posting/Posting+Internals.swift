@@ -35,21 +35,26 @@ extension LedgerTransaction {
         return Posting(status: .exists, transfer: transfer, intoReserve: .zero, overdraft: Credits(microcredits: uncovered))
     }
 
-    /// Inserts one transfer and moves both account balances. Asserts double entry before writing.
-    /// Returns the transfer as stored, built from what was written rather than read back.
+    /// Inserts one transfer and defers both account balance changes (see `PostingState`). Asserts
+    /// double entry before writing. Returns the transfer as stored, built from what was written
+    /// rather than read back; nil, writing nothing, when a transfer with the same idempotency key
+    /// exists (then `existingTransfer` says what it is). Every other constraint of the schema
+    /// (one deduction per cost event, ...) still fails the insert.
     func insertTransfer(
         key: String, hash: String, kind: TransferKind, debit: AccountID, credit: AccountID, amount: Credits,
         organisationID: String, money: Money, effectiveAt: Instant, references: TransferReferences
-    ) throws -> Transfer {
+    ) throws -> Transfer? {
         precondition(debit != credit, "a transfer must move credits between two different accounts")
         precondition(amount.isPositive, "a transfer amount must be positive")
         precondition(money.minorUnits >= 0, "a transfer's money value is never negative")
-        try db.executeCached(
+        // Reads and writes neither accounts nor grants, so deferred balance changes may wait.
+        try connection.executeCached(
             sql: """
                 INSERT INTO transfers (idempotency_key, content_hash, kind, debit_account, credit_account, amount,
                     organisation_id, money_minor, currency, effective_at, recorded_at, cost_event_id,
                     revolut_order_id, plan_period, team, investigation, operation, memo)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (idempotency_key) DO NOTHING
                 """
         ) { row in
             row.add(key)
@@ -71,26 +76,19 @@ extension LedgerTransaction {
             row.add(references.operation)
             row.add(references.memo)
         }
-        let transferID = db.lastInsertedRowID
-        try db.executeCached(sql: "UPDATE accounts SET debits_posted = debits_posted + ? WHERE id = ?") { row in
-            row.add(amount.microcredits)
-            row.add(debit.rawValue)
-        }
-        precondition(db.changesCount == 1, "debit account \(debit) must exist")
-        try db.executeCached(sql: "UPDATE accounts SET credits_posted = credits_posted + ? WHERE id = ?") { row in
-            row.add(amount.microcredits)
-            row.add(credit.rawValue)
-        }
-        precondition(db.changesCount == 1, "credit account \(credit) must exist")
+        guard connection.changesCount == 1 else { return nil }
+        let transferID = connection.lastInsertedRowID
+        try postingState.deferPosting(amount, debit: debit, credit: credit)
         return Transfer(
             id: transferID, idempotencyKey: key, kind: kind, organisationID: organisationID,
             debitAccount: debit.rawValue, creditAccount: credit.rawValue, amount: amount, money: money,
             effectiveAt: effectiveAt, recordedAt: now, references: references, grantID: nil)
     }
 
-    /// Records one leg of an outflow and burns the grant down by it.
+    /// Records one leg of an outflow and burns the grant down by it (deferred, see `PostingState`).
     func recordDraw(transferID: Int64, organisationID: String, grantID: Int64?, credits: Credits, cost: Money) throws {
-        try db.executeCached(
+        // Reads and writes neither accounts nor grants, so deferred balance changes may wait.
+        try connection.executeCached(
             sql: "INSERT INTO grant_draws (transfer_id, organisation_id, grant_id, credits, cost_minor) VALUES (?, ?, ?, ?, ?)"
         ) { row in
             row.add(transferID)
@@ -101,12 +99,7 @@ extension LedgerTransaction {
         }
         guard let grantID else { return }
         precondition(credits.isPositive, "a draw from a grant takes a positive amount")
-        try db.executeCached(sql: "UPDATE grants SET remaining = remaining - ? WHERE id = ? AND remaining >= ?") { row in
-            row.add(credits.microcredits)
-            row.add(grantID)
-            row.add(credits.microcredits)
-        }
-        precondition(db.changesCount == 1, "grant \(grantID) must hold the credits drawn from it")
+        try postingState.deferDraw(credits, fromGrant: grantID)
     }
 }
 

@@ -11,16 +11,49 @@ extension LedgerTransaction {
     public func spend(_ request: SpendRequest) throws -> Posting {
         guard !request.idempotencyKey.isEmpty else { throw PostingRejection.idempotencyKeyMustNotBeEmpty }
         guard request.credits.isPositive else { throw PostingRejection.amountMustBePositive }
-        var state = try postingState.state(of: request.organisationID, in: db)
+        var state = try postingState.state(of: request.organisationID, in: connection)
         let hash = ContentHash.of([
             "spend", request.purpose.rawValue, request.organisationID, "\(request.credits.microcredits)",
             "\(request.effectiveAt.millisecondsSinceEpoch)",
         ] + ContentHash.fields(request.references))
-        if let existing = try existingTransfer(key: request.idempotencyKey, hash: hash) { return existing }
-
-        let balance = state.balance
-        let spendable = balance.spendable(for: request.priority)
+        // The idempotency rule comes before every other: a key already posted is answered by its
+        // transfer (or refused for different content) whatever the balance says now. The key is
+        // not probed up front: the insert below finds it, and only a refusal probes for it here.
         let intoReserve: Credits
+        let plan: (draws: [BurnDown.Draw], cost: Money, uncovered: Credits)
+        do {
+            intoReserve = try Self.intoReserve(request, balance: state.balance)
+            plan = try BurnDown.plan(request.credits, from: state, at: request.effectiveAt)
+        } catch {
+            if let existing = try existingTransfer(key: request.idempotencyKey, hash: hash) { return existing }
+            throw error
+        }
+
+        let kind: TransferKind = request.purpose == .deduction ? .deduction : .adjustment
+        let credit: AccountID = request.purpose == .deduction ? .consumption : .adjustment
+        guard let transfer = try insertTransfer(
+            key: request.idempotencyKey, hash: hash, kind: kind,
+            debit: .available(organisationID: request.organisationID), credit: credit, amount: request.credits,
+            organisationID: request.organisationID, money: plan.cost, effectiveAt: request.effectiveAt,
+            references: request.references)
+        else {
+            guard let existing = try existingTransfer(key: request.idempotencyKey, hash: hash) else {
+                preconditionFailure("an insert refused for its idempotency key finds the transfer holding it")
+            }
+            return existing
+        }
+        for draw in plan.draws {
+            try recordDraw(transferID: transfer.id, organisationID: request.organisationID,
+                           grantID: draw.grantIndex.map { state.grants[$0].id }, credits: draw.credits, cost: draw.cost)
+        }
+        try state.spent(request.credits, draws: plan.draws.compactMap { draw in draw.grantIndex.map { ($0, draw.credits) } })
+        postingState.update(state)
+        return Posting(status: .posted, transfer: transfer, intoReserve: intoReserve, overdraft: plan.uncovered)
+    }
+
+    /// How much of `request` goes into reserved capacity; throws when its policy refuses it.
+    private static func intoReserve(_ request: SpendRequest, balance: Balance) throws -> Credits {
+        let spendable = balance.spendable(for: request.priority)
         switch request.policy {
         case .withinSpendable:
             guard request.credits <= spendable else {
@@ -28,7 +61,7 @@ extension LedgerTransaction {
                     requested: request.credits, spendable: max(spendable, .zero),
                     blockedBy: balance.available.isPositive ? .reserveFloor : .zeroBalance)
             }
-            intoReserve = .zero
+            return .zero
         case .allowOverdraft(let limit):
             let after = try balance.available.subtracting(request.credits)
             guard after >= limit.negated else {
@@ -37,24 +70,8 @@ extension LedgerTransaction {
             }
             let beyondSpendable = try request.credits.subtracting(max(spendable, .zero))
             let beyondAvailable = try request.credits.subtracting(max(balance.available, .zero))
-            intoReserve = try max(.zero, beyondSpendable).subtracting(max(.zero, beyondAvailable))
+            return try max(.zero, beyondSpendable).subtracting(max(.zero, beyondAvailable))
         }
-
-        let kind: TransferKind = request.purpose == .deduction ? .deduction : .adjustment
-        let credit: AccountID = request.purpose == .deduction ? .consumption : .adjustment
-        let plan = try BurnDown.plan(request.credits, from: state, at: request.effectiveAt)
-        let transfer = try insertTransfer(
-            key: request.idempotencyKey, hash: hash, kind: kind,
-            debit: .available(organisationID: request.organisationID), credit: credit, amount: request.credits,
-            organisationID: request.organisationID, money: plan.cost, effectiveAt: request.effectiveAt,
-            references: request.references)
-        for draw in plan.draws {
-            try recordDraw(transferID: transfer.id, organisationID: request.organisationID,
-                           grantID: draw.grantIndex.map { state.grants[$0].id }, credits: draw.credits, cost: draw.cost)
-        }
-        try state.spent(request.credits, draws: plan.draws.compactMap { draw in draw.grantIndex.map { ($0, draw.credits) } })
-        postingState.update(state)
-        return Posting(status: .posted, transfer: transfer, intoReserve: intoReserve, overdraft: plan.uncovered)
     }
 }
 

@@ -2,22 +2,35 @@ import GRDB
 
 /// What spending needs to know about an organisation (its balance, reservations, overdraft limit
 /// and the grants it can burn, in burn-down order), read from the database once per transaction
-/// and kept current by the spends themselves.
+/// and kept current by the spends themselves; and the balance changes postings have not written yet.
 ///
 /// Why: a batch run posts hundreds of thousands of deductions in one transaction, and reading the
 /// balance, the reservations and every spendable grant back from SQLite for each of them was most
-/// of the cost of posting. The database stays the truth: every posting still writes its rows and
-/// balance changes immediately (so any SQL read in the same transaction sees them), and this
-/// state only saves the reads. A spend updates the state it used in place; every other change to
-/// an organisation's grants, balance or reservations forgets the organisation's state, so the
-/// next spend reads it afresh. A rolled-back dry run forgets everything.
+/// of the cost of posting; after that, updating the same few account and grant rows once per
+/// transfer was a large part of what was left. So postings insert their transfer and draw rows at
+/// once but defer the account totals (`debits_posted`, `credits_posted`) and grants' `remaining`:
+/// `deferred` sums them per row, and `flush` writes each sum with one UPDATE.
+///
+/// The rule that keeps the database the truth: nothing reads SQL while changes are deferred.
+/// `LedgerTransaction.db` and the readers a transaction hands out flush before every use; only the
+/// posting code's own appends (`LedgerTransaction.connection`) run with changes still deferred, and
+/// they neither read nor write accounts or grants. The transaction flushes before it commits. A
+/// savepoint that rolls back (a dry run, a failed unit of a group commit) puts `deferred` back as
+/// it was when the savepoint began (see `savepointStarted` / `savepointRolledBack`), since any
+/// flush inside it was rolled back too.
+///
+/// A spend updates the organisation's state in place; every other change to an organisation's
+/// grants, balance or reservations forgets the organisation's state, so the next spend reads it
+/// afresh (after a flush).
 final class PostingState {
     private var organisations: [String: OrganisationPostingState] = [:]
+    private var deferred = DeferredBalances()
 
-    /// The organisation's state, read from the database if this transaction has not yet.
-    func state(of organisationID: String, in db: Database) throws -> OrganisationPostingState {
+    /// The organisation's state, read from the database (flushed first) if this transaction has not yet.
+    func state(of organisationID: String, in connection: Database) throws -> OrganisationPostingState {
         if let state = organisations[organisationID] { return state }
-        let state = try OrganisationPostingState.read(organisationID, from: db)
+        try flush(connection)
+        let state = try OrganisationPostingState.read(organisationID, from: connection)
         organisations[organisationID] = state
         return state
     }
@@ -32,6 +45,79 @@ final class PostingState {
 
     func forgetAll() {
         organisations.removeAll()
+    }
+
+    /// A transfer's two legs, to be added to the accounts' totals by the next flush.
+    func deferPosting(_ amount: Credits, debit: AccountID, credit: AccountID) throws {
+        try deferred.post(amount.microcredits, debit: debit.rawValue, credit: credit.rawValue)
+    }
+
+    /// A draw of `credits` from a grant, to be taken off its `remaining` by the next flush.
+    func deferDraw(_ credits: Credits, fromGrant grantID: Int64) throws {
+        try deferred.draw(credits.microcredits, fromGrant: grantID)
+    }
+
+    var hasDeferredChanges: Bool { !deferred.isEmpty }
+
+    /// Writes every deferred change: one UPDATE per account and per grant touched since the last
+    /// flush. Each row leaves `deferred` as its UPDATE succeeds, so what is deferred plus what is
+    /// written is always every posting, even if an UPDATE fails.
+    func flush(_ connection: Database) throws {
+        guard !deferred.isEmpty else { return }
+        for (accountID, totals) in deferred.accounts.sorted(by: { $0.key < $1.key }) {
+            try connection.executeCached(
+                sql: "UPDATE accounts SET debits_posted = debits_posted + ?, credits_posted = credits_posted + ? WHERE id = ?"
+            ) { row in
+                row.add(totals.debits)
+                row.add(totals.credits)
+                row.add(accountID)
+            }
+            precondition(connection.changesCount == 1, "account \(accountID) must exist")
+            deferred.accounts[accountID] = nil
+        }
+        for (grantID, drawn) in deferred.grants.sorted(by: { $0.key < $1.key }) {
+            try connection.executeCached(sql: "UPDATE grants SET remaining = remaining - ? WHERE id = ? AND remaining >= ?") { row in
+                row.add(drawn)
+                row.add(grantID)
+                row.add(drawn)
+            }
+            precondition(connection.changesCount == 1, "grant \(grantID) must hold the credits drawn from it")
+            deferred.grants[grantID] = nil
+        }
+        precondition(deferred.isEmpty, "a flush writes every deferred change")
+    }
+
+    /// What must be put back if the savepoint about to begin rolls back.
+    func savepointStarted() -> DeferredBalances { deferred }
+
+    /// The savepoint rolled back every row it wrote, flushed balances included: the deferred
+    /// changes are again those of its start, and what the state remembered of its postings is gone.
+    func savepointRolledBack(to start: DeferredBalances) {
+        deferred = start
+        forgetAll()
+    }
+}
+
+/// Account totals and grant draws posted but not yet written, summed per row.
+struct DeferredBalances {
+    fileprivate(set) var accounts: [String: (debits: Int64, credits: Int64)] = [:]
+    fileprivate(set) var grants: [Int64: Int64] = [:]
+
+    var isEmpty: Bool { accounts.isEmpty && grants.isEmpty }
+
+    fileprivate mutating func post(_ amount: Int64, debit: String, credit: String) throws {
+        precondition(amount > 0, "a transfer amount must be positive")
+        let debitTotals = accounts[debit] ?? (0, 0)
+        let creditTotals = accounts[credit] ?? (0, 0)
+        let debits = try Checked.add(debitTotals.debits, amount)
+        let credits = try Checked.add(creditTotals.credits, amount)
+        accounts[debit] = (debits, debitTotals.credits)
+        accounts[credit] = (creditTotals.debits, credits)
+    }
+
+    fileprivate mutating func draw(_ credits: Int64, fromGrant grantID: Int64) throws {
+        precondition(credits > 0, "a draw from a grant takes a positive amount")
+        grants[grantID] = try Checked.add(grants[grantID] ?? 0, credits)
     }
 }
 

@@ -170,7 +170,7 @@ extension LedgerTransaction {
                 """,
             arguments: [organisationID, rule, subject, now.millisecondsSinceEpoch, asOf.millisecondsSinceEpoch,
                         payload])
-        return db.lastInsertedRowID
+        return connection.lastInsertedRowID
     }
 
     /// Queues one delivery, due at once. The dedupe key is unique: queuing it again is a no-op.
@@ -209,6 +209,6 @@ extension LedgerTransaction {
                 """,
             arguments: [status, error, next.millisecondsSinceEpoch, delivered?.millisecondsSinceEpoch,
                         signatureTimestamp.millisecondsSinceEpoch, id])
-        return db.changesCount == 1
+        return connection.changesCount == 1
     }
 }

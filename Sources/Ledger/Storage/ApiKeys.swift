@@ -49,7 +49,7 @@ extension LedgerTransaction {
         try db.execute(
             sql: "UPDATE api_keys SET revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL",
             arguments: [now.millisecondsSinceEpoch, hash])
-        return db.changesCount == 1
+        return connection.changesCount == 1
     }
 }
 

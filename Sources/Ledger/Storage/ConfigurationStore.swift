@@ -179,9 +179,10 @@ extension LedgerReader {
 
     /// The rate for an operation and unit: the organisation's own entry, else the default.
     public func rate(organisationID: String, operation: String, unit: String) throws -> Credits? {
-        // A point lookup inside the live route's group commit: cached statement.
+        // A point lookup inside the live route's group commit: cached statement, and it reads no
+        // balances, so it leaves the transaction's deferred balance changes deferred.
         try Int64.fetchOne(
-            db,
+            dbReadingNoBalances,
             cached: """
                 SELECT credits_per_unit FROM rate_cards
                 WHERE organisation_id IN (?, '') AND operation = ? AND unit = ?
@@ -199,9 +200,10 @@ extension LedgerReader {
 
     /// Whether cost events may name `operation`: it is configured, or no operations are.
     public func acceptsOperation(_ operation: String) throws -> Bool {
-        // A point lookup inside the live route's group commit: cached statement.
+        // A point lookup inside the live route's group commit: cached statement, and it reads no
+        // balances, so it leaves the transaction's deferred balance changes deferred.
         try Bool.fetchOne(
-            db,
+            dbReadingNoBalances,
             cached: "SELECT EXISTS (SELECT 1 FROM operations WHERE id = ?) OR NOT EXISTS (SELECT 1 FROM operations)",
             arguments: [operation]) ?? false
     }

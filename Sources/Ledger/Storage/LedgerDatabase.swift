@@ -93,7 +93,7 @@ public final class LedgerDatabase: Sendable {
     public func write<T>(_ body: (LedgerTransaction) throws -> T) throws -> T {
         let now = clock()
         return try mapErrors {
-            try writer.write { db in try body(LedgerTransaction(db: db, now: now)) }
+            try writer.write { db in try LedgerTransaction(db: db, now: now).run(body) }
         }
     }
 
@@ -106,7 +106,7 @@ public final class LedgerDatabase: Sendable {
     public func write<T: Sendable>(_ body: @escaping @Sendable (LedgerTransaction) throws -> T) async throws -> T {
         let now = clock()
         do {
-            return try await writer.write { db in try body(LedgerTransaction(db: db, now: now)) }
+            return try await writer.write { db in try LedgerTransaction(db: db, now: now).run(body) }
         } catch let error as DatabaseError {
             throw StorageError(classifying: error, path: path)
         }
@@ -149,6 +149,7 @@ public final class LedgerDatabase: Sendable {
                     try Self.inOwnSavepoint(transaction, path: path) { try body(transaction, unit) }
                 }
                 precondition(outcomes.count == units.count, "one outcome per unit")
+                try transaction.flushDeferredBalances()
                 return outcomes
             }
         }
@@ -158,7 +159,8 @@ public final class LedgerDatabase: Sendable {
         _ transaction: LedgerTransaction, path: String, _ body: () throws -> Outcome
     ) throws -> Result<Outcome, any Error> {
         var outcome: Result<Outcome, any Error>?
-        try transaction.db.inSavepoint {
+        let deferredAtStart = transaction.postingState.savepointStarted()
+        try transaction.connection.inSavepoint {
             do {
                 outcome = .success(try body())
                 return .commit
@@ -173,8 +175,8 @@ public final class LedgerDatabase: Sendable {
             }
         }
         guard let outcome else { preconditionFailure("a savepoint ran its unit") }
-        // What the rolled-back unit did to the posting state went with its savepoint.
-        if case .failure = outcome { transaction.postingState.forgetAll() }
+        // What the rolled-back unit did to the posting state and the deferred balances went with its savepoint.
+        if case .failure = outcome { transaction.postingState.savepointRolledBack(to: deferredAtStart) }
         return outcome
     }
 
@@ -259,28 +261,84 @@ public struct StorageError: ClassifiedError {
 
 /// A write transaction. Everything done through one value commits atomically.
 public struct LedgerTransaction {
-    let db: Database
+    /// The connection as it is, with balance changes possibly still deferred (see `PostingState`).
+    /// Only for statements that neither read nor write accounts or grants (posting's own inserts,
+    /// staging); everything else uses `db`.
+    let connection: Database
     /// The wall-clock time of this transaction, from the database's injected clock.
     public let now: Instant
-    /// Spending facts read once per transaction and kept current by postings (see `PostingState`).
+    /// Spending facts read once per transaction and kept current by postings, and the balance
+    /// changes they have not written yet (see `PostingState`).
     let postingState = PostingState()
 
-    public var reader: LedgerReader { LedgerReader(db: db) }
+    init(db: Database, now: Instant) {
+        self.connection = db
+        self.now = now
+    }
+
+    /// The connection with every deferred balance change written, so any SQL sees the ledger whole.
+    var db: Database {
+        get throws {
+            try postingState.flush(connection)
+            return connection
+        }
+    }
+
+    /// A reader of this transaction that writes the deferred balance changes before each query.
+    public var reader: LedgerReader { LedgerReader(db: connection, flushing: postingState) }
+
+    /// Writes the deferred balance changes (before the commit; see `PostingState`).
+    func flushDeferredBalances() throws {
+        try postingState.flush(connection)
+    }
+
+    /// Runs `body` as the whole transaction, then writes what it deferred, so the commit holds it.
+    func run<T>(_ body: (LedgerTransaction) throws -> T) throws -> T {
+        let result = try body(self)
+        try flushDeferredBalances()
+        return result
+    }
 
     /// Runs `body` against the ledger as it would be after it, then undoes everything it wrote.
     /// Reconcile uses this to find out exactly what posting its plan will do.
     public func dryRun<T>(_ body: (LedgerTransaction) throws -> T) throws -> T {
         var result: Result<T, any Error>?
-        try db.inSavepoint {
+        let deferredAtStart = postingState.savepointStarted()
+        try connection.inSavepoint {
             result = Result { try body(self) }
             return .rollback
         }
-        postingState.forgetAll()
+        postingState.savepointRolledBack(to: deferredAtStart)
         return try result!.get()
     }
 }
 
-/// A consistent read snapshot.
+/// A consistent read snapshot; in a write transaction, one that first writes the balance changes
+/// the transaction deferred.
 public struct LedgerReader {
-    let db: Database
+    private let connection: Database
+    private let deferred: PostingState?
+
+    init(db: Database) {
+        self.connection = db
+        self.deferred = nil
+    }
+
+    init(db: Database, flushing deferred: PostingState) {
+        self.connection = db
+        self.deferred = deferred
+    }
+
+    /// The connection, with any balance changes the transaction deferred written first.
+    var db: Database {
+        get throws {
+            try deferred?.flush(connection)
+            return connection
+        }
+    }
+
+    /// The connection without writing deferred balance changes first: only for point lookups that
+    /// read neither `accounts` nor `grants` (configuration) and that the live service's group commit
+    /// makes for every event, where a flush would write each event's balance changes on its own.
+    var dbReadingNoBalances: Database { connection }
 }

@@ -99,7 +99,7 @@ extension LedgerTransaction {
                 observation.createdAt?.millisecondsSinceEpoch, observation.updatedAt?.millisecondsSinceEpoch,
                 observation.source, observation.sourceFile, observation.sourceLine, now.millisecondsSinceEpoch,
             ])
-            return db.changesCount == 1
+            return connection.changesCount == 1
         }
     }
 

@@ -83,7 +83,7 @@ extension LedgerTransaction {
                 VALUES (?, ?, ?, ?, 'planned', ?)
                 """,
             arguments: [asOf.millisecondsSinceEpoch, now.millisecondsSinceEpoch, ledgerPosition, digest, summary])
-        let planID = db.lastInsertedRowID
+        let planID = connection.lastInsertedRowID
         let insertFinding = try db.cachedStatement(sql: """
             INSERT INTO reconcile_findings (plan_id, seq, severity, code, organisation_id, subject, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -116,7 +116,7 @@ extension LedgerTransaction {
         try db.execute(
             sql: "UPDATE reconcile_plans SET status = 'applied', applied_at = ? WHERE id = ? AND status = 'planned'",
             arguments: [now.millisecondsSinceEpoch, planID])
-        precondition(db.changesCount == 1, "only a planned plan can be applied")
+        precondition(connection.changesCount == 1, "only a planned plan can be applied")
     }
 }
 

@@ -1,11 +1,13 @@
 import GRDB
 
+// Point lookups of configuration inside the live usage route's group commit: they read no
+// balances, so they leave the transaction's deferred balance changes deferred (`dbReadingNoBalances`).
 extension LedgerReader {
     /// The priority of an organisation's investigation, or nil if it has no such investigation.
     /// The live gate uses it to decide which reservations a spend may use.
     public func investigationPriority(organisationID: String, investigationID: String) throws -> Priority? {
         try Int.fetchOne(
-            db, cached: "SELECT priority FROM investigations WHERE organisation_id = ? AND id = ?",
+            dbReadingNoBalances, cached: "SELECT priority FROM investigations WHERE organisation_id = ? AND id = ?",
             arguments: [organisationID, investigationID]
         ).flatMap { Priority(rank: $0) }
     }
@@ -13,12 +15,12 @@ extension LedgerReader {
     /// Whether the organisation has a team with this id (live usage checks it as batch staging does).
     public func teamExists(organisationID: String, teamID: String) throws -> Bool {
         try Bool.fetchOne(
-            db, cached: "SELECT 1 FROM teams WHERE organisation_id = ? AND id = ?", arguments: [organisationID, teamID]
+            dbReadingNoBalances, cached: "SELECT 1 FROM teams WHERE organisation_id = ? AND id = ?", arguments: [organisationID, teamID]
         ) != nil
     }
 
     /// Whether the organisation exists (the service answers "not found" without reading more).
     public func organisationExists(_ organisationID: String) throws -> Bool {
-        try Bool.fetchOne(db, cached: "SELECT 1 FROM organisations WHERE id = ?", arguments: [organisationID]) != nil
+        try Bool.fetchOne(dbReadingNoBalances, cached: "SELECT 1 FROM organisations WHERE id = ?", arguments: [organisationID]) != nil
     }
 }

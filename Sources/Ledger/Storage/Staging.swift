@@ -83,8 +83,10 @@ extension LedgerTransaction {
     }
 
     /// A stager for many events in this transaction (the bulk path: one prepared statement).
+    /// It touches `cost_events` only, so it leaves deferred balance changes deferred (the live
+    /// usage route stages each event of a group commit).
     public func costEventStager() throws -> CostEventStager {
-        try CostEventStager(db: db, now: now)
+        try CostEventStager(db: connection, now: now)
     }
 
     /// Runs `body` with SQLite's page cache limited to `kibibytes`, then restores the limit.
