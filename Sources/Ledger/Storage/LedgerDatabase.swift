@@ -130,6 +130,20 @@ public final class LedgerDatabase: Sendable {
         try read(body)
     }
 
+    /// Runs `body` on the calling thread outside any transaction: each statement sees the latest
+    /// commit on its own, with no snapshot shared between statements.
+    ///
+    /// For the live service's hottest point reads, where opening and closing a read transaction costs
+    /// more than the lookup: an API key (one statement), a balance (one statement, `balance(of:)`), and
+    /// the credit gate's pre-check, which the spend's own write transaction decides again. Anything that
+    /// must see several statements agree uses `readBlocking`.
+    public func readLatest<T>(_ body: (LedgerReader) throws -> T) throws -> T {
+        try mapErrors {
+            guard let pool = writer as? DatabasePool else { return try writer.read { try body(LedgerReader(db: $0)) } }
+            return try pool.unsafeRead { try body(LedgerReader(db: $0)) }
+        }
+    }
+
     /// Group commit: runs `body` for every unit in one write transaction, each unit in its own savepoint,
     /// and commits once, so many small independent changes share one commit and one fsync.
     ///

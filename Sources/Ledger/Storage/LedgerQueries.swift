@@ -25,8 +25,41 @@ public struct Balance: Sendable, Equatable, Codable {
 }
 
 extension LedgerReader {
+    /// The organisation's balance and reservations, read by one statement (so one consistent state
+    /// even outside a transaction, see `LedgerDatabase.readLatest`). Throws
+    /// `PostingRejection.organisationNotFound` for an unknown organisation.
     public func balance(of organisationID: String) throws -> Balance {
-        try OrganisationPostingState.read(organisationID, from: db).balance
+        // One row per reservation (one row with NULLs when there is none), by reservation id.
+        let rows = try Row.fetchAll(
+            db,
+            cached: """
+                SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted, r.id, r.credits, r.max_priority
+                FROM organisations o
+                JOIN accounts a ON a.organisation_id = o.id
+                LEFT JOIN reservations r ON r.organisation_id = o.id
+                WHERE o.id = ?
+                ORDER BY r.id
+                """,
+            arguments: [organisationID])
+        guard let first = rows.first else { throw PostingRejection.organisationNotFound(organisationID) }
+        guard let currency = Currency(code: first[0]) else {
+            preconditionFailure("organisation \(organisationID) has a currency the schema should have refused")
+        }
+        let reservations = rows.compactMap { row -> Reservation? in
+            guard let id: String = row[3] else { return nil }
+            return Reservation(
+                id: id, credits: Credits(microcredits: row[4]), maxPriority: Priority(rank: row[5]) ?? .p1)
+        }
+        return Balance(
+            organisationID: organisationID, currency: currency, available: Credits(microcredits: first[2]),
+            reservations: reservations, overdraftLimit: Credits(microcredits: first[1]))
+    }
+
+    /// Whether a transfer was posted under this idempotency key.
+    public func hasTransfer(idempotencyKey: String) throws -> Bool {
+        try Bool.fetchOne(
+            db, cached: "SELECT EXISTS (SELECT 1 FROM transfers WHERE idempotency_key = ?)", arguments: [idempotencyKey]
+        ) ?? false
     }
 
     public func balances() throws -> [Balance] {

@@ -11,17 +11,21 @@ public struct LedgerCreditGate: CreditGate {
     }
 
     public func decide(_ intent: SpendIntent) async throws -> GateDecision {
-        // Point lookups before every spend: read in place, no hop to a reader queue.
-        try ledger.readBlocking { reader in
-            guard try reader.organisationExists(intent.organisationID) else {
+        // Point lookups before every spend, read in place and without a read transaction: the gate is the
+        // early answer; the spend's write transaction checks the spendable balance again and refuses
+        // (402) whatever changed in between.
+        try ledger.readLatest { reader in
+            let balance: Balance
+            do {
+                balance = try reader.balance(of: intent.organisationID)
+            } catch PostingRejection.organisationNotFound {
                 throw ProblemDetails.organisationNotFound
             }
             if let eventID = intent.costEventID,
-                try reader.transfer(idempotencyKey: UsageRoute.deductionKey(eventID: eventID)) != nil
+                try reader.hasTransfer(idempotencyKey: UsageRoute.deductionKey(eventID: eventID))
             {
                 return .allow
             }
-            let balance = try reader.balance(of: intent.organisationID)
             // Unknown investigations rank as unprioritised: they cannot unlock reserved credits.
             let priority = try intent.investigationID.flatMap {
                 try reader.investigationPriority(organisationID: intent.organisationID, investigationID: $0)

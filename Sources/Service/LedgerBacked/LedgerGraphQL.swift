@@ -143,10 +143,13 @@ public struct LedgerResolver: Sendable {
     {
         let organisationID = try authorised(context, arguments.organisationId)
         let asOf = now()
-        // Point lookups: read in place, no hop to a reader queue (LedgerDatabase.readBlocking).
-        let balance = try ledger.readBlocking { reader in
-            guard try reader.organisationExists(organisationID) else { throw Self.notFound }
-            return try reader.balance(of: organisationID)
+        // One statement (`balance(of:)`), so one consistent state: read in place, without a hop to a
+        // reader queue or a read transaction around it (LedgerDatabase.readLatest).
+        let balance: Balance
+        do {
+            balance = try ledger.readLatest { try $0.balance(of: organisationID) }
+        } catch PostingRejection.organisationNotFound {
+            throw Self.notFound
         }
         let spendable = max(.zero, balance.spendable(for: .unprioritised))
         return CreditBalanceView(
