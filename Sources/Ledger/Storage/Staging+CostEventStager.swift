@@ -121,10 +121,14 @@ private final class SourceFileIDs {
 
     func id(of name: String) throws -> Int64 {
         if let last, last.name == name { return last.id }
-        try db.execute(
-            sql: "INSERT INTO source_files (name) VALUES (?) ON CONFLICT(name) DO NOTHING", arguments: [name])
-        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM source_files WHERE name = ?", arguments: [name])
-        else { preconditionFailure("source file \(name) was just recorded") }
+        // Cached statements: the live route makes a stager per event, all with one name.
+        let id: Int64
+        if let known = try Int64.fetchOne(db, cached: "SELECT id FROM source_files WHERE name = ?", arguments: [name]) {
+            id = known
+        } else {
+            try db.cachedStatement(sql: "INSERT INTO source_files (name) VALUES (?)").execute(arguments: [name])
+            id = db.lastInsertedRowID
+        }
         last = (name, id)
         return id
     }
