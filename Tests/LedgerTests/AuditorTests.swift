@@ -27,8 +27,13 @@ import TestSupport
         let reserved: [(credits: Int64, maxRank: Int)]
         let overdraftLimit: Int64
 
-        func spendable(rank: Int) -> Int64 {
-            available - reserved.filter { rank > $0.maxRank }.reduce(0) { $0 + $1.credits }
+        /// Credits left on grants expired by `time` whose expiry is not posted yet: not spendable.
+        func lapsed(at time: Int64) -> Int64 {
+            grants.filter { $0.expiresAt.map { $0 <= time } ?? false }.reduce(0) { $0 + $1.remaining }
+        }
+
+        func spendable(rank: Int, at time: Int64) -> Int64 {
+            available - lapsed(at: time) - reserved.filter { rank > $0.maxRank }.reduce(0) { $0 + $1.credits }
         }
 
         mutating func grant(key: String, credits: Int64, priority: Int, expiresAt: Int64?, at time: Int64) {
@@ -47,8 +52,8 @@ import TestSupport
         /// Returns nil when posted, or the rule that refuses it.
         mutating func spend(key: String, credits: Int64, rank: Int, overdraft: Bool, at time: Int64) -> String? {
             if overdraft {
-                if available - credits < -overdraftLimit { return "exceedsOverdraftLimit" }
-            } else if credits > spendable(rank: rank) {
+                if available - lapsed(at: time) - credits < -overdraftLimit { return "exceedsOverdraftLimit" }
+            } else if credits > spendable(rank: rank, at: time) {
                 return "exceedsSpendable"
             }
             var needed = credits
@@ -145,5 +150,44 @@ import TestSupport
         }
         let report = try ledger.read { try $0.verify() }
         #expect(report.passed, "seed \(seed): \(report.checks.filter { !$0.passed })")
+    }
+
+    /// Found by the model test (seed 1795574549440742): credits left on a grant that has expired
+    /// but whose expiry is not posted yet are not spendable, so no spend can run past the overdraft
+    /// limit (or, within spendable, into overdraft) once the expiry is posted.
+    @Test func creditsOfAnExpiredGrantNotYetSwept_areNotSpendable() throws {
+        let directory = TemporaryDirectory("auditor-lapsed")
+        let ledger = try SampleWorld.ledger(
+            in: directory, organisations: [SampleWorld.organisation("met", overdraft: Credits(100))])
+        func spend(_ key: String, _ amount: Int64, at: String, overdraft: Bool) throws -> String {
+            do {
+                let posting = try ledger.write { tx in
+                    try tx.spend(SpendRequest(
+                        idempotencyKey: key, organisationID: "met", credits: Credits(amount), effectiveAt: instant(at),
+                        priority: .p1, policy: overdraft ? .allowOverdraft(limit: Credits(100)) : .withinSpendable))
+                }
+                return "posted, overdraft \(posting.overdraft)"
+            } catch let rejection as PostingRejection {
+                return rejection.code
+            }
+        }
+        _ = try ledger.write { tx in
+            try tx.grant(GrantRequest(
+                idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: Credits(500),
+                effectiveAt: instant("2026-11-01T00:00:00Z"), expiresAt: instant("2026-11-10T00:00:00Z")))
+        }
+        #expect(try spend("before", 300, at: "2026-11-05T00:00:00Z", overdraft: false) == "posted, overdraft 0")
+        // The 200 left expired on the 10th; the expiry is not posted yet.
+        #expect(try spend("within", 50, at: "2026-11-12T00:00:00Z", overdraft: false) == "exceedsSpendable")
+        #expect(try spend("beyond", 150, at: "2026-11-12T00:00:00Z", overdraft: true) == "exceedsOverdraftLimit")
+        #expect(try spend("usage", 80, at: "2026-11-12T00:00:00Z", overdraft: true) == "posted, overdraft 80")
+        let expiry = try ledger.write { tx -> Posting? in
+            let grant = try #require(try tx.reader.grant(createdByKey: "grant"))
+            return try tx.expire(grantID: grant.id, at: instant("2026-11-12T00:00:00Z"), idempotencyKey: "expiry")
+        }
+        #expect(expiry?.transfer.amount == Credits(200))
+        #expect(try ledger.read { try $0.balance(of: "met").available } == Credits(-80))
+        let report = try ledger.read { try $0.verify() }
+        #expect(report.passed, "\(report.checks.filter { !$0.passed })")
     }
 }

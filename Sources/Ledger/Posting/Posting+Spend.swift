@@ -5,7 +5,9 @@ extension LedgerTransaction {
     /// adjustment) account, drawn from grants in burn-down order. Grants that expired before the
     /// spend's effective time are skipped. Idempotent by `request.idempotencyKey`.
     ///
-    /// The spendable balance for the work's priority is `available - reservations it may not use`.
+    /// The spendable balance for the work's priority is `available - reservations it may not use`,
+    /// where `available` leaves out what is left on grants expired by the spend's effective time
+    /// whose expiry is not posted yet (those credits are about to go).
     /// `.withinSpendable` refuses anything beyond it; `.allowOverdraft(limit:)` charges usage that
     /// already happened down to `-limit` and reports how much went into reserves and overdraft.
     public func spend(_ request: SpendRequest) throws -> Posting {
@@ -22,7 +24,7 @@ extension LedgerTransaction {
         let intoReserve: Credits
         let plan: (draws: [BurnDown.Draw], cost: Money, uncovered: Credits)
         do {
-            intoReserve = try Self.intoReserve(request, balance: state.balance)
+            intoReserve = try Self.intoReserve(request, balance: state.balance(spendableAt: request.effectiveAt))
             plan = try BurnDown.plan(request.credits, from: state, at: request.effectiveAt)
         } catch {
             if let existing = try existingTransfer(key: request.idempotencyKey, hash: hash) { return existing }

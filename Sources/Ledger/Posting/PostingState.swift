@@ -137,6 +137,17 @@ struct OrganisationPostingState {
                 reservations: reservations, overdraftLimit: overdraftLimit)
     }
 
+    /// The balance a spend effective at `instant` may use: without the credits left on grants that
+    /// had expired by then but whose expiry is not posted yet. Those credits are about to leave the
+    /// balance, and burn-down skips them, so counting them would let a spend run into overdraft (or
+    /// past its limit) as soon as the expiry is posted.
+    func balance(spendableAt instant: Instant) throws -> Balance {
+        var lapsed = Credits.zero
+        for grant in grants where !grant.isSpendable(at: instant) { lapsed = try lapsed.adding(grant.remaining) }
+        return Balance(organisationID: organisationID, currency: currency, available: try available.subtracting(lapsed),
+                       reservations: reservations, overdraftLimit: overdraftLimit)
+    }
+
     /// Records a spend of `amount` that drew `draws` from the grants at the given positions.
     mutating func spent(_ amount: Credits, draws: [(index: Int, credits: Credits)]) throws {
         available = try available.subtracting(amount)
