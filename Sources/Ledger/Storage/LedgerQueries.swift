@@ -41,6 +41,35 @@ extension LedgerReader {
                 ORDER BY r.id
                 """,
             arguments: [organisationID])
+        return try Self.balance(organisationID, rows: rows)
+    }
+
+    /// What the live credit gate asks before a spend, in one statement (so consistent on its own): the
+    /// organisation's balance, whether a transfer was posted under `idempotencyKey` (a retry), and the
+    /// priority of its investigation `investigationID` (nil when it has no such investigation).
+    public func gateView(
+        organisationID: String, idempotencyKey: String?, investigationID: String?
+    ) throws -> (balance: Balance, alreadyPosted: Bool, investigationPriority: Priority?) {
+        let rows = try Row.fetchAll(
+            db,
+            cached: """
+                SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted, r.id, r.credits, r.max_priority,
+                    EXISTS (SELECT 1 FROM transfers WHERE idempotency_key = ?1),
+                    (SELECT priority FROM investigations i WHERE i.organisation_id = o.id AND i.id = ?2)
+                FROM organisations o
+                JOIN accounts a ON a.organisation_id = o.id
+                LEFT JOIN reservations r ON r.organisation_id = o.id
+                WHERE o.id = ?3
+                ORDER BY r.id
+                """,
+            arguments: [idempotencyKey, investigationID, organisationID])
+        let balance = try Self.balance(organisationID, rows: rows)
+        let priority: Int? = rows[0][7]
+        return (balance, rows[0][6], priority.flatMap(Priority.init(rank:)))
+    }
+
+    /// A balance from the rows of `balance(of:)`'s statement (the first six columns).
+    private static func balance(_ organisationID: String, rows: [Row]) throws -> Balance {
         guard let first = rows.first else { throw PostingRejection.organisationNotFound(organisationID) }
         guard let currency = Currency(code: first[0]) else {
             preconditionFailure("organisation \(organisationID) has a currency the schema should have refused")
@@ -53,13 +82,6 @@ extension LedgerReader {
         return Balance(
             organisationID: organisationID, currency: currency, available: Credits(microcredits: first[2]),
             reservations: reservations, overdraftLimit: Credits(microcredits: first[1]))
-    }
-
-    /// Whether a transfer was posted under this idempotency key.
-    public func hasTransfer(idempotencyKey: String) throws -> Bool {
-        try Bool.fetchOne(
-            db, cached: "SELECT EXISTS (SELECT 1 FROM transfers WHERE idempotency_key = ?)", arguments: [idempotencyKey]
-        ) ?? false
     }
 
     public func balances() throws -> [Balance] {

@@ -14,23 +14,22 @@ public struct LedgerCreditGate: CreditGate {
         // Point lookups before every spend, read in place and without a read transaction: the gate is the
         // early answer; the spend's write transaction checks the spendable balance again and refuses
         // (402) whatever changed in between.
+        // One statement: the balance, whether this cost event was already charged, the investigation's priority.
         try ledger.readLatest { reader in
-            let balance: Balance
+            let view: (balance: Balance, alreadyPosted: Bool, investigationPriority: Priority?)
             do {
-                balance = try reader.balance(of: intent.organisationID)
+                view = try reader.gateView(
+                    organisationID: intent.organisationID,
+                    idempotencyKey: intent.costEventID.map(UsageRoute.deductionKey(eventID:)),
+                    investigationID: intent.investigationID)
             } catch PostingRejection.organisationNotFound {
                 throw ProblemDetails.organisationNotFound
             }
-            if let eventID = intent.costEventID,
-                try reader.hasTransfer(idempotencyKey: UsageRoute.deductionKey(eventID: eventID))
-            {
-                return .allow
-            }
+            // A retry of an event already charged passes, to get its duplicate answer.
+            if view.alreadyPosted { return .allow }
             // Unknown investigations rank as unprioritised: they cannot unlock reserved credits.
-            let priority = try intent.investigationID.flatMap {
-                try reader.investigationPriority(organisationID: intent.organisationID, investigationID: $0)
-            } ?? .unprioritised
-            return Self.decide(balance: balance, priority: priority, cost: intent.credits)
+            return Self.decide(
+                balance: view.balance, priority: view.investigationPriority ?? .unprioritised, cost: intent.credits)
         }
     }
 
