@@ -105,20 +105,12 @@ struct JSONCursor {
     /// Reads a string and appends its decoded bytes to `out`: the raw bytes in one copy when it has
     /// no escapes. Canonical objects collect their keys and values this way in one buffer.
     mutating func appendDecodedString(to out: inout [UInt8], field: String? = nil) throws(ScanFailure) {
-        try expect(0x22, "a string", field: field)
-        let start = index
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == 0x22 {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
-                index += 1
-                return
-            }
-            if byte == 0x5C || byte < 0x20 { break }
-            index += 1
+        var decoded: [UInt8] = []
+        if let range = try readStringRange(field: field, decoded: &decoded) {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[range]))
+        } else {
+            out.append(contentsOf: decoded)
         }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
-        try readEscapedRest(into: &out, field: field)
     }
 
     private mutating func readEscapedRest(into decoded: inout [UInt8], field: String?) throws(ScanFailure) {
