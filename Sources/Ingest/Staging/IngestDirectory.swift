@@ -1,7 +1,8 @@
 import Ledger
 
 /// The configuration ingest checks records against, read once per run: organisations with their
-/// teams and investigations, the operations, and the rate cards. Pure lookups afterwards, no database access.
+/// teams and investigations, the operations, and the rate cards. Pure lookups afterwards, no
+/// database access.
 public struct IngestDirectory: Sendable {
     struct OrganisationEntry: Sendable {
         var teams: Set<String>
