@@ -66,20 +66,9 @@ struct JSONCursor {
 
     /// Reads a string starting at its opening quote and returns its decoded UTF-8 bytes.
     mutating func readString(field: String? = nil) throws(ScanFailure) -> [UInt8] {
-        try expect(0x22, "a string", field: field)
-        let start = index
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == 0x22 {
-                defer { index += 1 }
-                return Array(bytes[start..<index])
-            }
-            if byte == 0x5C || byte < 0x20 { break }
-            index += 1
-        }
-        var decoded = Array(bytes[start..<index])
-        try readEscapedRest(into: &decoded, field: field)
-        return decoded
+        var decoded: [UInt8] = []
+        guard let range = try readStringRange(field: field, decoded: &decoded) else { return decoded }
+        return Array(bytes[range])
     }
 
     /// Reads a string like `readString` but without allocating for the common case: returns the
