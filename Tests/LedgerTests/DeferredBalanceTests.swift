@@ -9,38 +9,12 @@ import TestSupport
 /// posting, the commit, a dry run or a failed group-commit unit that rolls back (whose changes
 /// must vanish, and only its own). Each test ends with `verify`, whose balancesDerivable and
 /// grantRemainingDerivable checks fail if a deferred change was lost or written twice.
-@Suite struct DeferredBalanceTests {
+@Suite struct DeferredBalanceTests: FundedLedger {
     let directory = TemporaryDirectory("deferred-balances")
 
     struct UnitFailed: Error {}
 
-    func funded(_ amount: String = "100", overdraft: Credits = .zero) throws -> LedgerDatabase {
-        let ledger = try SampleWorld.ledger(
-            in: directory, organisations: [SampleWorld.organisation("met", overdraft: overdraft)])
-        _ = try ledger.write { tx in
-            try tx.grant(GrantRequest(
-                idempotencyKey: "fund", organisationID: "met", source: .topUp, credits: credits(amount),
-                price: Money(minorUnits: 1000, currency: .gbp), effectiveAt: instant("2026-11-01T00:00:00Z")))
-        }
-        return ledger
-    }
-
-    func spend(
-        _ key: String, _ amount: String, costEvent: String? = nil, policy: SpendPolicy = .withinSpendable
-    ) -> SpendRequest {
-        SpendRequest(
-            idempotencyKey: key, organisationID: "met", credits: credits(amount),
-            effectiveAt: instant("2026-11-02T10:00:00Z"), priority: .p3, policy: policy,
-            references: TransferReferences(costEventID: costEvent ?? key))
-    }
-
     static let storedAvailable = "SELECT credits_posted - debits_posted FROM accounts WHERE id = 'org:met'"
-
-    func expectVerified(_ ledger: LedgerDatabase, available: String) throws {
-        let report = try ledger.read { try $0.verify() }
-        #expect(report.passed, "\(report.checks.filter { !$0.passed })")
-        #expect(try ledger.read { try $0.balance(of: "met").available } == credits(available))
-    }
 
     @Test func spends_areDeferredThenWrittenBeforeAnyOtherSQL() throws {
         let ledger = try funded()

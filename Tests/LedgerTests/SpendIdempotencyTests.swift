@@ -7,34 +7,8 @@ import TestSupport
 /// DO NOTHING) instead of probing first, and answers exactly as the probe did: the key wins over
 /// every balance rule (`exists`, or refused for different content), also within one transaction
 /// and in overdraft, while the schema's other unique indexes still refuse what they refused.
-@Suite struct SpendIdempotencyTests {
+@Suite struct SpendIdempotencyTests: FundedLedger {
     let directory = TemporaryDirectory("spend-idempotency")
-
-    func funded(_ amount: String = "100", overdraft: Credits = .zero) throws -> LedgerDatabase {
-        let ledger = try SampleWorld.ledger(
-            in: directory, organisations: [SampleWorld.organisation("met", overdraft: overdraft)])
-        _ = try ledger.write { tx in
-            try tx.grant(GrantRequest(
-                idempotencyKey: "fund", organisationID: "met", source: .topUp, credits: credits(amount),
-                price: Money(minorUnits: 1000, currency: .gbp), effectiveAt: instant("2026-11-01T00:00:00Z")))
-        }
-        return ledger
-    }
-
-    func spend(
-        _ key: String, _ amount: String, costEvent: String? = nil, policy: SpendPolicy = .withinSpendable
-    ) -> SpendRequest {
-        SpendRequest(
-            idempotencyKey: key, organisationID: "met", credits: credits(amount),
-            effectiveAt: instant("2026-11-02T10:00:00Z"), priority: .p3, policy: policy,
-            references: TransferReferences(costEventID: costEvent ?? key))
-    }
-
-    func expectVerified(_ ledger: LedgerDatabase, available: String) throws {
-        let report = try ledger.read { try $0.verify() }
-        #expect(report.passed, "\(report.checks.filter { !$0.passed })")
-        #expect(try ledger.read { try $0.balance(of: "met").available } == credits(available))
-    }
 
     @Test func aPostedKeyAnswersBeforeAnyBalanceRule() throws {
         let ledger = try funded()
