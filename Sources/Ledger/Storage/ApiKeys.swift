@@ -56,13 +56,6 @@ extension LedgerTransaction {
 extension LedgerReader {
     /// The key with this hash if it exists and is not revoked.
     public func activeAPIKey(hash: String) throws -> APIKeyRecord? {
-        try Row.fetchOne(
-            db, cached: "SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", arguments: [hash]
-        ).map { row in
-            APIKeyRecord(
-                keyHash: row["key_hash"], organisationID: row["organisation_id"], label: row["label"],
-                createdAt: Instant(millisecondsSinceEpoch: row["created_at"]),
-                revokedAt: (row["revoked_at"] as Int64?).map(Instant.init(millisecondsSinceEpoch:)))
-        }
+        try PointQueries.activeAPIKey(hash: hash, on: db)
     }
 }

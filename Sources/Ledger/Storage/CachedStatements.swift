@@ -44,14 +44,10 @@ extension Database {
         sqlite3_reset(handle)
         var bindings = SQLiteBindings(statement: handle)
         bind(&bindings)
-        try bindings.check(self, sql: sql)
+        try bindings.check(sql: sql)
         let code = sqlite3_step(handle)
         sqlite3_reset(handle)
-        guard code == SQLITE_DONE else {
-            throw DatabaseError(
-                resultCode: ResultCode(rawValue: code),
-                message: sqliteConnection.map { String(cString: sqlite3_errmsg($0)) }, sql: sql)
-        }
+        guard code == SQLITE_DONE else { throw DatabaseError(statement: handle, code: code, sql: sql) }
     }
 }
 
@@ -111,10 +107,10 @@ struct SQLiteBindings {
     }
 
     /// Every parameter bound, and every bind succeeded.
-    func check(_ db: Database, sql: String) throws {
+    func check(sql: String) throws {
         precondition(count == sqlite3_bind_parameter_count(statement), "\(sql): every parameter must be bound")
         guard firstFailure == SQLITE_OK else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: firstFailure), message: db.lastErrorMessage, sql: sql)
+            throw DatabaseError(statement: statement, code: firstFailure, sql: sql)
         }
     }
 }

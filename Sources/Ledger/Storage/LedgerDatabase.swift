@@ -16,6 +16,7 @@ public final class LedgerDatabase: Sendable {
     let writer: any DatabaseWriter
     public let path: String
     let clock: @Sendable () -> Instant
+    private let pointReads: PointReadConnections
 
     /// How long a writer waits for another process's transaction before giving up (exit 75).
     public static let busyTimeoutSeconds: Double = 10
@@ -24,6 +25,7 @@ public final class LedgerDatabase: Sendable {
         self.writer = writer
         self.path = path
         self.clock = clock
+        self.pointReads = PointReadConnections(path: path)
     }
 
     /// Creates the database if needed and applies every pending migration (`credits init`).
@@ -130,18 +132,12 @@ public final class LedgerDatabase: Sendable {
         try read(body)
     }
 
-    /// Runs `body` on the calling thread outside any transaction: each statement sees the latest
-    /// commit on its own, with no snapshot shared between statements.
-    ///
-    /// For the live service's hottest point reads, where opening and closing a read transaction costs
-    /// more than the lookup: an API key (one statement), a balance (one statement, `balance(of:)`), and
-    /// the credit gate's pre-check, which the spend's own write transaction decides again. Anything that
-    /// must see several statements agree uses `readBlocking`.
-    public func readLatest<T>(_ body: (LedgerReader) throws -> T) throws -> T {
-        try mapErrors {
-            guard let pool = writer as? DatabasePool else { return try writer.read { try body(LedgerReader(db: $0)) } }
-            return try pool.unsafeRead { try body(LedgerReader(db: $0)) }
-        }
+    /// Runs `body` with the live service's point reads (`PointReader`): an API key, a balance, the
+    /// credit gate's view. Each is one statement, run on the calling thread outside any transaction,
+    /// on a connection of its own (see `PointReadConnections` for why); each sees the latest commit.
+    /// The spend's own write transaction decides again whatever the gate read.
+    public func pointRead<T>(_ body: (PointReader) throws -> T) throws -> T {
+        try mapErrors { try pointReads.withConnection { try body(PointReader(connection: $0)) } }
     }
 
     /// Group commit: runs `body` for every unit in one write transaction, each unit in its own savepoint,

@@ -26,62 +26,18 @@ public struct Balance: Sendable, Equatable, Codable {
 
 extension LedgerReader {
     /// The organisation's balance and reservations, read by one statement (so one consistent state
-    /// even outside a transaction, see `LedgerDatabase.readLatest`). Throws
+    /// even outside a transaction, see `LedgerDatabase.pointRead`). Throws
     /// `PostingRejection.organisationNotFound` for an unknown organisation.
     public func balance(of organisationID: String) throws -> Balance {
-        // One row per reservation (one row with NULLs when there is none), by reservation id.
-        let rows = try Row.fetchAll(
-            db,
-            cached: """
-                SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted, r.id, r.credits, r.max_priority
-                FROM organisations o
-                JOIN accounts a ON a.organisation_id = o.id
-                LEFT JOIN reservations r ON r.organisation_id = o.id
-                WHERE o.id = ?
-                ORDER BY r.id
-                """,
-            arguments: [organisationID])
-        return try Self.balance(organisationID, rows: rows)
+        try PointQueries.balance(of: organisationID, on: db)
     }
 
-    /// What the live credit gate asks before a spend, in one statement (so consistent on its own): the
-    /// organisation's balance, whether a transfer was posted under `idempotencyKey` (a retry), and the
-    /// priority of its investigation `investigationID` (nil when it has no such investigation).
-    public func gateView(
-        organisationID: String, idempotencyKey: String?, investigationID: String?
-    ) throws -> (balance: Balance, alreadyPosted: Bool, investigationPriority: Priority?) {
-        let rows = try Row.fetchAll(
-            db,
-            cached: """
-                SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted, r.id, r.credits, r.max_priority,
-                    EXISTS (SELECT 1 FROM transfers WHERE idempotency_key = ?1),
-                    (SELECT priority FROM investigations i WHERE i.organisation_id = o.id AND i.id = ?2)
-                FROM organisations o
-                JOIN accounts a ON a.organisation_id = o.id
-                LEFT JOIN reservations r ON r.organisation_id = o.id
-                WHERE o.id = ?3
-                ORDER BY r.id
-                """,
-            arguments: [idempotencyKey, investigationID, organisationID])
-        let balance = try Self.balance(organisationID, rows: rows)
-        let priority: Int? = rows[0][7]
-        return (balance, rows[0][6], priority.flatMap(Priority.init(rank:)))
-    }
-
-    /// A balance from the rows of `balance(of:)`'s statement (the first six columns).
-    private static func balance(_ organisationID: String, rows: [Row]) throws -> Balance {
-        guard let first = rows.first else { throw PostingRejection.organisationNotFound(organisationID) }
-        guard let currency = Currency(code: first[0]) else {
-            preconditionFailure("organisation \(organisationID) has a currency the schema should have refused")
-        }
-        let reservations = rows.compactMap { row -> Reservation? in
-            guard let id: String = row[3] else { return nil }
-            return Reservation(
-                id: id, credits: Credits(microcredits: row[4]), maxPriority: Priority(rank: row[5]) ?? .p1)
-        }
-        return Balance(
-            organisationID: organisationID, currency: currency, available: Credits(microcredits: first[2]),
-            reservations: reservations, overdraftLimit: Credits(microcredits: first[1]))
+    /// What the live credit gate asks before a spend, in one statement (see `GateView`).
+    public func gateView(organisationID: String, idempotencyKey: String?, investigationID: String?) throws
+        -> GateView
+    {
+        try PointQueries.gateView(
+            organisationID: organisationID, idempotencyKey: idempotencyKey, investigationID: investigationID, on: db)
     }
 
     public func balances() throws -> [Balance] {

@@ -68,7 +68,7 @@ public struct CostEventStager {
         row.add(sourceFileID)
         row.add(Int64(event.sourceLine))
         row.add(stagedAt)
-        try row.check(db, sql: Self.insertSQL)
+        try row.check(sql: Self.insertSQL)
         try step(statement, expecting: SQLITE_DONE, sql: Self.insertSQL)
         if sqlite3_changes(db.sqliteConnection) == 1 { return .staged }
         return try decideAgainstExisting(event)
@@ -88,7 +88,7 @@ public struct CostEventStager {
         defer { sqlite3_reset(statement) }
         var row = SQLiteBindings(statement: statement)
         row.add(event.eventID)
-        try row.check(db, sql: Self.existingSQL)
+        try row.check(sql: Self.existingSQL)
         try step(statement, expecting: SQLITE_ROW, sql: Self.existingSQL)
         let stored = ContentDigest(rawBytes: UnsafeRawBufferPointer(
             start: sqlite3_column_blob(statement, 0), count: Int(sqlite3_column_bytes(statement, 0))))

@@ -10,9 +10,8 @@ public struct LedgerAPIKeyStore: APIKeyStore {
 
     public func principal(for hash: APIKeyHash) async throws -> Principal? {
         let hex = hash.hex
-        // A point lookup (one statement) on every authenticated request: read in place, no hop to a
-        // reader queue and no read transaction around it.
-        let record = try ledger.readLatest { try $0.activeAPIKey(hash: hex) }
+        // On every authenticated request: a point read (LedgerDatabase.pointRead).
+        let record = try ledger.pointRead { try $0.activeAPIKey(hash: hex) }
         return record.map { $0.organisationID.map { Principal.organisation(id: $0) } ?? .platformAdmin }
     }
 

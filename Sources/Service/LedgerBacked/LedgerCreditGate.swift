@@ -15,8 +15,8 @@ public struct LedgerCreditGate: CreditGate {
         // early answer; the spend's write transaction checks the spendable balance again and refuses
         // (402) whatever changed in between.
         // One statement: the balance, whether this cost event was already charged, the investigation's priority.
-        try ledger.readLatest { reader in
-            let view: (balance: Balance, alreadyPosted: Bool, investigationPriority: Priority?)
+        try ledger.pointRead { reader in
+            let view: GateView
             do {
                 view = try reader.gateView(
                     organisationID: intent.organisationID,

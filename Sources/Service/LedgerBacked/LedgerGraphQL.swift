@@ -143,11 +143,10 @@ public struct LedgerResolver: Sendable {
     {
         let organisationID = try authorised(context, arguments.organisationId)
         let asOf = now()
-        // One statement (`balance(of:)`), so one consistent state: read in place, without a hop to a
-        // reader queue or a read transaction around it (LedgerDatabase.readLatest).
+        // One statement, so one consistent state: a point read (LedgerDatabase.pointRead).
         let balance: Balance
         do {
-            balance = try ledger.readLatest { try $0.balance(of: organisationID) }
+            balance = try ledger.pointRead { try $0.balance(of: organisationID) }
         } catch PostingRejection.organisationNotFound {
             throw Self.notFound
         }

@@ -1,0 +1,169 @@
+import GRDB
+import GRDBSQLite
+
+// The point queries the live service makes on every request (an API key, a balance, the credit
+// gate's view), written once against prepared SQLite statements so they run the same on a ledger
+// connection (inside a transaction, through `LedgerReader`) and on a point-read connection
+// (outside any transaction, through `PointReader`). Each is one statement, so one consistent state
+// even without a transaction around it.
+
+/// Where a point query gets its prepared statement for a constant SQL text.
+protocol PreparedStatementSource {
+    func preparedStatement(_ sql: String) throws -> SQLiteStatement
+}
+
+extension Database: PreparedStatementSource {
+    func preparedStatement(_ sql: String) throws -> SQLiteStatement {
+        try cachedStatement(sql: sql).sqliteStatement
+    }
+}
+
+/// The current row of a statement being stepped. Column types are those the schema declares
+/// (STRICT tables), so a mismatch is a bug, not bad input.
+struct SQLiteRow {
+    let statement: SQLiteStatement
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+
+    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
+
+    func int64OrNil(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
+
+    func text(_ column: Int32) -> String {
+        guard let bytes = sqlite3_column_text(statement, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(statement, column))
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+
+    func textOrNil(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+}
+
+enum PointQueries {
+    /// Runs `sql` with the parameters `bind` sets and maps every row; the statement is reset
+    /// afterwards whatever happens, so it never holds a read lock between calls.
+    static func rows<T>(
+        _ sql: String, on source: some PreparedStatementSource,
+        bind: (inout SQLiteBindings) -> Void, map: (SQLiteRow) throws -> T
+    ) throws -> [T] {
+        let statement = try source.preparedStatement(sql)
+        sqlite3_reset(statement)
+        defer { sqlite3_reset(statement) }
+        var bindings = SQLiteBindings(statement: statement)
+        bind(&bindings)
+        try bindings.check(sql: sql)
+        var rows: [T] = []
+        while true {
+            switch sqlite3_step(statement) {
+            case SQLITE_ROW: rows.append(try map(SQLiteRow(statement: statement)))
+            case SQLITE_DONE: return rows
+            case let code: throw DatabaseError(statement: statement, code: code, sql: sql)
+            }
+        }
+    }
+
+    static let activeAPIKeySQL = """
+        SELECT organisation_id, label, created_at FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL
+        """
+
+    static func activeAPIKey(hash: String, on source: some PreparedStatementSource) throws -> APIKeyRecord? {
+        try rows(activeAPIKeySQL, on: source, bind: { $0.add(hash) }) { row in
+            APIKeyRecord(
+                keyHash: hash, organisationID: row.textOrNil(0), label: row.text(1),
+                createdAt: Instant(millisecondsSinceEpoch: row.int64(2)), revokedAt: nil)
+        }.first
+    }
+
+    /// One row per reservation (one row with NULLs when there is none), by reservation id; the
+    /// first six columns are those `balance(_:rows:)` reads.
+    static let balanceSQL = """
+        SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted, r.id, r.credits, r.max_priority
+        FROM organisations o
+        JOIN accounts a ON a.organisation_id = o.id
+        LEFT JOIN reservations r ON r.organisation_id = o.id
+        WHERE o.id = ?
+        ORDER BY r.id
+        """
+
+    static func balance(of organisationID: String, on source: some PreparedStatementSource) throws -> Balance {
+        let rows = try rows(balanceSQL, on: source, bind: { $0.add(organisationID) }, map: BalanceRow.init)
+        return try balance(organisationID, rows: rows)
+    }
+
+    static let gateViewSQL = """
+        SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted, r.id, r.credits, r.max_priority,
+            EXISTS (SELECT 1 FROM transfers WHERE idempotency_key = ?1),
+            (SELECT priority FROM investigations i WHERE i.organisation_id = o.id AND i.id = ?2)
+        FROM organisations o
+        JOIN accounts a ON a.organisation_id = o.id
+        LEFT JOIN reservations r ON r.organisation_id = o.id
+        WHERE o.id = ?3
+        ORDER BY r.id
+        """
+
+    static func gateView(
+        organisationID: String, idempotencyKey: String?, investigationID: String?,
+        on source: some PreparedStatementSource
+    ) throws -> GateView {
+        let rows = try rows(
+            gateViewSQL, on: source,
+            bind: {
+                $0.add(idempotencyKey)
+                $0.add(investigationID)
+                $0.add(organisationID)
+            },
+            map: { row in
+                (balance: BalanceRow(row), alreadyPosted: row.int64(6) != 0, priority: row.int64OrNil(7))
+            })
+        let balance = try balance(organisationID, rows: rows.map(\.balance))
+        return GateView(
+            balance: balance, alreadyPosted: rows[0].alreadyPosted,
+            investigationPriority: rows[0].priority.flatMap { Priority(rank: Int($0)) })
+    }
+
+    /// The first six columns of `balanceSQL`'s rows.
+    struct BalanceRow {
+        let currency: String
+        let overdraftLimit: Int64
+        let available: Int64
+        let reservation: Reservation?
+
+        init(_ row: SQLiteRow) {
+            currency = row.text(0)
+            overdraftLimit = row.int64(1)
+            available = row.int64(2)
+            reservation = row.textOrNil(3).map { id in
+                Reservation(
+                    id: id, credits: Credits(microcredits: row.int64(4)),
+                    maxPriority: Priority(rank: Int(row.int64(5))) ?? .p1)
+            }
+        }
+    }
+
+    private static func balance(_ organisationID: String, rows: [BalanceRow]) throws -> Balance {
+        guard let first = rows.first else { throw PostingRejection.organisationNotFound(organisationID) }
+        guard let currency = Currency(code: first.currency) else {
+            preconditionFailure("organisation \(organisationID) has a currency the schema should have refused")
+        }
+        return Balance(
+            organisationID: organisationID, currency: currency, available: Credits(microcredits: first.available),
+            reservations: rows.compactMap(\.reservation), overdraftLimit: Credits(microcredits: first.overdraftLimit))
+    }
+}
+
+/// What the live credit gate asks before a spend, read by one statement: the organisation's balance,
+/// whether a transfer was already posted under the spend's idempotency key (a retry), and the
+/// priority of the spend's investigation (nil when the organisation has no such investigation).
+public struct GateView: Sendable, Equatable {
+    public let balance: Balance
+    public let alreadyPosted: Bool
+    public let investigationPriority: Priority?
+}
+
+extension DatabaseError {
+    /// The error of a failed `sqlite3_step`, with the connection's message.
+    init(statement: SQLiteStatement, code: Int32, sql: String) {
+        self.init(
+            resultCode: ResultCode(rawValue: code),
+            message: sqlite3_db_handle(statement).map { String(cString: sqlite3_errmsg($0)) }, sql: sql)
+    }
+}
