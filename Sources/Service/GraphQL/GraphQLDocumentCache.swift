@@ -8,10 +8,18 @@ import Synchronization
 /// limit and every validation rule are stored, so a hit can execute at once. The cache is bounded: when
 /// full, the oldest entry goes (first in, first out is enough for a working set of a few dozen queries).
 public final class GraphQLDocumentCache: Sendable {
-    /// A document ready to execute, with its measured size for batch accounting.
+    /// A document ready to execute, with its measured size for batch accounting and, when the schema's
+    /// owner compiled one, its plan (a `CompiledGraphQLQuery` of the endpoint's context type).
     public struct Entry: Sendable {
         public let document: Document
         public let analysis: GraphQLDocumentAnalysis
+        let plan: (any Sendable)?
+
+        init(document: Document, analysis: GraphQLDocumentAnalysis, plan: (any Sendable)? = nil) {
+            self.document = document
+            self.analysis = analysis
+            self.plan = plan
+        }
     }
 
     private struct State {

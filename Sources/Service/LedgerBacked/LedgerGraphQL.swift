@@ -464,14 +464,21 @@ public enum LedgerSchema {
         }
     }
 
-    /// The endpoint serving this schema.
+    /// The endpoint serving this schema, with the balance query compiled (`CreditBalancePlan`).
     public static func endpoint(
         ledger: LedgerDatabase, now: @escaping NowProvider, limits: GraphQLLimits, metrics: MetricsRegistry,
         revolut: (any RevolutOrdersAPI)? = nil
     ) throws -> GraphQLEndpoint<LedgerResolver, GraphQLRequestContext> {
         let resolver = LedgerResolver(ledger: ledger, now: now, revolut: revolut)
-        return GraphQLEndpoint(schema: try make(), resolver: resolver, limits: limits, metrics: metrics) {
-            GraphQLRequestContext(principal: $0, keyID: $1, requestID: $2)
-        }
+        return GraphQLEndpoint(
+            schema: try make(), resolver: resolver, limits: limits, metrics: metrics,
+            compiler: { document in
+                CreditBalancePlan.compile(document).map { plan in
+                    CompiledGraphQLQuery { request, context in
+                        await plan.run(request, context: context, resolver: resolver)
+                    }
+                }
+            },
+            makeContext: { GraphQLRequestContext(principal: $0, keyID: $1, requestID: $2) })
     }
 }

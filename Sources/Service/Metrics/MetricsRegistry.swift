@@ -157,6 +157,7 @@ public enum ServiceMetrics {
     public static let gateDecisions = "credits_gate_decisions_total"
     public static let graphQLDocumentCache = "credits_graphql_document_cache_total"
     public static let graphQLRejections = "credits_graphql_rejections_total"
+    public static let graphQLExecutions = "credits_graphql_executions_total"
 
     /// Declares every family, so `/metrics` lists them from the first scrape.
     public static func describeAll(in registry: MetricsRegistry) {
@@ -166,5 +167,8 @@ public enum ServiceMetrics {
         registry.describe(gateDecisions, type: .counter, help: "Credit gate decisions (allowed, refused).")
         registry.describe(graphQLDocumentCache, type: .counter, help: "GraphQL document cache lookups by result.")
         registry.describe(graphQLRejections, type: .counter, help: "GraphQL requests refused before execution.")
+        registry.describe(
+            graphQLExecutions, type: .counter,
+            help: "GraphQL operations executed, by path: a compiled plan or the general executor.")
     }
 }
