@@ -21,7 +21,7 @@ enum JSONBytes {
 }
 
 /// Why a scan stopped: a rule, the byte offset in the record, and the field being read.
-struct ScanFailure: Error {
+package struct ScanFailure: Error {
     var rule: RejectionRule
     var offset: Int
     var field: String?
@@ -31,19 +31,20 @@ struct ScanFailure: Error {
 /// A strict RFC 8259 cursor over one record's bytes. It reads strings (decoding escapes), delimits
 /// numbers by the JSON grammar, and re-writes any value in canonical form (see `canonicalValue`).
 /// It never allocates for structure it does not keep, and it never recurses deeper than `depthMax`.
-struct JSONCursor {
+/// Package-wide: the service reads GraphQL request bodies with it too.
+package struct JSONCursor {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    package init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
-    var atEnd: Bool { index >= bytes.count }
+    package var atEnd: Bool { index >= bytes.count }
 
-    func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
+    package func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
 
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while index < bytes.count, JSONBytes.isWhitespace(bytes[index]) { index += 1 }
     }
 
@@ -52,7 +53,7 @@ struct JSONCursor {
     }
 
     /// Consumes `byte` or fails with "expected <what>".
-    mutating func expect(_ byte: UInt8, _ what: String, field: String? = nil) throws(ScanFailure) {
+    package mutating func expect(_ byte: UInt8, _ what: String, field: String? = nil) throws(ScanFailure) {
         guard let next = peek() else { throw failure("expected \(what), found the end of the input", field: field) }
         guard next == byte else { throw failure("expected \(what), found \(describe(next))", field: field) }
         index += 1
@@ -65,7 +66,7 @@ struct JSONCursor {
     // MARK: Strings
 
     /// Reads a string starting at its opening quote and returns its decoded UTF-8 bytes.
-    mutating func readString(field: String? = nil) throws(ScanFailure) -> [UInt8] {
+    package mutating func readString(field: String? = nil) throws(ScanFailure) -> [UInt8] {
         var decoded: [UInt8] = []
         guard let range = try readStringRange(field: field, decoded: &decoded) else { return decoded }
         return Array(bytes[range])

@@ -68,11 +68,20 @@ public enum APIKey {
     }
 
     static func hash(_ key: String) -> APIKeyHash {
-        let digest = SHA256.hash(data: Array(key.utf8))
-        return APIKeyHash(hex: digest.map { hexDigits[Int($0 >> 4)] + hexDigits[Int($0 & 0x0f)] }.joined())
+        var key = key
+        let digest = key.withUTF8 { SHA256.hash(data: $0) }
+        // Every authenticated request hashes its key: write the hex in place, no string per byte.
+        let hex = String(unsafeUninitializedCapacity: SHA256.byteCount * 2) { buffer in
+            for (index, byte) in digest.enumerated() {
+                buffer[2 * index] = hexDigits[Int(byte >> 4)]
+                buffer[2 * index + 1] = hexDigits[Int(byte & 0x0f)]
+            }
+            return SHA256.byteCount * 2
+        }
+        return APIKeyHash(hex: hex)
     }
 
-    private static let hexDigits = (0..<16).map { String($0, radix: 16) }
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     private static func isBase64URL(_ byte: UInt8) -> Bool {
         switch byte {

@@ -81,10 +81,15 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
 
     /// Answers one HTTP request body. Never throws: every failure is a GraphQL error response.
     public func respond(to body: some Collection<UInt8>, context: Context, logger: Logger) async -> Reply {
+        let bytes = Array(body)
         let decoded: (requests: [GraphQLRequest], isBatch: Bool)
-        switch Self.decode(Data(body)) {
-        case .success(let value): decoded = value
-        case .failure(let failure): return rejection(failure.description, label: "malformed_request")
+        if let common = GraphQLRequestScan.common(bytes) {
+            decoded = ([common], false)
+        } else {
+            switch Self.decode(Data(bytes)) {
+            case .success(let value): decoded = value
+            case .failure(let failure): return rejection(failure.description, label: "malformed_request")
+            }
         }
         if decoded.isBatch {
             if decoded.requests.isEmpty { return rejection(GraphQLLimitViolation.emptyBatch) }
