@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import TestSupport
 @testable import Ledger
@@ -65,6 +66,26 @@ import TestSupport
         #expect(try ledger.read { try $0.activeAPIKey(hash: hash) } == record)
         #expect(try ledger.write { try $0.revokeAPIKey(hash: hash) })
         #expect(try ledger.pointRead { try $0.activeAPIKey(hash: hash) } == nil)
+    }
+
+    /// Each point query finds its rows by keys: no table scan, no sort, however many organisations,
+    /// accounts or keys the ledger holds.
+    @Test func pointQueries_searchByKeysWithoutScansOrSorts() throws {
+        let ledger = try SampleWorld.ledger(
+            in: directory, organisations: (0..<20).map { SampleWorld.organisation("org-\($0)") })
+        let queries: [(sql: String, arguments: StatementArguments)] = [
+            (PointQueries.activeAPIKeySQL, [String(repeating: "0", count: 64)]),
+            (PointQueries.balanceSQL, ["org-3", "org:org-3"]),
+            (PointQueries.gateViewSQL, ["key", "investigation", "org-3", "org:org-3"]),
+        ]
+        for query in queries {
+            let details = try ledger.read { reader in
+                try Row.fetchAll(reader.db, sql: "EXPLAIN QUERY PLAN " + query.sql, arguments: query.arguments)
+                    .map { $0["detail"] as String }
+            }
+            #expect(!details.isEmpty)
+            #expect(!details.contains { $0.hasPrefix("SCAN") || $0.contains("TEMP B-TREE") }, "\(details)")
+        }
     }
 
     @Test func concurrentReaders_eachGetAConnectionAndAllAgree() async throws {

@@ -160,10 +160,10 @@ struct OrganisationPostingState {
             db,
             cached: """
                 SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted
-                FROM organisations o JOIN accounts a ON a.organisation_id = o.id
+                FROM organisations o JOIN accounts a ON a.id = ? AND a.organisation_id = o.id
                 WHERE o.id = ?
                 """,
-            arguments: [organisationID])
+            arguments: [AccountID.available(organisationID: organisationID).rawValue, organisationID])
         else { throw PostingRejection.organisationNotFound(organisationID) }
         guard let currency = Currency(code: row[0]) else {
             preconditionFailure("organisation \(organisationID) has a currency the schema should have refused")

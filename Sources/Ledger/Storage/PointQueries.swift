@@ -74,18 +74,26 @@ enum PointQueries {
     }
 
     /// One row per reservation (one row with NULLs when there is none), by reservation id; the
-    /// first six columns are those `balance(_:rows:)` reads.
+    /// first six columns are those `balance(_:rows:)` reads. The account is looked up by its id (?2,
+    /// `AccountID.available`): joined by `organisation_id`, which has no index, SQLite scanned every
+    /// account and sorted the reservations for each balance.
     static let balanceSQL = """
         SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted, r.id, r.credits, r.max_priority
         FROM organisations o
-        JOIN accounts a ON a.organisation_id = o.id
+        JOIN accounts a ON a.id = ?2 AND a.organisation_id = o.id
         LEFT JOIN reservations r ON r.organisation_id = o.id
-        WHERE o.id = ?
+        WHERE o.id = ?1
         ORDER BY r.id
         """
 
     static func balance(of organisationID: String, on source: some PreparedStatementSource) throws -> Balance {
-        let rows = try rows(balanceSQL, on: source, bind: { $0.add(organisationID) }, map: BalanceRow.init)
+        let rows = try rows(
+            balanceSQL, on: source,
+            bind: {
+                $0.add(organisationID)
+                $0.add(AccountID.available(organisationID: organisationID).rawValue)
+            },
+            map: BalanceRow.init)
         return try balance(organisationID, rows: rows)
     }
 
@@ -94,7 +102,7 @@ enum PointQueries {
             EXISTS (SELECT 1 FROM transfers WHERE idempotency_key = ?1),
             (SELECT priority FROM investigations i WHERE i.organisation_id = o.id AND i.id = ?2)
         FROM organisations o
-        JOIN accounts a ON a.organisation_id = o.id
+        JOIN accounts a ON a.id = ?4 AND a.organisation_id = o.id
         LEFT JOIN reservations r ON r.organisation_id = o.id
         WHERE o.id = ?3
         ORDER BY r.id
@@ -110,6 +118,7 @@ enum PointQueries {
                 $0.add(idempotencyKey)
                 $0.add(investigationID)
                 $0.add(organisationID)
+                $0.add(AccountID.available(organisationID: organisationID).rawValue)
             },
             map: { row in
                 (balance: BalanceRow(row), alreadyPosted: row.int64(6) != 0, priority: row.int64OrNil(7))
