@@ -25,6 +25,14 @@ public final class MetricsRegistry: Sendable {
         var bucketCounts: [Int64]
         var count: Int64 = 0
         var sumMicroseconds: Int64 = 0
+
+        mutating func record(_ microseconds: Int64, bounds: [Int64]) {
+            for (index, bound) in bounds.enumerated() where microseconds <= bound {
+                bucketCounts[index] += 1
+            }
+            count += 1
+            sumMicroseconds += max(0, microseconds)
+        }
     }
 
     private struct State {
@@ -53,13 +61,9 @@ public final class MetricsRegistry: Sendable {
         let key = SeriesKey(name: name, labels: labels.sorted())
         let bounds = Self.latencyBucketsMicroseconds
         state.withLock { state in
-            var histogram = state.histograms[key] ?? Histogram(bucketCounts: Array(repeating: 0, count: bounds.count))
-            for (index, bound) in bounds.enumerated() where microseconds <= bound {
-                histogram.bucketCounts[index] += 1
-            }
-            histogram.count += 1
-            histogram.sumMicroseconds += max(0, microseconds)
-            state.histograms[key] = histogram
+            // Updated in place: a copy taken out of the dictionary would copy its buckets on every request.
+            state.histograms[key, default: Histogram(bucketCounts: Array(repeating: 0, count: bounds.count))]
+                .record(microseconds, bounds: bounds)
         }
     }
 
