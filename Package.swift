@@ -115,5 +115,8 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
         .testTarget(name: "CreditsEndToEndTests", dependencies: ["credits", "TestSupport"]),
+        // One test per shared rule that runs the live path and the batch path on the same input and
+        // expects the same answer (issue 14: one rule book).
+        .testTarget(name: "RuleBookTests", dependencies: ["Ingest", "Reconcile", "Service", "TestSupport"]),
     ]
 )

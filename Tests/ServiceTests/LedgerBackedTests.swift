@@ -334,10 +334,12 @@ extension LedgerBackedTests {
                 #"{ usage(organisationId: "met", \#(range), groupBy: DAY) { key credits } }"#), key: key)
             #expect(byDay.text == #"{"data":{"usage":[{"key":"2026-11-10","credits":"12"},"#
                 + #"{"key":"2026-11-11","credits":"3"}]}}"#)
-            // 15 credits over the last 30 days (0.5 a day); 135 available, 35 spendable beyond the P1 floor.
+            // The shared Runway rule: deductions in the 14 days up to now, (11-10T12:00, 11-24T12:00], are
+            // u3's 3 credits (u1 and u2 fall on the window's open start); 135 available, 35 spendable
+            // beyond the P1 floor: 35 x 14 / 3 = 163.3 days, rounded down.
             let runway = try await service.graphQL(
                 Self.query(#"{ creditBalance(organisationId: "met") { spendable runwayDays } }"#), key: key)
-            #expect(runway.text == #"{"data":{"creditBalance":{"spendable":"35","runwayDays":70}}}"#)
+            #expect(runway.text == #"{"data":{"creditBalance":{"spendable":"35","runwayDays":163}}}"#)
             let settings = try await service.graphQL(Self.query(
                 #"{ organisation(organisationId: "met") { currency timeZone "#
                     + "reservations { id credits maxPriority } } }"),
