@@ -119,7 +119,7 @@ struct UsageCharges {
         return investigation.priority
     }
 
-    private mutating func flag(_ code: String, _ event: UnchargedEvent, _ detail: String) {
+    private mutating func flag(_ code: FindingCode, _ event: UnchargedEvent, _ detail: String) {
         findings.append(Finding(
             severity: .exception, code: code, organisationID: event.organisationID, subject: event.eventID,
             detail: "\(detail) (\(event.sourceFile):\(event.sourceLine))"))

@@ -128,7 +128,7 @@ import TestSupport
             let observations = try await harness.ledger.read { try $0.observations(ofOrder: order.id) }
             #expect(observations.count == 1)
             #expect(observations.first?.source == "webhook")
-            #expect(observations.first?.state == "completed")
+            #expect(observations.first?.state == .completed)
             #expect(observations.first?.organisationID == "met")
         }
     }
