@@ -233,11 +233,10 @@ public struct LedgerResolver: Sendable {
     }
 
     static func view(_ transfer: Transfer, organisationID: String) -> TransactionView {
-        let inflow = transfer.creditAccount == AccountID.available(organisationID: organisationID).rawValue
         let references = transfer.references
         return TransactionView(
             id: String(transfer.id), kind: TransactionKind(transfer.kind),
-            credits: (inflow ? transfer.amount : transfer.amount.negated).description,
+            credits: transfer.signedAmount(for: organisationID).description,
             moneyMinorUnits: String(transfer.money.minorUnits), currency: transfer.money.currency.code,
             effectiveAt: transfer.effectiveAt.iso8601, costEventId: references.costEventID,
             revolutOrderId: references.revolutOrderID, team: references.team, investigation: references.investigation,
