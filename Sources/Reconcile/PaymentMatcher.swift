@@ -75,7 +75,7 @@ struct PaymentMatcher {
                     "credited \(topUp.amount) credits by transfer \(topUp.id)")
         } else {
             items.append(PlanItem(
-                kind: .topUp, idempotencyKey: CompletedOrder.topUpKey(orderID: orderID),
+                kind: .topUp, idempotencyKey: IdempotencyKey.topUp(revolutOrderID: orderID),
                 organisationID: tie.organisation.id, effectiveAt: completedAt, order: order,
                 references: TransferReferences(revolutOrderID: orderID, memo: "package \(tie.package.id)")))
         }
@@ -130,7 +130,7 @@ struct PaymentMatcher {
             return
         }
         guard let completed = views.first(where: { $0.state == .completed }) else { return }
-        let key = "reversal:revolut:\(orderID)"
+        let key = IdempotencyKey.reversal(revolutOrderID: orderID)
         guard try reader.transfer(idempotencyKey: key) == nil else { return }
         guard let originalID = views.compactMap(\.relatedOrderID).first, let original = credited[originalID] else {
             finding(.exception, FindingCode.refundOfUnknownOrder, latest.organisationID, orderID,
@@ -147,7 +147,7 @@ struct PaymentMatcher {
         guard effectiveAt < asOf else { return }
         items.append(PlanItem(
             kind: .reversal, idempotencyKey: key, organisationID: original.order.organisationID, effectiveAt: effectiveAt,
-            credits: Credits(microcredits: share), grantKey: CompletedOrder.topUpKey(orderID: originalID),
+            credits: Credits(microcredits: share), grantKey: IdempotencyKey.topUp(revolutOrderID: originalID),
             references: TransferReferences(revolutOrderID: originalID, memo: "\(latest.orderType.word) \(orderID)")))
     }
 

@@ -280,7 +280,7 @@ import TestSupport
             #expect(answers.filter { $0.1 == 402 }.count == 10)
             #expect(try await available(ledger) == credits("100"))
             let charged = try await ledger.read { reader in
-                try recorded.filter { try reader.transfer(idempotencyKey: UsageRoute.deductionKey(eventID: $0)) != nil }
+                try recorded.filter { try reader.transfer(idempotencyKey: IdempotencyKey.deduction(costEventID: $0)) != nil }
             }
             #expect(charged.count == 50)
             #expect(try await ledger.read { try $0.stagedEventCount() } == 50)

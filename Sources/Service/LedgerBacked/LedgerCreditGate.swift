@@ -20,7 +20,7 @@ public struct LedgerCreditGate: CreditGate {
             do {
                 view = try reader.gateView(
                     organisationID: intent.organisationID,
-                    idempotencyKey: intent.costEventID.map(UsageRoute.deductionKey(eventID:)),
+                    idempotencyKey: intent.costEventID.map(IdempotencyKey.deduction(costEventID:)),
                     investigationID: intent.investigationID)
             } catch PostingRejection.organisationNotFound {
                 throw ProblemDetails.organisationNotFound
