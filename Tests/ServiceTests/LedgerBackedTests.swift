@@ -179,7 +179,7 @@ import TestSupport
             SpendIntent(organisationID: "met", investigationID: "op-routine", credits: credits("120")))
             == .refuse(spendable: credits("50"), rule: .reserveFloor, priority: 3))
         #expect(try await gate.decide(SpendIntent(organisationID: "gmp"))
-            == .refuse(spendable: .zero, rule: .zeroBalance, priority: nil))
+            == .refuse(spendable: .zero, rule: .insufficientBalance, priority: nil))
         await #expect(throws: ProblemDetails.organisationNotFound) {
             try await gate.decide(SpendIntent(organisationID: "nope"))
         }

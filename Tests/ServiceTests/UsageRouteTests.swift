@@ -86,7 +86,7 @@ import TestSupport
         try await withUsageService { service, ledger in
             let broke = try await Self.post(service, Self.event("g1", org: "gmp"), key: ServiceHTTPTests.adminKey.key)
             try ServiceHTTPTests.expectProblem(broke, status: 402)
-            #expect(try broke.json()["rule"] as? String == "zero_balance")
+            #expect(try broke.json()["rule"] as? String == "insufficient_balance")
             #expect(try broke.json()["spendable_credits"] as? String == "0")
 
             let routine = try await Self.post(service, Self.event("m1", credits: "60", investigation: "op-routine"))

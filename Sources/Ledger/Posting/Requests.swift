@@ -149,11 +149,3 @@ public enum PostingRejection: ClassifiedError, Equatable {
         }
     }
 }
-
-/// What stops a spend at the gate.
-public enum SpendBlock: String, Sendable, Hashable, Codable {
-    /// Nothing is available at all.
-    case zeroBalance = "zero_balance"
-    /// Credits are available but held back for higher-priority investigations.
-    case reserveFloor = "reserve_floor"
-}

@@ -187,11 +187,10 @@ public enum UsageRoute {
 
     private static func problem(for rejection: PostingRejection, event: LiveCostEvent) -> ProblemDetails {
         switch rejection {
-        case .exceedsSpendable(_, let spendable, let block):
+        case .exceedsSpendable(let requested, let spendable, let block):
             return .paymentRequired(
-                organisationID: event.organisationID, spendable: max(.zero, spendable),
-                rule: block == .zeroBalance ? .zeroBalance : .reserveFloor, priority: nil,
-                purchaseHint: CreditsServer.defaultPurchaseHint)
+                organisationID: event.organisationID, requested: requested, spendable: max(.zero, spendable),
+                rule: block, priority: nil, purchaseHint: CreditsServer.defaultPurchaseHint)
         case .organisationNotFound:
             return .organisationNotFound
         default:
