@@ -63,13 +63,21 @@ public enum AdminPostingRejection: ClassifiedError, Equatable {
 
     public var failureClass: FailureClass { .badData }
 
-    public var code: String {
+    /// Every code an administrator's posting refusal can carry, in docs/CODES.md's catalogue.
+    public enum Code: String, Sendable, Hashable, CaseIterable {
+        case idempotencyKeyLength, creditsMustNotBeZero, creditsMustBePositive, reasonRequired, priceMalformed
+    }
+
+    /// The refusal's code: the rule the request broke.
+    public var code: String { kind.rawValue }
+
+    public var kind: Code {
         switch self {
-        case .idempotencyKeyLength: "idempotencyKeyLength"
-        case .creditsMustNotBeZero: "creditsMustNotBeZero"
-        case .creditsMustBePositive: "creditsMustBePositive"
-        case .reasonRequired: "reasonRequired"
-        case .priceMalformed: "priceMalformed"
+        case .idempotencyKeyLength: .idempotencyKeyLength
+        case .creditsMustNotBeZero: .creditsMustNotBeZero
+        case .creditsMustBePositive: .creditsMustBePositive
+        case .reasonRequired: .reasonRequired
+        case .priceMalformed: .priceMalformed
         }
     }
 
