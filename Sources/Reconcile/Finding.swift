@@ -42,4 +42,9 @@ public enum FindingCode {
     public static let usageOnClosedInvestigation = "usageOnClosedInvestigation"
     public static let usageOnUnknownInvestigation = "usageOnUnknownInvestigation"
     public static let usageOnUnknownTeam = "usageOnUnknownTeam"
+    /// One staged event whose credits no transfer can carry (above `Credits.transferMax`, or at
+    /// Int64's edge): not charged, reported per event, void it with `credits ledger void-event`.
+    public static let usageNotChargeable = "usageNotChargeable"
+    /// A plan total (credits of one kind) passed Int64: reported, not summed, never a stage failure.
+    public static let planTotalOverflow = "planTotalOverflow"
 }
