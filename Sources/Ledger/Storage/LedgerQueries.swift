@@ -155,8 +155,17 @@ extension LedgerReader {
     static let transferSelectIncludingSettlements = transferSelect.replacingOccurrences(
         of: "t.money_minor,", with: "CASE WHEN g.id IS NULL THEN \(drawsCost) ELSE t.money_minor END,")
 
-    /// The cost of transfer `t`'s draws: what an outflow cost, settlements included.
-    static let drawsCost = "(SELECT COALESCE(SUM(d.cost_minor), 0) FROM grant_draws d WHERE d.transfer_id = t.id)"
+    /// What outflow `t` cost, settlements included: the cost of all its draws. Only an outflow that
+    /// ran into overdraft (it has an uncovered draw) can have draws beyond those it made when posted,
+    /// and those cost exactly its recorded money (`verify`: outflowMoneyEqualsDrawCost); so the draws
+    /// are summed only for those, found through the small partial index of uncovered draws, and the
+    /// rest keep `money_minor` (summing every deduction's draws made a report's passes ~4x slower).
+    static let drawsCost = """
+        (CASE WHEN EXISTS (SELECT 1 FROM grant_draws u WHERE u.organisation_id = t.organisation_id
+                               AND u.transfer_id = t.id AND u.grant_id IS NULL)
+              THEN (SELECT COALESCE(SUM(d.cost_minor), 0) FROM grant_draws d WHERE d.transfer_id = t.id)
+              ELSE t.money_minor END)
+        """
 
     static let transferSelect = """
         SELECT t.id, t.idempotency_key, t.kind, t.organisation_id, t.debit_account, t.credit_account, t.amount,
