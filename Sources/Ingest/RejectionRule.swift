@@ -65,6 +65,10 @@ public enum RejectionRule: String, Sendable, Hashable, CaseIterable, Codable {
     case orderAmountMismatch
     // Whole file, added later (appended so existing codes keep their place)
     case encodingMustBeUTF8
+    // One record, added later
+    case creditsAboveEventLimit
+    case timestampFinerThanMilliseconds
+    case occurredBeforeOrganisationStart
 
     /// The stable reason code written to rejects files and `--json` summaries.
     public var code: String { rawValue }
@@ -145,6 +149,12 @@ public enum RejectionRule: String, Sendable, Hashable, CaseIterable, Codable {
         case .orderNotTiedToOrganisation: "Send our reference or metadata.organisation_id when creating orders."
         case .orderAmountMismatch: "Check the order against the package price; finance must review it."
         case .encodingMustBeUTF8: "Export the file as UTF-8 (without a UTF-16 byte order mark)."
+        case .creditsAboveEventLimit:
+            "One event charges at most 1000000000 credits (Credits.transferMax); check the producer's units."
+        case .timestampFinerThanMilliseconds:
+            "Timestamps carry milliseconds; round at the producer (digits after the third must be zeros)."
+        case .occurredBeforeOrganisationStart:
+            "Usage before the organisation's plan start cannot be charged; check the producer's clock."
         }
     }
 }

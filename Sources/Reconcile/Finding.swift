@@ -64,4 +64,9 @@ public enum FindingCode: String, Sendable, Hashable, Codable, CaseIterable {
     case usageOnUnknownInvestigation
     /// Usage on a team not configured: charged and flagged.
     case usageOnUnknownTeam
+    /// One staged event whose credits no transfer can carry (above `Credits.transferMax`, or at
+    /// Int64's edge): not charged, reported per event; void it with `credits ledger void-event`.
+    case usageNotChargeable
+    /// A plan total (credits of one kind) passed Int64: reported, not summed, never a stage failure.
+    case planTotalOverflow
 }

@@ -54,32 +54,43 @@ public enum PlanApplier {
                 return Summary(status: "nothing_to_apply", planID: nil, digest: nil, transfers: [:], credits: [:])
             }
             // First pass: the stored items must hash to the plan's digest and read back as items.
+            // An event voided after reconcile makes the plan stale for its organisation: it must not
+            // be charged, and the plan must post exactly as stored or not at all.
+            let voided = try tx.reader.voidedCostEventIDs()
             var digest = PlanDigest(asOf: plan.asOf)
             var touched = Set<String>()
+            var voidedSinceReconcile = Set<String>()
             try tx.reader.forEachPlanItem(ofPlan: plan.id) { stored in
                 digest.add(payload: stored.payload)
-                touched.insert(try item(stored, of: plan).organisationID)
+                let item = try item(stored, of: plan)
+                touched.insert(item.organisationID)
+                if item.kind == .deduction, let eventID = item.references.costEventID, voided.contains(eventID) {
+                    voidedSinceReconcile.insert(item.organisationID)
+                }
             }
             guard digest.finalize(stored: plan.findings) == plan.digest else {
                 throw Refusal.planAltered(planID: plan.id)
             }
             let moved = try tx.reader.organisationsMoved(since: plan.ledgerPosition).intersection(touched)
+                .union(voidedSinceReconcile)
             guard moved.isEmpty else { throw Refusal.planStale(planID: plan.id, organisations: moved.sorted()) }
 
             // Second pass: post them, one at a time, so a million items never sit in memory.
             var transfers: [String: Int] = [:]
-            var credits: [String: Credits] = [:]
+            // Reconcile reported any total that passes Int64 as a finding; here it is just left out.
+            var credits = KindTotals()
             try tx.reader.forEachPlanItem(ofPlan: plan.id) { stored in
                 let item = try item(stored, of: plan)
                 guard let transfer = try item.post(in: tx).transfer, transfer.idempotencyKey == item.idempotencyKey else {
                     throw Refusal.postingDiffersFromPlan(planID: plan.id, key: item.idempotencyKey)
                 }
                 transfers[item.kind.rawValue, default: 0] += 1
-                credits[item.kind.rawValue] = try (credits[item.kind.rawValue] ?? .zero).adding(transfer.amount)
+                _ = credits.add(transfer.amount, kind: item.kind.rawValue)
             }
             try tx.markApplied(planID: plan.id)
             CrashPoint.hit("apply.beforeCommit")
-            return Summary(status: "applied", planID: plan.id, digest: plan.digest, transfers: transfers, credits: credits)
+            return Summary(
+                status: "applied", planID: plan.id, digest: plan.digest, transfers: transfers, credits: credits.credits)
         }
     }
 

@@ -138,31 +138,43 @@ private struct DryRun {
     private(set) var dropped: Set<Int> = []
     private(set) var kept = 0
     private(set) var counts: [String: Int] = [:]
-    private(set) var credits: [String: Credits] = [:]
+    private var totals = KindTotals()
     private var refunds: [Finding] = []
     private var usage = UsageOutcomes()
+    /// Per-event findings of usage that cannot be charged, and totals that passed Int64.
+    private var unchargeable: [Finding] = []
 
     init(asOf: Instant) {
         digest = PlanDigest(asOf: asOf)
     }
 
-    var findings: [Finding] { refunds + usage.findings }
+    var findings: [Finding] { refunds + usage.findings + unchargeable }
 
     mutating func post(_ ordinal: Int, _ item: PlanItem, in tx: LedgerTransaction) throws {
         let outcome: ItemOutcome
         do {
             outcome = try item.post(in: tx)
         } catch PostingRejection.exceedsOverdraftLimit(let requested, let available, let limit) {
-            try usage.add(FindingCode.usageBeyondOverdraftLimit, item.organisationID, requested,
-                          "not charged: \(available) available, overdraft limit \(limit)")
+            usage.add(FindingCode.usageBeyondOverdraftLimit, item.organisationID, requested,
+                      "not charged: \(available) available, overdraft limit \(limit)")
+            dropped.insert(ordinal)
+            return
+        } catch where item.kind == .deduction && Self.cannotBeCharged(error) {
+            // One event no arithmetic can charge (staged before the per-event limit, or a sum at
+            // Int64's edge) is that event's problem, never the night's: a finding, and it stays
+            // staged for an operator to void (`credits ledger void-event`).
+            unchargeable.append(Finding(
+                severity: .exception, code: FindingCode.usageNotChargeable, organisationID: item.organisationID,
+                subject: item.references.costEventID ?? item.idempotencyKey,
+                detail: "\(item.credits ?? .zero) credits not charged: \(error); void the event if it is wrong"))
             dropped.insert(ordinal)
             return
         }
         if outcome.intoReserve.isPositive {
-            try usage.add(FindingCode.usageIntoReserve, item.organisationID, outcome.intoReserve, "charged into reserved capacity")
+            usage.add(FindingCode.usageIntoReserve, item.organisationID, outcome.intoReserve, "charged into reserved capacity")
         }
         if outcome.overdraft.isPositive {
-            try usage.add(FindingCode.usageInOverdraft, item.organisationID, outcome.overdraft, "charged beyond every grant")
+            usage.add(FindingCode.usageInOverdraft, item.organisationID, outcome.overdraft, "charged beyond every grant")
         }
         if item.kind == .reversal, outcome.alreadySpent.isPositive {
             refunds.append(Finding(
@@ -177,29 +189,75 @@ private struct DryRun {
         digest.add(payload: item.payload)
         kept += 1
         counts[item.kind.rawValue, default: 0] += 1
-        credits[item.kind.rawValue] = try (credits[item.kind.rawValue] ?? .zero).adding(transfer.amount)
+        addToTotal(transfer.amount, of: item)
+    }
+
+    /// Adds to the summary's total for the item's kind. A total that would overflow becomes a
+    /// finding for the organisation whose item reached the edge, rather than a stage failure.
+    private mutating func addToTotal(_ amount: Credits, of item: PlanItem) {
+        let kind = item.kind.rawValue
+        if !totals.add(amount, kind: kind) {
+            unchargeable.append(Finding(
+                severity: .exception, code: FindingCode.planTotalOverflow, organisationID: item.organisationID,
+                subject: item.idempotencyKey,
+                detail: "the plan's total of \(kind) credits passes \(Credits(microcredits: .max)); "
+                    + "planned as usual, total not shown"))
+        }
+    }
+
+    var credits: [String: Credits] { totals.credits }
+
+    /// Whether posting failed on an amount no arithmetic can carry (rather than a bug).
+    private static func cannotBeCharged(_ error: any Error) -> Bool {
+        switch error {
+        case PostingRejection.amountAboveTransferLimit, PostingRejection.overflow: true
+        case is ArithmeticOverflow: true
+        default: false
+        }
+    }
+}
+
+/// Credits per item kind for a stage's summary, summed with checked arithmetic: a kind whose
+/// total would pass Int64 leaves `credits` (the caller says so) instead of failing the stage.
+struct KindTotals {
+    private(set) var credits: [String: Credits] = [:]
+    private var overflowed: Set<String> = []
+
+    /// Adds `amount` to `kind`'s total; false the first time that total overflows.
+    mutating func add(_ amount: Credits, kind: String) -> Bool {
+        guard !overflowed.contains(kind) else { return true }
+        guard let total = try? (credits[kind] ?? .zero).adding(amount) else {
+            overflowed.insert(kind)
+            credits[kind] = nil
+            return false
+        }
+        credits[kind] = total
+        return true
     }
 }
 
 /// Usage findings summed per organisation and rule, so ten thousand events into a reserve are one
 /// line for a person, not ten thousand.
 private struct UsageOutcomes {
-    private var totals: [String: (organisation: String, code: FindingCode, events: Int, credits: Credits, detail: String)] = [:]
+    /// `credits` is nil once the organisation's total for the rule passed Int64 (checked addition):
+    /// the finding then says so instead of the stage failing for every organisation.
+    private var totals: [String: (organisation: String, code: FindingCode, events: Int, credits: Credits?, detail: String)] = [:]
 
-    mutating func add(_ code: FindingCode, _ organisation: String, _ credits: Credits, _ detail: String) throws {
+    mutating func add(_ code: FindingCode, _ organisation: String, _ credits: Credits, _ detail: String) {
         let key = "\(organisation)|\(code.rawValue)"
         var entry = totals[key] ?? (organisation, code, 0, .zero, detail)
         entry.events += 1
-        entry.credits = try entry.credits.adding(credits)
+        entry.credits = entry.credits.flatMap { try? $0.adding(credits) }
         totals[key] = entry
     }
 
     var findings: [Finding] {
         totals.keys.sorted().map { key in
             let entry = totals[key]!
+            let credits = entry.credits.map { "\($0) credits" } ?? "more than \(Credits(microcredits: .max)) credits"
             return Finding(
                 severity: .exception, code: entry.code, organisationID: entry.organisation, subject: entry.organisation,
-                detail: "\(entry.events) usage events, \(entry.credits) credits: \(entry.detail)")
+                detail: "\(entry.events) usage events, \(credits): \(entry.detail)")
         }
     }
 }

@@ -118,4 +118,63 @@ import TestSupport
         #expect(verify.stderr.contains("balancesDerivable"))
         #expect(verify.stdout.contains("FAIL balancesSumToZero") || verify.stderr.contains("balancesSumToZero"))
     }
+
+    /// D10: the documented maximum micro-credits as an adjustment is refused by the per-transfer
+    /// limit with exit 65 and a named code, in both directions, and nothing is posted.
+    @Test func adjust_aboveTheTransferLimit_exits65WithANamedCode() throws {
+        #expect(try credits("init", "--config", config).exitCode == 0)
+        for amount in ["9223372036854.775807", "-9223372036854.775807", "1000000000.000001"] {
+            let adjust = try credits(
+                "ledger", "adjust", "--org", "nca", "--credits=\(amount)", "--key", "adj-\(amount)",
+                "--memo", "typo")
+            #expect(adjust.exitCode == 65, "\(amount): \(adjust.stderr)")
+            #expect(adjust.stderr.contains("[amountAboveTransferLimit]"), "\(adjust.stderr)")
+            #expect(!adjust.stderr.contains("REAL value"))
+        }
+        let history = try credits("ledger", "history", "--org", "nca", "--kind", "adjustment", "--json")
+        #expect((try history.json()["result"] as? [[String: Any]])?.isEmpty == true)
+        #expect(try credits("ledger", "verify").exitCode == 0)
+    }
+
+    /// D4: an operator voids a staged event; the void is audited once, a rerun changes nothing,
+    /// reconcile never charges it, and verify passes.
+    @Test func voidEvent_isAuditedOnce_andNeverCharged() throws {
+        #expect(try credits("init", "--config", config).exitCode == 0)
+        let events = directory.file("events.jsonl")
+        try (#"{"event_id":"wrong-1","organisation_id":"nca","team":"border","operation":"ocr","credits":"7","#
+            + #""occurred_at":"2026-11-03T10:00:00Z"}"# + "\n")
+            .write(toFile: events, atomically: true, encoding: .utf8)
+        let ingest = try credits("ingest", "events", events)
+        #expect(ingest.exitCode == 0, "\(ingest.stderr)")
+
+        let void = try credits(
+            "ledger", "void-event", "--event-id", "wrong-1", "--reason", "test record", "--by", "alice",
+            "--now", "2026-11-04T08:00:00Z", "--json")
+        #expect(void.exitCode == 0, "\(void.stderr)")
+        let result = try #require(try void.json()["result"] as? [String: Any])
+        #expect(result["status"] as? String == "voided")
+        let record = try #require(result["void"] as? [String: Any])
+        #expect(record["actor"] as? String == "operator:alice")
+        #expect(record["reason"] as? String == "test record")
+        #expect(record["organisationID"] as? String == "nca")
+
+        let again = try credits(
+            "ledger", "void-event", "--event-id", "wrong-1", "--reason", "other", "--by", "bob", "--json")
+        #expect(again.exitCode == 0, "\(again.stderr)")
+        let againResult = try #require(try again.json()["result"] as? [String: Any])
+        #expect(againResult["status"] as? String == "already_voided")
+        #expect((againResult["void"] as? [String: Any])?["actor"] as? String == "operator:alice")
+
+        #expect(try credits("ledger", "void-event", "--event-id", "nope", "--reason", "x").exitCode == 66)
+        #expect(try credits("ledger", "void-event", "--event-id", "wrong-1", "--reason", " ").exitCode == 64)
+
+        let reconcile = try credits("reconcile", "--as-of", "2026-11-30", "--json")
+        #expect([0, 3].contains(reconcile.exitCode), "\(reconcile.stderr)")
+        #expect(try credits("apply").exitCode == 0)
+        let history = try credits("ledger", "history", "--org", "nca", "--kind", "deduction", "--json")
+        #expect((try history.json()["result"] as? [[String: Any]])?.isEmpty == true)
+        let verify = try credits("ledger", "verify")
+        #expect(verify.exitCode == 0, "\(verify.stderr)")
+        #expect(verify.stdout.contains("ok   voidedEventsNeverCharged"))
+    }
 }

@@ -139,6 +139,37 @@ struct CostEventParserTests {
         if rule != nil { #expect(outcome.rejection?.field == field) }
     }
 
+    /// D13: sub-millisecond digits are refused, never truncated, so `.1231Z` and `.1239Z` under one
+    /// id cannot pass for a duplicate; zeros after the milliseconds are exact and accepted.
+    @Test("occurred_at: at most millisecond precision, trailing zeros accepted", arguments: [
+        ("2026-11-03T09:15:00.1231Z", nil),
+        ("2026-11-03T09:15:00.1239Z", nil),
+        ("2026-11-03T09:15:00.123000001+01:00", nil),
+        ("2026-11-03T09:15:00.123000Z", "2026-11-03T09:15:00.123Z"),
+        ("2026-11-03T09:15:00.1Z", "2026-11-03T09:15:00.100Z"),
+        ("2026-11-03T09:15:00Z", "2026-11-03T09:15:00.000Z"),
+    ] as [(String, String?)])
+    func subMillisecondPrecision(text: String, accepted: String?) {
+        let outcome = parseEvent(eventLine(["occurred_at": "\"\(text)\""]))
+        if let accepted {
+            #expect(outcome.event?.occurredAt.iso8601 == accepted)
+        } else {
+            #expect(outcome.rejection?.rule == .timestampFinerThanMilliseconds)
+            #expect(outcome.rejection?.field == "occurred_at")
+        }
+    }
+
+    /// D14: the rule docs/LEDGER.md states: zeros beyond the unit's decimals are exact and accepted
+    /// (the same value, the same content hash); a non-zero digit there is refused, never rounded.
+    @Test("credits: trailing zeros beyond six decimals are accepted as exact, other digits refused")
+    func creditsTrailingZeros() throws {
+        let padded = try #require(parseEvent(eventLine(["credits": "\"1.0000000\""])).event)
+        let plain = try #require(parseEvent(eventLine(["credits": "1"])).event)
+        #expect(padded.credits == plain.credits)
+        #expect(padded.canonicalBytes == plain.canonicalBytes)
+        #expect(parseEvent(eventLine(["credits": "1.0000001"])).rejection?.rule == .creditsTooManyDecimalPlaces)
+    }
+
     @Test("the message names file, line, column, field and code")
     func messageLayout() throws {
         let rejection = try #require(

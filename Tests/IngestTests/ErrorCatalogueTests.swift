@@ -60,6 +60,10 @@ struct ErrorCatalogueTests {
             .unknownOrganisation, .unknownTeam, .unknownInvestigation, .unknownOperation,
             .investigationOfAnotherOrganisation, .noRateCardEntry, .eventIDConflict, .currencyMustMatchOrganisation,
             .unknownPackage, .orderNotTiedToOrganisation, .orderAmountMismatch,
+            // Checked when the charge is priced (RateCardPricing), batch and live: tested in LimitTests.
+            .creditsAboveEventLimit,
+            // Checked against the organisation's start at staging, batch and live: StagingTests, UsageRouteTests.
+            .occurredBeforeOrganisationStart,
             // Covered by generated inputs in LimitTests (too big to keep as fixtures).
             .lineTooLong, .attributesTooLarge, .fileTooLarge, .csvRecordTooLong, .decompressedTooLarge,
             .amountOutOfRange, .quantityOutOfRange, .quantityMalformed,

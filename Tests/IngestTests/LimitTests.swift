@@ -1,4 +1,5 @@
 import Ingest
+import Ledger
 import Testing
 
 /// Every named limit: accepted at the limit, rejected one past it with the limit in the message.
@@ -98,11 +99,52 @@ struct LimitTests {
         #expect(parseEvent(eventLine(["attributes": "{" + keys + "}"])).rejection?.rule == .attributesTooLarge)
     }
 
-    @Test("credits: Int64.max micro-credits accepted, one more out of range")
+    @Test("credits: Int64.max micro-credits parse, one more is out of range")
     func creditsRange() {
         let max = parseEvent(eventLine(["credits": "\"9223372036854.775807\""]))
         #expect(max.event?.credits?.microcredits == Int64.max)
         #expect(parseEvent(eventLine(["credits": "9223372036854.775808"])).rejection?.rule == .creditsOutOfRange)
+    }
+
+    /// What an event may charge, stated or priced, through the one rule batch and live both use.
+    func charge(_ overrides: [String: String?], rate: Credits? = nil) throws -> RateCardPricing.Outcome {
+        let record = try #require(parseEvent(eventLine(overrides)).event)
+        return RateCardPricing.charge(of: record) { _, _, _ in rate }
+    }
+
+    @Test("Credits.transferMax: an event of 10^9 credits is charged, one micro-credit more is refused")
+    func creditsPerEventLimit() throws {
+        #expect(Credits.transferMax == Credits(1_000_000_000))
+        #expect(try charge(["credits": "1000000000"]) == .priced(Credits.transferMax, nil))
+        guard case .rejected(let over) = try charge(["credits": "1000000000.000001"]) else {
+            Issue.record("one micro-credit over the limit was charged")
+            return
+        }
+        #expect(over.rule == .creditsAboveEventLimit)
+        #expect(over.field == "credits")
+        #expect(over.detail.contains("1000000000 credits, Credits.transferMax"))
+        guard case .rejected(let int64Max) = try charge(["credits": "\"9223372036854.775807\""]) else {
+            Issue.record("Int64.max micro-credits were charged")
+            return
+        }
+        #expect(int64Max.rule == .creditsAboveEventLimit)
+    }
+
+    @Test("Credits.transferMax applies to quantity × rate as well")
+    func pricedPerEventLimit() throws {
+        let quantity: [String: String?] = ["credits": nil, "quantity": "2000000000", "unit": "\"page\""]
+        guard case .rejected(let over) = try charge(quantity, rate: Credits(1)) else {
+            Issue.record("2e9 pages at 1 credit were charged")
+            return
+        }
+        #expect(over.rule == .creditsAboveEventLimit)
+        #expect(over.field == "quantity")
+        let atLimit: [String: String?] = ["credits": nil, "quantity": "1000000000", "unit": "\"page\""]
+        guard case .priced(let credits, _) = try charge(atLimit, rate: Credits(1)) else {
+            Issue.record("1e9 pages at 1 credit were refused")
+            return
+        }
+        #expect(credits == Credits.transferMax)
     }
 
     @Test("csvRecordBytesMax: a row at the limit is read, one byte more is rejected")

@@ -118,6 +118,23 @@ struct RevolutOrderTests {
         #expect(file.outcomes[3].rejection?.rule == .amountOutOfRange)
     }
 
+    /// D14: zeros beyond the currency's decimals are exact and accepted; any other digit there is
+    /// refused (docs/LEDGER.md), for every exponent.
+    @Test("amounts: trailing zeros beyond the currency's decimals are accepted, other digits refused")
+    func trailingZeros() throws {
+        let scratch = ScratchDirectory()
+        let header = "order_id,type,state,amount,currency,transaction_id\n"
+        let csv = header + "a,SETTLEMENT,COMPLETED,450.000,GBP,t\nb,SETTLEMENT,COMPLETED,450.001,GBP,t\n"
+            + "c,SETTLEMENT,COMPLETED,1500.0,JPY,t\nd,SETTLEMENT,COMPLETED,1500.5,JPY,t\n"
+            + "e,SETTLEMENT,COMPLETED,12.3450,KWD,t\n"
+        let file = try RevolutOrderReader.read(path: scratch.write("z.csv", csv))
+        #expect(file.outcomes[0].order?.amount == Money(minorUnits: 45000, currency: .gbp))
+        #expect(file.outcomes[1].rejection?.rule == .amountTooManyDecimalPlaces)
+        #expect(file.outcomes[2].order?.amount == Money(minorUnits: 1500, currency: .jpy))
+        #expect(file.outcomes[3].rejection?.rule == .amountTooManyDecimalPlaces)
+        #expect(file.outcomes[4].order?.amount == Money(minorUnits: 12345, currency: .kwd))
+    }
+
     @Test("unknown states and types are kept, not dropped", arguments: ["IN_SETTLEMENT", "in_settlement"])
     func unknownState(state: String) throws {
         let scratch = ScratchDirectory()

@@ -280,3 +280,30 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+/// D9: usage dated before its organisation started (`plan_start` in its time zone) is refused at
+/// staging with a named rule, whatever else is right with it; the instant of the start is accepted.
+struct UsageBeforeOrganisationStartTests {
+    let directory = TemporaryDirectory("ingest-start")
+
+    @Test("2001 usage and usage a second before met-police's plan start are refused; the start itself is not")
+    func refusedBeforeStart() throws {
+        let configuration = try ConfigurationLoader.load(directory: Fixtures.path("fixtures/config"))
+        let database = try LedgerDatabase.create(at: directory.file("ledger.sqlite"))
+        _ = try database.write { try $0.load(configuration) }
+        // met-police: plan_start 2026-11-01, Europe/London (GMT in November): 2026-11-01T00:00:00Z.
+        func line(_ id: String, _ at: String) -> String {
+            eventLine([
+                "event_id": "\"\(id)\"", "organisation_id": "\"met-police\"", "team": "\"cyber-crime\"",
+                "investigation": "\"op-kestrel\"", "operation": "\"ocr\"", "occurred_at": "\"\(at)\"",
+            ])
+        }
+        let path = directory.file("old.jsonl")
+        try (line("old-1", "2001-01-01T00:00:00Z") + "\n" + line("old-2", "2026-10-31T23:59:59.999Z") + "\n"
+            + line("new-1", "2026-11-01T00:00:00Z") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let summary = try EventIngester(database: database).ingest(path: path, displayName: "old.jsonl")
+        #expect(summary.staged == 1 && summary.rejected == 2 && summary.balances, "\(summary)")
+        #expect(summary.rejectedByReason["occurredBeforeOrganisationStart"] == 2, "\(summary.rejectedByReason)")
+        #expect(try database.read { try $0.stagedEventCount() } == 1)
+    }
+}

@@ -77,4 +77,20 @@ import TestSupport
             file: "rate_cards.yaml", key: "default[4].operation",
             problem: "translation is not an operation in operations.yaml"))
     }
+
+    /// D4: configured credits obey the per-transfer limit too, so no plan allocation or package
+    /// top-up can stop reconcile: refused when loaded, naming file and key.
+    @Test func creditsAboveTheTransferLimit_areRefusedWhenLoaded() throws {
+        let path = try configuration(operations: nil)
+        let plans = try String(contentsOfFile: "\(path)/plans.yaml", encoding: .utf8)
+        try plans.replacingOccurrences(of: "credits_per_period: 50000", with: "credits_per_period: 1000000000.000001")
+            .write(toFile: "\(path)/plans.yaml", atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(directory: path) }
+        do {
+            _ = try ConfigurationLoader.load(directory: path)
+        } catch let error as ConfigurationError {
+            #expect(error.file == "plans.yaml")
+            #expect(error.problem.contains("Credits.transferMax"))
+        }
+    }
 }

@@ -16,13 +16,14 @@ import TestSupport
     /// Rate cards: `ocr` by the `page` at 0.5 by default, 0.333333 for `met`. `operations`: the configured
     /// list (nil: any operation).
     func withUsageService(
-        operations: [String]? = nil, _ body: (ServiceHTTPTests.Harness, LedgerDatabase) async throws -> Void
+        operations: [String]? = nil, metPlanStart: LocalDate? = nil,
+        _ body: (ServiceHTTPTests.Harness, LedgerDatabase) async throws -> Void
     ) async throws {
         let reservation = Reservation(id: "p1-floor", credits: credits("100"), maxPriority: .p1)
         let ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"), durability: .live)
-        var configuration = SampleWorld.configuration([
-            SampleWorld.organisation("met", reservations: [reservation]), SampleWorld.organisation("gmp"),
-        ])
+        var met = SampleWorld.organisation("met", reservations: [reservation])
+        met.planStart = metPlanStart
+        var configuration = SampleWorld.configuration([met, SampleWorld.organisation("gmp")])
         configuration.rateCards = [
             RateCardEntry(organisationID: nil, operation: "ocr", unit: "page", creditsPerUnit: credits("0.5")),
             RateCardEntry(organisationID: "met", operation: "ocr", unit: "page", creditsPerUnit: credits("0.333333")),
@@ -224,6 +225,44 @@ import TestSupport
             }
             let file = directory.file("unpriced.jsonl")
             try Data((Self.quantityEvent("n3", quantity: "3", unit: "word") + "\n").utf8)
+                .write(to: URL(fileURLWithPath: file))
+            let summary = try EventIngester(database: ledger).ingest(path: file)
+            #expect(summary.rejected == 1 && summary.staged == 0, "\(summary)")
+            #expect(try await available(ledger) == credits("150"))
+        }
+    }
+
+    /// D9: usage dated before the organisation's plan start is refused live with batch staging's
+    /// rule; the start instant itself is charged. `met` starts 2026-11-01 in Europe/London (00:00Z).
+    @Test func testUsageBeforeTheOrganisationStartedIsRefusedAsInBatch() async throws {
+        try await withUsageService(metPlanStart: LocalDate.parse("2026-11-01")) { service, ledger in
+            for (id, at) in [("old-1", "2001-01-01T00:00:00Z"), ("old-2", "2026-10-31T23:59:59.999Z")] {
+                let answer = try await Self.post(service, Self.event(id, occurredAt: at))
+                try ServiceHTTPTests.expectProblem(answer, status: 400)
+                #expect(try answer.json()["rule"] as? String == "occurredBeforeOrganisationStart", "\(answer.text)")
+            }
+            #expect(try await available(ledger) == credits("150"))
+            let atStart = try await Self.post(service, Self.event("start", occurredAt: "2026-11-01T00:00:00Z"))
+            #expect(atStart.status == 201, "\(atStart.text)")
+            #expect(try await available(ledger) == credits("140"))
+        }
+    }
+
+    /// D4: an event above the per-event limit (`Credits.transferMax`) is refused live with batch
+    /// ingest's rule, before the credit gate (400, not 402), stated or priced; batch refuses the same.
+    @Test func testCreditsAboveTheEventLimitAreRefusedAsInBatch() async throws {
+        try await withUsageService { service, ledger in
+            for body in [
+                Self.event("big-1", credits: #""9223372036854.775807""#),
+                Self.event("big-2", credits: "1000000000.000001"),
+                Self.quantityEvent("big-3", quantity: "4000000000"),
+            ] {
+                let answer = try await Self.post(service, body)
+                try ServiceHTTPTests.expectProblem(answer, status: 400)
+                #expect(try answer.json()["rule"] as? String == "creditsAboveEventLimit", "\(answer.text)")
+            }
+            let file = directory.file("big.jsonl")
+            try Data((Self.event("big-1", credits: #""9223372036854.775807""#) + "\n").utf8)
                 .write(to: URL(fileURLWithPath: file))
             let summary = try EventIngester(database: ledger).ingest(path: file)
             #expect(summary.rejected == 1 && summary.staged == 0, "\(summary)")

@@ -10,7 +10,9 @@ import Ledger
 /// - Identifiers: non-empty printable ASCII, at most `eventIDBytesMax` bytes, no surrounding spaces;
 ///   compared byte for byte (so `NCA` and `nca` differ, and composed/decomposed `é` cannot occur).
 /// - `investigation` and `attributes` may be absent or `null` (the same thing).
-/// - `occurred_at`: ISO 8601 with an offset (`Instant.parse`).
+/// - `occurred_at`: ISO 8601 with an offset (`Instant.parse`), at most millisecond precision: a
+///   non-zero digit after the third is refused rather than truncated, so two instants that differ
+///   only below a millisecond never hash alike (`.1231Z` / `.1239Z` would be a false duplicate).
 /// - Unknown fields are kept (`extrasJSON`), any JSON, under the attributes depth limit.
 /// - The first problem found is reported; one rejection per record.
 public struct CostEventParser: Sendable {
@@ -185,6 +187,10 @@ public struct CostEventParser: Sendable {
             ScanFailure(rule: rule, offset: text.offset, field: "occurred_at", detail: detail)
         }
         switch Instant.parse(utf8: text.bytes) {
+        case .success where Instant.hasNonZeroDigitsBeyondMilliseconds(utf8: text.bytes[...]):
+            throw fail(
+                .timestampFinerThanMilliseconds,
+                "\(value) is more precise than a millisecond; digits after the third must be zeros")
         case .success(let instant): return instant
         case .failure(.missingOffset): throw fail(.timestampMissingOffset, "\(value) has no offset (Z or +hh:mm)")
         case .failure(.impossibleDate): throw fail(.timestampImpossible, "\(value) is not a real date and time")

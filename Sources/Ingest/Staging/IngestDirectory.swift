@@ -7,6 +7,8 @@ public struct IngestDirectory: Sendable {
     struct OrganisationEntry: Sendable {
         var teams: Set<String>
         var investigations: Set<String>
+        /// `Organisation.usageStart`: usage before it is refused.
+        var usageStart: Instant?
     }
 
     private var organisations: [String: OrganisationEntry] = [:]
@@ -21,7 +23,8 @@ public struct IngestDirectory: Sendable {
     public init(reader: LedgerReader) throws {
         for organisation in try reader.organisations() {
             organisations[organisation.id] = OrganisationEntry(
-                teams: Set(organisation.teams.map(\.id)), investigations: Set(organisation.investigations.map(\.id)))
+                teams: Set(organisation.teams.map(\.id)), investigations: Set(organisation.investigations.map(\.id)),
+                usageStart: organisation.usageStart)
             for investigation in organisation.investigations {
                 investigationOwners[investigation.id, default: []].append(organisation.id)
             }
@@ -63,13 +66,27 @@ public struct IngestDirectory: Sendable {
         if let operations, !operations.contains(record.operation) {
             return (.unknownOperation, "operation", "\"\(record.operation)\" is not a configured operation")
         }
+        if let detail = UsageDateRule.violation(record, usageStart: organisation.usageStart) {
+            return (.occurredBeforeOrganisationStart, "occurred_at", detail)
+        }
         return nil
+    }
+}
+
+/// Usage must not predate its organisation (`Organisation.usageStart`, docs/INGEST.md): batch
+/// staging (`IngestDirectory.check`) and `POST /v1/usage` both ask here.
+public enum UsageDateRule {
+    /// Why `record` cannot be charged to its organisation starting at `usageStart`; nil when it can.
+    public static func violation(_ record: CostEventRecord, usageStart: Instant?) -> String? {
+        guard let usageStart, record.occurredAt < usageStart else { return nil }
+        return "\(record.occurredAt.iso8601) is before \(record.organisationID)'s plan start "
+            + "(\(usageStart.iso8601)); usage from before the organisation started cannot be charged"
     }
 }
 
 /// The credits of a cost event's charge: as stated, or priced from the rate card. Batch ingest and
 /// `POST /v1/usage` both charge through here, so an event costs the same and is refused by the same rule
-/// (`noRateCardEntry`, `creditsOutOfRange`, `creditsMustBePositive`) whichever way it arrives.
+/// (`noRateCardEntry`, `creditsOutOfRange`, `creditsMustBePositive`, `creditsAboveEventLimit`) whichever way it arrives.
 public enum RateCardPricing {
     /// What a charge comes to.
     public enum Outcome: Sendable, Hashable {
@@ -86,6 +103,7 @@ public enum RateCardPricing {
     ) rethrows -> Outcome {
         switch record.charge {
         case .credits(let credits):
+            if let rejection = statedChargeRejection(record) { return .rejected(rejection) }
             return .priced(credits, nil)
         case .quantity(let quantity, let unit):
             guard let rate = try rate(record.organisationID, record.operation, unit) else {
@@ -100,14 +118,43 @@ public enum RateCardPricing {
                     detail: "\(quantity) \(unit) at \(rate) credits each prices to "
                         + (credits.map { "\($0) credits" } ?? "more than fits")))
             }
+            if let rejection = EventChargeLimit.rejection(
+                priced, record, field: "quantity", detail: "\(quantity) \(unit) at \(rate) credits each prices to ")
+            {
+                return .rejected(rejection)
+            }
             return .priced(priced, RatePricing(quantity: quantity.description, unit: unit, creditsPerUnit: rate))
         }
+    }
+
+    /// Why `record`'s stated credits cannot be charged (nil when it states none, or they can): the part
+    /// of `charge` that needs no rate card, so `POST /v1/usage` can ask before its credit gate and answer
+    /// 400 with the rule, never 402, for an event no balance could pay.
+    public static func statedChargeRejection(_ record: CostEventRecord) -> Rejection? {
+        guard case .credits(let credits) = record.charge else { return nil }
+        return EventChargeLimit.rejection(credits, record, field: "credits", detail: "")
     }
 
     private static func rejection(
         _ rule: RejectionRule, _ record: CostEventRecord, field: String, detail: String
     ) -> Rejection {
         Rejection(rule, file: record.source.file, line: record.source.line, field: field, detail: detail)
+    }
+}
+
+/// The most one cost event may charge, stated or priced, batch or live: `Credits.transferMax`.
+///
+/// Why here: every event's credits, whichever way they arrive (a file, `POST /v1/usage`) and however
+/// they are written (credits, or quantity × rate), come out of `RateCardPricing.charge`, so the
+/// rule has one place. The posting engine refuses a larger transfer too (`amountAboveTransferLimit`),
+/// which is what turns an event staged before the limit existed into a reconcile finding.
+enum EventChargeLimit {
+    static func rejection(_ credits: Credits, _ record: CostEventRecord, field: String, detail: String) -> Rejection? {
+        guard credits > Credits.transferMax else { return nil }
+        return Rejection(
+            .creditsAboveEventLimit, file: record.source.file, line: record.source.line, field: field,
+            detail: "\(detail)\(credits) credits, more than one event may charge "
+                + "(\(Credits.transferMax) credits, Credits.transferMax)")
     }
 }
 

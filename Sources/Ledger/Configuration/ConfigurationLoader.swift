@@ -312,6 +312,10 @@ public enum ConfigurationLoader {
     private static func credits(_ text: DecimalText?, file: String, key: String) throws -> Credits? {
         guard let text else { return nil }
         switch Credits.parse(text.text) {
+        case .success(let value) where value > Credits.transferMax:
+            // An allocation, package or reservation of more could never be posted (one transfer each).
+            throw ConfigurationError(
+                file: file, key: key, problem: "\(text.text) is more than \(Credits.transferMax) (Credits.transferMax)")
         case .success(let value) where !value.isNegative: return value
         case .success: throw ConfigurationError(file: file, key: key, problem: "must not be negative")
         case .failure(let error): throw ConfigurationError(file: file, key: key, problem: "\(text.text): \(error)")

@@ -56,6 +56,25 @@ public struct Organisation: Sendable, Equatable, Codable {
     public var teams: [Team]
     public var investigations: [Investigation]
     public var reservations: [Reservation]
+
+    /// The first instant usage may be charged for: the start of `planStart` in the organisation's
+    /// time zone (nil without a plan start, or with an unknown zone). See `UsageStart`.
+    public var usageStart: Instant? { UsageStart.instant(planStart: planStart, timeZone: timeZone) }
+}
+
+/// When an organisation's usage may start: the first instant of its plan start (its first plan
+/// period, when its first allocation lands), in its own time zone.
+///
+/// Why: usage dated before the organisation existed (`2001-01-01`) would be charged against grants
+/// that did not exist then, and the report of that period would close below the overdraft limit.
+/// Batch ingest and `POST /v1/usage` refuse it (`occurredBeforeOrganisationStart`) through one
+/// rule, computed here from the same configuration for both. An organisation without a plan start
+/// has no such bound (only the years 2000-2199 every timestamp obeys).
+public enum UsageStart {
+    public static func instant(planStart: LocalDate?, timeZone: String) -> Instant? {
+        guard let planStart, let zone = TimeZone(identifier: timeZone) else { return nil }
+        return planStart.startInstant(in: zone)
+    }
 }
 
 public struct Thresholds: Sendable, Equatable, Codable {

@@ -110,3 +110,18 @@ extension Transfer {
             effectiveAt: effectiveAt, recordedAt: recordedAt, references: references, grantID: grantID)
     }
 }
+
+/// Which money a read gives an outflow (an inflow's money is always the price paid for its grant).
+///
+/// Why two: a deduction (or negative adjustment) that ran into overdraft is posted with the cost of
+/// the credits grants covered then; the uncovered credits have no cost until a later grant settles
+/// them, which appends a negative uncovered draw and a positive draw from that grant, with its
+/// cost, to the same outflow (docs/LEDGER.md, burn-down). Transfers are append-only, so the posted
+/// money never changes; the draws carry the full cost.
+public enum TransferMoney: Sendable, Hashable {
+    /// The money stored when the transfer was posted: the ledger's record (`ledger history`).
+    case asPosted
+    /// An outflow's money as the cost of all its draws, settlements included: what consumption cost,
+    /// as reports, invoice appendices and the usage API show it.
+    case includingSettlements
+}

@@ -7,6 +7,7 @@ extension LedgerTransaction {
     public func grant(_ request: GrantRequest) throws -> Posting {
         guard !request.idempotencyKey.isEmpty else { throw PostingRejection.idempotencyKeyMustNotBeEmpty }
         guard request.credits.isPositive else { throw PostingRejection.amountMustBePositive }
+        try Self.checkTransferLimit(request.credits)
         let organisation = try organisationFacts(request.organisationID)
         let price = request.price ?? .zero(organisation.currency)
         guard price.currency == organisation.currency else {

@@ -18,6 +18,14 @@ extension LedgerTransaction {
         return OrganisationFacts(currency: currency, overdraftLimit: Credits(microcredits: row["overdraft_limit"]))
     }
 
+    /// The size rule every transfer obeys: at most `Credits.transferMax`, so no amount the ledger
+    /// holds comes near Int64's edge and sums of them stay exact.
+    static func checkTransferLimit(_ amount: Credits) throws {
+        guard amount <= Credits.transferMax else {
+            throw PostingRejection.amountAboveTransferLimit(requested: amount, limit: Credits.transferMax)
+        }
+    }
+
     /// The idempotency rule: the same key with the same content is the earlier posting; the same
     /// key with different content is refused.
     func existingTransfer(key: String, hash: String) throws -> Posting? {
@@ -46,6 +54,7 @@ extension LedgerTransaction {
     ) throws -> Transfer? {
         precondition(debit != credit, "a transfer must move credits between two different accounts")
         precondition(amount.isPositive, "a transfer amount must be positive")
+        precondition(amount <= Credits.transferMax, "a transfer amount is checked against the limit first")
         precondition(money.minorUnits >= 0, "a transfer's money value is never negative")
         // Reads and writes neither accounts nor grants, so deferred balance changes may wait.
         try connection.executeCached(

@@ -13,6 +13,7 @@ extension LedgerTransaction {
     public func spend(_ request: SpendRequest) throws -> Posting {
         guard !request.idempotencyKey.isEmpty else { throw PostingRejection.idempotencyKeyMustNotBeEmpty }
         guard request.credits.isPositive else { throw PostingRejection.amountMustBePositive }
+        try Self.checkTransferLimit(request.credits)
         var state = try postingState.state(of: request.organisationID, in: connection)
         let hash = ContentHash.of([
             "spend", request.purpose.rawValue, request.organisationID, "\(request.credits.microcredits)",

@@ -101,6 +101,8 @@ public struct Posting: Sendable, Hashable {
 /// Why the ledger refused a posting. Each case names the rule that was broken.
 public enum PostingRejection: ClassifiedError, Equatable {
     case amountMustBePositive
+    /// More than `Credits.transferMax`: no single transfer moves that much (a producer's error).
+    case amountAboveTransferLimit(requested: Credits, limit: Credits)
     case idempotencyKeyMustNotBeEmpty
     case organisationNotFound(String)
     case currencyMustMatchOrganisation(expected: Currency, got: Currency)
@@ -117,7 +119,9 @@ public enum PostingRejection: ClassifiedError, Equatable {
 
     /// Every code a posting refusal can carry, in docs/CODES.md's catalogue.
     public enum Code: String, Sendable, Hashable, CaseIterable {
-        case amountMustBePositive, idempotencyKeyMustNotBeEmpty, organisationNotFound, currencyMustMatchOrganisation, idempotencyKeyReusedWithDifferentContent, exceedsSpendable, exceedsOverdraftLimit, grantNotFound, expiryMustNotPrecedeGrant, overflow
+        case amountMustBePositive, amountAboveTransferLimit, idempotencyKeyMustNotBeEmpty, organisationNotFound
+        case currencyMustMatchOrganisation, idempotencyKeyReusedWithDifferentContent, exceedsSpendable
+        case exceedsOverdraftLimit, grantNotFound, expiryMustNotPrecedeGrant, overflow
     }
 
     /// The refusal's code: the rule the posting broke.
@@ -126,6 +130,7 @@ public enum PostingRejection: ClassifiedError, Equatable {
     public var kind: Code {
         switch self {
         case .amountMustBePositive: .amountMustBePositive
+        case .amountAboveTransferLimit: .amountAboveTransferLimit
         case .idempotencyKeyMustNotBeEmpty: .idempotencyKeyMustNotBeEmpty
         case .organisationNotFound: .organisationNotFound
         case .currencyMustMatchOrganisation: .currencyMustMatchOrganisation
@@ -141,6 +146,8 @@ public enum PostingRejection: ClassifiedError, Equatable {
     public var description: String {
         switch self {
         case .amountMustBePositive: "the amount must be positive"
+        case .amountAboveTransferLimit(let requested, let limit):
+            "\(requested) credits is more than one transfer may move (\(limit), Credits.transferMax) [amountAboveTransferLimit]"
         case .idempotencyKeyMustNotBeEmpty: "an idempotency key is required"
         case .organisationNotFound(let id): "no organisation \(id); load it with `credits init`"
         case .currencyMustMatchOrganisation(let expected, let got):

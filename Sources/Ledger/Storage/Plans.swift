@@ -183,7 +183,7 @@ extension LedgerReader {
             db, sql: "SELECT DISTINCT organisation_id FROM transfers WHERE id > ?", arguments: [position]))
     }
 
-    /// Streams the staged events not yet charged that occurred in `[from, before)` (from the
+    /// Streams the staged events not yet charged (and not voided) that occurred in `[from, before)` (from the
     /// beginning when `from` is nil), in occurrence order, then event id.
     ///
     /// Safe to post while iterating: a deduction posted for a returned event only concerns a row
@@ -199,6 +199,7 @@ extension LedgerReader {
                 FROM cost_events e JOIN source_files f ON f.id = e.source_file_id
                 WHERE e.occurred_at >= ? AND e.occurred_at < ?
                   AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.kind = 'deduction' AND t.cost_event_id = e.event_id)
+                  AND NOT EXISTS (SELECT 1 FROM cost_event_voids v WHERE v.event_id = e.event_id)
                 ORDER BY e.occurred_at, e.event_id
                 """),
             arguments: [from?.millisecondsSinceEpoch ?? Int64.min, before.millisecondsSinceEpoch])

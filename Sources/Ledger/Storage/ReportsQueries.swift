@@ -3,7 +3,9 @@ import GRDB
 // Read queries for period reports and invoices. Every figure is a signed sum over the
 // organisation's own transfers, so the report's identities hold exactly by construction:
 // each transfer counts +amount when it credits the organisation's account and -amount when it
-// debits it, and its money (price paid in, cost basis out) carries the same sign.
+// debits it, and its money carries the same sign: an inflow's price paid, an outflow's cost of its
+// draws (`TransferMoney.includingSettlements`: overdraft usage costs what the grant that settled it
+// cost, so closing money is the unspent value of the grants, never positive on negative credits).
 
 /// A half-open window of effective time, `[start, end)`.
 public struct ReportWindow: Sendable, Hashable {
@@ -85,9 +87,9 @@ extension LedgerReader {
             db,
             sql: """
                 SELECT COUNT(*) AS n,
-                       COALESCE(SUM(CASE WHEN credit_account = ? THEN amount ELSE -amount END), 0) AS credits,
-                       COALESCE(SUM(CASE WHEN credit_account = ? THEN money_minor ELSE -money_minor END), 0) AS money
-                FROM transfers WHERE organisation_id = ? AND effective_at < ?
+                       COALESCE(SUM(CASE WHEN t.credit_account = ? THEN t.amount ELSE -t.amount END), 0) AS credits,
+                       COALESCE(SUM(\(Self.signedMoney)), 0) AS money
+                FROM transfers t WHERE t.organisation_id = ? AND t.effective_at < ?
                 """,
             arguments: [account, account, organisationID, instant.millisecondsSinceEpoch])!
         return Self.netFlow(row, currency: currency)
@@ -101,12 +103,12 @@ extension LedgerReader {
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT kind, COUNT(*) AS n,
-                       SUM(CASE WHEN credit_account = ? THEN amount ELSE -amount END) AS credits,
-                       SUM(CASE WHEN credit_account = ? THEN money_minor ELSE -money_minor END) AS money
-                FROM transfers
-                WHERE organisation_id = ? AND effective_at >= ? AND effective_at < ?
-                GROUP BY kind ORDER BY kind
+                SELECT t.kind AS kind, COUNT(*) AS n,
+                       SUM(CASE WHEN t.credit_account = ? THEN t.amount ELSE -t.amount END) AS credits,
+                       SUM(\(Self.signedMoney)) AS money
+                FROM transfers t
+                WHERE t.organisation_id = ? AND t.effective_at >= ? AND t.effective_at < ?
+                GROUP BY t.kind ORDER BY t.kind
                 """,
             arguments: [account, account, organisationID, window.start.millisecondsSinceEpoch,
                         window.end.millisecondsSinceEpoch])
@@ -130,14 +132,14 @@ extension LedgerReader {
         return try Row.fetchAll(
             db,
             sql: """
-                SELECT COALESCE(\(column), '') AS key, COUNT(*) AS n,
-                       SUM(CASE WHEN debit_account = ? THEN amount ELSE -amount END) AS credits,
-                       SUM(CASE WHEN debit_account = ? THEN money_minor ELSE -money_minor END) AS money
-                FROM transfers
-                WHERE organisation_id = ? AND kind = 'deduction' AND effective_at >= ? AND effective_at < ?
+                SELECT COALESCE(t.\(column), '') AS key, COUNT(*) AS n,
+                       SUM(CASE WHEN t.debit_account = ? THEN t.amount ELSE -t.amount END) AS credits,
+                       SUM(\(Self.consumedMoney)) AS money
+                FROM transfers t
+                WHERE t.organisation_id = ? AND t.kind = 'deduction' AND t.effective_at >= ? AND t.effective_at < ?
                 GROUP BY 1 ORDER BY 1
                 """,
-            arguments: [account, account, organisationID, window.start.millisecondsSinceEpoch,
+            arguments: [account, organisationID, window.start.millisecondsSinceEpoch,
                         window.end.millisecondsSinceEpoch]
         ).map { Self.group($0, key: $0["key"], currency: currency) }
     }
@@ -152,15 +154,15 @@ extension LedgerReader {
         return try Row.fetchAll(
             db,
             sql: """
-                SELECT COALESCE(\(first.rawValue), '') AS first, COALESCE(\(second.rawValue), '') AS second,
+                SELECT COALESCE(t.\(first.rawValue), '') AS first, COALESCE(t.\(second.rawValue), '') AS second,
                        COUNT(*) AS n,
-                       SUM(CASE WHEN debit_account = ? THEN amount ELSE -amount END) AS credits,
-                       SUM(CASE WHEN debit_account = ? THEN money_minor ELSE -money_minor END) AS money
-                FROM transfers
-                WHERE organisation_id = ? AND kind = 'deduction' AND effective_at >= ? AND effective_at < ?
+                       SUM(CASE WHEN t.debit_account = ? THEN t.amount ELSE -t.amount END) AS credits,
+                       SUM(\(Self.consumedMoney)) AS money
+                FROM transfers t
+                WHERE t.organisation_id = ? AND t.kind = 'deduction' AND t.effective_at >= ? AND t.effective_at < ?
                 GROUP BY 1, 2 ORDER BY 1, 2
                 """,
-            arguments: [account, account, organisationID, window.start.millisecondsSinceEpoch,
+            arguments: [account, organisationID, window.start.millisecondsSinceEpoch,
                         window.end.millisecondsSinceEpoch]
         ).map { row in
             ConsumptionPairGroup(first: row["first"], group: Self.group(row, key: row["second"], currency: currency))
@@ -183,8 +185,7 @@ extension LedgerReader {
                 WITH days(day, start, finish) AS (VALUES \(values))
                 SELECT d.day AS day, COUNT(t.id) AS n,
                        COALESCE(SUM(CASE WHEN t.debit_account = ? THEN t.amount ELSE -t.amount END), 0) AS credits,
-                       COALESCE(SUM(CASE WHEN t.debit_account = ? THEN t.money_minor ELSE -t.money_minor END), 0)
-                           AS money
+                       COALESCE(SUM(\(Self.consumedMoney)), 0) AS money
                 FROM days d LEFT JOIN transfers t
                     ON t.organisation_id = ? AND t.kind = 'deduction'
                     AND t.effective_at >= d.start AND t.effective_at < d.finish
@@ -194,11 +195,11 @@ extension LedgerReader {
         ).map { Self.group($0, key: String($0["day"] as Int64), currency: currency) }
     }
 
-    /// The arguments in statement order: the CTE's day bounds, then the account (twice) and organisation.
+    /// The arguments in statement order: the CTE's day bounds, then the account and organisation.
     private static func dailyArguments(account: String, organisationID: String, bounds: [Int64]) -> StatementArguments {
         var arguments: StatementArguments = []
         for index in 0..<(bounds.count - 1) { arguments += [index, bounds[index], bounds[index + 1]] }
-        arguments += [account, account, organisationID]
+        arguments += [account, organisationID]
         return arguments
     }
 
@@ -218,7 +219,7 @@ extension LedgerReader {
                 WITH days(day, start, finish) AS (VALUES \(values))
                 SELECT d.day AS day, COALESCE(t.\(column), '') AS key, COUNT(t.id) AS n,
                        SUM(CASE WHEN t.debit_account = ? THEN t.amount ELSE -t.amount END) AS credits,
-                       SUM(CASE WHEN t.debit_account = ? THEN t.money_minor ELSE -t.money_minor END) AS money
+                       SUM(\(Self.consumedMoney)) AS money
                 FROM days d JOIN transfers t
                     ON t.organisation_id = ? AND t.kind = 'deduction'
                     AND t.effective_at >= d.start AND t.effective_at < d.finish
@@ -238,7 +239,8 @@ extension LedgerReader {
             arguments: [organisationID, window.start.millisecondsSinceEpoch, window.end.millisecondsSinceEpoch]) ?? 0
     }
 
-    /// Streams the organisation's transfers in the window in posting-time order (then id), without
+    /// Streams the organisation's transfers in the window in posting-time order (then id), an
+    /// outflow's money being the cost of its draws (`TransferMoney.includingSettlements`), without
     /// loading them all. That order is the index's own, so SQLite streams rows as it finds them
     /// instead of sorting the month's transfers first (id order cost a sort of every row).
     public func forEachTransfer(
@@ -247,13 +249,20 @@ extension LedgerReader {
         let cursor = try Row.fetchCursor(
             db,
             sql: """
-                \(Self.transferSelect)
+                \(Self.transferSelect(.includingSettlements))
                 WHERE t.organisation_id = ? AND t.effective_at >= ? AND t.effective_at < ?
                 ORDER BY t.effective_at, t.id
                 """,
             arguments: [organisationID, window.start.millisecondsSinceEpoch, window.end.millisecondsSinceEpoch])
         while let row = try cursor.next() { try body(Self.transfer(row)) }
     }
+
+    /// Money into (+) or out of (-) the organisation's account, the account bound as the one parameter:
+    /// an inflow's price paid, an outflow's cost of its draws (settlements included).
+    static let signedMoney = "CASE WHEN t.credit_account = ? THEN t.money_minor ELSE -\(drawsCost) END"
+
+    /// What a deduction `t` cost: its draws' cost, overdraft settled by later grants included.
+    static let consumedMoney = drawsCost
 
     private static func netFlow(_ row: Row, currency: Currency) -> NetFlow {
         NetFlow(credits: Credits(microcredits: row["credits"]),

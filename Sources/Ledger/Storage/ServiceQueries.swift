@@ -19,6 +19,18 @@ extension LedgerReader {
         ) != nil
     }
 
+    /// The first instant the organisation's usage may be charged for (`Organisation.usageStart`), by
+    /// point lookup: its plan start and time zone only, not the whole configuration.
+    public func usageStart(of organisationID: String) throws -> Instant? {
+        guard let row = try Row.fetchOne(
+            dbReadingNoBalances,
+            cached: "SELECT json_extract(settings, '$.planStart'), time_zone FROM organisations WHERE id = ?",
+            arguments: [organisationID])
+        else { return nil }
+        let planStart = (row[0] as String?).flatMap(LocalDate.parse)
+        return UsageStart.instant(planStart: planStart, timeZone: row[1])
+    }
+
     /// Whether the organisation exists (the service answers "not found" without reading more).
     public func organisationExists(_ organisationID: String) throws -> Bool {
         try Bool.fetchOne(dbReadingNoBalances, cached: "SELECT 1 FROM organisations WHERE id = ?", arguments: [organisationID]) != nil

@@ -12,6 +12,15 @@ public struct Credits: Sendable, Hashable, Comparable, Codable, CustomStringConv
 
     public static let zero = Credits(microcredits: 0)
 
+    /// The most credits one cost event may charge and one transfer may move: 10^9 credits
+    /// (10^15 micro-credits). Why a limit well inside Int64 (about 9.2 × 10^12 credits): a value
+    /// near Int64's edge cannot be charged (balance minus it overflows) and any sum of two such
+    /// values overflows, so one bad record could stop every organisation's night. At this limit
+    /// 9,223 maximal amounts still sum exactly, and every sum is checked anyway. Ingest and
+    /// `POST /v1/usage` refuse more (`creditsAboveEventLimit`), the posting engine refuses a
+    /// transfer of more (`amountAboveTransferLimit`).
+    public static let transferMax = Credits(microcredits: 1_000_000_000 * unitsPerCredit)
+
     public init(microcredits: Int64) {
         self.microcredits = microcredits
     }

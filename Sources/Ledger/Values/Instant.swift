@@ -68,6 +68,24 @@ public struct Instant: Sendable, Hashable, Comparable, Codable, CustomStringConv
         parseFixedLayout(input)
     }
 
+    /// Whether text that `parse` accepted has a non-zero digit after the milliseconds
+    /// (`.1231Z`): `parse` truncates those (Revolut sends microseconds), which would make two
+    /// different instants equal. Cost events refuse them (`timestampFinerThanMilliseconds`);
+    /// trailing zeros (`.123000Z`) are exact and accepted.
+    public static func hasNonZeroDigitsBeyondMilliseconds(utf8 text: ArraySlice<UInt8>) -> Bool {
+        // `YYYY-MM-DDTHH:MM:SS` is fixed width, so the fraction, if any, starts at offset 19.
+        var index = text.startIndex + 19
+        guard index < text.endIndex, text[index] == UInt8(ascii: ".") else { return false }
+        index += 1
+        var position = 0
+        while index < text.endIndex, text[index] >= UInt8(ascii: "0"), text[index] <= UInt8(ascii: "9") {
+            if position >= 3, text[index] != UInt8(ascii: "0") { return true }
+            position += 1
+            index += 1
+        }
+        return false
+    }
+
     private static func parseFixedLayout<Bytes: RandomAccessCollection<UInt8>>(
         _ input: Bytes
     ) -> Result<Instant, ParseError> where Bytes.Index == Int {

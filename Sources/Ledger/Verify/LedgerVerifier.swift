@@ -89,13 +89,35 @@ extension LedgerReader {
             WHERE a.credits_posted - a.debits_posted < -o.overdraft_limit
             """))
         check("grantCostsExact", try grantCostViolations())
+        // An outflow records the cost of the draws it made when posted. Draws that settle its
+        // overdraft later come from grants created after it (a higher transfer id) and are left
+        // out; uncovered draws cost nothing, so a cost on one shows here too. Reports take an
+        // outflow's money from all its draws, so a tampered draw or money would misstate them.
+        check("outflowMoneyEqualsDrawCost", try strings("""
+            SELECT 'transfer ' || t.id || ' (' || t.kind || ') records money ' || t.money_minor
+                || ' but its draws cost ' || COALESCE(p.cost, 0) || ' when posted'
+            FROM transfers t
+            LEFT JOIN grants own ON own.transfer_id = t.id
+            LEFT JOIN (
+                SELECT d.transfer_id, SUM(d.cost_minor) AS cost
+                FROM grant_draws d LEFT JOIN grants g ON g.id = d.grant_id
+                WHERE d.grant_id IS NULL OR g.transfer_id < d.transfer_id
+                GROUP BY d.transfer_id) p ON p.transfer_id = t.id
+            WHERE own.id IS NULL AND t.money_minor <> COALESCE(p.cost, 0)
+            """))
         check("transfersAppendOnly", try strings("""
             SELECT 'trigger ' || name || ' is missing' FROM (
                 SELECT 'transfers_are_append_only_update' AS name UNION ALL SELECT 'transfers_are_append_only_delete'
                 UNION ALL SELECT 'grant_draws_are_append_only_update' UNION ALL SELECT 'grant_draws_are_append_only_delete'
                 UNION ALL SELECT 'configuration_changes_are_append_only_update'
-                UNION ALL SELECT 'configuration_changes_are_append_only_delete')
+                UNION ALL SELECT 'configuration_changes_are_append_only_delete'
+                UNION ALL SELECT 'cost_event_voids_are_append_only_update'
+                UNION ALL SELECT 'cost_event_voids_are_append_only_delete')
             WHERE name NOT IN (SELECT name FROM sqlite_master WHERE type = 'trigger')
+            """))
+        check("voidedEventsNeverCharged", try strings("""
+            SELECT 'voided cost event ' || v.event_id || ' was charged by transfer ' || t.id
+            FROM cost_event_voids v JOIN transfers t ON t.kind = 'deduction' AND t.cost_event_id = v.event_id
             """))
         // I15: per issuer, the invoices are numbered exactly 1...counter (UNIQUE rules out repeats).
         check("invoicesGapFree", try strings("""

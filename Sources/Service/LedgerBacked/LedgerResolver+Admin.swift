@@ -261,7 +261,7 @@ extension LedgerResolver {
     }
 
     /// Deductions in `[from, to)` grouped by team, investigation, operation or day (in the organisation's
-    /// time zone), with their money cost from the grants they drew on.
+    /// time zone), with their money cost from the grants they drew on (overdraft included once a grant settled it).
     public func usage(context: GraphQLRequestContext, arguments: UsageArguments) async throws -> [UsageRow] {
         let organisationID = try authorised(context, arguments.organisationId)
         let from = try Self.instant(arguments.from, name: "from")
@@ -276,7 +276,8 @@ extension LedgerResolver {
             var afterID: Int64?
             while true {
                 let page = try reader.history(
-                    of: organisationID, from: from, to: to, kinds: [.deduction], afterID: afterID, limit: 1000)
+                    of: organisationID, from: from, to: to, kinds: [.deduction], afterID: afterID, limit: 1000,
+                    money: .includingSettlements)
                 for transfer in page {
                     let key = Self.groupKey(transfer, grouping, zone)
                     var total = totals[key] ?? (0, 0, 0)

@@ -33,6 +33,7 @@ public struct LiveCostEvent: Sendable, Equatable {
         case .rejected(let rejection):
             throw invalid(rejection)
         case .event(let record):
+            if let rejection = RateCardPricing.statedChargeRejection(record) { throw invalid(rejection) }
             return LiveCostEvent(
                 eventID: record.eventID, organisationID: record.organisationID, team: record.team,
                 investigation: record.investigation, operation: record.operation, record: record,
@@ -76,7 +77,7 @@ public struct LiveCostEvent: Sendable, Equatable {
     }
 
     /// The configuration checks batch staging makes: the team and investigation must be the organisation's,
-    /// and the operation a configured one.
+    /// the operation a configured one, and the usage not before the organisation's start (`UsageDateRule`).
     /// Returns the priority the work is charged at (the investigation's, else unprioritised). Point lookups
     /// only: this runs inside the group commit, where every microsecond is paid by the whole group.
     static func checkConfiguration(_ event: LiveCostEvent, reader: LedgerReader) throws -> Priority {
@@ -99,6 +100,9 @@ public struct LiveCostEvent: Sendable, Equatable {
         }
         guard try reader.acceptsOperation(event.operation) else {
             throw invalid("operation: \"\(event.operation)\" is not a configured operation", rule: "unknownOperation")
+        }
+        if let detail = UsageDateRule.violation(event.record, usageStart: try reader.usageStart(of: event.organisationID)) {
+            throw invalid("occurred_at: \(detail)", rule: RejectionRule.occurredBeforeOrganisationStart.code)
         }
         return priority
     }

@@ -1,0 +1,144 @@
+import Foundation
+import GRDB
+
+// Voiding a staged cost event: an operator's decision that an event must never be charged (a
+// producer's bug, a test record, credits no transfer can carry). Staged events are the input
+// record and are never edited or deleted; a void is a separate, append-only row that says who
+// decided, when and why, and reconcile leaves voided events out of every plan.
+
+/// One voided cost event, as recorded.
+public struct CostEventVoid: Sendable, Hashable, Codable {
+    public let eventID: String
+    public let organisationID: String
+    /// The staged event's credits, so the record says what was given up.
+    public let credits: Credits
+    /// The transaction's `now` when the void was recorded.
+    public let voidedAt: Instant
+    /// Who decided: `operator:<login name>` from the command line.
+    public let actor: String
+    /// Why, in the operator's words.
+    public let reason: String
+}
+
+/// What `voidCostEvent` did.
+public enum CostEventVoidStatus: String, Sendable, Hashable, Codable {
+    /// Recorded now.
+    case voided
+    /// Voided before (the first record stands, whatever this call's reason).
+    case alreadyVoided = "already_voided"
+}
+
+/// Why an event cannot be voided. Each case names the rule.
+public enum CostEventVoidRefusal: ClassifiedError, Equatable {
+    /// No staged event has this id.
+    case eventNotStaged(eventID: String)
+    /// The event was charged; a charge is corrected with an adjustment, not by voiding its input.
+    case eventAlreadyCharged(eventID: String, transferID: Int64)
+    /// A void must say why (1 to `reasonBytesMax` bytes, not only spaces) and who.
+    case reasonRequired
+    case actorRequired
+
+    /// Longest reason stored.
+    public static let reasonBytesMax = 1000
+
+    public var failureClass: FailureClass {
+        switch self {
+        case .eventNotStaged: .inputMissing
+        case .eventAlreadyCharged, .reasonRequired, .actorRequired: .badData
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .eventNotStaged: "eventNotStaged"
+        case .eventAlreadyCharged: "eventAlreadyCharged"
+        case .reasonRequired: "reasonRequired"
+        case .actorRequired: "actorRequired"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .eventNotStaged(let id): "no staged cost event \(id) [\(code)]"
+        case .eventAlreadyCharged(let id, let transfer):
+            "cost event \(id) was already charged by transfer \(transfer); correct it with "
+                + "`credits ledger adjust`, not by voiding [\(code)]"
+        case .reasonRequired:
+            "a void needs a reason of 1 to \(Self.reasonBytesMax) bytes [\(code)]"
+        case .actorRequired: "a void needs the name of who decided it [\(code)]"
+        }
+    }
+}
+
+extension Schema {
+    /// `cost_event_voids`: one row per voided staged event, append-only like transfers.
+    static func createCostEventVoids(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE cost_event_voids (
+                event_id TEXT PRIMARY KEY NOT NULL REFERENCES cost_events(event_id),
+                voided_at INTEGER NOT NULL,
+                actor TEXT NOT NULL CHECK (length(actor) BETWEEN 1 AND 200),
+                reason TEXT NOT NULL CHECK (length(CAST(reason AS BLOB)) BETWEEN 1 AND 1000)
+            ) STRICT;
+
+            CREATE TRIGGER cost_event_voids_are_append_only_update BEFORE UPDATE ON cost_event_voids
+            BEGIN SELECT RAISE(ABORT, 'cost event voids are append-only'); END;
+            CREATE TRIGGER cost_event_voids_are_append_only_delete BEFORE DELETE ON cost_event_voids
+            BEGIN SELECT RAISE(ABORT, 'cost event voids are append-only'); END;
+            """)
+    }
+}
+
+extension LedgerTransaction {
+    /// Voids a staged, uncharged cost event, exactly once: the first call records who, when and
+    /// why; a later call for the same event records nothing and returns the first record.
+    public func voidCostEvent(
+        eventID: String, actor: String, reason: String
+    ) throws -> (status: CostEventVoidStatus, void: CostEventVoid) {
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty, reason.utf8.count <= CostEventVoidRefusal.reasonBytesMax else {
+            throw CostEventVoidRefusal.reasonRequired
+        }
+        guard !actor.isEmpty, actor.utf8.count <= 200 else { throw CostEventVoidRefusal.actorRequired }
+        if let existing = try reader.costEventVoid(eventID: eventID) { return (.alreadyVoided, existing) }
+        guard try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM cost_events WHERE event_id = ?)", arguments: [eventID]) == true
+        else { throw CostEventVoidRefusal.eventNotStaged(eventID: eventID) }
+        if let transferID = try Int64.fetchOne(
+            db, sql: "SELECT id FROM transfers WHERE kind = 'deduction' AND cost_event_id = ?", arguments: [eventID])
+        {
+            throw CostEventVoidRefusal.eventAlreadyCharged(eventID: eventID, transferID: transferID)
+        }
+        try db.execute(
+            sql: "INSERT INTO cost_event_voids (event_id, voided_at, actor, reason) VALUES (?, ?, ?, ?)",
+            arguments: [eventID, now.millisecondsSinceEpoch, actor, reason])
+        guard let void = try reader.costEventVoid(eventID: eventID) else {
+            preconditionFailure("a void just inserted reads back")
+        }
+        return (.voided, void)
+    }
+}
+
+extension LedgerReader {
+    /// The void of one event, if it was voided.
+    public func costEventVoid(eventID: String) throws -> CostEventVoid? {
+        try Row.fetchOne(
+            db,
+            sql: """
+                SELECT v.event_id, e.organisation_id, e.credits, v.voided_at, v.actor, v.reason
+                FROM cost_event_voids v JOIN cost_events e ON e.event_id = v.event_id
+                WHERE v.event_id = ?
+                """,
+            arguments: [eventID]
+        ).map { row in
+            CostEventVoid(
+                eventID: row[0], organisationID: row[1], credits: Credits(microcredits: row[2]),
+                voidedAt: Instant(millisecondsSinceEpoch: row[3]), actor: row[4], reason: row[5])
+        }
+    }
+
+    /// Every voided event id: few, so `apply` holds them to refuse a plan made before a void.
+    public func voidedCostEventIDs() throws -> Set<String> {
+        Set(try String.fetchAll(db, sql: "SELECT event_id FROM cost_event_voids"))
+    }
+}
