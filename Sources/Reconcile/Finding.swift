@@ -69,4 +69,6 @@ public enum FindingCode: String, Sendable, Hashable, Codable, CaseIterable {
     case usageNotChargeable
     /// A plan total (credits of one kind) passed Int64: reported, not summed, never a stage failure.
     case planTotalOverflow
+    /// The purchase our reference names was paid by another order: it does not vouch for this one.
+    case purchaseOfAnotherOrder
 }

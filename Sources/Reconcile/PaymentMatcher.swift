@@ -57,66 +57,58 @@ struct PaymentMatcher {
         let completedAt = completed.updatedAt ?? completed.createdAt ?? asOf
         guard completedAt < asOf else { return nil }
         let order = CompletedOrder(
-            orderID: orderID, organisationID: tie.organisation.id, packageID: tie.package.id, credits: tie.credits,
+            orderID: orderID, organisationID: tie.organisationID, packageID: tie.packageID, credits: tie.credits,
             price: tie.price, completedAt: completedAt,
-            expiresAt: tie.package.expiresAfterDays.map { completedAt.adding(days: $0) })
+            expiresAt: tie.expiresAfterDays.map { completedAt.adding(days: $0) })
         guard completed.amount.currency == tie.price.currency else {
-            finding(.exception, FindingCode.orderCurrencyMismatch, tie.organisation.id, orderID,
-                    "paid in \(completed.amount.currency) but \(tie.package.id) costs \(tie.price); nothing credited")
+            finding(.exception, FindingCode.orderCurrencyMismatch, tie.organisationID, orderID,
+                    "paid in \(completed.amount.currency) but \(tie.packageID) costs \(tie.price); nothing credited")
             return nil
         }
         guard completed.amount == tie.price else {
-            finding(.exception, FindingCode.orderAmountMismatch, tie.organisation.id, orderID,
-                    "paid \(completed.amount) but \(tie.package.id) costs \(tie.price); nothing credited")
+            finding(.exception, FindingCode.orderAmountMismatch, tie.organisationID, orderID,
+                    "paid \(completed.amount) but \(tie.packageID) costs \(tie.price); nothing credited")
             return nil
         }
         if let topUp = try reader.topUp(forRevolutOrder: orderID) {
-            finding(.matched, FindingCode.orderMatched, tie.organisation.id, orderID,
+            finding(.matched, FindingCode.orderMatched, tie.organisationID, orderID,
                     "credited \(topUp.amount) credits by transfer \(topUp.id)")
         } else {
             items.append(PlanItem(
                 kind: .topUp, idempotencyKey: IdempotencyKey.topUp(revolutOrderID: orderID),
-                organisationID: tie.organisation.id, effectiveAt: completedAt, order: order,
-                references: TransferReferences(revolutOrderID: orderID, memo: "package \(tie.package.id)")))
+                organisationID: tie.organisationID, effectiveAt: completedAt, order: order,
+                references: TransferReferences(revolutOrderID: orderID, memo: "package \(tie.packageID)")))
         }
         return (order, completed.amount)
     }
 
-    private struct Tie {
-        let organisation: Organisation
-        let package: CreditPackage
-        let credits: Credits
-        let price: Money
-    }
-
-    /// Ties an order to an organisation and a package: through our purchase (by reference or
-    /// order id), else through the order's metadata.
-    private mutating func tie(_ views: [OrderObservation]) throws -> Tie? {
+    /// Ties an order to what was sold by the one rule the webhook shares (`LedgerReader.orderSale`);
+    /// a problem becomes the finding of the same name.
+    private mutating func tie(_ views: [OrderObservation]) throws -> OrderSale? {
         let orderID = views[0].orderID
         let reference = views.compactMap(\.merchantReference).first
-        let purchase = try reference.flatMap { try reader.purchase(reference: $0) }
-            ?? reader.purchase(revolutOrderID: orderID)
-        guard let organisationID = purchase?.organisationID ?? views.compactMap(\.organisationID).first,
-            let packageID = purchase?.packageID ?? views.compactMap(\.packageID).first
-        else {
-            finding(.exception, FindingCode.orderNotTied, nil, orderID,
+        switch try reader.orderSale(
+            orderID: orderID, merchantReference: reference,
+            metadataOrganisationID: views.compactMap(\.organisationID).first,
+            metadataPackageID: views.compactMap(\.packageID).first)
+        {
+        case .success(let sale):
+            return sale
+        case .failure(.notTied(let reference)):
+            finding(.exception, .orderNotTied, nil, orderID,
                     "no purchase with reference \(reference ?? "(none)") and no organisation_id/package_id metadata")
-            return nil
+        case .failure(.purchaseOfAnotherOrder(let reference, let paidBy)):
+            finding(.exception, .purchaseOfAnotherOrder, nil, orderID,
+                    "purchase \(reference) was paid by order \(paidBy); nothing credited")
+        case .failure(.unknownOrganisation(let organisationID)):
+            finding(.exception, .unknownOrganisation, nil, orderID, "organisation \(organisationID) is not configured")
+        case .failure(.unknownPackage(let organisationID, let packageID)):
+            finding(.exception, .unknownPackage, organisationID, orderID, "package \(packageID) is not configured")
+        case .failure(.noPriceInCurrency(let organisationID, let packageID, let currency)):
+            finding(.exception, .orderCurrencyMismatch, organisationID, orderID,
+                    "package \(packageID) has no price in \(currency)")
         }
-        guard let organisation = try reader.organisation(organisationID) else {
-            finding(.exception, FindingCode.unknownOrganisation, nil, orderID, "organisation \(organisationID) is not configured")
-            return nil
-        }
-        guard let package = try reader.creditPackage(packageID) else {
-            finding(.exception, FindingCode.unknownPackage, organisationID, orderID, "package \(packageID) is not configured")
-            return nil
-        }
-        guard let price = purchase?.price ?? package.price(in: organisation.currency) else {
-            finding(.exception, FindingCode.orderCurrencyMismatch, organisationID, orderID,
-                    "package \(packageID) has no price in \(organisation.currency)")
-            return nil
-        }
-        return Tie(organisation: organisation, package: package, credits: purchase?.credits ?? package.credits, price: price)
+        return nil
     }
 
     private mutating func matchRefund(

@@ -85,51 +85,23 @@ public struct LedgerWebhookHandler: RevolutWebhookHandler {
             sourceFile: "webhook", sourceLine: 0)
     }
 
-    /// The completed order to credit, or nil when it does not match what we sold. The purchase we recorded
-    /// (by order id, else by our reference) is what was agreed; orders without one fall back to their
-    /// metadata and the package's current price in the organisation's currency.
+    /// The completed order to credit, or nil when it does not match what we sold: tied and priced by the
+    /// one rule reconcile shares (`LedgerReader.orderSale`), paid exactly that price.
     static func completedOrder(_ order: RevolutOrder, reader: LedgerReader, receivedAt: Instant) throws
         -> CompletedOrder?
     {
-        guard RevolutOrderType(normalising: order.type ?? "") == .payment, let expected = try expectedSale(of: order, reader: reader),
-            order.amount == expected.price
+        guard RevolutOrderType(normalising: order.type ?? "") == .payment,
+            case .success(let sale) = try reader.orderSale(
+                orderID: order.id, merchantReference: order.merchantReference,
+                metadataOrganisationID: order.metadata["organisation_id"], metadataPackageID: order.metadata["package_id"]),
+            order.amount == sale.price
         else { return nil }
         // The same rule as reconcile: the completed view's update time, else its creation, else now.
         let parse = { (text: String?) in text.flatMap { try? Instant.parse($0).get() } }
         let completedAt = parse(order.updatedAt) ?? parse(order.createdAt) ?? receivedAt
         return CompletedOrder(
-            orderID: order.id, organisationID: expected.organisationID, packageID: expected.packageID,
-            credits: expected.credits, price: expected.price, completedAt: completedAt,
-            expiresAt: expected.expiresAfterDays.map { completedAt.adding(days: $0) })
-    }
-
-    struct ExpectedSale {
-        let organisationID: String
-        let packageID: String
-        let credits: Credits
-        let price: Money
-        let expiresAfterDays: Int?
-    }
-
-    static func expectedSale(of order: RevolutOrder, reader: LedgerReader) throws -> ExpectedSale? {
-        let purchase = try reader.purchase(revolutOrderID: order.id)
-            ?? order.merchantReference.flatMap { try reader.purchase(reference: $0) }
-        if let purchase {
-            // A purchase already tied to another order does not vouch for this one.
-            if let attached = purchase.revolutOrderID, attached != order.id { return nil }
-            let package = try reader.creditPackage(purchase.packageID)
-            return ExpectedSale(
-                organisationID: purchase.organisationID, packageID: purchase.packageID, credits: purchase.credits,
-                price: purchase.price,
-                expiresAfterDays: package?.expiresAfterDays)
-        }
-        guard let organisationID = order.metadata["organisation_id"], let packageID = order.metadata["package_id"],
-            let organisation = try reader.organisation(organisationID),
-            let package = try reader.creditPackage(packageID),
-            let price = package.price(in: organisation.currency)
-        else { return nil }
-        return ExpectedSale(
-            organisationID: organisationID, packageID: packageID, credits: package.credits, price: price,
-            expiresAfterDays: package.expiresAfterDays)
+            orderID: order.id, organisationID: sale.organisationID, packageID: sale.packageID,
+            credits: sale.credits, price: sale.price, completedAt: completedAt,
+            expiresAt: sale.expiresAfterDays.map { completedAt.adding(days: $0) })
     }
 }
