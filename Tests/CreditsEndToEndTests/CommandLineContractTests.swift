@@ -85,6 +85,10 @@ import TestSupport
         let result = try CreditsBinary.run(["serve", "--db", db, "--host", "192.0.2.1", "--port", "0"])
         #expect(result.exitCode == 74, "\(result.stderr)")
         #expect(result.stderr.contains("cannot listen on 192.0.2.1"), "\(result.stderr)")
+        // stderr is a pipe, so the lines are JSON, the failure included.
+        for line in result.stderr.split(separator: "\n") {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any], "\(line)")
+        }
     }
 
     /// A copy of the fixture configuration with one file rewritten.

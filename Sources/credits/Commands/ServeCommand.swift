@@ -40,13 +40,17 @@ struct ServeCommand: AsyncParsableCommand {
         (logFormat ?? (standardErrorIsTerminal ? .text : .json)).bootstrap()
         var logger = Logger(label: "credits.serve")
         logger.logLevel = logLevel
+        // Whether it started, where it listens and why it could not: said whatever --log-level is, in the
+        // chosen format (scripts and tests wait for the listening line to learn the port).
+        var lifecycle = logger
+        lifecycle.logLevel = min(logger.logLevel, .notice)
         let environment = ProcessInfo.processInfo.environment
         let clock = try options.clock()
         let ledger: LedgerDatabase
         do {
             ledger = try LedgerDatabase.open(at: options.db, durability: .live, clock: clock)
         } catch let error as ClassifiedError {
-            printError("credits serve: error: \(error.description)")
+            lifecycle.error("credits serve: error: \(error.description)")
             throw ExitCode(ExitStatus.code(for: error.failureClass))
         }
         var configuration = ServiceConfiguration()
@@ -71,14 +75,11 @@ struct ServeCommand: AsyncParsableCommand {
                 ledger: ledger, now: clock, limits: configuration.graphQL, metrics: metrics, revolut: revolut),
             spendingRoutes: UsageRoute.spendingRoutes(ledger: ledger))
         let listening = ListeningFlag()
-        // Said at notice whatever --log-level is: scripts and tests wait for this line to learn the port.
-        var announcer = logger
-        announcer.logLevel = min(logger.logLevel, .notice)
         let app = try CreditsServer.makeApplication(
             configuration: configuration, dependencies: dependencies, logger: logger,
-            onServerRunning: { [host, announcer] port in
+            onServerRunning: { [host, lifecycle] port in
                 listening.set()
-                announcer.notice(
+                lifecycle.notice(
                     "credits serve: listening on \(host):\(port)",
                     metadata: ["host": .string(host), "port": .stringConvertible(port), "version": .string(BuildInfo.version),
                                "commit": .string(BuildInfo.commit)])
@@ -88,7 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch where !listening.isSet {
             // The address could not be resolved or bound (in use, not local, no permission): an I/O
             // failure of this run, not a bug.
-            printError("credits serve: error: cannot listen on \(host):\(port): \(error)")
+            lifecycle.error("credits serve: error: cannot listen on \(host):\(port): \(error)")
             throw ExitCode(ExitStatus.code(for: .io))
         }
     }
