@@ -38,7 +38,7 @@ retry_delay=600
 syslog_tag=""
 
 usage() {
-    sed -n '6,9p' "$0" >&2
+    sed -n '8,10p' "$0" >&2
     exit 64
 }
 
