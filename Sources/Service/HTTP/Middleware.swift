@@ -200,7 +200,8 @@ public struct BearerAuthenticationMiddleware: RouterMiddleware {
             context.keyID = context.principal == nil ? nil : hash.id
         }
         if let principal = context.principal {
-            context.logger[metadataKey: "principal"] = .string(principal.logLabel)
+            // One name for the caller on every line: the request line's `caller` and this logger's agree.
+            context.logger[metadataKey: "caller"] = .string(principal.logLabel)
             context.caller.label = principal.logLabel
         }
         return try await next(request, context)
