@@ -7,7 +7,7 @@ import TestSupport
 /// object (the default when stderr is not a terminal), one request id per line taken from `X-Request-Id`,
 /// else `traceparent`, else generated at a fixed length; the caller on request lines; Revolut calls logged
 /// with the id of the request that made them and counted on `/metrics`, beside the `process_*` gauges and
-/// `credits_build_info`.
+/// `credits_build_info`, in an exposition Prometheus's `promtool check metrics` accepts without a lint.
 @Suite(.serialized) struct ServeObservabilityTests {
     let directory = TemporaryDirectory("e2e-observe")
     var db: String { directory.file("ledger.sqlite") }
@@ -131,5 +131,27 @@ import TestSupport
         #expect(samples["credits_revolut_request_duration_seconds_count{operation=\"retrieve_order\"}"] == 1)
         // The text format is swift-log's: not JSON.
         #expect(!server.stderrText.hasPrefix("{"))
+        try Self.lintWithPromtool(scrape.body)
+    }
+
+    /// Prometheus's own linter on a scrape (scripts/setup installs it): names, types, HELP, units.
+    static func lintWithPromtool(_ exposition: String) throws {
+        let promtool = "/usr/bin/promtool"
+        try #require(FileManager.default.isExecutableFile(atPath: promtool), "promtool is missing: run scripts/setup")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: promtool)
+        process.arguments = ["check", "metrics"]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(exposition.utf8))
+        try input.fileHandleForWriting.close()
+        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "promtool check metrics: \(report)")
+        #expect(report.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "promtool lint: \(report)")
     }
 }
