@@ -124,5 +124,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // One test per shared rule that runs the live path and the batch path on the same input and
+        // expects the same answer (issue 14: one rule book).
+        .testTarget(name: "RuleBookTests", dependencies: ["Ingest", "Reconcile", "Service", "TestSupport"]),
     ]
 )

@@ -67,14 +67,6 @@ public enum InputError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The file was read but cannot be used at all; nothing of it may be applied (exit 65).
     case fileRejected(Rejection)
 
-    /// The sysexits code for this failure (see docs/ARCHITECTURE.md, "Exit codes").
-    public var exitCode: Int32 {
-        switch self {
-        case .fileMissing: 66
-        case .ioFailure: 74
-        case .fileRejected: 65
-        }
-    }
 
     /// The message, as printed for a person.
     public var description: String {
@@ -87,7 +79,7 @@ public enum InputError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 extension InputError: ClassifiedError {
-    /// How the `credits` executable reports it: 66, 74 or 65 (see `exitCode`).
+    /// How the `credits` executable reports it: 66, 74 or 65 (`StageExit`).
     public var failureClass: FailureClass {
         switch self {
         case .fileMissing: .inputMissing

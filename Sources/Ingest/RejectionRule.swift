@@ -69,6 +69,12 @@ public enum RejectionRule: String, Sendable, Hashable, CaseIterable, Codable {
     /// The stable reason code written to rejects files and `--json` summaries.
     public var code: String { rawValue }
 
+    /// Codes kept so they are never reused, but no longer produced by any reader: the checks they
+    /// named are reconcile findings (`FindingCode`) or posting refusals. docs/CODES.md lists them as retired.
+    public static let retired: Set<RejectionRule> = [
+        .currencyMustMatchOrganisation, .unknownPackage, .orderNotTiedToOrganisation, .orderAmountMismatch,
+    ]
+
     /// True when the rule condemns the whole file rather than one record.
     public var isFileLevel: Bool {
         switch self {

@@ -19,7 +19,7 @@ enum Allocations {
                     continue
                 }
                 items.append(PlanItem(
-                    kind: .allocation, idempotencyKey: "allocation:\(organisation.id):\(period.label)",
+                    kind: .allocation, idempotencyKey: IdempotencyKey.allocation(organisationID: organisation.id, period: period.label),
                     organisationID: organisation.id, effectiveAt: start, credits: plan.creditsPerPeriod, price: price,
                     expiresAt: plan.rollover ? nil : period.end.startInstant(in: timeZone),
                     references: TransferReferences(planPeriod: period.label, memo: "plan \(plan.id)")))
@@ -48,7 +48,7 @@ enum Expiries {
 
     private static func expiry(grantKey: String, organisationID: String, at expiresAt: Instant) -> PlanItem {
         PlanItem(
-            kind: .expiry, idempotencyKey: "expiry:\(grantKey)", organisationID: organisationID, effectiveAt: expiresAt,
+            kind: .expiry, idempotencyKey: IdempotencyKey.expiry(grantKey: grantKey), organisationID: organisationID, effectiveAt: expiresAt,
             grantKey: grantKey, references: TransferReferences(memo: "expiry of \(grantKey)"))
     }
 }
@@ -88,7 +88,7 @@ struct UsageCharges {
         try reader.forEachUnchargedEvent(from: from, before: before) { event in
             guard let organisation = try organisation(event.organisationID) else { return }
             try body(PlanItem(
-                kind: .deduction, idempotencyKey: "deduction:cost-event:\(event.eventID)", organisationID: organisation.id,
+                kind: .deduction, idempotencyKey: IdempotencyKey.deduction(costEventID: event.eventID), organisationID: organisation.id,
                 effectiveAt: event.occurredAt, credits: event.credits, priorityRank: priority(of: event, in: organisation).rank,
                 overdraftLimit: organisation.overdraftLimit, carriedOver: carriedOver ? true : nil,
                 references: TransferReferences(
@@ -119,7 +119,7 @@ struct UsageCharges {
         return investigation.priority
     }
 
-    private mutating func flag(_ code: String, _ event: UnchargedEvent, _ detail: String) {
+    private mutating func flag(_ code: FindingCode, _ event: UnchargedEvent, _ detail: String) {
         findings.append(Finding(
             severity: .exception, code: code, organisationID: event.organisationID, subject: event.eventID,
             detail: "\(detail) (\(event.sourceFile):\(event.sourceLine))"))

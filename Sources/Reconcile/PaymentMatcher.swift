@@ -12,10 +12,6 @@ struct PaymentMatcher {
     var items: [PlanItem] = []
     var findings: [Finding] = []
 
-    /// States in which an order may still complete.
-    static let openStates: Set<String> = ["pending", "processing", "authorised"]
-    static let finalStates: Set<String> = ["completed", "cancelled", "failed"]
-
     init(reader: LedgerReader, asOf: Instant, agedAfterDays: Int) {
         self.reader = reader
         self.asOf = asOf
@@ -25,10 +21,10 @@ struct PaymentMatcher {
     mutating func run() throws {
         let byOrder = Dictionary(grouping: try reader.orderObservations(), by: \.orderID)
         var credited: [String: (order: CompletedOrder, amount: Money)] = [:]
-        for orderID in byOrder.keys.sorted() where byOrder[orderID]!.first!.orderType == "payment" {
+        for orderID in byOrder.keys.sorted() where byOrder[orderID]!.first!.orderType == .payment {
             if let completed = try matchPayment(orderID, byOrder[orderID]!) { credited[orderID] = completed }
         }
-        for orderID in byOrder.keys.sorted() where byOrder[orderID]!.first!.orderType != "payment" {
+        for orderID in byOrder.keys.sorted() where byOrder[orderID]!.first!.orderType != .payment {
             try matchRefund(orderID, byOrder[orderID]!, byOrder: byOrder, credited: credited)
         }
         try findTopUpsWithoutOrders(byOrder)
@@ -38,20 +34,20 @@ struct PaymentMatcher {
     /// Returns the credited order (proposed or already in the ledger) when the payment completed.
     private mutating func matchPayment(_ orderID: String, _ views: [OrderObservation]) throws -> (order: CompletedOrder, amount: Money)? {
         let latest = views.last!
-        guard let completed = views.first(where: { $0.state == "completed" }) else {
-            if Self.openStates.contains(latest.state) {
+        guard let completed = views.first(where: { $0.state == .completed }) else {
+            if latest.state.isOpen {
                 let created = views.compactMap(\.createdAt).min() ?? latest.updatedAt ?? asOf
                 if asOf.millisecondsSinceEpoch - created.millisecondsSinceEpoch > agedAfter {
                     finding(.aged, FindingCode.orderPendingTooLong, latest.organisationID, orderID,
-                            "\(latest.state) since \(created.iso8601) (reference \(latest.merchantReference ?? "none"))")
+                            "\(latest.state.word) since \(created.iso8601) (reference \(latest.merchantReference ?? "none"))")
                 }
-            } else if !Self.finalStates.contains(latest.state) {
+            } else if !latest.state.isDocumented {
                 finding(.exception, FindingCode.orderStateUnknown, latest.organisationID, orderID,
-                        "state \(latest.state) is not one Revolut documents; check the order by hand")
+                        "state \(latest.state.word) is not one Revolut documents; check the order by hand")
             }
             return nil
         }
-        let amounts = Set(views.filter { $0.state == "completed" }.map(\.amount))
+        let amounts = Set(views.filter { $0.state == .completed }.map(\.amount))
         guard amounts.count == 1 else {
             finding(.exception, FindingCode.orderSourcesDisagree, completed.organisationID, orderID,
                     "sources report different amounts: \(amounts.map(\.description).sorted().joined(separator: ", "))")
@@ -79,7 +75,7 @@ struct PaymentMatcher {
                     "credited \(topUp.amount) credits by transfer \(topUp.id)")
         } else {
             items.append(PlanItem(
-                kind: .topUp, idempotencyKey: CompletedOrder.topUpKey(orderID: orderID),
+                kind: .topUp, idempotencyKey: IdempotencyKey.topUp(revolutOrderID: orderID),
                 organisationID: tie.organisation.id, effectiveAt: completedAt, order: order,
                 references: TransferReferences(revolutOrderID: orderID, memo: "package \(tie.package.id)")))
         }
@@ -128,17 +124,17 @@ struct PaymentMatcher {
         credited: [String: (order: CompletedOrder, amount: Money)]
     ) throws {
         let latest = views.last!
-        guard ["refund", "chargeback"].contains(latest.orderType) else {
+        guard latest.orderType == .refund || latest.orderType == .chargeback else {
             finding(.exception, FindingCode.orderTypeNotHandled, latest.organisationID, orderID,
-                    "order type \(latest.orderType) is not reconciled automatically")
+                    "order type \(latest.orderType.word) is not reconciled automatically")
             return
         }
-        guard let completed = views.first(where: { $0.state == "completed" }) else { return }
-        let key = "reversal:revolut:\(orderID)"
+        guard let completed = views.first(where: { $0.state == .completed }) else { return }
+        let key = IdempotencyKey.reversal(revolutOrderID: orderID)
         guard try reader.transfer(idempotencyKey: key) == nil else { return }
         guard let originalID = views.compactMap(\.relatedOrderID).first, let original = credited[originalID] else {
             finding(.exception, FindingCode.refundOfUnknownOrder, latest.organisationID, orderID,
-                    "\(latest.orderType) of \(views.compactMap(\.relatedOrderID).first ?? "an unknown order") "
+                    "\(latest.orderType.word) of \(views.compactMap(\.relatedOrderID).first ?? "an unknown order") "
                         + "that was never credited; nothing to reverse")
             return
         }
@@ -151,14 +147,14 @@ struct PaymentMatcher {
         guard effectiveAt < asOf else { return }
         items.append(PlanItem(
             kind: .reversal, idempotencyKey: key, organisationID: original.order.organisationID, effectiveAt: effectiveAt,
-            credits: Credits(microcredits: share), grantKey: CompletedOrder.topUpKey(orderID: originalID),
-            references: TransferReferences(revolutOrderID: originalID, memo: "\(latest.orderType) \(orderID)")))
+            credits: Credits(microcredits: share), grantKey: IdempotencyKey.topUp(revolutOrderID: originalID),
+            references: TransferReferences(revolutOrderID: originalID, memo: "\(latest.orderType.word) \(orderID)")))
     }
 
     private mutating func findTopUpsWithoutOrders(_ byOrder: [String: [OrderObservation]]) throws {
         for topUp in try reader.orderTopUps() {
             let orderID = topUp.references.revolutOrderID!
-            let completed = byOrder[orderID]?.contains { $0.state == "completed" && $0.orderType == "payment" } ?? false
+            let completed = byOrder[orderID]?.contains { $0.state == .completed && $0.orderType == .payment } ?? false
             if !completed {
                 finding(.exception, FindingCode.topUpWithoutCompletedOrder, topUp.organisationID, orderID,
                         "transfer \(topUp.id) credited \(topUp.amount) credits but no completed payment for this order was seen")
@@ -178,7 +174,7 @@ struct PaymentMatcher {
     }
 
     private mutating func finding(
-        _ severity: Finding.Severity, _ code: String, _ organisationID: String?, _ subject: String, _ detail: String
+        _ severity: Finding.Severity, _ code: FindingCode, _ organisationID: String?, _ subject: String, _ detail: String
     ) {
         findings.append(Finding(severity: severity, code: code, organisationID: organisationID, subject: subject, detail: detail))
     }

@@ -60,7 +60,7 @@ public enum PlanApplier {
                 digest.add(payload: stored.payload)
                 touched.insert(try item(stored, of: plan).organisationID)
             }
-            guard digest.finalize(findings: plan.findings.map(Finding.init(stored:))) == plan.digest else {
+            guard digest.finalize(stored: plan.findings) == plan.digest else {
                 throw Refusal.planAltered(planID: plan.id)
             }
             let moved = try tx.reader.organisationsMoved(since: plan.ledgerPosition).intersection(touched)
@@ -89,13 +89,5 @@ public enum PlanApplier {
         } catch {
             throw Refusal.planAltered(planID: plan.id)
         }
-    }
-}
-
-extension Finding {
-    init(stored: StoredFinding) {
-        self.init(
-            severity: Finding.Severity(rawValue: stored.severity) ?? .exception, code: stored.code,
-            organisationID: stored.organisationID, subject: stored.subject, detail: stored.detail)
     }
 }

@@ -80,7 +80,7 @@ public enum Reconciler {
                 asOf: options.asOf, ledgerPosition: ledgerPosition, digest: digest,
                 summary: "\(dryRun.kept) items, \(findings.count) findings",
                 findings: findings.enumerated().map { seq, finding in
-                    StoredFinding(seq: seq, severity: finding.severity.rawValue, code: finding.code,
+                    StoredFinding(seq: seq, severity: finding.severity.rawValue, code: finding.code.rawValue,
                                   organisationID: finding.organisationID, subject: finding.subject, detail: finding.detail)
                 })
             var seq = 0
@@ -101,7 +101,7 @@ public enum Reconciler {
     static func isIntact(_ plan: StoredPlan, reader: LedgerReader) throws -> Bool {
         var digest = PlanDigest(asOf: plan.asOf)
         try reader.forEachPlanItem(ofPlan: plan.id) { digest.add(payload: $0.payload) }
-        return digest.finalize(findings: plan.findings.map(Finding.init(stored:))) == plan.digest
+        return digest.finalize(stored: plan.findings) == plan.digest
     }
 }
 
@@ -184,10 +184,10 @@ private struct DryRun {
 /// Usage findings summed per organisation and rule, so ten thousand events into a reserve are one
 /// line for a person, not ten thousand.
 private struct UsageOutcomes {
-    private var totals: [String: (organisation: String, code: String, events: Int, credits: Credits, detail: String)] = [:]
+    private var totals: [String: (organisation: String, code: FindingCode, events: Int, credits: Credits, detail: String)] = [:]
 
-    mutating func add(_ code: String, _ organisation: String, _ credits: Credits, _ detail: String) throws {
-        let key = "\(organisation)|\(code)"
+    mutating func add(_ code: FindingCode, _ organisation: String, _ credits: Credits, _ detail: String) throws {
+        let key = "\(organisation)|\(code.rawValue)"
         var entry = totals[key] ?? (organisation, code, 0, .zero, detail)
         entry.events += 1
         entry.credits = try entry.credits.adding(credits)
@@ -220,11 +220,18 @@ struct PlanDigest {
     }
 
     func finalize(findings: [Finding]) -> String {
+        finalize(lines: findings.map { [$0.severity.rawValue, $0.code.rawValue, $0.organisationID ?? "-", $0.subject, $0.detail] })
+    }
+
+    /// The digest over findings as stored, so a stored plan re-hashes exactly as written.
+    func finalize(stored findings: [StoredFinding]) -> String {
+        finalize(lines: findings.map { [$0.severity, $0.code, $0.organisationID ?? "-", $0.subject, $0.detail] })
+    }
+
+    private func finalize(lines: [[String]]) -> String {
         var digest = self
-        for finding in findings {
-            let line = [finding.severity.rawValue, finding.code, finding.organisationID ?? "-", finding.subject, finding.detail]
-                .joined(separator: "\t")
-            digest.update("finding \(line)\n")
+        for line in lines {
+            digest.update("finding \(line.joined(separator: "\t"))\n")
         }
         return digest.hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }

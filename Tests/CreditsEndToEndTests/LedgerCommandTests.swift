@@ -10,6 +10,10 @@ import TestSupport
     var config: String { "\(repositoryRoot)/fixtures/config" }
 
     func credits(_ arguments: String...) throws -> CreditsBinary.Result {
+        try credits(arguments)
+    }
+
+    func credits(_ arguments: [String]) throws -> CreditsBinary.Result {
         try CreditsBinary.run(arguments + ["--db", db])
     }
 
@@ -67,6 +71,21 @@ import TestSupport
         let verify = try credits("ledger", "verify")
         #expect(verify.exitCode == 0, "\(verify.stderr)")
         #expect(verify.stdout.contains("ok   balancesSumToZero"))
+    }
+
+    @Test("a retried adjust without --at posts once, though the clock moved (the rule GraphQL shares)")
+    func adjustRetryWithoutAtIsIdempotent() throws {
+        #expect(try credits("init", "--config", config).exitCode == 0)
+        let arguments = ["ledger", "adjust", "--org", "met-police", "--credits", "25", "--key", "goodwill-1",
+                         "--memo", "goodwill credit", "--json"]
+        let first = try credits(arguments + ["--now", "2026-11-20T10:00:00Z"])
+        #expect(first.exitCode == 0, "\(first.stderr)")
+        let retry = try credits(arguments + ["--now", "2026-11-20T10:07:00Z"])
+        #expect(retry.exitCode == 0, "\(retry.stderr)")
+        #expect((try retry.json()["result"] as? [String: Any])?["status"] as? String == "exists")
+        let noReason = try credits(["ledger", "adjust", "--org", "met-police", "--credits=-5", "--key", "k2"])
+        #expect(noReason.exitCode == 65)
+        #expect(noReason.stderr.contains("needs a memo"), "\(noReason.stderr)")
     }
 
     @Test func exitCodes_forMissingDatabaseBadConfigAndUsage() throws {

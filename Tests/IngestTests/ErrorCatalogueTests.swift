@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import Ledger
 import Testing
 
 /// hledger-style error catalogue: every file in fixtures/errors/ is one bad input, and
@@ -29,7 +30,7 @@ struct ErrorCatalogueTests {
             guard let rejection else { return "exit: 0\n" }
             return "exit: 3\n\(rejection.description)\n"
         } catch {
-            return "exit: \(error.exitCode)\n\(error.description)\n"
+            return "exit: \(StageExit(error.failureClass).rawValue)\n\(error.description)\n"
         }
     }
 

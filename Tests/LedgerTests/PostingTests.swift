@@ -93,7 +93,7 @@ import TestSupport
             try ledger.write { try $0.spend(spend("routine-more", "1", priority: .p3)) }
         }
         _ = try ledger.write { try $0.spend(spend("urgent", "40", priority: .p1)) }
-        #expect(throws: PostingRejection.exceedsSpendable(requested: credits("1"), spendable: .zero, blockedBy: .zeroBalance)) {
+        #expect(throws: PostingRejection.exceedsSpendable(requested: credits("1"), spendable: .zero, blockedBy: .insufficientBalance)) {
             try ledger.write { try $0.spend(spend("urgent-more", "1", priority: .p1)) }
         }
         try expectVerified(ledger)

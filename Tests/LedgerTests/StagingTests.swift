@@ -40,16 +40,16 @@ import TestSupport
     @Test func observe_recordsEachDistinctViewOnce() throws {
         let ledger = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("met")])
         let pending = OrderObservation(
-            orderType: "payment", orderID: "o1", state: "pending", amount: Money(minorUnits: 45000, currency: .gbp),
+            orderType: .payment, orderID: "o1", state: .pending, amount: Money(minorUnits: 45000, currency: .gbp),
             merchantReference: "cpk_1", updatedAt: instant("2026-11-02T10:00:00Z"), source: "api",
             sourceFile: "a.json", sourceLine: 2)
         var completed = pending
-        completed.state = "completed"
+        completed.state = .completed
         completed.updatedAt = instant("2026-11-02T10:05:00Z")
         var again = completed
         again.sourceFile = "b.json"
         #expect(try ledger.write { try $0.observe([pending, completed]) } == [true, true])
         #expect(try ledger.write { try $0.observe([again]) } == [false], "the same view in another file is a repeat")
-        #expect(try ledger.read { try $0.observations(ofOrder: "o1").map(\.state) } == ["pending", "completed"])
+        #expect(try ledger.read { try $0.observations(ofOrder: "o1").map(\.state) } == [.pending, .completed])
     }
 }

@@ -2,9 +2,11 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Goal: keep banned constructs out of the ledger, as TigerBeetle's tidy.zig does.
+/// Goal: keep banned constructs out of the code, as TigerBeetle's tidy.zig does.
 /// Binary floating point must never touch an amount; the few files that convert clock time or
-/// timeouts through Foundation's `Double`-based APIs are listed with the reason.
+/// timeouts through Foundation's `Double`-based APIs are listed with the reason. Libraries never
+/// print, read the wall clock outside the clock adapters, or spell an idempotency key themselves;
+/// functions stay short except the listed schema text.
 @Suite struct TidyTests {
     static let floatAllowed: [String: String] = [
         "Values/Instant.swift": "Foundation's Date is Double seconds; converted once to integer milliseconds",
@@ -33,5 +35,139 @@ import TestSupport
         // If this fails, the tidy scan above could pass vacuously.
         #expect(Self.banned.contains { "let x: Double = 1".contains($0.pattern) })
         #expect(!Self.banned.contains { "ExactDecimal(significand: 1, scale: 0)".contains($0.pattern) })
+    }
+
+    // MARK: - Every module
+
+    /// The modules that are libraries: they report through return values, errors and loggers.
+    static let libraries = ["Ledger", "Ingest", "Reconcile", "Reports", "Service"]
+
+    /// The clock adapters: the only places that may read the wall clock.
+    static let clockAdapters: Set<String> = [
+        "Service/Clock.swift", "Ledger/Storage/LedgerDatabase.swift", "credits/Support/GlobalOptions.swift",
+    ]
+
+    /// Functions allowed past `functionLinesMax`, with the reason.
+    static let longFunctions: [String: String] = [
+        "Ledger/Storage/Schema.swift:createLedger": "DDL text",
+        "Ledger/Storage/Schema.swift:createConfiguration": "DDL text",
+        "Ledger/Storage/Schema+Staging.swift:createStaging": "DDL text",
+        "Service/LedgerBacked/LedgerGraphQL.swift:make": "the GraphQL schema's declaration",
+        "Ledger/Verify/LedgerVerifier.swift:verify": "the list of named SQL checks, one statement each",
+    ]
+    static let functionLinesMax = 70
+
+    /// Idempotency keys derived for transfers are spelled only in `IdempotencyKey`.
+    static var idempotencyKeyLiteral: Regex<Substring> { /"(?:deduction:|top-up:|reversal:|allocation:|expiry:)/ }
+
+    /// Every Swift file under Sources, as (path relative to Sources, lines).
+    static func sources() throws -> [(path: String, lines: [Substring])] {
+        let root = "\(repositoryRoot)/Sources"
+        return try FileManager.default.subpathsOfDirectory(atPath: root).filter { $0.hasSuffix(".swift") }.sorted()
+            .map { ($0, try String(contentsOfFile: "\(root)/\($0)", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)) }
+    }
+
+    /// Code, not comments: lines that are not `//` or `///` comments.
+    static func isCode(_ line: Substring) -> Bool {
+        !line.drop { $0 == " " }.hasPrefix("//")
+    }
+
+    @Test func libraries_neverPrint() throws {
+        for (path, lines) in try Self.sources() where Self.libraries.contains(where: { path.hasPrefix("\($0)/") }) {
+            for (number, line) in lines.enumerated() where line.contains("print(") && Self.isCode(line) && line.contains(/\bprint\(/) {
+                Issue.record(Comment(rawValue: "Sources/\(path):\(number + 1) prints; a library logs or returns instead"))
+            }
+        }
+    }
+
+    @Test func wallClock_isReadOnlyByTheClockAdapters() throws {
+        for (path, lines) in try Self.sources() where !Self.clockAdapters.contains(path) {
+            for (number, line) in lines.enumerated() where line.contains("Date()") && Self.isCode(line) && line.contains(/\bDate\(\)/) {
+                Issue.record(Comment(rawValue: "Sources/\(path):\(number + 1) reads the wall clock; inject a clock"))
+            }
+        }
+    }
+
+    @Test func idempotencyKeys_areSpelledOnlyInIdempotencyKey() throws {
+        for (path, lines) in try Self.sources() where path != "Ledger/Domain/IdempotencyKey.swift" {
+            for (number, line) in lines.enumerated() where line.contains(":") && Self.isCode(line) && line.contains(Self.idempotencyKeyLiteral) {
+                Issue.record(Comment(rawValue: "Sources/\(path):\(number + 1) spells an idempotency key; use IdempotencyKey"))
+            }
+        }
+    }
+
+    @Test func functions_areShortExceptTheListedSchemaText() throws {
+        var seen: Set<String> = []
+        for (path, lines) in try Self.sources() {
+            for function in Self.functionLengths(lines) where function.lines > Self.functionLinesMax {
+                let key = "\(path):\(function.name)"
+                seen.insert(key)
+                if Self.longFunctions[key] == nil {
+                    Issue.record(Comment(rawValue:
+                        "Sources/\(path):\(function.line) \(function.name) is \(function.lines) lines (max \(Self.functionLinesMax))"))
+                }
+            }
+        }
+        for stale in Set(Self.longFunctions.keys).subtracting(seen).sorted() {
+            Issue.record(Comment(rawValue: "\(stale) is no longer long: take it off the allow-list"))
+        }
+    }
+
+    /// Each `func` or `init` with a body: its name, first line and length in lines, by brace depth
+    /// (string literals and trailing comments blanked first).
+    static func functionLengths(_ lines: [Substring]) -> [(name: String, line: Int, lines: Int)] {
+        var result: [(String, Int, Int)] = []
+        var index = 0
+        while index < lines.count {
+            let line = lines[index]
+            guard line.contains("func") || line.contains("init"), isCode(line), let match = line.firstMatch(of: /\b(?:func\s+([A-Za-z_][A-Za-z0-9_]*)|(init)[?!]?\s*[(<])/) else {
+                index += 1
+                continue
+            }
+            let name = String(match.output.1 ?? match.output.2 ?? "")
+            var depth = 0
+            var opened = false
+            var end = index
+            scan: while end < lines.count {
+                depth += braceBalance(lines[end], opened: &opened)
+                if opened && depth <= 0 { break scan }
+                if !opened && end > index + 8 { break scan }  // a protocol requirement: no body
+                end += 1
+            }
+            if opened { result.append((name, index + 1, end - index + 1)) }
+            index = opened ? end + 1 : index + 1
+        }
+        return result
+    }
+
+    /// `{` minus `}` on a line, outside string literals and after which a `//` comment starts.
+    static func braceBalance(_ line: Substring, opened: inout Bool) -> Int {
+        var balance = 0
+        var inString = false
+        var escaped = false
+        var previous: Character = " "
+        for character in line {
+            defer { previous = character }
+            if inString {
+                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false }
+                continue
+            }
+            switch character {
+            case "\"": inString = true
+            case "/" where previous == "/": return balance
+            case "{": balance += 1; opened = true
+            case "}": balance -= 1
+            default: break
+            }
+        }
+        return balance
+    }
+
+    @Test func canary_theCodeScansFindWhatTheyBan() {
+        #expect("        print(x)".contains(/\bprint\(/) && !"fingerprint()".contains(/\bprint\(/))
+        #expect(#"let key = "deduction:cost-event:\(id)""#.contains(Self.idempotencyKeyLiteral))
+        #expect(!Self.isCode("    /// keyed `deduction:cost-event:<id>`"))
+        let long = ["func big() {"] + Array(repeating: "    step()", count: 80) + ["}"]
+        #expect(Self.functionLengths(long.map { Substring($0) }).first?.lines == 82)
     }
 }

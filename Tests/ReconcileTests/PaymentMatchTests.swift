@@ -63,8 +63,8 @@ import TestSupport
         #expect(plan.items.isEmpty)
         let codes = Dictionary(uniqueKeysWithValues: plan.exceptions.map { ($0.subject, $0.code) })
         #expect(codes == [
-            "short": "orderAmountMismatch", "dollars": "orderCurrencyMismatch", "untied": "orderNotTied",
-            "nopack": "unknownPackage", "split": "orderSourcesDisagree",
+            "short": .orderAmountMismatch, "dollars": .orderCurrencyMismatch, "untied": .orderNotTied,
+            "nopack": .unknownPackage, "split": .orderSourcesDisagree,
         ])
         #expect(plan.needsReview)
     }
@@ -78,8 +78,8 @@ import TestSupport
         }
         try world.observe(world.order("slow", state: "pending", updated: "2026-11-10T11:58:00Z"))
         let plan = try world.reconcile()
-        #expect(plan.exceptions.map(\.code) == ["topUpWithoutCompletedOrder"])
-        #expect(plan.aged.map(\.code) == ["orderPendingTooLong"])
+        #expect(plan.exceptions.map(\.code) == [.topUpWithoutCompletedOrder])
+        #expect(plan.aged.map(\.code) == [.orderPendingTooLong])
     }
 
     @Test func refundAfterTopUp_reversesOnlyTheUnspentPart() throws {
@@ -103,7 +103,7 @@ import TestSupport
                                       updated: "2026-11-13T10:00:00Z"))
         let chargeback = try world.reconcile()
         #expect(chargeback.credits["reversal"] == Credits(1_000))
-        #expect(chargeback.exceptions.map(\.code) == ["refundAfterSpend"])
+        #expect(chargeback.exceptions.map(\.code) == [.refundAfterSpend])
         _ = try world.apply()
         #expect(try world.balance() == .zero)
         #expect(try world.verify().passed)

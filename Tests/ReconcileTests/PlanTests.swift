@@ -68,7 +68,7 @@ import TestSupport
         let plan = try world.reconcile()
         #expect(plan.items == ["deduction": 3])
         let codes = Set(plan.exceptions.map(\.code))
-        #expect(codes == ["usageIntoReserve", "usageInOverdraft", "usageBeyondOverdraftLimit", "usageOnUnknownInvestigation"])
+        #expect(codes == [.usageIntoReserve, .usageInOverdraft, .usageBeyondOverdraftLimit, .usageOnUnknownInvestigation])
         _ = try world.apply()
         #expect(try world.balance() == Credits(-500))
         // The refused event stays staged and is proposed again once credits arrive.
@@ -115,7 +115,7 @@ import TestSupport
         let world = try ReconcileWorld()
         try world.stage(world.event("late", credits: "2500", at: "2026-11-12T09:00:00Z"))
         let first = try world.reconcile(asOf: "2026-11-13T00:00:00Z")
-        #expect(first.exceptions.map(\.code) == ["usageBeyondOverdraftLimit"], "1,000 overdraft cannot cover 2,500")
+        #expect(first.exceptions.map(\.code) == [.usageBeyondOverdraftLimit], "1,000 overdraft cannot cover 2,500")
         _ = try world.apply()
         return world
     }

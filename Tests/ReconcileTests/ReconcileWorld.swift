@@ -38,7 +38,8 @@ struct ReconcileWorld {
         updated: String = "2026-11-10T12:00:00Z", source: String = "api", line: Int = 1
     ) -> OrderObservation {
         OrderObservation(
-            orderType: type, orderID: id, state: state, amount: Money(minorUnits: amount, currency: currency),
+            orderType: RevolutOrderType(normalising: type), orderID: id, state: RevolutOrderState(normalising: state),
+            amount: Money(minorUnits: amount, currency: currency),
             merchantReference: "cpk_\(id)", organisationID: organisation, packageID: package, relatedOrderID: related,
             createdAt: instant("2026-11-10T11:58:00Z"), updatedAt: instant(updated), source: source,
             sourceFile: "\(source).json", sourceLine: line)

@@ -16,7 +16,7 @@ import Testing
         func decide(_ intent: SpendIntent) async throws -> GateDecision {
             asked.withLock { $0.append(intent) }
             switch (intent.organisationID, intent.investigationID) {
-            case ("org_broke", _): return .refuse(spendable: .zero, rule: .zeroBalance, priority: nil)
+            case ("org_broke", _): return .refuse(spendable: .zero, rule: .insufficientBalance, priority: nil)
             case ("org_reserved", "inv_p1"): return .allow
             case ("org_reserved", _):
                 return .refuse(spendable: Credits(microcredits: 0), rule: .reserveFloor, priority: 3)
@@ -87,14 +87,14 @@ import Testing
             let json = try answer.json()
             #expect(json["type"] as? String == "/problems/insufficient-credits")
             #expect(json["title"] as? String == "Payment Required")
-            #expect(json["rule"] as? String == "zero_balance")
+            #expect(json["rule"] as? String == "insufficient_balance")
             #expect(json["spendable_credits"] as? String == "0")
             #expect(json["organisation_id"] as? String == "org_broke")
             #expect((json["purchase"] as? String)?.contains("purchaseCreditPackage") == true)
-            #expect((json["detail"] as? String)?.contains("no credits left") == true)
+            #expect((json["detail"] as? String)?.contains("0 spendable for this work") == true, "\(json)")
             #expect(handled() == 0)
             #expect(service.metrics.counterValue(
-                ServiceMetrics.gateDecisions, labels: [Label("decision", "refused_zero_balance")]) == 1)
+                ServiceMetrics.gateDecisions, labels: [Label("decision", "refused_insufficient_balance")]) == 1)
         }
     }
 

@@ -179,7 +179,7 @@ import TestSupport
             SpendIntent(organisationID: "met", investigationID: "op-routine", credits: credits("120")))
             == .refuse(spendable: credits("50"), rule: .reserveFloor, priority: 3))
         #expect(try await gate.decide(SpendIntent(organisationID: "gmp"))
-            == .refuse(spendable: .zero, rule: .zeroBalance, priority: nil))
+            == .refuse(spendable: .zero, rule: .insufficientBalance, priority: nil))
         await #expect(throws: ProblemDetails.organisationNotFound) {
             try await gate.decide(SpendIntent(organisationID: "nope"))
         }
@@ -245,14 +245,14 @@ extension LedgerBackedTests {
             #expect(retry.text == first.text)
             let reused = try await service.graphQL(
                 Self.query(allocate.replacingOccurrences(of: "\"100\"", with: "\"200\"")), key: keys.admin)
-            #expect(reused.text.contains("already used for another transfer"))
+            #expect(reused.text.contains("was already used for transfer"), "\(reused.text)")
             let byOrg = try await service.graphQL(Self.query(allocate), key: keys.met)
             #expect(byOrg.text.contains("needs a platform-admin key"))
 
             let noMemo = try await service.graphQL(Self.query(
                 #"mutation { adjustCredits(organisationId: "met", credits: "-30", idempotencyKey: "j1") { id } }"#),
                 key: keys.admin)
-            #expect(noMemo.text.contains("memo is required"))
+            #expect(noMemo.text.contains("needs a memo saying why"), "\(noMemo.text)")
             let adjust = try await service.graphQL(Self.query(
                 #"mutation { adjustCredits(organisationId: "met", credits: "-30", idempotencyKey: "j1", "#
                     + #"memo: "duplicate charge") { kind credits memo } }"#), key: keys.admin)
@@ -334,10 +334,12 @@ extension LedgerBackedTests {
                 #"{ usage(organisationId: "met", \#(range), groupBy: DAY) { key credits } }"#), key: key)
             #expect(byDay.text == #"{"data":{"usage":[{"key":"2026-11-10","credits":"12"},"#
                 + #"{"key":"2026-11-11","credits":"3"}]}}"#)
-            // 15 credits over the last 30 days (0.5 a day); 135 available, 35 spendable beyond the P1 floor.
+            // The shared Runway rule: deductions in the 14 days up to now, (11-10T12:00, 11-24T12:00], are
+            // u3's 3 credits (u1 and u2 fall on the window's open start); 135 available, 35 spendable
+            // beyond the P1 floor: 35 x 14 / 3 = 163.3 days, rounded down.
             let runway = try await service.graphQL(
                 Self.query(#"{ creditBalance(organisationId: "met") { spendable runwayDays } }"#), key: key)
-            #expect(runway.text == #"{"data":{"creditBalance":{"spendable":"35","runwayDays":70}}}"#)
+            #expect(runway.text == #"{"data":{"creditBalance":{"spendable":"35","runwayDays":163}}}"#)
             let settings = try await service.graphQL(Self.query(
                 #"{ organisation(organisationId: "met") { currency timeZone "#
                     + "reservations { id credits maxPriority } } }"),

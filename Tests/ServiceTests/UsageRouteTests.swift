@@ -86,7 +86,7 @@ import TestSupport
         try await withUsageService { service, ledger in
             let broke = try await Self.post(service, Self.event("g1", org: "gmp"), key: ServiceHTTPTests.adminKey.key)
             try ServiceHTTPTests.expectProblem(broke, status: 402)
-            #expect(try broke.json()["rule"] as? String == "zero_balance")
+            #expect(try broke.json()["rule"] as? String == "insufficient_balance")
             #expect(try broke.json()["spendable_credits"] as? String == "0")
 
             let routine = try await Self.post(service, Self.event("m1", credits: "60", investigation: "op-routine"))
@@ -280,7 +280,7 @@ import TestSupport
             #expect(answers.filter { $0.1 == 402 }.count == 10)
             #expect(try await available(ledger) == credits("100"))
             let charged = try await ledger.read { reader in
-                try recorded.filter { try reader.transfer(idempotencyKey: UsageRoute.deductionKey(eventID: $0)) != nil }
+                try recorded.filter { try reader.transfer(idempotencyKey: IdempotencyKey.deduction(costEventID: $0)) != nil }
             }
             #expect(charged.count == 50)
             #expect(try await ledger.read { try $0.stagedEventCount() } == 50)

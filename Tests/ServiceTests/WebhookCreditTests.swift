@@ -119,7 +119,7 @@ import TestSupport
                 (try reader.balance(of: "met"), try reader.topUp(forRevolutOrder: order.id))
             }
             #expect(balance.available == credits("10000"))
-            #expect(topUp?.idempotencyKey == CompletedOrder.topUpKey(orderID: order.id))
+            #expect(topUp?.idempotencyKey == IdempotencyKey.topUp(revolutOrderID: order.id))
             // Effective when Revolut completed it (the stub's updated_at), as the batch path would post it.
             #expect(topUp?.effectiveAt == instant("2026-01-01T00:00:00Z"))
             #expect(topUp?.money == Money(minorUnits: 45_000, currency: .gbp))
@@ -128,7 +128,7 @@ import TestSupport
             let observations = try await harness.ledger.read { try $0.observations(ofOrder: order.id) }
             #expect(observations.count == 1)
             #expect(observations.first?.source == "webhook")
-            #expect(observations.first?.state == "completed")
+            #expect(observations.first?.state == .completed)
             #expect(observations.first?.organisationID == "met")
         }
     }

@@ -4,49 +4,6 @@ import Ledger
 /// JSON Lines, settlement/payments/custom report CSV). Reconcile joins sightings by `orderID` and
 /// ties them to an organisation and package by `merchantReference` or `organisationID`/`packageID`.
 public struct RevolutOrderObservation: Sendable, Hashable {
-    /// Order type, compared case-insensitively (`PAYMENT` = `payment`). A settlement-report
-    /// `SETTLEMENT` row is the settled payment, so it normalises to `.payment`.
-    public enum OrderType: Sendable, Hashable {
-        case payment, paymentRequest, refund, chargeback, chargebackReversal, creditReimbursement
-        /// A type we do not know (kept, so the order is flagged rather than lost).
-        case unknown(String)
-
-        /// Normalises a raw word from any export, case-insensitively.
-        public init(normalising raw: String) {
-            switch raw.lowercased() {
-            case "payment", "settlement": self = .payment
-            case "payment_request": self = .paymentRequest
-            case "refund": self = .refund
-            case "chargeback": self = .chargeback
-            case "chargeback_reversal": self = .chargebackReversal
-            case "credit_reimbursement": self = .creditReimbursement
-            default: self = .unknown(raw)
-            }
-        }
-    }
-
-    /// Order (or report row) state, compared case-insensitively; unknown states such as the legacy
-    /// `IN_SETTLEMENT` are kept as `.unknown(raw)` for a person to look at (revolut.md 3.2).
-    public enum OrderState: Sendable, Hashable {
-        case pending, processing, authorised, completed, cancelled, failed, declined, reverted
-        case unknown(String)
-
-        /// Normalises a raw word from any export, case-insensitively.
-        public init(normalising raw: String) {
-            switch raw.lowercased() {
-            case "pending": self = .pending
-            case "processing": self = .processing
-            case "authorised": self = .authorised
-            case "completed": self = .completed
-            case "cancelled": self = .cancelled
-            case "failed": self = .failed
-            case "declined": self = .declined
-            case "reverted": self = .reverted
-            default: self = .unknown(raw)
-            }
-        }
-    }
-
     /// The export format the sighting came from.
     public enum SourceFormat: String, Sendable, Hashable, CaseIterable {
         case apiCurrent, apiLegacy, settlementReport, paymentsReport, customReport, mappedCSV
@@ -55,9 +12,9 @@ public struct RevolutOrderObservation: Sendable, Hashable {
     /// Revolut's order id (the join key across exports).
     public let orderID: String
     /// Payment, refund, chargeback, ...
-    public let type: OrderType
+    public let type: RevolutOrderType
     /// The order's (or report row's) state.
-    public let state: OrderState
+    public let state: RevolutOrderState
     /// The order amount in minor units (JSON exports) or converted exactly from major units (CSV).
     public let amount: Money
     /// Our reference: `merchant_order_data.reference`, legacy or CSV `merchant_order_ext_ref`.
@@ -79,7 +36,7 @@ public struct RevolutOrderObservation: Sendable, Hashable {
 
     /// An observation with every field given.
     public init(
-        orderID: String, type: OrderType, state: OrderState, amount: Money, merchantReference: String?,
+        orderID: String, type: RevolutOrderType, state: RevolutOrderState, amount: Money, merchantReference: String?,
         organisationID: String?, packageID: String?, relatedOrderID: String?, createdAt: Instant?,
         updatedAt: Instant?, format: SourceFormat, source: SourcePosition
     ) {

@@ -104,9 +104,4 @@ public struct IngestRunSummary: Sendable, Codable, Equatable {
         filesAlreadyIngested = files.filter(\.alreadyIngested).count
     }
 
-    /// 0 clean, 3 records rejected (the rest staged), 65 a file refused whole.
-    public var exitCode: Int32 {
-        if filesRefused > 0 { return 65 }
-        return rejected > 0 ? 3 : 0
-    }
 }

@@ -85,37 +85,11 @@ public struct OrderIngester {
     /// The ledger's storage form: lower-case type and state words, the source format's name.
     static func observation(_ order: RevolutOrderObservation) -> OrderObservation {
         OrderObservation(
-            orderType: typeWord(order.type), orderID: order.orderID, state: stateWord(order.state),
+            orderType: order.type, orderID: order.orderID, state: order.state,
             amount: order.amount, merchantReference: order.merchantReference, organisationID: order.organisationID,
             packageID: order.packageID, relatedOrderID: order.relatedOrderID, createdAt: order.createdAt,
             updatedAt: order.updatedAt, source: sourceWord(order.format), sourceFile: order.source.file,
             sourceLine: order.source.line)
-    }
-
-    static func typeWord(_ type: RevolutOrderObservation.OrderType) -> String {
-        switch type {
-        case .payment: "payment"
-        case .paymentRequest: "payment_request"
-        case .refund: "refund"
-        case .chargeback: "chargeback"
-        case .chargebackReversal: "chargeback_reversal"
-        case .creditReimbursement: "credit_reimbursement"
-        case .unknown(let raw): raw
-        }
-    }
-
-    static func stateWord(_ state: RevolutOrderObservation.OrderState) -> String {
-        switch state {
-        case .pending: "pending"
-        case .processing: "processing"
-        case .authorised: "authorised"
-        case .completed: "completed"
-        case .cancelled: "cancelled"
-        case .failed: "failed"
-        case .declined: "declined"
-        case .reverted: "reverted"
-        case .unknown(let raw): raw.lowercased()
-        }
     }
 
     static func sourceWord(_ format: RevolutOrderObservation.SourceFormat) -> String {

@@ -111,6 +111,12 @@ public struct Reservation: Sendable, Hashable, Codable {
     public var credits: Credits
     public var maxPriority: Priority
 
+    public init(id: String, credits: Credits, maxPriority: Priority) {
+        self.id = id
+        self.credits = credits
+        self.maxPriority = maxPriority
+    }
+
     /// Whether work at `priority` may spend into this reservation.
     public func admits(_ priority: Priority) -> Bool { priority <= maxPriority }
 }

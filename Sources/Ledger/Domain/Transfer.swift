@@ -12,7 +12,7 @@ public enum TransferKind: String, Sendable, CaseIterable, Codable {
         switch self {
         case .allocation, .topUp: true
         case .deduction, .expiry, .reversal: false
-        case .adjustment: false  // direction depends on the amount's sign; see `Ledger.adjust`
+        case .adjustment: false  // either way: see `Transfer.credits(organisationID:)` and `postAdmin`
         }
     }
 }
@@ -84,6 +84,24 @@ public struct Transfer: Sendable, Hashable, Codable {
 }
 
 extension Transfer {
+    /// Whether this transfer puts credits into `organisationID`'s account (its credit side), rather
+    /// than taking them out. The one sign rule for an organisation's history: the CLI, GraphQL,
+    /// invoices and `postAdmin`'s retry check all ask it.
+    public func credits(organisationID: String) -> Bool {
+        creditAccount == AccountID.available(organisationID: organisationID).rawValue
+    }
+
+    /// The transfer's effect on `organisationID`'s balance: the amount, negated when it takes
+    /// credits out of the organisation's account.
+    public func signedAmount(for organisationID: String) -> Credits {
+        credits(organisationID: organisationID) ? amount : amount.negated
+    }
+
+    /// The transfer's money, signed the same way as `signedAmount(for:)`.
+    public func signedMoney(for organisationID: String) -> Money {
+        credits(organisationID: organisationID) ? money : Money(minorUnits: -money.minorUnits, currency: money.currency)
+    }
+
     /// This inflow with the grant it created.
     func creating(grant grantID: Int64) -> Transfer {
         Transfer(

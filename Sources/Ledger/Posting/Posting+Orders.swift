@@ -20,9 +20,6 @@ public struct CompletedOrder: Sendable, Hashable, Codable {
         self.completedAt = completedAt
         self.expiresAt = expiresAt
     }
-
-    /// The one idempotency key for crediting an order, whichever path (webhook, reconcile) does it.
-    public static func topUpKey(orderID: String) -> String { "top-up:revolut:\(orderID)" }
 }
 
 extension LedgerTransaction {
@@ -34,7 +31,7 @@ extension LedgerTransaction {
             return Posting(status: .exists, transfer: existing, intoReserve: .zero, overdraft: .zero)
         }
         return try grant(GrantRequest(
-            idempotencyKey: CompletedOrder.topUpKey(orderID: order.orderID), organisationID: order.organisationID,
+            idempotencyKey: IdempotencyKey.topUp(revolutOrderID: order.orderID), organisationID: order.organisationID,
             source: .topUp, credits: order.credits, price: order.price, effectiveAt: order.completedAt,
             expiresAt: order.expiresAt,
             references: TransferReferences(revolutOrderID: order.orderID, memo: "package \(order.packageID)")))

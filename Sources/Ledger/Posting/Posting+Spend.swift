@@ -58,10 +58,9 @@ extension LedgerTransaction {
         let spendable = balance.spendable(for: request.priority)
         switch request.policy {
         case .withinSpendable:
-            guard request.credits <= spendable else {
+            if let refusal = balance.refusal(spending: request.credits, priority: request.priority) {
                 throw PostingRejection.exceedsSpendable(
-                    requested: request.credits, spendable: max(spendable, .zero),
-                    blockedBy: balance.available.isPositive ? .reserveFloor : .zeroBalance)
+                    requested: refusal.requested, spendable: refusal.spendable, blockedBy: refusal.rule)
             }
             return .zero
         case .allowOverdraft(let limit):

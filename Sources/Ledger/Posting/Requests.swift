@@ -115,18 +115,26 @@ public enum PostingRejection: ClassifiedError, Equatable {
 
     public var failureClass: FailureClass { .badData }
 
-    public var code: String {
+    /// Every code a posting refusal can carry, in docs/CODES.md's catalogue.
+    public enum Code: String, Sendable, Hashable, CaseIterable {
+        case amountMustBePositive, idempotencyKeyMustNotBeEmpty, organisationNotFound, currencyMustMatchOrganisation, idempotencyKeyReusedWithDifferentContent, exceedsSpendable, exceedsOverdraftLimit, grantNotFound, expiryMustNotPrecedeGrant, overflow
+    }
+
+    /// The refusal's code: the rule the posting broke.
+    public var code: String { kind.rawValue }
+
+    public var kind: Code {
         switch self {
-        case .amountMustBePositive: "amountMustBePositive"
-        case .idempotencyKeyMustNotBeEmpty: "idempotencyKeyMustNotBeEmpty"
-        case .organisationNotFound: "organisationNotFound"
-        case .currencyMustMatchOrganisation: "currencyMustMatchOrganisation"
-        case .idempotencyKeyReusedWithDifferentContent: "idempotencyKeyReusedWithDifferentContent"
-        case .exceedsSpendable: "exceedsSpendable"
-        case .exceedsOverdraftLimit: "exceedsOverdraftLimit"
-        case .grantNotFound: "grantNotFound"
-        case .expiryMustNotPrecedeGrant: "expiryMustNotPrecedeGrant"
-        case .overflow: "overflow"
+        case .amountMustBePositive: .amountMustBePositive
+        case .idempotencyKeyMustNotBeEmpty: .idempotencyKeyMustNotBeEmpty
+        case .organisationNotFound: .organisationNotFound
+        case .currencyMustMatchOrganisation: .currencyMustMatchOrganisation
+        case .idempotencyKeyReusedWithDifferentContent: .idempotencyKeyReusedWithDifferentContent
+        case .exceedsSpendable: .exceedsSpendable
+        case .exceedsOverdraftLimit: .exceedsOverdraftLimit
+        case .grantNotFound: .grantNotFound
+        case .expiryMustNotPrecedeGrant: .expiryMustNotPrecedeGrant
+        case .overflow: .overflow
         }
     }
 
@@ -148,12 +156,4 @@ public enum PostingRejection: ClassifiedError, Equatable {
         case .overflow: "the amount would overflow"
         }
     }
-}
-
-/// What stops a spend at the gate.
-public enum SpendBlock: String, Sendable, Hashable, Codable {
-    /// Nothing is available at all.
-    case zeroBalance = "zero_balance"
-    /// Credits are available but held back for higher-priority investigations.
-    case reserveFloor = "reserve_floor"
 }

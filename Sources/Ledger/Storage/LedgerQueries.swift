@@ -1,29 +1,5 @@
 import GRDB
 
-/// An organisation's balance and what it may spend.
-public struct Balance: Sendable, Equatable, Codable {
-    public let organisationID: String
-    public let currency: Currency
-    /// Credits on the organisation's account (negative in overdraft).
-    public let available: Credits
-    public let reservations: [Reservation]
-    public let overdraftLimit: Credits
-
-    /// Credits held back from work at `priority`: the reservations it may not spend into.
-    public func reserved(against priority: Priority) -> Credits {
-        Credits(microcredits: reservations.filter { !$0.admits(priority) }.reduce(0) { $0 + $1.credits.microcredits })
-    }
-
-    /// Total reserved credits (what unprioritised work may not touch).
-    public var reserved: Credits { reserved(against: .unprioritised) }
-
-    /// Credits work at `priority` may spend: available minus the reservations it may not use.
-    /// May be negative (in overdraft, or when reservations exceed the balance).
-    public func spendable(for priority: Priority) -> Credits {
-        Credits(microcredits: available.microcredits - reserved(against: priority).microcredits)
-    }
-}
-
 extension LedgerReader {
     /// The organisation's balance and reservations, read by one statement (so one consistent state
     /// even outside a transaction, see `LedgerDatabase.pointRead`). Throws

@@ -2,12 +2,11 @@ import GRDB
 
 /// One view of a Revolut order as some source showed it (API export, report CSV, webhook fetch).
 public struct OrderObservation: Sendable, Hashable {
-    /// `payment`, `refund`, `chargeback`, ... (lower case; unknown types kept as given).
-    public var orderType: String
+    /// Payment, refund, chargeback, ... (the one `RevolutOrderType` vocabulary).
+    public var orderType: RevolutOrderType
     public var orderID: String
-    /// `pending`, `processing`, `authorised`, `completed`, `cancelled`, `failed` (lower case;
-    /// unknown states kept as given, lower-cased).
-    public var state: String
+    /// The order's state (the one `RevolutOrderState` vocabulary).
+    public var state: RevolutOrderState
     public var amount: Money
     /// Our reference (`merchant_order_data.reference`, legacy and CSV `merchant_order_ext_ref`).
     public var merchantReference: String?
@@ -24,7 +23,7 @@ public struct OrderObservation: Sendable, Hashable {
     public var sourceLine: Int
 
     public init(
-        orderType: String, orderID: String, state: String, amount: Money, merchantReference: String? = nil,
+        orderType: RevolutOrderType, orderID: String, state: RevolutOrderState, amount: Money, merchantReference: String? = nil,
         organisationID: String? = nil, packageID: String? = nil, relatedOrderID: String? = nil,
         createdAt: Instant? = nil, updatedAt: Instant? = nil, source: String, sourceFile: String, sourceLine: Int
     ) {
@@ -46,7 +45,7 @@ public struct OrderObservation: Sendable, Hashable {
     /// The content that makes two observations the same view: everything but where it was read.
     var contentHash: String {
         ContentHash.of([
-            orderID, orderType, state, "\(amount.minorUnits)", amount.currency.code, merchantReference ?? "-",
+            orderID, orderType.word, state.word, "\(amount.minorUnits)", amount.currency.code, merchantReference ?? "-",
             organisationID ?? "-", packageID ?? "-", relatedOrderID ?? "-",
             createdAt.map { "\($0.millisecondsSinceEpoch)" } ?? "-", updatedAt.map { "\($0.millisecondsSinceEpoch)" } ?? "-",
             source,
@@ -93,7 +92,7 @@ extension LedgerTransaction {
             """)
         return try observations.map { observation in
             try insert.execute(arguments: [
-                observation.contentHash, observation.orderID, observation.orderType, observation.state,
+                observation.contentHash, observation.orderID, observation.orderType.word, observation.state.word,
                 observation.amount.minorUnits, observation.amount.currency.code, observation.merchantReference,
                 observation.organisationID, observation.packageID, observation.relatedOrderID,
                 observation.createdAt?.millisecondsSinceEpoch, observation.updatedAt?.millisecondsSinceEpoch,
@@ -159,7 +158,8 @@ extension LedgerReader {
         let created: Int64? = row["created_at"]
         let updated: Int64? = row["updated_at"]
         return OrderObservation(
-            orderType: row["order_type"], orderID: row["order_id"], state: row["state"],
+            orderType: RevolutOrderType(normalising: row["order_type"]), orderID: row["order_id"],
+            state: RevolutOrderState(normalising: row["state"]),
             amount: Money(minorUnits: row["amount_minor"], currency: currency), merchantReference: row["merchant_reference"],
             organisationID: row["organisation_id"], packageID: row["package_id"], relatedOrderID: row["related_order_id"],
             createdAt: created.map(Instant.init(millisecondsSinceEpoch:)),

@@ -7,9 +7,6 @@ import Ledger
 /// Every comparison is on exact integers (micro-credits and milliseconds); docs/ALERTS.md states
 /// each rule.
 public struct AlertEvaluator {
-    /// The window of the trailing burn rate for runway.
-    public static let burnWindowDays = 14
-
     let reader: LedgerReader
     let asOf: Instant
     let unusualRule: UnusualConsumptionRule
@@ -50,36 +47,25 @@ public struct AlertEvaluator {
             detail: "available \(available) credits; threshold \(chosen.basis)")
     }
 
-    /// Runway: spendable (available minus every reservation, at least zero) divided by the burn
-    /// rate (deductions effective in the 14 days up to `asOf`, over 14) is below `runway_days`.
-    /// No burn means no runway alert.
+    /// Runway, by the shared `Runway` rule: spendable (available minus every reservation, at least
+    /// zero) at the burn rate of the trailing window is below `runway_days`. No burn means no runway
+    /// alert.
     func runway(_ organisation: Organisation, available: Credits) throws -> AlertObservation? {
         guard let days = organisation.thresholds.runwayDays else { return nil }
-        let window = Self.burnWindowDays
-        let burn = try reader.deductions(of: organisation.id, after: asOf.adding(days: -window), through: asOf)
         let reserved = try Checked.sum(organisation.reservations.map(\.credits.microcredits))
-        let spendable = max(0, try Checked.subtract(available.microcredits, reserved))
-        guard burn.isPositive else {
+        let spendable = Credits(microcredits: try Checked.subtract(available.microcredits, reserved))
+        let runway = try reader.runway(of: organisation.id, spendable: spendable, asOf: asOf)
+        guard let tenths = runway.tenthsOfDays, let runOutAt = runway.runOut(after: asOf) else {
             return AlertObservation(
                 rule: .runway, subject: "balance", breached: false, value: "none", threshold: String(days),
-                unit: "days", runOutDate: nil, detail: "no deductions in the last \(window) days")
+                unit: "days", runOutDate: nil, detail: "no deductions in the last \(Runway.windowDays) days")
         }
-        let windowMs = Int64(window) * Instant.millisecondsPerDay
-        // Beyond Int64 milliseconds the runway is effectively unlimited.
-        let runwayMs = Checked.multiplyDivide(spendable, windowMs, burn.microcredits, .down) ?? Int64.max
-        let tenths = Checked.multiplyDivide(spendable, Int64(window) * 10, burn.microcredits, .down) ?? Int64.max
-        let breached = runwayMs < Int64(days) * Instant.millisecondsPerDay
-        let runOutAt = asOf.adding(milliseconds: min(runwayMs, Self.maxProjectionMs))
-        let runOut = LocalDate.of(runOutAt, in: zone(organisation))
         return AlertObservation(
-            rule: .runway, subject: "balance", breached: breached,
+            rule: .runway, subject: "balance", breached: runway.isShorter(thanDays: days),
             value: DecimalFormat.string(units: tenths, places: 1),
-            threshold: String(days), unit: "days", runOutDate: runOut,
-            detail: "spendable \(Credits(microcredits: spendable)) credits at \(burn) credits per \(window) days")
+            threshold: String(days), unit: "days", runOutDate: LocalDate.of(runOutAt, in: zone(organisation)),
+            detail: "spendable \(runway.spendable) credits at \(runway.burn) credits per \(Runway.windowDays) days")
     }
-
-    /// Projections stop at 100 years so the run-out date always exists.
-    static let maxProjectionMs = 36_500 * Instant.millisecondsPerDay
 
     /// Unusual consumption, by the shared `UnusualConsumptionRule`, for the last complete local
     /// day before `asOf` (a partial day would understate the spend), per team and investigation.

@@ -54,9 +54,7 @@ public enum InvoiceQuery {
 
     static func line(_ transfer: Transfer, organisationID: String, zone: TimeZone, plan: Plan? = nil) -> InvoiceLine? {
         guard transfer.money.minorUnits != 0 else { return nil }
-        let into = transfer.creditAccount == AccountID.available(organisationID: organisationID).rawValue
-        let amount = Money(minorUnits: into ? transfer.money.minorUnits : -transfer.money.minorUnits,
-                           currency: transfer.money.currency)
+        let amount = transfer.signedMoney(for: organisationID)
         let date = LocalDate.of(transfer.effectiveAt, in: zone)
         let references = transfer.references
         switch transfer.kind {
@@ -75,7 +73,7 @@ public enum InvoiceQuery {
             let label = transfer.kind == .reversal ? "Reversal" : "Adjustment"
             return InvoiceLine(kind: .adjustment, description: references.memo ?? label,
                                reference: references.revolutOrderID ?? transfer.idempotencyKey, date: date,
-                               credits: into ? transfer.amount : transfer.amount.negated, amount: amount)
+                               credits: transfer.signedAmount(for: organisationID), amount: amount)
         case .deduction, .expiry:
             return nil
         }

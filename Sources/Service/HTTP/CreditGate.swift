@@ -23,18 +23,11 @@ public struct SpendIntent: Sendable, Equatable {
     }
 }
 
-/// Why the gate refused; the raw value appears in the 402 body and the metrics.
-public enum GateRule: String, Sendable, Equatable {
-    /// Nothing is available at all.
-    case zeroBalance = "zero_balance"
-    /// Credits exist but are reserved for higher-priority investigations.
-    case reserveFloor = "reserve_floor"
-}
-
-/// The gate's answer for one intent.
+/// The gate's answer for one intent. A refusal names the ledger's own `SpendBlock` rule, so the 402 says
+/// what the posting would have said.
 public enum GateDecision: Sendable, Equatable {
     case allow
-    case refuse(spendable: Credits, rule: GateRule, priority: Int?)
+    case refuse(spendable: Credits, rule: SpendBlock, priority: Int?)
 }
 
 /// Decides whether an organisation may spend on some work. The ledger-backed gate reads the spendable
@@ -85,8 +78,8 @@ public struct CreditGateMiddleware: RouterMiddleware {
         case .refuse(let spendable, let rule, let priority):
             count("refused_\(rule.rawValue)")
             throw ProblemDetails.paymentRequired(
-                organisationID: intent.organisationID, spendable: spendable, rule: rule, priority: priority,
-                purchaseHint: purchaseHint)
+                organisationID: intent.organisationID, requested: intent.credits, spendable: spendable, rule: rule,
+                priority: priority, purchaseHint: purchaseHint)
         }
     }
 
@@ -96,15 +89,18 @@ public struct CreditGateMiddleware: RouterMiddleware {
 }
 
 extension ProblemDetails {
-    /// The gate's 402: type, title, status, detail, plus the spendable balance (exact decimal text), the
-    /// blocking rule, the priority judged and where to buy credits.
+    /// The gate's 402: type, title, status, detail, plus the credits requested (when the request states
+    /// them) and spendable (exact decimal text), the blocking rule (`SpendBlock`), the priority judged and
+    /// where to buy credits.
     public static func paymentRequired(
-        organisationID: String, spendable: Credits, rule: GateRule, priority: Int?, purchaseHint: String
+        organisationID: String, requested: Credits?, spendable: Credits, rule: SpendBlock, priority: Int?,
+        purchaseHint: String
     ) -> ProblemDetails {
         let work = priority.map { "P\($0) work" } ?? "this work"
+        let asked = requested.map { "\($0) credits requested; " } ?? ""
         let reason = switch rule {
-        case .zeroBalance: "has no credits left"
-        case .reserveFloor: "has only credits reserved for higher-priority investigations"
+        case .insufficientBalance: "\(asked)\(spendable) spendable for \(work)"
+        case .reserveFloor: "\(asked)\(spendable) spendable for \(work), the rest is reserved for higher-priority investigations"
         }
         var extensions: [String: ProblemValue] = [
             "organisation_id": .string(organisationID),
@@ -112,12 +108,13 @@ extension ProblemDetails {
             "rule": .string(rule.rawValue),
             "purchase": .string(purchaseHint),
         ]
+        if let requested { extensions["requested_credits"] = .string(requested.description) }
         if let priority { extensions["priority"] = .integer(Int64(priority)) }
         return ProblemDetails(
             status: HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"),
             type: "/problems/insufficient-credits",
             title: "Payment Required",
-            detail: "Organisation \(organisationID) \(reason) for \(work).",
+            detail: "Organisation \(organisationID): \(reason).",
             extensions: extensions
         )
     }

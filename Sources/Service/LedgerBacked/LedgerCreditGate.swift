@@ -20,7 +20,7 @@ public struct LedgerCreditGate: CreditGate {
             do {
                 view = try reader.gateView(
                     organisationID: intent.organisationID,
-                    idempotencyKey: intent.costEventID.map(UsageRoute.deductionKey(eventID:)),
+                    idempotencyKey: intent.costEventID.map(IdempotencyKey.deduction(costEventID:)),
                     investigationID: intent.investigationID)
             } catch PostingRejection.organisationNotFound {
                 throw ProblemDetails.organisationNotFound
@@ -33,15 +33,13 @@ public struct LedgerCreditGate: CreditGate {
         }
     }
 
-    /// The rule on its own, for tests: allowed when spendable covers the cost; otherwise blocked by the
-    /// reserve floor when credits exist but are reserved, else by a zero balance.
+    /// The ledger's spending rule (`Balance.refusal`), for a cost not yet known as the smallest amount.
     static func decide(balance: Balance, priority: Priority, cost: Credits?) -> GateDecision {
-        let spendable = balance.spendable(for: priority)
-        let needed = cost ?? Credits(microcredits: 1)
-        if spendable >= needed, spendable.isPositive { return .allow }
-        let rule: GateRule = balance.available.isPositive && balance.available >= needed ? .reserveFloor : .zeroBalance
-        let shown = spendable.isNegative ? Credits.zero : spendable
-        return .refuse(spendable: shown, rule: rule, priority: priority == .unprioritised ? nil : priority.rank)
+        guard let refusal = balance.refusal(spending: cost ?? Credits(microcredits: 1), priority: priority) else {
+            return .allow
+        }
+        return .refuse(
+            spendable: refusal.spendable, rule: refusal.rule, priority: priority == .unprioritised ? nil : priority.rank)
     }
 }
 

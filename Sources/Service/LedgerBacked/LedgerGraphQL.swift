@@ -10,11 +10,12 @@ public struct CreditBalanceView: Sendable {
     public let spendable: String
     public let currency: String
     public let asOf: String
-    /// Computes `runwayDays` when a query selects it, and only then: it reads 30 days of deductions,
-    /// which grows with use, while the rest of the balance is three point lookups.
+    /// Computes `runwayDays` when a query selects it, and only then: it sums the window's deductions,
+    /// while the rest of the balance is point lookups.
     let runway: RunwayEstimate
 
-    /// Whole days the spendable balance lasts at the trailing 30-day burn rate; nil when nothing was spent.
+    /// Whole days the spendable balance lasts at the trailing burn rate (the shared `Runway` rule, as
+    /// the runway alert judges it); nil when nothing was spent in the window.
     public func runwayDays(context: GraphQLRequestContext, arguments: NoArguments) async throws -> Int? {
         try await runway.days()
     }
@@ -28,9 +29,9 @@ struct RunwayEstimate: Sendable {
     let asOf: Instant
 
     func days() async throws -> Int? {
-        // A scan whose cost grows with the organisation's usage: the async read, off the event loop.
+        // A sum over the window's deductions: the async read, off the event loop.
         try await ledger.read { [self] reader in
-            try LedgerResolver.runwayDays(reader, organisationID, spendable: spendable, asOf: asOf)
+            try reader.runway(of: organisationID, spendable: spendable, asOf: asOf).wholeDays
         }
     }
 }
@@ -210,33 +211,6 @@ public struct LedgerResolver: Sendable {
 
     static let notFound = GraphQLClientError("Organisation not found.")
 
-    /// Days of `spendable` at the average daily deductions of the 30 days before `asOf` (rounded down).
-    static func runwayDays(_ reader: LedgerReader, _ organisationID: String, spendable: Credits, asOf: Instant) throws
-        -> Int?
-    {
-        let window = 30
-        var burned: Int64 = 0
-        var afterID: Int64?
-        while true {
-            let page = try reader.history(
-                of: organisationID, from: asOf.adding(days: -window), to: asOf, kinds: [.deduction],
-                afterID: afterID, limit: 1000)
-            for transfer in page {
-                let (sum, overflow) = burned.addingReportingOverflow(transfer.amount.microcredits)
-                burned = overflow ? Int64.max : sum
-            }
-            guard page.count == 1000, let last = page.last else { break }
-            afterID = last.id
-        }
-        guard burned > 0 else { return nil }
-        // spendable / (burned / window) in integers: spendable × window / burned, in full width. Capped at
-        // a century, which also keeps it inside GraphQL's 32-bit Int.
-        let cap: Int64 = 36_500
-        let days = spendable.microcredits.multipliedFullWidth(by: Int64(window))
-        guard days.high == 0, days.low / UInt64(burned) < UInt64(cap) else { return Int(cap) }
-        return Int(days.low / UInt64(burned))
-    }
-
     func authorised(_ context: GraphQLRequestContext, _ organisationID: String) throws -> String {
         guard context.principal.mayAccess(organisationID: organisationID) else { throw Self.notFound }
         return organisationID
@@ -259,11 +233,10 @@ public struct LedgerResolver: Sendable {
     }
 
     static func view(_ transfer: Transfer, organisationID: String) -> TransactionView {
-        let inflow = transfer.creditAccount == AccountID.available(organisationID: organisationID).rawValue
         let references = transfer.references
         return TransactionView(
             id: String(transfer.id), kind: TransactionKind(transfer.kind),
-            credits: (inflow ? transfer.amount : transfer.amount.negated).description,
+            credits: transfer.signedAmount(for: organisationID).description,
             moneyMinorUnits: String(transfer.money.minorUnits), currency: transfer.money.currency.code,
             effectiveAt: transfer.effectiveAt.iso8601, costEventId: references.costEventID,
             revolutOrderId: references.revolutOrderID, team: references.team, investigation: references.investigation,

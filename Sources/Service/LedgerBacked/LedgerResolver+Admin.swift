@@ -310,85 +310,47 @@ extension LedgerResolver {
     public func allocateCredits(context: GraphQLRequestContext, arguments: PostingArguments) async throws
         -> TransactionView
     {
-        try await grant(context, arguments, source: .allocation)
+        try await post(context, arguments, kind: .allocation)
     }
 
     /// Admin: grants a top-up, optionally with the price paid (its cost basis).
     public func topUpCredits(context: GraphQLRequestContext, arguments: PostingArguments) async throws
         -> TransactionView
     {
-        try await grant(context, arguments, source: .topUp)
+        try await post(context, arguments, kind: .topUp)
     }
 
     /// Admin: corrects a balance; positive credits grant, negative credits draw down. A memo is required.
     public func adjustCredits(context: GraphQLRequestContext, arguments: PostingArguments) async throws
         -> TransactionView
     {
-        let amount = try Self.credits(arguments.credits)
-        guard arguments.memo?.isEmpty == false else { throw GraphQLClientError("memo is required: say why.") }
-        guard amount.isNegative else { return try await grant(context, arguments, source: .adjustment) }
-        let organisationID = try admin(context, arguments)
-        let effectiveAt = now()
-        return try await post(arguments, organisationID: organisationID, kind: .adjustment) { tx in
-            let balance = try tx.reader.balance(of: organisationID)
-            return try tx.spend(SpendRequest(
-                idempotencyKey: arguments.idempotencyKey, organisationID: organisationID, purpose: .adjustment,
-                credits: amount.negated, effectiveAt: effectiveAt, priority: .p1,
-                policy: .allowOverdraft(limit: balance.overdraftLimit),
-                references: TransferReferences(memo: arguments.memo))).transfer
-        }
+        try await post(context, arguments, kind: .adjustment)
     }
 
-    private func grant(
-        _ context: GraphQLRequestContext, _ arguments: PostingArguments, source: GrantSource
+    /// Posts through the Ledger's `postAdmin`, the rule `credits ledger allocate|top-up|adjust` shares:
+    /// a retry with the same key, organisation, kind and amount returns the earlier transfer.
+    private func post(
+        _ context: GraphQLRequestContext, _ arguments: PostingArguments, kind: AdminPostingRequest.Kind
     ) async throws -> TransactionView {
         let organisationID = try admin(context, arguments)
-        let amount = try Self.credits(arguments.credits)
-        guard amount.isPositive else { throw GraphQLClientError("credits must be positive.") }
         let minor = try arguments.priceMinorUnits.map { text in
             guard let value = Int64(text), value >= 0 else {
                 throw GraphQLClientError("priceMinorUnits must be a whole number of minor units.")
             }
             return value
         }
-        let effectiveAt = now()
-        let kind: TransferKind = switch source {
-        case .allocation: .allocation
-        case .topUp: .topUp
-        case .adjustment: .adjustment
-        }
-        return try await post(arguments, organisationID: organisationID, kind: kind) { tx in
-            let currency = try tx.reader.balance(of: organisationID).currency
-            return try tx.grant(GrantRequest(
-                idempotencyKey: arguments.idempotencyKey, organisationID: organisationID, source: source,
-                credits: amount, price: minor.map { Money(minorUnits: $0, currency: currency) },
-                effectiveAt: effectiveAt, references: TransferReferences(memo: arguments.memo))).transfer
-        }
-    }
-
-    /// Runs a posting idempotently: a retry with the same key for the same organisation, kind and amount
-    /// returns the earlier transfer even though "now" has moved; anything else under that key is refused.
-    private func post(
-        _ arguments: PostingArguments, organisationID: String, kind: TransferKind,
-        _ body: @escaping @Sendable (LedgerTransaction) throws -> Transfer
-    ) async throws -> TransactionView {
-        guard (1...200).contains(arguments.idempotencyKey.utf8.count) else {
-            throw GraphQLClientError("idempotencyKey must be 1 to 200 characters.")
-        }
-        let amount = try Self.credits(arguments.credits)
+        let request = AdminPostingRequest(
+            kind: kind, idempotencyKey: arguments.idempotencyKey, organisationID: organisationID,
+            credits: try Self.credits(arguments.credits), price: minor.map(AdminPostingRequest.Price.minorUnits),
+            effectiveAt: now(), memo: arguments.memo)
         do {
-            let transfer = try await ledger.write { tx in
-                guard try tx.reader.organisationExists(organisationID) else { throw Self.notFound }
-                if let existing = try tx.reader.transfer(idempotencyKey: arguments.idempotencyKey) {
-                    guard existing.organisationID == organisationID, existing.kind == kind,
-                        existing.amount == (amount.isNegative ? amount.negated : amount)
-                    else { throw GraphQLClientError("idempotencyKey was already used for another transfer.") }
-                    return existing
-                }
-                return try body(tx)
-            }
-            return Self.view(transfer, organisationID: organisationID)
+            let posting = try await ledger.write { tx in try tx.postAdmin(request) }
+            return Self.view(posting.transfer, organisationID: organisationID)
+        } catch PostingRejection.organisationNotFound {
+            throw Self.notFound
         } catch let rejection as PostingRejection {
+            throw GraphQLClientError(rejection.description)
+        } catch let rejection as AdminPostingRejection {
             throw GraphQLClientError(rejection.description)
         }
     }

@@ -48,7 +48,7 @@ public struct LedgerWebhookHandler: RevolutWebhookHandler {
             switch order.state {
             case .completed: break
             case .pending, .processing, .authorised: return .retryLater
-            case .cancelled, .failed, .unknown: return .needsReview
+            case .cancelled, .failed, .declined, .reverted, .unknown: return .needsReview
             }
             if try tx.reader.topUp(forRevolutOrder: order.id) != nil { return .duplicate }
             guard let completed = try Self.completedOrder(order, reader: tx.reader, receivedAt: effectiveAt) else {
@@ -64,7 +64,7 @@ public struct LedgerWebhookHandler: RevolutWebhookHandler {
         case .needsReview:
             logger.error(
                 "order not credited: not a completed payment matching what we sold",
-                metadata: ["order_id": "\(order.id)", "state": "\(order.stateText)"])
+                metadata: ["order_id": "\(order.id)", "state": "\(order.state.word)"])
             return .needsReview
         default:
             return outcome
@@ -76,7 +76,8 @@ public struct LedgerWebhookHandler: RevolutWebhookHandler {
         guard let amount = order.amount else { return nil }
         let instant = { (text: String?) in text.flatMap { try? Instant.parse($0).get() } }
         return OrderObservation(
-            orderType: order.type?.lowercased() ?? "unknown", orderID: order.id, state: order.stateText,
+            orderType: RevolutOrderType(normalising: order.type?.lowercased() ?? "unknown"), orderID: order.id,
+            state: order.state,
             amount: amount, merchantReference: order.merchantReference,
             organisationID: order.metadata["organisation_id"],
             packageID: order.metadata["package_id"], relatedOrderID: order.relatedOrderID,
@@ -90,7 +91,7 @@ public struct LedgerWebhookHandler: RevolutWebhookHandler {
     static func completedOrder(_ order: RevolutOrder, reader: LedgerReader, receivedAt: Instant) throws
         -> CompletedOrder?
     {
-        guard order.type == "payment", let expected = try expectedSale(of: order, reader: reader),
+        guard RevolutOrderType(normalising: order.type ?? "") == .payment, let expected = try expectedSale(of: order, reader: reader),
             order.amount == expected.price
         else { return nil }
         // The same rule as reconcile: the completed view's update time, else its creation, else now.

@@ -135,9 +135,6 @@ public enum UsageRoute {
         }
     }
 
-    /// The idempotency key of the deduction that charges a cost event (the same as reconcile's).
-    public static func deductionKey(eventID: String) -> String { "deduction:cost-event:\(eventID)" }
-
     static func event(from request: Request) async throws -> LiveCostEvent {
         // Already collected and bounded by BodyLimitMiddleware.
         let body = try await request.body.collect(upTo: .max)
@@ -166,7 +163,7 @@ public enum UsageRoute {
     }
 
     private static func charge(_ event: LiveCostEvent, _ tx: LedgerTransaction) throws -> Answer {
-        let key = deductionKey(eventID: event.eventID)
+        let key = IdempotencyKey.deduction(costEventID: event.eventID)
         let priority = try LiveCostEvent.checkConfiguration(event, reader: tx.reader)
         let (credits, pricing) = try event.priced(reader: tx.reader)
         switch try tx.stage([event.staged(credits: credits, pricing: pricing)]).first {
@@ -190,11 +187,10 @@ public enum UsageRoute {
 
     private static func problem(for rejection: PostingRejection, event: LiveCostEvent) -> ProblemDetails {
         switch rejection {
-        case .exceedsSpendable(_, let spendable, let block):
+        case .exceedsSpendable(let requested, let spendable, let block):
             return .paymentRequired(
-                organisationID: event.organisationID, spendable: max(.zero, spendable),
-                rule: block == .zeroBalance ? .zeroBalance : .reserveFloor, priority: nil,
-                purchaseHint: CreditsServer.defaultPurchaseHint)
+                organisationID: event.organisationID, requested: requested, spendable: max(.zero, spendable),
+                rule: block, priority: nil, purchaseHint: CreditsServer.defaultPurchaseHint)
         case .organisationNotFound:
             return .organisationNotFound
         default:

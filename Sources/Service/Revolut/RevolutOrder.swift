@@ -42,25 +42,6 @@ public struct RevolutOrderRequest: Sendable, Equatable {
     }
 }
 
-/// A Revolut order state; unknown strings are kept rather than refused (revolut.md §3.2 advises it).
-public enum RevolutOrderState: Sendable, Hashable {
-    case pending, processing, authorised, completed, cancelled, failed
-    case unknown(String)
-
-    /// Case-insensitive, so legacy upper-case states map too.
-    public init(rawValue: String) {
-        switch rawValue.lowercased() {
-        case "pending": self = .pending
-        case "processing": self = .processing
-        case "authorised": self = .authorised
-        case "completed": self = .completed
-        case "cancelled": self = .cancelled
-        case "failed": self = .failed
-        default: self = .unknown(rawValue)
-        }
-    }
-}
-
 /// The fields of a current-API Order (revolut.md §3.1) the service acts on. Both the full order of
 /// `GET /api/orders/{id}` and the simplified one of the list decode into it.
 public struct RevolutOrder: Sendable, Equatable, Decodable {
@@ -105,7 +86,7 @@ public struct RevolutOrder: Sendable, Equatable, Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
         type = try container.decodeIfPresent(String.self, forKey: .type)
-        state = RevolutOrderState(rawValue: try container.decode(String.self, forKey: .state))
+        state = RevolutOrderState(normalising: try container.decode(String.self, forKey: .state))
         amountMinorUnits = try container.decode(Int64.self, forKey: .amount)
         currencyCode = try container.decode(String.self, forKey: .currency)
         outstandingMinorUnits = try container.decodeIfPresent(Int64.self, forKey: .outstandingAmount)
@@ -136,20 +117,8 @@ public struct RevolutOrder: Sendable, Equatable, Decodable {
         self.updatedAt = updatedAt
         self.relatedOrderID = relatedOrderID
     }
-
-    /// The state as text, lower case (unknown states as Revolut sent them, lower-cased).
-    public var stateText: String {
-        switch state {
-        case .pending: "pending"
-        case .processing: "processing"
-        case .authorised: "authorised"
-        case .completed: "completed"
-        case .cancelled: "cancelled"
-        case .failed: "failed"
-        case .unknown(let text): text.lowercased()
-        }
-    }
 }
+
 
 /// Why a Revolut call failed, after any retries.
 public enum RevolutClientError: Error, Sendable, Equatable, CustomStringConvertible {

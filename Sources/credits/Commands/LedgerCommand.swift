@@ -85,7 +85,8 @@ struct HistoryCommand: ParsableCommand {
             }
             var table = [["id", "effective", "kind", "credits", "money", "reference"]]
             for transfer in transfers {
-                let signed = transfer.creditAccount.hasPrefix("org:") ? "+\(transfer.amount)" : "-\(transfer.amount)"
+                let change = transfer.signedAmount(for: org)
+                let signed = change.isNegative ? "\(change)" : "+\(change)"
                 let reference = [transfer.references.costEventID, transfer.references.revolutOrderID,
                                  transfer.references.planPeriod, transfer.references.memo].compactMap { $0 }.first ?? ""
                 table.append(["\(transfer.id)", transfer.effectiveAt.iso8601, transfer.kind.rawValue, signed,
@@ -116,35 +117,28 @@ struct PostingSummary: Encodable {
     let balance: BalanceView
 }
 
-/// Posts one grant-creating transfer (allocation or top-up) from the command line.
-private func postGrant(
-    _ command: String, source: GrantSource, posting: PostingOptions, options: GlobalOptions, price: String?,
-    expires: String?, order: String?
+/// Posts one administrator's transfer through the Ledger's `postAdmin`, the rule GraphQL's admin
+/// mutations share (validation, idempotent retries), and prints it with the balance after it.
+private func postAdmin(
+    _ command: String, kind: AdminPostingRequest.Kind, posting: PostingOptions, options: GlobalOptions,
+    price: String? = nil, expires: String? = nil, order: String? = nil
 ) throws {
     let amount = try parseCreditsArgument(posting.credits, option: "--credits")
     let expiresAt = try expires.map { try parseInstantArgument($0, option: "--expires") }
     try Runner.run(command, options: options) {
         let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-        let result = try ledger.write { tx -> (Posting, Balance) in
-            guard let organisation = try tx.reader.organisation(posting.org) else {
-                throw PostingRejection.organisationNotFound(posting.org)
-            }
-            let money = try price.map { text -> Money in
-                switch Money.parse(major: text, currency: organisation.currency) {
-                case .success(let money): return money
-                case .failure(let error): throw ValidationError("--price \(text): \(error)")
-                }
-            }
-            let request = GrantRequest(
-                idempotencyKey: posting.key, organisationID: posting.org, source: source, credits: amount, price: money,
-                effectiveAt: try posting.effectiveAt(options), expiresAt: expiresAt,
-                references: TransferReferences(revolutOrderID: order, memo: posting.memo))
-            return (try tx.grant(request), try tx.reader.balance(of: posting.org))
+        let request = AdminPostingRequest(
+            kind: kind, idempotencyKey: posting.key, organisationID: posting.org, credits: amount,
+            price: price.map(AdminPostingRequest.Price.major), effectiveAt: try posting.effectiveAt(options),
+            expiresAt: expiresAt, revolutOrderID: order, memo: posting.memo)
+        let (result, balance) = try ledger.write { tx in
+            (try tx.postAdmin(request), try tx.reader.balance(of: posting.org))
         }
+        let change = result.transfer.signedAmount(for: posting.org)
         return StageOutcome(
-            summary: PostingSummary(status: result.0.status.rawValue, transfer: result.0.transfer, balance: BalanceView(result.1)),
-            human: ["\(result.0.status.rawValue): transfer \(result.0.transfer.id) +\(amount) credits to \(posting.org); "
-                    + "available \(result.1.available)"])
+            summary: PostingSummary(status: result.status.rawValue, transfer: result.transfer, balance: BalanceView(balance)),
+            human: ["\(result.status.rawValue): transfer \(result.transfer.id) \(change.isNegative ? "" : "+")\(change) credits "
+                    + "for \(posting.org); available \(balance.available)"])
     }
 }
 
@@ -156,8 +150,8 @@ struct AllocateCommand: ParsableCommand {
     @Option(name: .long, help: "Price paid, in the organisation's currency (major units), as cost basis.") var price: String?
 
     func run() throws {
-        try postGrant("ledger allocate", source: .allocation, posting: posting, options: options, price: price,
-                      expires: expires, order: nil)
+        try postAdmin("ledger allocate", kind: .allocation, posting: posting, options: options, price: price,
+                      expires: expires)
     }
 }
 
@@ -170,7 +164,7 @@ struct TopUpCommand: ParsableCommand {
     @Option(name: .long, help: "Expiry date or instant of the credits.") var expires: String?
 
     func run() throws {
-        try postGrant("ledger top-up", source: .topUp, posting: posting, options: options, price: price,
+        try postAdmin("ledger top-up", kind: .topUp, posting: posting, options: options, price: price,
                       expires: expires, order: order)
     }
 }
@@ -182,32 +176,8 @@ struct AdjustCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @OptionGroup var posting: PostingOptions
 
-    func validate() throws {
-        guard posting.memo != nil else { throw ValidationError("--memo is required: say why the balance is adjusted") }
-    }
-
     func run() throws {
-        let amount = try parseCreditsArgument(posting.credits, option: "--credits")
-        guard amount != .zero else { throw ValidationError("--credits must not be zero") }
-        if !amount.isNegative {
-            return try postGrant("ledger adjust", source: .adjustment, posting: posting, options: options, price: nil,
-                                 expires: nil, order: nil)
-        }
-        try Runner.run("ledger adjust", options: options) {
-            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let result = try ledger.write { tx -> (Posting, Balance) in
-                let balance = try tx.reader.balance(of: posting.org)
-                let request = SpendRequest(
-                    idempotencyKey: posting.key, organisationID: posting.org, purpose: .adjustment,
-                    credits: amount.negated, effectiveAt: try posting.effectiveAt(options), priority: .p1,
-                    policy: .allowOverdraft(limit: balance.overdraftLimit), references: TransferReferences(memo: posting.memo))
-                return (try tx.spend(request), try tx.reader.balance(of: posting.org))
-            }
-            return StageOutcome(
-                summary: PostingSummary(status: result.0.status.rawValue, transfer: result.0.transfer, balance: BalanceView(result.1)),
-                human: ["\(result.0.status.rawValue): transfer \(result.0.transfer.id) \(amount) credits from \(posting.org); "
-                        + "available \(result.1.available)"])
-        }
+        try postAdmin("ledger adjust", kind: .adjustment, posting: posting, options: options)
     }
 }
 

@@ -43,7 +43,7 @@ struct ReconcileCommand: ParsableCommand {
             }
             if summary.items.isEmpty { lines.append("  nothing to post") }
             for finding in summary.exceptions + summary.aged {
-                lines.append("  \(finding.severity.rawValue) \(finding.code) \(finding.subject): \(finding.detail)")
+                lines.append("  \(finding.severity.rawValue) \(finding.code.rawValue) \(finding.subject): \(finding.detail)")
             }
             if !files.isEmpty { lines.append("  report: \(files.count) file(s) in \(report ?? "")") }
             return StageOutcome(summary: Summary(plan: summary, reportFiles: files.map(\.path)), human: lines,

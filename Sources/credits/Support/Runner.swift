@@ -2,21 +2,12 @@ import ArgumentParser
 import Foundation
 import Ledger
 
-/// Exit codes, mapped from failure classes in exactly one place (sysexits.h numbering).
+/// Exit codes: Ledger's `StageExit`, the one table.
 enum ExitStatus {
-    static let done: Int32 = 0
-    static let doneWithExceptions: Int32 = 3
+    static let done = StageExit.done.rawValue
+    static let doneWithExceptions = StageExit.doneWithExceptions.rawValue
 
-    static func code(for failure: FailureClass) -> Int32 {
-        switch failure {
-        case .usage: 64
-        case .badData: 65
-        case .inputMissing: 66
-        case .internal: 70
-        case .io: 74
-        case .locked: 75
-        }
-    }
+    static func code(for failure: FailureClass) -> Int32 { StageExit(failure).rawValue }
 }
 
 /// What a stage produced: its JSON summary, the lines a person reads, and whether something
