@@ -58,6 +58,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The git commit the binary was built from (scripts/stamp-commit writes it; see build_info.c).
+        .target(name: "CBuildInfo", path: "Sources/CBuildInfo"),
         .target(name: "Ingest", dependencies: ["Ledger", "CInflate"]),
         .target(
             name: "Reconcile",
@@ -86,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "credits",
             dependencies: [
-                "Ledger", "Ingest", "Reconcile", "Reports", "Service",
+                "Ledger", "Ingest", "Reconcile", "Reports", "Service", "CBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -114,7 +116,14 @@ let package = Package(
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "Ingest", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
-        .testTarget(name: "CreditsEndToEndTests", dependencies: ["credits", "TestSupport"]),
+        .testTarget(
+            name: "CreditsEndToEndTests",
+            dependencies: [
+                "credits", "TestSupport",
+                // To sign Revolut webhook deliveries sent to a running `credits serve`.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // One test per shared rule that runs the live path and the batch path on the same input and
         // expects the same answer (issue 14: one rule book).
         .testTarget(name: "RuleBookTests", dependencies: ["Ingest", "Reconcile", "Service", "TestSupport"]),

@@ -95,14 +95,20 @@ struct InvoiceCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).count == 6)
     }
 
-    @Test("a missing output directory exits 66 and takes no number; a bad period is a usage error")
+    @Test("a missing --out is created; one that cannot be exits 74 and takes no number; a bad period is a usage error")
     func outputFaults() throws {
         let directory = TemporaryDirectory("invoice-cli")
         let db = try Self.ledger(directory)
-        let missing = try Self.invoice(db, out: directory.file("none"))
-        #expect(missing.exitCode == 66, "\(missing.stderr)")
+        let blocker = directory.file("a-file")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: blocker))
+        let blocked = try Self.invoice(db, out: "\(blocker)/invoices")
+        #expect(blocked.exitCode == 74, "\(blocked.stderr)")
         let database = try LedgerDatabase.open(at: db)
         #expect(try database.read { try $0.invoices(issuerID: "credits-ltd") }.isEmpty, "ledger unchanged")
+        let nested = directory.file("invoices/2026-11")
+        let created = try Self.invoice(db, out: nested)
+        #expect(created.exitCode == 0 || created.exitCode == 3, "\(created.stderr)")
+        #expect(try !FileManager.default.contentsOfDirectory(atPath: nested).isEmpty)
         let badPeriod = try CreditsBinary.run(["invoice", "--db", db, "--period", "2026-13", "--out", directory.path])
         #expect(badPeriod.exitCode == 64, "\(badPeriod.stderr)")
     }

@@ -74,11 +74,7 @@ import FoundationNetworking
             let chunk = handle.availableData
             if chunk.isEmpty { return nil }
             text += String(decoding: chunk, as: UTF8.self)
-            if let line = text.split(separator: "\n").first(where: { $0.contains("listening on") }),
-                let port = line.split(separator: ":").last.flatMap({ Int($0) })
-            {
-                return port
-            }
+            if let port = ServeProcess.listeningPort(in: text) { return port }
         }
     }
 }

@@ -99,7 +99,8 @@ import TestSupport
         try broken.write(toFile: badConfig.file("plans.yaml"), atomically: true, encoding: .utf8)
         let result = try credits("init", "--config", badConfig.path)
         #expect(result.exitCode == 65)
-        #expect(result.stderr.contains("plans.yaml: [0].period: expected month or financial_year"))
+        // The first `period: month` of the fixture is on line 5.
+        #expect(result.stderr.contains("plans.yaml:5: [0].period: expected month or financial_year"), "\(result.stderr)")
         #expect(try credits("ledger", "allocate", "--org", "x").exitCode == 64)
         #expect(try credits("init", "--config", "/nonexistent").exitCode == 66)
     }

@@ -48,6 +48,44 @@ import TestSupport
             return process.terminationStatus
         }
 
+        /// Runs nightly.sh with extra arguments; the exit code and stderr.
+        func run(_ night: String, extra: [String]) throws -> (code: Int32, stderr: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = arguments(night) + extra
+            var environment = ProcessInfo.processInfo.environment
+            environment.removeValue(forKey: "CREDITS_NOW")
+            process.environment = environment
+            let errors = Pipe()
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = errors
+            try process.run()
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+
+        /// Holds the whole-night lock, as another run would, until the returned process is ended.
+        func holdNightLock() throws -> Process {
+            let holder = Process()
+            // One process that takes the lock and then becomes `sleep` (exec keeps the descriptor), so
+            // killing it releases the lock and leaves nothing behind.
+            holder.executableURL = URL(fileURLWithPath: "/bin/sh")
+            holder.arguments = ["-c", #"exec 9>"$0" && flock 9 && exec sleep 120"#, "\(db).nightly.lock"]
+            try holder.run()
+            // Ready once a non-blocking attempt fails.
+            for _ in 0..<200 {
+                let probe = Process()
+                probe.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+                probe.arguments = ["-n", "\(db).nightly.lock", "true"]
+                try probe.run()
+                probe.waitUntilExit()
+                if probe.terminationStatus != 0 { break }
+                usleep(20_000)
+            }
+            return holder
+        }
+
         func digest() throws -> String {
             let verify = try CreditsBinary.run(["ledger", "verify", "--db", db, "--json"])
             #expect(verify.exitCode == 0, "\(verify.stderr)")
@@ -116,6 +154,34 @@ import TestSupport
         }
         #expect(try killed.digest() == clean.digest())
         #expect(try killed.reportCSVs() == clean.reportCSVs())
+    }
+
+    /// What the systemd unit and the crontab rely on: exit 75 is retried (a bounded number of times),
+    /// nothing else is.
+    @Test func retries_only75_andAtMostTheGivenCount() throws {
+        let site = try Site()
+        let holder = try site.holdNightLock()
+        let refused = try site.run("2026-11-26", extra: ["--retries", "2", "--retry-delay", "0"])
+        #expect(refused.code == 75, "\(refused.stderr)")
+        #expect(refused.stderr.components(separatedBy: "exit 75 (another run holds a lock); retry").count - 1 == 2)
+
+        let badDate = try site.run("2026-02-30", extra: ["--retries", "3", "--retry-delay", "0"])
+        #expect(badDate.code == 64, "\(badDate.stderr)")
+        #expect(!badDate.stderr.contains("retry"), "a usage error is not retried")
+        #expect(try site.run("2026-11-26", extra: ["--retries", "many"]).code == 64)
+
+        // The lock is released while the retries wait: the next attempt runs the night.
+        // SIGKILL, not terminate(): a child may inherit a blocked SIGTERM from the test's thread.
+        let released = Thread {
+            usleep(300_000)
+            kill(holder.processIdentifier, SIGKILL)
+        }
+        released.start()
+        let retried = try site.run("2026-11-26", extra: ["--retries", "50", "--retry-delay", "1"])
+        holder.waitUntilExit()
+        #expect(retried.code == 3 || retried.code == 0, "\(retried.stderr)")
+        #expect(retried.stderr.contains("retry 1 of 50"), "\(retried.stderr)")
+        #expect(try site.manifest("2026-11-26")["exit_code"] as? Int == Int(retried.code))
     }
 
     @Test func twoRunsAtOnce_oneExits75() throws {

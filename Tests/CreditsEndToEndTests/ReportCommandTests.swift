@@ -82,14 +82,27 @@ struct ReportCommandTests {
         }
     }
 
-    @Test("exit codes: missing output directory 66, unknown organisation 66, bad period 64, no database 66")
+    @Test("--out is created with its parents when missing; a file in the way exits 74")
+    func outputDirectoryIsCreated() throws {
+        let directory = TemporaryDirectory("report-cli")
+        let db = try Self.ledger(directory)
+        let nested = directory.file("reports/2026/11")
+        let created = try Self.run(["report", "--db", db, "--period", "2026-11", "--out", nested, "--format", "csv"])
+        #expect(created.exitCode == 0, "\(created.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: nested).contains { $0.hasSuffix(".csv") })
+        let blocker = directory.file("a-file")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: blocker))
+        let blocked = try Self.run(["report", "--db", db, "--period", "2026-11", "--out", "\(blocker)/out"])
+        #expect(blocked.exitCode == 74, "\(blocked.stderr)")
+        #expect(blocked.stderr.contains("\(blocker)/out"), "the error names the directory: \(blocked.stderr)")
+    }
+
+    @Test("exit codes: unknown organisation 66, bad period 64, no database 66")
     func exitCodes() throws {
         let directory = TemporaryDirectory("report-cli")
         let db = try Self.ledger(directory)
         let out = directory.file("out")
         try Self.makeDirectory(out)
-        let missingOut = try Self.run(["report", "--db", db, "--period", "2026-11", "--out", directory.file("none")])
-        #expect(missingOut.exitCode == 66, "\(missingOut.stderr)")
         let unknown = try Self.run(["report", "--db", db, "--period", "2026-11", "--out", out, "--org", "zzz"])
         #expect(unknown.exitCode == 66, "\(unknown.stderr)")
         let badPeriod = try Self.run(["report", "--db", db, "--period", "2026-13", "--out", out])

@@ -73,9 +73,11 @@ import TestSupport
 
         // rate_cards.yaml prices translation, embedding, ...: each must be listed.
         let unlisted = try loadError("- llm.completion\n- embedding\n- transcription\n- ocr\n")
+        // Line 16 of the fixture's rate_cards.yaml is `  - operation: translation`.
         #expect(unlisted == ConfigurationError(
             file: "rate_cards.yaml", key: "default[4].operation",
-            problem: "translation is not an operation in operations.yaml"))
+            problem: "translation is not an operation in operations.yaml", line: 16))
+        #expect(unlisted?.description.hasPrefix("rate_cards.yaml:16: default[4].operation: ") == true)
     }
 
     /// D4: configured credits obey the per-transfer limit too, so no plan allocation or package

@@ -1,20 +1,87 @@
 import Foundation
 import Yams
 
-/// A configuration problem, naming the file, the key path and what is wrong.
+/// A configuration problem, naming the file, the line (when the key path leads to one), the key
+/// path and what is wrong: `organisations.yaml:7: [1].time_zone: Mars/Base is not an IANA time zone`.
 public struct ConfigurationError: ClassifiedError, Equatable {
     public let file: String
     public let key: String
     public let problem: String
+    /// The 1-based line of the YAML node the key path names (or of the deepest node on the path that
+    /// exists, for a missing key); nil when the path leads nowhere in the file.
+    public let line: Int?
 
-    public init(file: String, key: String, problem: String) {
+    public init(file: String, key: String, problem: String, line: Int? = nil) {
         self.file = file
         self.key = key
         self.problem = problem
+        self.line = line
     }
 
     public var failureClass: FailureClass { .badData }
-    public var description: String { "\(file): \(key): \(problem)" }
+    public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(key): \(problem)" }
+
+    /// This error with `line` found by following `key` through the file in `directory`. Validation
+    /// happens on decoded values, which carry no positions, so the line is looked up in one place here.
+    func locating(in directory: String) -> ConfigurationError {
+        guard line == nil else { return self }
+        let path = (directory as NSString).appendingPathComponent(file)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+            let root = try? Yams.compose(yaml: text)
+        else { return self }
+        return ConfigurationError(file: file, key: key, problem: problem, line: YAMLKeyPath(key)?.line(in: root))
+    }
+}
+
+/// A key path as configuration errors print it (`[1].rates.ocr`, `id`), resolved against a YAML node.
+struct YAMLKeyPath {
+    enum Component: Equatable {
+        case key(String)
+        case index(Int)
+    }
+
+    let components: [Component]
+
+    /// Nil for the placeholders `(top level)` and `(file)`, and for anything that is not a path.
+    init?(_ text: String) {
+        guard !text.isEmpty, !text.hasPrefix("(") else { return nil }
+        var components: [Component] = []
+        for segment in text.split(separator: ".", omittingEmptySubsequences: true) {
+            var rest = Substring(segment)
+            if let open = rest.firstIndex(of: "["), open != rest.startIndex {
+                components.append(.key(String(rest[..<open])))
+                rest = rest[open...]
+            }
+            while rest.hasPrefix("[") {
+                guard let close = rest.firstIndex(of: "]"), let index = Int(rest[rest.index(after: rest.startIndex)..<close])
+                else { return nil }
+                components.append(.index(index))
+                rest = rest[rest.index(after: close)...]
+            }
+            if !rest.isEmpty { components.append(.key(String(rest))) }
+        }
+        guard !components.isEmpty else { return nil }
+        self.components = components
+    }
+
+    /// The line of the node the path names, or of the deepest node reached when a later step is
+    /// missing; nil when not even the first step exists (a line there would point at nothing).
+    func line(in root: Node) -> Int? {
+        var node = root
+        var reached: Node?
+        for component in components {
+            let next: Node?
+            switch component {
+            case .key(let name): next = node.mapping?[name]
+            case .index(let index):
+                next = node.sequence.flatMap { $0.indices.contains(index) ? $0[index] : nil }
+            }
+            guard let next else { break }
+            node = next
+            reached = next
+        }
+        return reached?.mark?.line
+    }
 }
 
 /// The configuration directory is missing a file, or a file cannot be read.
@@ -31,6 +98,14 @@ public enum ConfigurationLoader {
     public static let fileNames = ["issuer.yaml", "organisations.yaml", "plans.yaml", "packages.yaml", "rate_cards.yaml"]
 
     public static func load(directory: String) throws -> Configuration {
+        do {
+            return try loadWithoutLines(directory: directory)
+        } catch let error as ConfigurationError {
+            throw error.locating(in: directory)
+        }
+    }
+
+    private static func loadWithoutLines(directory: String) throws -> Configuration {
         let issuerFile: IssuerFile = try decode(directory, "issuer.yaml")
         let planFiles: [PlanFile] = try decode(directory, "plans.yaml")
         let packageFiles: [PackageFile] = try decode(directory, "packages.yaml")
@@ -87,9 +162,26 @@ public enum ConfigurationLoader {
         do {
             return try YAMLDecoder().decode(T.self, from: text)
         } catch let error as DecodingError {
+            // YAMLDecoder reports a syntax error as corrupted data wrapping the parser's error.
+            if case .dataCorrupted(let context) = error, let syntax = context.underlyingError as? YamlError {
+                throw syntaxError(syntax, file: name)
+            }
             throw ConfigurationError(file: name, key: keyPath(of: error), problem: problem(of: error))
+        } catch let error as YamlError {
+            throw syntaxError(error, file: name)
         } catch {
             throw ConfigurationError(file: name, key: "(file)", problem: "not valid YAML: \(error)")
+        }
+    }
+
+    /// Yams' scanner, parser and composer errors carry the position (a mark) of the problem.
+    private static func syntaxError(_ error: YamlError, file: String) -> ConfigurationError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
+            ConfigurationError(file: file, key: "(file)", problem: "not valid YAML: \(problem)", line: mark.line)
+        default:
+            ConfigurationError(file: file, key: "(file)", problem: "not valid YAML: \(error)")
         }
     }
 

@@ -115,9 +115,21 @@ extension ReportOutputError: ClassifiedError {
     }
 }
 
-/// Checks an output directory before a stage changes the ledger, so a missing (66) or unwritable
-/// (74) directory fails the run while the ledger is still untouched.
+/// Prepares an output directory before a stage changes the ledger, so a directory that cannot be
+/// made (74) or written (74) fails the run while the ledger is still untouched.
 public enum OutputDirectory {
+    /// Creates `directory` and its missing parents (`--out out/reports/2026-11` on a first run);
+    /// an existing directory is left as it is. A path that cannot be a directory (a file is in the
+    /// way, no permission) is an I/O failure naming the path.
+    public static func create(_ directory: URL) throws(ReportOutputError) {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ReportOutputError(
+                .ioFailed, path: directory.path, message: "cannot create the output directory: \(error.localizedDescription)")
+        }
+    }
+
     /// Creates and removes a temporary file in `directory`.
     public static func checkWritable(_ directory: URL) throws(ReportOutputError) {
         let probe = try AtomicFile(destination: directory.appendingPathComponent("write-probe"))

@@ -4,14 +4,25 @@ import Ledger
 import Logging
 import NIOCore
 
-/// Outermost middleware: gives the request an id (a sane inbound `X-Request-Id` is kept, otherwise a new
-/// random one), logs one structured line per request, echoes the id and records the request metrics.
+/// Outermost middleware: gives the request one id, logs one structured line per request, echoes the id and
+/// records the request metrics.
+///
+/// The id is, in order: a sane inbound `X-Request-Id`; the trace id of a valid W3C `traceparent`, so the
+/// lines join the caller's trace; otherwise 32 new random hex digits (the length of a trace id, always).
+/// It replaces Hummingbird's own `hb.request.id`, so every line carries one id, as `request_id`, and it is
+/// bound to `RequestScope.requestID` for lines logged through loggers that are not the request's.
+///
+/// The request line names the caller (`org:<id>` or `admin`) once `BearerAuthenticationMiddleware` has
+/// resolved a key; it writes it into the context's shared `RequestCaller`, as it runs further in.
 ///
 /// The route label is the matched route pattern (`/v1/usage`), never the raw path, so clients cannot
 /// create unbounded metric series by inventing URLs.
 public struct RequestLoggingMiddleware: RouterMiddleware {
     public typealias Context = CreditsRequestContext
     static let header = HTTPField.Name("X-Request-Id")!
+    static let traceparent = HTTPField.Name("traceparent")!
+    /// Hummingbird's per-request logger metadata key, replaced by `request_id`.
+    static let hummingbirdIDKey = "hb.request.id"
 
     let metrics: MetricsRegistry
 
@@ -23,12 +34,15 @@ public struct RequestLoggingMiddleware: RouterMiddleware {
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
-        context.requestID = request.headers[Self.header].flatMap(Self.acceptableID) ?? Self.newID()
+        context.requestID = Self.requestID(for: request.headers)
+        context.logger[metadataKey: Self.hummingbirdIDKey] = nil
         context.logger[metadataKey: "request_id"] = .string(context.requestID)
         let started = ContinuousClock.now
         var response: Response
         do {
-            response = try await next(request, context)
+            response = try await RequestScope.$requestID.withValue(context.requestID) {
+                try await next(request, context)
+            }
         } catch let error as any HTTPResponseError {
             response = try error.response(from: request, context: context)
         }
@@ -48,13 +62,17 @@ public struct RequestLoggingMiddleware: RouterMiddleware {
             labels: [Label("method", request.method.rawValue), Label("route", route), Label("status", "\(status.code)")]
         )
         metrics.observe(ServiceMetrics.requestDuration, labels: [Label("route", route)], microseconds: micros)
-        context.logger.info(
-            "request",
-            metadata: [
-                "method": .string(request.method.rawValue), "route": .string(route),
-                "status": .stringConvertible(status.code), "duration_us": .stringConvertible(micros),
-            ]
-        )
+        var metadata: Logger.Metadata = [
+            "method": .string(request.method.rawValue), "route": .string(route),
+            "status": .stringConvertible(status.code), "duration_us": .stringConvertible(micros),
+        ]
+        if let caller = context.caller.label { metadata["caller"] = .string(caller) }
+        context.logger.info("request", metadata: metadata)
+    }
+
+    /// The id for a request with these headers (see the type).
+    static func requestID(for headers: HTTPFields) -> String {
+        headers[header].flatMap(acceptableID) ?? headers[traceparent].flatMap(traceID) ?? newID()
     }
 
     /// Up to 128 characters of `[A-Za-z0-9._-]`; anything else could inject into logs, so it is replaced.
@@ -71,9 +89,32 @@ public struct RequestLoggingMiddleware: RouterMiddleware {
         return allowed ? value : nil
     }
 
+    /// The trace id of a W3C `traceparent` (`version-traceid-parentid-flags`: 2, 32, 16 and 2 lowercase hex
+    /// digits; version `ff` and all-zero ids are invalid). Later versions may append fields, so only the
+    /// first four are read.
+    static func traceID(_ value: String) -> String? {
+        let fields = value[...].trimmingASCIISpaces().split(separator: "-", omittingEmptySubsequences: false)
+        guard fields.count >= 4, fields[0] != "ff", fields[0].count == 2, fields[1].count == 32, fields[2].count == 16,
+            fields[3].count == 2, fields[0...3].allSatisfy({ $0.utf8.allSatisfy(isLowercaseHex) }),
+            fields[0] != "00" || fields.count == 4
+        else { return nil }
+        let allZero: (Substring) -> Bool = { $0.utf8.allSatisfy { $0 == UInt8(ascii: "0") } }
+        guard !allZero(fields[1]), !allZero(fields[2]) else { return nil }
+        return String(fields[1])
+    }
+
+    private static func isLowercaseHex(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+    }
+
+    /// 128 random bits as 32 lowercase hex digits, zero-padded so every generated id has the same length.
     static func newID() -> String {
         var generator = SystemRandomNumberGenerator()
-        return String(generator.next() as UInt64, radix: 16) + String(generator.next() as UInt32, radix: 16)
+        func hex(_ value: UInt64) -> String {
+            let digits = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+        return hex(generator.next()) + hex(generator.next())
     }
 }
 
@@ -159,7 +200,9 @@ public struct BearerAuthenticationMiddleware: RouterMiddleware {
             context.keyID = context.principal == nil ? nil : hash.id
         }
         if let principal = context.principal {
-            context.logger[metadataKey: "principal"] = .string(principal.logLabel)
+            // One name for the caller on every line: the request line's `caller` and this logger's agree.
+            context.logger[metadataKey: "caller"] = .string(principal.logLabel)
+            context.caller.label = principal.logLabel
         }
         return try await next(request, context)
     }

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import Synchronization
 
 /// The per-request context of every route: the request id and, once the bearer middleware has run, who is
 /// calling. Routes that need a caller use `AuthenticatedContext` instead, which cannot exist without one.
@@ -11,12 +12,28 @@ public struct CreditsRequestContext: RequestContext {
     public var principal: Principal?
     /// The id of the key that resolved (`APIKeyHash.id`); set together with `principal`.
     public var keyID: String?
+    /// Who the request line names as the caller. A reference shared by every copy of this context, because
+    /// the caller is known only inside (after authentication) and the line is written outside.
+    public let caller = RequestCaller()
 
+    /// Hummingbird's `id` reads a logger key that `RequestLoggingMiddleware` replaces: use `requestID`.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = ""
         self.principal = nil
         self.keyID = nil
+    }
+}
+
+/// The caller of one request as logs name it (`org:<id>` or `admin`), once a key has resolved.
+public final class RequestCaller: Sendable {
+    private let value = Mutex<String?>(nil)
+
+    public init() {}
+
+    public var label: String? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
     }
 }
 

@@ -39,6 +39,7 @@ public final class MetricsRegistry: Sendable {
         var help: [String: (type: String, text: String)] = [:]
         var counters: [SeriesKey: Int64] = [:]
         var histograms: [SeriesKey: Histogram] = [:]
+        var gauges: [String: @Sendable () -> [GaugeSample]] = [:]
     }
 
     private let state = Mutex(State())
@@ -67,6 +68,18 @@ public final class MetricsRegistry: Sendable {
         }
     }
 
+    /// Declares the family `name` whose samples `read` returns at every scrape (process figures, build
+    /// information): values read where they live rather than kept up to date here. Usually gauges; a
+    /// counter kept elsewhere (the process's CPU seconds) keeps its counter type.
+    public func sampled(
+        _ name: String, type: MetricType = .gauge, help: String, read: @escaping @Sendable () -> [GaugeSample]
+    ) {
+        state.withLock { state in
+            state.help[name] = (type.rawValue, help)
+            state.gauges[name] = read
+        }
+    }
+
     /// The current value of a counter (tests and the gate's own bookkeeping).
     public func counterValue(_ name: String, labels: [Label] = []) -> Int64 {
         let key = SeriesKey(name: name, labels: labels.sorted())
@@ -76,6 +89,8 @@ public final class MetricsRegistry: Sendable {
     /// Every family in the Prometheus text format, families and series in a stable order.
     public func render() -> String {
         let snapshot = state.withLock { $0 }
+        // Read outside the lock: a gauge may do I/O (/proc) and must not hold up the request path.
+        let gaugeSamples = snapshot.gauges.mapValues { $0() }
         var names = Set(snapshot.help.keys)
         names.formUnion(snapshot.counters.keys.map(\.name))
         names.formUnion(snapshot.histograms.keys.map(\.name))
@@ -86,6 +101,9 @@ public final class MetricsRegistry: Sendable {
             output += "# HELP \(name) \(Self.escapeHelp(meta.text))\n# TYPE \(name) \(meta.type)\n"
             for (key, value) in snapshot.counters.filter({ $0.key.name == name }).sorted(by: { $0.key < $1.key }) {
                 output += "\(name)\(key.labels.rendered) \(value)\n"
+            }
+            for sample in gaugeSamples[name] ?? [] {
+                output += "\(name)\(sample.labels.sorted().rendered) \(sample.value)\n"
             }
             let histograms = snapshot.histograms.filter { $0.key.name == name }
             for (key, histogram) in histograms.sorted(by: { $0.key < $1.key }) {
@@ -121,10 +139,22 @@ public final class MetricsRegistry: Sendable {
     }
 }
 
-/// The two metric kinds this registry renders.
+/// The metric kinds this registry renders.
 public enum MetricType: String, Sendable {
     case counter
     case histogram
+    case gauge
+}
+
+/// One sample of a gauge family: its labels and its value as exposition text (`12`, `0.25`).
+public struct GaugeSample: Sendable {
+    public let labels: [Label]
+    public let value: String
+
+    public init(labels: [Label] = [], value: String) {
+        self.labels = labels
+        self.value = value
+    }
 }
 
 /// One `name="value"` label pair.
@@ -162,6 +192,9 @@ public enum ServiceMetrics {
     public static let graphQLDocumentCache = "credits_graphql_document_cache_total"
     public static let graphQLRejections = "credits_graphql_rejections_total"
     public static let graphQLExecutions = "credits_graphql_executions_total"
+    public static let buildInfo = "credits_build_info"
+    public static let revolutRequests = "credits_revolut_requests_total"
+    public static let revolutRequestDuration = "credits_revolut_request_duration_seconds"
 
     /// Declares every family, so `/metrics` lists them from the first scrape.
     public static func describeAll(in registry: MetricsRegistry) {
@@ -174,5 +207,18 @@ public enum ServiceMetrics {
         registry.describe(
             graphQLExecutions, type: .counter,
             help: "GraphQL operations executed, by path: a compiled plan or the general executor.")
+        registry.describe(
+            revolutRequests, type: .counter,
+            help: "Revolut Merchant API calls (each attempt) by operation and outcome (HTTP status, timeout, ...).")
+        registry.describe(
+            revolutRequestDuration, type: .histogram, help: "Revolut Merchant API call latency by operation.")
+        ProcessMetrics.register(in: registry)
+    }
+
+    /// `credits_build_info{version,commit} 1`: which build is answering, to join with any other series.
+    public static func registerBuild(version: String, commit: String, in registry: MetricsRegistry) {
+        registry.sampled(buildInfo, help: "The running build: version and git commit (always 1).") {
+            [GaugeSample(labels: [Label("version", version), Label("commit", commit)], value: "1")]
+        }
     }
 }

@@ -53,17 +53,23 @@ public final class RevolutClient: RevolutOrdersAPI {
     private let configuration: RevolutClientConfiguration
     private let session: URLSession
     private let logger: Logger
+    private let metrics: MetricsRegistry?
     private let sleep: @Sendable (Duration) async throws -> Void
     private let timeout: TimeInterval
 
-    /// - Parameter sleep: waits between attempts; tests pass a recorder to avoid real waiting.
+    /// - Parameters:
+    ///   - metrics: counts every attempt by operation and outcome, and times it
+    ///     (`ServiceMetrics.revolutRequests`, `revolutRequestDuration`).
+    ///   - sleep: waits between attempts; tests pass a recorder to avoid real waiting.
     public init(
         configuration: RevolutClientConfiguration,
         logger: Logger,
+        metrics: MetricsRegistry? = nil,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
         self.sleep = sleep
         self.timeout = max(configuration.requestTimeout, .seconds(1)).timeInterval
         let sessionConfiguration = URLSessionConfiguration.ephemeral
@@ -90,7 +96,8 @@ public final class RevolutClient: RevolutOrdersAPI {
                 return existing
             }
             uncertain = false
-            let outcome = await send(method: "POST", path: "/api/orders", query: [:], body: body, attempt: attempt)
+            let outcome = await send(
+                .createOrder, method: "POST", path: "/api/orders", query: [:], body: body, attempt: attempt)
             switch classify(outcome) {
             case .success(let data):
                 do { return try decode(RevolutOrder.self, from: data) } catch {
@@ -119,7 +126,7 @@ public final class RevolutClient: RevolutOrdersAPI {
         guard !id.isEmpty, let escaped = id.addingPercentEncoding(withAllowedCharacters: allowed) else {
             throw .notFound
         }
-        let data = try await get(path: "/api/orders/\(escaped)", query: [:])
+        let data = try await get(.retrieveOrder, path: "/api/orders/\(escaped)", query: [:])
         return try decode(RevolutOrder.self, from: data)
     }
 
@@ -127,7 +134,7 @@ public final class RevolutClient: RevolutOrdersAPI {
     /// filter's case rules are not documented).
     public func findOrders(reference: String) async throws(RevolutClientError) -> [RevolutOrder] {
         struct List: Decodable { let orders: [RevolutOrder] }
-        let data = try await get(path: "/api/orders", query: ["merchant_order_data_reference": reference])
+        let data = try await get(.findOrders, path: "/api/orders", query: ["merchant_order_data_reference": reference])
         return try decode(List.self, from: data).orders.filter { $0.merchantReference == reference }
     }
 
@@ -148,10 +155,12 @@ public final class RevolutClient: RevolutOrdersAPI {
         }
     }
 
-    private func get(path: String, query: [String: String]) async throws(RevolutClientError) -> Data {
+    private func get(_ operation: Operation, path: String, query: [String: String]) async throws(RevolutClientError)
+        -> Data
+    {
         var lastError = RevolutClientError.timedOut
         for attempt in 1...max(1, configuration.maxAttempts) {
-            let outcome = await send(method: "GET", path: path, query: query, body: nil, attempt: attempt)
+            let outcome = await send(operation, method: "GET", path: path, query: query, body: nil, attempt: attempt)
             switch classify(outcome) {
             case .success(let data): return data
             case .failure(let error): throw error
@@ -230,9 +239,16 @@ public final class RevolutClient: RevolutOrdersAPI {
         case cancelled
     }
 
-    private func send(method: String, path: String, query: [String: String], body: Data?, attempt: Int) async
-        -> TransportOutcome
-    {
+    /// The API operations, as metric labels and log fields: a fixed set, never the path (which holds ids).
+    enum Operation: String {
+        case createOrder = "create_order"
+        case retrieveOrder = "retrieve_order"
+        case findOrders = "find_orders"
+    }
+
+    private func send(
+        _ operation: Operation, method: String, path: String, query: [String: String], body: Data?, attempt: Int
+    ) async -> TransportOutcome {
         var request = URLRequest(url: url(path: path, query: query))
         request.httpMethod = method
         request.timeoutInterval = timeout
@@ -255,7 +271,9 @@ public final class RevolutClient: RevolutOrdersAPI {
         } catch {
             outcome = Task.isCancelled ? .cancelled : .connectionLost("\(type(of: error))")
         }
-        log(method: method, path: path, attempt: attempt, outcome: outcome, elapsed: ContinuousClock.now - started)
+        record(
+            operation, method: method, path: path, attempt: attempt, outcome: outcome,
+            elapsed: ContinuousClock.now - started)
         return outcome
     }
 
@@ -294,21 +312,32 @@ public final class RevolutClient: RevolutOrdersAPI {
         return URL(string: text)!
     }
 
-    /// Method, path, attempt, status and duration; never headers, so never the secret key.
-    private func log(method: String, path: String, attempt: Int, outcome: TransportOutcome, elapsed: Duration) {
+    /// One attempt in the metrics (operation and outcome) and the log (method, path, attempt, result and
+    /// duration; never headers, so never the secret key). Logged at info: calls are few (purchases and
+    /// webhooks), and the line carries the `request_id` of the request that made it (`RequestScope`).
+    private func record(
+        _ operation: Operation, method: String, path: String, attempt: Int, outcome: TransportOutcome,
+        elapsed: Duration
+    ) {
         let result: String
+        let label: String
         switch outcome {
-        case .response(let status, _, _): result = "\(status)"
-        case .timedOut: result = "timeout"
-        case .connectionLost(let reason), .notConnected(let reason): result = reason
-        case .cancelled: result = "cancelled"
+        case .response(let status, _, _): (result, label) = ("\(status)", "\(status)")
+        case .timedOut: (result, label) = ("timeout", "timeout")
+        case .connectionLost(let reason): (result, label) = (reason, "connection_lost")
+        case .notConnected(let reason): (result, label) = (reason, "not_connected")
+        case .cancelled: (result, label) = ("cancelled", "cancelled")
         }
-        let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
-        logger.debug(
+        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        metrics?.increment(
+            ServiceMetrics.revolutRequests, labels: [Label("operation", operation.rawValue), Label("outcome", label)])
+        metrics?.observe(
+            ServiceMetrics.revolutRequestDuration, labels: [Label("operation", operation.rawValue)], microseconds: micros)
+        logger.info(
             "revolut call",
             metadata: [
-                "method": "\(method)", "path": "\(path)", "attempt": "\(attempt)", "result": "\(result)",
-                "duration_ms": "\(milliseconds)",
+                "operation": "\(operation.rawValue)", "method": "\(method)", "path": "\(path)",
+                "attempt": .stringConvertible(attempt), "result": "\(result)", "duration_ms": .stringConvertible(micros / 1000),
             ]
         )
     }

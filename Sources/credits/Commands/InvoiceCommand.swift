@@ -12,7 +12,8 @@ struct InvoiceCommand: ParsableCommand {
             Numbers are unique and gap-free per issuer, taken in the ledger transaction that records the
             invoice. Rerunning for the same period rewrites the same invoices (same numbers, same lines);
             exit 3 when the ledger now bills different lines than an issued invoice (raise a credit note).
-            Organisations with nothing to bill get no invoice. Exit 66 when --out does not exist.
+            Organisations with nothing to bill get no invoice. --out is created when missing (exit 74 when it
+            cannot be).
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -23,7 +24,7 @@ struct InvoiceCommand: ParsableCommand {
     @Option(name: .customLong("org"), help: "An organisation id; repeat for several. Default: every organisation.")
     var organisations: [String] = []
 
-    @Option(name: .long, help: "The directory to write into (it must exist).")
+    @Option(name: .long, help: "The directory to write into (created when missing).")
     var out: String
 
     @Option(name: .long, help: "Comma-separated output formats: xlsx, csv.")
@@ -62,6 +63,7 @@ struct InvoiceCommand: ParsableCommand {
         try Runner.run("invoice", options: options) {
             let directory = URL(fileURLWithPath: out, isDirectory: true)
             // Before the ledger changes: a bad --out must leave no numbered invoice behind.
+            try OutputDirectory.create(directory)
             try OutputDirectory.checkWritable(directory)
             let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
             let issuing = try InvoiceIssuing.issue(

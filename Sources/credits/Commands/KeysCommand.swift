@@ -37,9 +37,12 @@ struct CreateKeyCommand: ParsableCommand {
             let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: org, label: label)
             let owner = org.map { "organisation \($0)" } ?? "platform admin"
             guard let keyID = APIKey.hash(presented: key)?.id else { preconditionFailure("issued keys are well formed") }
+            // With --json the key is in the summary on stdout and nowhere else: stderr often ends up
+            // in a log file or a CI transcript, where a secret must not.
+            let note = "(API key \(keyID) for \(owner); shown once, stored only as its SHA-256)"
             return StageOutcome(
                 summary: Summary(key: key, keyID: keyID, organisationID: org, admin: admin),
-                human: [key, "(API key \(keyID) for \(owner); shown once, stored only as its SHA-256)"])
+                human: options.json ? [note] : [key, note])
         }
     }
 }

@@ -22,7 +22,7 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .customLong("org"), help: "An organisation id; repeat for several. Default: every organisation.")
     var organisations: [String] = []
 
-    @Option(name: .long, help: "The directory to write into (it must exist).")
+    @Option(name: .long, help: "The directory to write into (created when missing).")
     var out: String
 
     @Option(name: .long, help: "Comma-separated output formats: xlsx, csv.")
@@ -39,6 +39,7 @@ struct ReportCommand: ParsableCommand {
         let period = try parseReportPeriod(period)
         let formats = try parseReportFormats(format)
         try Runner.run("report", options: options) {
+            try OutputDirectory.create(URL(fileURLWithPath: out, isDirectory: true))
             let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
             let generatedAt = try options.clock()()
             let writer = PeriodReportWriter(baseName: baseName(period), formats: formats)

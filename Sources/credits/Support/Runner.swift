@@ -21,16 +21,30 @@ struct StageOutcome<Summary: Encodable> {
     var badData: Bool = false
 }
 
-/// The envelope of every `--json` summary: the command, its exit code, its duration, then the
-/// stage's own fields under `result`.
+/// The envelope of every `--json` summary: the command, its exit code, its duration, the build
+/// (version and commit), then the stage's own fields under `result`.
 private struct Envelope<Summary: Encodable>: Encodable {
     let command: String
     let ok: Bool
     let exitCode: Int32
     let durationMs: Int
+    let version = BuildInfo.version
+    let commit = BuildInfo.commit
     let result: Summary?
     let error: ErrorBody?
+
+    init(command: String, ok: Bool, exitCode: Int32, durationMs: Int, result: Summary?, error: ErrorBody?) {
+        self.command = command
+        self.ok = ok
+        self.exitCode = exitCode
+        self.durationMs = durationMs
+        self.result = result
+        self.error = error
+    }
 }
+
+/// The `result` of an envelope that has none (a command refused before it ran).
+private struct NoSummary: Encodable {}
 
 private struct ErrorBody: Encodable {
     let kind: String
@@ -76,6 +90,14 @@ enum Runner {
             printError("credits \(command): error: \(message)")
         }
         if code != 0 { throw ExitCode(code) }
+    }
+
+    /// The error envelope for a command line refused before any stage ran (exit 64), printed on
+    /// stdout with `--json` as well as ArgumentParser's message on stderr.
+    static func printUsageError(command: String, code: Int32, message: String) {
+        printJSON(Envelope<NoSummary>(
+            command: command, ok: false, exitCode: code, durationMs: 0, result: nil,
+            error: ErrorBody(kind: "\(FailureClass.usage)", message: message)))
     }
 
     static func printJSON<T: Encodable>(_ value: T) {
