@@ -48,7 +48,8 @@ import TestSupport
 
     /// Runs the real service over `ledger` on a loopback port for the length of `body`.
     static func serve(
-        _ ledger: LedgerDatabase, name: String, _ body: (ServiceHTTPTests.Harness) async throws -> Void
+        _ ledger: LedgerDatabase, name: String, limits: GraphQLLimits = GraphQLLimits(),
+        _ body: (ServiceHTTPTests.Harness) async throws -> Void
     ) async throws {
         var configuration = ServiceConfiguration()
         configuration.port = 0
@@ -56,7 +57,7 @@ import TestSupport
         let now: NowProvider = { instant("2026-11-24T12:00:00Z") }
         let dependencies = ServiceDependencies(
             keyStore: LedgerAPIKeyStore(ledger: ledger), metrics: metrics, now: now,
-            graphQL: try LedgerSchema.endpoint(ledger: ledger, now: now, limits: GraphQLLimits(), metrics: metrics))
+            graphQL: try LedgerSchema.endpoint(ledger: ledger, now: now, limits: limits, metrics: metrics))
         try await withLiveApplication({ onRunning in
             try CreditsServer.makeApplication(
                 configuration: configuration, dependencies: dependencies, logger: quietLogger(name),

@@ -86,6 +86,13 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
         if let common = GraphQLRequestScan.common(bytes) {
             decoded = ([common], false)
         } else {
+            // Before JSONDecoder and before variables reach GraphQL's coercion: a batch array, a request
+            // object and its variables object, then at most `maxValueNesting` levels of values.
+            do {
+                try GraphQLNestingScan.check(json: bytes, maxNesting: limits.maxValueNesting + 3)
+            } catch {
+                return rejection(error)
+            }
             switch Self.decode(Data(bytes)) {
             case .success(let value): decoded = value
             case .failure(let failure): return rejection(failure.description, label: "malformed_request")
@@ -100,7 +107,7 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
         var prepared: [GraphQLDocumentCache.Entry] = []
         var totalComplexity = 0
         for request in decoded.requests {
-            switch prepare(request.query) {
+            switch await prepare(request.query) {
             case .failure(let reply): return reply
             case .success(let entry):
                 totalComplexity += entry.analysis.complexity
@@ -132,8 +139,9 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
         return Reply(status: 200, body: body)
     }
 
-    /// Looks the query up in the cache; on a miss parses, measures and validates it, caching success.
-    private func prepare(_ query: String) -> PreparedOutcome {
+    /// Looks the query up in the cache; on a miss bounds its nesting, then parses, measures and validates
+    /// it off the event loop within the preparation budget, caching success.
+    private func prepare(_ query: String) async -> PreparedOutcome {
         if query.utf8.count > limits.maxDocumentBytes {
             return .failure(rejection(GraphQLLimitViolation.documentTooLarge(limit: limits.maxDocumentBytes)))
         }
@@ -142,6 +150,27 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
             return .success(entry)
         }
         metrics.increment(ServiceMetrics.graphQLDocumentCache, labels: [Label("result", "miss")])
+        do {
+            try GraphQLNestingScan.check(
+                document: query, maxNesting: limits.maxNesting, maxValueNesting: limits.maxValueNesting)
+        } catch {
+            return .failure(rejection(error))
+        }
+        switch await GraphQLPreparationPool.shared.run(budget: limits.preparationBudget, { parseAndValidate(query) }) {
+        case .finished(.success(let entry)):
+            cache.insert(entry, for: query)
+            return .success(entry)
+        case .finished(let failure):
+            return failure
+        case .overran:
+            return .failure(rejection(GraphQLLimitViolation.preparationOverran(budget: limits.preparationBudget)))
+        case .notStarted:
+            return .failure(rejection(GraphQLLimitViolation.preparationUnavailable, status: 503))
+        }
+    }
+
+    /// Parses, measures and validates `query`: CPU-bound work for `GraphQLPreparationPool`.
+    private func parseAndValidate(_ query: String) -> PreparedOutcome {
         let document: Document
         do {
             document = try GraphQL.parse(source: Source(body: query, name: "GraphQL request"))
@@ -160,9 +189,7 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
         guard errors.isEmpty else {
             return .failure(rejection(errors: errors.map(Self.sanitised), label: "invalid"))
         }
-        let entry = GraphQLDocumentCache.Entry(document: document, analysis: analysis, plan: compiler(document))
-        cache.insert(entry, for: query)
-        return .success(entry)
+        return .success(GraphQLDocumentCache.Entry(document: document, analysis: analysis, plan: compiler(document)))
     }
 
     private func execute(
@@ -191,22 +218,22 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
         return result
     }
 
-    private enum PreparedOutcome {
+    private enum PreparedOutcome: Sendable {
         case success(GraphQLDocumentCache.Entry)
         case failure(Reply)
     }
 
-    private func rejection(_ violation: GraphQLLimitViolation) -> Reply {
-        rejection(violation.description, label: violation.label)
+    private func rejection(_ violation: GraphQLLimitViolation, status: Int = 400) -> Reply {
+        rejection(violation.description, label: violation.label, status: status)
     }
 
-    private func rejection(_ message: String, label: String) -> Reply {
-        rejection(errors: [GraphQLError(message: message, locations: [])], label: label)
+    private func rejection(_ message: String, label: String, status: Int = 400) -> Reply {
+        rejection(errors: [GraphQLError(message: message, locations: [])], label: label, status: status)
     }
 
-    private func rejection(errors: [GraphQLError], label: String) -> Reply {
+    private func rejection(errors: [GraphQLError], label: String, status: Int = 400) -> Reply {
         metrics.increment(ServiceMetrics.graphQLRejections, labels: [Label("reason", label)])
-        return Reply(status: 400, body: Self.encode(GraphQLResult(errors: errors)))
+        return Reply(status: status, body: Self.encode(GraphQLResult(errors: errors)))
     }
 
     /// Keeps GraphQL's own messages minus "Did you mean ...?" hints (they leak the schema when

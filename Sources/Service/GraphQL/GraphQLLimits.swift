@@ -4,6 +4,17 @@ import GraphQL
 public struct GraphQLLimits: Sendable {
     /// Largest accepted query text, in UTF-8 bytes (checked before parsing).
     public var maxDocumentBytes = 16_384
+    /// Deepest nesting of `{`, `(` and `[` in the query text, checked by a linear scan before parsing
+    /// (`GraphQLNestingScan`): GraphQL's parser recurses once per level, so depth costs stack.
+    public var maxNesting = 32
+    /// Deepest nesting of list and object values in the query text (brackets opened inside an argument
+    /// or variable-definition list), and of the request body's JSON beyond its request object and
+    /// `variables` object (plus the batch array). Validation prints a wrongly typed nested value twice
+    /// per level, so its cost doubles with each level.
+    public var maxValueNesting = 8
+    /// Longest a caller waits for one document's parsing and validation, which run off the event loop
+    /// (`GraphQLPreparationPool`). Past it the request is refused and no route has waited for it.
+    public var preparationBudget: Duration = .seconds(2)
     /// Deepest field nesting, counting fragments' fields where they are spread.
     public var maxDepth = 10
     /// Most aliased fields in one document (alias batching multiplies work).
@@ -26,6 +37,10 @@ public struct GraphQLLimits: Sendable {
 /// never the schema.
 public enum GraphQLLimitViolation: Error, Sendable, Equatable, CustomStringConvertible {
     case documentTooLarge(limit: Int)
+    case tooDeeplyNested(limit: Int)
+    case valueTooDeeplyNested(limit: Int)
+    case preparationOverran(budget: Duration)
+    case preparationUnavailable
     case tooDeep(limit: Int)
     case tooManyAliases(limit: Int)
     case tooComplex(limit: Int)
@@ -37,6 +52,10 @@ public enum GraphQLLimitViolation: Error, Sendable, Equatable, CustomStringConve
     public var description: String {
         switch self {
         case .documentTooLarge(let limit): "The query document exceeds \(limit) bytes."
+        case .tooDeeplyNested(let limit): "The query nests braces, parentheses or brackets more than \(limit) deep."
+        case .valueTooDeeplyNested(let limit): "The request nests list or object values more than \(limit) deep."
+        case .preparationOverran(let budget): "The query could not be checked within \(Self.milliseconds(budget)) ms."
+        case .preparationUnavailable: "The service is busy checking other queries; retry shortly."
         case .tooDeep(let limit): "The query exceeds the maximum depth of \(limit)."
         case .tooManyAliases(let limit): "The query uses more than \(limit) aliases."
         case .tooComplex(let limit): "The query exceeds the maximum complexity of \(limit)."
@@ -47,10 +66,19 @@ public enum GraphQLLimitViolation: Error, Sendable, Equatable, CustomStringConve
         }
     }
 
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
     /// Metrics label.
     var label: String {
         switch self {
         case .documentTooLarge: "document_too_large"
+        case .tooDeeplyNested: "too_deeply_nested"
+        case .valueTooDeeplyNested: "value_too_deeply_nested"
+        case .preparationOverran: "preparation_overran"
+        case .preparationUnavailable: "preparation_unavailable"
         case .tooDeep: "too_deep"
         case .tooManyAliases: "too_many_aliases"
         case .tooComplex: "too_complex"
