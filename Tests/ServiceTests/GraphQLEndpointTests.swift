@@ -70,7 +70,7 @@ import Testing
         let endpoint = try endpoint(limits: limits, resolver: resolver)
         try await ServiceHTTPTests.withService(graphQL: endpoint) { service in
             let answer = try await service.graphQL(batch ? query : request(query))
-            #expect(answer.status == 400, "\(answer.text)")
+            #expect(answer.status == 422, "\(answer.text)")
             let errors = try #require(try answer.json()["errors"] as? [[String: Any]])
             #expect(errors.first?["message"] as? String == message, "\(answer.text)")
             #expect(resolver.executions == 0)
@@ -150,7 +150,7 @@ import Testing
             let syntax = try await service.graphQL(Self.request("{ health "))
             #expect(syntax.status == 400)
             let unknown = try await service.graphQL(Self.request("{ healt }"))
-            #expect(unknown.status == 400)
+            #expect(unknown.status == 422)
             #expect(unknown.text.contains("healt"))
             #expect(!unknown.text.contains("Did you mean"))
             let notJSON = try await service.graphQL("query=%7B%20health%20%7D")

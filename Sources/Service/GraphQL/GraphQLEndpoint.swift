@@ -16,17 +16,23 @@ public struct GraphQLClientError: Error, Sendable, Equatable {
 
 /// What the GraphQL machinery hands back to the HTTP layer.
 public struct GraphQLHTTPReply: Sendable {
-    /// 200 when executed; 400 when refused before execution (malformed, over a limit, invalid).
+    /// 200 executed; 294 executed with errors (`application/graphql-response+json` only); 400, 405,
+    /// 422 or 503 when refused before execution (see `GraphQLRequestFailure`).
     public let status: Int
-    /// `application/json` bytes: a GraphQL response object, or an array of them for a batch.
+    /// The `Content-Type`, from `GraphQLResponseMediaType`.
+    public let contentType: String
+    /// The `Allow` header, given with a 405.
+    public let allow: String?
+    /// A GraphQL response object, or a JSON array of them for a batch.
     public let body: Data
 }
 
-/// Answers `POST /graphql` bodies for an authenticated caller. `GraphQLEndpoint` is the implementation;
-/// the protocol keeps the HTTP layer independent of the schema's resolver and context types.
+/// Answers GraphQL-over-HTTP requests for an authenticated caller. `GraphQLEndpoint` is the
+/// implementation; the protocol keeps the HTTP layer independent of the schema's resolver and context types.
 public protocol GraphQLResponder: Sendable {
     func respond(
-        to body: [UInt8], principal: Principal, keyID: String, requestID: String, logger: Logger
+        to request: GraphQLHTTPRequest, mediaType: GraphQLResponseMediaType, principal: Principal, keyID: String,
+        requestID: String, logger: Logger
     ) async -> GraphQLHTTPReply
     /// The parsed-document cache, for diagnostics and tests.
     var documentCache: GraphQLDocumentCache { get }
@@ -74,61 +80,105 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
     public var documentCache: GraphQLDocumentCache { cache }
 
     public func respond(
-        to body: [UInt8], principal: Principal, keyID: String, requestID: String, logger: Logger
+        to request: GraphQLHTTPRequest, mediaType: GraphQLResponseMediaType, principal: Principal, keyID: String,
+        requestID: String, logger: Logger
     ) async -> Reply {
-        await respond(to: body, context: makeContext(principal, keyID, requestID), logger: logger)
+        await respond(
+            to: request, mediaType: mediaType, context: makeContext(principal, keyID, requestID), logger: logger)
     }
 
-    /// Answers one HTTP request body. Never throws: every failure is a GraphQL error response.
+    /// Answers one HTTP request. Never throws: every failure is a GraphQL error response.
+    public func respond(
+        to request: GraphQLHTTPRequest, mediaType: GraphQLResponseMediaType, context: Context, logger: Logger
+    ) async -> Reply {
+        let outcome = await outcome(of: request, context: context, logger: logger)
+        switch outcome {
+        case .answered(let body, let hasErrors):
+            // 294 is GraphQL over HTTP's "partial success"; legacy `application/json` clients predate it.
+            let status = hasErrors && mediaType == .graphQLResponseJSON ? 294 : 200
+            return Reply(status: status, contentType: mediaType.contentType, allow: nil, body: body)
+        case .refused(let failure, let body):
+            let allow = failure == .mutationOverGET ? GraphQLHTTPRequest.methodsForMutations : nil
+            return Reply(status: failure.status, contentType: mediaType.contentType, allow: allow, body: body)
+        }
+    }
+
+    /// A POST body (one request object or a batch array), as the tests and benchmarks send it.
     public func respond(to body: some Collection<UInt8>, context: Context, logger: Logger) async -> Reply {
-        let bytes = Array(body)
+        await respond(to: .post(body: Array(body)), mediaType: .json, context: context, logger: logger)
+    }
+
+    /// What became of a request: a GraphQL response, or a refusal before execution.
+    enum Outcome: Sendable {
+        case answered(body: Data, hasErrors: Bool)
+        case refused(GraphQLRequestFailure, body: Data)
+    }
+
+    private func outcome(of request: GraphQLHTTPRequest, context: Context, logger: Logger) async -> Outcome {
         let decoded: (requests: [GraphQLRequest], isBatch: Bool)
-        if let common = GraphQLRequestScan.common(bytes) {
-            decoded = ([common], false)
-        } else {
-            // Before JSONDecoder and before variables reach GraphQL's coercion: a batch array, a request
-            // object and its variables object, then at most `maxValueNesting` levels of values.
-            do {
-                try GraphQLNestingScan.check(json: bytes, maxNesting: limits.maxValueNesting + 3)
-            } catch {
-                return rejection(error)
-            }
-            switch Self.decode(Data(bytes)) {
+        switch request {
+        case .post(let body):
+            switch decodePOST(body) {
             case .success(let value): decoded = value
-            case .failure(let failure): return rejection(failure.description, label: "malformed_request")
+            case .failure(let refusal): return refusal.outcome
+            }
+        case .get(let urlQuery):
+            do {
+                let request = try GraphQLGETParameters.request(
+                    urlQuery: urlQuery, variablesNesting: limits.maxValueNesting + 1)
+                decoded = ([request], false)
+            } catch {
+                return refusal(error.message, label: "malformed_request", failure: .notWellFormed)
             }
         }
         if decoded.isBatch {
-            if decoded.requests.isEmpty { return rejection(GraphQLLimitViolation.emptyBatch) }
+            if decoded.requests.isEmpty { return refusal(GraphQLLimitViolation.emptyBatch) }
             if decoded.requests.count > limits.maxBatchSize {
-                return rejection(GraphQLLimitViolation.batchTooLarge(limit: limits.maxBatchSize))
+                return refusal(GraphQLLimitViolation.batchTooLarge(limit: limits.maxBatchSize))
             }
         }
         var prepared: [GraphQLDocumentCache.Entry] = []
         var totalComplexity = 0
-        for request in decoded.requests {
-            switch await prepare(request.query) {
-            case .failure(let reply): return reply
+        for graphQLRequest in decoded.requests {
+            switch await prepare(graphQLRequest.query) {
+            case .failure(let refusal): return refusal
             case .success(let entry):
                 totalComplexity += entry.analysis.complexity
                 prepared.append(entry)
             }
         }
         guard totalComplexity <= limits.maxComplexity else {
-            return rejection(GraphQLLimitViolation.tooComplex(limit: limits.maxComplexity))
+            return refusal(GraphQLLimitViolation.tooComplex(limit: limits.maxComplexity))
+        }
+        if case .get = request,
+            zip(decoded.requests, prepared).contains(where: {
+                $1.document.operation(named: $0.operationName)?.operation == .mutation
+            })
+        {
+            return refusal(
+                "Mutations must be sent with POST.", label: "mutation_over_get", failure: .mutationOverGET)
         }
         var bodies: [[UInt8]] = []
-        for (request, entry) in zip(decoded.requests, prepared) {
-            if let plan = entry.plan as? CompiledGraphQLQuery<Context>, let body = await plan.run(request, context) {
+        var hasErrors = false
+        for (graphQLRequest, entry) in zip(decoded.requests, prepared) {
+            if let plan = entry.plan as? CompiledGraphQLQuery<Context>,
+                let body = await plan.run(graphQLRequest, context)
+            {
                 metrics.increment(ServiceMetrics.graphQLExecutions, labels: [Label("path", "compiled")])
                 bodies.append(body)
-            } else {
-                metrics.increment(ServiceMetrics.graphQLExecutions, labels: [Label("path", "executor")])
-                let result = await execute(request, document: entry.document, context: context, logger: logger)
-                bodies.append(Array(Self.encode(result)))
+                continue
             }
+            metrics.increment(ServiceMetrics.graphQLExecutions, labels: [Label("path", "executor")])
+            let result = await execute(graphQLRequest, document: entry.document, context: context, logger: logger)
+            let body = Self.encode(result)
+            if !decoded.isBatch, Self.isRequestError(result) {
+                metrics.increment(ServiceMetrics.graphQLRejections, labels: [Label("reason", "request_error")])
+                return .refused(.invalid, body: body)
+            }
+            hasErrors = hasErrors || !result.errors.isEmpty
+            bodies.append(Array(body))
         }
-        guard decoded.isBatch else { return Reply(status: 200, body: Data(bodies[0])) }
+        guard decoded.isBatch else { return .answered(body: Data(bodies[0]), hasErrors: hasErrors) }
         // A JSON array of the responses, as encoding `[GraphQLResult]` would write it.
         var body = Data("[".utf8)
         for (index, response) in bodies.enumerated() {
@@ -136,14 +186,47 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
             body.append(contentsOf: response)
         }
         body.append(UInt8(ascii: "]"))
-        return Reply(status: 200, body: body)
+        return .answered(body: body, hasErrors: hasErrors)
+    }
+
+    /// Whether execution stopped before any field ran: the operation could not be determined or the
+    /// variables could not be coerced. GraphQL reports both as errors without data and without a path;
+    /// a field error always has a path, even when it nulls the whole response.
+    static func isRequestError(_ result: GraphQLResult) -> Bool {
+        result.data == nil && !result.errors.isEmpty && result.errors.allSatisfy { $0.path.elements.isEmpty }
+    }
+
+    /// The requests of a POST body: the one-pass reader for the common shape, else (after bounding the
+    /// JSON's nesting) `JSONDecoder`.
+    private func decodePOST(_ bytes: [UInt8]) -> Result<(requests: [GraphQLRequest], isBatch: Bool), RefusalError> {
+        if let common = GraphQLRequestScan.common(bytes) { return .success(([common], false)) }
+        // Before JSONDecoder and before variables reach GraphQL's coercion: a batch array, a request
+        // object and its variables object, then at most `maxValueNesting` levels of values.
+        do {
+            try GraphQLNestingScan.check(json: bytes, maxNesting: limits.maxValueNesting + 3)
+        } catch {
+            return .failure(RefusalError(refusal(error)))
+        }
+        switch Self.decode(Data(bytes)) {
+        case .success(let value): return .success(value)
+        case .failure(let failure):
+            return .failure(RefusalError(refusal(
+                failure.description, label: "malformed_request",
+                failure: failure.isJSON ? .notWellFormed : .unreadableBody)))
+        }
+    }
+
+    /// A refusal carried through `Result`.
+    struct RefusalError: Error {
+        let outcome: Outcome
+        init(_ outcome: Outcome) { self.outcome = outcome }
     }
 
     /// Looks the query up in the cache; on a miss bounds its nesting, then parses, measures and validates
     /// it off the event loop within the preparation budget, caching success.
     private func prepare(_ query: String) async -> PreparedOutcome {
         if query.utf8.count > limits.maxDocumentBytes {
-            return .failure(rejection(GraphQLLimitViolation.documentTooLarge(limit: limits.maxDocumentBytes)))
+            return .failure(refusal(GraphQLLimitViolation.documentTooLarge(limit: limits.maxDocumentBytes)))
         }
         if let entry = cache.lookup(query) {
             metrics.increment(ServiceMetrics.graphQLDocumentCache, labels: [Label("result", "hit")])
@@ -154,7 +237,7 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
             try GraphQLNestingScan.check(
                 document: query, maxNesting: limits.maxNesting, maxValueNesting: limits.maxValueNesting)
         } catch {
-            return .failure(rejection(error))
+            return .failure(refusal(error))
         }
         switch await GraphQLPreparationPool.shared.run(budget: limits.preparationBudget, { parseAndValidate(query) }) {
         case .finished(.success(let entry)):
@@ -163,9 +246,9 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
         case .finished(let failure):
             return failure
         case .overran:
-            return .failure(rejection(GraphQLLimitViolation.preparationOverran(budget: limits.preparationBudget)))
+            return .failure(refusal(GraphQLLimitViolation.preparationOverran(budget: limits.preparationBudget)))
         case .notStarted:
-            return .failure(rejection(GraphQLLimitViolation.preparationUnavailable, status: 503))
+            return .failure(refusal(GraphQLLimitViolation.preparationUnavailable))
         }
     }
 
@@ -175,19 +258,19 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
         do {
             document = try GraphQL.parse(source: Source(body: query, name: "GraphQL request"))
         } catch let error as GraphQLError {
-            return .failure(rejection(errors: [Self.sanitised(error)], label: "syntax"))
+            return .failure(refusal(errors: [Self.sanitised(error)], label: "syntax", failure: .syntax))
         } catch {
-            return .failure(rejection("The query could not be parsed.", label: "syntax"))
+            return .failure(refusal("The query could not be parsed.", label: "syntax", failure: .syntax))
         }
         let analysis: GraphQLDocumentAnalysis
         do {
             analysis = try GraphQLDocumentAnalysis.analyse(document, limits: limits)
         } catch {
-            return .failure(rejection(error))
+            return .failure(refusal(error))
         }
         let errors = GraphQL.validate(schema: schema.schema, ast: document, rules: GraphQL.specifiedRules)
         guard errors.isEmpty else {
-            return .failure(rejection(errors: errors.map(Self.sanitised), label: "invalid"))
+            return .failure(refusal(errors: errors.map(Self.sanitised), label: "invalid", failure: .invalid))
         }
         return .success(GraphQLDocumentCache.Entry(document: document, analysis: analysis, plan: compiler(document)))
     }
@@ -220,20 +303,20 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
 
     private enum PreparedOutcome: Sendable {
         case success(GraphQLDocumentCache.Entry)
-        case failure(Reply)
+        case failure(Outcome)
     }
 
-    private func rejection(_ violation: GraphQLLimitViolation, status: Int = 400) -> Reply {
-        rejection(violation.description, label: violation.label, status: status)
+    private func refusal(_ violation: GraphQLLimitViolation) -> Outcome {
+        refusal(violation.description, label: violation.label, failure: violation.failure)
     }
 
-    private func rejection(_ message: String, label: String, status: Int = 400) -> Reply {
-        rejection(errors: [GraphQLError(message: message, locations: [])], label: label, status: status)
+    private func refusal(_ message: String, label: String, failure: GraphQLRequestFailure) -> Outcome {
+        refusal(errors: [GraphQLError(message: message, locations: [])], label: label, failure: failure)
     }
 
-    private func rejection(errors: [GraphQLError], label: String, status: Int = 400) -> Reply {
+    private func refusal(errors: [GraphQLError], label: String, failure: GraphQLRequestFailure) -> Outcome {
         metrics.increment(ServiceMetrics.graphQLRejections, labels: [Label("reason", label)])
-        return Reply(status: status, body: Self.encode(GraphQLResult(errors: errors)))
+        return .refused(failure, body: Self.encode(GraphQLResult(errors: errors)))
     }
 
     /// Keeps GraphQL's own messages minus "Did you mean ...?" hints (they leak the schema when
@@ -261,15 +344,23 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
             }
             return .success(([try JSONDecoder().decode(GraphQLRequest.self, from: body)], false))
         } catch {
+            // Invalid JSON is `dataCorrupted` at the top level; a wrong shape is any other decoding error.
+            var isJSON = true
+            if case DecodingError.dataCorrupted(let context) = error, context.codingPath.isEmpty { isJSON = false }
             return .failure(DecodeFailure(
                 "The body must be a JSON object with a string \"query\" and optional \"variables\" and "
-                    + "\"operationName\", or an array of such objects."))
+                    + "\"operationName\", or an array of such objects.", isJSON: isJSON))
         }
     }
 
     struct DecodeFailure: Error, CustomStringConvertible {
         let description: String
-        init(_ description: String) { self.description = description }
+        /// Whether the body was JSON (of the wrong shape) rather than not JSON at all.
+        let isJSON: Bool
+        init(_ description: String, isJSON: Bool) {
+            self.description = description
+            self.isJSON = isJSON
+        }
     }
 
     static func encode(_ value: some Encodable) -> Data {

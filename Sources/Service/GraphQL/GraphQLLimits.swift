@@ -71,6 +71,12 @@ public enum GraphQLLimitViolation: Error, Sendable, Equatable, CustomStringConve
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
+    /// How the request is answered over HTTP: every limit is a validation rule of this server (GraphQL
+    /// over HTTP, "Validation"), except a pool with no free thread, which is the server's state.
+    var failure: GraphQLRequestFailure {
+        self == .preparationUnavailable ? .unavailable : .invalid
+    }
+
     /// Metrics label.
     var label: String {
         switch self {

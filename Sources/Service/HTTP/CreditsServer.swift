@@ -152,12 +152,29 @@ public enum CreditsServer {
         }
         authenticated.post("graphql") { request, context in
             let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
-            let reply = await graphQL.respond(
-                to: Array(body.readableBytesView), principal: context.principal, keyID: context.keyID,
-                requestID: context.requestID, logger: context.logger)
-            return jsonResponse(status: HTTPResponse.Status(code: reply.status), body: reply.body)
+            return await graphQLResponse(
+                graphQL, .post(body: Array(body.readableBytesView)), request: request, context: context)
+        }
+        authenticated.get("graphql") { request, context in
+            await graphQLResponse(graphQL, .get(urlQuery: request.uri.query), request: request, context: context)
         }
         return router
+    }
+
+    /// Answers a GraphQL-over-HTTP request as its `Accept` header asks (`GraphQLResponseMediaType`).
+    static func graphQLResponse(
+        _ graphQL: any GraphQLResponder, _ graphQLRequest: GraphQLHTTPRequest, request: Request,
+        context: AuthenticatedContext
+    ) async -> Response {
+        let reply = await graphQL.respond(
+            to: graphQLRequest, mediaType: .negotiate(accept: request.headers[.accept]),
+            principal: context.principal, keyID: context.keyID, requestID: context.requestID, logger: context.logger)
+        var headers = HTTPFields()
+        headers[.contentType] = reply.contentType
+        if let allow = reply.allow { headers[.allow] = allow }
+        return Response(
+            status: HTTPResponse.Status(code: reply.status), headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
     }
 
     /// Where a refused caller can buy credits, unless `SpendingRoutes` says otherwise.
