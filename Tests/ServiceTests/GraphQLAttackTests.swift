@@ -126,11 +126,11 @@ import TestSupport
     @Test func aDocumentSlowerThanTheBudgetIsRefusedWithoutStallingOtherRoutes() async throws {
         var limits = GraphQLLimits()
         limits.maxValueNesting = 64
-        limits.preparationBudget = .milliseconds(300)
+        limits.preparationBudget = .milliseconds(100)
         try await withService(limits: limits) { service, key in
-            let slow = "{ creditBalance(organisationId: \(Self.nested("{a: ", "\"x\"", "}", 26))) { available } }"
+            let slow = "{ creditBalance(organisationId: \(Self.nested("{a: ", "\"x\"", "}", 24))) { available } }"
             let answers = try await Self.attack(service, key: key, slow, times: 1)
-            try Self.expectRefused(answers, message: "The query could not be checked within 300 ms.")
+            try Self.expectRefused(answers, message: "The query could not be checked within 100 ms.")
         }
     }
 }
