@@ -165,6 +165,7 @@ import Testing
             let answer = try await service.graphQL(Self.request("{ boom }"))
             #expect(answer.status == 200)
             #expect(answer.text.contains("Internal error."))
+            #expect(answer.text.contains(#""extensions":{"code":"INTERNAL_SERVER_ERROR"}"#))
             #expect(!answer.text.contains("/var/lib"))
             #expect(!answer.text.contains("InternalFailure"))
             let refused = try await service.graphQL(Self.request("{ refuse }"))

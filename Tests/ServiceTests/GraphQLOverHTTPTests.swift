@@ -8,7 +8,8 @@ import TestSupport
 /// Goal: `/graphql` speaks GraphQL over HTTP (graphql/graphql-over-http, spec/GraphQLOverHTTP.md): GET for
 /// queries (mutations refused with 405 and `Allow: POST`), `application/graphql-response+json` when the
 /// `Accept` header asks for it, and the spec's status for each kind of request error, the same whether
-/// the document failed to validate or its variables failed to coerce (issue 16). Method: the real
+/// the document failed to validate or its variables failed to coerce, each error with a stable
+/// `extensions.code` (issue 16). Method: the real
 /// service over a real ledger file on loopback.
 @Suite struct GraphQLOverHTTPTests {
     let directory = TemporaryDirectory("graphql-over-http")
@@ -110,22 +111,28 @@ import TestSupport
     /// `application/json`.
     @Test func statusesFollowTheSpecForBothMediaTypes() async throws {
         try await withService { service, key in
-            let cases: [(body: String, graphQLResponse: Int, json: Int, what: String)] = [
-                ("not json", 400, 400, "body not JSON"),
-                (#"{"qeury":"{ health }"}"#, 422, 422, "not a GraphQL-over-HTTP request"),
-                (Self.request("{ health "), 400, 400, "document does not parse"),
-                (Self.request("{ healt }"), 422, 422, "document fails validation"),
-                (Self.request(Self.balance), 422, 422, "required variable missing (coercion)"),
-                (Self.request(Self.balance, variables: ["o": ["met"]]), 422, 422, "variable of the wrong type"),
-                (Self.request("query A { health } query B { health }"), 422, 422, "operation not determined"),
-                (Self.request(#"{ creditBalance(organisationId: "nope") { available } }"#), 294, 200, "field error"),
-                (Self.request("{ health }"), 200, 200, "success"),
+            let cases: [(body: String, graphQLResponse: Int, json: Int, code: GraphQLErrorCode?, what: String)] = [
+                ("not json", 400, 400, .badRequest, "body not JSON"),
+                (#"{"qeury":"{ health }"}"#, 422, 422, .badRequest, "not a GraphQL-over-HTTP request"),
+                (Self.request("{ health "), 400, 400, .parseFailed, "document does not parse"),
+                (Self.request("{ healt }"), 422, 422, .validationFailed, "document fails validation"),
+                (Self.request(Self.balance), 422, 422, .badUserInput, "required variable missing (coercion)"),
+                (Self.request(Self.balance, variables: ["o": ["met"]]), 422, 422, .badUserInput, "variable of the wrong type"),
+                (Self.request("query A { health } query B { health }"), 422, 422, .badUserInput, "operation not determined"),
+                (Self.request("{ a { b { c { d { e { f { g { h { i { j { k } } } } } } } } } } }"), 422, 422, .tooDeep,
+                 "a limit"),
+                (Self.request(#"{ creditBalance(organisationId: "nope") { available } }"#), 294, 200, .notFound,
+                 "field error"),
+                (Self.request("{ health }"), 200, 200, nil, "success"),
             ]
             for row in cases {
                 let modern = try await Self.post(service, key: key, row.body)
                 #expect(modern.status == row.graphQLResponse, "\(row.what): \(modern.text)")
                 #expect(modern.header("Content-Type") == "application/graphql-response+json; charset=utf-8")
-                #expect(try modern.json()["errors"] != nil || row.graphQLResponse == 200, "\(row.what)")
+                let errors = try modern.json()["errors"] as? [[String: Any]]
+                #expect(errors?.count ?? 0 == (row.code == nil ? 0 : 1), "\(row.what): \(modern.text)")
+                let code = (errors?.first?["extensions"] as? [String: Any])?["code"] as? String
+                #expect(code == row.code?.rawValue, "\(row.what): \(modern.text)")
                 let legacy = try await Self.post(service, key: key, row.body, accept: "application/json")
                 #expect(legacy.status == row.json, "\(row.what): \(legacy.text)")
                 #expect(legacy.header("Content-Type") == "application/json; charset=utf-8")

@@ -138,7 +138,8 @@ import TestSupport
             let first = try await service.graphQL(Self.query(
                 "{ transactions(organisationId: \"met\", first: 2) { edges { cursor node { kind credits "
                     + "moneyMinorUnits "
-                    + "revolutOrderId effectiveAt } } pageInfo { hasNextPage endCursor } } }"), key: keys.met)
+                    + "revolutOrderId effectiveAt } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"),
+                key: keys.met)
             let page = try #require(
                 (try first.json()["data"] as? [String: Any])?["transactions"] as? [String: Any], "\(first.text)")
             let edges = try #require(page["edges"] as? [[String: Any]])
@@ -147,13 +148,20 @@ import TestSupport
             #expect((edges[0]["node"] as? [String: Any])?["revolutOrderId"] as? String == "order-0")
             let pageInfo = try #require(page["pageInfo"] as? [String: Any])
             #expect(pageInfo["hasNextPage"] as? Bool == true)
+            #expect(pageInfo["hasPreviousPage"] as? Bool == false)
+            #expect(pageInfo["startCursor"] as? String == edges[0]["cursor"] as? String)
             let cursor = try #require(pageInfo["endCursor"] as? String)
+            #expect(cursor == edges[1]["cursor"] as? String)
 
             let rest = try await service.graphQL(Self.query(
-                "{ transactions(organisationId: \"met\", first: 2, after: \"\(cursor)\") { edges { node { credits } } "
-                    + "pageInfo { hasNextPage } } }"), key: keys.met)
-            #expect(rest.text == #"{"data":{"transactions":{"edges":[{"node":{"credits":"40"}}],"#
-                + #""pageInfo":{"hasNextPage":false}}}}"#)
+                "{ transactions(organisationId: \"met\", first: 2, after: \"\(cursor)\") { edges { cursor node { credits } } "
+                    + "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"), key: keys.met)
+            let last = try #require(
+                (try rest.json()["data"] as? [String: Any])?["transactions"] as? [String: Any], "\(rest.text)")
+            let lastCursor = try #require((last["edges"] as? [[String: Any]])?.first?["cursor"] as? String)
+            #expect(rest.text == #"{"data":{"transactions":{"edges":[{"cursor":"\#(lastCursor)","node":{"credits":"40"}}],"#
+                + #""pageInfo":{"hasNextPage":false,"hasPreviousPage":true,"startCursor":"\#(lastCursor)","#
+                + #""endCursor":"\#(lastCursor)"}}}}"#)
 
             let ranged = try await service.graphQL(Self.query(
                 "{ transactions(organisationId: \"met\", from: \"2026-11-02T00:00:00Z\", to: \"2026-11-03T00:00:00Z\", "

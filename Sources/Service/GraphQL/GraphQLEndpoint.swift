@@ -8,9 +8,12 @@ import Logging
 /// reported as "Internal error." so storage messages, file paths or stack traces never leave the service.
 public struct GraphQLClientError: Error, Sendable, Equatable {
     public let message: String
+    /// Sent as `extensions.code`.
+    public let code: GraphQLErrorCode
 
-    public init(_ message: String) {
+    public init(_ message: String, code: GraphQLErrorCode = .badUserInput) {
         self.message = message
+        self.code = code
     }
 }
 
@@ -128,7 +131,7 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
                     urlQuery: urlQuery, variablesNesting: limits.maxValueNesting + 1)
                 decoded = ([request], false)
             } catch {
-                return refusal(error.message, label: "malformed_request", failure: .notWellFormed)
+                return refusal(error.message, label: "malformed_request", failure: .notWellFormed, code: .badRequest)
             }
         }
         if decoded.isBatch {
@@ -156,7 +159,8 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
             })
         {
             return refusal(
-                "Mutations must be sent with POST.", label: "mutation_over_get", failure: .mutationOverGET)
+                "Mutations must be sent with POST.", label: "mutation_over_get", failure: .mutationOverGET,
+                code: .mutationOverGET)
         }
         var bodies: [[UInt8]] = []
         var hasErrors = false
@@ -212,7 +216,7 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
         case .failure(let failure):
             return .failure(RefusalError(refusal(
                 failure.description, label: "malformed_request",
-                failure: failure.isJSON ? .notWellFormed : .unreadableBody)))
+                failure: failure.isJSON ? .notWellFormed : .unreadableBody, code: .badRequest)))
         }
     }
 
@@ -258,9 +262,12 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
         do {
             document = try GraphQL.parse(source: Source(body: query, name: "GraphQL request"))
         } catch let error as GraphQLError {
-            return .failure(refusal(errors: [Self.sanitised(error)], label: "syntax", failure: .syntax))
+            return .failure(refusal(
+                errors: [Self.sanitised(error, code: .parseFailed)], label: "syntax", failure: .syntax,
+                code: .parseFailed))
         } catch {
-            return .failure(refusal("The query could not be parsed.", label: "syntax", failure: .syntax))
+            return .failure(refusal(
+                "The query could not be parsed.", label: "syntax", failure: .syntax, code: .parseFailed))
         }
         let analysis: GraphQLDocumentAnalysis
         do {
@@ -270,7 +277,9 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
         }
         let errors = GraphQL.validate(schema: schema.schema, ast: document, rules: GraphQL.specifiedRules)
         guard errors.isEmpty else {
-            return .failure(refusal(errors: errors.map(Self.sanitised), label: "invalid", failure: .invalid))
+            return .failure(refusal(
+                errors: errors.map { Self.sanitised($0, code: .validationFailed) }, label: "invalid",
+                failure: .invalid, code: .validationFailed))
         }
         return .success(GraphQLDocumentCache.Entry(document: document, analysis: analysis, plan: compiler(document)))
     }
@@ -290,13 +299,17 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
             )
         } catch {
             logger.error("graphql execution failed", metadata: ["error.type": .string("\(type(of: error))")])
-            result = GraphQLResult(errors: [GraphQLError(message: "Internal error.", locations: [])])
+            result = GraphQLResult(errors: [
+                GraphQLErrorCode.internalError.attached(to: GraphQLError(message: "Internal error.", locations: []))
+            ])
         }
         result.errors = result.errors.map { error in
             if let original = error.originalError, !(original is GraphQLClientError) {
                 logger.error("graphql resolver error", metadata: ["error": .string("\(original)")])
             }
-            return Self.sanitised(error)
+            // An error no resolver threw is GraphQL's own: a variable or argument it could not coerce, or
+            // no operation to run.
+            return Self.sanitised(error, code: .badUserInput)
         }
         return result
     }
@@ -307,32 +320,45 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
     }
 
     private func refusal(_ violation: GraphQLLimitViolation) -> Outcome {
-        refusal(violation.description, label: violation.label, failure: violation.failure)
+        refusal(violation.description, label: violation.label, failure: violation.failure, code: violation.code)
     }
 
-    private func refusal(_ message: String, label: String, failure: GraphQLRequestFailure) -> Outcome {
-        refusal(errors: [GraphQLError(message: message, locations: [])], label: label, failure: failure)
+    private func refusal(
+        _ message: String, label: String, failure: GraphQLRequestFailure, code: GraphQLErrorCode
+    ) -> Outcome {
+        refusal(errors: [GraphQLError(message: message, locations: [])], label: label, failure: failure, code: code)
     }
 
-    private func refusal(errors: [GraphQLError], label: String, failure: GraphQLRequestFailure) -> Outcome {
+    /// A refusal before execution; every error gets `code` unless it carries one.
+    private func refusal(
+        errors: [GraphQLError], label: String, failure: GraphQLRequestFailure, code: GraphQLErrorCode
+    ) -> Outcome {
         metrics.increment(ServiceMetrics.graphQLRejections, labels: [Label("reason", label)])
-        return .refused(failure, body: Self.encode(GraphQLResult(errors: errors)))
+        let coded = errors.map { $0.extensions["code"] == nil ? code.attached(to: $0) : $0 }
+        return .refused(failure, body: Self.encode(GraphQLResult(errors: coded)))
     }
 
     /// Keeps GraphQL's own messages minus "Did you mean ...?" hints (they leak the schema when
     /// introspection is off); replaces resolver errors that are not `GraphQLClientError` by a generic one.
-    static func sanitised(_ error: GraphQLError) -> GraphQLError {
+    /// Sets `extensions.code`: the resolver error's own, else `code`.
+    static func sanitised(_ error: GraphQLError, code: GraphQLErrorCode) -> GraphQLError {
         var message = error.message
+        var code = code
         if let original = error.originalError {
             if let storage = original as? StorageError, storage.reason == .busy {
                 message = "The ledger is busy; nothing was changed. Retry shortly."
+                code = .ledgerBusy
+            } else if let client = original as? GraphQLClientError {
+                message = client.message
+                code = client.code
             } else {
-                message = (original as? GraphQLClientError)?.message ?? "Internal error."
+                message = "Internal error."
+                code = .internalError
             }
         } else if let hint = message.range(of: " Did you mean") {
             message = String(message[..<hint.lowerBound])
         }
-        return GraphQLError(message: message, locations: error.locations, path: error.path)
+        return code.attached(to: GraphQLError(message: message, locations: error.locations, path: error.path))
     }
 
     /// One request object, or a JSON array of them (a batch).

@@ -88,24 +88,27 @@ public enum GraphQLLimitViolation: Error, Sendable, Equatable, CustomStringConve
         self == .preparationUnavailable ? .unavailable : .invalid
     }
 
-    /// Metrics label.
-    var label: String {
+    /// The error code; the metrics label is the same in lower case.
+    var code: GraphQLErrorCode {
         switch self {
-        case .documentTooLarge: "document_too_large"
-        case .tooDeeplyNested: "too_deeply_nested"
-        case .valueTooDeeplyNested: "value_too_deeply_nested"
-        case .preparationOverran: "preparation_overran"
-        case .preparationUnavailable: "preparation_unavailable"
-        case .tooDeep: "too_deep"
-        case .tooManyAliases: "too_many_aliases"
-        case .tooComplex: "too_complex"
-        case .batchTooLarge: "batch_too_large"
-        case .emptyBatch: "empty_batch"
-        case .introspectionDisabled: "introspection_disabled"
-        case .tooManyIntrospectionLists: "too_many_introspection_lists"
-        case .fragmentCycle: "fragment_cycle"
+        case .documentTooLarge: .documentTooLarge
+        case .tooDeeplyNested: .tooDeeplyNested
+        case .valueTooDeeplyNested: .valueTooDeeplyNested
+        case .preparationOverran: .preparationOverran
+        case .preparationUnavailable: .preparationUnavailable
+        case .tooDeep: .tooDeep
+        case .tooManyAliases: .tooManyAliases
+        case .tooComplex: .tooComplex
+        case .batchTooLarge: .batchTooLarge
+        case .emptyBatch: .emptyBatch
+        case .introspectionDisabled: .introspectionDisabled
+        case .tooManyIntrospectionLists: .tooManyIntrospectionLists
+        case .fragmentCycle: .fragmentCycle
         }
     }
+
+    /// Metrics label.
+    var label: String { code.rawValue.lowercased() }
 }
 
 /// A walk over a parsed document that measures it against `GraphQLLimits`, stopping at the first

@@ -84,8 +84,12 @@ public struct TransactionEdge: Codable, Sendable {
     public let node: TransactionView
 }
 
+/// Relay's `PageInfo`. Pages run forwards (`first`/`after`): `hasPreviousPage` is true when the page
+/// starts after a cursor, since the cursor's own transaction comes before it.
 public struct PageInfo: Codable, Sendable {
     public let hasNextPage: Bool
+    public let hasPreviousPage: Bool
+    public let startCursor: String?
     public let endCursor: String?
 }
 
@@ -179,7 +183,10 @@ public struct LedgerResolver: Sendable {
             TransactionEdge(cursor: Self.cursor(transfer.id), node: Self.view(transfer, organisationID: organisationID))
         }
         return TransactionConnection(
-            edges: edges, pageInfo: PageInfo(hasNextPage: page.count > first, endCursor: edges.last?.cursor))
+            edges: edges,
+            pageInfo: PageInfo(
+                hasNextPage: page.count > first, hasPreviousPage: afterID != nil, startCursor: edges.first?.cursor,
+                endCursor: edges.last?.cursor))
     }
 
     /// Packages priced in the organisation's currency.
@@ -203,12 +210,12 @@ public struct LedgerResolver: Sendable {
         -> PurchaseView
     {
         let organisationID = try authorised(context, arguments.organisationId)
-        guard let revolut else { throw GraphQLClientError("Purchases are not available on this service.") }
+        guard let revolut else { throw GraphQLClientError("Purchases are not available on this service.", code: .unavailable) }
         return try await PurchaseService(ledger: ledger, revolut: revolut, now: now).purchase(
             organisationID: organisationID, packageID: arguments.packageId, idempotencyKey: arguments.idempotencyKey)
     }
 
-    static let notFound = GraphQLClientError("Organisation not found.")
+    static let notFound = GraphQLClientError("Organisation not found.", code: .notFound)
 
     /// Days of `spendable` at the average daily deductions of the 30 days before `asOf` (rounded down).
     static func runwayDays(_ reader: LedgerReader, _ organisationID: String, spendable: Credits, asOf: Instant) throws
@@ -314,6 +321,8 @@ public enum LedgerSchema {
             }
             Type(PageInfo.self) {
                 Field("hasNextPage", at: \.hasNextPage)
+                Field("hasPreviousPage", at: \.hasPreviousPage)
+                Field("startCursor", at: \.startCursor)
                 Field("endCursor", at: \.endCursor)
             }
             Type(TransactionConnection.self) {

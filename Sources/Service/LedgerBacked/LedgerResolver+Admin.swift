@@ -182,7 +182,7 @@ extension LedgerResolver {
     public func setReservation(context: GraphQLRequestContext, arguments: ReservationArguments) async throws
         -> OrganisationView
     {
-        guard context.principal.isAdmin else { throw GraphQLClientError("This operation needs a platform-admin key.") }
+        guard context.principal.isAdmin else { throw GraphQLClientError("This operation needs a platform-admin key.", code: .forbidden) }
         guard let priority = Priority(rank: arguments.maxPriority), priority != .unprioritised else {
             throw GraphQLClientError("maxPriority must be 1 to 4.")
         }
@@ -203,7 +203,7 @@ extension LedgerResolver {
     public func setLowBalanceThresholds(context: GraphQLRequestContext, arguments: ThresholdArguments) async throws
         -> OrganisationView
     {
-        guard context.principal.isAdmin else { throw GraphQLClientError("This operation needs a platform-admin key.") }
+        guard context.principal.isAdmin else { throw GraphQLClientError("This operation needs a platform-admin key.", code: .forbidden) }
         let credits = try arguments.lowBalanceCredits.map { try Self.credits($0, allowZero: true) }
         guard (arguments.lowBalancePercent.map { (0...100).contains($0) } ?? true),
             (arguments.runwayDays.map { (0...3650).contains($0) } ?? true)
@@ -226,7 +226,7 @@ extension LedgerResolver {
         } catch let rejection as PostingRejection {
             throw GraphQLClientError(rejection.description)
         } catch ConfigurationChangeRejection.idempotencyKeyReusedForAnotherChange {
-            throw GraphQLClientError("idempotencyKey was already used for another change.")
+            throw GraphQLClientError("idempotencyKey was already used for another change.", code: .idempotencyConflict)
         }
     }
 
@@ -382,7 +382,7 @@ extension LedgerResolver {
                 if let existing = try tx.reader.transfer(idempotencyKey: arguments.idempotencyKey) {
                     guard existing.organisationID == organisationID, existing.kind == kind,
                         existing.amount == (amount.isNegative ? amount.negated : amount)
-                    else { throw GraphQLClientError("idempotencyKey was already used for another transfer.") }
+                    else { throw GraphQLClientError("idempotencyKey was already used for another transfer.", code: .idempotencyConflict) }
                     return existing
                 }
                 return try body(tx)
@@ -395,7 +395,7 @@ extension LedgerResolver {
 
     private func admin(_ context: GraphQLRequestContext, _ arguments: PostingArguments) throws -> String {
         guard context.principal.isAdmin else {
-            throw GraphQLClientError("This operation needs a platform-admin key.")
+            throw GraphQLClientError("This operation needs a platform-admin key.", code: .forbidden)
         }
         return arguments.organisationId
     }
