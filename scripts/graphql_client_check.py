@@ -79,6 +79,25 @@ def main():
         if field not in query_type.fields:
             fail(f"Query.{field} is missing from the built schema")
 
+    # Every type, field, argument and enum value is described.
+    undescribed = []
+    for name, named_type in schema.type_map.items():
+        if name.startswith("__") or name in ("String", "Int", "Float", "Boolean", "ID"):
+            continue
+        if not named_type.description:
+            undescribed.append(name)
+        for field_name, field in getattr(named_type, "fields", {}).items():
+            if not field.description:
+                undescribed.append(f"{name}.{field_name}")
+            for argument_name, argument in getattr(field, "args", {}).items():
+                if not argument.description:
+                    undescribed.append(f"{name}.{field_name}({argument_name})")
+        for value_name, value in getattr(named_type, "values", {}).items():
+            if not value.description:
+                undescribed.append(f"{name}.{value_name}")
+    if undescribed:
+        fail(f"undescribed in the schema: {', '.join(undescribed)}")
+
     # The documented maximum page, every field selected, validated by graphql-core against the built
     # schema, then run.
     transaction = schema.get_type("Transaction")

@@ -60,6 +60,38 @@ import TestSupport
         }
     }
 
+    /// Every type, field, argument and enum value of the schema says what it is.
+    @Test func everyTypeFieldArgumentAndEnumValueIsDescribed() async throws {
+        try await withService(introspection: true) { service, key in
+            let query = "{ __schema { types { name description fields { name description args { name description } } "
+                + "enumValues { name description } } } }"
+            let answer = try await service.graphQL(LedgerBackedTests.query(query), key: key)
+            let data = try #require(try answer.json()["data"] as? [String: Any], "\(answer.text)")
+            let types = try #require((data["__schema"] as? [String: Any])?["types"] as? [[String: Any]])
+            var undescribed: [String] = []
+            func check(_ item: [String: Any], _ path: String) {
+                if (item["description"] as? String ?? "").isEmpty { undescribed.append(path) }
+            }
+            for type in types {
+                let name = type["name"] as? String ?? "?"
+                if name.hasPrefix("__") { continue }
+                check(type, name)
+                for field in type["fields"] as? [[String: Any]] ?? [] {
+                    let fieldPath = "\(name).\(field["name"] as? String ?? "?")"
+                    check(field, fieldPath)
+                    for argument in field["args"] as? [[String: Any]] ?? [] {
+                        check(argument, "\(fieldPath)(\(argument["name"] as? String ?? "?"))")
+                    }
+                }
+                for value in type["enumValues"] as? [[String: Any]] ?? [] {
+                    check(value, "\(name).\(value["name"] as? String ?? "?")")
+                }
+            }
+            #expect(types.count > 15)
+            #expect(undescribed.isEmpty, "\(undescribed)")
+        }
+    }
+
     @Test func introspectionStaysBounded() async throws {
         try await withService(introspection: true) { service, key in
             // Four nested list fields multiply the answer by the schema's size four times.
