@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import Synchronization
 import Testing
 import TestSupport
@@ -31,9 +32,17 @@ import TestSupport
     ) async throws {
         let ledger = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("met")])
         let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "attacker")
-        try await LedgerBackedTests.serve(ledger, name: "graphql-attack", limits: limits) { service in
-            try await body(service, key)
+        // Loops of its own: a stall seen here is this server's, not another test's server's.
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        do {
+            try await LedgerBackedTests.serve(ledger, name: "graphql-attack", limits: limits, eventLoopGroup: loops) {
+                service in try await body(service, key)
+            }
+        } catch {
+            try await loops.shutdownGracefully()
+            throw error
         }
+        try await loops.shutdownGracefully()
     }
 
     /// Runs `attack` while requesting `/healthz` every 20 ms, each with a one-second timeout (a timeout

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NIOCore
 import Testing
 import TestSupport
 
@@ -49,7 +50,7 @@ import TestSupport
     /// Runs the real service over `ledger` on a loopback port for the length of `body`.
     static func serve(
         _ ledger: LedgerDatabase, name: String, limits: GraphQLLimits = GraphQLLimits(),
-        _ body: (ServiceHTTPTests.Harness) async throws -> Void
+        eventLoopGroup: (any EventLoopGroup)? = nil, _ body: (ServiceHTTPTests.Harness) async throws -> Void
     ) async throws {
         var configuration = ServiceConfiguration()
         configuration.port = 0
@@ -61,6 +62,7 @@ import TestSupport
         try await withLiveApplication({ onRunning in
             try CreditsServer.makeApplication(
                 configuration: configuration, dependencies: dependencies, logger: quietLogger(name),
+                eventLoopGroup: eventLoopGroup,
                 onServerRunning: onRunning)
         }) { port in
             try await body(ServiceHTTPTests.Harness(base: URL(string: "http://127.0.0.1:\(port)")!, metrics: metrics))

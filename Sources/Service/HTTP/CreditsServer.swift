@@ -90,11 +90,13 @@ public enum CreditsServer {
     public typealias App = Application<RouterResponder<CreditsRequestContext>>
 
     /// The application, bound to `configuration.host:port`. `onServerRunning` receives the bound port
-    /// (useful with port 0).
+    /// (useful with port 0). `eventLoopGroup`: the loops to serve on, NIO's shared ones by default (tests
+    /// give a server loops of its own to tell its stalls from other servers' work).
     public static func makeApplication(
         configuration: ServiceConfiguration,
         dependencies: ServiceDependencies,
         logger: Logger,
+        eventLoopGroup: (any EventLoopGroup)? = nil,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> CreditsApplication {
         let router = try makeRouter(configuration: configuration, dependencies: dependencies)
@@ -105,6 +107,7 @@ public enum CreditsServer {
             server: .http1(configuration: .init(idleTimeout: .milliseconds(idleMilliseconds))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            eventLoopGroupProvider: eventLoopGroup.map { .shared($0) } ?? .singleton,
             logger: logger
         )
         return CreditsApplication(application: application)
