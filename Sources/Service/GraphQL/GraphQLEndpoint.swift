@@ -41,10 +41,11 @@ public protocol GraphQLResponder: Sendable {
     var documentCache: GraphQLDocumentCache { get }
 }
 
-/// The machinery behind `POST /graphql`: decodes GraphQL-over-HTTP requests (one object, or a bounded JSON
-/// array of them), enforces `GraphQLLimits` before executing anything, reuses cached parsed-and-validated
-/// documents, executes through GraphQL with the Graphiti schema, and encodes with `GraphQLJSONEncoder` so
-/// fields keep their selection order.
+/// The machinery behind `/graphql` (POST and GET): decodes GraphQL-over-HTTP requests (one object, or a
+/// bounded JSON array of them), enforces `GraphQLLimits` before executing anything, reuses cached
+/// parsed-and-validated documents, executes through GraphQL with the Graphiti schema, encodes with
+/// `GraphQLJSONEncoder` so fields keep their selection order, and answers with the statuses of GraphQL
+/// over HTTP (`GraphQLRequestFailure`).
 public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLResponder {
     public typealias Reply = GraphQLHTTPReply
 
