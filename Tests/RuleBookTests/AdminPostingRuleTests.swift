@@ -25,7 +25,8 @@ import TestSupport
         func graphQL(_ mutation: String) async throws -> [String: Any] {
             let body = try JSONSerialization.data(withJSONObject: ["query": mutation])
             let reply = await endpoint.respond(
-                to: Array(body), principal: .platformAdmin, keyID: "admin", requestID: "r", logger: Logger(label: "t"))
+                to: .post(body: Array(body)), mediaType: .json, principal: .platformAdmin, keyID: "admin", requestID: "r",
+                logger: Logger(label: "t"))
             return try #require(JSONSerialization.jsonObject(with: reply.body) as? [String: Any])
         }
 

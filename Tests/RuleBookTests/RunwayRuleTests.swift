@@ -45,7 +45,7 @@ import TestSupport
                 ledger: ledger, now: { asOf }, limits: GraphQLLimits(), metrics: MetricsRegistry())
             let body = #"{"query":"{ creditBalance(organisationId: \"\#(organisation.id)\") { runwayDays } }"}"#
             let reply = await endpoint.respond(
-                to: Array(body.utf8), principal: .platformAdmin, keyID: "test", requestID: "r",
+                to: .post(body: Array(body.utf8)), mediaType: .json, principal: .platformAdmin, keyID: "test", requestID: "r",
                 logger: Logger(label: "rule-book"))
             let json = try #require(JSONSerialization.jsonObject(with: reply.body) as? [String: Any])
             let live = ((json["data"] as? [String: Any])?["creditBalance"] as? [String: Any])?["runwayDays"]

@@ -29,10 +29,12 @@ import TestSupport
         ) async -> String {
             let before = compiledCount
             let fast = await compiled.respond(
-                to: Array(body.utf8), principal: principal, keyID: "k", requestID: "r", logger: Logger(label: "test"))
+                to: .post(body: Array(body.utf8)), mediaType: .json, principal: principal, keyID: "k", requestID: "r",
+                logger: Logger(label: "test"))
             let took = compiledCount > before
             let slow = await executor.respond(
-                to: Array(body.utf8), principal: principal, keyID: "k", requestID: "r", logger: Logger(label: "test"))
+                to: .post(body: Array(body.utf8)), mediaType: .json, principal: principal, keyID: "k", requestID: "r",
+                logger: Logger(label: "test"))
             let text = String(decoding: fast.body, as: UTF8.self)
             #expect(fast.status == slow.status, "\(body)", sourceLocation: sourceLocation)
             #expect(text == String(decoding: slow.body, as: UTF8.self), "\(body)", sourceLocation: sourceLocation)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NIOCore
 import Testing
 import TestSupport
 
@@ -48,7 +49,8 @@ import TestSupport
 
     /// Runs the real service over `ledger` on a loopback port for the length of `body`.
     static func serve(
-        _ ledger: LedgerDatabase, name: String, _ body: (ServiceHTTPTests.Harness) async throws -> Void
+        _ ledger: LedgerDatabase, name: String, limits: GraphQLLimits = GraphQLLimits(),
+        eventLoopGroup: (any EventLoopGroup)? = nil, _ body: (ServiceHTTPTests.Harness) async throws -> Void
     ) async throws {
         var configuration = ServiceConfiguration()
         configuration.port = 0
@@ -56,10 +58,11 @@ import TestSupport
         let now: NowProvider = { instant("2026-11-24T12:00:00Z") }
         let dependencies = ServiceDependencies(
             keyStore: LedgerAPIKeyStore(ledger: ledger), metrics: metrics, now: now,
-            graphQL: try LedgerSchema.endpoint(ledger: ledger, now: now, limits: GraphQLLimits(), metrics: metrics))
+            graphQL: try LedgerSchema.endpoint(ledger: ledger, now: now, limits: limits, metrics: metrics))
         try await withLiveApplication({ onRunning in
             try CreditsServer.makeApplication(
                 configuration: configuration, dependencies: dependencies, logger: quietLogger(name),
+                eventLoopGroup: eventLoopGroup,
                 onServerRunning: onRunning)
         }) { port in
             try await body(ServiceHTTPTests.Harness(base: URL(string: "http://127.0.0.1:\(port)")!, metrics: metrics))
@@ -137,7 +140,8 @@ import TestSupport
             let first = try await service.graphQL(Self.query(
                 "{ transactions(organisationId: \"met\", first: 2) { edges { cursor node { kind credits "
                     + "moneyMinorUnits "
-                    + "revolutOrderId effectiveAt } } pageInfo { hasNextPage endCursor } } }"), key: keys.met)
+                    + "revolutOrderId effectiveAt } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"),
+                key: keys.met)
             let page = try #require(
                 (try first.json()["data"] as? [String: Any])?["transactions"] as? [String: Any], "\(first.text)")
             let edges = try #require(page["edges"] as? [[String: Any]])
@@ -146,13 +150,20 @@ import TestSupport
             #expect((edges[0]["node"] as? [String: Any])?["revolutOrderId"] as? String == "order-0")
             let pageInfo = try #require(page["pageInfo"] as? [String: Any])
             #expect(pageInfo["hasNextPage"] as? Bool == true)
+            #expect(pageInfo["hasPreviousPage"] as? Bool == false)
+            #expect(pageInfo["startCursor"] as? String == edges[0]["cursor"] as? String)
             let cursor = try #require(pageInfo["endCursor"] as? String)
+            #expect(cursor == edges[1]["cursor"] as? String)
 
             let rest = try await service.graphQL(Self.query(
-                "{ transactions(organisationId: \"met\", first: 2, after: \"\(cursor)\") { edges { node { credits } } "
-                    + "pageInfo { hasNextPage } } }"), key: keys.met)
-            #expect(rest.text == #"{"data":{"transactions":{"edges":[{"node":{"credits":"40"}}],"#
-                + #""pageInfo":{"hasNextPage":false}}}}"#)
+                "{ transactions(organisationId: \"met\", first: 2, after: \"\(cursor)\") { edges { cursor node { credits } } "
+                    + "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"), key: keys.met)
+            let last = try #require(
+                (try rest.json()["data"] as? [String: Any])?["transactions"] as? [String: Any], "\(rest.text)")
+            let lastCursor = try #require((last["edges"] as? [[String: Any]])?.first?["cursor"] as? String)
+            #expect(rest.text == #"{"data":{"transactions":{"edges":[{"cursor":"\#(lastCursor)","node":{"credits":"40"}}],"#
+                + #""pageInfo":{"hasNextPage":false,"hasPreviousPage":true,"startCursor":"\#(lastCursor)","#
+                + #""endCursor":"\#(lastCursor)"}}}}"#)
 
             let ranged = try await service.graphQL(Self.query(
                 "{ transactions(organisationId: \"met\", from: \"2026-11-02T00:00:00Z\", to: \"2026-11-03T00:00:00Z\", "

@@ -4,12 +4,32 @@ import GraphQL
 public struct GraphQLLimits: Sendable {
     /// Largest accepted query text, in UTF-8 bytes (checked before parsing).
     public var maxDocumentBytes = 16_384
-    /// Deepest field nesting, counting fragments' fields where they are spread.
+    /// Deepest nesting of `{`, `(` and `[` in the query text, checked by a linear scan before parsing
+    /// (`GraphQLNestingScan`): GraphQL's parser recurses once per level, so depth costs stack.
+    public var maxNesting = 32
+    /// Deepest nesting of list and object values in the query text (brackets opened inside an argument
+    /// or variable-definition list), and of the request body's JSON beyond its request object and
+    /// `variables` object (plus the batch array). Validation prints a wrongly typed nested value twice
+    /// per level, so its cost doubles with each level.
+    public var maxValueNesting = 8
+    /// Longest a caller waits for one document's parsing and validation, which run off the event loop
+    /// (`GraphQLPreparationPool`). Past it the request is refused and no route has waited for it.
+    public var preparationBudget: Duration = .seconds(2)
+    /// Deepest field nesting, counting fragments' fields where they are spread. Fields under `__schema`
+    /// and `__type` count towards `maxIntrospectionDepth` instead.
     public var maxDepth = 10
+    /// Deepest field nesting under `__schema` or `__type`, counted from that field. The standard
+    /// introspection query (graphql-core, graphql-js, GraphiQL) reaches 14: nine levels of `ofType`.
+    public var maxIntrospectionDepth = 16
+    /// Most list fields nested under `__schema` or `__type` (`types`, `fields`, `args`, ...): each
+    /// multiplies the answer by the schema's size. The standard query nests `types { fields { args } }`.
+    public var maxIntrospectionListNesting = 3
     /// Most aliased fields in one document (alias batching multiplies work).
     public var maxAliases = 15
     /// Highest complexity estimate of one document, and of the sum over a batch (see `GraphQLDocumentAnalysis`).
-    public var maxComplexity = 1_000
+    /// A full page of 100 with every field costs about 1,500 (`transactions`) or 1,800
+    /// (`configurationChanges`).
+    public var maxComplexity = 2_000
     /// Most operations in one batched (JSON array) request.
     public var maxBatchSize = 10
     /// The page size assumed for a `first`/`last`/`limit` argument given as a variable.
@@ -26,48 +46,79 @@ public struct GraphQLLimits: Sendable {
 /// never the schema.
 public enum GraphQLLimitViolation: Error, Sendable, Equatable, CustomStringConvertible {
     case documentTooLarge(limit: Int)
+    case tooDeeplyNested(limit: Int)
+    case valueTooDeeplyNested(limit: Int)
+    case preparationOverran(budget: Duration)
+    case preparationUnavailable
     case tooDeep(limit: Int)
     case tooManyAliases(limit: Int)
     case tooComplex(limit: Int)
     case batchTooLarge(limit: Int)
     case emptyBatch
     case introspectionDisabled
+    case tooManyIntrospectionLists(limit: Int)
     case fragmentCycle
 
     public var description: String {
         switch self {
         case .documentTooLarge(let limit): "The query document exceeds \(limit) bytes."
+        case .tooDeeplyNested(let limit): "The query nests braces, parentheses or brackets more than \(limit) deep."
+        case .valueTooDeeplyNested(let limit): "The request nests list or object values more than \(limit) deep."
+        case .preparationOverran(let budget): "The query could not be checked within \(Self.milliseconds(budget)) ms."
+        case .preparationUnavailable: "The service is busy checking other queries; retry shortly."
         case .tooDeep(let limit): "The query exceeds the maximum depth of \(limit)."
         case .tooManyAliases(let limit): "The query uses more than \(limit) aliases."
         case .tooComplex(let limit): "The query exceeds the maximum complexity of \(limit)."
         case .batchTooLarge(let limit): "A batch may hold at most \(limit) operations."
         case .emptyBatch: "A batch must hold at least one operation."
         case .introspectionDisabled: "Introspection is disabled."
+        case .tooManyIntrospectionLists(let limit): "The introspection query nests more than \(limit) list fields."
         case .fragmentCycle: "The query contains a fragment cycle."
         }
     }
 
-    /// Metrics label.
-    var label: String {
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    /// How the request is answered over HTTP: every limit is a validation rule of this server (GraphQL
+    /// over HTTP, "Validation"), except a pool with no free thread, which is the server's state.
+    var failure: GraphQLRequestFailure {
+        self == .preparationUnavailable ? .unavailable : .invalid
+    }
+
+    /// The error code; the metrics label is the same in lower case.
+    var code: GraphQLErrorCode {
         switch self {
-        case .documentTooLarge: "document_too_large"
-        case .tooDeep: "too_deep"
-        case .tooManyAliases: "too_many_aliases"
-        case .tooComplex: "too_complex"
-        case .batchTooLarge: "batch_too_large"
-        case .emptyBatch: "empty_batch"
-        case .introspectionDisabled: "introspection_disabled"
-        case .fragmentCycle: "fragment_cycle"
+        case .documentTooLarge: .documentTooLarge
+        case .tooDeeplyNested: .tooDeeplyNested
+        case .valueTooDeeplyNested: .valueTooDeeplyNested
+        case .preparationOverran: .preparationOverran
+        case .preparationUnavailable: .preparationUnavailable
+        case .tooDeep: .tooDeep
+        case .tooManyAliases: .tooManyAliases
+        case .tooComplex: .tooComplex
+        case .batchTooLarge: .batchTooLarge
+        case .emptyBatch: .emptyBatch
+        case .introspectionDisabled: .introspectionDisabled
+        case .tooManyIntrospectionLists: .tooManyIntrospectionLists
+        case .fragmentCycle: .fragmentCycle
         }
     }
+
+    /// Metrics label.
+    var label: String { code.rawValue.lowercased() }
 }
 
 /// A walk over a parsed document that measures it against `GraphQLLimits`, stopping at the first
 /// violation so a hostile document costs at most about `maxComplexity` visits.
 ///
-/// Complexity estimate: a field costs `multiplier × (1 + cost of its selections)`, where the multiplier is
-/// the literal value of a `first`, `last` or `limit` argument (`assumedPageSize` for a variable), else 1.
-/// So `transactions(first: 50) { edges { node { id } } }` costs 50 × 4 = 200.
+/// Complexity estimate: a field costs 1 plus its selections; a field with a `first`, `last` or `limit`
+/// argument multiplies by that page size (its literal value, `assumedPageSize` for a variable) the cost
+/// of what repeats per item: its `edges` and `nodes` when it is a connection, else all its selections.
+/// So `transactions(first: 50) { edges { node { id } } pageInfo { hasNextPage } }` costs
+/// 1 + 50 × 3 + 2 = 153.
 public struct GraphQLDocumentAnalysis: Sendable, Equatable {
     public private(set) var depth = 0
     public private(set) var aliases = 0
@@ -102,6 +153,10 @@ public struct GraphQLDocumentAnalysis: Sendable, Equatable {
         var aliases = 0
         var maxDepthSeen = 0
         var spreadStack: [String] = []
+        /// The depth of the `__schema` or `__type` field being walked, if any.
+        var introspectionRoot: Int?
+        /// How many introspection list fields enclose the field being walked.
+        var introspectionLists = 0
 
         mutating func cost(of selectionSet: SelectionSet, depth: Int) throws(GraphQLLimitViolation) -> Int {
             var total = 0
@@ -131,21 +186,63 @@ public struct GraphQLDocumentAnalysis: Sendable, Equatable {
         }
 
         mutating func cost(of field: Field, depth: Int) throws(GraphQLLimitViolation) -> Int {
-            guard depth <= limits.maxDepth else { throw .tooDeep(limit: limits.maxDepth) }
-            maxDepthSeen = max(maxDepthSeen, depth)
-            if field.name.value == "__schema" || field.name.value == "__type", !limits.introspectionEnabled {
-                throw .introspectionDisabled
+            let entersIntrospection = introspectionRoot == nil && Self.introspectionRoots.contains(field.name.value)
+            if entersIntrospection {
+                guard limits.introspectionEnabled else { throw .introspectionDisabled }
+                introspectionRoot = depth
             }
+            defer { if entersIntrospection { introspectionRoot = nil } }
+            let isIntrospectionList = introspectionRoot != nil && Self.introspectionLists.contains(field.name.value)
+            if isIntrospectionList { introspectionLists += 1 }
+            defer { if isIntrospectionList { introspectionLists -= 1 } }
+            try checkDepth(depth)
             if field.alias != nil {
                 aliases += 1
                 guard aliases <= limits.maxAliases else { throw .tooManyAliases(limit: limits.maxAliases) }
             }
-            var children = 0
-            if let selectionSet = field.selectionSet { children = try cost(of: selectionSet, depth: depth) }
-            let (product, overflow) = multiplier(of: field).multipliedReportingOverflow(by: try add(children, 1))
-            guard !overflow, product <= limits.maxComplexity else { throw .tooComplex(limit: limits.maxComplexity) }
-            return product
+            let pageSize = multiplier(of: field)
+            guard let selectionSet = field.selectionSet else { return try add(0, pageSize) }
+            let isConnection = pageSize > 1
+                && selectionSet.selections.contains { ($0 as? Field).map { Self.perItem.contains($0.name.value) } ?? false }
+            var once = 1
+            var perItem = 0
+            for selection in selectionSet.selections {
+                let cost = try cost(of: selection, depth: depth)
+                if !isConnection || (selection as? Field).map({ Self.perItem.contains($0.name.value) }) == true {
+                    perItem = try add(perItem, cost)
+                } else {
+                    once = try add(once, cost)
+                }
+            }
+            if !isConnection { (once, perItem) = (0, try add(perItem, 1)) }
+            let (product, overflow) = pageSize.multipliedReportingOverflow(by: perItem)
+            guard !overflow else { throw .tooComplex(limit: limits.maxComplexity) }
+            return try add(once, product)
         }
+
+        /// Fields under `__schema`/`__type` are bounded by their own depth and list nesting; the others by
+        /// `maxDepth`.
+        mutating func checkDepth(_ depth: Int) throws(GraphQLLimitViolation) {
+            maxDepthSeen = max(maxDepthSeen, depth)
+            guard let root = introspectionRoot else {
+                guard depth <= limits.maxDepth else { throw .tooDeep(limit: limits.maxDepth) }
+                return
+            }
+            guard depth - root <= limits.maxIntrospectionDepth else {
+                throw .tooDeep(limit: limits.maxIntrospectionDepth)
+            }
+            guard introspectionLists <= limits.maxIntrospectionListNesting else {
+                throw .tooManyIntrospectionLists(limit: limits.maxIntrospectionListNesting)
+            }
+        }
+
+        static let introspectionRoots: Set = ["__schema", "__type"]
+        /// The list fields of the introspection types.
+        static let introspectionLists: Set = [
+            "types", "directives", "fields", "args", "inputFields", "interfaces", "possibleTypes", "enumValues",
+        ]
+        /// The selections of a connection that repeat once per item.
+        static let perItem: Set = ["edges", "nodes"]
 
         func multiplier(of field: Field) -> Int {
             for argument in field.arguments where ["first", "last", "limit"].contains(argument.name.value) {

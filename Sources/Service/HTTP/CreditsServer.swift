@@ -90,11 +90,13 @@ public enum CreditsServer {
     public typealias App = Application<RouterResponder<CreditsRequestContext>>
 
     /// The application, bound to `configuration.host:port`. `onServerRunning` receives the bound port
-    /// (useful with port 0).
+    /// (useful with port 0). `eventLoopGroup`: the loops to serve on, NIO's shared ones by default (tests
+    /// give a server loops of its own to tell its stalls from other servers' work).
     public static func makeApplication(
         configuration: ServiceConfiguration,
         dependencies: ServiceDependencies,
         logger: Logger,
+        eventLoopGroup: (any EventLoopGroup)? = nil,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> CreditsApplication {
         let router = try makeRouter(configuration: configuration, dependencies: dependencies)
@@ -105,6 +107,7 @@ public enum CreditsServer {
             server: .http1(configuration: .init(idleTimeout: .milliseconds(idleMilliseconds))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            eventLoopGroupProvider: eventLoopGroup.map { .shared($0) } ?? .singleton,
             logger: logger
         )
         return CreditsApplication(application: application)
@@ -152,12 +155,29 @@ public enum CreditsServer {
         }
         authenticated.post("graphql") { request, context in
             let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
-            let reply = await graphQL.respond(
-                to: Array(body.readableBytesView), principal: context.principal, keyID: context.keyID,
-                requestID: context.requestID, logger: context.logger)
-            return jsonResponse(status: HTTPResponse.Status(code: reply.status), body: reply.body)
+            return await graphQLResponse(
+                graphQL, .post(body: Array(body.readableBytesView)), request: request, context: context)
+        }
+        authenticated.get("graphql") { request, context in
+            await graphQLResponse(graphQL, .get(urlQuery: request.uri.query), request: request, context: context)
         }
         return router
+    }
+
+    /// Answers a GraphQL-over-HTTP request as its `Accept` header asks (`GraphQLResponseMediaType`).
+    static func graphQLResponse(
+        _ graphQL: any GraphQLResponder, _ graphQLRequest: GraphQLHTTPRequest, request: Request,
+        context: AuthenticatedContext
+    ) async -> Response {
+        let reply = await graphQL.respond(
+            to: graphQLRequest, mediaType: .negotiate(accept: request.headers[.accept]),
+            principal: context.principal, keyID: context.keyID, requestID: context.requestID, logger: context.logger)
+        var headers = HTTPFields()
+        headers[.contentType] = reply.contentType
+        if let allow = reply.allow { headers[.allow] = allow }
+        return Response(
+            status: HTTPResponse.Status(code: reply.status), headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
     }
 
     /// Where a refused caller can buy credits, unless `SpendingRoutes` says otherwise.

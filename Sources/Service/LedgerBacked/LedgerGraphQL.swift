@@ -85,8 +85,12 @@ public struct TransactionEdge: Codable, Sendable {
     public let node: TransactionView
 }
 
+/// Relay's `PageInfo`. Pages run forwards (`first`/`after`): `hasPreviousPage` is true when the page
+/// starts after a cursor, since the cursor's own transaction comes before it.
 public struct PageInfo: Codable, Sendable {
     public let hasNextPage: Bool
+    public let hasPreviousPage: Bool
+    public let startCursor: String?
     public let endCursor: String?
 }
 
@@ -180,7 +184,10 @@ public struct LedgerResolver: Sendable {
             TransactionEdge(cursor: Self.cursor(transfer.id), node: Self.view(transfer, organisationID: organisationID))
         }
         return TransactionConnection(
-            edges: edges, pageInfo: PageInfo(hasNextPage: page.count > first, endCursor: edges.last?.cursor))
+            edges: edges,
+            pageInfo: PageInfo(
+                hasNextPage: page.count > first, hasPreviousPage: afterID != nil, startCursor: edges.first?.cursor,
+                endCursor: edges.last?.cursor))
     }
 
     /// Packages priced in the organisation's currency.
@@ -204,12 +211,12 @@ public struct LedgerResolver: Sendable {
         -> PurchaseView
     {
         let organisationID = try authorised(context, arguments.organisationId)
-        guard let revolut else { throw GraphQLClientError("Purchases are not available on this service.") }
+        guard let revolut else { throw GraphQLClientError("Purchases are not available on this service.", code: .unavailable) }
         return try await PurchaseService(ledger: ledger, revolut: revolut, now: now).purchase(
             organisationID: organisationID, packageID: arguments.packageId, idempotencyKey: arguments.idempotencyKey)
     }
 
-    static let notFound = GraphQLClientError("Organisation not found.")
+    static let notFound = GraphQLClientError("Organisation not found.", code: .notFound)
 
     func authorised(_ context: GraphQLRequestContext, _ organisationID: String) throws -> String {
         guard context.principal.mayAccess(organisationID: organisationID) else { throw Self.notFound }
@@ -251,189 +258,258 @@ public enum LedgerSchema {
     public static func make() throws -> Schema<LedgerResolver, GraphQLRequestContext> {
         try Schema<LedgerResolver, GraphQLRequestContext> {
             Type(CreditBalanceView.self, as: "CreditBalance") {
-                Field("organisationId", at: \.organisationId)
+                Field("organisationId", at: \.organisationId).description("The organisation's id.")
                 Field("available", at: \.available)
+                    .description("Credits granted and not yet used, expired or reversed. Exact decimal credits, as a string.")
                 Field("reserved", at: \.reserved)
+                    .description("Credits kept back by reservations for high-priority investigations. Exact decimal credits, as a string.")
                 Field("spendable", at: \.spendable)
-                Field("currency", at: \.currency)
+                    .description("Credits an investigation without priority may spend now: available less reserved, never below zero. Exact decimal credits, as a string.")
+                Field("currency", at: \.currency).description("The organisation's currency, ISO 4217.")
                 Field("asOf", at: \.asOf)
+                    .description("The instant of the balance, ISO 8601 UTC with milliseconds.")
                 Field("runwayDays", at: CreditBalanceView.runwayDays)
-            }
+                    .description("Whole days the spendable credits last at the trailing 30-day burn rate, at most 36,500; null when nothing was spent. Computed only when selected.")
+            }.description("An organisation's balance at one instant. Credits are exact decimal strings; GraphQL's Int is 32-bit and its Float binary.")
             Enum(TransactionKind.self) {
-                Value(.ALLOCATION)
-                Value(.TOP_UP)
-                Value(.DEDUCTION)
-                Value(.EXPIRY)
-                Value(.REVERSAL)
-                Value(.ADJUSTMENT)
-            }
+                Value(.ALLOCATION).description("Credits granted by the plan.")
+                Value(.TOP_UP).description("Credits bought or granted on top.")
+                Value(.DEDUCTION).description("Credits used.")
+                Value(.EXPIRY).description("Credits that expired unused.")
+                Value(.REVERSAL).description("A transfer taken back.")
+                Value(.ADJUSTMENT).description("A correction by a platform admin.")
+            }.description("The kind of a ledger transfer.")
             Type(TransactionView.self, as: "Transaction") {
-                Field("id", at: \.id)
-                Field("kind", at: \.kind)
+                Field("id", at: \.id).description("The transfer's id in the ledger.")
+                Field("kind", at: \.kind).description("What the transfer is.")
                 Field("credits", at: \.credits)
+                    .description("Positive for inflows, negative for outflows. Exact decimal credits, as a string.")
                 Field("moneyMinorUnits", at: \.moneyMinorUnits)
-                Field("currency", at: \.currency)
+                    .description("The money value of the transfer. Integer minor units of `currency`, as a string.")
+                Field("currency", at: \.currency).description("ISO 4217 currency of `moneyMinorUnits`.")
                 Field("effectiveAt", at: \.effectiveAt)
+                    .description("When the transfer took effect, ISO 8601 UTC with milliseconds.")
                 Field("costEventId", at: \.costEventId)
+                    .description("The usage event a deduction charges, if any.")
                 Field("revolutOrderId", at: \.revolutOrderId)
-                Field("team", at: \.team)
+                    .description("The Revolut order a top-up was paid with, if any.")
+                Field("team", at: \.team).description("The team a deduction is charged to, if any.")
                 Field("investigation", at: \.investigation)
-                Field("operation", at: \.operation)
-                Field("memo", at: \.memo)
-            }
+                    .description("The investigation a deduction is charged to, if any.")
+                Field("operation", at: \.operation).description("The operation a deduction charges, if any.")
+                Field("memo", at: \.memo).description("A person's note on the transfer, if any.")
+            }.description("One ledger transfer seen from the organisation.")
             Type(TransactionEdge.self) {
                 Field("cursor", at: \.cursor)
-                Field("node", at: \.node)
-            }
+                    .description("Opaque: pass it as `after` to continue after this transaction.")
+                Field("node", at: \.node).description("The transaction.")
+            }.description("One transaction of a page, with the cursor to continue after it.")
             Type(PageInfo.self) {
                 Field("hasNextPage", at: \.hasNextPage)
+                    .description("Whether more transactions follow this page.")
+                Field("hasPreviousPage", at: \.hasPreviousPage)
+                    .description("Whether transactions precede this page: true when it was asked for `after` a cursor.")
+                Field("startCursor", at: \.startCursor)
+                    .description("The cursor of the page's first transaction; null for an empty page.")
                 Field("endCursor", at: \.endCursor)
-            }
+                    .description("The cursor of the page's last transaction (pass it as `after` for the next page); null for an empty page.")
+            }.description("Relay page information. Pages run forwards (`first`, `after`).")
             Type(TransactionConnection.self) {
-                Field("edges", at: \.edges)
-                Field("pageInfo", at: \.pageInfo)
-            }
+                Field("edges", at: \.edges).description("The page's transactions with their cursors.")
+                Field("pageInfo", at: \.pageInfo).description("Where the page stands.")
+            }.description("A page of an organisation's transactions, oldest first.")
             Type(CreditPackageView.self, as: "CreditPackage") {
-                Field("id", at: \.id)
-                Field("name", at: \.name)
+                Field("id", at: \.id).description("The package's id, as `purchaseCreditPackage` takes it.")
+                Field("name", at: \.name).description("The package's display name.")
                 Field("credits", at: \.credits)
+                    .description("Credits the package grants. Exact decimal credits, as a string.")
                 Field("priceMinorUnits", at: \.priceMinorUnits)
-                Field("currency", at: \.currency)
-            }
+                    .description("The price in the organisation's currency; null when the package is not sold in it. Integer minor units of `currency`, as a string.")
+                Field("currency", at: \.currency).description("The organisation's currency, ISO 4217.")
+            }.description("A credit package on sale, priced in the organisation's currency.")
             Type(PurchaseView.self, as: "Purchase") {
                 Field("reference", at: \.reference)
-                Field("organisationId", at: \.organisationId)
-                Field("packageId", at: \.packageId)
+                    .description("The purchase's own reference (the Revolut order's merchant reference).")
+                Field("organisationId", at: \.organisationId).description("The buying organisation.")
+                Field("packageId", at: \.packageId).description("The package bought.")
                 Field("credits", at: \.credits)
+                    .description("Credits granted once the payment completes. Exact decimal credits, as a string.")
                 Field("amountMinorUnits", at: \.amountMinorUnits)
-                Field("currency", at: \.currency)
-                Field("orderId", at: \.orderId)
+                    .description("The amount charged. Integer minor units of `currency`, as a string.")
+                Field("currency", at: \.currency).description("ISO 4217 currency of `amountMinorUnits`.")
+                Field("orderId", at: \.orderId).description("The Revolut order's id, once created.")
                 Field("checkoutUrl", at: \.checkoutUrl)
-            }
+                    .description("Where the buyer pays, once the order is created.")
+            }.description("A purchase of a credit package and its Revolut order.")
             Enum(UsageGrouping.self) {
-                Value(.TEAM)
-                Value(.INVESTIGATION)
-                Value(.OPERATION)
-                Value(.DAY)
-            }
+                Value(.TEAM).description("By team.")
+                Value(.INVESTIGATION).description("By investigation.")
+                Value(.OPERATION).description("By operation.")
+                Value(.DAY).description("By day in the organisation's time zone.")
+            }.description("How `usage` groups deductions.")
             Type(ReservationView.self, as: "Reservation") {
-                Field("id", at: \.id)
+                Field("id", at: \.id).description("The reservation's id.")
                 Field("credits", at: \.credits)
+                    .description("Credits kept back. Exact decimal credits, as a string.")
                 Field("maxPriority", at: \.maxPriority)
-            }
+                    .description("Investigations of priority 1 (P1) up to this rank may spend the reserved credits.")
+            }.description("Credits kept back for investigations of high priority.")
             Enum(ConfigurationSubject.self) {
-                Value(.RESERVATION)
-                Value(.THRESHOLDS)
-            }
+                Value(.RESERVATION).description("A reservation was set or removed.")
+                Value(.THRESHOLDS).description("The low-balance thresholds were replaced.")
+            }.description("What a configuration change changed.")
             Type(ConfigurationValueView.self, as: "ConfigurationValue") {
                 Field("credits", at: \.credits)
+                    .description("A reservation's credits. Exact decimal credits, as a string.")
                 Field("maxPriority", at: \.maxPriority)
+                    .description("A reservation's highest priority rank that may spend it.")
                 Field("lowBalanceCredits", at: \.lowBalanceCredits)
+                    .description("Alert when spendable credits fall below this. Exact decimal credits, as a string.")
                 Field("lowBalancePercent", at: \.lowBalancePercent)
+                    .description("Alert when spendable credits fall below this percentage of the last grant.")
                 Field("runwayDays", at: \.runwayDays)
-            }
+                    .description("Alert when the runway falls below this many days.")
+            }.description("A reservation's terms (`credits`, `maxPriority`) or the low-balance thresholds (`lowBalanceCredits`, `lowBalancePercent`, `runwayDays`); the fields of the other subject are null.")
             Type(ConfigurationChangeView.self, as: "ConfigurationChange") {
                 Field("id", at: \.id)
+                    .description("The change's id; pass it as `after` to continue with older changes.")
                 Field("changedAt", at: \.changedAt)
+                    .description("When the change was made, ISO 8601 UTC with milliseconds.")
                 Field("actor", at: \.actor)
-                Field("subject", at: \.subject)
+                    .description("Who made it: `key:<key id>` (the first 16 hex digits of the API key's SHA-256) or `config:<digest prefix>` when `credits init` replaced the value.")
+                Field("subject", at: \.subject).description("What was changed.")
                 Field("reservationId", at: \.reservationId)
+                    .description("The reservation changed; null for thresholds.")
                 Field("oldValue", at: \.oldValue)
+                    .description("The value before; null when the reservation did not exist.")
                 Field("newValue", at: \.newValue)
-            }
+                    .description("The value after; null when the reservation was removed.")
+            }.description("One audited live change of an organisation's reservations or thresholds.")
             Type(OrganisationView.self, as: "Organisation") {
-                Field("id", at: \.id)
-                Field("name", at: \.name)
-                Field("locale", at: \.locale)
-                Field("currency", at: \.currency)
-                Field("timeZone", at: \.timeZone)
-                Field("planId", at: \.planId)
+                Field("id", at: \.id).description("The organisation's id.")
+                Field("name", at: \.name).description("The organisation's display name.")
+                Field("locale", at: \.locale).description("The locale of its reports and invoices (BCP 47).")
+                Field("currency", at: \.currency).description("The currency it is billed in, ISO 4217.")
+                Field("timeZone", at: \.timeZone).description("The IANA time zone its days are counted in.")
+                Field("planId", at: \.planId).description("The plan it is on, if any.")
                 Field("overdraftLimit", at: \.overdraftLimit)
+                    .description("How far below zero its available credits may go. Exact decimal credits, as a string.")
                 Field("lowBalanceCredits", at: \.lowBalanceCredits)
+                    .description("The low-balance alert threshold in credits, if set. Exact decimal credits, as a string.")
                 Field("lowBalancePercent", at: \.lowBalancePercent)
+                    .description("The low-balance alert threshold as a percentage of the last grant, if set.")
                 Field("runwayDays", at: \.runwayDays)
-                Field("reservations", at: \.reservations)
+                    .description("The runway alert threshold in days, if set.")
+                Field("reservations", at: \.reservations).description("Its reservations.")
                 Field("configurationChanges", at: OrganisationView.configurationChanges) {
-                    Argument("first", at: \.first)
+                    Argument("first", at: \.first).description("Page size, 1 to 100 (default 20).")
                     Argument("after", at: \.after)
-                }
-            }
+                        .description("The `id` of the last change already seen: the page continues with older changes.")
+                }.description("The audit trail of live changes to its reservations and thresholds, newest first.")
+            }.description("An organisation's settings.")
             Type(UsageRow.self) {
                 Field("key", at: \.key)
+                    .description("The group: a team, investigation or operation (`(none)` when unset), or a day (YYYY-MM-DD in the organisation's time zone).")
                 Field("credits", at: \.credits)
+                    .description("Credits deducted in the group. Exact decimal credits, as a string.")
                 Field("moneyMinorUnits", at: \.moneyMinorUnits)
-                Field("currency", at: \.currency)
-                Field("deductions", at: \.deductions)
-            }
+                    .description("The cost of those credits, from the grants they drew on. Integer minor units of `currency`, as a string.")
+                Field("currency", at: \.currency).description("ISO 4217 currency of `moneyMinorUnits`.")
+                Field("deductions", at: \.deductions).description("How many deductions the group holds.")
+            }.description("One group of `usage`: the credits deducted and their money cost.")
             Query {
-                Field("health", at: LedgerResolver.health)
+                Field("health", at: LedgerResolver.health).description("Always `ok`: the API answered.")
                 Field("serverTime", at: LedgerResolver.serverTime)
+                    .description("The service clock, ISO 8601 UTC with milliseconds.")
                 Field("creditBalance", at: LedgerResolver.creditBalance) {
-                    Argument("organisationId", at: \.organisationId)
-                }
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
+                }.description("An organisation's balance now.")
                 Field("transactions", at: LedgerResolver.transactions) {
-                    Argument("organisationId", at: \.organisationId)
-                    Argument("first", at: \.first)
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
+                    Argument("first", at: \.first).description("Page size, 1 to 100 (default 20).")
                     Argument("after", at: \.after)
+                        .description("The `cursor` of the last transaction already seen.")
                     Argument("from", at: \.from)
+                        .description("Only transfers effective at or after this instant (ISO 8601).")
                     Argument("to", at: \.to)
-                    Argument("kinds", at: \.kinds)
-                }
+                        .description("Only transfers effective before this instant (ISO 8601).")
+                    Argument("kinds", at: \.kinds).description("Only these kinds (all when absent).")
+                }.description("An organisation's ledger transfers, oldest first, a page at a time.")
                 Field("creditPackages", at: LedgerResolver.creditPackages) {
-                    Argument("organisationId", at: \.organisationId)
-                }
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
+                }.description("The credit packages on sale, priced in the organisation's currency.")
                 Field("organisation", at: LedgerResolver.organisation) {
-                    Argument("organisationId", at: \.organisationId)
-                }
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
+                }.description("An organisation's settings and audit trail.")
                 Field("usage", at: LedgerResolver.usage) {
-                    Argument("organisationId", at: \.organisationId)
-                    Argument("from", at: \.from)
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
+                    Argument("from", at: \.from).description("Start of the period, inclusive (ISO 8601).")
                     Argument("to", at: \.to)
-                    Argument("groupBy", at: \.groupBy)
-                }
-            }
+                        .description("End of the period, exclusive (ISO 8601); at most 400 days after `from`.")
+                    Argument("groupBy", at: \.groupBy).description("How to group the deductions.")
+                }.description("Deductions in [from, to), grouped, with their money cost.")
+            }.description("Reads. Every field taking an organisation id answers NOT_FOUND for an organisation the key may not see, exactly as for one that does not exist.")
             Mutation {
                 Field("purchaseCreditPackage", at: LedgerResolver.purchaseCreditPackage) {
-                    Argument("organisationId", at: \.organisationId)
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("packageId", at: \.packageId)
+                        .description("The `id` of a package from `creditPackages`.")
                     Argument("idempotencyKey", at: \.idempotencyKey)
-                }
+                        .description("1 to 100 characters of A-Z a-z 0-9 . _ - : chosen by the caller; the same key makes a retry safe.")
+                }.description("Buys a credit package: records the purchase and creates the Revolut order; pay at `checkoutUrl`. Credits are granted when Revolut reports the payment.")
                 Field("allocateCredits", at: LedgerResolver.allocateCredits) {
-                    Argument("organisationId", at: \.organisationId)
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("credits", at: \.credits)
+                        .description("Credits to grant, positive. Exact decimal credits, as a string.")
                     Argument("idempotencyKey", at: \.idempotencyKey)
-                    Argument("memo", at: \.memo)
+                        .description("1 to 100 characters of A-Z a-z 0-9 . _ - : chosen by the caller; the same key makes a retry safe.")
+                    Argument("memo", at: \.memo).description("Why: shown in the ledger and reports.")
                     Argument("priceMinorUnits", at: \.priceMinorUnits)
-                }
+                        .description("The price paid, integer minor units of the organisation's currency, as a string.")
+                }.description("Platform admin: grants an allocation.")
                 Field("topUpCredits", at: LedgerResolver.topUpCredits) {
-                    Argument("organisationId", at: \.organisationId)
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("credits", at: \.credits)
+                        .description("Credits to grant, positive. Exact decimal credits, as a string.")
                     Argument("idempotencyKey", at: \.idempotencyKey)
-                    Argument("memo", at: \.memo)
+                        .description("1 to 100 characters of A-Z a-z 0-9 . _ - : chosen by the caller; the same key makes a retry safe.")
+                    Argument("memo", at: \.memo).description("Why: shown in the ledger and reports.")
                     Argument("priceMinorUnits", at: \.priceMinorUnits)
-                }
+                        .description("The price paid, integer minor units of the organisation's currency, as a string.")
+                }.description("Platform admin: grants a top-up, optionally with the price paid (its cost basis).")
                 Field("setReservation", at: LedgerResolver.setReservation) {
-                    Argument("organisationId", at: \.organisationId)
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("reservationId", at: \.reservationId)
+                        .description("The reservation's id, 1 to 100 characters.")
                     Argument("credits", at: \.credits)
+                        .description("Credits to keep back; \"0\" removes the reservation. Exact decimal credits, as a string.")
                     Argument("maxPriority", at: \.maxPriority)
+                        .description("Investigations of priority 1 (P1) up to this rank (1 to 4) may spend the reserve.")
                     Argument("idempotencyKey", at: \.idempotencyKey)
-                }
+                        .description("1 to 100 characters of A-Z a-z 0-9 . _ - : chosen by the caller; the same key makes a retry safe.")
+                }.description("Platform admin: sets or removes a reservation (audited); answers the organisation as it now is.")
                 Field("setLowBalanceThresholds", at: LedgerResolver.setLowBalanceThresholds) {
-                    Argument("organisationId", at: \.organisationId)
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("lowBalanceCredits", at: \.lowBalanceCredits)
+                        .description("Alert below this many spendable credits; null for none. Exact decimal credits, as a string.")
                     Argument("lowBalancePercent", at: \.lowBalancePercent)
+                        .description("Alert below this percentage (0 to 100) of the last grant; null for none.")
                     Argument("runwayDays", at: \.runwayDays)
+                        .description("Alert when the runway falls below this many days (0 to 3650); null for none.")
                     Argument("idempotencyKey", at: \.idempotencyKey)
-                }
+                        .description("1 to 100 characters of A-Z a-z 0-9 . _ - : chosen by the caller; the same key makes a retry safe.")
+                }.description("Platform admin: replaces the low-balance thresholds (audited); answers the organisation as it now is.")
                 Field("adjustCredits", at: LedgerResolver.adjustCredits) {
-                    Argument("organisationId", at: \.organisationId)
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("credits", at: \.credits)
+                        .description("Signed credits: positive grants, negative draws down. Exact decimal credits, as a string.")
                     Argument("idempotencyKey", at: \.idempotencyKey)
-                    Argument("memo", at: \.memo)
+                        .description("1 to 100 characters of A-Z a-z 0-9 . _ - : chosen by the caller; the same key makes a retry safe.")
+                    Argument("memo", at: \.memo).description("Required: why the balance is corrected.")
                     Argument("priceMinorUnits", at: \.priceMinorUnits)
-                }
-            }
+                        .description("The price paid, integer minor units of the organisation's currency, as a string.")
+                }.description("Platform admin: corrects a balance; positive credits grant, negative credits draw down. A memo is required.")
+            }.description("Writes. Each takes an `idempotencyKey`: a retry with the same key changes nothing; the key reused for a different request is refused (IDEMPOTENCY_CONFLICT).")
         }
     }
 

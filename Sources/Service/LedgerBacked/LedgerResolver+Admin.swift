@@ -182,7 +182,7 @@ extension LedgerResolver {
     public func setReservation(context: GraphQLRequestContext, arguments: ReservationArguments) async throws
         -> OrganisationView
     {
-        guard context.principal.isAdmin else { throw GraphQLClientError("This operation needs a platform-admin key.") }
+        guard context.principal.isAdmin else { throw GraphQLClientError("This operation needs a platform-admin key.", code: .forbidden) }
         guard let priority = Priority(rank: arguments.maxPriority), priority != .unprioritised else {
             throw GraphQLClientError("maxPriority must be 1 to 4.")
         }
@@ -203,7 +203,7 @@ extension LedgerResolver {
     public func setLowBalanceThresholds(context: GraphQLRequestContext, arguments: ThresholdArguments) async throws
         -> OrganisationView
     {
-        guard context.principal.isAdmin else { throw GraphQLClientError("This operation needs a platform-admin key.") }
+        guard context.principal.isAdmin else { throw GraphQLClientError("This operation needs a platform-admin key.", code: .forbidden) }
         let credits = try arguments.lowBalanceCredits.map { try Self.credits($0, allowZero: true) }
         guard (arguments.lowBalancePercent.map { (0...100).contains($0) } ?? true),
             (arguments.runwayDays.map { (0...3650).contains($0) } ?? true)
@@ -226,7 +226,7 @@ extension LedgerResolver {
         } catch let rejection as PostingRejection {
             throw GraphQLClientError(rejection.description)
         } catch ConfigurationChangeRejection.idempotencyKeyReusedForAnotherChange {
-            throw GraphQLClientError("idempotencyKey was already used for another change.")
+            throw GraphQLClientError("idempotencyKey was already used for another change.", code: .idempotencyConflict)
         }
     }
 
@@ -349,6 +349,8 @@ extension LedgerResolver {
             return Self.view(posting.transfer, organisationID: organisationID)
         } catch PostingRejection.organisationNotFound {
             throw Self.notFound
+        } catch let rejection as PostingRejection where rejection.kind == .idempotencyKeyReusedWithDifferentContent {
+            throw GraphQLClientError(rejection.description, code: .idempotencyConflict)
         } catch let rejection as PostingRejection {
             throw GraphQLClientError(rejection.description)
         } catch let rejection as AdminPostingRejection {
@@ -358,7 +360,7 @@ extension LedgerResolver {
 
     private func admin(_ context: GraphQLRequestContext, _ arguments: PostingArguments) throws -> String {
         guard context.principal.isAdmin else {
-            throw GraphQLClientError("This operation needs a platform-admin key.")
+            throw GraphQLClientError("This operation needs a platform-admin key.", code: .forbidden)
         }
         return arguments.organisationId
     }

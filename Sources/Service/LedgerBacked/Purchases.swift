@@ -92,11 +92,11 @@ struct PurchaseService: Sendable {
     ) throws -> (Purchase, String, Bool) {
         guard let organisation = try tx.reader.organisation(organisationID) else { throw LedgerResolver.notFound }
         guard let package = try tx.reader.creditPackage(packageID) else {
-            throw GraphQLClientError("Credit package not found.")
+            throw GraphQLClientError("Credit package not found.", code: .notFound)
         }
         if let existing = try tx.reader.purchase(reference: reference) {
             guard existing.packageID == packageID else {
-                throw GraphQLClientError("This idempotencyKey was already used to buy another package.")
+                throw GraphQLClientError("This idempotencyKey was already used to buy another package.", code: .idempotencyConflict)
             }
             return (existing, package.name, true)
         }
@@ -122,7 +122,7 @@ struct PurchaseService: Sendable {
             throw GraphQLClientError(
                 "The payment provider did not confirm the order; retry with the same idempotencyKey.")
         } catch {
-            throw GraphQLClientError("The payment provider is unavailable; retry with the same idempotencyKey.")
+            throw GraphQLClientError("The payment provider is unavailable; retry with the same idempotencyKey.", code: .unavailable)
         }
     }
 }
