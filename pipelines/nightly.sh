@@ -156,16 +156,22 @@ night() {
         run_stage invoice invoice --period "$invoice_period" --out "$out/invoices/$invoice_period" $wait_flag
     fi
 
-    # Archive what was ingested (only when ingest did not fail), with a SHA256SUMS file.
+    # Archive what was ingested (only when ingest did not fail), with a SHA256SUMS file that
+    # `sha256sum -c` checks. The sums of earlier runs of the date are kept (merged, one line per file);
+    # on a date's first run there are none yet, so an empty file stands in for them. A failure here
+    # stops the night: an archive with wrong or missing sums must not pass for a good one.
     if [ -z "$stopped" ] && [ -n "$events$orders" ]; then
         mkdir -p "$archive/$day"
+        sums="$archive/$day/SHA256SUMS"
+        : > "$sums.tmp"
         for file in $events $orders; do
-            (cd "$(dirname "$file")" && sha256sum "$(basename "$file")") >> "$archive/$day/SHA256SUMS.tmp"
+            (cd "$(dirname "$file")" && sha256sum "$(basename "$file")") >> "$sums.tmp"
             mv -f "$file" "$archive/$day/"
         done
-        LC_ALL=C sort -u "$archive/$day/SHA256SUMS.tmp" "$archive/$day/SHA256SUMS" 2>/dev/null > "$archive/$day/SHA256SUMS.new" || true
-        mv -f "$archive/$day/SHA256SUMS.new" "$archive/$day/SHA256SUMS"
-        rm -f "$archive/$day/SHA256SUMS.tmp"
+        [ -f "$sums" ] || : > "$sums"
+        LC_ALL=C sort -u "$sums.tmp" "$sums" > "$sums.new"
+        mv -f "$sums.new" "$sums"
+        rm -f "$sums.tmp"
     fi
     after=$(digest)
 

@@ -23,6 +23,9 @@ public struct Rejection: Sendable, Hashable, CustomStringConvertible {
     public let detail: String
     /// The raw record as read (may be cut to `IngestLimits.rejectRawBytesMax` by the writer).
     public var raw: [UInt8]?
+    /// True when `raw` was already cut before this value was made (a rejection read back from the
+    /// ledger, which keeps raw bytes only up to the rejects file's limit).
+    public internal(set) var rawWasCut = false
 
     /// A rejection; `detail` should name the value and any limit involved.
     public init(
@@ -56,6 +59,26 @@ public struct Rejection: Sendable, Hashable, CustomStringConvertible {
 
     /// The catalogue form: the message, then what to do about it.
     public var description: String { "\(message)\n\(rule.hint)" }
+}
+
+extension Rejection {
+    /// The form the ledger keeps (`LedgerTransaction.recordRejection`): raw cut to `rawBytesMax`,
+    /// as the rejects file shows it.
+    func recorded(rawBytesMax: Int) -> RecordedRejection {
+        RecordedRejection(
+            reason: rule.code, file: file, line: line, column: column, field: field, detail: detail,
+            raw: raw.map { Array($0.prefix(rawBytesMax)) }, rawTruncated: rawWasCut || (raw?.count ?? 0) > rawBytesMax)
+    }
+
+    /// A rejection read back from the ledger; nil when its rule is not one this build knows (rule
+    /// codes are never renamed, so only a newer build's rule can be unknown).
+    init?(recorded: RecordedRejection) {
+        guard let rule = RejectionRule(rawValue: recorded.reason) else { return nil }
+        self.init(
+            rule, file: recorded.file, line: recorded.line, column: recorded.column, field: recorded.field,
+            detail: recorded.detail, raw: recorded.raw)
+        rawWasCut = recorded.rawTruncated
+    }
 }
 
 /// A failure to read an input file at all: the operational error channel, mapped to an exit code once.

@@ -19,11 +19,18 @@ public final class RejectsWriter {
 
     static let flushBytes = 65_536
 
-    /// Creates (or truncates) the temporary file next to `path`.
+    /// The start of the default rejects file names (`ingest-KIND-TIME.jsonl`), whose abandoned
+    /// temporaries any later run removes (see `removeAbandonedTemporaries`).
+    public static let defaultNamePrefix = "ingest-"
+    static let temporaryInfix = ".tmp-"
+
+    /// Creates (or truncates) the temporary file next to `path`, after removing the temporaries a
+    /// killed run left beside it.
     public init(path: String, limits: IngestLimits = .standard) throws(InputError) {
         self.path = path
-        self.temporaryPath = path + ".tmp-\(getpid())"
+        self.temporaryPath = path + Self.temporaryInfix + "\(getpid())"
         self.rawBytesMax = limits.rejectRawBytesMax
+        Self.removeAbandonedTemporaries(beside: path)
         guard FileManager.default.createFile(atPath: temporaryPath, contents: nil),
             let handle = FileHandle(forWritingAtPath: temporaryPath)
         else { throw .ioFailure(path: path, detail: "cannot create the rejects file") }
@@ -60,6 +67,28 @@ public final class RejectsWriter {
         count = checkpoint.count
     }
 
+    /// Removes `NAME.tmp-PID` files beside `path` that a killed run left: NAME is this file's name or
+    /// a default rejects file name, and no process PID is running. A live run's temporary is kept
+    /// (another database may share the directory through `--rejects`).
+    static func removeAbandonedTemporaries(beside path: String) {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent()
+        let name = url.lastPathComponent
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
+        for entry in entries {
+            guard let infix = entry.range(of: temporaryInfix, options: .backwards) else { continue }
+            let target = String(entry[..<infix.lowerBound])
+            guard let pid = pid_t(entry[infix.upperBound...]), pid > 0, pid != getpid() else { continue }
+            let isOurs = target == name || (target.hasPrefix(defaultNamePrefix) && target.hasSuffix(".jsonl"))
+            guard isOurs, !processIsRunning(pid) else { continue }
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(entry))
+        }
+    }
+
+    private static func processIsRunning(_ pid: pid_t) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
+    }
+
     /// Flushes, syncs and renames the file into place.
     public func finish() throws(InputError) {
         try flush()
@@ -84,6 +113,7 @@ public final class RejectsWriter {
     }
 
     /// The JSON line for one rejection (exposed for tests and the service, which returns the same shape).
+    /// A rejection read back from the ledger (`rawWasCut`) keeps its `raw_truncated` mark.
     public static func line(for rejection: Rejection, rawBytesMax: Int = IngestLimits.rejectRawBytesMax) -> [UInt8] {
         var members: [(key: [UInt8], value: [UInt8])] = []
         func add(_ key: String, string: String) {
@@ -100,7 +130,7 @@ public final class RejectsWriter {
         add("message", string: rejection.message)
         if let raw = rejection.raw {
             add("raw", string: String(decoding: raw.prefix(rawBytesMax), as: UTF8.self))
-            if raw.count > rawBytesMax { members.append((Array("raw_truncated".utf8), Array("true".utf8))) }
+            if raw.count > rawBytesMax || rejection.rawWasCut { members.append((Array("raw_truncated".utf8), Array("true".utf8))) }
         }
         return CanonicalJSON.object(members) + [0x0A]
     }

@@ -107,6 +107,15 @@ import TestSupport
         }
     }
 
+    static func shell(_ command: String) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     @Test func nightsRunInOrder_manifestTiesOut_andARerunChangesNothing() throws {
         let site = try Site()
         for night in Self.nights {
@@ -126,7 +135,13 @@ import TestSupport
         let outputs = try #require(manifest["outputs"] as? [[String: Any]])
         #expect(outputs.contains { $0["file"] as? String == "reports/2026-11/credits-report-2026-11.xlsx" })
         #expect(manifest["ledger_digest_before"] as? String != manifest["ledger_digest_after"] as? String)
-        #expect(FileManager.default.fileExists(atPath: site.directory.file("archive/2026-11-28/SHA256SUMS")))
+        // Issue 15, D17: the first run of a date used to write an empty SHA256SUMS. Every archived
+        // input has its line, and `sha256sum -c` accepts the archive.
+        let archived = site.directory.file("archive/2026-11-28")
+        let sums = try String(contentsOfFile: "\(archived)/SHA256SUMS", encoding: .utf8)
+        for input in inputs { #expect(sums.contains("  \(input["file"] as? String ?? "?")\n"), "\(sums)") }
+        #expect(sums.split(separator: "\n").count == inputs.count)
+        #expect(try Self.shell("cd '\(archived)' && sha256sum -c --quiet SHA256SUMS") == 0)
 
         // Reports tie out: the summary's per-organisation rows balance.
         let summary = try String(contentsOfFile: "\(site.out)/reports/2026-11/credits-report-2026-11-summary.csv", encoding: .utf8)

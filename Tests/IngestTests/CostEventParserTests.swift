@@ -36,6 +36,20 @@ struct CostEventParserTests {
         #expect(record.credits == nil)
     }
 
+    /// Issue 16: a unit that names credits only restates the credits, so the record is a charge of
+    /// that many credits, with the same content (and hash) as the record without the unit.
+    @Test("credits with unit credit or credits and no quantity is a charge of credits", arguments: ["credit", "credits"])
+    func creditUnit(unit: String) throws {
+        let record = try #require(parseEvent(eventLine(["unit": "\"\(unit)\""])).event)
+        #expect(record.charge == .credits(Credits(12)))
+        let plain = try #require(parseEvent(eventLine()).event)
+        #expect(record.canonicalBytes == plain.canonicalBytes)
+        // Another unit beside credits, or a quantity beside them, is still both forms at once.
+        #expect(parseEvent(eventLine(["unit": "\"page\""])).rejection?.rule == .bothCreditsAndQuantity)
+        let both = parseEvent(eventLine(["unit": "\"\(unit)\"", "quantity": "3"]))
+        #expect(both.rejection?.rule == .bothCreditsAndQuantity)
+    }
+
     @Test("investigation and attributes may be null or absent")
     func optionalFields() {
         #expect(parseEvent(eventLine(["investigation": "null", "attributes": "null"])).event?.investigation == nil)

@@ -200,6 +200,62 @@ struct IngestStagingTests {
             == credits("2.25"))
     }
 
+    /// Issue 15, D5: the ledger keeps each file's rejections with its staging, so a run that finds
+    /// the file already ingested writes the very same rejects again (byte for byte, in line order,
+    /// across hand-off batches, with a cut raw line still marked cut) and exits 3 again.
+    @Test("an already ingested file's rejections are written again, byte for byte")
+    func rejectionsWrittenAgainForAnIngestedFile() throws {
+        let database = try ledger()
+        let count = EventIngester.handOffBatchRecords * 2 + 5
+        var lines: [String] = []
+        for index in 0..<count {
+            lines.append(index % 9 == 4 ? event("r\(index)", ["team": "\"catering\""]) : event("r\(index)"))
+        }
+        lines.append(event("long", ["credits": "-1", "padding": "\"" + String(repeating: "x", count: 6000) + "\""]))
+        let path = write("rejects-twice.jsonl", lines)
+        func run(_ name: String) throws -> (IngestFileSummary, Data) {
+            let rejects = try RejectsWriter(path: directory.file(name))
+            let summary = try EventIngester(database: database)
+                .ingest(path: path, displayName: "rejects-twice.jsonl", rejects: rejects)
+            try rejects.finish()
+            return (summary, try Data(contentsOf: URL(fileURLWithPath: directory.file(name))))
+        }
+        let (first, firstRejects) = try run("first.jsonl")
+        let (again, againRejects) = try run("again.jsonl")
+        #expect(first.rejected > 2 && !first.alreadyIngested)
+        #expect(again.alreadyIngested && again.read == 0 && again.balances)
+        #expect(again.rejectedWhenIngested == first.rejected)
+        #expect(againRejects == firstRejects)
+        #expect(String(decoding: againRejects, as: UTF8.self).contains("\"raw_truncated\":true"))
+        #expect(IngestRunSummary(files: [again]).hasRejections, "the rerun exits 3, as the first run did")
+    }
+
+    @Test("order rejections are kept with the file and written again when it is ingested again")
+    func orderRejectionsWrittenAgain() throws {
+        let database = try ledger()
+        let path = Fixtures.path("fixtures/errors/orders-json-missing-amount.jsonl")
+        var outputs: [Data] = []
+        var summaries: [IngestFileSummary] = []
+        for name in ["orders-first.jsonl", "orders-again.jsonl"] {
+            let rejects = try RejectsWriter(path: directory.file(name))
+            summaries.append(try OrderIngester(database: database).ingest(path: path, displayName: "o.jsonl", rejects: rejects))
+            try rejects.finish()
+            outputs.append(try Data(contentsOf: URL(fileURLWithPath: directory.file(name))))
+        }
+        #expect(summaries[0].rejected == 1 && summaries[1].alreadyIngested && summaries[1].rejectedWhenIngested == 1)
+        #expect(outputs[0] == outputs[1] && !outputs[0].isEmpty)
+    }
+
+    @Test("a file refused whole keeps no rejection in the ledger: its rerun reads it again")
+    func refusedFileKeepsNoRejection() throws {
+        let database = try ledger()
+        let path = write("refused.json", ["[", event("c1", ["credits": "-1"]) + ","])
+        for _ in 0..<2 {
+            let summary = try EventIngester(database: database).ingest(path: path)
+            #expect(summary.fileRejection != nil && !summary.alreadyIngested && summary.rejectedWhenIngested == 0)
+        }
+    }
+
     @Test("a file refused whole stages nothing, and its rejects are replaced by the file's reason")
     func refusedFile() throws {
         let database = try ledger()

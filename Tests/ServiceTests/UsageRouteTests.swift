@@ -122,6 +122,31 @@ import TestSupport
         }
     }
 
+    /// Goal (issue 15, D8): bytes that batch ingest refuses as `invalidUTF8` (or `nulByte`) are
+    /// refused live with the same rule, never recorded with U+FFFD in their place.
+    @Test func testInvalidUTF8IsRefusedAsInBatch() async throws {
+        try await withUsageService { service, ledger in
+            for (byte, rule) in [(UInt8(0xFF), "invalidUTF8"), (UInt8(0x00), "nulByte")] {
+                var body = Array(Self.event("u-\(byte)").utf8)
+                let pages = try #require(body.firstRange(of: Array("3}".utf8)))
+                body.replaceSubrange(pages, with: Array("\"a".utf8) + [byte] + Array("b\"}".utf8))
+                let answer = try await send(
+                    "POST", service.url("v1/usage"),
+                    headers: ["Authorization": "Bearer \(ServiceHTTPTests.metKey.key)", "Content-Type": "application/json"],
+                    body: Data(body))
+                try ServiceHTTPTests.expectProblem(answer, status: 400)
+                #expect(try answer.json()["rule"] as? String == rule, "\(answer.text)")
+
+                let file = directory.file("events-\(byte).jsonl")
+                try Data(body + [0x0A]).write(to: URL(fileURLWithPath: file))
+                let summary = try EventIngester(database: ledger).ingest(path: file)
+                #expect(summary.rejectedByReason == [rule: 1], "\(summary)")
+            }
+            #expect(try await available(ledger) == credits("150"))
+            #expect(try await ledger.read { try $0.stagedEventCount() } == 0)
+        }
+    }
+
     @Test func testLiveThenBatchIsADuplicateAndConfigurationIsChecked() async throws {
         try await withUsageService { service, ledger in
             #expect(try await Self.post(service, Self.event("b1", credits: "10")).status == 201)

@@ -27,9 +27,15 @@ public struct CostEventParser: Sendable {
         self.displayName = displayName
     }
 
-    /// Parses one JSON object. `line` and `column` say where `bytes` starts in the file.
+    /// Parses one JSON object that did not come through a file reader (`POST /v1/usage`, tests).
+    /// `line` and `column` say where `bytes` starts. The bytes are checked as a file's records are
+    /// (`RecordSplitters.checkedText`: invalid UTF-8, NUL) first, so the live API and batch ingest
+    /// refuse the same bytes with the same rule.
     public func parse(_ bytes: [UInt8], line: Int, column: Int = 1) -> CostEventOutcome {
-        parse(RawRecord(line: line, column: column, bytes: bytes))
+        switch RecordSplitters.checkedText(RawRecord(line: line, column: column, bytes: bytes), displayName: displayName) {
+        case .record(let record): return parse(record)
+        case .rejected(let rejection): return .rejected(rejection)
+        }
     }
 
     func parse(_ record: RawRecord) -> CostEventOutcome {
@@ -101,8 +107,18 @@ public struct CostEventParser: Sendable {
 
     private func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
 
+    /// The units that name credits themselves: `"credits": 12, "unit": "credit"` says 12 credits
+    /// twice over, so it is a charge of 12 credits (issue 16), not `bothCreditsAndQuantity`.
+    static let creditUnits: Set<String> = ["credit", "credits"]
+
+    /// True when the record's `unit` only restates that `credits` are credits (no quantity given).
+    private static func unitRestatesCredits(_ scanned: ScannedEvent, unit: String?) -> Bool {
+        scanned.credits != nil && scanned.quantity == nil && unit.map(creditUnits.contains) == true
+    }
+
     private func charge(_ scanned: ScannedEvent, unit: String?) throws(ScanFailure) -> CostEventRecord.Charge {
-        let quantityForm = scanned.quantity != nil || scanned.texts[.unit] != nil
+        let quantityForm = scanned.quantity != nil || (scanned.texts[.unit] != nil
+            && !Self.unitRestatesCredits(scanned, unit: unit))
         if let credits = scanned.credits {
             if quantityForm {
                 throw ScanFailure(
@@ -231,7 +247,8 @@ public struct CostEventParser: Sendable {
             object.member(Key.quantity, string: Array(quantity.description.utf8)[...])
         }
         addIdentifier(Key.team, .team)
-        addIdentifier(Key.unit, .unit)
+        // A unit that only restates credits adds nothing: the event is the same as without it.
+        if case .quantity = charge { addIdentifier(Key.unit, .unit) }
         return object.finish()
     }
 

@@ -151,9 +151,7 @@ struct CostEventScanner {
             let key = field != nil ? [] : keyRange.map { Array(cursor.bytes[$0]) } ?? escapedKey
             let name = field?.rawValue ?? String(decoding: key, as: UTF8.self)
             guard firstSighting(key, field, seenKnown: &seenKnown, extras: event.extras) else {
-                throw ScanFailure(
-                    rule: .duplicateKey, offset: keyOffset, field: name,
-                    detail: "key \"\(name)\" appears more than once")
+                throw ScanFailure.duplicateKey(name, offset: keyOffset, field: name)
             }
             cursor.skipWhitespace()
             try cursor.expect(UInt8(ascii: ":"), "':' after the key", field: name)

@@ -36,21 +36,16 @@ public enum EventFileLayout: String, Sendable, Hashable {
 
 enum RecordSplitters {
     static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
-    /// UTF-16 byte order marks (little- and big-endian). UTF-32 LE starts like UTF-16 LE.
-    static let utf16ByteOrderMarks: [(bytes: [UInt8], name: String)] = [
-        ([0xFF, 0xFE], "UTF-16 little-endian (byte order mark FF FE)"),
-        ([0xFE, 0xFF], "UTF-16 big-endian (byte order mark FE FF)"),
-    ]
 
     /// Skips a UTF-8 byte order mark and leading whitespace, then picks the layout: `[` means a JSON
     /// array, anything else JSON Lines (so a bad first line is one rejected record, not a lost file).
     static func detect(stream: ByteStream, displayName: String, limits: IngestLimits) throws(InputError)
         -> (RecordSplitter, EventFileLayout)
     {
+        try refuseForeignEncoding(stream: stream, displayName: displayName)
         if try stream.fill(), stream.chunk[stream.position...].starts(with: byteOrderMark) {
             stream.position += byteOrderMark.count
         }
-        try refuseUTF16(stream: stream, displayName: displayName)
         var linesSkipped = 0
         while let byte = try stream.peek(), JSONBytes.isWhitespace(byte) {
             if byte == 0x0A { linesSkipped += 1 }
@@ -71,14 +66,12 @@ enum RecordSplitters {
         return (splitter, .jsonLines)
     }
 
-    /// A UTF-16 file would otherwise be refused line by line (NUL bytes everywhere); one clear
-    /// file-level error says what is wrong. Only a byte order mark is taken as proof.
-    private static func refuseUTF16(stream: ByteStream, displayName: String) throws(InputError) {
+    /// A UTF-16 or UTF-32 file would otherwise be refused line by line (NUL bytes everywhere); one
+    /// clear file-level error says what is wrong (`ForeignEncoding`).
+    private static func refuseForeignEncoding(stream: ByteStream, displayName: String) throws(InputError) {
         guard try stream.fill() else { return }
-        let head = stream.chunk[stream.position...]
-        for mark in utf16ByteOrderMarks where head.starts(with: mark.bytes) {
-            throw InputError.fileRejected(Rejection(
-                .encodingMustBeUTF8, file: displayName, detail: "the file is \(mark.name), not UTF-8"))
+        if let refusal = ForeignEncoding.refusal(stream.chunk[stream.position...], displayName: displayName) {
+            throw InputError.fileRejected(refusal)
         }
     }
 

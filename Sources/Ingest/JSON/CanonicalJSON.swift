@@ -75,9 +75,37 @@ extension ScanFailure {
     /// rather than built as a String for every member of every record.
     func nested(in field: String, key: [UInt8]) -> ScanFailure {
         var nested = self
-        let inner = self.field.map { $0.hasPrefix(field) ? String($0.dropFirst(field.count)) : "" } ?? ""
-        nested.field = field + "." + String(decoding: key, as: UTF8.self) + inner
+        // The failure's own path below `field`: `.reference` under `attributes`, or `reference`
+        // under the record itself, which needs its dot back.
+        var inner = self.field.map { $0.hasPrefix(field) ? String($0.dropFirst(field.count)) : "" } ?? ""
+        if field.isEmpty, !inner.isEmpty { inner = "." + inner }
+        nested.field = Self.path(field, String(decoding: key, as: UTF8.self)) + inner
         return nested
+    }
+
+    /// `field.key`, or `key` alone for a member of the record itself (`field` empty).
+    static func path(_ field: String, _ key: String) -> String {
+        field.isEmpty ? key : field + "." + key
+    }
+
+    /// The one duplicate-key rule of every reader of outside JSON (cost events at any depth, order
+    /// exports, their wrapper object): a key given twice is refused, never first-wins or last-wins.
+    static func duplicateKey(_ name: String, offset: Int, field: String) -> ScanFailure {
+        ScanFailure(rule: .duplicateKey, offset: offset, field: field, detail: "key \"\(name)\" appears more than once")
+    }
+}
+
+extension JSONCursor {
+    /// Checks one whole JSON value by the rules cost events are read with: strict RFC 8259 (no raw
+    /// control characters in strings, no lone surrogates, no `NaN`, no trailing commas, ...) and no
+    /// key twice in any object at any depth. Order exports run it on each order before decoding, so
+    /// the two readers cannot disagree on what a valid object is. The canonical form is built and
+    /// dropped; an order is small. `field` is the path of the value (empty for a whole record).
+    mutating func checkStrictly(depthMax: Int, field: String = "") throws(ScanFailure) {
+        var scratch: [UInt8] = []
+        try canonicalValue(into: &scratch, depth: 0, depthMax: depthMax, field: field)
+        skipWhitespace()
+        if !atEnd { throw failure("unexpected content after the end of the JSON value") }
     }
 }
 
@@ -232,9 +260,7 @@ extension JSONCursor {
                 continue
             }
             let name = String(decoding: key, as: UTF8.self)
-            throw ScanFailure(
-                rule: .duplicateKey, offset: objectStart, field: field + "." + name,
-                detail: "key \"\(name)\" appears more than once")
+            throw ScanFailure.duplicateKey(name, offset: objectStart, field: ScanFailure.path(field, name))
         }
     }
 

@@ -81,7 +81,7 @@ struct RevolutJSONOrders {
             }
         } catch {
             throw .fileRejected(Rejection(
-                .malformedJSON, file: displayName, line: line(ofOffset: error.offset), field: error.field,
+                error.rule, file: displayName, line: line(ofOffset: error.offset), field: error.field,
                 detail: error.detail))
         }
     }
@@ -125,10 +125,17 @@ struct RevolutJSONOrders {
         if !rest.atEnd { return .lines }
         cursor.index = objectStart + 1
         var found: [Range<Int>]?
+        var keys: Set<[UInt8]> = []
         cursor.skipWhitespace()
         while cursor.peek() != UInt8(ascii: "}") {
             cursor.skipWhitespace()
+            let keyOffset = cursor.index
             let key = try cursor.readKey(field: nil)
+            // `{"orders": [A], "orders": []}` must not quietly keep one of the two lists.
+            guard keys.insert(key).inserted else {
+                let name = String(decoding: key, as: UTF8.self)
+                throw ScanFailure.duplicateKey(name, offset: keyOffset, field: name)
+            }
             cursor.skipWhitespace()
             try cursor.expect(UInt8(ascii: ":"), "':'")
             cursor.skipWhitespace()
@@ -180,6 +187,7 @@ struct RevolutJSONOrders {
         let data = Data(bytes[range])
         let raw = Array(bytes[range])
         do {
+            try checkStrictly(range, raw: raw)
             try checkWholeAmounts(range, line: line, raw: raw)
             let dto = try JSONDecoder().decode(OrderDTO.self, from: data)
             return try map(dto, line: line, raw: raw)
@@ -190,6 +198,27 @@ struct RevolutJSONOrders {
         } catch {
             return .rejected(Rejection(.malformedJSON, file: displayName, line: line, detail: "\(error)", raw: raw))
         }
+    }
+
+    /// Refuses what JSONDecoder would let through, by the rule cost events follow
+    /// (`JSONCursor.checkStrictly`): a key given twice at any depth (JSONDecoder keeps one of them),
+    /// raw control characters inside strings, and the rest of strict RFC 8259.
+    private func checkStrictly(_ range: Range<Int>, raw: [UInt8]) throws(Rejection) {
+        let failure: ScanFailure? = bytes[range].withUnsafeBufferPointer { element in
+            var cursor = JSONCursor(bytes: element)
+            do throws(ScanFailure) {
+                try cursor.checkStrictly(depthMax: Self.depthMax)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        guard let failure else { return }
+        // The depth limit's rule is named for cost-event attributes; an order has none.
+        let rule = failure.rule == .attributesTooDeep ? .malformedJSON : failure.rule
+        throw Rejection(
+            rule, file: displayName, line: line(ofOffset: range.lowerBound + failure.offset), field: failure.field,
+            detail: failure.detail, raw: raw)
     }
 
     struct AmountProblem {

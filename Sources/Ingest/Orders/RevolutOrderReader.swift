@@ -16,6 +16,7 @@ public enum RevolutOrderReader {
         let name = displayName ?? path
         let opened = try InputOpener.open(path: path, displayName: name, limits: limits)
         let bytes = try readWhole(opened.source, name: name, limits: limits)
+        if let refusal = ForeignEncoding.refusal(bytes[...], displayName: name) { throw .fileRejected(refusal) }
         var start = bytes.starts(with: RecordSplitters.byteOrderMark) ? RecordSplitters.byteOrderMark.count : 0
         var linesBefore = 0
         while start < bytes.count, JSONBytes.isWhitespace(bytes[start]) {

@@ -54,11 +54,16 @@ public struct EventIngester {
             hashing: .whileReadingWhenNewSize)
         let name = start.name
         var summary = start.summary
-        if start.alreadyIngested { return summary }
+        if start.alreadyIngested {
+            try RecordedRejections.reemit(
+                contentSHA256: summary.contentSHA256, database: database, rejects: rejects, summary: &summary)
+            return summary
+        }
         let mark = try rejects?.checkpoint()
         do {
             summary = try database.write { transaction in
-                var run = FileRun(summary: summary, rejects: rejects, directory: directory)
+                var run = FileRun(
+                    summary: summary, rejects: rejects, directory: directory, rawBytesMax: limits.rejectRawBytesMax)
                 let total = summary.bytes
                 run.progress = progress.map { report in { report($0, total) } }
                 let fingerprint = try transaction.withPageCache(kibibytes: Self.pageCacheKiB) {
@@ -86,6 +91,8 @@ public struct EventIngester {
             if let rejects, let mark { try rejects.rollback(to: mark) }
             summary.record(fingerprint)
             summary.alreadyIngested = true
+            try RecordedRejections.reemit(
+                contentSHA256: fingerprint.sha256, database: database, rejects: rejects, summary: &summary)
             return summary
         }
         summary.durationMs = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
@@ -112,18 +119,22 @@ extension JSONEncoder {
 }
 
 /// The staging side of one file inside its transaction: takes the reading side's batches in file
-/// order, stages each event (deciding staged, duplicate or conflict), writes each rejection, and
+/// order, stages each event (deciding staged, duplicate or conflict), writes each rejection to the
+/// rejects file and, in the same transaction as the staging, to the ledger (`ingest_rejections`), and
 /// counts. The reading side (`EventPreparer`) runs on its own thread meanwhile.
 private struct FileRun {
     var summary: IngestFileSummary
     let rejects: RejectsWriter?
     let directory: IngestDirectory
+    /// How much of a rejected record's raw bytes the ledger keeps (the rejects file's limit).
+    let rawBytesMax: Int
     var progress: ((Int64) -> Void)?
 
-    init(summary: IngestFileSummary, rejects: RejectsWriter?, directory: IngestDirectory) {
+    init(summary: IngestFileSummary, rejects: RejectsWriter?, directory: IngestDirectory, rawBytesMax: Int) {
         self.summary = summary
         self.rejects = rejects
         self.directory = directory
+        self.rawBytesMax = rawBytesMax
     }
 
     /// Stages every record of the file and returns its fingerprint: `known` when it was hashed up
@@ -151,7 +162,7 @@ private struct FileRun {
                 summary.format = layout.rawValue
                 summary.gzip = isGzip
             case .records(let records, let bytesRead):
-                for record in records { try stage(record, stager: stager) }
+                for record in records { try stage(record, stager: stager, transaction: transaction) }
                 progress?(bytesRead)
             case .finished(let fingerprint):
                 return fingerprint
@@ -164,10 +175,12 @@ private struct FileRun {
         }
     }
 
-    private mutating func stage(_ record: PreparedRecord, stager: CostEventStager) throws {
+    private mutating func stage(
+        _ record: PreparedRecord, stager: CostEventStager, transaction: LedgerTransaction
+    ) throws {
         summary.read += 1
         guard case .stage(let priced) = record else {
-            if case .reject(let rejection) = record { try reject(rejection) }
+            if case .reject(let rejection) = record { try reject(rejection, transaction: transaction) }
             return
         }
         let event = priced.staged
@@ -178,12 +191,13 @@ private struct FileRun {
             try reject(Rejection(
                 .eventIDConflict, file: event.sourceFile, line: event.sourceLine, field: "event_id",
                 detail: "\"\(event.eventID)\" was first staged from \(existingSource):\(existingLine) "
-                    + "with different content"))
+                    + "with different content"), transaction: transaction)
         }
     }
 
-    private mutating func reject(_ rejection: Rejection) throws {
+    private mutating func reject(_ rejection: Rejection, transaction: LedgerTransaction) throws {
         summary.count(rejection)
+        try transaction.recordRejection(rejection.recorded(rawBytesMax: rawBytesMax))
         try rejects?.write(rejection)
     }
 }

@@ -25,6 +25,9 @@ public struct IngestFileSummary: Sendable, Codable, Equatable {
     public var rejected: Int
     /// Rejections per reason code.
     public var rejectedByReason: [String: Int]
+    /// When `alreadyIngested`: the records refused when this content was first ingested, written again
+    /// to this run's rejects file, so every run of the same input leaves the same rejects and exit code.
+    public var rejectedWhenIngested: Int
     /// Set when the whole file was refused (exit 65); nothing of it was staged.
     public var fileRejection: String?
     /// Wall-clock milliseconds spent on the file.
@@ -47,6 +50,7 @@ public struct IngestFileSummary: Sendable, Codable, Equatable {
         self.duplicates = 0
         self.rejected = 0
         self.rejectedByReason = [:]
+        self.rejectedWhenIngested = 0
         self.fileRejection = nil
         self.durationMs = 0
         self.ordersNotTied = nil
@@ -89,6 +93,8 @@ public struct IngestRunSummary: Sendable, Codable, Equatable {
     public var filesRefused: Int
     /// Files skipped because their content was ingested before.
     public var filesAlreadyIngested: Int
+    /// Records those files refused when they were ingested, written again to the rejects file.
+    public var rejectedWhenIngested: Int
 
     /// Totals over `files`.
     public init(files: [IngestFileSummary]) {
@@ -102,6 +108,10 @@ public struct IngestRunSummary: Sendable, Codable, Equatable {
         }
         filesRefused = files.filter { $0.fileRejection != nil }.count
         filesAlreadyIngested = files.filter(\.alreadyIngested).count
+        rejectedWhenIngested = files.reduce(0) { $0 + $1.rejectedWhenIngested }
     }
 
+    /// True when the run's rejects file is not empty: records were rejected now, or when a file
+    /// skipped as already ingested was first ingested (the stage then exits 3, `StageExit`).
+    public var hasRejections: Bool { rejected > 0 || rejectedWhenIngested > 0 }
 }

@@ -28,12 +28,24 @@ public struct OrderIngester {
         -> IngestFileSummary
     {
         let started = DispatchTime.now().uptimeNanoseconds
+        // A pipe can be read once; an export is hashed, then read: copy it to a regular file first.
+        let spool = try FileStart.isStream(path)
+            ? SpooledStream(
+                copying: path, displayName: displayName ?? path, bytesMax: limits.orderFileBytesMax, limits: limits)
+            : nil
+        let displayName = displayName ?? path
+        let path = spool?.path ?? path
+        defer { withExtendedLifetime(spool) {} }
         let start = try FileStart(
             kind: "orders", path: path, displayName: displayName, limits: limits, database: database)
         guard let fingerprint = start.fingerprint else { preconditionFailure("orders are hashed up front") }
         let name = start.name
         var summary = start.summary
-        if start.alreadyIngested { return summary }
+        if start.alreadyIngested {
+            try RecordedRejections.reemit(
+                contentSHA256: fingerprint.sha256, database: database, rejects: rejects, summary: &summary)
+            return summary
+        }
         let file: RevolutOrderFile
         do {
             file = try RevolutOrderReader.read(
@@ -55,6 +67,7 @@ public struct OrderIngester {
                 case .order(let order): observations.append(Self.observation(order))
                 case .rejected(let rejection):
                     summary.count(rejection)
+                    try transaction.recordRejection(rejection.recorded(rawBytesMax: limits.rejectRawBytesMax))
                     try rejects?.write(rejection)
                 }
             }

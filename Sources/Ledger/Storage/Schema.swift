@@ -20,6 +20,7 @@ enum Schema {
         migrator.registerMigration("v2-compact-cost-events", migrate: compactCostEvents)
         migrator.registerMigration("v2-operations", migrate: createOperations)
         migrator.registerMigration("v3-cost-event-voids", migrate: createCostEventVoids)
+        migrator.registerMigration("v3-ingest-rejections", migrate: createIngestRejections)
         return migrator
     }
 

@@ -111,7 +111,8 @@ extension LedgerTransaction {
         return result
     }
 
-    /// Records that a file's content was ingested, with its summary (JSON).
+    /// Records that a file's content was ingested, with its summary (JSON), and gives it the
+    /// rejections recorded in this transaction (`recordRejection`).
     public func recordIngestedFile(contentSHA256: String, kind: String, path: String, bytes: Int64, summary: String) throws {
         try db.execute(
             sql: """
@@ -119,6 +120,7 @@ extension LedgerTransaction {
                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(content_sha256) DO NOTHING
                 """,
             arguments: [contentSHA256, kind, path, bytes, now.millisecondsSinceEpoch, summary])
+        try claimPendingRejections(contentSHA256: contentSHA256, fileIsNew: db.changesCount == 1)
     }
 }
 

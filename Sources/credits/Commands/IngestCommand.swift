@@ -10,8 +10,9 @@ struct IngestCommand: ParsableCommand {
         discussion: """
             Each record ends staged, duplicate or rejected (with file, line, field and reason in the
             rejects file); read = staged + duplicate + rejected. A file already ingested (same bytes) is
-            skipped. Exit 0 clean, 3 records rejected (the rest staged), 65 a file refused whole
-            (nothing of it staged), 66 a named file missing (nothing ingested).
+            skipped, and the records it had rejected are written to this run's rejects file again. Exit 0
+            clean, 3 records rejected (the rest staged, or rejected when a skipped file was ingested), 65 a
+            file refused whole (nothing of it staged), 66 a named file missing (nothing ingested).
             """,
         subcommands: [IngestEventsCommand.self, IngestOrdersCommand.self])
 }
@@ -37,7 +38,7 @@ struct IngestOptions: ParsableArguments {
         let directory = URL(fileURLWithPath: database).deletingLastPathComponent().appendingPathComponent("rejects")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let stamp = now.iso8601.filter { $0.isNumber || $0 == "T" }
-        return directory.appendingPathComponent("ingest-\(kind)-\(stamp)Z.jsonl").path
+        return directory.appendingPathComponent("\(RejectsWriter.defaultNamePrefix)\(kind)-\(stamp)Z.jsonl").path
     }
 }
 
@@ -54,7 +55,12 @@ enum IngestRun {
             let rejectsPath = ingest.rejectsPath(kind: kind, database: options.db, now: clock())
             let rejects = try RejectsWriter(path: rejectsPath)
             var files: [IngestFileSummary] = []
-            for file in ingest.files { files.append(try ingestFile(ledger, file, rejects)) }
+            for file in ingest.files {
+                files.append(try ingestFile(ledger, file, rejects))
+                // Between a file's commit and the rejects file's rename: a kill here must lose no
+                // rejection (the ledger keeps them; the rerun writes them again).
+                CrashPoint.hit("ingest.afterCommit")
+            }
             try rejects.finish()
             if rejects.count == 0 { try? FileManager.default.removeItem(atPath: rejectsPath) }
             try ledger.checkpoint()
@@ -65,7 +71,7 @@ enum IngestRun {
             if rejects.count > 0 { human.append("rejects: \(rejectsPath)") }
             return StageOutcome(
                 summary: Output(summary: summary, rejectsFile: rejects.count > 0 ? rejectsPath : nil), human: human,
-                needsReview: summary.rejected > 0, badData: summary.filesRefused > 0)
+                needsReview: summary.hasRejections, badData: summary.filesRefused > 0)
         }
     }
 
@@ -83,7 +89,11 @@ enum IngestRun {
     }
 
     static func describe(_ file: IngestFileSummary) -> String {
-        if file.alreadyIngested { return "\(file.file): already ingested (same content), skipped" }
+        if file.alreadyIngested {
+            return "\(file.file): already ingested (same content), skipped"
+                + (file.rejectedWhenIngested > 0
+                    ? "; its \(file.rejectedWhenIngested) rejected records are in the rejects file again" : "")
+        }
         if let refusal = file.fileRejection { return "\(file.file): refused, nothing staged: \(refusal)" }
         let reasons = file.rejectedByReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
         return "\(file.file): read \(file.read), staged \(file.staged), duplicate \(file.duplicates), "

@@ -18,6 +18,12 @@ struct GlobalOptions: ParsableArguments {
         help: "Use this instant (ISO 8601) as the current time, for reproducible runs. Default: $CREDITS_NOW or the clock.")
     var now: String?
 
+    /// An empty `--db` (or `CREDITS_DB=""`) is a usage error (64), refused before anything is opened
+    /// or locked: it used to fail to open (66) after leaving `.STAGE.lock` in the working directory.
+    func validate() throws {
+        if db.isEmpty { throw ValidationError("--db is empty: give the ledger database's path") }
+    }
+
     /// The clock every part of the run reads; fixed when `--now` or `$CREDITS_NOW` is given.
     func clock() throws -> @Sendable () -> Instant {
         guard let text = now ?? ProcessInfo.processInfo.environment["CREDITS_NOW"] else { return { Instant(Date()) } }
