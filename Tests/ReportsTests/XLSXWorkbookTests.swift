@@ -119,6 +119,14 @@ struct XLSXWorkbookTests {
         #expect(sheet.columnWidths[3].map { $0 >= 17 && $0 <= 22 } == true, "\(sheet.columnWidths)")
         // A long title wraps instead of widening a column of short numbers: "Baseline credits" per day.
         #expect(sheet.columnWidths[4].map { $0 < 24 } == true, "\(sheet.columnWidths)")
+        // Rows are made tall enough for what wraps (readers do not grow them on opening): the
+        // header for "Baseline / credits per / day", row 3 for 200 characters at 60 a line.
+        let file = try XLSXFile(url: url)
+        let xml = try XMLElementNode.parse(Data(try #require(try file.part(file.sheets[0].path)).utf8))
+        let heights = Dictionary(uniqueKeysWithValues: xml.descendants("row").map {
+            ($0.attributes["r"] ?? "", $0.attributes["ht"])
+        })
+        #expect(heights["1"] == "45" && heights["2"] == .some(nil) && heights["3"] == "60", "\(heights)")
         let styles = try XMLElementNode.parse(Data(try #require(try XLSXFile(url: url).part("xl/styles.xml")).utf8))
         let wrapping = styles.first("cellXfs")?.children.filter { $0.first("alignment")?.attributes["wrapText"] == "1" }
         #expect(wrapping?.isEmpty == false, "a wrapping format exists for the long text and the header")

@@ -38,9 +38,35 @@ struct XLSXColumnWidths {
         max(columns[index].width ?? 0, Double(min(longest[index], Self.textWidthMax) + Self.padding))
     }
 
-    /// Whether a column's title needs two lines at its width (the header row is then taller).
-    func titleWraps(_ index: Int) -> Bool {
-        Double(columns[index].title.count + Self.padding) > width(index)
+    /// The lines column `index`'s title takes when it wraps at spaces within the column's
+    /// current width. Spreadsheet applications do not grow a row for wrapped text on opening
+    /// (LibreOffice printed the second line over the first data row), so the header row's height
+    /// is set from this. Widths only grow as values are measured, so the count never rises later.
+    func titleLines(_ index: Int) -> Int {
+        let available = max(1, Int(width(index)) - 1)
+        var lines = 1
+        var used = 0
+        for word in columns[index].title.split(separator: " ") {
+            if used == 0 {
+                used = word.count
+            } else if used + 1 + word.count <= available {
+                used += 1 + word.count
+            } else {
+                lines += 1
+                used = word.count
+            }
+        }
+        return lines
+    }
+
+    /// The lines a cell takes in a column of the widest allowed width: more than one only for
+    /// text longer than `textWidthMax`, which wraps (`XLSXFormats.format(for:bold:)`). Capped at
+    /// the 27 lines of Excel's tallest row (409 points).
+    static func wrappedLines(_ cell: ReportCell) -> Int {
+        guard case .text(let text) = cell else { return 1 }
+        let length = text.utf8.count
+        guard length > textWidthMax else { return 1 }
+        return min((length + textWidthMax - 1) / textWidthMax, 27)
     }
 
     /// The characters a cell shows with the formats of `XLSXFormats`.

@@ -154,10 +154,19 @@ public final class XLSXTable {
         try workbook.check(
             worksheet_autofilter(sheet.sheet, lxw_row_t(headerRow), 0, lastRow, lxw_col_t(columns.count - 1)),
             "autofilter")
+        let titleLines = columns.indices.map(widths.titleLines).max() ?? 1
+        if titleLines > 1 {
+            try workbook.check(
+                worksheet_set_row(sheet.sheet, lxw_row_t(headerRow), Self.lineHeight * Double(titleLines), nil),
+                "header row height")
+        }
         try sheet.writeHeader(columns.map(\.title), row: headerRow)
         parts.append((partName, sheet, rows))
         writtenInPart = 0
     }
+
+    /// The height in points of one line of the default font (Calibri 11): a row's default height.
+    static let lineHeight = 15.0
 
     /// `Detail (2)`: the base name shortened so the whole fits Excel's 31 characters.
     static func partName(_ base: String, number: Int) -> String {
@@ -179,6 +188,14 @@ public final class XLSXTable {
         }
         let sheet = parts[parts.count - 1].sheet
         let rowIndex = headerRow + 1 + writtenInPart
+        // A row with wrapped text is made tall enough for it: readers do not grow rows on opening.
+        // Set before the row's cells, as constant-memory mode requires.
+        let lines = row.reduce(1) { max($0, XLSXColumnWidths.wrappedLines($1)) }
+        if lines > 1 {
+            try workbook.check(
+                worksheet_set_row(sheet.sheet, lxw_row_t(rowIndex), Self.lineHeight * Double(lines), nil),
+                "height of row \(rowIndex + 1)")
+        }
         for (index, cell) in row.enumerated() {
             widths.measure(cell, at: index)
             try sheet.write(cell, row: rowIndex, column: index)
