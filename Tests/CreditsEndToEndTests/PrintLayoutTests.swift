@@ -35,8 +35,8 @@ import TestSupport
         let pdfs = try Self.tools.convertToPDF(reports + invoices, into: site.file("pdf"), profile: site.file("lo"))
 
         for report in reports {
-            let printed = try Self.tools.pages(of: pdfs[report]!)
             let workbook = try XLSXFile(url: URL(fileURLWithPath: report))
+            let printed = try Self.tools.pages(of: pdfs[report]!, sheetNames: workbook.sheetNames)
             var bounds = 0
             for name in workbook.sheetNames {
                 let rows = try workbook.sheet(name).lastRow
@@ -50,10 +50,14 @@ import TestSupport
                 bounds += bound
             }
             #expect(printed.pageCount <= bounds, "\(report): \(printed.pageCount) pages in all")
+            // LibreOffice 7.4 may end a sheet whose last page is nearly full with a blank page (no
+            // text, not even the footer) when the repeated header row is taller than one line; it
+            // counts against the bound above. Any other page must name its sheet.
             #expect(printed.unassignedPages.isEmpty, "pages with no sheet footer: \(printed.unassignedPages)")
+            if printed.blankPages > 0 { print("print check: \(report): \(printed.blankPages) blank page(s)") }
         }
         for invoice in invoices {
-            let printed = try Self.tools.pages(of: pdfs[invoice]!)
+            let printed = try Self.tools.pages(of: pdfs[invoice]!, sheetNames: ["Invoice", "Appendix"])
             let invoicePages = printed.pageTexts(ofSheet: "Invoice")
             print("print check: \(URL(fileURLWithPath: invoice).lastPathComponent): Invoice \(invoicePages.count) "
                   + "page(s), Appendix \(printed.pages(ofSheet: "Appendix")) page(s)")
@@ -136,8 +140,8 @@ struct PrintTools {
         return result
     }
 
-    /// The PDF's pages as text, each assigned to the sheet its footer names.
-    func pages(of pdf: String) throws -> PrintedPages {
+    /// The PDF's pages as text, each assigned to the one of `sheetNames` its footer names.
+    func pages(of pdf: String, sheetNames: [String]) throws -> PrintedPages {
         let info = try Self.run(pdfinfo!, [pdf])
         let count = info.output.split(separator: "\n").first { $0.hasPrefix("Pages:") }
             .flatMap { Int($0.dropFirst("Pages:".count).trimmingCharacters(in: .whitespaces)) }
@@ -151,7 +155,7 @@ struct PrintTools {
         guard pages.count == count else {
             throw PrintCheckError(message: "\(pdf): pdfinfo counts \(count) pages, pdftotext \(pages.count)")
         }
-        return PrintedPages(texts: pages)
+        return PrintedPages(texts: pages, sheetNames: sheetNames)
     }
 }
 
@@ -160,30 +164,48 @@ struct PrintCheckError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// A printed workbook's pages, by the sheet named in each page's footer (`<title>  <sheet>  Page
-/// N of M`).
+/// A printed workbook's pages, each assigned to the sheet its footer names (`<title>  <sheet>
+/// Page N of M`, the centre part being the sheet name).
 struct PrintedPages {
     let texts: [String]
+    /// The sheet of each page; nil where no footer names one of the workbook's sheets.
+    let sheets: [String?]
+
+    init(texts: [String], sheetNames: [String]) {
+        self.texts = texts
+        sheets = texts.map { Self.sheet(onPage: $0, names: sheetNames) }
+    }
 
     var pageCount: Int { texts.count }
 
-    /// The sheet named on the page's footer line: the text just before `Page N of M`.
-    static func sheet(onPage text: String) -> String? {
-        let footer = text.split(separator: "\n").last { $0.contains("Page ") && $0.contains(" of ") }
-        guard let footer, let page = footer.range(of: "Page ", options: .backwards) else { return nil }
-        // Columns of the footer are separated by runs of spaces in -layout output.
-        let parts = footer[..<page.lowerBound].components(separatedBy: "  ")
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return parts.last
+    /// The sheet named in the page's footer: the longest of `names` that stands as a field of its
+    /// own (between runs of spaces or line ends) in the last lines, so `Transactions (2)` is not
+    /// taken for `Transactions`, and a value in the rows above is not taken for the footer.
+    static func sheet(onPage text: String, names: [String]) -> String? {
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard let footer = lines.lastIndex(where: { $0.contains("Page ") && $0.contains(" of ") }) else { return nil }
+        let fields = lines[max(0, footer - 1)...footer].flatMap { line in
+            line.components(separatedBy: "  ").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        return names.filter(fields.contains).max { $0.count < $1.count }
     }
 
     func pageTexts(ofSheet name: String) -> [String] {
-        texts.filter { Self.sheet(onPage: $0) == name }
+        zip(texts, sheets).filter { $0.1 == name }.map(\.0)
     }
 
     func pages(ofSheet name: String) -> Int { pageTexts(ofSheet: name).count }
 
-    var unassignedPages: [Int] {
-        texts.indices.filter { Self.sheet(onPage: texts[$0]) == nil }
+    static func isBlank(_ text: String) -> Bool {
+        text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+    }
+
+    var blankPages: Int { texts.filter(Self.isBlank).count }
+
+    /// Pages with text whose footer names no sheet, with their last lines (for the failure message).
+    var unassignedPages: [String] {
+        texts.indices.filter { sheets[$0] == nil && !Self.isBlank(texts[$0]) }.map { index in
+            "page \(index + 1): " + texts[index].split(separator: "\n").suffix(3).joined(separator: " | ")
+        }
     }
 }
