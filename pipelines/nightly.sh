@@ -147,12 +147,15 @@ night() {
     run_stage apply apply --no-alerts $wait_flag
     run_stage alerts alerts $wait_flag
     mkdir -p "$out/reports/$period"
+    # The month-to-date report reads sums only; the per-transfer detail is for the month's final report.
     run_stage report report --period "$period" --out "$out/reports/$period" $wait_flag
     if [ -n "$invoice_period" ]; then
         # The month's final report: usage that arrived late (or was charged when credits came) may
-        # have changed the previous month after its last nightly report.
+        # have changed the previous month after its last nightly report. It goes with the invoices,
+        # so it carries the audit detail (--detail: every transfer of the month).
         mkdir -p "$out/reports/$invoice_period" "$out/invoices/$invoice_period"
-        run_stage report-previous report --period "$invoice_period" --out "$out/reports/$invoice_period" $wait_flag
+        run_stage report-previous report --period "$invoice_period" --out "$out/reports/$invoice_period" --detail \
+            $wait_flag
         run_stage invoice invoice --period "$invoice_period" --out "$out/invoices/$invoice_period" $wait_flag
     fi
 

@@ -45,11 +45,16 @@ struct ReportCommandTests {
             let envelope = try run.json()
             #expect(envelope["command"] as? String == "report" && envelope["exitCode"] as? Int == 0)
             let summary = envelope["result"] as? [String: Any]
-            #expect((summary?["outputs"] as? [String])?.count == 9)
-            #expect((summary?["rows"] as? [String: Int])?["transactions"] == 3)
+            // Without --detail: the workbook and seven CSVs of sums, no transaction detail.
+            #expect((summary?["outputs"] as? [String])?.count == 8)
+            #expect((summary?["rows"] as? [String: Int])?["transactions"] == nil)
+            #expect((summary?["rows"] as? [String: Int])?["byTeam"] == 2)
             let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
             #expect(files.first == "credits-report-2026-11-by-investigation.csv")
             #expect(files.contains("credits-report-2026-11.xlsx"))
+            #expect(!files.contains("credits-report-2026-11-transactions.csv"))
+            #expect(try !XLSXFile(url: URL(fileURLWithPath: out + "/credits-report-2026-11.xlsx")).sheetNames
+                .contains("Transactions"))
             var contents: [String: Data] = [:]
             for file in files where file.hasSuffix(".csv") {
                 contents[file] = try Data(contentsOf: URL(fileURLWithPath: out + "/" + file))
@@ -61,6 +66,33 @@ struct ReportCommandTests {
                         workbook: directory.file("first/credits-report-2026-11.xlsx"))
         let teams = String(decoding: csvs[0]["credits-report-2026-11-by-team.csv"]!, as: UTF8.self)
         #expect(teams.contains("a,'=1+2,1,12.5,0.56,GBP\r\n"))
+    }
+
+    @Test("--detail adds the Transactions sheet and CSV, one row per transfer, and changes no sum")
+    func detailIsOptIn() throws {
+        let directory = TemporaryDirectory("report-cli")
+        let db = try Self.ledger(directory)
+        var summaries: [Data] = []
+        for (name, flags) in [("plain", [String]()), ("detailed", ["--detail"])] {
+            let out = directory.file(name)
+            try Self.makeDirectory(out)
+            let run = try Self.run(["report", "--db", db, "--period", "2026-11", "--out", out, "--json",
+                                    "--now", "2026-12-01T02:00:00Z"] + flags)
+            #expect(run.exitCode == 0, "\(run.stderr)")
+            summaries.append(try Data(contentsOf: URL(fileURLWithPath: out + "/credits-report-2026-11-summary.csv")))
+        }
+        #expect(summaries[0] == summaries[1], "the detail is extra rows, never different figures")
+        let out = directory.file("detailed")
+        let run = try Self.run(["report", "--db", db, "--period", "2026-11", "--out", out, "--json", "--detail",
+                                "--now", "2026-12-01T02:00:00Z"])
+        let result = try run.json()["result"] as? [String: Any]
+        #expect((result?["outputs"] as? [String])?.count == 9)
+        #expect((result?["rows"] as? [String: Int])?["transactions"] == 3)
+        let csv = try String(contentsOfFile: out + "/credits-report-2026-11-transactions.csv", encoding: .utf8)
+        #expect(try #require(CSVReader.parse(csv)).count == 4, "header and three transfers")
+        let workbook = try XLSXFile(url: URL(fileURLWithPath: out + "/credits-report-2026-11.xlsx"))
+        #expect(workbook.sheetNames.last == "Transactions")
+        #expect(try workbook.sheet("Transactions").lastRow == 4)
     }
 
     /// Opening + allocations + top-ups - consumption - expiries + reversals + adjustments = closing,

@@ -107,6 +107,27 @@ struct InvoiceTests {
         #expect(try file.coreProperties()["title"] == "Invoice INV/2026/000042")
     }
 
+    @Test("the invoice prints on one portrait A4 page; the appendix one page wide after it")
+    func printsOnOnePage() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let file = try XLSXFile(url: try InvoiceWriter().write(try Self.invoice(), to: scratch.url)[0])
+        var setups: [String: [String: String]] = [:]
+        for (name, path) in file.sheets {
+            let sheet = try XMLElementNode.parse(Data(try #require(try file.part(path)).utf8))
+            #expect(sheet.first("pageSetUpPr")?.attributes["fitToPage"] == "1")
+            #expect(sheet.first("oddFooter")?.allText == "&LInvoice INV/2026/000042&C&A&RPage &P of &N")
+            setups[name] = sheet.first("pageSetup")?.attributes
+        }
+        #expect(setups["Invoice"]?["paperSize"] == "9" && setups["Invoice"]?["orientation"] == "portrait")
+        #expect((setups["Invoice"]?["fitToHeight"] ?? "1") == "1" && (setups["Invoice"]?["fitToWidth"] ?? "1") == "1")
+        #expect(setups["Appendix"]?["orientation"] == "portrait" && setups["Appendix"]?["fitToHeight"] == "0")
+        // The totals' labels are right-aligned and read leftwards: the Credits column stays narrow.
+        let sheet = try file.sheet("Invoice")
+        #expect(sheet["F20"]?.value.hasPrefix("Tax") == true)
+        #expect(sheet.columnWidths[6].map { $0 < 20 } == true, "\(sheet.columnWidths)")
+    }
+
     @Test("the invoice CSV carries lines then subtotal, tax and total rows")
     func csv() throws {
         let scratch = try ScratchDirectory()

@@ -74,6 +74,9 @@ struct PeriodReportWriterTests {
         #expect(try file.sheet("Daily trend").hasDrawing)
         let chart = try #require(try file.part("xl/charts/chart1.xml"))
         #expect(chart.contains("<c:lineChart>"))
+        // The axes say how to show their numbers: days, not date serials such as 46327.
+        #expect(chart.contains(#"<c:numFmt formatCode="dd mmm" sourceLinked="0"/>"#))
+        #expect(chart.contains(##"<c:numFmt formatCode="#,##0" sourceLinked="0"/>"##))
         #expect(chart.contains("'Daily trend'!$B$2:$B$31"))
         #expect(chart.contains("'Daily trend'!$D$2:$D$31"))
         #expect(chart.contains("'Daily trend'!$D$32:$D$61"))

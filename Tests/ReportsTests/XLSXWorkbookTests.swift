@@ -73,6 +73,65 @@ struct XLSXWorkbookTests {
         #expect(sheet.columnWidths[5].map { $0 >= 10 } == true)
     }
 
+    @Test("every table sheet prints on A4 landscape, one page wide, its header row on every page",
+          arguments: [false, true])
+    func pageSetup(constantMemory: Bool) throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        var options = XLSXWorkbookOptions(constantMemory: constantMemory, rowsPerSheetMax: 3)
+        options.pageSetup.footerTitle = "Credits report 2026-11 & more"
+        let file = try Self.writeTable(["a", "b", "c"], in: scratch, options: options)
+        #expect(file.sheetNames == ["Data", "Data (2)", "Data (3)"])
+        let workbook = try XMLElementNode.parse(Data(try #require(try file.part("xl/workbook.xml")).utf8))
+        let titles = workbook.descendants("definedName").filter { $0.attributes["name"] == "_xlnm.Print_Titles" }
+        #expect(titles.map(\.allText).sorted() == ["'Data (2)'!$1:$1", "'Data (3)'!$1:$1", "Data!$1:$1"])
+        for (_, path) in file.sheets {
+            let sheet = try XMLElementNode.parse(Data(try #require(try file.part(path)).utf8))
+            #expect(sheet.first("pageSetUpPr")?.attributes["fitToPage"] == "1")
+            let setup = try #require(sheet.first("pageSetup")?.attributes)
+            #expect(setup["paperSize"] == "9" && setup["orientation"] == "landscape")
+            #expect(setup["fitToHeight"] == "0" && (setup["fitToWidth"] ?? "1") == "1")
+            #expect(sheet.first("oddFooter")?.allText == "&LCredits report 2026-11 && more&C&A&RPage &P of &N")
+        }
+    }
+
+    @Test("columns are as wide as the longest value written; longer text wraps", arguments: [false, true])
+    func widthsFromData(constantMemory: Bool) throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let long = "Directorate for Serious and Organised Crime, North" // 50 characters
+        let huge = String(repeating: "x", count: 200)
+        let url = scratch.url.appendingPathComponent("w.xlsx")
+        let workbook = try XLSXWorkbook(destination: url, options: XLSXWorkbookOptions(constantMemory: constantMemory))
+        let columns = [ReportColumn("Team", .text), ReportColumn("Detail", .text), ReportColumn("Cost", .money),
+                       ReportColumn("Baseline credits per day", .credits)]
+        let table = try workbook.addTable(name: "Data", columns: columns, rowCount: 2)
+        try table.append([.text(long), .text("short"), .money(Fixtures.gbp(123_456_789_012)),
+                          .credits(Credits(microcredits: 1_500_000))])
+        try table.append([.text("b"), .text(huge), .money(Fixtures.gbp(1)), .credits(Credits(microcredits: 2_000_000))])
+        try table.finish()
+        try workbook.commit()
+        let sheet = try XLSXFile(url: url).sheet("Data")
+        #expect(sheet.columnWidths[1].map { $0 >= 50 && $0 <= 60 } == true, "\(sheet.columnWidths)")
+        // The library adds the cell padding (5 pixels) to the width it is given.
+        #expect(sheet.columnWidths[2].map { $0 >= 63 && $0 < 64 } == true, "capped; the 200 characters wrap")
+        // "£1,234,567,890.12" is 17 characters.
+        #expect(sheet.columnWidths[3].map { $0 >= 17 && $0 <= 22 } == true, "\(sheet.columnWidths)")
+        // A long title wraps instead of widening a column of short numbers: "Baseline credits" per day.
+        #expect(sheet.columnWidths[4].map { $0 < 24 } == true, "\(sheet.columnWidths)")
+        // Rows are made tall enough for what wraps (readers do not grow them on opening): the
+        // header for "Baseline / credits per / day", row 3 for 200 characters at 60 a line.
+        let file = try XLSXFile(url: url)
+        let xml = try XMLElementNode.parse(Data(try #require(try file.part(file.sheets[0].path)).utf8))
+        let heights = Dictionary(uniqueKeysWithValues: xml.descendants("row").map {
+            ($0.attributes["r"] ?? "", $0.attributes["ht"])
+        })
+        #expect(heights["1"] == "45" && heights["2"] == .some(nil) && heights["3"] == "60", "\(heights)")
+        let styles = try XMLElementNode.parse(Data(try #require(try XLSXFile(url: url).part("xl/styles.xml")).utf8))
+        let wrapping = styles.first("cellXfs")?.children.filter { $0.first("alignment")?.attributes["wrapText"] == "1" }
+        #expect(wrapping?.isEmpty == false, "a wrapping format exists for the long text and the header")
+    }
+
     @Test("totals are SUM formulas whose cached values are the exact sums", arguments: [false, true])
     func totals(constantMemory: Bool) throws {
         let scratch = try ScratchDirectory()

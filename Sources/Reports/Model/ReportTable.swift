@@ -51,7 +51,8 @@ public enum ReportColumnTotal: Sendable, Hashable {
 public struct ReportColumn: Sendable, Hashable {
     public var title: String
     public var kind: ReportColumnKind
-    /// Width in Excel character units; nil picks a default for the kind.
+    /// The least width in Excel character units; the XLSX writer widens the column to its
+    /// longest value (see `XLSXColumnWidths`). Nil: as wide as the values and the title need.
     public var width: Double?
     public var total: ReportColumnTotal
 
@@ -60,21 +61,6 @@ public struct ReportColumn: Sendable, Hashable {
         self.kind = kind
         self.width = width
         self.total = total
-    }
-
-    /// The width used in XLSX: the explicit one, or one that fits the title and a typical value.
-    var effectiveWidth: Double {
-        if let width { return width }
-        let typical: Double = switch kind {
-        case .text: 18
-        case .integer: 10
-        case .credits: 16
-        case .money: 14
-        case .decimal: 10
-        case .date: 11
-        case .instant: 20
-        }
-        return max(typical, Double(min(title.count, 40)) + 2)
     }
 }
 

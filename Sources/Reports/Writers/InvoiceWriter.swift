@@ -16,10 +16,12 @@ public struct InvoiceWriter: Sendable {
     }
 
     /// The columns of the invoice lines table (XLSX) and, after the invoice fields, of the CSV.
+    /// Widths come from the lines written (`XLSXColumnWidths`); the totals' labels are right-aligned
+    /// and read into the empty cells on their left, so they do not widen the Credits column.
     static let lineColumns = [
-        ReportColumn("Line", .integer, width: 6), ReportColumn("Kind", .text, width: 12),
-        ReportColumn("Description", .text, width: 40), ReportColumn("Reference", .text, width: 28),
-        ReportColumn("Date", .date), ReportColumn("Credits", .credits, width: 30), ReportColumn("Amount", .money),
+        ReportColumn("Line", .integer), ReportColumn("Kind", .text), ReportColumn("Description", .text),
+        ReportColumn("Reference", .text), ReportColumn("Date", .date), ReportColumn("Credits", .credits),
+        ReportColumn("Amount", .money),
     ]
 
     static let csvColumns = [
@@ -89,16 +91,20 @@ public struct InvoiceWriter: Sendable {
             comments: "Buyer: \(invoice.buyer.name)", created: invoice.issueDate.startInstant(in: .gmt)))
         let partyLines = max(invoice.seller.printedLines.count, invoice.buyer.printedLines.count)
         let headerRow = 9 + partyLines + 1
+        // The invoice itself is one portrait A4 page (header, parties, lines, totals); the appendix
+        // follows on its own pages, one page wide.
+        let footer = "Invoice \(invoice.number)"
         let table = try workbook.addTable(name: "Invoice", columns: lineColumns, rowCount: invoice.lines.count,
-                                          headerRow: headerRow)
+                                          headerRow: headerRow, pageSetup: .singlePage(footerTitle: footer))
         for (index, line) in invoice.lines.enumerated() {
             try table.append(lineCells(line, number: index + 1))
         }
         try table.finish()
         try writeHeaderBlock(invoice, sheet: table.firstSheet)
         try writeTotals(invoice, sheet: table.firstSheet, firstLineRow: headerRow + 1)
-        let appendix = try workbook.addTable(name: "Appendix", columns: InvoiceAppendixRow.columns,
-                                             rowCount: invoice.appendix.count)
+        let appendix = try workbook.addTable(
+            name: "Appendix", columns: InvoiceAppendixRow.columns, rowCount: invoice.appendix.count,
+            pageSetup: XLSXPageSetup(orientation: .portrait, footerTitle: footer))
         for row in invoice.appendix { try appendix.append(row.cells) }
         try appendix.finish()
         return workbook
@@ -131,7 +137,7 @@ public struct InvoiceWriter: Sendable {
         let letter = XLSXTable.columnLetters(amountColumn)
         let subtotalRow = firstLineRow + invoice.lines.count
         let (taxRow, totalRow) = (subtotalRow + 1, subtotalRow + 2)
-        try sheet.write(.text("Subtotal"), row: subtotalRow, column: amountColumn - 1, bold: true)
+        try sheet.writeLabel("Subtotal", row: subtotalRow, column: amountColumn - 1)
         if invoice.lines.isEmpty {
             try sheet.write(.money(invoice.subtotal), row: subtotalRow, column: amountColumn, bold: true)
         } else {
@@ -139,10 +145,10 @@ public struct InvoiceWriter: Sendable {
             try sheet.writeFormula("=SUM(\(range))", cachedValue: .money(invoice.subtotal), row: subtotalRow,
                                    column: amountColumn, bold: true)
         }
-        try sheet.write(.text("Tax \(invoice.taxRateText) (half-even on the subtotal)"), row: taxRow,
-                        column: amountColumn - 1, bold: true)
+        try sheet.writeLabel("Tax \(invoice.taxRateText) (half-even on the subtotal)", row: taxRow,
+                             column: amountColumn - 1)
         try sheet.write(.money(invoice.tax), row: taxRow, column: amountColumn, bold: true)
-        try sheet.write(.text("Total"), row: totalRow, column: amountColumn - 1, bold: true)
+        try sheet.writeLabel("Total", row: totalRow, column: amountColumn - 1)
         let formula = "=\(letter)\(subtotalRow + 1)+\(letter)\(taxRow + 1)"
         try sheet.writeFormula(formula, cachedValue: .money(invoice.total), row: totalRow, column: amountColumn,
                                bold: true)

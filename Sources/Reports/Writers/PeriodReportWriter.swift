@@ -56,7 +56,8 @@ public struct PeriodReportWriter: Sendable {
         try session.table(3, report.byOperation)
         try session.table(4, report.dailyTrend) { (table) throws(ReportOutputError) in
             try table.addLineChart(title: "Daily consumption (credits)", yAxisTitle: "Credits",
-                                   series: Self.dailySeries(report.dailyTrend))
+                                   series: Self.dailySeries(report.dailyTrend),
+                                   categoryFormat: XLSXFormats.chartDayFormat, valueFormat: XLSXFormats.integerFormat)
         }
         try session.table(5, report.unusualConsumption)
         try session.table(6, report.reconciliationExceptions)
@@ -93,8 +94,10 @@ private struct ReportSession {
             workbook = nil
             return
         }
+        var options = writer.workbookOptions
+        options.pageSetup.footerTitle = "Credits report \(report.period.label)"
         let workbook = try XLSXWorkbook(destination: directory.appendingPathComponent(writer.baseName + ".xlsx"),
-                                        options: writer.workbookOptions)
+                                        options: options)
         try workbook.setProperties(XLSXDocumentProperties(
             title: "Credits report", subject: "Period \(report.period)",
             comments: "Generated at \(report.generatedAt.iso8601)", created: report.generatedAt))

@@ -29,7 +29,9 @@ public struct ReconciliationReportWriter: Sendable {
         if formats.contains(.xlsx) {
             // Constant memory: a night's plan can propose a million deductions.
             let opened = try XLSXWorkbook(destination: directory.appendingPathComponent(Self.baseName + ".xlsx"),
-                                          options: XLSXWorkbookOptions(constantMemory: true))
+                                          options: XLSXWorkbookOptions(
+                                              constantMemory: true,
+                                              pageSetup: .report(footerTitle: "Credits reconciliation plan \(report.planID)")))
             try opened.setProperties(XLSXDocumentProperties(
                 title: "Credits reconciliation", subject: "Plan \(report.planID) as of \(report.asOf.iso8601)",
                 comments: "Status \(report.status), digest \(report.digest)", created: report.createdAt))

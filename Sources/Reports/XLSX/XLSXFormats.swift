@@ -11,8 +11,14 @@ import Ledger
 final class XLSXFormats {
     private let workbook: UnsafeMutablePointer<lxw_workbook>
 
-    /// Bold text on a light fill with a bottom border: the header row.
+    /// Bold text on a light fill with a border: the header row. A long title wraps onto a
+    /// second line rather than widening a column of short numbers.
     let header: UnsafeMutablePointer<lxw_format>
+    /// Text longer than a column's widest allowed width: wrapped, top-aligned, so it is shown
+    /// and printed whole on several lines instead of being cut at the next cell.
+    let wrappedText: UnsafeMutablePointer<lxw_format>
+    /// A bold label that reads into the empty cells on its left (the invoice's totals).
+    let rightAlignedLabel: UnsafeMutablePointer<lxw_format>
 
     init(workbook: UnsafeMutablePointer<lxw_workbook>) {
         self.workbook = workbook
@@ -21,7 +27,17 @@ final class XLSXFormats {
         format_set_bg_color(header, 0xD9E1F2)
         format_set_pattern(header, UInt8(LXW_PATTERN_SOLID.rawValue))
         format_set_border(header, UInt8(LXW_BORDER_THIN.rawValue))
+        format_set_text_wrap(header)
+        format_set_align(header, UInt8(LXW_ALIGN_VERTICAL_TOP.rawValue))
         self.header = header
+        let wrapped = workbook_add_format(workbook)!
+        format_set_text_wrap(wrapped)
+        format_set_align(wrapped, UInt8(LXW_ALIGN_VERTICAL_TOP.rawValue))
+        wrappedText = wrapped
+        let label = workbook_add_format(workbook)!
+        format_set_bold(label)
+        format_set_align(label, UInt8(LXW_ALIGN_RIGHT.rawValue))
+        rightAlignedLabel = label
     }
 
     static let integerFormat = "#,##0"
@@ -30,6 +46,8 @@ final class XLSXFormats {
     static let decimalFormat = "#,##0.00##"
     static let dateFormat = "yyyy-mm-dd"
     static let instantFormat = "yyyy-mm-dd hh:mm:ss"
+    /// A chart's date axis: a month's days fit side by side as `01 Nov`.
+    static let chartDayFormat = "dd mmm"
 
     static func moneyFormat(_ currency: Currency) -> String {
         let decimals = currency.exponent > 0 ? "." + String(repeating: "0", count: currency.exponent) : ""
@@ -43,7 +61,10 @@ final class XLSXFormats {
     func format(for cell: ReportCell, bold: Bool) -> UnsafeMutablePointer<lxw_format>? {
         let slot: FixedSlot
         switch cell {
-        case .text, .empty: return bold ? fixed(.bold, bold: false) : nil
+        case .text(let text):
+            if bold { return fixed(.bold, bold: false) }
+            return text.utf8.count > XLSXColumnWidths.textWidthMax ? wrappedText : nil
+        case .empty: return bold ? fixed(.bold, bold: false) : nil
         case .money(let value): return money(value.currency, bold: bold)
         case .integer: slot = .integer
         case .credits(let value):

@@ -21,6 +21,12 @@ public final class XLSXWorksheet {
         try writeCell(cell, row: row, column: column, format: format)
     }
 
+    /// Writes a bold label aligned right, so a long one reads into the empty cells on its left
+    /// (totals under a table) instead of widening its column.
+    public func writeLabel(_ text: String, row: Int, column: Int) throws(ReportOutputError) {
+        try writeCell(.text(text), row: row, column: column, format: workbook.formats.rightAlignedLabel)
+    }
+
     /// Writes a formula (without checking it) with the value readers show before recalculating.
     public func writeFormula(
         _ formula: String, cachedValue: ReportCell, row: Int, column: Int, bold: Bool = false
@@ -83,8 +89,10 @@ public struct XLSXChartSeries: Sendable, Hashable {
     }
 }
 
-/// A table written row by row: a bold, frozen header with an autofilter and column widths, typed
-/// rows, and optionally a totals row of `SUM` formulas whose cached values are the exact sums.
+/// A table written row by row: a bold, frozen header with an autofilter, typed rows, and
+/// optionally a totals row of `SUM` formulas whose cached values are the exact sums. Columns are
+/// as wide as the longest value written (`XLSXColumnWidths`), and every sheet prints as its
+/// `XLSXPageSetup` says (by default landscape, one page wide, the header row on every page).
 ///
 /// Rows beyond `rowsPerSheetMax` continue on a new sheet named `Name (2)`, `Name (3)`, ..., each
 /// with its own header. The totals row (if any column has a total) goes on the last sheet and sums
@@ -97,7 +105,9 @@ public final class XLSXTable {
     let headerRow: Int
     /// Data rows per sheet: the sheet limit less the header row (and the totals row if any).
     let rowsPerPart: Int
+    let pageSetup: XLSXPageSetup
     private var sums: ColumnSums
+    private var widths: XLSXColumnWidths
     private var parts: [(name: String, sheet: XLSXWorksheet, rows: Int)] = []
     private var written = 0
     private var writtenInPart = 0
@@ -107,7 +117,8 @@ public final class XLSXTable {
     public var sheetNames: [String] { parts.map(\.name) }
 
     init(
-        workbook: XLSXWorkbook, name: String, columns: [ReportColumn], rowCount: Int, headerRow: Int
+        workbook: XLSXWorkbook, name: String, columns: [ReportColumn], rowCount: Int, headerRow: Int,
+        pageSetup: XLSXPageSetup
     ) throws(ReportOutputError) {
         precondition(!columns.isEmpty && rowCount >= 0 && headerRow >= 0, "invalid table shape")
         self.workbook = workbook
@@ -115,7 +126,9 @@ public final class XLSXTable {
         self.columns = columns
         self.rowCount = rowCount
         self.headerRow = headerRow
+        self.pageSetup = pageSetup
         self.sums = ColumnSums(columns: columns)
+        self.widths = XLSXColumnWidths(columns: columns)
         let reserved = headerRow + 1 + (sums.hasTotals ? 1 : 0)
         self.rowsPerPart = workbook.options.rowsPerSheetMax - reserved
         precondition(rowsPerPart > 0, "no room for data rows")
@@ -132,19 +145,28 @@ public final class XLSXTable {
         let partName = parts.isEmpty ? name : Self.partName(name, number: parts.count + 1)
         let sheet = XLSXWorksheet(workbook: workbook, sheet: try workbook.addSheet(name: partName))
         let rows = rowsInNextPart
-        // Widths, freeze and autofilter name row ranges: set before any row (constant-memory mode).
-        for (index, column) in columns.enumerated() {
-            try sheet.setColumnWidth(index, column.effectiveWidth)
-        }
+        // Freeze, autofilter and page setup: set before any row (constant-memory mode). The
+        // widths are set by `finish()`, once every value has been measured; the library keeps
+        // column settings apart from the rows and writes them when the workbook closes.
+        try workbook.check(pageSetup.apply(to: sheet.sheet, headerRow: headerRow), "page setup of \(partName)")
         worksheet_freeze_panes(sheet.sheet, lxw_row_t(headerRow + 1), 0)
         let lastRow = lxw_row_t(headerRow + rows)
         try workbook.check(
             worksheet_autofilter(sheet.sheet, lxw_row_t(headerRow), 0, lastRow, lxw_col_t(columns.count - 1)),
             "autofilter")
+        let titleLines = columns.indices.map(widths.titleLines).max() ?? 1
+        if titleLines > 1 {
+            try workbook.check(
+                worksheet_set_row(sheet.sheet, lxw_row_t(headerRow), Self.lineHeight * Double(titleLines), nil),
+                "header row height")
+        }
         try sheet.writeHeader(columns.map(\.title), row: headerRow)
         parts.append((partName, sheet, rows))
         writtenInPart = 0
     }
+
+    /// The height in points of one line of the default font (Calibri 11): a row's default height.
+    static let lineHeight = 15.0
 
     /// `Detail (2)`: the base name shortened so the whole fits Excel's 31 characters.
     static func partName(_ base: String, number: Int) -> String {
@@ -166,7 +188,16 @@ public final class XLSXTable {
         }
         let sheet = parts[parts.count - 1].sheet
         let rowIndex = headerRow + 1 + writtenInPart
+        // A row with wrapped text is made tall enough for it: readers do not grow rows on opening.
+        // Set before the row's cells, as constant-memory mode requires.
+        let lines = row.reduce(1) { max($0, XLSXColumnWidths.wrappedLines($1)) }
+        if lines > 1 {
+            try workbook.check(
+                worksheet_set_row(sheet.sheet, lxw_row_t(rowIndex), Self.lineHeight * Double(lines), nil),
+                "height of row \(rowIndex + 1)")
+        }
         for (index, cell) in row.enumerated() {
+            widths.measure(cell, at: index)
             try sheet.write(cell, row: rowIndex, column: index)
         }
         written += 1
@@ -178,6 +209,10 @@ public final class XLSXTable {
         precondition(!isFinished, "table finished twice")
         precondition(written == rowCount, "\(written) rows written, \(rowCount) declared")
         isFinished = true
+        for index in columns.indices {
+            if sums.hasTotals { widths.measure(sums.totalCell(index), at: index) }
+            for part in parts { try part.sheet.setColumnWidth(index, widths.width(index)) }
+        }
         guard sums.hasTotals else { return }
         let last = parts[parts.count - 1]
         let totalsRow = headerRow + 1 + last.rows
@@ -218,7 +253,14 @@ public final class XLSXTable {
     /// Adds a line chart to the right of the table's first sheet. Call it before appending rows.
     /// Series that do not lie wholly on the first sheet are left out (a charted table normally fits:
     /// a daily trend has a few thousand rows).
-    public func addLineChart(title: String, yAxisTitle: String, series: [XLSXChartSeries]) throws(ReportOutputError) {
+    ///
+    /// The axes carry their own number formats: a chart reader does not always take the cells'
+    /// formats (LibreOffice showed date categories as serial numbers such as 46327), so dates are
+    /// labelled `categoryFormat` (e.g. `dd mmm`) and values `valueFormat` (e.g. `#,##0`).
+    public func addLineChart(
+        title: String, yAxisTitle: String, series: [XLSXChartSeries], categoryFormat: String? = nil,
+        valueFormat: String? = nil
+    ) throws(ReportOutputError) {
         let drawable = series.filter { $0.rows.lowerBound >= 0 && $0.rows.upperBound < parts[0].rows }
         guard !drawable.isEmpty else { return }
         guard let chart = workbook_add_chart(workbook.handle, UInt8(LXW_CHART_LINE.rawValue)) else {
@@ -226,6 +268,8 @@ public final class XLSXTable {
         }
         chart_title_set_name(chart, title)
         chart_axis_set_name(chart.pointee.y_axis, yAxisTitle)
+        if let categoryFormat { chart_axis_set_num_format(chart.pointee.x_axis, categoryFormat) }
+        if let valueFormat { chart_axis_set_num_format(chart.pointee.y_axis, valueFormat) }
         chart_legend_set_position(chart, UInt8(LXW_CHART_LEGEND_BOTTOM.rawValue))
         for line in drawable {
             guard let handle = chart_add_series(chart, nil, nil) else {

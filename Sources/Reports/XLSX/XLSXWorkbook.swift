@@ -36,13 +36,20 @@ public struct XLSXWorkbookOptions: Sendable, Hashable {
     /// Rows per sheet including the header (Excel's limit is 1,048,576). Tests inject a small number.
     public var rowsPerSheetMax: Int
 
+    /// How every table's sheets print unless `addTable` is given another setup.
+    public var pageSetup: XLSXPageSetup
+
     /// Excel's hard limit on rows in one worksheet.
     public static let excelRowsPerSheetMax = 1_048_576
 
-    public init(constantMemory: Bool = false, rowsPerSheetMax: Int = XLSXWorkbookOptions.excelRowsPerSheetMax) {
+    public init(
+        constantMemory: Bool = false, rowsPerSheetMax: Int = XLSXWorkbookOptions.excelRowsPerSheetMax,
+        pageSetup: XLSXPageSetup = .report(footerTitle: "")
+    ) {
         precondition(rowsPerSheetMax >= 3 && rowsPerSheetMax <= Self.excelRowsPerSheetMax, "rowsPerSheetMax")
         self.constantMemory = constantMemory
         self.rowsPerSheetMax = rowsPerSheetMax
+        self.pageSetup = pageSetup
     }
 }
 
@@ -112,12 +119,13 @@ public final class XLSXWorkbook {
 
     /// Adds a table (one or more sheets, split at `options.rowsPerSheetMax`) of exactly `rowCount`
     /// data rows. The row count must be known first because the autofilter range is written before
-    /// the rows in constant-memory mode.
+    /// the rows in constant-memory mode. Its sheets print as `pageSetup` (default: the workbook's).
     public func addTable(
-        name: String, columns: [ReportColumn], rowCount: Int, headerRow: Int = 0
+        name: String, columns: [ReportColumn], rowCount: Int, headerRow: Int = 0, pageSetup: XLSXPageSetup? = nil
     ) throws(ReportOutputError) -> XLSXTable {
         precondition(!isClosed, "workbook already closed")
-        return try XLSXTable(workbook: self, name: name, columns: columns, rowCount: rowCount, headerRow: headerRow)
+        return try XLSXTable(workbook: self, name: name, columns: columns, rowCount: rowCount, headerRow: headerRow,
+                             pageSetup: pageSetup ?? options.pageSetup)
     }
 
     /// Adds a plain worksheet for free-form layouts (the invoice header block).
