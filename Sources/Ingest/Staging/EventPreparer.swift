@@ -112,8 +112,8 @@ struct EventPreparer: Sendable {
     }
 
     private func prepare(_ record: CostEventRecord) -> PreparedRecord {
-        if let (rule, field, detail) = directory.check(record) {
-            return .reject(rejection(rule, record, field: field, detail: detail))
+        if let violation = directory.check(record) {
+            return .reject(rejection(violation.rule, record, field: violation.field, detail: violation.detail))
         }
         let credits: Credits
         let pricing: RatePricing?

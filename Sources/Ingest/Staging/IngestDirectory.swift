@@ -6,7 +6,7 @@ import Ledger
 public struct IngestDirectory: Sendable {
     struct OrganisationEntry: Sendable {
         var teams: Set<String>
-        var investigations: Set<String>
+        var investigations: [String: Priority]
         /// `Organisation.usageStart`: usage before it is refused.
         var usageStart: Instant?
     }
@@ -23,7 +23,8 @@ public struct IngestDirectory: Sendable {
     public init(reader: LedgerReader) throws {
         for organisation in try reader.organisations() {
             organisations[organisation.id] = OrganisationEntry(
-                teams: Set(organisation.teams.map(\.id)), investigations: Set(organisation.investigations.map(\.id)),
+                teams: Set(organisation.teams.map(\.id)),
+                investigations: Dictionary(organisation.investigations.map { ($0.id, $0.priority) }, uniquingKeysWith: { first, _ in first }),
                 usageStart: organisation.usageStart)
             for investigation in organisation.investigations {
                 investigationOwners[investigation.id, default: []].append(organisation.id)
@@ -44,37 +45,37 @@ public struct IngestDirectory: Sendable {
         rates[Self.rateKey(organisationID, operation, unit)] ?? rates[Self.rateKey("", operation, unit)]
     }
 
-    /// The first configuration rule the record breaks, as (rule, field, detail); nil when it fits.
-    func check(_ record: CostEventRecord) -> (RejectionRule, String, String)? {
-        guard let organisation = organisations[record.organisationID] else {
-            return (
-                .unknownOrganisation, "organisation_id",
-                "\"\(record.organisationID)\" is not a configured organisation")
-        }
-        guard organisation.teams.contains(record.team) else {
-            return (.unknownTeam, "team", "\"\(record.team)\" is not a team of \(record.organisationID)")
-        }
-        if let investigation = record.investigation, !organisation.investigations.contains(investigation) {
-            if let owners = investigationOwners[investigation] {
-                let ownerList = owners.joined(separator: ", ")
-                return (.investigationOfAnotherOrganisation, "investigation",
-                        "\"\(investigation)\" belongs to \(ownerList), not \(record.organisationID)")
-            }
-            return (.unknownInvestigation, "investigation",
-                    "\"\(investigation)\" is not an investigation of \(record.organisationID)")
-        }
-        if let operations, !operations.contains(record.operation) {
-            return (.unknownOperation, "operation", "\"\(record.operation)\" is not a configured operation")
-        }
-        if let detail = UsageDateRule.violation(record, usageStart: organisation.usageStart) {
-            return (.occurredBeforeOrganisationStart, "occurred_at", detail)
-        }
-        return nil
+    /// The first configuration rule the record breaks (`CostEventConfigurationRule`); nil when it fits.
+    func check(_ record: CostEventRecord) -> CostEventConfigurationViolation? {
+        // The directory's answers never throw: they are dictionary lookups.
+        guard case .failure(let violation) = try? CostEventConfigurationRule.check(record, in: self) else { return nil }
+        return violation
     }
 }
 
-/// Usage must not predate its organisation (`Organisation.usageStart`, docs/INGEST.md): batch
-/// staging (`IngestDirectory.check`) and `POST /v1/usage` both ask here.
+/// The batch path's answers: the configuration read once per run.
+extension IngestDirectory: CostEventConfigurationLookup {
+    public func isOrganisation(_ organisationID: String) -> Bool { organisations[organisationID] != nil }
+
+    public func isTeam(_ teamID: String, of organisationID: String) -> Bool {
+        organisations[organisationID]?.teams.contains(teamID) ?? false
+    }
+
+    public func priority(ofInvestigation investigationID: String, of organisationID: String) -> Priority? {
+        organisations[organisationID]?.investigations[investigationID]
+    }
+
+    public func organisations(havingInvestigation investigationID: String) -> [String] {
+        (investigationOwners[investigationID] ?? []).sorted()
+    }
+
+    public func acceptsOperation(_ operation: String) -> Bool { operations?.contains(operation) ?? true }
+
+    public func usageStart(of organisationID: String) -> Instant? { organisations[organisationID]?.usageStart }
+}
+
+/// Usage must not predate its organisation (`Organisation.usageStart`, docs/INGEST.md): part of
+/// `CostEventConfigurationRule`, which batch staging and `POST /v1/usage` both run.
 public enum UsageDateRule {
     /// Why `record` cannot be charged to its organisation starting at `usageStart`; nil when it can.
     public static func violation(_ record: CostEventRecord, usageStart: Instant?) -> String? {

@@ -12,6 +12,14 @@ extension LedgerReader {
         ).flatMap { Priority(rank: $0) }
     }
 
+    /// The organisations that have an investigation of this id, sorted (asked only when an event names
+    /// an investigation that is not its organisation's, to say whose it is).
+    public func organisationsWithInvestigation(_ investigationID: String) throws -> [String] {
+        try String.fetchAll(
+            dbReadingNoBalances, cached: "SELECT organisation_id FROM investigations WHERE id = ? ORDER BY organisation_id",
+            arguments: [investigationID])
+    }
+
     /// Whether the organisation has a team with this id (live usage checks it as batch staging does).
     public func teamExists(organisationID: String, teamID: String) throws -> Bool {
         try Bool.fetchOne(

@@ -76,35 +76,18 @@ public struct LiveCostEvent: Sendable, Equatable {
             extensions: rule.map { ["rule": .string($0)] } ?? [:])
     }
 
-    /// The configuration checks batch staging makes: the team and investigation must be the organisation's,
-    /// the operation a configured one, and the usage not before the organisation's start (`UsageDateRule`).
-    /// Returns the priority the work is charged at (the investigation's, else unprioritised). Point lookups
-    /// only: this runs inside the group commit, where every microsecond is paid by the whole group.
+    /// The configuration checks batch staging makes, by the same rule (`CostEventConfigurationRule`):
+    /// refused with the same rule, field and words. Returns the priority the work is charged at. Point
+    /// lookups only: this runs inside the group commit, where every microsecond is paid by the whole group.
     static func checkConfiguration(_ event: LiveCostEvent, reader: LedgerReader) throws -> Priority {
-        guard try reader.organisationExists(event.organisationID) else {
+        switch try CostEventConfigurationRule.check(event.record, in: reader) {
+        case .success(let priority):
+            return priority
+        case .failure(let violation) where violation.rule == .unknownOrganisation:
             throw ProblemDetails.organisationNotFound
+        case .failure(let violation):
+            throw invalid("\(violation.field): \(violation.detail)", rule: violation.rule.code)
         }
-        guard try reader.teamExists(organisationID: event.organisationID, teamID: event.team) else {
-            throw invalid("team: \"\(event.team)\" is not a team of \(event.organisationID)", rule: "unknownTeam")
-        }
-        var priority = Priority.unprioritised
-        if let investigation = event.investigation {
-            guard let investigationPriority = try reader.investigationPriority(
-                organisationID: event.organisationID, investigationID: investigation)
-            else {
-                throw invalid(
-                    "investigation: \"\(investigation)\" is not an investigation of \(event.organisationID)",
-                    rule: "unknownInvestigation")
-            }
-            priority = investigationPriority
-        }
-        guard try reader.acceptsOperation(event.operation) else {
-            throw invalid("operation: \"\(event.operation)\" is not a configured operation", rule: "unknownOperation")
-        }
-        if let detail = UsageDateRule.violation(event.record, usageStart: try reader.usageStart(of: event.organisationID)) {
-            throw invalid("occurred_at: \(detail)", rule: RejectionRule.occurredBeforeOrganisationStart.code)
-        }
-        return priority
     }
 }
 
