@@ -269,42 +269,45 @@ extension LedgerResolver {
         guard from < to, to.millisecondsSinceEpoch - from.millisecondsSinceEpoch <= 400 * Instant.millisecondsPerDay
         else { throw GraphQLClientError("from must be before to, at most 400 days apart.") }
         let grouping = arguments.groupBy
+        // The report's own GROUP BY queries: one engine for the number, in exact integers.
         return try await ledger.read { reader in
             guard let organisation = try reader.organisation(organisationID) else { throw Self.notFound }
-            let zone = TimeZone(identifier: organisation.timeZone) ?? TimeZone(identifier: "UTC")!
-            var totals: [String: (credits: Int64, money: Int64, count: Int)] = [:]
-            var afterID: Int64?
-            while true {
-                let page = try reader.history(
-                    of: organisationID, from: from, to: to, kinds: [.deduction], afterID: afterID, limit: 1000,
-                    money: .includingSettlements)
-                for transfer in page {
-                    let key = Self.groupKey(transfer, grouping, zone)
-                    var total = totals[key] ?? (0, 0, 0)
-                    total.credits += transfer.amount.microcredits
-                    total.money += transfer.money.minorUnits
-                    total.count += 1
-                    totals[key] = total
-                }
-                guard page.count == 1000, let last = page.last else { break }
-                afterID = last.id
+            let currency = organisation.currency
+            let groups: [ConsumptionGroup]
+            switch grouping {
+            case .TEAM, .INVESTIGATION, .OPERATION:
+                let dimension: ConsumptionDimension = grouping == .TEAM ? .team : grouping == .INVESTIGATION ? .investigation : .operation
+                groups = try reader.consumption(
+                    of: organisationID, currency: currency, in: ReportWindow(start: from, end: to), by: dimension)
+                    .map { ConsumptionGroup(key: $0.key.isEmpty ? "(none)" : $0.key, eventCount: $0.eventCount,
+                                            credits: $0.credits, money: $0.money) }
+            case .DAY:
+                let zone = TimeZone(identifier: organisation.timeZone) ?? TimeZone(identifier: "UTC")!
+                let starts = Self.localDayStarts(from: from, to: to, zone: zone)
+                groups = try reader.dailyConsumption(of: organisationID, currency: currency, days: starts, end: to)
+                    .enumerated().filter { $0.element.eventCount > 0 }
+                    .map { index, group in
+                        ConsumptionGroup(key: LocalDate.of(starts[index], in: zone).description, eventCount: group.eventCount,
+                                         credits: group.credits, money: group.money)
+                    }
             }
-            return totals.sorted { $0.key < $1.key }.map { key, total in
+            return groups.map { group in
                 UsageRow(
-                    key: key, credits: Credits(microcredits: total.credits).description,
-                    moneyMinorUnits: String(total.money), currency: organisation.currency.code,
-                    deductions: total.count)
+                    key: group.key, credits: group.credits.description, moneyMinorUnits: String(group.money.minorUnits),
+                    currency: currency.code, deductions: Int(group.eventCount))
             }
         }
     }
 
-    static func groupKey(_ transfer: Transfer, _ grouping: UsageGrouping, _ zone: TimeZone) -> String {
-        switch grouping {
-        case .TEAM: transfer.references.team ?? "(none)"
-        case .INVESTIGATION: transfer.references.investigation ?? "(none)"
-        case .OPERATION: transfer.references.operation ?? "(none)"
-        case .DAY: LocalDate.of(transfer.effectiveAt, in: zone).description
+    /// `from`, then each local midnight after it and before `to`: the day buckets of a usage query.
+    static func localDayStarts(from: Instant, to: Instant, zone: TimeZone) -> [Instant] {
+        var starts = [from]
+        var day = LocalDate.of(from, in: zone).adding(days: 1)
+        while day.startInstant(in: zone) < to {
+            starts.append(day.startInstant(in: zone))
+            day = day.adding(days: 1)
         }
+        return starts
     }
 
     /// Admin: grants an allocation.
