@@ -3,7 +3,8 @@
 Each task runs one stage for the run's logical date, with the clock pinned to the end of that
 date (CREDITS_NOW) so reruns are reproducible. Exit codes decide what Airflow does:
   0, 3  success (3 = done with exceptions for a person; the reconcile report says what to review)
-  75    retry later (another run holds the lock, or the plan went stale): AirflowException, retried
+  75    retry later (another run holds the lock, or the plan went stale: apply then reconciles
+        again first): AirflowException, retried
   other fail at once without retries (bad input or an internal error: a retry changes nothing)
 """
 import glob
@@ -65,6 +66,18 @@ def report(ds: str, next_ds: str) -> None:
     run_credits("report", ["report", "--period", period, "--out", directory], ds, next_ds)
 
 
+def apply(ds: str, next_ds: str) -> None:
+    """Posts the plan. A stale plan (75: what it would post changed since reconcile; nothing was
+    posted) is planned again before Airflow retries, so the retry applies a fresh plan."""
+    try:
+        run_credits("apply", ["apply", "--no-alerts"], ds, next_ds)
+    except AirflowFailException:
+        raise
+    except AirflowException:
+        run_credits("reconcile", ["reconcile", "--as-of", ds], ds, next_ds)
+        raise
+
+
 def task(task_id: str, function, **kwargs) -> PythonOperator:
     return PythonOperator(
         task_id=task_id, python_callable=function, op_kwargs={"ds": "{{ ds }}", "next_ds": "{{ next_ds }}", **kwargs},
@@ -82,8 +95,8 @@ with DAG(
     ingest_events = task("ingest_events", ingest, kind="events")
     ingest_orders = task("ingest_orders", ingest, kind="orders")
     reconcile = task("reconcile", run_credits, stage="reconcile", arguments=["reconcile", "--as-of", "{{ ds }}"])
-    apply = task("apply", run_credits, stage="apply", arguments=["apply", "--no-alerts"])
+    apply_task = task("apply", apply)
     alerts = task("alerts", run_credits, stage="alerts", arguments=["alerts"])
     report_task = task("report", report)
     invoice_task = task("invoice", invoice)
-    init >> ingest_events >> ingest_orders >> reconcile >> apply >> alerts >> report_task >> invoice_task
+    init >> ingest_events >> ingest_orders >> reconcile >> apply_task >> alerts >> report_task >> invoice_task

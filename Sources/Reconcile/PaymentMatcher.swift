@@ -155,8 +155,10 @@ struct PaymentMatcher {
             references: TransferReferences(revolutOrderID: originalID, memo: "\(latest.orderType) \(orderID)")))
     }
 
+    /// Top-ups effective before the as-of instant only: one credited after it (a live webhook while
+    /// the night's plan waits for apply) belongs to a later window, whose exports will show its order.
     private mutating func findTopUpsWithoutOrders(_ byOrder: [String: [OrderObservation]]) throws {
-        for topUp in try reader.orderTopUps() {
+        for topUp in try reader.orderTopUps() where topUp.effectiveAt < asOf {
             let orderID = topUp.references.revolutOrderID!
             let completed = byOrder[orderID]?.contains { $0.state == "completed" && $0.orderType == "payment" } ?? false
             if !completed {

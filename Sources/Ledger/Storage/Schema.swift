@@ -19,6 +19,7 @@ enum Schema {
         migrator.registerMigration("v1-configuration-changes", migrate: createConfigurationChanges)
         migrator.registerMigration("v2-compact-cost-events", migrate: compactCostEvents)
         migrator.registerMigration("v2-operations", migrate: createOperations)
+        migrator.registerMigration("v3-compact-plans", migrate: compactPlans)
         return migrator
     }
 
