@@ -31,19 +31,6 @@ import FoundationNetworking
         #expect(run.exitCode == 0 || run.exitCode == 3, "\(run.stderr)")
     }
 
-    /// Starts `credits serve` on a free loopback port; returns the process and the port.
-    func serve() throws -> (Process, Int) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CreditsBinary.path)
-        process.arguments = ["serve", "--db", db, "--port", "0", "--log-level", "error"]
-        let stderr = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = stderr
-        try process.run()
-        let port = try #require(KeysAndServeCommandTests.boundPort(stderr.fileHandleForReading))
-        return (process, port)
-    }
-
     /// `POST /v1/usage` for met-police's P1 investigation; returns the HTTP status.
     func recordUsage(port: Int, key: String, eventID: String, credits amount: String) async throws -> Int {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/usage")!)
@@ -78,7 +65,7 @@ import FoundationNetworking
         #expect(try credits(["apply", "--no-alerts"]).exitCode == 0)
         let key = try credits(["keys", "create", "--org", "met-police"]).stdout
             .split(separator: "\n").first.map(String.init) ?? ""
-        let (server, port) = try serve()
+        let (server, port) = try KeysAndServeCommandTests.serve(db: db)
         defer { if server.isRunning { server.terminate() } }
 
         // Unaffected: a little P1 usage, well inside met-police's unreserved credits.

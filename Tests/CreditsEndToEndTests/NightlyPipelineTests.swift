@@ -158,15 +158,15 @@ import TestSupport
         let outcomes = stages.map { "\($0["name"] as? String ?? "?") \($0["exit_code"] as? Int ?? -1)" }
         if staleTimes == 1 {
             #expect(Array(outcomes.dropFirst(3)) == [
-                "reconcile-attempt-1 3", "apply-attempt-1 75", "reconcile 3", "apply 0", "alerts 3", "report 0",
+                "reconcile-attempt-1 0", "apply-attempt-1 75", "reconcile 0", "apply 0", "alerts 3", "report 0",
             ])
             // The late event was charged by the fresh plan.
             let history = try CreditsBinary.run(["ledger", "history", "--org", "met-police", "--db", site.db, "--json"])
             #expect(history.stdout.contains("evt_late_1"))
         } else {
             #expect(Array(outcomes.dropFirst(3)) == [
-                "reconcile-attempt-1 3", "apply-attempt-1 75", "reconcile-attempt-2 3", "apply-attempt-2 75",
-                "reconcile 3", "apply 75", "alerts -1", "report -1",
+                "reconcile-attempt-1 0", "apply-attempt-1 75", "reconcile-attempt-2 0", "apply-attempt-2 75",
+                "reconcile 0", "apply 75", "alerts -1", "report -1",
             ], "three attempts (CREDITS_APPLY_ATTEMPTS), then the run stops")
         }
     }
