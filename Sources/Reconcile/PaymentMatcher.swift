@@ -11,6 +11,10 @@ struct PaymentMatcher {
     let agedAfter: Int64
     var items: [PlanItem] = []
     var findings: [Finding] = []
+    /// Organisations and packages read once each: a night can bring 100,000 orders for a few
+    /// hundred organisations, each with its teams and investigations to read.
+    private var organisations: [String: Organisation?] = [:]
+    private var packages: [String: CreditPackage?] = [:]
 
     /// States in which an order may still complete.
     static let openStates: Set<String> = ["pending", "processing", "authorised"]
@@ -107,11 +111,11 @@ struct PaymentMatcher {
                     "no purchase with reference \(reference ?? "(none)") and no organisation_id/package_id metadata")
             return nil
         }
-        guard let organisation = try reader.organisation(organisationID) else {
+        guard let organisation = try organisation(organisationID) else {
             finding(.exception, FindingCode.unknownOrganisation, nil, orderID, "organisation \(organisationID) is not configured")
             return nil
         }
-        guard let package = try reader.creditPackage(packageID) else {
+        guard let package = try package(packageID) else {
             finding(.exception, FindingCode.unknownPackage, organisationID, orderID, "package \(packageID) is not configured")
             return nil
         }
@@ -177,6 +181,20 @@ struct PaymentMatcher {
                         "purchase of \(purchase.packageID) created \(purchase.createdAt.iso8601) has no Revolut order yet")
             }
         }
+    }
+
+    private mutating func organisation(_ id: String) throws -> Organisation? {
+        if let known = organisations[id] { return known }
+        let read = try reader.organisation(id)
+        organisations[id] = read
+        return read
+    }
+
+    private mutating func package(_ id: String) throws -> CreditPackage? {
+        if let known = packages[id] { return known }
+        let read = try reader.creditPackage(id)
+        packages[id] = read
+        return read
     }
 
     private mutating func finding(
