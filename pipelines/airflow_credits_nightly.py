@@ -13,7 +13,8 @@ manual run or `airflow dags test credits_nightly 2026-12-01` processes the night
 Each task runs one stage for that night, with the clock pinned to the end of the night
 (CREDITS_NOW) so reruns are reproducible. Exit codes decide what Airflow does:
   0, 3  success (3 = done with exceptions for a person; the reconcile report says what to review)
-  75    retry later (another run holds the lock, or the plan went stale): AirflowException, retried
+  75    retry later (another run holds the lock, or the plan went stale: apply then reconciles
+        again first): AirflowException, retried
   other fail at once without retries (bad input or an internal error: a retry changes nothing)
 """
 import glob
@@ -71,8 +72,9 @@ def invoice(night: str) -> None:
         return
     period = (day - timedelta(days=1)).strftime("%Y-%m")
     # The month's final report first: late usage may have changed it after its last nightly run.
+    # It goes with the invoices, so it carries the per-transfer detail (as in nightly.sh).
     final = os.path.join(OUT, "reports", period)
-    run_credits("report-previous", ["report", "--period", period, "--out", final], night)
+    run_credits("report-previous", ["report", "--period", period, "--out", final, "--detail"], night)
     directory = os.path.join(OUT, "invoices", period)
     run_credits("invoice", ["invoice", "--period", period, "--out", directory], night)
 
@@ -81,6 +83,18 @@ def report(night: str) -> None:
     period = night[:7]
     directory = os.path.join(OUT, "reports", period)
     run_credits("report", ["report", "--period", period, "--out", directory], night)
+
+
+def apply(night: str) -> None:
+    """Posts the plan. A stale plan (75: what it would post changed since reconcile; nothing was
+    posted) is planned again before Airflow retries, so the retry applies a fresh plan."""
+    try:
+        run_credits("apply", ["apply", "--no-alerts"], night)
+    except AirflowFailException:
+        raise
+    except AirflowException:
+        run_credits("reconcile", ["reconcile", "--as-of", night], night)
+        raise
 
 
 def task(task_id: str, function, **kwargs) -> PythonOperator:
@@ -101,8 +115,8 @@ with DAG(
     ingest_events = task("ingest_events", ingest, kind="events")
     ingest_orders = task("ingest_orders", ingest, kind="orders")
     reconcile = task("reconcile", run_credits, stage="reconcile", arguments=["reconcile", "--as-of", "{{ ds }}"])
-    apply = task("apply", run_credits, stage="apply", arguments=["apply", "--no-alerts"])
+    apply_task = task("apply", apply)
     alerts = task("alerts", run_credits, stage="alerts", arguments=["alerts"])
     report_task = task("report", report)
     invoice_task = task("invoice", invoice)
-    init >> ingest_events >> ingest_orders >> reconcile >> apply >> alerts >> report_task >> invoice_task
+    init >> ingest_events >> ingest_orders >> reconcile >> apply_task >> alerts >> report_task >> invoice_task

@@ -11,11 +11,14 @@ struct PaymentMatcher {
     let agedAfter: Int64
     var items: [PlanItem] = []
     var findings: [Finding] = []
+    /// Each organisation and package read once per run, however many orders name it.
+    private let catalogue: CachedSaleCatalogue
 
     init(reader: LedgerReader, asOf: Instant, agedAfterDays: Int) {
         self.reader = reader
         self.asOf = asOf
         self.agedAfter = Int64(agedAfterDays) * Instant.millisecondsPerDay
+        self.catalogue = CachedSaleCatalogue(reader: reader)
     }
 
     mutating func run() throws {
@@ -90,7 +93,7 @@ struct PaymentMatcher {
         switch try reader.orderSale(
             orderID: orderID, merchantReference: reference,
             metadataOrganisationID: views.compactMap(\.organisationID).first,
-            metadataPackageID: views.compactMap(\.packageID).first)
+            metadataPackageID: views.compactMap(\.packageID).first, catalogue: catalogue)
         {
         case .success(let sale):
             return sale
@@ -143,8 +146,10 @@ struct PaymentMatcher {
             references: TransferReferences(revolutOrderID: originalID, memo: "\(latest.orderType.word) \(orderID)")))
     }
 
+    /// Top-ups effective before the as-of instant only: one credited after it (a live webhook while
+    /// the night's plan waits for apply) belongs to a later window, whose exports will show its order.
     private mutating func findTopUpsWithoutOrders(_ byOrder: [String: [OrderObservation]]) throws {
-        for topUp in try reader.orderTopUps() {
+        for topUp in try reader.orderTopUps() where topUp.effectiveAt < asOf {
             let orderID = topUp.references.revolutOrderID!
             let completed = byOrder[orderID]?.contains { $0.state == .completed && $0.orderType == .payment } ?? false
             if !completed {

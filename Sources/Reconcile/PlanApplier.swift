@@ -1,12 +1,15 @@
 import Foundation
 import Ledger
 
-/// `credits apply`: posts exactly the latest reconcile plan, in one transaction.
+/// `credits apply`: posts the latest reconcile plan, in one transaction.
 ///
-/// It refuses a plan whose stored items no longer hash to its digest (altered: exit 65) and a
-/// plan made stale by transfers posted since, for any organisation the plan touches (the live
-/// service or an administrator moved the ledger: exit 75, run reconcile again). Applying twice
-/// posts once: an applied plan is not applied again.
+/// The plan does not store its items. Apply walks the same candidates reconcile walked (same
+/// as-of, same options), posting for real inside its own write transaction, and commits only if
+/// what it posted has the reviewed plan's digest: the ledger then moved exactly as finance
+/// reviewed it, whatever the live service or an administrator posted in between. Otherwise it
+/// rolls back and refuses the plan as stale (exit 75: run reconcile again, which makes a fresh
+/// plan). A stored plan whose rows no longer match their seal was altered (exit 65). Applying
+/// twice posts once: an applied plan is not applied again.
 public enum PlanApplier {
     public struct Summary: Sendable, Codable, Equatable {
         /// `applied`, or `nothing_to_apply` when the latest plan was already applied or none exists.
@@ -19,25 +22,29 @@ public enum PlanApplier {
 
     public enum Refusal: ClassifiedError, Equatable {
         case planAltered(planID: Int64)
+        /// What posting the plan would do today differs from what was reviewed; `organisations`
+        /// are those whose totals or findings moved (empty when only the order or items did).
         case planStale(planID: Int64, organisations: [String])
-        case postingDiffersFromPlan(planID: Int64, key: String)
+        /// Made by an earlier version, which stored items instead of a seal.
+        case planFromEarlierVersion(planID: Int64)
 
         public var failureClass: FailureClass {
             switch self {
             case .planAltered: .badData
-            case .planStale, .postingDiffersFromPlan: .locked
+            case .planStale, .planFromEarlierVersion: .locked
             }
         }
 
         public var description: String {
             switch self {
             case .planAltered(let id):
-                "plan \(id) does not match its digest: it was altered after reconcile; run `credits reconcile` again"
+                "plan \(id) does not match its seal: it was altered after reconcile; run `credits reconcile` again"
             case .planStale(let id, let organisations):
-                "plan \(id) is stale: the ledger moved since reconcile for \(organisations.joined(separator: ", ")); "
-                    + "run `credits reconcile` again"
-            case .postingDiffersFromPlan(let id, let key):
-                "plan \(id): \(key) no longer posts as planned; run `credits reconcile` again"
+                "plan \(id) is stale: posting it now would differ from what was reviewed"
+                    + (organisations.isEmpty ? "" : " for \(organisations.joined(separator: ", "))")
+                    + "; nothing was posted; run `credits reconcile` again"
+            case .planFromEarlierVersion(let id):
+                "plan \(id) was made by an earlier version of credits; run `credits reconcile` again"
             }
         }
     }
@@ -53,52 +60,31 @@ public enum PlanApplier {
             guard let plan = try tx.reader.latestPlan(), plan.status == .planned else {
                 return Summary(status: "nothing_to_apply", planID: nil, digest: nil, transfers: [:], credits: [:])
             }
-            // First pass: the stored items must hash to the plan's digest and read back as items.
-            // An event voided after reconcile makes the plan stale for its organisation: it must not
-            // be charged, and the plan must post exactly as stored or not at all.
-            let voided = try tx.reader.voidedCostEventIDs()
-            var digest = PlanDigest(asOf: plan.asOf)
-            var touched = Set<String>()
-            var voidedSinceReconcile = Set<String>()
-            try tx.reader.forEachPlanItem(ofPlan: plan.id) { stored in
-                digest.add(payload: stored.payload)
-                let item = try item(stored, of: plan)
-                touched.insert(item.organisationID)
-                if item.kind == .deduction, let eventID = item.references.costEventID, voided.contains(eventID) {
-                    voidedSinceReconcile.insert(item.organisationID)
-                }
+            guard plan.seal != nil, let agedAfterDays = plan.agedAfterDays else {
+                throw Refusal.planFromEarlierVersion(planID: plan.id)
             }
-            guard digest.finalize(stored: plan.findings) == plan.digest else {
-                throw Refusal.planAltered(planID: plan.id)
-            }
-            let moved = try tx.reader.organisationsMoved(since: plan.ledgerPosition).intersection(touched)
-                .union(voidedSinceReconcile)
-            guard moved.isEmpty else { throw Refusal.planStale(planID: plan.id, organisations: moved.sorted()) }
+            guard PlanSeal.holds(for: plan) else { throw Refusal.planAltered(planID: plan.id) }
 
-            // Second pass: post them, one at a time, so a million items never sit in memory.
-            var transfers: [String: Int] = [:]
-            // Reconcile reported any total that passes Int64 as a finding; here it is just left out.
-            var credits = KindTotals()
-            try tx.reader.forEachPlanItem(ofPlan: plan.id) { stored in
-                let item = try item(stored, of: plan)
-                guard let transfer = try item.post(in: tx).transfer, transfer.idempotencyKey == item.idempotencyKey else {
-                    throw Refusal.postingDiffersFromPlan(planID: plan.id, key: item.idempotencyKey)
-                }
-                transfers[item.kind.rawValue, default: 0] += 1
-                _ = credits.add(transfer.amount, kind: item.kind.rawValue)
+            // Plan again, posting for real; throwing rolls every posting back.
+            let walk = try PlanWalk.run(in: tx, asOf: plan.asOf, agedAfterDays: agedAfterDays)
+            guard walk.digest == plan.digest else {
+                throw Refusal.planStale(planID: plan.id, organisations: moved(from: plan, to: walk).sorted())
             }
             try tx.markApplied(planID: plan.id)
             CrashPoint.hit("apply.beforeCommit")
-            return Summary(
-                status: "applied", planID: plan.id, digest: plan.digest, transfers: transfers, credits: credits.credits)
+            return Summary(status: "applied", planID: plan.id, digest: plan.digest,
+                           transfers: walk.totals.transfersByKind, credits: walk.totals.creditsByKind())
         }
     }
 
-    private static func item(_ stored: StoredPlanItem, of plan: StoredPlan) throws -> PlanItem {
-        do {
-            return try PlanItem(payload: stored.payload)
-        } catch {
-            throw Refusal.planAltered(planID: plan.id)
-        }
+    /// Organisations whose totals or findings differ between the reviewed plan and the walk.
+    private static func moved(from plan: StoredPlan, to walk: PlanWalk) -> Set<String> {
+        // Compared as stored text, so a finding reads the same on both sides whatever its code.
+        let reviewed = Set(plan.findings.map { [$0.severity, $0.code, $0.organisationID ?? "", $0.subject, $0.detail] })
+        let now = Set(walk.findings.map {
+            [$0.severity.rawValue, $0.code.rawValue, $0.organisationID ?? "", $0.subject, $0.detail]
+        })
+        return walk.totals.organisationsDiffering(from: PlanTotals(plan.totals))
+            .union(reviewed.symmetricDifference(now).map { $0[2] }.filter { !$0.isEmpty })
     }
 }

@@ -7,12 +7,12 @@ import Ledger
 ///
 /// Method: the candidate items (plan allocations, payment top-ups and reversals and expiries,
 /// which are few and held in memory, and usage deductions, streamed from the staged events) are
-/// walked in posting order twice. First they are posted in a dry run that is rolled back: it tells
+/// walked once in posting order and posted in a dry run that is rolled back (`PlanWalk`): it tells
 /// exactly what posting will do (which usage goes into reserves or overdraft, which is beyond the
-/// overdraft limit, what a refund can still take back), and items that post nothing are dropped.
-/// Then, unless an identical plan is already stored, the walk is repeated to store what remains
-/// with its digest, for `apply` to post as is. Neither walk holds the deductions, so memory does
-/// not grow with the number of events.
+/// overdraft limit, what a refund can still take back). The plan stores what finance reviews:
+/// totals per organisation and kind, the findings, the digest of what posts, and a seal over those
+/// rows. `apply` walks the same candidates again, posting for real, and commits only if it arrives
+/// at the same digest. Nothing holds the deductions, so memory does not grow with the events.
 public enum Reconciler {
     public struct Options: Sendable {
         /// Everything effective before this instant is in scope.
@@ -43,65 +43,105 @@ public enum Reconciler {
     }
 
     public static func reconcile(_ ledger: LedgerDatabase, options: Options) throws -> Summary {
-        try ledger.write { tx in
-            let reader = tx.reader
-            var others = try Allocations.due(reader: reader, asOf: options.asOf)
-            var payments = PaymentMatcher(reader: reader, asOf: options.asOf, agedAfterDays: options.agedAfterDays)
-            try payments.run()
-            others += payments.items
-            others += try Expiries.due(reader: reader, asOf: options.asOf, planned: others)
-            others.sort(by: PlanItem.postingOrder)
-            var candidates = Candidates(others: others, usage: UsageCharges(reader: reader, asOf: options.asOf))
-            let previous = try reader.latestPlan()
-            let ledgerPosition = try reader.ledgerPosition()
-
-            // First pass, rolled back: what posting each candidate does.
-            var dryRun = DryRun(asOf: options.asOf)
-            try tx.dryRun { dry in try candidates.forEach { ordinal, item in try dryRun.post(ordinal, item, in: dry) } }
-            let findings = payments.findings + candidates.usage.findings + dryRun.findings
-            let digest = dryRun.digest.finalize(findings: findings)
-
-            // Reuse only an intact identical plan, so a plan altered after it was stored is
-            // replaced rather than handed to apply again.
-            let summary = { (planID: Int64, newPlan: Bool) in
-                Summary(
-                    planID: planID, digest: digest, newPlan: newPlan, asOf: options.asOf, items: dryRun.counts,
-                    credits: dryRun.credits, findings: Dictionary(grouping: findings, by: \.severity.rawValue).mapValues(\.count),
-                    exceptions: findings.filter { $0.severity == .exception }, aged: findings.filter { $0.severity == .aged })
-            }
-            if let previous, previous.digest == digest, previous.itemCount == dryRun.kept,
-                previous.status == .planned || dryRun.kept == 0, try isIntact(previous, reader: reader) {
-                return summary(previous.id, false)
-            }
-
-            // Second pass: the same candidates again (the rollback restored the ledger they
-            // come from), storing those that post.
-            let planID = try tx.savePlan(
-                asOf: options.asOf, ledgerPosition: ledgerPosition, digest: digest,
-                summary: "\(dryRun.kept) items, \(findings.count) findings",
-                findings: findings.enumerated().map { seq, finding in
-                    StoredFinding(seq: seq, severity: finding.severity.rawValue, code: finding.code.rawValue,
-                                  organisationID: finding.organisationID, subject: finding.subject, detail: finding.detail)
-                })
-            var seq = 0
-            try candidates.forEach { ordinal, item in
-                guard !dryRun.dropped.contains(ordinal) else { return }
-                try tx.addPlanItem(
-                    StoredPlanItem(seq: seq, kind: item.kind.rawValue, organisationID: item.organisationID,
-                                   idempotencyKey: item.idempotencyKey, payload: item.payload),
-                    toPlan: planID)
-                seq += 1
-            }
-            precondition(seq == dryRun.kept, "the second pass must see the candidates the dry run saw")
-            return summary(planID, true)
-        }
+        try reconcile(ledger, options: options) { _, _ in }.summary
     }
 
-    /// Whether a stored plan's items and findings still hash to its digest.
-    static func isIntact(_ plan: StoredPlan, reader: LedgerReader) throws -> Bool {
-        var digest = PlanDigest(asOf: plan.asOf)
-        try reader.forEachPlanItem(ofPlan: plan.id) { digest.add(payload: $0.payload) }
-        return digest.finalize(stored: plan.findings) == plan.digest
+    /// Plans, stores the plan, and hands `report` the stored plan with the transfers it proposes,
+    /// streamed from a second dry run in the same transaction (so the report shows exactly the
+    /// plan's transfers; it runs only when a report is wanted).
+    public static func reconcile<Report>(
+        _ ledger: LedgerDatabase, options: Options, report: (StoredPlan, ProposedTransfers) throws -> Report
+    ) throws -> (summary: Summary, report: Report) {
+        let result = try ledger.write { tx in
+            let ledgerPosition = try tx.reader.ledgerPosition()
+            let walk = try tx.dryRun { dry in
+                try PlanWalk.run(in: dry, asOf: options.asOf, agedAfterDays: options.agedAfterDays)
+            }
+            let credits = walk.totals.creditsByKind()
+            let summary = { (planID: Int64, newPlan: Bool) in
+                Summary(
+                    planID: planID, digest: walk.digest, newPlan: newPlan, asOf: options.asOf,
+                    items: walk.totals.transfersByKind, credits: credits,
+                    findings: Dictionary(grouping: walk.findings, by: \.severity.rawValue).mapValues(\.count),
+                    exceptions: walk.findings.filter { $0.severity == .exception },
+                    aged: walk.findings.filter { $0.severity == .aged })
+            }
+
+            // Reuse only an intact identical plan, so a plan altered after it was stored is
+            // replaced rather than handed to apply again. A plan gone stale has another digest.
+            let plan: StoredPlan
+            let newPlan: Bool
+            if let previous = try tx.reader.latestPlan(), previous.digest == walk.digest,
+                previous.agedAfterDays == options.agedAfterDays, previous.status == .planned || walk.totals.count == 0,
+                PlanSeal.holds(for: previous)
+            {
+                plan = previous
+                newPlan = false
+            } else {
+                let totals = walk.totals.rows
+                let findings = walk.findings.enumerated().map { seq, finding in
+                    StoredFinding(seq: seq, severity: finding.severity.rawValue, code: finding.code.rawValue,
+                                  organisationID: finding.organisationID, subject: finding.subject, detail: finding.detail)
+                }
+                let text = "\(walk.totals.count) items, \(findings.count) findings"
+                let planID = try tx.savePlan(
+                    asOf: options.asOf, agedAfterDays: options.agedAfterDays, ledgerPosition: ledgerPosition,
+                    digest: walk.digest,
+                    seal: PlanSeal.of(asOf: options.asOf, agedAfterDays: options.agedAfterDays, digest: walk.digest,
+                                      summary: text, totals: totals, findings: findings),
+                    summary: text, totals: totals, findings: findings)
+                guard let stored = try tx.reader.plan(id: planID) else { preconditionFailure("plan \(planID) was just stored") }
+                plan = stored
+                newPlan = true
+            }
+            let proposed = ProposedTransfers(count: walk.totals.count) { body in
+                let replay = try tx.dryRun { dry in
+                    try PlanWalk.run(in: dry, asOf: options.asOf, agedAfterDays: options.agedAfterDays, each: body)
+                }
+                precondition(replay.digest == walk.digest, "a walk over the same ledger must post the same plan")
+            }
+            let written = try report(plan, proposed)
+            CrashPoint.hit("reconcile.beforeCommit")
+            return (summary(plan.id, newPlan), written)
+        }
+        CrashPoint.hit("reconcile.afterCommit")
+        return result
+    }
+}
+
+/// The transfers a plan proposes, in posting order, replayed by a dry run: `count` of them, each
+/// delivered with the transfer it posted (then rolled back). Consume inside the `report` closure.
+public struct ProposedTransfers {
+    public let count: Int
+    public let forEach: ((PlanItem, Transfer) throws -> Void) throws -> Void
+}
+
+/// One walk over a plan's candidates in posting order, posting each in `tx`: reconcile runs it in
+/// a dry run that is rolled back, `apply` in its own transaction, for real. The same ledger and
+/// options always give the same walk, so equal digests mean equal postings.
+struct PlanWalk {
+    let digest: String
+    let totals: PlanTotals
+    let findings: [Finding]
+
+    static func run(
+        in tx: LedgerTransaction, asOf: Instant, agedAfterDays: Int,
+        each: (PlanItem, Transfer) throws -> Void = { _, _ in }
+    ) throws -> PlanWalk {
+        let reader = tx.reader
+        var others = try Allocations.due(reader: reader, asOf: asOf)
+        var payments = PaymentMatcher(reader: reader, asOf: asOf, agedAfterDays: agedAfterDays)
+        try payments.run()
+        others += payments.items
+        others += try Expiries.due(reader: reader, asOf: asOf, planned: others)
+        others.sort(by: PlanItem.postingOrder)
+        var candidates = Candidates(others: others, usage: UsageCharges(reader: reader, asOf: asOf))
+        var dryRun = DryRun(asOf: asOf)
+        try candidates.forEach { item in
+            if let transfer = try dryRun.post(item, in: tx) { try each(item, transfer) }
+        }
+        let findings = payments.findings + candidates.usage.findings + dryRun.findings
+        return PlanWalk(digest: dryRun.digest.finalize(findings: findings), totals: dryRun.totals, findings: findings)
     }
 }
 
@@ -111,38 +151,30 @@ private struct Candidates {
     let others: [PlanItem]
     var usage: UsageCharges
 
-    /// Calls `body` with each candidate and its ordinal; the same ordinals on the same ledger.
-    mutating func forEach(_ body: (Int, PlanItem) throws -> Void) throws {
-        var ordinal = 0
+    /// Calls `body` with each candidate; the same candidates in the same order on the same ledger.
+    mutating func forEach(_ body: (PlanItem) throws -> Void) throws {
         var pending = others[...]
-        func emit(_ item: PlanItem) throws {
-            try body(ordinal, item)
-            ordinal += 1
-        }
         try usage.forEach { deduction in
             while let next = pending.first, PlanItem.postingOrder(next, deduction) {
-                try emit(next)
+                try body(next)
                 pending = pending.dropFirst()
             }
-            try emit(deduction)
+            try body(deduction)
         }
-        for item in pending { try emit(item) }
+        for item in pending { try body(item) }
     }
 }
 
-/// What posting the candidates did in the dry run: which post nothing (dropped from the plan),
-/// the digest of those that post, totals, and the outcomes a person should see as findings
-/// (aggregated per organisation for usage).
+/// What posting the candidates did (in reconcile's dry run, or for real in apply): the digest and
+/// totals of those that post, and the outcomes a person should see as findings (aggregated per
+/// organisation for usage). Items that post nothing are left out of the plan.
 private struct DryRun {
     var digest: PlanDigest
-    private(set) var dropped: Set<Int> = []
-    private(set) var kept = 0
-    private(set) var counts: [String: Int] = [:]
-    private var totals = KindTotals()
+    private(set) var totals = PlanTotals()
     private var refunds: [Finding] = []
-    private var usage = UsageOutcomes()
-    /// Per-event findings of usage that cannot be charged, and totals that passed Int64.
+    /// Events no arithmetic can charge, and plan totals that passed Int64: findings, never a failure.
     private var unchargeable: [Finding] = []
+    private var usage = UsageOutcomes()
 
     init(asOf: Instant) {
         digest = PlanDigest(asOf: asOf)
@@ -150,31 +182,30 @@ private struct DryRun {
 
     var findings: [Finding] { refunds + usage.findings + unchargeable }
 
-    mutating func post(_ ordinal: Int, _ item: PlanItem, in tx: LedgerTransaction) throws {
+    /// Posts `item`; returns the transfer it posted, nil when it posts nothing.
+    mutating func post(_ item: PlanItem, in tx: LedgerTransaction) throws -> Transfer? {
         let outcome: ItemOutcome
         do {
             outcome = try item.post(in: tx)
         } catch PostingRejection.exceedsOverdraftLimit(let requested, let available, let limit) {
-            usage.add(FindingCode.usageBeyondOverdraftLimit, item.organisationID, requested,
+            usage.add(.usageBeyondOverdraftLimit, item.organisationID, requested,
                       "not charged: \(available) available, overdraft limit \(limit)")
-            dropped.insert(ordinal)
-            return
+            return nil
         } catch where item.kind == .deduction && Self.cannotBeCharged(error) {
             // One event no arithmetic can charge (staged before the per-event limit, or a sum at
             // Int64's edge) is that event's problem, never the night's: a finding, and it stays
             // staged for an operator to void (`credits ledger void-event`).
             unchargeable.append(Finding(
-                severity: .exception, code: FindingCode.usageNotChargeable, organisationID: item.organisationID,
+                severity: .exception, code: .usageNotChargeable, organisationID: item.organisationID,
                 subject: item.references.costEventID ?? item.idempotencyKey,
                 detail: "\(item.credits ?? .zero) credits not charged: \(error); void the event if it is wrong"))
-            dropped.insert(ordinal)
-            return
+            return nil
         }
         if outcome.intoReserve.isPositive {
-            usage.add(FindingCode.usageIntoReserve, item.organisationID, outcome.intoReserve, "charged into reserved capacity")
+            usage.add(.usageIntoReserve, item.organisationID, outcome.intoReserve, "charged into reserved capacity")
         }
         if outcome.overdraft.isPositive {
-            usage.add(FindingCode.usageInOverdraft, item.organisationID, outcome.overdraft, "charged beyond every grant")
+            usage.add(.usageInOverdraft, item.organisationID, outcome.overdraft, "charged beyond every grant")
         }
         if item.kind == .reversal, outcome.alreadySpent.isPositive {
             refunds.append(Finding(
@@ -182,30 +213,17 @@ private struct DryRun {
                 subject: item.references.revolutOrderID ?? item.idempotencyKey,
                 detail: "\(outcome.alreadySpent) of \(item.credits ?? .zero) refunded credits were already spent"))
         }
-        guard let transfer = outcome.transfer else {
-            dropped.insert(ordinal)
-            return
-        }
-        digest.add(payload: item.payload)
-        kept += 1
-        counts[item.kind.rawValue, default: 0] += 1
-        addToTotal(transfer.amount, of: item)
-    }
-
-    /// Adds to the summary's total for the item's kind. A total that would overflow becomes a
-    /// finding for the organisation whose item reached the edge, rather than a stage failure.
-    private mutating func addToTotal(_ amount: Credits, of item: PlanItem) {
-        let kind = item.kind.rawValue
-        if !totals.add(amount, kind: kind) {
+        guard let transfer = outcome.transfer else { return nil }
+        digest.add(payload: item.payload, posted: transfer.amount)
+        if !totals.add(item, posted: transfer.amount) {
             unchargeable.append(Finding(
-                severity: .exception, code: FindingCode.planTotalOverflow, organisationID: item.organisationID,
+                severity: .exception, code: .planTotalOverflow, organisationID: item.organisationID,
                 subject: item.idempotencyKey,
-                detail: "the plan's total of \(kind) credits passes \(Credits(microcredits: .max)); "
-                    + "planned as usual, total not shown"))
+                detail: "the plan's total of \(item.kind.rawValue) credits for \(item.organisationID) passes "
+                    + "\(Credits(microcredits: .max)); planned as usual, the total is shown capped"))
         }
+        return transfer
     }
-
-    var credits: [String: Credits] { totals.credits }
 
     /// Whether posting failed on an amount no arithmetic can carry (rather than a bug).
     private static func cannotBeCharged(_ error: any Error) -> Bool {
@@ -214,25 +232,6 @@ private struct DryRun {
         case is ArithmeticOverflow: true
         default: false
         }
-    }
-}
-
-/// Credits per item kind for a stage's summary, summed with checked arithmetic: a kind whose
-/// total would pass Int64 leaves `credits` (the caller says so) instead of failing the stage.
-struct KindTotals {
-    private(set) var credits: [String: Credits] = [:]
-    private var overflowed: Set<String> = []
-
-    /// Adds `amount` to `kind`'s total; false the first time that total overflows.
-    mutating func add(_ amount: Credits, kind: String) -> Bool {
-        guard !overflowed.contains(kind) else { return true }
-        guard let total = try? (credits[kind] ?? .zero).adding(amount) else {
-            overflowed.insert(kind)
-            credits[kind] = nil
-            return false
-        }
-        credits[kind] = total
-        return true
     }
 }
 
@@ -259,43 +258,5 @@ private struct UsageOutcomes {
                 severity: .exception, code: entry.code, organisationID: entry.organisation, subject: entry.organisation,
                 detail: "\(entry.events) usage events, \(credits): \(entry.detail)")
         }
-    }
-}
-
-/// The digest of a plan: SHA-256 over its as-of instant, its item payloads in posting order and
-/// its findings. `apply` recomputes it from the stored rows to detect an altered plan.
-struct PlanDigest {
-    private var hasher = SHA256()
-
-    init(asOf: Instant) {
-        update("as_of \(asOf.millisecondsSinceEpoch)\n")
-    }
-
-    mutating func add(payload: String) {
-        update("item ")
-        update(payload)
-        update("\n")
-    }
-
-    func finalize(findings: [Finding]) -> String {
-        finalize(lines: findings.map { [$0.severity.rawValue, $0.code.rawValue, $0.organisationID ?? "-", $0.subject, $0.detail] })
-    }
-
-    /// The digest over findings as stored, so a stored plan re-hashes exactly as written.
-    func finalize(stored findings: [StoredFinding]) -> String {
-        finalize(lines: findings.map { [$0.severity, $0.code, $0.organisationID ?? "-", $0.subject, $0.detail] })
-    }
-
-    private func finalize(lines: [[String]]) -> String {
-        var digest = self
-        for line in lines {
-            digest.update("finding \(line.joined(separator: "\t"))\n")
-        }
-        return digest.hasher.finalize().map { String(format: "%02x", $0) }.joined()
-    }
-
-    private mutating func update(_ text: String) {
-        var text = text
-        text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
     }
 }

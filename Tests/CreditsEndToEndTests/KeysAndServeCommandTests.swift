@@ -37,15 +37,8 @@ import FoundationNetworking
         #expect(try credits("init", "--config", "\(repositoryRoot)/fixtures/config").exitCode == 0)
         let key = try credits("keys", "create", "--org", "met-police").stdout
             .split(separator: "\n").first.map(String.init) ?? ""
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CreditsBinary.path)
-        process.arguments = ["serve", "--db", db, "--port", "0", "--log-level", "error"]
-        let stderr = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = stderr
-        try process.run()
+        let (process, port) = try Self.serve(db: db)
         defer { if process.isRunning { process.terminate() } }
-        let port = try #require(Self.boundPort(stderr.fileHandleForReading))
 
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/graphql")!)
         request.httpMethod = "POST"
@@ -65,6 +58,22 @@ import FoundationNetworking
         process.waitUntilExit()
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0)
+    }
+
+    /// Starts `credits serve` on a free loopback port of the database; returns it and the port.
+    static func serve(db: String) throws -> (process: Process, port: Int) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CreditsBinary.path)
+        process.arguments = ["serve", "--db", db, "--port", "0", "--log-level", "error"]
+        let stderr = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = stderr
+        try process.run()
+        guard let port = boundPort(stderr.fileHandleForReading) else {
+            process.terminate()
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "credits serve did not start"])
+        }
+        return (process, port)
     }
 
     /// Reads stderr until `credits serve: listening on HOST:PORT` (port 0 was asked for); nil at EOF.

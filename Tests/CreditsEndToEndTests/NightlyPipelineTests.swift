@@ -19,21 +19,23 @@ import TestSupport
             try FileManager.default.copyItem(atPath: "\(repositoryRoot)/fixtures/nightly/inbox", toPath: inbox)
         }
 
-        func arguments(_ night: String) -> [String] {
+        func arguments(_ night: String, credits: String = CreditsBinary.path) -> [String] {
             ["\(repositoryRoot)/pipelines/nightly.sh", "--date", night, "--inbox", inbox, "--archive",
              directory.file("archive"), "--out", out, "--db", db, "--config", "\(repositoryRoot)/fixtures/config",
-             "--credits", CreditsBinary.path]
+             "--credits", credits]
         }
 
-        func start(_ night: String) throws -> Process {
+        func start(
+            _ night: String, credits: String = CreditsBinary.path, environment extra: [String: String] = [:]
+        ) throws -> Process {
             // The shell must lead its own process group, so a kill can take the whole tree (the
             // shell and the stage it is running), as systemd does with a unit's cgroup. Foundation's
             // Process already starts the child in a new process group; setsid(1) would then fork
             // and exit 0 at once, leaving the run in the background.
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = arguments(night)
-            var environment = ProcessInfo.processInfo.environment
+            process.arguments = arguments(night, credits: credits)
+            var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
             environment.removeValue(forKey: "CREDITS_NOW")
             process.environment = environment
             process.standardOutput = FileHandle.nullDevice
@@ -42,8 +44,10 @@ import TestSupport
             return process
         }
 
-        func run(_ night: String) throws -> Int32 {
-            let process = try start(night)
+        func run(
+            _ night: String, credits: String = CreditsBinary.path, environment: [String: String] = [:]
+        ) throws -> Int32 {
+            let process = try start(night, credits: credits, environment: environment)
             process.waitUntilExit()
             return process.terminationStatus
         }
@@ -197,6 +201,55 @@ import TestSupport
         #expect(retried.code == 3 || retried.code == 0, "\(retried.stderr)")
         #expect(retried.stderr.contains("retry 1 of 50"), "\(retried.stderr)")
         #expect(try site.manifest("2026-11-26")["exit_code"] as? Int == Int(retried.code))
+    }
+
+    /// A `credits` that, before each of the first `STALE_TIMES` applies, ingests one more event
+    /// dated inside the night: what the plan reconcile just made would charge has changed, as when
+    /// usage arrives late or the live service moves the ledger between the two stages.
+    static func staleMaker(in site: Site) throws -> String {
+        let path = site.directory.file("credits-stale")
+        try """
+            #!/bin/sh
+            if [ "$1" = apply ]; then
+                count=$(cat "$STALE_DIR/count" 2>/dev/null || echo 0)
+                if [ "$count" -lt "$STALE_TIMES" ]; then
+                    count=$((count + 1))
+                    echo "$count" > "$STALE_DIR/count"
+                    printf '{"event_id":"evt_late_%s","organisation_id":"met-police","team":"fraud","investigation":"op-larch","operation":"transcription","credits":"1","occurred_at":"%sT12:00:00Z"}\n' \
+                        "$count" "$STALE_NIGHT" > "$STALE_DIR/events-late-$count.jsonl"
+                    "$STALE_CREDITS" ingest events "$STALE_DIR/events-late-$count.jsonl" > /dev/null 2>&1 || exit 99
+                fi
+            fi
+            exec "$STALE_CREDITS" "$@"
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        return path
+    }
+
+    @Test(arguments: [(staleTimes: 1, exitCode: Int32(3)), (staleTimes: 9, exitCode: Int32(75))])
+    func staleApply_reconcilesAgainAndRetries_boundedly(staleTimes: Int, exitCode: Int32) throws {
+        let site = try Site()
+        let night = "2026-11-26"
+        let code = try site.run(night, credits: try Self.staleMaker(in: site), environment: [
+            "STALE_DIR": site.directory.path, "STALE_TIMES": "\(staleTimes)", "STALE_NIGHT": night,
+            "STALE_CREDITS": CreditsBinary.path,
+        ])
+        #expect(code == exitCode)
+        let stages = try #require(try site.manifest(night)["stages"] as? [[String: Any]])
+        let outcomes = stages.map { "\($0["name"] as? String ?? "?") \($0["exit_code"] as? Int ?? -1)" }
+        if staleTimes == 1 {
+            #expect(Array(outcomes.dropFirst(3)) == [
+                "reconcile-attempt-1 0", "apply-attempt-1 75", "reconcile 0", "apply 0", "alerts 3", "report 0",
+            ])
+            // The late event was charged by the fresh plan.
+            let history = try CreditsBinary.run(["ledger", "history", "--org", "met-police", "--db", site.db, "--json"])
+            #expect(history.stdout.contains("evt_late_1"))
+        } else {
+            #expect(Array(outcomes.dropFirst(3)) == [
+                "reconcile-attempt-1 0", "apply-attempt-1 75", "reconcile-attempt-2 0", "apply-attempt-2 75",
+                "reconcile 0", "apply 75", "alerts -1", "report -1",
+            ], "three attempts (CREDITS_APPLY_ATTEMPTS), then the run stops")
+        }
     }
 
     @Test func twoRunsAtOnce_oneExits75() throws {

@@ -42,9 +42,10 @@ struct ReconcileReportCommandTests {
         #expect(result?["digest"] is String, "the reconcile summary is still there")
 
         let proposed = try Self.csv(out + "/reconciliation-proposed-transfers.csv")
-        // The allocation, then its expiry at the period end (the as-of instant), amount decided when posted.
+        // The allocation, then its expiry at the period end (the as-of instant), with what the dry run
+        // found left of the grant.
         #expect(proposed.dropFirst().map { $0[1] } == ["allocation", "expiry"])
-        #expect(proposed[2][4] == "" && proposed[2][7] == "allocation:a:2026-11")
+        #expect(proposed[2][4] == "1000" && proposed[2][7] == "allocation:a:2026-11")
         #expect(proposed[1].prefix(8) == ["0", "allocation", "a", "2026-11-01T00:00:00.000Z", "1000", "45.00", "GBP",
                                           "2026-11"])
         let exceptions = try Self.csv(out + "/reconciliation-exceptions.csv")

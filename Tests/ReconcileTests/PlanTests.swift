@@ -81,18 +81,39 @@ import TestSupport
         #expect(try world.verify().passed)
     }
 
-    @Test func apply_refusesAnAlteredPlan_andPostsOnce() throws {
+    @Test(arguments: [
+        "UPDATE reconcile_plans SET digest = printf('%064d', 0)",
+        "UPDATE reconcile_plans SET summary = '0 items, 0 findings'",
+        "UPDATE reconcile_plans SET as_of = as_of - 1",
+        "UPDATE reconcile_plan_totals SET credits = credits * 9",
+        "DELETE FROM reconcile_plan_totals",
+        "UPDATE reconcile_findings SET detail = 'nothing to see'",
+    ])
+    func apply_refusesAnAlteredPlan_andPostsOnce(tampering: String) throws {
+        let world = try ReconcileWorld()
+        try world.observe(world.order("o1", state: "completed"), world.order("slow", state: "pending"))
+        let reviewed = try world.reconcile()
+        #expect(reviewed.aged.map(\.code) == [.orderPendingTooLong], "a finding to tamper with")
+        try world.ledger.write { tx in try tx.db.execute(sql: tampering) }
+        #expect(throws: PlanApplier.Refusal.planAltered(planID: 1)) { try world.apply() }
+        #expect(try world.balance() == .zero, "nothing was posted")
+        let fresh = try world.reconcile()
+        #expect(fresh.newPlan && fresh.planID == 2, "an altered plan is never reused")
+        #expect(fresh.digest == reviewed.digest, "the inputs did not change, so neither did what posts")
+        #expect(try world.apply().status == "applied")
+        #expect(try world.apply().status == "nothing_to_apply")
+        #expect(try world.balance() == Credits(10_000))
+    }
+
+    @Test func apply_refusesAPlanMadeByAnEarlierVersion() throws {
         let world = try ReconcileWorld()
         try world.observe(world.order("o1", state: "completed"))
         _ = try world.reconcile()
-        try world.ledger.write { tx in
-            try tx.db.execute(sql: "UPDATE reconcile_plan_items SET payload = replace(payload, '10000', '90000')")
-        }
-        #expect(throws: PlanApplier.Refusal.planAltered(planID: 1)) { try world.apply() }
-        #expect(try world.balance() == .zero, "nothing was posted")
-        _ = try world.reconcile()
+        // What the migration leaves of a plan stored with its items: no seal, no aged-after days.
+        try world.ledger.write { tx in try tx.db.execute(sql: "UPDATE reconcile_plans SET seal = NULL, aged_after_days = NULL") }
+        #expect(throws: PlanApplier.Refusal.planFromEarlierVersion(planID: 1)) { try world.apply() }
+        #expect(try world.reconcile().newPlan)
         #expect(try world.apply().status == "applied")
-        #expect(try world.apply().status == "nothing_to_apply")
         #expect(try world.balance() == Credits(10_000))
     }
 
@@ -143,5 +164,129 @@ import TestSupport
         #expect(try byReconcile.balance() == Credits(7_500))
         #expect(try byWebhook.balance() == Credits(7_500))
         #expect(try byReconcile.verify().digest == byWebhook.verify().digest)
+    }
+}
+
+/// Goal: a plan is stale only when posting it now would differ from what finance reviewed. Postings
+/// between reconcile and apply that leave the plan's transfers and findings as they were (live
+/// usage, a top-up, an adjustment) do not stop apply; one that changes them makes apply refuse
+/// (nothing posted), and reconcile then makes a fresh plan that applies.
+@Suite struct StalePlanTests {
+    /// met holds 8,000 credits, 5,000 of them reserved for P1 work; 3,000 of P3 usage is staged,
+    /// exactly what P3 may spend, so the plan charges it without a finding.
+    static func world() throws -> ReconcileWorld {
+        let world = try ReconcileWorld()
+        _ = try world.ledger.write { tx in
+            try tx.grant(GrantRequest(idempotencyKey: "g", organisationID: "met", source: .allocation, credits: Credits(8_000),
+                                      effectiveAt: instant("2026-11-01T00:00:00Z")))
+        }
+        try world.stage(
+            world.event("e1", credits: "1000", at: "2026-11-12T09:00:00Z"),
+            world.event("e2", credits: "2000", at: "2026-11-13T09:00:00Z"))
+        return world
+    }
+
+    /// What the live route does for one event (UsageRoute): a deduction keyed by the event, within
+    /// what the work's priority may spend, effective when the work happened.
+    static func liveUsage(_ world: ReconcileWorld, _ id: String, credits amount: Int64, priority: Priority,
+                          at: String = "2026-11-20T05:00:00Z") throws {
+        _ = try world.ledger.write { tx in
+            try tx.spend(SpendRequest(
+                idempotencyKey: "deduction:cost-event:\(id)", organisationID: "met", purpose: .deduction,
+                credits: Credits(amount), effectiveAt: instant(at), priority: priority, policy: .withinSpendable,
+                references: TransferReferences(costEventID: id)))
+        }
+    }
+
+    @Test func postingsThatLeaveThePlanAsItWas_doNotMakeItStale() throws {
+        let world = try Self.world()
+        let plan = try world.reconcile()
+        #expect(plan.items == ["deduction": 2] && plan.exceptions.isEmpty)
+        // A top-up of another order by webhook (after the as-of instant), then live P1 usage it pays for.
+        _ = try world.ledger.write { tx in
+            try tx.creditCompletedOrder(CompletedOrder(
+                orderID: "o-live", organisationID: "met", packageID: "pack_10k", credits: Credits(10_000),
+                price: Money(minorUnits: 45_000, currency: .gbp), completedAt: instant("2026-11-20T04:00:00Z"),
+                expiresAt: nil))
+        }
+        try Self.liveUsage(world, "live-1", credits: 500, priority: .p1)
+        let applied = try world.apply()
+        #expect(applied.status == "applied" && applied.digest == plan.digest)
+        #expect(applied.transfers == ["deduction": 2])
+        #expect(try world.balance() == Credits(8_000 + 10_000 - 500 - 3_000))
+        #expect(try world.verify().passed)
+    }
+
+    @Test func aPostingThatChangesThePlan_makesApplyRefuse_andReconcileMakesAFreshPlan() throws {
+        let world = try Self.world()
+        let plan = try world.reconcile()
+        // Live P1 usage takes 1,000 of the unreserved credits: 1,000 of the plan's P3 usage would now
+        // go into the reserve, which finance has not reviewed.
+        try Self.liveUsage(world, "live-1", credits: 1_000, priority: .p1)
+        #expect(throws: PlanApplier.Refusal.planStale(planID: plan.planID, organisations: ["met"])) { try world.apply() }
+        #expect(try world.balance() == Credits(7_000), "nothing of the stale plan was posted")
+        #expect(throws: PlanApplier.Refusal.self, "still refused") { try world.apply() }
+
+        let fresh = try world.reconcile()
+        #expect(fresh.newPlan && fresh.planID != plan.planID && fresh.digest != plan.digest,
+                "a stale plan is never returned as unchanged")
+        #expect(fresh.exceptions.map(\.code) == [.usageIntoReserve])
+        #expect(try world.reconcile().newPlan == false, "the fresh plan is reused while nothing moves")
+        let applied = try world.apply()
+        #expect(applied.status == "applied" && applied.digest == fresh.digest)
+        #expect(try world.balance() == Credits(4_000))
+        #expect(try world.verify().passed)
+    }
+
+    @Test func newUsageStagedBetweenReconcileAndApply_makesThePlanStale() throws {
+        let world = try Self.world()
+        let plan = try world.reconcile()
+        try world.stage(world.event("late", credits: "10", at: "2026-11-14T09:00:00Z"))
+        #expect(throws: PlanApplier.Refusal.planStale(planID: plan.planID, organisations: ["met"])) { try world.apply() }
+        #expect(try world.reconcile().items == ["deduction": 3])
+        #expect(try world.apply().transfers == ["deduction": 3])
+    }
+}
+
+/// Goal: migration `v3-compact-plans` keeps an existing ledger valid: its ledger digest does not
+/// change, the stored plan items are dropped, and a plan made (not applied) by the previous version
+/// is refused as stale and replaced by reconcile.
+@Suite struct CompactPlanMigrationTests {
+    @Test func migration_dropsStoredItems_keepsTheDigest_andReplacesAnOldPlan() throws {
+        let world = try ReconcileWorld()
+        try world.observe(world.order("o1", state: "completed"))
+        _ = try world.reconcile()
+        _ = try world.apply()
+        try world.observe(world.order("o2", state: "completed", updated: "2026-11-11T12:00:00Z"))
+        _ = try world.reconcile()
+        // The database as the previous version left it: items stored with the plans, no seal.
+        try world.ledger.write { tx in
+            try tx.db.execute(sql: """
+                DROP TABLE reconcile_plan_totals;
+                ALTER TABLE reconcile_plans DROP COLUMN seal;
+                ALTER TABLE reconcile_plans DROP COLUMN aged_after_days;
+                CREATE TABLE reconcile_plan_items (
+                    plan_id INTEGER NOT NULL REFERENCES reconcile_plans(id), seq INTEGER NOT NULL,
+                    kind TEXT NOT NULL, organisation_id TEXT NOT NULL, idempotency_key TEXT NOT NULL,
+                    payload TEXT NOT NULL, PRIMARY KEY (plan_id, seq)) STRICT, WITHOUT ROWID;
+                INSERT INTO reconcile_plan_items VALUES (2, 0, 'top_up', 'met', 'top-up:revolut:o2', '["plan-item/2"]');
+                DELETE FROM grdb_migrations WHERE identifier = 'v3-compact-plans';
+                """)
+        }
+        let before = try world.verify()
+        #expect(before.passed)
+
+        // `credits init` on the old database.
+        let migrated = try LedgerDatabase.create(at: world.directory.file("ledger.sqlite"), clock: world.clock.provider)
+        let after = try migrated.read { try $0.verify() }
+        #expect(after.passed && after.digest == before.digest, "the ledger digest does not change on init")
+        #expect(try migrated.read { try $0.db.tableExists("reconcile_plan_items") } == false)
+        #expect(try migrated.read { try $0.db.tableExists("reconcile_plan_totals") })
+
+        #expect(throws: PlanApplier.Refusal.planFromEarlierVersion(planID: 2)) { try PlanApplier.apply(migrated) }
+        let fresh = try Reconciler.reconcile(migrated, options: .init(asOf: instant("2026-11-20T00:00:00Z")))
+        #expect(fresh.newPlan && fresh.items == ["top_up": 1])
+        #expect(try PlanApplier.apply(migrated).status == "applied")
+        #expect(try migrated.read { try $0.balance(of: "met").available } == Credits(20_000))
     }
 }

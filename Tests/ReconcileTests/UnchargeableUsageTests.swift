@@ -106,17 +106,20 @@ import TestSupport
         #expect(try world.balance("met") == .zero)
     }
 
-    @Test func kindTotalsThatPassInt64_areLeftOutNotFatal() {
-        var totals = KindTotals()
-        let fits = totals.add(Credits(microcredits: .max), kind: "deduction")
-        let overflows = totals.add(Credits(microcredits: 1), kind: "deduction")
-        let reportedOnce = totals.add(Credits(microcredits: 1), kind: "deduction")
-        let other = totals.add(Credits(5), kind: "allocation")
+    @Test func planTotalsThatPassInt64_areCappedAndReportedNotFatal() {
+        var totals = PlanTotals()
+        let item = { (organisation: String) in
+            PlanItem(kind: .deduction, idempotencyKey: "k-\(organisation)", organisationID: organisation,
+                     effectiveAt: instant("2026-11-12T09:00:00Z"), credits: Credits(1))
+        }
+        let fits = totals.add(item("met"), posted: Credits(microcredits: .max))
+        let overflows = totals.add(item("met"), posted: Credits(microcredits: 1))
+        let other = totals.add(item("gmp"), posted: Credits(5))
         #expect(fits)
-        #expect(!overflows, "the first overflow is reported")
-        #expect(reportedOnce, "and only once")
-        #expect(totals.credits["deduction"] == nil)
-        #expect(other)
-        #expect(totals.credits["allocation"] == Credits(5))
+        #expect(!overflows, "the overflow is reported")
+        #expect(other, "another organisation's total is its own")
+        #expect(totals.rows.first { $0.organisationID == "met" }?.credits == Credits(microcredits: .max))
+        #expect(totals.creditsByKind()["deduction"] == Credits(microcredits: .max), "capped, never a failure")
+        #expect(totals.count == 3)
     }
 }

@@ -25,8 +25,9 @@ struct ReconciliationReportTests {
         let ledger = try SampleWorld.ledger(
             in: directory, organisations: [SampleWorld.organisation("a"), SampleWorld.organisation("b")])
         _ = try ledger.write { tx in
-            try tx.savePlan(asOf: instant("2026-12-01T00:00:00Z"), ledgerPosition: 0, digest: String(repeating: "a",
-                            count: 64), summary: "test", findings: findings)
+            try tx.savePlan(asOf: instant("2026-12-01T00:00:00Z"), agedAfterDays: 3, ledgerPosition: 0,
+                            digest: String(repeating: "a", count: 64), seal: String(repeating: "b", count: 64),
+                            summary: "test", totals: [], findings: findings)
         }
         return ledger
     }

@@ -24,7 +24,50 @@ public enum OrderSaleProblem: Error, Sendable, Hashable {
     case noPriceInCurrency(organisationID: String, packageID: String, currency: Currency)
 }
 
+/// Where `orderSale` reads organisations and packages: the ledger itself, or a cache over it for a
+/// run that ties many orders (reconcile's payments match reads each once).
+public protocol SaleCatalogue {
+    func organisation(_ id: String) throws -> Organisation?
+    func creditPackage(_ id: String) throws -> CreditPackage?
+}
+
+extension LedgerReader: SaleCatalogue {}
+
+/// A `SaleCatalogue` that reads each organisation and package from the ledger once.
+public final class CachedSaleCatalogue: SaleCatalogue {
+    private let reader: LedgerReader
+    private var organisations: [String: Organisation?] = [:]
+    private var packages: [String: CreditPackage?] = [:]
+
+    public init(reader: LedgerReader) {
+        self.reader = reader
+    }
+
+    public func organisation(_ id: String) throws -> Organisation? {
+        if let cached = organisations[id] { return cached }
+        let read = try reader.organisation(id)
+        organisations[id] = read
+        return read
+    }
+
+    public func creditPackage(_ id: String) throws -> CreditPackage? {
+        if let cached = packages[id] { return cached }
+        let read = try reader.creditPackage(id)
+        packages[id] = read
+        return read
+    }
+}
+
 extension LedgerReader {
+    /// Ties an order to what was sold, reading the configuration from the ledger.
+    public func orderSale(
+        orderID: String, merchantReference: String?, metadataOrganisationID: String?, metadataPackageID: String?
+    ) throws -> Result<OrderSale, OrderSaleProblem> {
+        try orderSale(
+            orderID: orderID, merchantReference: merchantReference, metadataOrganisationID: metadataOrganisationID,
+            metadataPackageID: metadataPackageID, catalogue: self)
+    }
+
     /// Ties an order to what was sold. The purchase we recorded when creating the order decides,
     /// found by the order's id first (the exact order we attached it to), else by our reference;
     /// a purchase already attached to another order is refused. Without a purchase, the order's
@@ -32,7 +75,8 @@ extension LedgerReader {
     /// organisation's currency. A package missing from the configuration is refused on every path
     /// (the credits' expiry would be unknown).
     public func orderSale(
-        orderID: String, merchantReference: String?, metadataOrganisationID: String?, metadataPackageID: String?
+        orderID: String, merchantReference: String?, metadataOrganisationID: String?, metadataPackageID: String?,
+        catalogue: some SaleCatalogue
     ) throws -> Result<OrderSale, OrderSaleProblem> {
         let purchase = try self.purchase(revolutOrderID: orderID)
             ?? merchantReference.flatMap { try self.purchase(reference: $0) }
@@ -42,10 +86,10 @@ extension LedgerReader {
         guard let organisationID = purchase?.organisationID ?? metadataOrganisationID,
             let packageID = purchase?.packageID ?? metadataPackageID
         else { return .failure(.notTied(reference: merchantReference)) }
-        guard let organisation = try self.organisation(organisationID) else {
+        guard let organisation = try catalogue.organisation(organisationID) else {
             return .failure(.unknownOrganisation(organisationID))
         }
-        guard let package = try creditPackage(packageID) else {
+        guard let package = try catalogue.creditPackage(packageID) else {
             return .failure(.unknownPackage(organisationID: organisationID, packageID: packageID))
         }
         guard let price = purchase?.price ?? package.price(in: organisation.currency) else {

@@ -1,8 +1,9 @@
 import GRDB
 
-/// A reconcile plan as stored: its items (opaque payloads written by Reconcile, read one at a
-/// time with `forEachPlanItem`, since a nightly plan can hold a million), the findings for
-/// people, and the digest that makes an altered plan detectable.
+/// A reconcile plan as stored: what finance reviews (totals per organisation and kind, the
+/// findings), the digest of what it posts, and a seal over those rows. The items themselves are not
+/// stored: `apply` plans again from the same inputs inside its own transaction and posts only when
+/// the result has the same digest.
 public struct StoredPlan: Sendable, Hashable {
     public enum Status: String, Sendable, Hashable {
         case planned
@@ -13,28 +14,41 @@ public struct StoredPlan: Sendable, Hashable {
     public let id: Int64
     public let asOf: Instant
     public let createdAt: Instant
-    /// The highest transfer id when the plan was made.
+    /// The highest transfer id when the plan was made (for people; staleness is the digest's).
     public let ledgerPosition: Int64
     public let digest: String
     public let status: Status
     public let summary: String
-    public let itemCount: Int
+    /// The `--aged-after-days` the plan was made with; nil for a plan made by an earlier version.
+    public let agedAfterDays: Int?
+    /// A hash over the rows above, the totals and the findings; nil for a plan made by an earlier
+    /// version (which stored its items instead).
+    public let seal: String?
+    public let totals: [PlanTotal]
     public let findings: [StoredFinding]
+
+    /// How many transfers the plan posts.
+    public var itemCount: Int { totals.reduce(0) { $0 + $1.transfers } }
 }
 
-public struct StoredPlanItem: Sendable, Hashable {
-    public let seq: Int
-    public let kind: String
+/// What a plan posts for one organisation and kind of transfer.
+public struct PlanTotal: Sendable, Hashable, Comparable {
     public let organisationID: String
-    public let idempotencyKey: String
-    public let payload: String
+    /// allocation, top_up, deduction, reversal, expiry.
+    public let kind: String
+    public let transfers: Int
+    public let credits: Credits
 
-    public init(seq: Int, kind: String, organisationID: String, idempotencyKey: String, payload: String) {
-        self.seq = seq
-        self.kind = kind
+    public init(organisationID: String, kind: String, transfers: Int, credits: Credits) {
         self.organisationID = organisationID
-        self.idempotencyKey = idempotencyKey
-        self.payload = payload
+        self.kind = kind
+        self.transfers = transfers
+        self.credits = credits
+    }
+
+    /// Stored and sealed in this order: organisation, then kind.
+    public static func < (lhs: PlanTotal, rhs: PlanTotal) -> Bool {
+        (lhs.organisationID, lhs.kind) < (rhs.organisationID, rhs.kind)
     }
 }
 
@@ -71,19 +85,29 @@ public struct UnchargedEvent: Sendable, Hashable {
 }
 
 extension LedgerTransaction {
-    /// Stores a new plan (its items follow with `addPlanItem`) and supersedes any earlier plan
-    /// not yet applied. Returns its id.
+    /// Stores a new plan with its totals and findings, and supersedes any earlier plan not yet
+    /// applied. Returns its id.
     public func savePlan(
-        asOf: Instant, ledgerPosition: Int64, digest: String, summary: String, findings: [StoredFinding]
+        asOf: Instant, agedAfterDays: Int, ledgerPosition: Int64, digest: String, seal: String, summary: String,
+        totals: [PlanTotal], findings: [StoredFinding]
     ) throws -> Int64 {
         try db.execute(sql: "UPDATE reconcile_plans SET status = 'superseded' WHERE status = 'planned'")
         try db.execute(
             sql: """
-                INSERT INTO reconcile_plans (as_of, created_at, ledger_position, digest, status, summary)
-                VALUES (?, ?, ?, ?, 'planned', ?)
+                INSERT INTO reconcile_plans (as_of, created_at, ledger_position, digest, status, summary, aged_after_days, seal)
+                VALUES (?, ?, ?, ?, 'planned', ?, ?, ?)
                 """,
-            arguments: [asOf.millisecondsSinceEpoch, now.millisecondsSinceEpoch, ledgerPosition, digest, summary])
+            arguments: [asOf.millisecondsSinceEpoch, now.millisecondsSinceEpoch, ledgerPosition, digest, summary,
+                        agedAfterDays, seal])
         let planID = connection.lastInsertedRowID
+        let insertTotal = try db.cachedStatement(sql: """
+            INSERT INTO reconcile_plan_totals (plan_id, organisation_id, kind, transfers, credits) VALUES (?, ?, ?, ?, ?)
+            """)
+        for total in totals {
+            try insertTotal.execute(arguments: [
+                planID, total.organisationID, total.kind, total.transfers, total.credits.microcredits,
+            ])
+        }
         let insertFinding = try db.cachedStatement(sql: """
             INSERT INTO reconcile_findings (plan_id, seq, severity, code, organisation_id, subject, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -94,22 +118,6 @@ extension LedgerTransaction {
             ])
         }
         return planID
-    }
-
-    /// Appends one item to a plan stored by `savePlan` in this transaction.
-    public func addPlanItem(_ item: StoredPlanItem, toPlan planID: Int64) throws {
-        try db.executeCached(sql: """
-            INSERT INTO reconcile_plan_items (plan_id, seq, kind, organisation_id, idempotency_key, payload)
-            VALUES (?, ?, ?, ?, ?, ?)
-            """
-        ) { row in
-            row.add(planID)
-            row.add(Int64(item.seq))
-            row.add(item.kind)
-            row.add(item.organisationID)
-            row.add(item.idempotencyKey)
-            row.add(item.payload)
-        }
     }
 
     public func markApplied(planID: Int64) throws {
@@ -138,8 +146,16 @@ extension LedgerReader {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM reconcile_plans WHERE id = ?", arguments: [id]) else {
             return nil
         }
-        let itemCount = try Int.fetchOne(
-            db, sql: "SELECT COUNT(*) FROM reconcile_plan_items WHERE plan_id = ?", arguments: [id]) ?? 0
+        let totals = try Row.fetchAll(
+            db, sql: """
+                SELECT organisation_id, kind, transfers, credits FROM reconcile_plan_totals
+                WHERE plan_id = ? ORDER BY organisation_id, kind
+                """,
+            arguments: [id]
+        ).map { total in
+            PlanTotal(organisationID: total[0], kind: total[1], transfers: total[2],
+                      credits: Credits(microcredits: total[3]))
+        }
         let findings = try Row.fetchAll(
             db, sql: "SELECT * FROM reconcile_findings WHERE plan_id = ? ORDER BY seq", arguments: [id]
         ).map { finding in
@@ -153,34 +169,8 @@ extension LedgerReader {
         return StoredPlan(
             id: id, asOf: Instant(millisecondsSinceEpoch: row["as_of"]),
             createdAt: Instant(millisecondsSinceEpoch: row["created_at"]), ledgerPosition: row["ledger_position"],
-            digest: row["digest"], status: status, summary: row["summary"], itemCount: itemCount, findings: findings)
-    }
-
-    /// Streams a plan's items in posting order without holding them all.
-    public func forEachPlanItem(ofPlan id: Int64, _ body: (StoredPlanItem) throws -> Void) throws {
-        let cursor = try Row.fetchCursor(
-            db.cachedStatement(sql: """
-                SELECT seq, kind, organisation_id, idempotency_key, payload FROM reconcile_plan_items
-                WHERE plan_id = ? ORDER BY seq
-                """),
-            arguments: [id])
-        while let row = try cursor.next() {
-            try body(StoredPlanItem(
-                seq: row[0], kind: row[1], organisationID: row[2], idempotencyKey: row[3], payload: row[4]))
-        }
-    }
-
-    /// A plan's items in posting order, all at once (for reports and tests).
-    public func planItems(ofPlan id: Int64) throws -> [StoredPlanItem] {
-        var items: [StoredPlanItem] = []
-        try forEachPlanItem(ofPlan: id) { items.append($0) }
-        return items
-    }
-
-    /// Organisations that have transfers posted after `position`.
-    public func organisationsMoved(since position: Int64) throws -> Set<String> {
-        Set(try String.fetchAll(
-            db, sql: "SELECT DISTINCT organisation_id FROM transfers WHERE id > ?", arguments: [position]))
+            digest: row["digest"], status: status, summary: row["summary"], agedAfterDays: row["aged_after_days"],
+            seal: row["seal"], totals: totals, findings: findings)
     }
 
     /// Streams the staged events not yet charged (and not voided) that occurred in `[from, before)` (from the

@@ -37,4 +37,28 @@ extension Schema {
             ) STRICT, WITHOUT ROWID;
             """)
     }
+
+    /// Plans stop storing their items: apply plans again inside its own transaction and compares
+    /// digests, so a plan keeps only what finance reviews (totals per organisation and kind, the
+    /// findings, the digest) and a seal over those rows. Plans made before this migration have no
+    /// seal: apply refuses them as stale (run reconcile again) and reconcile replaces them. Their
+    /// items (hundreds of megabytes on a large ledger) are dropped; transfers, grants and draws are
+    /// untouched, so the ledger digest does not change.
+    static func compactPlans(_ db: Database) throws {
+        try db.execute(sql: """
+            DROP TABLE reconcile_plan_items;
+
+            ALTER TABLE reconcile_plans ADD COLUMN aged_after_days INTEGER CHECK (aged_after_days >= 0);
+            ALTER TABLE reconcile_plans ADD COLUMN seal TEXT CHECK (length(seal) = 64);
+
+            CREATE TABLE reconcile_plan_totals (
+                plan_id INTEGER NOT NULL REFERENCES reconcile_plans(id),
+                organisation_id TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('allocation', 'top_up', 'deduction', 'reversal', 'expiry')),
+                transfers INTEGER NOT NULL CHECK (transfers > 0),
+                credits INTEGER NOT NULL CHECK (credits > 0),
+                PRIMARY KEY (plan_id, organisation_id, kind)
+            ) STRICT, WITHOUT ROWID;
+            """)
+    }
 }

@@ -21,6 +21,7 @@ enum Schema {
         migrator.registerMigration("v2-operations", migrate: createOperations)
         migrator.registerMigration("v3-cost-event-voids", migrate: createCostEventVoids)
         migrator.registerMigration("v3-ingest-rejections", migrate: createIngestRejections)
+        migrator.registerMigration("v3-compact-plans", migrate: compactPlans)
         return migrator
     }
 

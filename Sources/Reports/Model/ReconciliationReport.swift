@@ -8,7 +8,7 @@ public struct ProposedTransfer: ReportRow, Hashable {
     public var kind: String
     public var organisationID: String
     public var effectiveAt: Instant
-    /// Empty for an expiry: it takes whatever is left of its grant when posted.
+    /// What the transfer posts (an expiry: what is left of its grant), as the plan's dry run found.
     public var credits: Credits?
     /// The price paid (top-up) or plan fee (allocation), when the item carries money.
     public var amount: Money?

@@ -33,10 +33,14 @@ struct ReconcileCommand: ParsableCommand {
             // Before a plan is stored: a bad --report directory fails the run with the ledger as it was.
             if let directory { try OutputDirectory.checkWritable(directory) }
             let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let summary = try Reconciler.reconcile(
-                ledger, options: Reconciler.Options(asOf: asOf, agedAfterDays: agedAfterDays))
-            let files = try directory.map { try ReconciliationReportFiles.write(ledger, planID: summary.planID,
-                                                                                 formats: formats, to: $0) } ?? []
+            // The report is written in reconcile's transaction, from a replay of its dry run: a
+            // failure to write it leaves the ledger as it was.
+            let (summary, files) = try Reconciler.reconcile(
+                ledger, options: Reconciler.Options(asOf: asOf, agedAfterDays: agedAfterDays)
+            ) { plan, proposed in
+                try directory.map { try ReconciliationReportFiles.write(plan: plan, proposed: proposed,
+                                                                         formats: formats, to: $0) } ?? []
+            }
             var lines = ["plan \(summary.planID)\(summary.newPlan ? "" : " (unchanged)") as of \(asOf.iso8601), digest \(summary.digest)"]
             for kind in summary.items.keys.sorted() {
                 lines.append("  \(kind): \(summary.items[kind]!) transfers, \(summary.credits[kind] ?? .zero) credits")
