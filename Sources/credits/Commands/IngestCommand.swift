@@ -34,16 +34,13 @@ struct IngestOptions: ParsableArguments {
     }
 
     func rejectsPath(kind: String, database: String, now: Instant) -> String {
-        if let rejects { return rejects }
-        let directory = URL(fileURLWithPath: database).deletingLastPathComponent().appendingPathComponent("rejects")
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let stamp = now.iso8601.filter { $0.isNumber || $0 == "T" }
-        return directory.appendingPathComponent("\(RejectsWriter.defaultNamePrefix)\(kind)-\(stamp)Z.jsonl").path
+        IngestRun.rejectsPath(explicit: rejects, kind: kind, database: database, now: now)
     }
 }
 
-enum IngestRun {
-    /// Runs `ingestFile` over every file, writes the rejects file, and builds the stage outcome.
+/// How the command line runs and prints an `IngestRun` (the run itself lives in Ingest).
+enum IngestCommandRun {
+    /// Runs `ingestFile` over every file through `IngestRun`, and builds the stage outcome.
     static func run(
         kind: String, options: GlobalOptions, ingest: IngestOptions,
         _ ingestFile: (LedgerDatabase, String, RejectsWriter) throws -> IngestFileSummary
@@ -52,25 +49,17 @@ enum IngestRun {
             try ingest.requireFilesExist()
             let clock = try options.clock()
             let ledger = try LedgerDatabase.open(at: options.db, clock: clock)
-            let rejectsPath = ingest.rejectsPath(kind: kind, database: options.db, now: clock())
-            let rejects = try RejectsWriter(path: rejectsPath)
-            var files: [IngestFileSummary] = []
-            for file in ingest.files {
-                files.append(try ingestFile(ledger, file, rejects))
-                // Between a file's commit and the rejects file's rename: a kill here must lose no
-                // rejection (the ledger keeps them; the rerun writes them again).
-                CrashPoint.hit("ingest.afterCommit")
-            }
-            try rejects.finish()
-            if rejects.count == 0 { try? FileManager.default.removeItem(atPath: rejectsPath) }
-            try ledger.checkpoint()
-            let summary = IngestRunSummary(files: files)
-            var human = files.map(describe)
+            let outcome = try IngestRun.run(
+                files: ingest.files, ledger: ledger,
+                rejectsPath: ingest.rejectsPath(kind: kind, database: options.db, now: clock())
+            ) { file, rejects in try ingestFile(ledger, file, rejects) }
+            let summary = outcome.summary
+            var human = summary.files.map(describe)
             human.append("total: read \(summary.read), staged \(summary.staged), duplicate \(summary.duplicates), "
                 + "rejected \(summary.rejected)")
-            if rejects.count > 0 { human.append("rejects: \(rejectsPath)") }
+            if let rejectsFile = outcome.rejectsFile { human.append("rejects: \(rejectsFile)") }
             return StageOutcome(
-                summary: Output(summary: summary, rejectsFile: rejects.count > 0 ? rejectsPath : nil), human: human,
+                summary: Output(summary: summary, rejectsFile: outcome.rejectsFile), human: human,
                 needsReview: summary.hasRejections, badData: summary.filesRefused > 0)
         }
     }
@@ -112,7 +101,7 @@ struct IngestEventsCommand: ParsableCommand {
     @OptionGroup var ingest: IngestOptions
 
     func run() throws {
-        try IngestRun.run(kind: "events", options: options, ingest: ingest) { ledger, file, rejects in
+        try IngestCommandRun.run(kind: "events", options: options, ingest: ingest) { ledger, file, rejects in
             var ingester = try EventIngester(database: ledger)
             let bar = ProgressBar(label: file)
             ingester.progress = bar.map { bar in { bar.update(done: $0, total: $1) } }
@@ -141,7 +130,7 @@ struct IngestOrdersCommand: ParsableCommand {
                 throw ValidationError("--column-mapping \(path): \(error)")
             }
         }
-        try IngestRun.run(kind: "orders", options: options, ingest: ingest) { ledger, file, rejects in
+        try IngestCommandRun.run(kind: "orders", options: options, ingest: ingest) { ledger, file, rejects in
             try OrderIngester(database: ledger, columnMapping: mapping).ingest(path: file, rejects: rejects)
         }
     }
