@@ -108,7 +108,7 @@ import TestSupport
                     try tx.grant(GrantRequest(
                         idempotencyKey: key, organisationID: "met", source: .topUp, credits: Credits(microcredits: credits),
                         price: Money(minorUnits: Int64.random(in: 0...90_000, using: &random), currency: .gbp),
-                        effectiveAt: at, expiresAt: expiresAt.map(Instant.init(millisecondsSinceEpoch:)), priority: priority))
+                        effectiveAt: at, expiresAt: expiresAt.map(Instant.init(millisecondsSinceEpoch:)), burnRank: priority))
                 }
                 model.grant(key: key, credits: credits, priority: priority, expiresAt: expiresAt, at: time)
             case 3..<9:

@@ -16,7 +16,7 @@ import TestSupport
         GrantRequest(
             idempotencyKey: key, organisationID: organisation, source: source, credits: credits(amount),
             price: Money(minorUnits: price, currency: .gbp), effectiveAt: instant(at),
-            expiresAt: expires.map(instant), priority: priority)
+            expiresAt: expires.map(instant), burnRank: priority)
     }
 
     func spend(

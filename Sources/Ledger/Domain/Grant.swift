@@ -6,8 +6,9 @@ public enum GrantSource: String, Sendable, CaseIterable, Codable {
 }
 
 /// A block of credits in an organisation's balance, burnt down by deductions in a stated order:
-/// `priority` ascending (lower burns first), then soonest `expiresAt` (no expiry last), then
-/// oldest `grantedAt`, then `id`.
+/// `burnRank` ascending (lower burns first), then soonest `expiresAt` (no expiry last), then
+/// oldest `grantedAt`, then `id`. (An investigation's `Priority`, P1..P4, is another idea: which
+/// reservations its work may spend into. The ledger's `grants.priority` column holds the burn rank.)
 public struct Grant: Sendable, Hashable, Codable {
     public let id: Int64
     public let organisationID: String
@@ -15,15 +16,16 @@ public struct Grant: Sendable, Hashable, Codable {
     public let transferID: Int64
     public let credits: Credits
     public let remaining: Credits
-    public let priority: Int
+    /// Where the grant stands in the burn-down order: lower burns first.
+    public let burnRank: Int
     public let expiresAt: Instant?
     public let grantedAt: Instant
     /// What was paid for the whole grant: the cost basis of its credits.
     public let cost: Money
 
-    /// Default burn priority by source: adjustments and allocations (use-it-or-lose-it) burn before
+    /// Default burn rank by source: adjustments and allocations (use-it-or-lose-it) burn before
     /// purchased top-ups.
-    public static func defaultPriority(for source: GrantSource) -> Int {
+    public static func defaultBurnRank(for source: GrantSource) -> Int {
         switch source {
         case .adjustment: 10
         case .allocation: 20

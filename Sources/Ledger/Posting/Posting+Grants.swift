@@ -17,11 +17,11 @@ extension LedgerTransaction {
         if let expiresAt = request.expiresAt, expiresAt <= request.effectiveAt {
             throw PostingRejection.expiryMustNotPrecedeGrant
         }
-        let priority = request.priority ?? Grant.defaultPriority(for: request.source)
+        let burnRank = request.burnRank ?? Grant.defaultBurnRank(for: request.source)
         let hash = ContentHash.of([
             "grant", request.kind.rawValue, request.organisationID, "\(request.credits.microcredits)",
             "\(price.minorUnits)", price.currency.code, "\(request.effectiveAt.millisecondsSinceEpoch)",
-            request.expiresAt.map { "\($0.millisecondsSinceEpoch)" } ?? "-", "\(priority)",
+            request.expiresAt.map { "\($0.millisecondsSinceEpoch)" } ?? "-", "\(burnRank)",
         ] + ContentHash.fields(request.references))
         if let existing = try existingTransfer(key: request.idempotencyKey, hash: hash) { return existing }
 
@@ -40,7 +40,7 @@ extension LedgerTransaction {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [request.organisationID, request.source.rawValue, transfer.id, request.credits.microcredits,
-                        request.credits.microcredits, priority, request.expiresAt?.millisecondsSinceEpoch,
+                        request.credits.microcredits, burnRank, request.expiresAt?.millisecondsSinceEpoch,
                         request.effectiveAt.millisecondsSinceEpoch, price.minorUnits, price.currency.code])
         let grantID = connection.lastInsertedRowID
         try settleOverdraft(organisationID: request.organisationID, grantID: grantID, currency: price.currency)

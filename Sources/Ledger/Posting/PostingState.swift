@@ -186,7 +186,7 @@ extension Grant {
     func drawn(_ credits: Credits) throws -> Grant {
         Grant(
             id: id, organisationID: organisationID, source: source, transferID: transferID, credits: self.credits,
-            remaining: try remaining.subtracting(credits), priority: priority, expiresAt: expiresAt,
+            remaining: try remaining.subtracting(credits), burnRank: burnRank, expiresAt: expiresAt,
             grantedAt: grantedAt, cost: cost)
     }
 }

@@ -9,13 +9,13 @@ public struct GrantRequest: Sendable, Hashable {
     public var price: Money?
     public var effectiveAt: Instant
     public var expiresAt: Instant?
-    /// Burn-down priority; nil takes `Grant.defaultPriority(for: source)`.
-    public var priority: Int?
+    /// The grant's burn rank (lower burns first); nil takes `Grant.defaultBurnRank(for: source)`.
+    public var burnRank: Int?
     public var references: TransferReferences
 
     public init(
         idempotencyKey: String, organisationID: String, source: GrantSource, credits: Credits,
-        price: Money? = nil, effectiveAt: Instant, expiresAt: Instant? = nil, priority: Int? = nil,
+        price: Money? = nil, effectiveAt: Instant, expiresAt: Instant? = nil, burnRank: Int? = nil,
         references: TransferReferences = TransferReferences()
     ) {
         self.idempotencyKey = idempotencyKey
@@ -25,7 +25,7 @@ public struct GrantRequest: Sendable, Hashable {
         self.price = price
         self.effectiveAt = effectiveAt
         self.expiresAt = expiresAt
-        self.priority = priority
+        self.burnRank = burnRank
         self.references = references
     }
 

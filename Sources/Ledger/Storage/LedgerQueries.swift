@@ -74,7 +74,7 @@ extension LedgerReader {
         try grantsWithCreditsLeft(of: organisationID).filter { $0.isSpendable(at: instant) }
     }
 
-    /// Grants with credits left (expired or not), in burn-down order: priority, soonest expiry
+    /// Grants with credits left (expired or not), in burn-down order: burn rank, soonest expiry
     /// (none last), oldest, id.
     func grantsWithCreditsLeft(of organisationID: String) throws -> [Grant] {
         try Row.fetchAll(
@@ -182,7 +182,7 @@ extension LedgerReader {
         return Grant(
             id: row[0], organisationID: row[1], source: source, transferID: row[3],
             credits: Credits(microcredits: row[4]), remaining: Credits(microcredits: row[5]),
-            priority: row[6], expiresAt: expiresAt.map(Instant.init(millisecondsSinceEpoch:)),
+            burnRank: row[6], expiresAt: expiresAt.map(Instant.init(millisecondsSinceEpoch:)),
             grantedAt: Instant(millisecondsSinceEpoch: row[8]),
             cost: Money(minorUnits: row[9], currency: currency))
     }
