@@ -62,7 +62,8 @@ import TestSupport
         }
         #expect(again.status == .alreadyVoided)
         #expect(again.void == first.void)
-        #expect(try world.ledger.read { try $0.voidedCostEventIDs() } == ["big-1"])
+        #expect(try world.ledger.read { try String.fetchAll($0.db, sql: "SELECT event_id FROM cost_event_voids") }
+            == ["big-1"])
 
         let plan = try world.reconcile()
         #expect(plan.items == ["deduction": 2])

@@ -137,6 +137,16 @@ public struct UsageRow: Codable, Sendable {
 /// How `usage` groups deductions.
 public enum UsageGrouping: String, Codable, CaseIterable, Sendable {
     case TEAM, INVESTIGATION, OPERATION, DAY
+
+    /// The report query's dimension; nil for DAY, which groups by local day instead.
+    var dimension: ConsumptionDimension? {
+        switch self {
+        case .TEAM: .team
+        case .INVESTIGATION: .investigation
+        case .OPERATION: .operation
+        case .DAY: nil
+        }
+    }
 }
 
 extension LedgerResolver {
@@ -274,14 +284,12 @@ extension LedgerResolver {
             guard let organisation = try reader.organisation(organisationID) else { throw Self.notFound }
             let currency = organisation.currency
             let groups: [ConsumptionGroup]
-            switch grouping {
-            case .TEAM, .INVESTIGATION, .OPERATION:
-                let dimension: ConsumptionDimension = grouping == .TEAM ? .team : grouping == .INVESTIGATION ? .investigation : .operation
+            if let dimension = grouping.dimension {
                 groups = try reader.consumption(
                     of: organisationID, currency: currency, in: ReportWindow(start: from, end: to), by: dimension)
                     .map { ConsumptionGroup(key: $0.key.isEmpty ? "(none)" : $0.key, eventCount: $0.eventCount,
                                             credits: $0.credits, money: $0.money) }
-            case .DAY:
+            } else {
                 let zone = TimeZone(identifier: organisation.timeZone) ?? TimeZone(identifier: "UTC")!
                 let starts = Self.localDayStarts(from: from, to: to, zone: zone)
                 groups = try reader.dailyConsumption(of: organisationID, currency: currency, days: starts, end: to)

@@ -136,9 +136,4 @@ extension LedgerReader {
                 voidedAt: Instant(millisecondsSinceEpoch: row[3]), actor: row[4], reason: row[5])
         }
     }
-
-    /// Every voided event id: few, so `apply` holds them to refuse a plan made before a void.
-    public func voidedCostEventIDs() throws -> Set<String> {
-        Set(try String.fetchAll(db, sql: "SELECT event_id FROM cost_event_voids"))
-    }
 }

@@ -26,9 +26,6 @@ public struct StoredPlan: Sendable, Hashable {
     public let seal: String?
     public let totals: [PlanTotal]
     public let findings: [StoredFinding]
-
-    /// How many transfers the plan posts.
-    public var itemCount: Int { totals.reduce(0) { $0 + $1.transfers } }
 }
 
 /// What a plan posts for one organisation and kind of transfer.
