@@ -23,6 +23,20 @@ public struct Grant: Sendable, Hashable, Codable {
     /// What was paid for the whole grant: the cost basis of its credits.
     public let cost: Money
 
+    /// Whether this grant burns before `other`: the order stated above, which
+    /// `LedgerReader.grantsWithCreditsLeft` gives in SQL (the two must agree).
+    public func burnsBefore(_ other: Grant) -> Bool {
+        if burnRank != other.burnRank { return burnRank < other.burnRank }
+        switch (expiresAt, other.expiresAt) {
+        case (let mine?, let theirs?) where mine != theirs: return mine < theirs
+        case (.some, .none): return true
+        case (.none, .some): return false
+        default: break
+        }
+        if grantedAt != other.grantedAt { return grantedAt < other.grantedAt }
+        return id < other.id
+    }
+
     /// Default burn rank by source: adjustments and allocations (use-it-or-lose-it) burn before
     /// purchased top-ups.
     public static func defaultBurnRank(for source: GrantSource) -> Int {

@@ -26,14 +26,14 @@ extension LedgerTransaction {
         if let existing = try existingTransfer(key: request.idempotencyKey, hash: hash) { return existing }
 
         let debit: AccountID = request.source == .adjustment ? .adjustment : .issuance
-        postingState.forget(request.organisationID)
         guard let transfer = try insertTransfer(
             key: request.idempotencyKey, hash: hash, kind: request.kind, debit: debit,
             credit: .available(organisationID: request.organisationID), amount: request.credits,
             organisationID: request.organisationID, money: price, effectiveAt: request.effectiveAt,
             references: request.references)
         else { preconditionFailure("the key was probed above, in this transaction") }
-        try db.executeCached(
+        // A new row: deferred draws from other grants may wait (see `PostingState`).
+        try connection.executeCached(
             sql: """
                 INSERT INTO grants (organisation_id, source, transfer_id, credits, remaining, priority, expires_at,
                                     granted_at, cost_minor, currency)
@@ -43,7 +43,11 @@ extension LedgerTransaction {
                         request.credits.microcredits, burnRank, request.expiresAt?.millisecondsSinceEpoch,
                         request.effectiveAt.millisecondsSinceEpoch, price.minorUnits, price.currency.code])
         let grantID = connection.lastInsertedRowID
-        try settleOverdraft(organisationID: request.organisationID, grantID: grantID, currency: price.currency)
+        let settled = try settleOverdraft(
+            Grant(id: grantID, organisationID: request.organisationID, source: request.source, transferID: transfer.id,
+                  credits: request.credits, remaining: request.credits, burnRank: burnRank, expiresAt: request.expiresAt,
+                  grantedAt: request.effectiveAt, cost: price))
+        try postingState.ifKnown(request.organisationID) { try $0.granted(settled) }
         return Posting(status: .posted, transfer: transfer.creating(grant: grantID), intoReserve: .zero, overdraft: .zero)
     }
 
@@ -88,7 +92,7 @@ extension LedgerTransaction {
         effectiveAt: Instant, references: TransferReferences
     ) throws -> Posting {
         let cost = try GrantCost.draw(credits, from: grant)
-        postingState.forget(grant.organisationID)
+        try postingState.ifKnown(grant.organisationID) { try $0.drew(credits, fromGrant: grant.id) }
         guard let transfer = try insertTransfer(
             key: key, hash: hash, kind: kind, debit: .available(organisationID: grant.organisationID), credit: credit,
             amount: credits, organisationID: grant.organisationID, money: cost, effectiveAt: effectiveAt,
@@ -100,26 +104,28 @@ extension LedgerTransaction {
     }
 
     /// Draws credits not covered by any grant (overdraft) out of a new grant, oldest first, so
-    /// their cost becomes exact once credits exist to cover them.
-    private func settleOverdraft(organisationID: String, grantID: Int64, currency: Currency) throws {
+    /// their cost becomes exact once credits exist to cover them. Returns the grant as it is after.
+    private func settleOverdraft(_ newGrant: Grant) throws -> Grant {
         let uncovered = try Row.fetchAll(
-            db,
-            sql: """
+            connection,  // draws are appended at once, never deferred
+            cached: """
                 SELECT transfer_id, SUM(credits) AS credits FROM grant_draws
                 WHERE organisation_id = ? AND grant_id IS NULL
                 GROUP BY transfer_id HAVING SUM(credits) > 0 ORDER BY transfer_id
                 """,
-            arguments: [organisationID])
-        for row in uncovered {
-            guard let grant = try reader.grant(id: grantID), grant.remaining.isPositive else { return }
+            arguments: [newGrant.organisationID])
+        var grant = newGrant
+        for row in uncovered where grant.remaining.isPositive {
             let owed = Credits(microcredits: row["credits"])
             let settled = min(owed, grant.remaining)
             let cost = try GrantCost.draw(settled, from: grant)
             let transferID: Int64 = row["transfer_id"]
-            try recordDraw(transferID: transferID, organisationID: organisationID, grantID: nil,
-                           credits: settled.negated, cost: .zero(currency))
-            try recordDraw(transferID: transferID, organisationID: organisationID, grantID: grantID,
+            try recordDraw(transferID: transferID, organisationID: grant.organisationID, grantID: nil,
+                           credits: settled.negated, cost: .zero(grant.cost.currency))
+            try recordDraw(transferID: transferID, organisationID: grant.organisationID, grantID: grant.id,
                            credits: settled, cost: cost)
+            grant = try grant.drawn(settled)
         }
+        return grant
     }
 }

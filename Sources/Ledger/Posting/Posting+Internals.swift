@@ -10,7 +10,7 @@ extension LedgerTransaction {
 
     func organisationFacts(_ id: String) throws -> OrganisationFacts {
         guard let row = try Row.fetchOne(
-            db, cached: "SELECT currency, overdraft_limit FROM organisations WHERE id = ?", arguments: [id])
+            connection, cached: "SELECT currency, overdraft_limit FROM organisations WHERE id = ?", arguments: [id])
         else { throw PostingRejection.organisationNotFound(id) }
         guard let currency = Currency(code: row["currency"]) else {
             preconditionFailure("organisation \(id) has a currency the schema should have refused")
@@ -28,9 +28,10 @@ extension LedgerTransaction {
 
     /// The idempotency rule: the same key with the same content is the earlier posting; the same
     /// key with different content is refused.
+    /// Reads only what postings append (transfers, draws), so deferred balances stay deferred.
     func existingTransfer(key: String, hash: String) throws -> Posting? {
         guard let row = try Row.fetchOne(
-            db, cached: "SELECT id, content_hash FROM transfers WHERE idempotency_key = ?", arguments: [key])
+            connection, cached: "SELECT id, content_hash FROM transfers WHERE idempotency_key = ?", arguments: [key])
         else { return nil }
         let id: Int64 = row[0]
         guard row[1] as String == hash else {
@@ -38,7 +39,7 @@ extension LedgerTransaction {
         }
         let transfer = try reader.transfer(id: id)!
         let uncovered = try Int64.fetchOne(
-            db, cached: "SELECT COALESCE(SUM(credits), 0) FROM grant_draws WHERE transfer_id = ? AND grant_id IS NULL",
+            connection, cached: "SELECT COALESCE(SUM(credits), 0) FROM grant_draws WHERE transfer_id = ? AND grant_id IS NULL",
             arguments: [id]) ?? 0
         return Posting(status: .exists, transfer: transfer, intoReserve: .zero, overdraft: Credits(microcredits: uncovered))
     }

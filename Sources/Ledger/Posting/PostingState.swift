@@ -39,6 +39,14 @@ final class PostingState {
         organisations[state.organisationID] = state
     }
 
+    /// Changes the organisation's state in place if this transaction holds it (a posting that
+    /// knows exactly what it did to the balance and grants keeps the state current instead of
+    /// making the next spend read it all back); returning false forgets it instead.
+    func ifKnown(_ organisationID: String, _ change: (inout OrganisationPostingState) throws -> Bool) rethrows {
+        guard var state = organisations[organisationID] else { return }
+        organisations[organisationID] = try change(&state) ? state : nil
+    }
+
     func forget(_ organisationID: String) {
         organisations[organisationID] = nil
     }
@@ -153,6 +161,24 @@ struct OrganisationPostingState {
         available = try available.subtracting(amount)
         for draw in draws { grants[draw.index] = try grants[draw.index].drawn(draw.credits) }
         grants.removeAll { !$0.remaining.isPositive }
+    }
+
+    /// Records a new grant (`grant.remaining` is what is left of it after settling overdraft).
+    mutating func granted(_ grant: Grant) throws -> Bool {
+        available = try available.adding(grant.credits)
+        guard grant.remaining.isPositive else { return true }
+        grants.insert(grant, at: grants.firstIndex { grant.burnsBefore($0) } ?? grants.endIndex)
+        return true
+    }
+
+    /// Records `credits` taken out of the balance from one grant (an expiry or a reversal); false
+    /// when this state does not hold that grant, so it must be read again.
+    mutating func drew(_ credits: Credits, fromGrant grantID: Int64) throws -> Bool {
+        guard let index = grants.firstIndex(where: { $0.id == grantID }) else { return false }
+        available = try available.subtracting(credits)
+        grants[index] = try grants[index].drawn(credits)
+        grants.removeAll { !$0.remaining.isPositive }
+        return true
     }
 
     static func read(_ organisationID: String, from db: Database) throws -> OrganisationPostingState {

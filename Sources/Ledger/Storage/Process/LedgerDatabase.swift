@@ -348,7 +348,8 @@ public struct LedgerReader {
     }
 
     /// The connection without writing deferred balance changes first: only for point lookups that
-    /// read neither `accounts` nor `grants` (configuration) and that the live service's group commit
-    /// makes for every event, where a flush would write each event's balance changes on its own.
+    /// read neither accounts' totals nor grants' `remaining` (configuration, transfers, draws) and
+    /// that a batch or the live service's group commit makes for every item, where a flush would
+    /// write each item's balance changes on its own.
     var dbReadingNoBalances: Database { connection }
 }

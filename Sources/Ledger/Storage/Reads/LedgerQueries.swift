@@ -21,19 +21,20 @@ extension LedgerReader {
         try String.fetchAll(db, cached: "SELECT id FROM organisations ORDER BY id").map { try balance(of: $0) }
     }
 
+    // Transfers are appended, never deferred: these lookups leave deferred balances deferred.
     public func transfer(id: Int64) throws -> Transfer? {
-        try Row.fetchOne(db, cached: "\(Self.transferSelect) WHERE t.id = ?", arguments: [id]).map(Self.transfer)
+        try Row.fetchOne(dbReadingNoBalances, cached: "\(Self.transferSelect) WHERE t.id = ?", arguments: [id]).map(Self.transfer)
     }
 
     public func transfer(idempotencyKey: String) throws -> Transfer? {
-        try Row.fetchOne(db, cached: "\(Self.transferSelect) WHERE t.idempotency_key = ?", arguments: [idempotencyKey])
+        try Row.fetchOne(dbReadingNoBalances, cached: "\(Self.transferSelect) WHERE t.idempotency_key = ?", arguments: [idempotencyKey])
             .map(Self.transfer)
     }
 
     /// The top-up that credited a Revolut order, if any.
     public func topUp(forRevolutOrder orderID: String) throws -> Transfer? {
         try Row.fetchOne(
-            db, cached: "\(Self.transferSelect) WHERE t.kind = 'top_up' AND t.revolut_order_id = ?", arguments: [orderID]
+            dbReadingNoBalances, cached: "\(Self.transferSelect) WHERE t.kind = 'top_up' AND t.revolut_order_id = ?", arguments: [orderID]
         ).map(Self.transfer)
     }
 

@@ -135,17 +135,17 @@ extension LedgerReader {
     public func observations(ofOrder orderID: String) throws -> [OrderObservation] {
         try Row.fetchAll(
             db,
-            sql: "SELECT * FROM revolut_order_observations WHERE order_id = ? ORDER BY updated_at IS NULL, updated_at, id",
+            cached: "SELECT * FROM revolut_order_observations WHERE order_id = ? ORDER BY updated_at IS NULL, updated_at, id",
             arguments: [orderID]
         ).compactMap(Self.observation)
     }
 
     public func purchase(reference: String) throws -> Purchase? {
-        try Row.fetchOne(db, sql: "SELECT * FROM purchases WHERE reference = ?", arguments: [reference]).map(Self.purchase)
+        try Row.fetchOne(db, cached: "SELECT * FROM purchases WHERE reference = ?", arguments: [reference]).map(Self.purchase)
     }
 
     public func purchase(revolutOrderID: String) throws -> Purchase? {
-        try Row.fetchOne(db, sql: "SELECT * FROM purchases WHERE revolut_order_id = ?", arguments: [revolutOrderID])
+        try Row.fetchOne(db, cached: "SELECT * FROM purchases WHERE revolut_order_id = ?", arguments: [revolutOrderID])
             .map(Self.purchase)
     }
 

@@ -216,7 +216,7 @@ extension LedgerReader {
     /// Whether an allocation for this organisation and plan period was posted.
     public func hasAllocation(organisationID: String, period: String) throws -> Bool {
         try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM transfers WHERE kind = 'allocation' AND organisation_id = ? AND plan_period = ?)",
+            db, cached: "SELECT EXISTS (SELECT 1 FROM transfers WHERE kind = 'allocation' AND organisation_id = ? AND plan_period = ?)",
             arguments: [organisationID, period]) ?? false
     }
 }
