@@ -66,7 +66,7 @@ public enum PlanApplier {
             guard PlanSeal.holds(for: plan) else { throw Refusal.planAltered(planID: plan.id) }
 
             // Plan again, posting for real; throwing rolls every posting back.
-            let walk = try PlanWalk.run(in: tx, asOf: plan.asOf, agedAfterDays: agedAfterDays)
+            let walk = try PlanWalk.run(reader: tx.reader, book: tx, asOf: plan.asOf, agedAfterDays: agedAfterDays)
             guard walk.digest == plan.digest else {
                 throw Refusal.planStale(planID: plan.id, organisations: moved(from: plan, to: walk).sorted())
             }

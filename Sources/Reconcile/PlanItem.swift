@@ -87,15 +87,6 @@ public struct PlanItem: Sendable, Hashable, Codable {
     }
 }
 
-/// What posting one item did.
-public struct ItemOutcome: Sendable, Hashable {
-    public var transfer: Transfer?
-    public var intoReserve: Credits = .zero
-    public var overdraft: Credits = .zero
-    /// Reversals: credits that were already spent and could not be taken back.
-    public var alreadySpent: Credits = .zero
-}
-
 /// A stored plan item lacks a field its kind needs: the plan was not written by reconcile.
 struct PlanItemMalformed: ClassifiedError {
     let key: String
@@ -110,30 +101,30 @@ extension PlanItem {
         return value
     }
 
-    /// Posts this item in `tx`. The same item on the same ledger always does the same thing.
-    func post(in tx: LedgerTransaction) throws -> ItemOutcome {
+    /// Posts this item in `book` (the ledger, or reconcile's simulation of it). The same item in
+    /// the same state always does the same thing.
+    func post(in book: some PostingBook) throws -> PostingOutcome {
         switch kind {
         case .allocation:
-            let posting = try tx.grant(GrantRequest(
+            return try book.postGrant(GrantRequest(
                 idempotencyKey: idempotencyKey, organisationID: organisationID, source: .allocation,
-                credits: try required(credits, "credits"), price: price, effectiveAt: effectiveAt, expiresAt: expiresAt, references: references))
-            return ItemOutcome(transfer: posting.transfer)
+                credits: try required(credits, "credits"), price: price, effectiveAt: effectiveAt, expiresAt: expiresAt,
+                references: references))
         case .topUp:
-            return ItemOutcome(transfer: try tx.creditCompletedOrder(try required(order, "order")).transfer)
+            return try book.postCompletedOrder(try required(order, "order"))
         case .deduction:
-            let posting = try tx.spend(SpendRequest(
-                idempotencyKey: idempotencyKey, organisationID: organisationID, purpose: .deduction, credits: try required(credits, "credits"),
-                effectiveAt: effectiveAt, priority: Priority(rank: priorityRank ?? 5) ?? .unprioritised,
+            return try book.postSpend(SpendRequest(
+                idempotencyKey: idempotencyKey, organisationID: organisationID, purpose: .deduction,
+                credits: try required(credits, "credits"), effectiveAt: effectiveAt,
+                priority: Priority(rank: priorityRank ?? 5) ?? .unprioritised,
                 policy: .allowOverdraft(limit: overdraftLimit ?? .zero), references: references))
-            return ItemOutcome(transfer: posting.transfer, intoReserve: posting.intoReserve, overdraft: posting.overdraft)
         case .reversal:
-            guard let grant = try tx.reader.grant(createdByKey: try required(grantKey, "grantKey")) else { return ItemOutcome(alreadySpent: try required(credits, "credits")) }
-            let result = try tx.reverse(
-                grantID: grant.id, credits: try required(credits, "credits"), at: effectiveAt, idempotencyKey: idempotencyKey, references: references)
-            return ItemOutcome(transfer: result.posting?.transfer, alreadySpent: result.alreadySpent)
+            return try book.postReversal(
+                ofGrantCreatedBy: try required(grantKey, "grantKey"), credits: try required(credits, "credits"),
+                at: effectiveAt, idempotencyKey: idempotencyKey, references: references)
         case .expiry:
-            guard let grant = try tx.reader.grant(createdByKey: try required(grantKey, "grantKey")) else { return ItemOutcome() }
-            return ItemOutcome(transfer: try tx.expire(grantID: grant.id, at: effectiveAt, idempotencyKey: idempotencyKey)?.transfer)
+            return try book.postExpiry(
+                ofGrantCreatedBy: try required(grantKey, "grantKey"), at: effectiveAt, idempotencyKey: idempotencyKey)
         }
     }
 }

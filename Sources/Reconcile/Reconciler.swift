@@ -7,9 +7,10 @@ import Ledger
 ///
 /// Method: the candidate items (plan allocations, payment top-ups and reversals and expiries,
 /// which are few and held in memory, and usage deductions, streamed from the staged events) are
-/// walked once in posting order and posted in a dry run that is rolled back (`PlanWalk`): it tells
-/// exactly what posting will do (which usage goes into reserves or overdraft, which is beyond the
-/// overdraft limit, what a refund can still take back). The plan stores what finance reviews:
+/// walked once in posting order and posted in a simulation of the ledger (`PlanWalk` over a
+/// `PostingSimulation`: the ledger's posting rules on the organisations' states in memory, nothing
+/// written): it tells exactly what posting will do (which usage goes into reserves or overdraft,
+/// which is beyond the overdraft limit, what a refund can still take back). The plan stores what finance reviews:
 /// totals per organisation and kind, the findings, the digest of what posts, and a seal over those
 /// rows. `apply` walks the same candidates again, posting for real, and commits only if it arrives
 /// at the same digest. Nothing holds the deductions, so memory does not grow with the events.
@@ -47,16 +48,16 @@ public enum Reconciler {
     }
 
     /// Plans, stores the plan, and hands `report` the stored plan with the transfers it proposes,
-    /// streamed from a second dry run in the same transaction (so the report shows exactly the
-    /// plan's transfers; it runs only when a report is wanted).
+    /// streamed from a dry run in the ledger (posted, then rolled back) in the same transaction, so
+    /// the report shows exactly the plan's transfers; it runs only when a report is wanted.
     public static func reconcile<Report>(
         _ ledger: LedgerDatabase, options: Options, report: (StoredPlan, ProposedTransfers) throws -> Report
     ) throws -> (summary: Summary, report: Report) {
         let result = try ledger.write { tx in
             let ledgerPosition = try tx.reader.ledgerPosition()
-            let walk = try tx.dryRun { dry in
-                try PlanWalk.run(in: dry, asOf: options.asOf, agedAfterDays: options.agedAfterDays)
-            }
+            let walk = try PlanWalk.run(
+                reader: tx.reader, book: try PostingSimulation(reader: tx.reader), asOf: options.asOf,
+                agedAfterDays: options.agedAfterDays)
             let credits = walk.totals.creditsByKind()
             let summary = { (planID: Int64, newPlan: Bool) in
                 Summary(
@@ -96,9 +97,10 @@ public enum Reconciler {
             }
             let proposed = ProposedTransfers(count: walk.totals.count) { body in
                 let replay = try tx.dryRun { dry in
-                    try PlanWalk.run(in: dry, asOf: options.asOf, agedAfterDays: options.agedAfterDays, each: body)
+                    try PlanWalk.run(reader: dry.reader, book: dry, asOf: options.asOf, agedAfterDays: options.agedAfterDays,
+                                     each: body)
                 }
-                precondition(replay.digest == walk.digest, "a walk over the same ledger must post the same plan")
+                precondition(replay.digest == walk.digest, "the ledger must post what the simulation planned")
             }
             let written = try report(plan, proposed)
             CrashPoint.hit("reconcile.beforeCommit")
@@ -125,10 +127,9 @@ struct PlanWalk {
     let findings: [Finding]
 
     static func run(
-        in tx: LedgerTransaction, asOf: Instant, agedAfterDays: Int,
+        reader: LedgerReader, book: some PostingBook, asOf: Instant, agedAfterDays: Int,
         each: (PlanItem, Transfer) throws -> Void = { _, _ in }
     ) throws -> PlanWalk {
-        let reader = tx.reader
         var others = try Allocations.due(reader: reader, asOf: asOf)
         var payments = PaymentMatcher(reader: reader, asOf: asOf, agedAfterDays: agedAfterDays)
         try payments.run()
@@ -138,7 +139,7 @@ struct PlanWalk {
         var candidates = Candidates(others: others, usage: UsageCharges(reader: reader, asOf: asOf))
         var dryRun = DryRun(asOf: asOf)
         try candidates.forEach { item in
-            if let transfer = try dryRun.post(item, in: tx) { try each(item, transfer) }
+            if let transfer = try dryRun.post(item, in: book) { try each(item, transfer) }
         }
         let findings = payments.findings + candidates.usage.findings + dryRun.findings
         return PlanWalk(digest: dryRun.digest.finalize(findings: findings), totals: dryRun.totals, findings: findings)
@@ -182,11 +183,12 @@ private struct DryRun {
 
     var findings: [Finding] { refunds + usage.findings + unchargeable }
 
-    /// Posts `item`; returns the transfer it posted, nil when it posts nothing.
-    mutating func post(_ item: PlanItem, in tx: LedgerTransaction) throws -> Transfer? {
-        let outcome: ItemOutcome
+    /// Posts `item`; returns the transfer it posted when `book` is the ledger, nil when it posts
+    /// nothing or `book` is a simulation.
+    mutating func post(_ item: PlanItem, in book: some PostingBook) throws -> Transfer? {
+        let outcome: PostingOutcome
         do {
-            outcome = try item.post(in: tx)
+            outcome = try item.post(in: book)
         } catch PostingRejection.exceedsOverdraftLimit(let requested, let available, let limit) {
             usage.add(.usageBeyondOverdraftLimit, item.organisationID, requested,
                       "not charged: \(available) available, overdraft limit \(limit)")
@@ -213,16 +215,16 @@ private struct DryRun {
                 subject: item.references.revolutOrderID ?? item.idempotencyKey,
                 detail: "\(outcome.alreadySpent) of \(item.credits ?? .zero) refunded credits were already spent"))
         }
-        guard let transfer = outcome.transfer else { return nil }
-        digest.add(payload: item.payload, posted: transfer.amount)
-        if !totals.add(item, posted: transfer.amount) {
+        guard let posted = outcome.posted else { return nil }
+        digest.add(payload: item.payload, posted: posted)
+        if !totals.add(item, posted: posted) {
             unchargeable.append(Finding(
                 severity: .exception, code: .planTotalOverflow, organisationID: item.organisationID,
                 subject: item.idempotencyKey,
                 detail: "the plan's total of \(item.kind.rawValue) credits for \(item.organisationID) passes "
                     + "\(Credits(microcredits: .max)); planned as usual, the total is shown capped"))
         }
-        return transfer
+        return outcome.transfer
     }
 
     /// Whether posting failed on an amount no arithmetic can carry (rather than a bug).

@@ -21,13 +21,13 @@ struct ReconcileWorld {
         id: "annual", name: "Annual from April", period: .financialYear, creditsPerPeriod: Credits(600_000),
         financialYearStartMonth: 4, rollover: false, prices: [Money(minorUnits: 1_950_000, currency: .gbp)])
 
-    init(organisations: [Organisation]? = nil) throws {
+    init(organisations: [Organisation]? = nil, packages: [CreditPackage] = [Self.pack]) throws {
         var met = SampleWorld.organisation(
             "met", reservations: [Reservation(id: "p1", credits: Credits(5_000), maxPriority: .p1)], overdraft: Credits(1_000))
         met.planID = nil
         var configuration = SampleWorld.configuration(organisations ?? [met])
         configuration.plans = [Self.monthly, Self.annual]
-        configuration.packages = [Self.pack]
+        configuration.packages = packages
         ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"), clock: clock.provider)
         _ = try ledger.write { try $0.load(configuration) }
     }

@@ -5,24 +5,8 @@ extension LedgerTransaction {
     /// (or adjustment) account to the organisation. Idempotent by `request.idempotencyKey`.
     /// Any overdraft the organisation carries is settled from the new grant first.
     public func grant(_ request: GrantRequest) throws -> Posting {
-        guard !request.idempotencyKey.isEmpty else { throw PostingRejection.idempotencyKeyMustNotBeEmpty }
-        guard request.credits.isPositive else { throw PostingRejection.amountMustBePositive }
-        try Self.checkTransferLimit(request.credits)
-        let organisation = try organisationFacts(request.organisationID)
-        let price = request.price ?? .zero(organisation.currency)
-        guard price.currency == organisation.currency else {
-            throw PostingRejection.currencyMustMatchOrganisation(expected: organisation.currency, got: price.currency)
-        }
-        guard price.minorUnits >= 0 else { throw PostingRejection.amountMustBePositive }
-        if let expiresAt = request.expiresAt, expiresAt <= request.effectiveAt {
-            throw PostingRejection.expiryMustNotPrecedeGrant
-        }
-        let burnRank = request.burnRank ?? Grant.defaultBurnRank(for: request.source)
-        let hash = ContentHash.of([
-            "grant", request.kind.rawValue, request.organisationID, "\(request.credits.microcredits)",
-            "\(price.minorUnits)", price.currency.code, "\(request.effectiveAt.millisecondsSinceEpoch)",
-            request.expiresAt.map { "\($0.millisecondsSinceEpoch)" } ?? "-", "\(burnRank)",
-        ] + ContentHash.fields(request.references))
+        let terms = try GrantTerms.of(request, currency: try organisationFacts(request.organisationID).currency)
+        let (price, burnRank, hash) = (terms.price, terms.burnRank, terms.contentHash)
         if let existing = try existingTransfer(key: request.idempotencyKey, hash: hash) { return existing }
 
         let debit: AccountID = request.source == .adjustment ? .adjustment : .issuance
@@ -55,7 +39,7 @@ extension LedgerTransaction {
     /// Returns nil when nothing is left (there is nothing to post).
     public func expire(grantID: Int64, at effectiveAt: Instant, idempotencyKey: String) throws -> Posting? {
         guard let grant = try reader.grant(id: grantID) else { throw PostingRejection.grantNotFound(grantID) }
-        let hash = ContentHash.of(["expiry", "\(grantID)", "\(effectiveAt.millisecondsSinceEpoch)"])
+        let hash = GrantOutflowHash.expiry(grantID: grantID, at: effectiveAt)
         if let existing = try existingTransfer(key: idempotencyKey, hash: hash) { return existing }
         guard grant.remaining.isPositive else { return nil }
         return try drawFromOneGrant(
@@ -72,9 +56,7 @@ extension LedgerTransaction {
     ) throws -> (posting: Posting?, alreadySpent: Credits) {
         guard credits.isPositive else { throw PostingRejection.amountMustBePositive }
         guard let grant = try reader.grant(id: grantID) else { throw PostingRejection.grantNotFound(grantID) }
-        let hash = ContentHash.of(
-            ["reversal", "\(grantID)", "\(credits.microcredits)", "\(effectiveAt.millisecondsSinceEpoch)"]
-                + ContentHash.fields(references))
+        let hash = GrantOutflowHash.reversal(grantID: grantID, credits: credits, at: effectiveAt, references: references)
         if let existing = try existingTransfer(key: idempotencyKey, hash: hash) {
             return (existing, try credits.subtracting(existing.transfer.amount))
         }
@@ -103,28 +85,18 @@ extension LedgerTransaction {
         return Posting(status: .posted, transfer: transfer, intoReserve: .zero, overdraft: .zero)
     }
 
-    /// Draws credits not covered by any grant (overdraft) out of a new grant, oldest first, so
-    /// their cost becomes exact once credits exist to cover them. Returns the grant as it is after.
+    /// Settles the organisation's overdraft from a new grant (`OverdraftSettlement`): each
+    /// settlement moves credits of an outflow's uncovered draw onto the grant. Returns the grant
+    /// as it is after.
     private func settleOverdraft(_ newGrant: Grant) throws -> Grant {
-        let uncovered = try Row.fetchAll(
-            connection,  // draws are appended at once, never deferred
-            cached: """
-                SELECT transfer_id, SUM(credits) AS credits FROM grant_draws
-                WHERE organisation_id = ? AND grant_id IS NULL
-                GROUP BY transfer_id HAVING SUM(credits) > 0 ORDER BY transfer_id
-                """,
-            arguments: [newGrant.organisationID])
-        var grant = newGrant
-        for row in uncovered where grant.remaining.isPositive {
-            let owed = Credits(microcredits: row["credits"])
-            let settled = min(owed, grant.remaining)
-            let cost = try GrantCost.draw(settled, from: grant)
-            let transferID: Int64 = row["transfer_id"]
-            try recordDraw(transferID: transferID, organisationID: grant.organisationID, grantID: nil,
-                           credits: settled.negated, cost: .zero(grant.cost.currency))
-            try recordDraw(transferID: transferID, organisationID: grant.organisationID, grantID: grant.id,
-                           credits: settled, cost: cost)
-            grant = try grant.drawn(settled)
+        // Draws are appended at once, never deferred: no flush needed to read them.
+        let owed = try LedgerReader(db: connection).owedCredits(of: newGrant.organisationID)
+        let (settlements, grant) = try OverdraftSettlement.settle(owed, from: newGrant)
+        for settlement in settlements {
+            try recordDraw(transferID: settlement.transferID, organisationID: grant.organisationID, grantID: nil,
+                           credits: settlement.credits.negated, cost: .zero(grant.cost.currency))
+            try recordDraw(transferID: settlement.transferID, organisationID: grant.organisationID, grantID: grant.id,
+                           credits: settlement.credits, cost: settlement.cost)
         }
         return grant
     }

@@ -34,9 +34,7 @@ extension LedgerTransaction {
             connection, cached: "SELECT id, content_hash FROM transfers WHERE idempotency_key = ?", arguments: [key])
         else { return nil }
         let id: Int64 = row[0]
-        guard row[1] as String == hash else {
-            throw PostingRejection.idempotencyKeyReusedWithDifferentContent(key: key, existingTransferID: id)
-        }
+        try Self.checkSameContent(key: key, existingID: id, existingHash: row[1], hash: hash)
         let transfer = try reader.transfer(id: id)!
         let uncovered = try Int64.fetchOne(
             connection, cached: "SELECT COALESCE(SUM(credits), 0) FROM grant_draws WHERE transfer_id = ? AND grant_id IS NULL",

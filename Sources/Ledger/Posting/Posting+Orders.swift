@@ -30,10 +30,16 @@ extension LedgerTransaction {
         if let existing = try reader.topUp(forRevolutOrder: order.orderID) {
             return Posting(status: .exists, transfer: existing, intoReserve: .zero, overdraft: .zero)
         }
-        return try grant(GrantRequest(
-            idempotencyKey: IdempotencyKey.topUp(revolutOrderID: order.orderID), organisationID: order.organisationID,
-            source: .topUp, credits: order.credits, price: order.price, effectiveAt: order.completedAt,
-            expiresAt: order.expiresAt,
-            references: TransferReferences(revolutOrderID: order.orderID, memo: "package \(order.packageID)")))
+        return try grant(order.grantRequest)
+    }
+}
+
+extension CompletedOrder {
+    /// The top-up grant that credits this order.
+    var grantRequest: GrantRequest {
+        GrantRequest(
+            idempotencyKey: IdempotencyKey.topUp(revolutOrderID: orderID), organisationID: organisationID,
+            source: .topUp, credits: credits, price: price, effectiveAt: completedAt, expiresAt: expiresAt,
+            references: TransferReferences(revolutOrderID: orderID, memo: "package \(packageID)"))
     }
 }

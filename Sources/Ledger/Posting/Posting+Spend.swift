@@ -11,22 +11,17 @@ extension LedgerTransaction {
     /// `.withinSpendable` refuses anything beyond it; `.allowOverdraft(limit:)` charges usage that
     /// already happened down to `-limit` and reports how much went into reserves and overdraft.
     public func spend(_ request: SpendRequest) throws -> Posting {
-        guard !request.idempotencyKey.isEmpty else { throw PostingRejection.idempotencyKeyMustNotBeEmpty }
-        guard request.credits.isPositive else { throw PostingRejection.amountMustBePositive }
-        try Self.checkTransferLimit(request.credits)
-        var state = try postingState.state(of: request.organisationID, in: connection)
-        let hash = ContentHash.of([
-            "spend", request.purpose.rawValue, request.organisationID, "\(request.credits.microcredits)",
-            "\(request.effectiveAt.millisecondsSinceEpoch)",
-        ] + ContentHash.fields(request.references))
+        try request.check()
+        let organisationID = request.organisationID
+        let hash = request.contentHash
         // The idempotency rule comes before every other: a key already posted is answered by its
         // transfer (or refused for different content) whatever the balance says now. The key is
         // not probed up front: the insert below finds it, and only a refusal probes for it here.
-        let intoReserve: Credits
-        let plan: (draws: [BurnDown.Draw], cost: Money, uncovered: Credits)
+        let decision: SpendDecision
         do {
-            intoReserve = try Self.intoReserve(request, balance: state.balance(spendableAt: request.effectiveAt))
-            plan = try BurnDown.plan(request.credits, from: state, at: request.effectiveAt)
+            decision = try postingState.withState(of: organisationID, in: connection) {
+                try SpendDecision.decide(request, from: $0)
+            }
         } catch {
             if let existing = try existingTransfer(key: request.idempotencyKey, hash: hash) { return existing }
             throw error
@@ -37,7 +32,7 @@ extension LedgerTransaction {
         guard let transfer = try insertTransfer(
             key: request.idempotencyKey, hash: hash, kind: kind,
             debit: .available(organisationID: request.organisationID), credit: credit, amount: request.credits,
-            organisationID: request.organisationID, money: plan.cost, effectiveAt: request.effectiveAt,
+            organisationID: request.organisationID, money: decision.cost, effectiveAt: request.effectiveAt,
             references: request.references)
         else {
             guard let existing = try existingTransfer(key: request.idempotencyKey, hash: hash) else {
@@ -45,35 +40,15 @@ extension LedgerTransaction {
             }
             return existing
         }
-        for draw in plan.draws {
-            try recordDraw(transferID: transfer.id, organisationID: request.organisationID,
-                           grantID: draw.grantIndex.map { state.grants[$0].id }, credits: draw.credits, cost: draw.cost)
+        let grantIDs = try postingState.withState(of: organisationID, in: connection) { state in
+            decision.draws.map { draw in draw.grantIndex.map { state.grants[$0].id } }
         }
-        try state.spent(request.credits, draws: plan.draws.compactMap { draw in draw.grantIndex.map { ($0, draw.credits) } })
-        postingState.update(state)
-        return Posting(status: .posted, transfer: transfer, intoReserve: intoReserve, overdraft: plan.uncovered)
-    }
-
-    /// How much of `request` goes into reserved capacity; throws when its policy refuses it.
-    private static func intoReserve(_ request: SpendRequest, balance: Balance) throws -> Credits {
-        let spendable = balance.spendable(for: request.priority)
-        switch request.policy {
-        case .withinSpendable:
-            if let refusal = balance.refusal(spending: request.credits, priority: request.priority) {
-                throw PostingRejection.exceedsSpendable(
-                    requested: refusal.requested, spendable: refusal.spendable, blockedBy: refusal.rule)
-            }
-            return .zero
-        case .allowOverdraft(let limit):
-            let after = try balance.available.subtracting(request.credits)
-            guard after >= limit.negated else {
-                throw PostingRejection.exceedsOverdraftLimit(
-                    requested: request.credits, available: balance.available, limit: limit)
-            }
-            let beyondSpendable = try request.credits.subtracting(max(spendable, .zero))
-            let beyondAvailable = try request.credits.subtracting(max(balance.available, .zero))
-            return try max(.zero, beyondSpendable).subtracting(max(.zero, beyondAvailable))
+        for (draw, grantID) in zip(decision.draws, grantIDs) {
+            try recordDraw(transferID: transfer.id, organisationID: organisationID, grantID: grantID,
+                           credits: draw.credits, cost: draw.cost)
         }
+        try postingState.withState(of: organisationID, in: connection) { try $0.spent(request.credits, draws: decision.draws) }
+        return Posting(status: .posted, transfer: transfer, intoReserve: decision.intoReserve, overdraft: decision.uncovered)
     }
 }
 

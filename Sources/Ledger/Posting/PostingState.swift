@@ -19,32 +19,31 @@ import GRDB
 /// it was when the savepoint began (see `savepointStarted` / `savepointRolledBack`), since any
 /// flush inside it was rolled back too.
 ///
-/// A spend updates the organisation's state in place; every other change to an organisation's
-/// grants, balance or reservations forgets the organisation's state, so the next spend reads it
-/// afresh (after a flush).
+/// A spend, a grant, an expiry or a reversal updates the organisation's state in place; every
+/// other change to an organisation's grants, balance or reservations (configuration) forgets the
+/// organisation's state, so the next spend reads it afresh (after a flush).
 final class PostingState {
     private var organisations: [String: OrganisationPostingState] = [:]
     private var deferred = DeferredBalances()
-
-    /// The organisation's state, read from the database (flushed first) if this transaction has not yet.
-    func state(of organisationID: String, in connection: Database) throws -> OrganisationPostingState {
-        if let state = organisations[organisationID] { return state }
-        try flush(connection)
-        let state = try OrganisationPostingState.read(organisationID, from: connection)
-        organisations[organisationID] = state
-        return state
-    }
-
-    func update(_ state: OrganisationPostingState) {
-        organisations[state.organisationID] = state
-    }
 
     /// Changes the organisation's state in place if this transaction holds it (a posting that
     /// knows exactly what it did to the balance and grants keeps the state current instead of
     /// making the next spend read it all back); returning false forgets it instead.
     func ifKnown(_ organisationID: String, _ change: (inout OrganisationPostingState) throws -> Bool) rethrows {
-        guard var state = organisations[organisationID] else { return }
-        organisations[organisationID] = try change(&state) ? state : nil
+        guard organisations[organisationID] != nil else { return }
+        if try !change(&organisations[organisationID]!) { organisations[organisationID] = nil }
+    }
+
+    /// Runs `body` on the organisation's state in place (read first if this transaction has not
+    /// yet), so a spend never copies the organisation's grants.
+    func withState<T>(
+        of organisationID: String, in connection: Database, _ body: (inout OrganisationPostingState) throws -> T
+    ) throws -> T {
+        if organisations[organisationID] == nil {
+            try flush(connection)
+            organisations[organisationID] = try OrganisationPostingState.read(organisationID, from: connection)
+        }
+        return try body(&organisations[organisationID]!)
     }
 
     func forget(_ organisationID: String) {
@@ -156,11 +155,16 @@ struct OrganisationPostingState {
                        reservations: reservations, overdraftLimit: overdraftLimit)
     }
 
-    /// Records a spend of `amount` that drew `draws` from the grants at the given positions.
-    mutating func spent(_ amount: Credits, draws: [(index: Int, credits: Credits)]) throws {
+    /// Records a spend of `amount` that made `draws` (those with a grant index drew from that grant).
+    mutating func spent(_ amount: Credits, draws: [BurnDown.Draw]) throws {
         available = try available.subtracting(amount)
-        for draw in draws { grants[draw.index] = try grants[draw.index].drawn(draw.credits) }
-        grants.removeAll { !$0.remaining.isPositive }
+        var emptied = false
+        for draw in draws {
+            guard let index = draw.grantIndex else { continue }
+            grants[index] = try grants[index].drawn(draw.credits)
+            emptied = emptied || !grants[index].remaining.isPositive
+        }
+        if emptied { grants.removeAll { !$0.remaining.isPositive } }
     }
 
     /// Records a new grant (`grant.remaining` is what is left of it after settling overdraft).

@@ -1,0 +1,42 @@
+import GRDB
+
+// What posting and its simulation read besides an organisation's balance and grants
+// (`OrganisationPostingState.read`). Transfers and draws are appended at once, never deferred, so
+// these leave a transaction's deferred balance changes deferred.
+extension LedgerReader {
+    /// The overdraft an organisation owes, oldest outflow first (`OverdraftSettlement`).
+    func owedCredits(of organisationID: String) throws -> [OwedCredits] {
+        try Row.fetchAll(
+            dbReadingNoBalances,
+            cached: """
+                SELECT transfer_id, SUM(credits) FROM grant_draws
+                WHERE organisation_id = ? AND grant_id IS NULL
+                GROUP BY transfer_id HAVING SUM(credits) > 0 ORDER BY transfer_id
+                """,
+            arguments: [organisationID]
+        ).map { OwedCredits(transferID: $0[0], credits: Credits(microcredits: $0[1])) }
+    }
+
+    /// The transfer holding an idempotency key: its id, content hash, amount and the credits of it
+    /// no grant covers.
+    func postedKey(_ key: String) throws -> (id: Int64, contentHash: String, amount: Credits, uncovered: Credits)? {
+        guard let row = try Row.fetchOne(
+            dbReadingNoBalances,
+            cached: """
+                SELECT t.id, t.content_hash, t.amount,
+                    (SELECT COALESCE(SUM(d.credits), 0) FROM grant_draws d WHERE d.transfer_id = t.id AND d.grant_id IS NULL)
+                FROM transfers t WHERE t.idempotency_key = ?
+                """,
+            arguments: [key])
+        else { return nil }
+        return (row[0], row[1], Credits(microcredits: row[2]), Credits(microcredits: row[3]))
+    }
+
+    /// The ids the next transfer and the next grant will get (SQLite gives one more than the largest).
+    func nextRowIDs() throws -> (transfer: Int64, grant: Int64) {
+        let row = try Row.fetchOne(
+            dbReadingNoBalances,
+            sql: "SELECT (SELECT COALESCE(MAX(id), 0) FROM transfers), (SELECT COALESCE(MAX(id), 0) FROM grants)")!
+        return ((row[0] as Int64) + 1, (row[1] as Int64) + 1)
+    }
+}
