@@ -1,0 +1,175 @@
+import Ledger
+
+/// Refusals only the service's mutations make, beside the ledger's own (`PostingRejection`,
+/// `AdminPostingRejection`). docs/CODES.md lists them under "GraphQL mutation refusals".
+public enum MutationRefusal: String, Sendable, CaseIterable {
+    /// `purchaseCreditPackage`: no package with this id.
+    case packageNotFound
+    /// `purchaseCreditPackage`: the package has no price in the organisation's currency.
+    case packageNotSoldInCurrency
+    /// `purchaseCreditPackage`: the key is not 1 to 100 characters of A-Z a-z 0-9 . _ - :
+    case idempotencyKeyMalformed
+    /// `setReservation`: the reservation id is not 1 to 100 bytes.
+    case reservationIdLength
+    /// `setReservation`: `maxPriority` is not 1 to 4.
+    case maxPriorityOutOfRange
+    /// `setReservation`, `setLowBalanceThresholds`: credits below zero.
+    case creditsMustNotBeNegative
+    /// `setLowBalanceThresholds`: a percentage outside 0 to 100 or runway days outside 0 to 3650.
+    case thresholdOutOfRange
+}
+
+/// The code of a `UserError`: a ledger refusal's own code, or the service's. One GraphQL enum
+/// (`UserErrorCode`) whose values are exactly the codes of docs/CODES.md's posting, administrator posting
+/// and mutation refusal tables, so a client branches on a typed value and the catalogue documents each.
+public struct UserErrorCode: RawRepresentable, Codable, Sendable, Hashable {
+    public let rawValue: String
+
+    public init?(rawValue: String) {
+        guard Self.allCases.contains(where: { $0.rawValue == rawValue }) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    private init(code: String) {
+        rawValue = code
+    }
+
+    public init(_ code: PostingRejection.Code) { self.init(code: code.rawValue) }
+    public init(_ code: AdminPostingRejection.Code) { self.init(code: code.rawValue) }
+    public init(_ code: MutationRefusal) { self.init(code: code.rawValue) }
+
+    public static let allCases: [UserErrorCode] =
+        PostingRejection.Code.allCases.map(UserErrorCode.init)
+        + AdminPostingRejection.Code.allCases.map(UserErrorCode.init)
+        + MutationRefusal.allCases.map(UserErrorCode.init)
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let code = UserErrorCode(rawValue: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown code \(text)"))
+        }
+        self = code
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+/// An expected refusal of a mutation, answered in its payload's `userErrors` (the request itself
+/// succeeded): what the caller can correct. Everything else (no access, a busy ledger, a bug) is a
+/// GraphQL error with `extensions.code`.
+public struct UserError: Error, Codable, Sendable, Hashable {
+    public let code: UserErrorCode
+    /// The path to the input field at fault, from the mutation's arguments (`["input", "credits"]`);
+    /// nil when no single field is.
+    public let field: [String]?
+    public let message: String
+
+    init(_ code: UserErrorCode, field: MutationInputField?, _ message: String) {
+        self.code = code
+        self.field = field.map { ["input", $0.rawValue] }
+        self.message = message
+    }
+
+    /// The refusal of an administrator posting (`allocateCredits`, `topUpCredits`, `adjustCredits`).
+    init(_ rejection: AdminPostingRejection) {
+        let field: MutationInputField = switch rejection.kind {
+        case .idempotencyKeyLength: .idempotencyKey
+        case .creditsMustNotBeZero, .creditsMustBePositive: .credits
+        case .reasonRequired: .memo
+        case .priceMalformed: .priceMinorUnits
+        }
+        self.init(UserErrorCode(rejection.kind), field: field, rejection.description)
+    }
+
+    /// A ledger posting refusal; nil for one that is not the caller's to correct (an overflow, a
+    /// broken invariant), which stays a GraphQL error.
+    init?(_ rejection: PostingRejection) {
+        let field: MutationInputField?
+        switch rejection.kind {
+        case .organisationNotFound:
+            // The same answer for a foreign organisation as for a missing one (I13).
+            self.init(UserErrorCode(.organisationNotFound), field: .organisationId, "Organisation not found.")
+            return
+        case .amountMustBePositive, .amountAboveTransferLimit, .exceedsSpendable, .exceedsOverdraftLimit: field = .credits
+        case .idempotencyKeyMustNotBeEmpty, .idempotencyKeyReusedWithDifferentContent: field = .idempotencyKey
+        case .currencyMustMatchOrganisation: field = .priceMinorUnits
+        case .grantNotFound, .expiryMustNotPrecedeGrant, .overflow: return nil
+        }
+        self.init(UserErrorCode(rejection.kind), field: field, rejection.description)
+    }
+
+    static let organisationNotFound = UserError(PostingRejection.organisationNotFound(""))!
+}
+
+/// The fields of the mutation inputs a `UserError` can name.
+enum MutationInputField: String, Sendable {
+    case organisationId, packageId, idempotencyKey, credits, memo, priceMinorUnits
+    case reservationId, maxPriority, lowBalanceCredits, lowBalancePercent, runwayDays
+}
+
+/// `allocateCredits`, `topUpCredits`, `adjustCredits`: the transfer posted, or why not.
+public struct CreditPostingPayload: Codable, Sendable {
+    public let transaction: TransactionView?
+    public let userErrors: [UserError]
+}
+
+/// `setReservation`, `setLowBalanceThresholds`: the organisation as it now is, or why nothing changed.
+public struct OrganisationPayload: Sendable {
+    public let organisation: OrganisationView?
+    public let userErrors: [UserError]
+}
+
+/// `purchaseCreditPackage`: the purchase and its checkout, or why not.
+public struct PurchaseCreditPackagePayload: Codable, Sendable {
+    public let purchase: PurchaseView?
+    public let userErrors: [UserError]
+}
+
+/// The input of `purchaseCreditPackage`.
+public struct PurchaseCreditPackageInput: Codable, Sendable {
+    public let organisationId: Identifier
+    public let packageId: Identifier
+    public let idempotencyKey: String
+}
+
+/// The input of `allocateCredits`, `topUpCredits` and `adjustCredits`.
+public struct CreditPostingInput: Codable, Sendable {
+    public let organisationId: Identifier
+    /// Positive, except for `adjustCredits`, where negative draws down.
+    public let credits: CreditAmount
+    public let idempotencyKey: String
+    public let memo: String?
+    /// The price paid, in the organisation's currency.
+    public let priceMinorUnits: MinorUnits?
+}
+
+/// The input of `setReservation`.
+public struct SetReservationInput: Codable, Sendable {
+    public let organisationId: Identifier
+    public let reservationId: Identifier
+    /// Credits kept back; "0" removes the reservation.
+    public let credits: CreditAmount
+    /// Investigations of priority 1 (P1) up to this rank may spend the reserve.
+    public let maxPriority: Int
+    /// A retry with the same key changes nothing and records no second audit row; the key used for a
+    /// different change is refused.
+    public let idempotencyKey: String
+}
+
+/// The input of `setLowBalanceThresholds`.
+public struct SetLowBalanceThresholdsInput: Codable, Sendable {
+    public let organisationId: Identifier
+    public let lowBalanceCredits: CreditAmount?
+    public let lowBalancePercent: Int?
+    public let runwayDays: Int?
+    /// As for `setReservation`.
+    public let idempotencyKey: String
+}
+
+/// The single `input:` argument every mutation takes.
+public struct MutationArguments<Input: Codable & Sendable>: Codable, Sendable {
+    public let input: Input
+}
