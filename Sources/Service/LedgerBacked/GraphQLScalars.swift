@@ -6,14 +6,14 @@ import Ledger
 ///
 /// One strict parser per scalar (`parse`) serves every way a value arrives: a literal in the document
 /// (checked while the document is validated), a variable (coerced before execution) and the decoding of
-/// resolver arguments. Whatever it refuses is a request error with a message that says why; nothing
-/// rounds, truncates or falls back to a float.
+/// resolver arguments. Whatever it refuses is a request error with a message that says why; no amount
+/// is rounded or passes through a binary float.
 protocol GraphQLTextScalar: Codable, Sendable {
     /// The GraphQL name.
     static var graphQLName: String { get }
     /// The value from its wire text; the thrown message says what is wrong with it.
     static func parse(_ text: String) throws(GraphQLScalarError) -> Self
-    /// The value from a JSON integer, for scalars that accept one (`ID`, `MinorUnits`); nil refuses it.
+    /// The value from a whole number sent as a JSON number or an integer literal; nil refuses it.
     static func parse(integer: Int) -> Self?
     /// The wire text.
     var text: String { get }
@@ -103,9 +103,6 @@ public struct DateTime: GraphQLTextScalar, Hashable {
     }
 
     static let graphQLName = "DateTime"
-
-    public init(from decoder: any Decoder) throws { self = try Self.decode(from: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeText(to: encoder) }
     static let specification = "https://scalars.graphql.org/andimarek/date-time"
 
     static func parse(_ text: String) throws(GraphQLScalarError) -> DateTime {
@@ -116,10 +113,15 @@ public struct DateTime: GraphQLTextScalar, Hashable {
     }
 
     var text: String { instant.iso8601 }
+
+    // Codable through the scalar's own parser (Graphiti decodes arguments and encodes answers with it).
+    public init(from decoder: any Decoder) throws { self = try Self.decode(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeText(to: encoder) }
 }
 
 /// `Credits`: an exact decimal number of credits as a string (`"12"`, `"-0.5"`, `"1000000.000001"`), at
-/// most six decimal places. Never a JSON number: GraphQL's `Int` is 32-bit and its `Float` binary.
+/// most six decimal places. Never a fraction as a JSON number: GraphQL's `Int` is 32-bit and its `Float`
+/// binary (a whole JSON number up to 2^53 is exact, and taken as its digits).
 /// An input is at most `Credits.transferMax` (10^9 credits) either way, the most one ledger transfer moves;
 /// answers (balances, sums) may be larger.
 public struct CreditAmount: GraphQLTextScalar, Hashable {
@@ -130,9 +132,6 @@ public struct CreditAmount: GraphQLTextScalar, Hashable {
     }
 
     static let graphQLName = "Credits"
-
-    public init(from decoder: any Decoder) throws { self = try Self.decode(from: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeText(to: encoder) }
 
     static func parse(_ text: String) throws(GraphQLScalarError) -> CreditAmount {
         switch Credits.parse(text) {
@@ -150,11 +149,15 @@ public struct CreditAmount: GraphQLTextScalar, Hashable {
     }
 
     var text: String { credits.description }
+
+    // Codable through the scalar's own parser (Graphiti decodes arguments and encodes answers with it).
+    public init(from decoder: any Decoder) throws { self = try Self.decode(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeText(to: encoder) }
 }
 
 /// `MinorUnits`: a whole number of a currency's minor units (pence, cents; yen themselves) as a string of
 /// decimal digits with an optional minus, within signed 64 bits. A string because sums pass GraphQL
-/// `Int`'s 32 bits and JavaScript's 2^53. Input also takes a JSON integer.
+/// `Int`'s 32 bits and JavaScript's 2^53. Input also takes a whole JSON number up to 2^53.
 public struct MinorUnits: GraphQLTextScalar, Hashable {
     public let value: Int64
 
@@ -163,9 +166,6 @@ public struct MinorUnits: GraphQLTextScalar, Hashable {
     }
 
     static let graphQLName = "MinorUnits"
-
-    public init(from decoder: any Decoder) throws { self = try Self.decode(from: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeText(to: encoder) }
 
     static func parse(_ text: String) throws(GraphQLScalarError) -> MinorUnits {
         let digits = text.hasPrefix("-") ? text.dropFirst() : text[...]
@@ -178,6 +178,10 @@ public struct MinorUnits: GraphQLTextScalar, Hashable {
     static func parse(integer: Int) -> MinorUnits? { MinorUnits(Int64(integer)) }
 
     var text: String { String(value) }
+
+    // Codable through the scalar's own parser (Graphiti decodes arguments and encodes answers with it).
+    public init(from decoder: any Decoder) throws { self = try Self.decode(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeText(to: encoder) }
 }
 
 /// `ID`: GraphQL's own identifier scalar (a string on the wire; an integer literal is accepted as input),
@@ -191,14 +195,15 @@ public struct Identifier: GraphQLTextScalar, Hashable {
 
     static let graphQLName = "ID"
 
-    public init(from decoder: any Decoder) throws { self = try Self.decode(from: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeText(to: encoder) }
-
     static func parse(_ text: String) throws(GraphQLScalarError) -> Identifier { Identifier(text) }
 
     static func parse(integer: Int) -> Identifier? { Identifier(String(integer)) }
 
     var text: String { value }
+
+    // Codable through the scalar's own parser (Graphiti decodes arguments and encodes answers with it).
+    public init(from decoder: any Decoder) throws { self = try Self.decode(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeText(to: encoder) }
 }
 
 /// An amount of money: integer minor units and the currency. An object rather than a scalar so every

@@ -404,7 +404,7 @@ public enum LedgerSchema {
             }.description("One group of `usage`: the credits deducted and their money cost.")
             Enum(UserErrorCode.self) {
                 return UserErrorCode.allCases.map { code in
-                    Value(code).description("See docs/CODES.md (posting, administrator posting and mutation refusals).")
+                    Value(code).description(code.summary)
                 }
             }.description("Why a mutation was refused: the ledger's posting and administrator posting refusal codes and the service's mutation refusals, each listed in docs/CODES.md.")
             Type(UserError.self) {
