@@ -358,6 +358,11 @@ extension LedgerBackedTests {
             let negative = try await service.graphQL(
                 Self.query(reserve.replacingOccurrences(of: "\"120\"", with: "\"-1\"")), key: keys.admin)
             #expect(negative.text.contains(#""code":"creditsMustNotBeNegative","field":["input","credits"]"#))
+            let unknown = try await service.graphQL(
+                Self.query(reserve.replacingOccurrences(of: "\"met\"", with: "\"nope\"")), key: keys.admin)
+            #expect(unknown.text == #"{"data":{"setReservation":{"organisation":null,"userErrors":[{"#
+                + #""code":"organisationNotFound","field":["input","organisationId"],"#
+                + #""message":"Organisation not found."}]}}}"#)
         }
     }
 
