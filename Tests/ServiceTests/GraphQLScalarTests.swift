@@ -56,6 +56,8 @@ import TestSupport
             #expect(try Self.errors(literal).map(\.message)
                 == ["Credits: 1000000000.5 is beyond 1000000000 credits, the ledger's limit."], "\(literal.text)")
             #expect(try Self.errors(literal).map(\.code) == ["GRAPHQL_VALIDATION_FAILED"])
+            let located = try #require((try literal.json()["errors"] as? [[String: Any]])?.first?["locations"] as? [[String: Int]])
+            #expect(located == [["line": 1, "column": 68]], "\(literal.text)")
             let tooFine = try await service.graphQL(LedgerBackedTests.query(
                 #"mutation { allocateCredits(input: {organisationId: "met", credits: "1.1234567", "#
                     + #"idempotencyKey: "lit"}) { userErrors { code } } }"#), key: keys.admin)

@@ -55,12 +55,17 @@ extension GraphQLTextScalar {
             Self.self, as: graphQLName, specifiedBy: url,
             parseValue: { map, _ in try coerce(map) },
             parseLiteral: { value, _ in
-                switch value {
-                case let string as StringValue: return try coerce(.string(string.value))
-                case let integer as IntValue:
-                    guard let number = Int(integer.value) else { throw refusal("\(integer.value) is out of range") }
-                    return try coerce(.int(number))
-                default: throw refusal("expected a string")
+                do {
+                    switch value {
+                    case let string as StringValue: return try coerce(.string(string.value))
+                    case let integer as IntValue:
+                        guard let number = Int(integer.value) else { throw refusal("\(integer.value) is out of range") }
+                        return try coerce(.int(number))
+                    default: throw refusal("expected a string")
+                    }
+                } catch let error as GraphQLError {
+                    // With the literal's place in the document, as validation errors carry it.
+                    throw GraphQLError(message: error.message, nodes: [value])
                 }
             })
     }
