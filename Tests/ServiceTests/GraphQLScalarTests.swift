@@ -43,11 +43,21 @@ import TestSupport
             let integer = try await allocate("7", key: "k3")
             #expect(integer.text.contains(#""credits":"7""#), "\(integer.text)")
 
-            // Refused while coercing the variable, before any resolver runs: nothing is posted.
-            for refused in ["1.5", #""1000000000.000001""#, #""-1000000001""#, #""0.0000001""#, #""12 credits""#] {
+            // Refused while coercing the variable, before any resolver runs, with the scalar's reason and
+            // the path to the value: nothing is posted.
+            for (refused, reason) in [
+                ("1.5", "expected a string, not a fractional or inexact number."),
+                (#""1000000000.000001""#, "1000000000.000001 is beyond 1000000000 credits, the ledger's limit."),
+                (#""-1000000001""#, "-1000000001 is beyond 1000000000 credits, the ledger's limit."),
+                (#""0.0000001""#, "0.0000001: more than 6 decimal places."),
+                (#""12 credits""#, "12 credits: expected an exact decimal number such as 12 or 12.5."),
+            ] {
                 let answer = try await allocate(refused, key: "bad")
                 #expect(try answer.json()["data"] == nil, "\(refused): \(answer.text)")
-                #expect(try Self.errors(answer).map(\.code) == ["BAD_USER_INPUT"], "\(refused): \(answer.text)")
+                let errors = try Self.errors(answer)
+                #expect(errors.map(\.code) == ["BAD_USER_INPUT"], "\(refused): \(answer.text)")
+                #expect(errors.map(\.message) == ["Variable \"$input\" at \"credits\": Credits: \(reason)"],
+                        "\(refused): \(answer.text)")
             }
             // A literal is checked while validating the document, with the scalar's own reason.
             let literal = try await service.graphQL(LedgerBackedTests.query(
@@ -83,7 +93,10 @@ import TestSupport
                 let answer = try await service.graphQL(Self.body(Self.allocate, variables:
                     #"{"input":{"organisationId":"met","credits":"1","idempotencyKey":"m2","priceMinorUnits":\#(refused)}}"#),
                     key: keys.admin)
-                #expect(try Self.errors(answer).map(\.code) == ["BAD_USER_INPUT"], "\(refused): \(answer.text)")
+                let errors = try Self.errors(answer)
+                #expect(errors.map(\.code) == ["BAD_USER_INPUT"], "\(refused): \(answer.text)")
+                #expect(errors.first?.message.hasPrefix("Variable \"$input\" at \"priceMinorUnits\": MinorUnits: ") == true,
+                        "\(refused): \(answer.text)")
             }
         }
     }
@@ -104,6 +117,15 @@ import TestSupport
             #expect(try Self.errors(local).map(\.message)
                 == ["DateTime: 2026-11-02T00:00:00 is not an RFC 3339 date-time: an offset (Z or +hh:mm) is required."],
                 "\(local.text)")
+            // The same reason for a variable.
+            let listed = try await service.graphQL(Self.body(
+                "query T($from: DateTime, $kinds: [TransactionKind!]) { transactions(organisationId: \"met\", "
+                    + "from: $from, kinds: $kinds) { edges { cursor } } }",
+                variables: #"{"from":"2026-11-02T00:00:00"}"#), key: keys.met)
+            #expect(try Self.errors(listed).map(\.message) == [
+                "Variable \"$from\": DateTime: 2026-11-02T00:00:00 is not an RFC 3339 date-time: "
+                    + "an offset (Z or +hh:mm) is required.",
+            ], "\(listed.text)")
         }
     }
 
