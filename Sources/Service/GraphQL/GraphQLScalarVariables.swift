@@ -63,9 +63,8 @@ enum GraphQLScalarVariables {
         case let object as GraphQLInputObjectType:
             guard case .dictionary(let given) = value, let fields = try? object.fields() else { return nil }
             for (name, field) in fields {
-                if let fieldValue = given[name], let found = refusal(of: fieldValue, as: field.type, path: path + [name]) {
-                    return found
-                }
+                guard let fieldValue = given[name] else { continue }
+                if let found = refusal(of: fieldValue, as: field.type, path: path + [name]) { return found }
             }
             return nil
         case let scalar as GraphQLScalarType:

@@ -20,7 +20,9 @@ enum PageCursor: String, Sendable {
         guard text.utf8.count <= 64, let data = Data(base64Encoded: base64),
             let decoded = String(data: data, encoding: .utf8), decoded.hasPrefix("\(rawValue):"),
             let id = Int64(decoded.dropFirst(rawValue.count + 1)), id >= 0, encode(id) == text
-        else { throw GraphQLClientError("after is not a cursor of this list; pass a `cursor` or `endCursor` it returned.") }
+        else {
+            throw GraphQLClientError("after is not a cursor of this list; pass a `cursor` or `endCursor` it returned.")
+        }
         return id
     }
 }

@@ -97,7 +97,8 @@ struct CreditBalancePlan: Sendable {
         let view: CreditBalanceView
         do {
             view = try await resolver.creditBalance(
-                context: context, arguments: LedgerResolver.OrganisationArguments(organisationId: Identifier(organisationID)))
+                context: context,
+                arguments: LedgerResolver.OrganisationArguments(organisationId: Identifier(organisationID)))
         } catch {
             return nil
         }

@@ -142,7 +142,8 @@ public struct CreditAmount: GraphQLTextScalar, Hashable {
         switch Credits.parse(text) {
         case .success(let credits):
             guard credits.microcredits.magnitude <= Credits.transferMax.microcredits.magnitude else {
-                throw GraphQLScalarError(message: "\(text) is beyond \(Credits.transferMax) credits, the ledger's limit")
+                throw GraphQLScalarError(
+                    message: "\(text) is beyond \(Credits.transferMax) credits, the ledger's limit")
             }
             return CreditAmount(credits)
         case .failure(let error): throw GraphQLScalarError(message: "\(text): \(error)")

@@ -165,7 +165,8 @@ public struct LedgerResolver: Sendable {
         }
         let edges = page.prefix(first).map { transfer in
             TransactionEdge(
-                cursor: PageCursor.transaction.encode(transfer.id), node: Self.view(transfer, organisationID: organisationID))
+                cursor: PageCursor.transaction.encode(transfer.id),
+                node: Self.view(transfer, organisationID: organisationID))
         }
         return TransactionConnection(
             edges: edges,

@@ -32,7 +32,8 @@ public struct OrganisationView: Sendable {
         }
         return ConfigurationChangeConnection(
             edges: edges,
-            pageInfo: PageInfo(cursors: edges.map(\.cursor), hasNextPage: page.count > first, isAfterCursor: beforeID != nil))
+            pageInfo: PageInfo(
+                cursors: edges.map(\.cursor), hasNextPage: page.count > first, isAfterCursor: beforeID != nil))
     }
 }
 
@@ -42,6 +43,7 @@ public struct ConfigurationChangesArguments: Codable, Sendable {
     public let after: String?
 }
 
+/// One configuration change of a page, with the cursor to continue after it.
 public struct ConfigurationChangeEdge: Sendable {
     public let cursor: String
     public let node: ConfigurationChangeView
@@ -176,12 +178,14 @@ extension LedgerResolver {
         try Self.requireAdmin(context)
         let (changed, userErrors) = try await Self.attempt { () async throws -> OrganisationView in
             guard let priority = Priority(rank: input.maxPriority), priority != .unprioritised else {
-                throw UserError(UserErrorCode(.maxPriorityOutOfRange), field: .maxPriority, "maxPriority must be 1 to 4.")
+                throw UserError(
+                    UserErrorCode(.maxPriorityOutOfRange), field: .maxPriority, "maxPriority must be 1 to 4.")
             }
             let credits = try Self.nonNegative(input.credits, field: .credits)
             guard !input.reservationId.value.isEmpty, input.reservationId.value.utf8.count <= 100 else {
                 throw UserError(
-                    UserErrorCode(.reservationIdLength), field: .reservationId, "reservationId must be 1 to 100 characters.")
+                    UserErrorCode(.reservationIdLength), field: .reservationId,
+                    "reservationId must be 1 to 100 characters.")
             }
             let attribution = try Self.attribution(context, idempotencyKey: input.idempotencyKey)
             try await ledger.write { tx in
@@ -204,10 +208,12 @@ extension LedgerResolver {
             let credits = try input.lowBalanceCredits.map { try Self.nonNegative($0, field: .lowBalanceCredits) }
             if let percent = input.lowBalancePercent, !(0...100).contains(percent) {
                 throw UserError(
-                    UserErrorCode(.thresholdOutOfRange), field: .lowBalancePercent, "lowBalancePercent must be 0 to 100.")
+                    UserErrorCode(.thresholdOutOfRange), field: .lowBalancePercent,
+                    "lowBalancePercent must be 0 to 100.")
             }
             if let days = input.runwayDays, !(0...3650).contains(days) {
-                throw UserError(UserErrorCode(.thresholdOutOfRange), field: .runwayDays, "runwayDays must be 0 to 3650.")
+                throw UserError(
+                    UserErrorCode(.thresholdOutOfRange), field: .runwayDays, "runwayDays must be 0 to 3650.")
             }
             let thresholds = Thresholds(
                 lowBalanceCredits: credits, lowBalancePercent: input.lowBalancePercent, runwayDays: input.runwayDays)
@@ -237,8 +243,8 @@ extension LedgerResolver {
             guard let userError = UserError(rejection) else { throw GraphQLClientError(rejection.description) }
             return (nil, [userError])
         } catch let rejection as ConfigurationChangeRejection {
-            return (nil, [UserError(
-                UserErrorCode(.idempotencyKeyReusedWithDifferentContent), field: .idempotencyKey, rejection.description)])
+            let reused = UserErrorCode(.idempotencyKeyReusedWithDifferentContent)
+            return (nil, [UserError(reused, field: .idempotencyKey, rejection.description)])
         }
     }
 
@@ -251,7 +257,8 @@ extension LedgerResolver {
     /// Reservation and threshold credits: zero allowed, negative refused.
     static func nonNegative(_ amount: CreditAmount, field: MutationInputField) throws -> Credits {
         guard !amount.credits.isNegative else {
-            throw UserError(UserErrorCode(.creditsMustNotBeNegative), field: field, "\(field.rawValue) must not be negative.")
+            throw UserError(
+                UserErrorCode(.creditsMustNotBeNegative), field: field, "\(field.rawValue) must not be negative.")
         }
         return amount.credits
     }
@@ -281,7 +288,8 @@ extension LedgerResolver {
                 lowBalancePercent: organisation.thresholds.lowBalancePercent,
                 runwayDays: organisation.thresholds.runwayDays,
                 reservations: organisation.reservations.map {
-                    ReservationView(id: Identifier($0.id), credits: CreditAmount($0.credits), maxPriority: $0.maxPriority.rank)
+                    ReservationView(
+                        id: Identifier($0.id), credits: CreditAmount($0.credits), maxPriority: $0.maxPriority.rank)
                 },
                 changes: ConfigurationChangesSource(ledger: ledger, organisationID: organisationID))
         }

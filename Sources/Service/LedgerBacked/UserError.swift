@@ -36,7 +36,8 @@ public struct UserError: Error, Codable, Sendable, Hashable {
             // The same answer for a foreign organisation as for a missing one (I13).
             self.init(UserErrorCode(.organisationNotFound), field: .organisationId, "Organisation not found.")
             return
-        case .amountMustBePositive, .amountAboveTransferLimit, .exceedsSpendable, .exceedsOverdraftLimit: field = .credits
+        case .amountMustBePositive, .amountAboveTransferLimit, .exceedsSpendable, .exceedsOverdraftLimit:
+            field = .credits
         case .idempotencyKeyMustNotBeEmpty, .idempotencyKeyReusedWithDifferentContent: field = .idempotencyKey
         case .currencyMustMatchOrganisation: field = .priceMinorUnits
         case .grantNotFound, .expiryMustNotPrecedeGrant, .overflow: return nil

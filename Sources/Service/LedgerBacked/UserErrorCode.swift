@@ -56,7 +56,8 @@ public struct UserErrorCode: RawRepresentable, Codable, Sendable, Hashable {
 
     public init(_ code: AdminPostingRejection.Code) {
         let summary = switch code {
-        case .idempotencyKeyLength: "The idempotency key must be 1 to \(AdminPostingRequest.idempotencyKeyBytesMax) bytes."
+        case .idempotencyKeyLength:
+            "The idempotency key must be 1 to \(AdminPostingRequest.idempotencyKeyBytesMax) bytes."
         case .creditsMustNotBeZero: "Credits must not be zero."
         case .creditsMustBePositive: "Credits must be positive; only an adjustment may be negative."
         case .reasonRequired: "An adjustment needs a memo saying why."
@@ -69,7 +70,8 @@ public struct UserErrorCode: RawRepresentable, Codable, Sendable, Hashable {
         let summary = switch code {
         case .packageNotFound: "No credit package with this id."
         case .packageNotSoldInCurrency: "The package has no price in the organisation's currency."
-        case .idempotencyKeyMalformed: "The purchase's idempotency key must be 1 to 100 characters of A-Z a-z 0-9 . _ - :"
+        case .idempotencyKeyMalformed:
+            "The purchase's idempotency key must be 1 to 100 characters of A-Z a-z 0-9 . _ - :"
         case .reservationIdLength: "The reservation id must be 1 to 100 bytes."
         case .maxPriorityOutOfRange: "maxPriority must be 1 to 4."
         case .creditsMustNotBeNegative: "Credits must not be negative."
@@ -89,7 +91,8 @@ public struct UserErrorCode: RawRepresentable, Codable, Sendable, Hashable {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let code = UserErrorCode(rawValue: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown code \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "unknown code \(text)"))
         }
         self = code
     }
