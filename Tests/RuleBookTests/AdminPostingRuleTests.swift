@@ -31,9 +31,20 @@ import TestSupport
         }
 
         // GraphQL first, then the CLI's call minutes later with the same key and content: one transfer.
-        let live = try await graphQL(
-            #"mutation { adjustCredits(organisationId: "met", credits: "-30", idempotencyKey: "fix-1", memo: "double charge") { id } }"#)
-        let liveID = try #require(((live["data"] as? [String: Any])?["adjustCredits"] as? [String: Any])?["id"] as? String, "\(live)")
+        /// The payload of `adjustCredits` with `input` (GraphQL input-object fields).
+        func adjust(_ input: String) async throws -> [String: Any] {
+            let answer = try await graphQL(
+                "mutation { adjustCredits(input: {\(input)}) { transaction { id } userErrors { code message } } }")
+            return try #require((answer["data"] as? [String: Any])?["adjustCredits"] as? [String: Any], "\(answer)")
+        }
+        /// The code and message of the payload's one user error.
+        func userError(_ payload: [String: Any]) throws -> (code: String?, message: String?) {
+            let errors = try #require(payload["userErrors"] as? [[String: Any]], "\(payload)")
+            #expect(errors.count == 1, "\(payload)")
+            return (errors.first?["code"] as? String, errors.first?["message"] as? String)
+        }
+        let live = try await adjust(#"organisationId: "met", credits: "-30", idempotencyKey: "fix-1", memo: "double charge""#)
+        let liveID = try #require((live["transaction"] as? [String: Any])?["id"] as? String, "\(live)")
         let request = AdminPostingRequest(
             kind: .adjustment, idempotencyKey: "fix-1", organisationID: "met", credits: credits("-30"),
             effectiveAt: clock.adding(milliseconds: 7 * 60_000), memo: "double charge")
@@ -46,10 +57,10 @@ import TestSupport
         opposite.credits = credits("30")
         let other = opposite
         await #expect(throws: PostingRejection.self) { try await ledger.write { tx in try tx.postAdmin(other) } }
-        let refused = try await graphQL(
-            #"mutation { adjustCredits(organisationId: "met", credits: "30", idempotencyKey: "fix-1", memo: "double charge") { id } }"#)
-        let message = try #require((refused["errors"] as? [[String: Any]])?.first?["message"] as? String)
-        #expect(message.contains("idempotency key fix-1 was already used"), "\(message)")
+        let refused = try userError(
+            try await adjust(#"organisationId: "met", credits: "30", idempotencyKey: "fix-1", memo: "double charge""#))
+        #expect(refused.code == PostingRejection.Code.idempotencyKeyReusedWithDifferentContent.rawValue)
+        #expect(refused.message?.contains("idempotency key fix-1 was already used") == true, "\(refused)")
 
         // No reason, no adjustment: the same rule and words on both paths.
         var withoutMemo = request
@@ -59,9 +70,8 @@ import TestSupport
         await #expect(throws: AdminPostingRejection.reasonRequired) {
             try await ledger.write { tx in try tx.postAdmin(unexplained) }
         }
-        let noMemo = try await graphQL(
-            #"mutation { adjustCredits(organisationId: "met", credits: "-30", idempotencyKey: "fix-2") { id } }"#)
-        let noMemoMessage = try #require((noMemo["errors"] as? [[String: Any]])?.first?["message"] as? String)
-        #expect(noMemoMessage == AdminPostingRejection.reasonRequired.description)
+        let noMemo = try userError(try await adjust(#"organisationId: "met", credits: "-30", idempotencyKey: "fix-2""#))
+        #expect(noMemo.code == AdminPostingRejection.Code.reasonRequired.rawValue)
+        #expect(noMemo.message == AdminPostingRejection.reasonRequired.description)
     }
 }

@@ -49,34 +49,34 @@ import TestSupport
 
     static func keyID(_ key: String) -> String { APIKey.hash(presented: key)!.id }
 
-    static let changes = #"{ organisation(organisationId: "met") { configurationChanges(first: 10) { "#
+    static let changes = #"{ organisation(organisationId: "met") { configurationChanges(first: 10) { edges { node { "#
         + "actor subject reservationId oldValue { credits maxPriority lowBalanceCredits lowBalancePercent "
-        + "runwayDays } newValue { credits maxPriority lowBalanceCredits lowBalancePercent runwayDays } } } }"
+        + "runwayDays } newValue { credits maxPriority lowBalanceCredits lowBalancePercent runwayDays } } } } } }"
 
-    static let reserve = #"mutation { setReservation(organisationId: "met", reservationId: "p1-floor", "#
-        + #"credits: "120", maxPriority: 2, idempotencyKey: "r1") { id } }"#
+    static let reserve = #"mutation { setReservation(input: {organisationId: "met", reservationId: "p1-floor", "#
+        + #"credits: "120", maxPriority: 2, idempotencyKey: "r1"}) { organisation { id } userErrors { code field message } } }"#
 
-    static let thresholds = #"mutation { setLowBalanceThresholds(organisationId: "met", "#
-        + #"lowBalanceCredits: "25", runwayDays: 7, idempotencyKey: "t1") { id } }"#
+    static let thresholds = #"mutation { setLowBalanceThresholds(input: {organisationId: "met", "#
+        + #"lowBalanceCredits: "25", runwayDays: 7, idempotencyKey: "t1"}) { organisation { id } } }"#
 
     @Test func testMutationsAreAuditedWithKeyAndOldAndNewValues() async throws {
         try await withWorld { world in
             world.clock.set("2026-11-24T12:34:56Z")
-            #expect(try await world.graphQL(Self.reserve, key: world.admin).text.contains(#""id":"met""#))
-            #expect(try await world.graphQL(Self.thresholds, key: world.admin).text.contains(#""id":"met""#))
+            #expect(try await world.graphQL(Self.reserve, key: world.admin).text.contains(#""organisation":{"id":"met"}"#))
+            #expect(try await world.graphQL(Self.thresholds, key: world.admin).text.contains(#""organisation":{"id":"met"}"#))
             let actor = "key:\(Self.keyID(world.admin))"
             let trail = try await world.graphQL(Self.changes, key: world.met)
-            #expect(trail.text == #"{"data":{"organisation":{"configurationChanges":["#
-                + #"{"actor":"\#(actor)","subject":"THRESHOLDS","reservationId":null,"#
+            #expect(trail.text == #"{"data":{"organisation":{"configurationChanges":{"edges":["#
+                + #"{"node":{"actor":"\#(actor)","subject":"THRESHOLDS","reservationId":null,"#
                 + #""oldValue":{"credits":null,"maxPriority":null,"lowBalanceCredits":null,"#
                 + #""lowBalancePercent":null,"runwayDays":null},"#
                 + #""newValue":{"credits":null,"maxPriority":null,"lowBalanceCredits":"25","#
-                + #""lowBalancePercent":null,"runwayDays":7}},"#
-                + #"{"actor":"\#(actor)","subject":"RESERVATION","reservationId":"p1-floor","#
+                + #""lowBalancePercent":null,"runwayDays":7}}},"#
+                + #"{"node":{"actor":"\#(actor)","subject":"RESERVATION","reservationId":"p1-floor","#
                 + #""oldValue":{"credits":"100","maxPriority":1,"lowBalanceCredits":null,"#
                 + #""lowBalancePercent":null,"runwayDays":null},"#
                 + #""newValue":{"credits":"120","maxPriority":2,"lowBalanceCredits":null,"#
-                + #""lowBalancePercent":null,"runwayDays":null}}]}}}"#, "\(trail.text)")
+                + #""lowBalancePercent":null,"runwayDays":null}}}]}}}}"#, "\(trail.text)")
 
             // The row's time is the transaction's `now`, its key the mutation's idempotency key.
             let stored = try await world.ledger.read { try $0.configurationChange(idempotencyKey: "r1") }
@@ -86,42 +86,61 @@ import TestSupport
             // Removing a reservation records it with no new value.
             let remove = Self.reserve.replacingOccurrences(of: "\"120\"", with: "\"0\"")
                 .replacingOccurrences(of: "\"r1\"", with: "\"r2\"")
-            #expect(try await world.graphQL(remove, key: world.admin).text.contains(#""id":"met""#))
+            #expect(try await world.graphQL(remove, key: world.admin).text.contains(#""organisation":{"id":"met"}"#))
             let removed = try await world.ledger.read { try $0.configurationChange(idempotencyKey: "r2") }
             #expect(removed?.oldValue == .reservation(credits: credits("120"), maxPriority: .p2))
             #expect(removed?.newValue == nil)
         }
     }
 
-    /// Pages newest first: `after` the last id of one page gives the next, until a page comes back short.
+    /// A connection, newest first: `after` the `endCursor` of one page gives the next, until
+    /// `hasNextPage` is false; cursors are opaque, and an id or another connection's cursor is refused.
     @Test func testTheTrailPagesWithAfter() async throws {
         try await withWorld { world in
             for (index, credits) in ["110", "120", "130"].enumerated() {
                 let change = Self.reserve.replacingOccurrences(of: "\"120\"", with: "\"\(credits)\"")
                     .replacingOccurrences(of: "\"r1\"", with: "\"r\(index)\"")
-                #expect(try await world.graphQL(change, key: world.admin).text.contains(#""id":"met""#))
+                #expect(try await world.graphQL(change, key: world.admin).text.contains(#""organisation":{"id":"met"}"#))
             }
-            func page(_ arguments: String) async throws -> [(id: String, credits: String)] {
+            struct Page {
+                var credits: [String] = []
+                var cursors: [String] = []
+                var pageInfo: [String: Any] = [:]
+            }
+            func page(_ arguments: String) async throws -> Page {
                 let answer = try await world.graphQL(
-                    #"{ organisation(organisationId: "met") { configurationChanges(\#(arguments)) { id newValue { credits } } } }"#,
+                    #"{ organisation(organisationId: "met") { configurationChanges(\#(arguments)) { "#
+                        + "edges { cursor node { id newValue { credits } } } "
+                        + "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }",
                     key: world.met)
                 let data = try answer.json()["data"] as? [String: Any]
-                let changes = (data?["organisation"] as? [String: Any])?["configurationChanges"] as? [[String: Any]]
-                return (changes ?? []).map { change in
-                    (change["id"] as? String ?? "", (change["newValue"] as? [String: Any])?["credits"] as? String ?? "")
-                }
+                let connection = (data?["organisation"] as? [String: Any])?["configurationChanges"] as? [String: Any]
+                let edges = connection?["edges"] as? [[String: Any]] ?? []
+                return Page(
+                    credits: edges.map {
+                        (($0["node"] as? [String: Any])?["newValue"] as? [String: Any])?["credits"] as? String ?? ""
+                    },
+                    cursors: edges.map { $0["cursor"] as? String ?? "" },
+                    pageInfo: connection?["pageInfo"] as? [String: Any] ?? [:])
             }
             let first = try await page("first: 2")
-            #expect(first.map(\.credits) == ["130", "120"])
-            let second = try await page(#"first: 2, after: "\#(first[1].id)""#)
-            #expect(second.map(\.credits) == ["110"])
-            #expect(try await page(#"first: 2, after: "\#(second[0].id)""#).isEmpty)
+            #expect(first.credits == ["130", "120"])
+            #expect(first.pageInfo["hasNextPage"] as? Bool == true && first.pageInfo["hasPreviousPage"] as? Bool == false)
+            #expect(first.pageInfo["startCursor"] as? String == first.cursors.first)
+            let endCursor = try #require(first.pageInfo["endCursor"] as? String)
+            #expect(endCursor == first.cursors.last)
+            let second = try await page(#"first: 2, after: "\#(endCursor)""#)
+            #expect(second.credits == ["110"])
+            #expect(second.pageInfo["hasNextPage"] as? Bool == false && second.pageInfo["hasPreviousPage"] as? Bool == true)
+            let past = try await page(#"first: 2, after: "\#(second.cursors[0])""#)
+            #expect(past.credits.isEmpty && past.pageInfo["endCursor"] is NSNull)
 
-            for bad in ["t1", "0", "-3", "01", ""] {
+            for bad in ["t1", "0", "3", "-3", "", PageCursor.transaction.encode(3)] {
                 let answer = try await world.graphQL(
-                    #"{ organisation(organisationId: "met") { configurationChanges(after: "\#(bad)") { id } } }"#,
+                    #"{ organisation(organisationId: "met") { configurationChanges(after: "\#(bad)") { edges { cursor } } } }"#,
                     key: world.met)
-                #expect(answer.text.contains("after must be the id of a configuration change."), "\(bad): \(answer.text)")
+                #expect(answer.text.contains("after is not a cursor of this list"), "\(bad): \(answer.text)")
+                #expect(answer.text.contains(#""code":"BAD_USER_INPUT""#), "\(bad): \(answer.text)")
             }
         }
     }
@@ -138,7 +157,8 @@ import TestSupport
             // The key reused for another change is refused, and changes nothing.
             let other = Self.reserve.replacingOccurrences(of: "\"120\"", with: "\"130\"")
             #expect(try await world.graphQL(other, key: world.admin).text
-                .contains("idempotencyKey was already used for another change."))
+                .contains(#""userErrors":[{"code":"idempotencyKeyReusedWithDifferentContent","#
+                    + #""field":["input","idempotencyKey"],"message":"idempotency key r1 was already used for another change"#))
             #expect(try await world.rows() == 2)
             let reserved = try await world.ledger.read { try $0.reservations(of: "met") }
             #expect(reserved.map(\.credits) == [credits("120")])
@@ -153,10 +173,12 @@ import TestSupport
             #expect(!foreign.text.contains("p1-floor"))
             let own = try await world.graphQL(
                 Self.changes.replacingOccurrences(of: "\"met\"", with: "\"gmp\""), key: world.gmp)
-            #expect(own.text == #"{"data":{"organisation":{"configurationChanges":[]}}}"#)
-            let bad = try await world.graphQL(
-                Self.changes.replacingOccurrences(of: "first: 10", with: "first: 0"), key: world.met)
-            #expect(bad.text.contains("first must be 1 to 100."))
+            #expect(own.text == #"{"data":{"organisation":{"configurationChanges":{"edges":[]}}}}"#)
+            for size in ["first: 0", "first: 101"] {
+                let bad = try await world.graphQL(
+                    Self.changes.replacingOccurrences(of: "first: 10", with: size), key: world.met)
+                #expect(bad.text.contains("first must be between 1 and 100."), "\(bad.text)")
+            }
         }
     }
 

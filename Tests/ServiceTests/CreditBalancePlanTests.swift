@@ -81,7 +81,7 @@ import TestSupport
         let names = CreditBalancePlan.BalanceField.allCases.map(\.rawValue)
         for mask in 1..<(1 << names.count) {
             let selected = names.indices.filter { mask & (1 << $0) != 0 }.map { names[$0] }
-            let query = "query Balance($org: String!) { creditBalance(organisationId: $org) { "
+            let query = "query Balance($org: ID!) { creditBalance(organisationId: $org) { "
                 + selected.joined(separator: " ") + " } }"
             await endpoints.expectSameAnswer(Self.body(query, variables: ["org": "met"]), compiled: true)
         }
@@ -111,14 +111,14 @@ import TestSupport
         // Extra variables are ignored by both.
         await endpoints.expectSameAnswer(
             Self.body(
-                "query ($org: String!) { creditBalance(organisationId: $org) { available } }",
+                "query ($org: ID!) { creditBalance(organisationId: $org) { available } }",
                 variables: ["org": "met", "unused": 3]),
             compiled: true)
     }
 
     @Test func requestsThePlanCannotAnswer_goToTheExecutor() async throws {
         let endpoints = try makeEndpoints()
-        let byVariable = "query Balance($org: String!) { creditBalance(organisationId: $org) { available } }"
+        let byVariable = "query Balance($org: ID!) { creditBalance(organisationId: $org) { available } }"
         // Errors are the executor's to report: another organisation's balance, an unknown one.
         await endpoints.expectSameAnswer(Self.body(byVariable, variables: ["org": "gmp"]), compiled: false)
         await endpoints.expectSameAnswer(Self.body(byVariable, variables: ["org": "nope"]), principal: .platformAdmin, compiled: false)
@@ -141,7 +141,7 @@ import TestSupport
             "{ creditBalance(organisationId: \"met\") @skip(if: false) { available } }",
             "{ creditBalance(organisationId: \"met\") { available } health }",
             "{ __typename creditBalance(organisationId: \"met\") { available } }",
-            "query ($org: String! = \"met\") { creditBalance(organisationId: $org) { available } }",
+            "query ($org: ID! = \"met\") { creditBalance(organisationId: $org) { available } }",
             "query A { creditBalance(organisationId: \"met\") { available } } query B { health }",
         ]
         for query in shapes {

@@ -122,7 +122,7 @@ import TestSupport
                 try Self.expectRefused(answers, message: "The request nests list or object values more than 8 deep.")
             }
             // The same depth in the variables JSON is refused before decoding.
-            let variables = #"{"query":"query Q($o: String!) { creditBalance(organisationId: $o) { available } }","#
+            let variables = #"{"query":"query Q($o: ID!) { creditBalance(organisationId: $o) { available } }","#
                 + #""variables":{"o":\#(Self.nested("[", "\"x\"", "]", 56))}}"#
             let answer = try await service.graphQL(variables, key: key)
             try Self.expectRefused([answer], message: "The request nests list or object values more than 11 deep.")
@@ -137,7 +137,9 @@ import TestSupport
         limits.maxValueNesting = 64
         limits.preparationBudget = .milliseconds(100)
         try await withService(limits: limits) { service, key in
-            let slow = "{ creditBalance(organisationId: \(Self.nested("{a: ", "\"x\"", "}", 24))) { available } }"
+            // A nested object where a built-in `String` is expected (the custom scalars refuse it at once).
+            let slow = "{ transactions(organisationId: \"met\", after: \(Self.nested("{a: ", "\"x\"", "}", 24))) "
+                + "{ edges { cursor } } }"
             let answers = try await Self.attack(service, key: key, slow, times: 1)
             try Self.expectRefused(answers, message: "The query could not be checked within 100 ms.")
         }

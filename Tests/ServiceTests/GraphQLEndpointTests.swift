@@ -96,7 +96,7 @@ import Testing
 
     @Test func testHugePageSizeIsRefusedAsTooComplex() async throws {
         try await Self.expectRefused(
-            "{ health(first: 99999999) }", message: "The query exceeds the maximum complexity of 2000.")
+            "{ health(first: 99999999) }", message: "The query exceeds the maximum complexity of 2500.")
     }
 
     @Test func testIntrospectionIsDisabledByDefault() async throws {

@@ -14,7 +14,7 @@ import TestSupport
 @Suite struct GraphQLOverHTTPTests {
     let directory = TemporaryDirectory("graphql-over-http")
     static let graphQLResponse = "application/graphql-response+json"
-    static let balance = #"query B($o: String!) { creditBalance(organisationId: $o) { available } }"#
+    static let balance = #"query B($o: ID!) { creditBalance(organisationId: $o) { available } }"#
 
     func withService(_ body: (ServiceHTTPTests.Harness, String) async throws -> Void) async throws {
         let ledger = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("met")])
@@ -78,8 +78,8 @@ import TestSupport
 
     @Test func getRefusesMutationsWith405AndAllow() async throws {
         try await withService { service, key in
-            let mutation = #"mutation { purchaseCreditPackage(organisationId: "met", packageId: "p", "#
-                + #"idempotencyKey: "k") { reference } }"#
+            let mutation = #"mutation { purchaseCreditPackage(input: {organisationId: "met", packageId: "p", "#
+                + #"idempotencyKey: "k"}) { purchase { reference } } }"#
             for accept in [Self.graphQLResponse, "application/json"] {
                 let answer = try await Self.get(service, key: key, [("query", mutation)], accept: accept)
                 #expect(answer.status == 405, "\(answer.text)")
@@ -87,8 +87,8 @@ import TestSupport
                 #expect(try Self.firstMessage(answer) == "Mutations must be sent with POST.")
             }
             // The operation named decides: a document holding both runs the query.
-            let both = "query Q { health } mutation M { purchaseCreditPackage(organisationId: \"met\", "
-                + "packageId: \"p\", idempotencyKey: \"k\") { reference } }"
+            let both = "query Q { health } mutation M { purchaseCreditPackage(input: {organisationId: \"met\", "
+                + "packageId: \"p\", idempotencyKey: \"k\"}) { purchase { reference } } }"
             let query = try await Self.get(service, key: key, [("query", both), ("operationName", "Q")])
             #expect(query.text == #"{"data":{"health":"ok"}}"#)
             let named = try await Self.get(service, key: key, [("query", both), ("operationName", "M")])

@@ -15,7 +15,7 @@ import Testing
     @Test func commonBodies_readAsJSONDecoderReadsThem() {
         let bodies = [
             #"{"query":"{ health }"}"#,
-            #"{"query":"query B($org: String!) { creditBalance(organisationId: $org) { available } }","variables":{"org":"met"}}"#,
+            #"{"query":"query B($org: ID!) { creditBalance(organisationId: $org) { available } }","variables":{"org":"met"}}"#,
             #"{"operationName":"B","variables":{"org":"met","team":"t\/1"},"query":"query B { health }"}"#,
             #"{"query":"{ creditBalance(organisationId: \"met\") { available } }","operationName":null,"variables":null}"#,
             #"{"query":"line\nbreak \t tab \\ \u0041 \u00e9 \ud83e\uddfe","variables":{}}"#,

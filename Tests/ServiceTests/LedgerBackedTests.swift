@@ -139,7 +139,7 @@ import TestSupport
         try await withLedgerService { service, keys in
             let first = try await service.graphQL(Self.query(
                 "{ transactions(organisationId: \"met\", first: 2) { edges { cursor node { kind credits "
-                    + "moneyMinorUnits "
+                    + "money { minorUnits currency } "
                     + "revolutOrderId effectiveAt } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"),
                 key: keys.met)
             let page = try #require(
@@ -148,6 +148,8 @@ import TestSupport
             #expect(edges.count == 2)
             #expect((edges[0]["node"] as? [String: Any])?["credits"] as? String == "50")
             #expect((edges[0]["node"] as? [String: Any])?["revolutOrderId"] as? String == "order-0")
+            #expect((edges[0]["node"] as? [String: Any])?["money"] as? [String: String]
+                == ["minorUnits": "100", "currency": "GBP"])
             let pageInfo = try #require(page["pageInfo"] as? [String: Any])
             #expect(pageInfo["hasNextPage"] as? Bool == true)
             #expect(pageInfo["hasPreviousPage"] as? Bool == false)
@@ -170,7 +172,13 @@ import TestSupport
                     + "kinds: [TOP_UP]) { edges { node { credits } } } }"), key: keys.met)
             #expect(ranged.text == #"{"data":{"transactions":{"edges":[{"node":{"credits":"60"}}]}}}"#)
 
-            for bad in ["first: 0", "first: 101", "after: \"zz\"", "kinds: [GIFT]", "kinds: [\"top_up\"]", "from: \"yesterday\""] {
+            // A cursor is opaque: the transfer id behind it (`t<id>`, the old form) is not one, nor is a
+            // cursor of another connection; a DateTime needs an offset.
+            let otherConnection = PageCursor.configurationChange.encode(1)
+            for bad in [
+                "first: 0", "first: 101", "after: \"zz\"", "after: \"t1\"", "after: \"\(otherConnection)\"",
+                "kinds: [GIFT]", "kinds: [\"top_up\"]", "from: \"yesterday\"", "from: \"2026-11-02T00:00:00\"",
+            ] {
                 let answer = try await service.graphQL(
                     Self.query("{ transactions(organisationId: \"met\", \(bad)) { edges { cursor } } }"), key: keys.met)
                 #expect(answer.text.contains("errors"), "\(bad): \(answer.text)")
@@ -216,14 +224,18 @@ extension LedgerBackedTests {
         #"{ organisation(organisationId: "met") { name } }"#,
         #"{ usage(organisationId: "met", from: "2026-11-01T00:00:00Z", to: "2026-12-01T00:00:00Z", "#
             + #"groupBy: TEAM) { key } }"#,
-        #"mutation { purchaseCreditPackage(organisationId: "met", packageId: "p", idempotencyKey: "k") "#
-            + "{ reference } }",
-        #"mutation { allocateCredits(organisationId: "met", credits: "5", idempotencyKey: "a") { id } }"#,
-        #"mutation { topUpCredits(organisationId: "met", credits: "5", idempotencyKey: "t") { id } }"#,
-        #"mutation { adjustCredits(organisationId: "met", credits: "5", idempotencyKey: "j", memo: "m") { id } }"#,
-        #"mutation { setReservation(organisationId: "met", reservationId: "r", credits: "0", maxPriority: 1, "#
-            + #"idempotencyKey: "r") { id } }"#,
-        #"mutation { setLowBalanceThresholds(organisationId: "met", runwayDays: 3, idempotencyKey: "s") { id } }"#,
+        #"mutation { purchaseCreditPackage(input: {organisationId: "met", packageId: "p", idempotencyKey: "k"}) "#
+            + "{ purchase { reference } userErrors { code field message } } }",
+        #"mutation { allocateCredits(input: {organisationId: "met", credits: "5", idempotencyKey: "a"}) "#
+            + "{ transaction { id } } }",
+        #"mutation { topUpCredits(input: {organisationId: "met", credits: "5", idempotencyKey: "t"}) "#
+            + "{ transaction { id } } }",
+        #"mutation { adjustCredits(input: {organisationId: "met", credits: "5", idempotencyKey: "j", memo: "m"}) "#
+            + "{ transaction { id } } }",
+        #"mutation { setReservation(input: {organisationId: "met", reservationId: "r", credits: "0", "#
+            + #"maxPriority: 1, idempotencyKey: "r"}) { organisation { id } } }"#,
+        #"mutation { setLowBalanceThresholds(input: {organisationId: "met", runwayDays: 3, idempotencyKey: "s"}) "#
+            + "{ organisation { id } } }",
     ]
 
     @Test func testIsolationMatrixAnotherOrganisationsKeyGetsNothing() async throws {
@@ -234,6 +246,13 @@ extension LedgerBackedTests {
                 let answer = try await service.graphQL(Self.query(operation), key: keys.gmp)
                 #expect(answer.status == 200)
                 let json = try answer.json()
+                if operation.contains("purchaseCreditPackage") {
+                    // The buyer's own mutation: a user error, the same as for an organisation that does not exist.
+                    #expect(answer.text == #"{"data":{"purchaseCreditPackage":{"purchase":null,"userErrors":[{"#
+                        + #""code":"organisationNotFound","field":["input","organisationId"],"#
+                        + #""message":"Organisation not found."}]}}}"#)
+                    continue
+                }
                 #expect(json["data"] == nil || json["data"] is NSNull, "\(operation): \(answer.text)")
                 let message = ((json["errors"] as? [[String: Any]])?.first?["message"] as? String) ?? ""
                 #expect(
@@ -248,32 +267,52 @@ extension LedgerBackedTests {
 
     @Test func testAdminMutationsAreIdempotentAndAdminOnly() async throws {
         try await withLedgerService { service, keys in
-            let allocate = #"mutation { allocateCredits(organisationId: "met", credits: "100", idempotencyKey: "a1") "#
-                + "{ id kind credits } }"
+            let allocate = #"mutation { allocateCredits(input: {organisationId: "met", credits: "100", "#
+                + #"idempotencyKey: "a1"}) { transaction { id kind credits } userErrors { code field message } } }"#
             let first = try await service.graphQL(Self.query(allocate), key: keys.admin)
-            #expect(first.text.contains(#""kind":"ALLOCATION","credits":"100""#), "\(first.text)")
+            #expect(first.text.contains(#""kind":"ALLOCATION","credits":"100"}"#), "\(first.text)")
+            #expect(first.text.hasSuffix(#""userErrors":[]}}}"#), "\(first.text)")
             let retry = try await service.graphQL(Self.query(allocate), key: keys.admin)
             #expect(retry.text == first.text)
+            // Expected refusals are the payload's user errors, coded with the ledger's own rejection codes.
             let reused = try await service.graphQL(
                 Self.query(allocate.replacingOccurrences(of: "\"100\"", with: "\"200\"")), key: keys.admin)
-            #expect(reused.text.contains("was already used for transfer"), "\(reused.text)")
+            #expect(reused.text.hasPrefix(#"{"data":{"allocateCredits":{"transaction":null,"userErrors":[{"#
+                + #""code":"idempotencyKeyReusedWithDifferentContent","field":["input","idempotencyKey"],"#
+                + #""message":"idempotency key a1 was already used for transfer"#), "\(reused.text)")
+            let unknown = try await service.graphQL(
+                Self.query(allocate.replacingOccurrences(of: "\"met\"", with: "\"nope\"")), key: keys.admin)
+            #expect(unknown.text == #"{"data":{"allocateCredits":{"transaction":null,"userErrors":[{"#
+                + #""code":"organisationNotFound","field":["input","organisationId"],"#
+                + #""message":"Organisation not found."}]}}}"#)
+            // Not the caller's to correct: a GraphQL error with extensions.code.
             let byOrg = try await service.graphQL(Self.query(allocate), key: keys.met)
-            #expect(byOrg.text.contains("needs a platform-admin key"))
+            #expect(byOrg.text.contains("needs a platform-admin key") && byOrg.text.contains(#""code":"FORBIDDEN""#))
 
             let noMemo = try await service.graphQL(Self.query(
-                #"mutation { adjustCredits(organisationId: "met", credits: "-30", idempotencyKey: "j1") { id } }"#),
+                #"mutation { adjustCredits(input: {organisationId: "met", credits: "-30", idempotencyKey: "j1"}) "#
+                    + "{ transaction { id } userErrors { code field message } } }"),
                 key: keys.admin)
-            #expect(noMemo.text.contains("needs a memo saying why"), "\(noMemo.text)")
+            #expect(noMemo.text == #"{"data":{"adjustCredits":{"transaction":null,"userErrors":[{"#
+                + #""code":"reasonRequired","field":["input","memo"],"#
+                + #""message":"an adjustment needs a memo saying why the balance is corrected"}]}}}"#)
             let adjust = try await service.graphQL(Self.query(
-                #"mutation { adjustCredits(organisationId: "met", credits: "-30", idempotencyKey: "j1", "#
-                    + #"memo: "duplicate charge") { kind credits memo } }"#), key: keys.admin)
-            #expect(adjust.text == #"{"data":{"adjustCredits":{"kind":"ADJUSTMENT","credits":"-30","#
-                + #""memo":"duplicate charge"}}}"#)
+                #"mutation { adjustCredits(input: {organisationId: "met", credits: "-30", idempotencyKey: "j1", "#
+                    + #"memo: "duplicate charge"}) { transaction { kind credits memo } userErrors { code } } }"#),
+                key: keys.admin)
+            #expect(adjust.text == #"{"data":{"adjustCredits":{"transaction":{"kind":"ADJUSTMENT","credits":"-30","#
+                + #""memo":"duplicate charge"},"userErrors":[]}}}"#)
             let topUp = try await service.graphQL(Self.query(
-                #"mutation { topUpCredits(organisationId: "met", credits: "10", idempotencyKey: "t1", "#
-                    + #"priceMinorUnits: "450") { kind credits moneyMinorUnits currency } }"#), key: keys.admin)
-            #expect(topUp.text == #"{"data":{"topUpCredits":{"kind":"TOP_UP","credits":"10","#
-                + #""moneyMinorUnits":"450","currency":"GBP"}}}"#)
+                #"mutation { topUpCredits(input: {organisationId: "met", credits: "10", idempotencyKey: "t1", "#
+                    + #"priceMinorUnits: "450"}) { transaction { kind credits money { minorUnits currency } } } }"#),
+                key: keys.admin)
+            #expect(topUp.text == #"{"data":{"topUpCredits":{"transaction":{"kind":"TOP_UP","credits":"10","#
+                + #""money":{"minorUnits":"450","currency":"GBP"}}}}}"#)
+            let negativePrice = try await service.graphQL(Self.query(
+                #"mutation { topUpCredits(input: {organisationId: "met", credits: "10", idempotencyKey: "t2", "#
+                    + #"priceMinorUnits: "-1"}) { userErrors { code field } } }"#), key: keys.admin)
+            #expect(negativePrice.text == #"{"data":{"topUpCredits":{"userErrors":[{"code":"priceMalformed","#
+                + #""field":["input","priceMinorUnits"]}]}}}"#)
             let balance = try await service.graphQL(
                 Self.query(#"{ creditBalance(organisationId: "met") { available } }"#), key: keys.met)
             #expect(balance.text == #"{"data":{"creditBalance":{"available":"230"}}}"#)
@@ -282,21 +321,28 @@ extension LedgerBackedTests {
 
     @Test func testSetReservationAndThresholds() async throws {
         try await withLedgerService { service, keys in
-            let reserve = #"mutation { setReservation(organisationId: "met", reservationId: "p1-floor", "#
-                + #"credits: "120", maxPriority: 2, idempotencyKey: "r1") "#
-                + "{ reservations { id credits maxPriority } } }"
+            let reserve = #"mutation { setReservation(input: {organisationId: "met", reservationId: "p1-floor", "#
+                + #"credits: "120", maxPriority: 2, idempotencyKey: "r1"}) "#
+                + "{ organisation { reservations { id credits maxPriority } } userErrors { code field message } } }"
             let set = try await service.graphQL(Self.query(reserve), key: keys.admin)
-            #expect(set.text == #"{"data":{"setReservation":{"reservations":[{"id":"p1-floor","credits":"120","#
-                + #""maxPriority":2}]}}}"#)
+            #expect(set.text == #"{"data":{"setReservation":{"organisation":{"reservations":[{"id":"p1-floor","#
+                + #""credits":"120","maxPriority":2}]},"userErrors":[]}}}"#)
             let balance = try await service.graphQL(
                 Self.query(#"{ creditBalance(organisationId: "met") { reserved spendable } }"#), key: keys.met)
             #expect(balance.text == #"{"data":{"creditBalance":{"reserved":"120","spendable":"30"}}}"#)
 
-            let thresholds = #"mutation { setLowBalanceThresholds(organisationId: "met", lowBalanceCredits: "25", "#
-                + #"runwayDays: 7, idempotencyKey: "t1") { lowBalanceCredits lowBalancePercent runwayDays } }"#
+            let thresholds = #"mutation { setLowBalanceThresholds(input: {organisationId: "met", "#
+                + #"lowBalanceCredits: "25", runwayDays: 7, idempotencyKey: "t1"}) "#
+                + "{ organisation { lowBalanceCredits lowBalancePercent runwayDays } } }"
             let updated = try await service.graphQL(Self.query(thresholds), key: keys.admin)
-            #expect(updated.text == #"{"data":{"setLowBalanceThresholds":{"lowBalanceCredits":"25","#
-                + #""lowBalancePercent":null,"runwayDays":7}}}"#)
+            #expect(updated.text == #"{"data":{"setLowBalanceThresholds":{"organisation":{"lowBalanceCredits":"25","#
+                + #""lowBalancePercent":null,"runwayDays":7}}}}"#)
+            let outOfRange = try await service.graphQL(Self.query(
+                thresholds.replacingOccurrences(of: "runwayDays: 7", with: "runwayDays: 4000")
+                    .replacingOccurrences(of: "{ organisation {", with: "{ userErrors { code field } organisation {")),
+                key: keys.admin)
+            #expect(outOfRange.text == #"{"data":{"setLowBalanceThresholds":{"userErrors":[{"#
+                + #""code":"thresholdOutOfRange","field":["input","runwayDays"]}],"organisation":null}}}"#)
             #expect(try await service.graphQL(Self.query(thresholds), key: keys.met).text.contains("platform-admin"))
 
             // A new change needs a new idempotency key: "r1" now names the change to 120.
@@ -306,7 +352,17 @@ extension LedgerBackedTests {
             #expect(removed.text.contains(#""reservations":[]"#))
             let bad = try await service.graphQL(
                 Self.query(reserve.replacingOccurrences(of: "maxPriority: 2", with: "maxPriority: 5")), key: keys.admin)
-            #expect(bad.text.contains("maxPriority must be 1 to 4."))
+            #expect(bad.text == #"{"data":{"setReservation":{"organisation":null,"userErrors":[{"#
+                + #""code":"maxPriorityOutOfRange","field":["input","maxPriority"],"#
+                + #""message":"maxPriority must be 1 to 4."}]}}}"#)
+            let negative = try await service.graphQL(
+                Self.query(reserve.replacingOccurrences(of: "\"120\"", with: "\"-1\"")), key: keys.admin)
+            #expect(negative.text.contains(#""code":"creditsMustNotBeNegative","field":["input","credits"]"#))
+            let unknown = try await service.graphQL(
+                Self.query(reserve.replacingOccurrences(of: "\"met\"", with: "\"nope\"")), key: keys.admin)
+            #expect(unknown.text == #"{"data":{"setReservation":{"organisation":null,"userErrors":[{"#
+                + #""code":"organisationNotFound","field":["input","organisationId"],"#
+                + #""message":"Organisation not found."}]}}}"#)
         }
     }
 

@@ -64,9 +64,9 @@ import TestSupport
         ) async throws
             -> HTTPAnswer
         {
-            let mutation = "mutation { purchaseCreditPackage(organisationId: \"\(organisationID)\", "
-                + "packageId: \"\(package)\", idempotencyKey: \"\(key)\") { reference orderId checkoutUrl "
-                + "credits amountMinorUnits currency } }"
+            let mutation = "mutation { purchaseCreditPackage(input: {organisationId: \"\(organisationID)\", "
+                + "packageId: \"\(package)\", idempotencyKey: \"\(key)\"}) { purchase { reference orderId checkoutUrl "
+                + "credits amount { minorUnits currency } } userErrors { code field message } } }"
             return try await service.graphQL(LedgerBackedTests.query(mutation), key: apiKey)
         }
 
@@ -247,7 +247,9 @@ import TestSupport
 extension WebhookCreditTests {
     static func purchaseResult(_ answer: HTTPAnswer) throws -> [String: Any] {
         let data = try #require(try answer.json()["data"] as? [String: Any], "\(answer.text)")
-        return try #require(data["purchaseCreditPackage"] as? [String: Any], "\(answer.text)")
+        let payload = try #require(data["purchaseCreditPackage"] as? [String: Any], "\(answer.text)")
+        #expect((payload["userErrors"] as? [Any])?.isEmpty == true, "\(answer.text)")
+        return try #require(payload["purchase"] as? [String: Any], "\(answer.text)")
     }
 
     @Test func testPurchaseCreatesOneOrderAndTheWebhookCreditsIt() async throws {
@@ -255,7 +257,7 @@ extension WebhookCreditTests {
             let first = try Self.purchaseResult(try await harness.purchase(key: "basket-1"))
             let orderID = try #require(first["orderId"] as? String)
             #expect((first["checkoutUrl"] as? String)?.hasPrefix("https://checkout.stub/") == true)
-            #expect(first["amountMinorUnits"] as? String == "45000" && first["currency"] as? String == "GBP")
+            #expect(first["amount"] as? [String: String] == ["minorUnits": "45000", "currency": "GBP"])
             let reference = try #require(first["reference"] as? String)
             #expect(reference.hasPrefix("cpk_"))
 
@@ -311,16 +313,22 @@ extension WebhookCreditTests {
     @Test func testPurchaseRefusals() async throws {
         try await withHarness { harness in
             let foreign = try await harness.purchase(key: "k1", apiKey: ServiceHTTPTests.orgKey.key)
-            #expect(foreign.text.contains("Organisation not found."))
+            #expect(foreign.text.contains(#""purchase":null,"userErrors":[{"code":"organisationNotFound","#
+                + #""field":["input","organisationId"],"message":"Organisation not found."}]"#), "\(foreign.text)")
             let unknown = try await harness.purchase(package: "pack_free", key: "k2")
-            #expect(unknown.text.contains("Credit package not found."))
+            #expect(unknown.text.contains(#""userErrors":[{"code":"packageNotFound","field":["input","packageId"],"#
+                + #""message":"Credit package not found."}]"#), "\(unknown.text)")
             let badKey = try await harness.purchase(key: "no spaces")
-            #expect(badKey.text.contains("idempotencyKey must be"))
+            #expect(badKey.text.contains(#""userErrors":[{"code":"idempotencyKeyMalformed","#
+                + #""field":["input","idempotencyKey"],"message":"idempotencyKey must be"#), "\(badKey.text)")
             _ = try Self.purchaseResult(try await harness.purchase(key: "k3"))
             let reused = try await harness.purchase(package: "pack_5k", key: "k3")
-            #expect(reused.text.contains("already used to buy another package"))
+            #expect(reused.text.contains(#""code":"idempotencyKeyReusedWithDifferentContent","#
+                + #""field":["input","idempotencyKey"],"message":"This idempotencyKey was already used to buy another package."#),
+                "\(reused.text)")
             let notSold = try await harness.purchase(package: "pack_5k", key: "k4")
-            #expect(notSold.text.contains("not sold in GBP"))
+            #expect(notSold.text.contains(#""code":"packageNotSoldInCurrency","field":["input","packageId"],"#
+                + #""message":"This package is not sold in GBP."#), "\(notSold.text)")
             #expect(harness.stub.orderCount == 1)
         }
     }
@@ -329,11 +337,11 @@ extension WebhookCreditTests {
         try await withHarness { harness in
             let answer = try await harness.service.graphQL(
                 LedgerBackedTests.query(
-                    "{ creditPackages(organisationId: \"met\") { id credits priceMinorUnits currency } }"),
+                    "{ creditPackages(organisationId: \"met\") { id credits price { minorUnits currency } } }"),
                 key: ServiceHTTPTests.metKey.key)
             #expect(answer.text == #"{"data":{"creditPackages":[{"id":"pack_10k","credits":"10000","#
-                + #""priceMinorUnits":"45000","currency":"GBP"},{"id":"pack_5k","credits":"5000","#
-                + #""priceMinorUnits":null,"currency":"GBP"}]}}"#)
+                + #""price":{"minorUnits":"45000","currency":"GBP"}},{"id":"pack_5k","credits":"5000","#
+                + #""price":null}]}}"#)
         }
     }
 }

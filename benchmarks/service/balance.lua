@@ -2,4 +2,4 @@
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("CREDITS_KEY")
-wrk.body = '{"query":"query Balance($org: String!) { creditBalance(organisationId: $org) { available spendable currency } }","variables":{"org":"met-police"}}'
+wrk.body = '{"query":"query Balance($org: ID!) { creditBalance(organisationId: $org) { available spendable currency } }","variables":{"org":"met-police"}}'

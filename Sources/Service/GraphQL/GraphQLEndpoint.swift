@@ -299,6 +299,12 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
     private func execute(
         _ request: GraphQLRequest, document: Document, context: Context, logger: Logger
     ) async -> GraphQLResult {
+        if let operation = document.operation(named: request.operationName),
+            let refusal = GraphQLScalarVariables.firstRefusal(
+                in: operation, variables: request.variables, schema: schema.schema)
+        {
+            return GraphQLResult(errors: [GraphQLErrorCode.badUserInput.attached(to: refusal)])
+        }
         var result: GraphQLResult
         do {
             result = try await GraphQL.execute(

@@ -5,7 +5,8 @@ import GraphQL
 ///
 /// The request-level codes follow the names common GraphQL servers use (`GRAPHQL_PARSE_FAILED`,
 /// `GRAPHQL_VALIDATION_FAILED`, `BAD_USER_INPUT`, `INTERNAL_SERVER_ERROR`); each `GraphQLLimits` limit
-/// has its own code, its metrics label in capitals. docs/SERVICE.md lists them all.
+/// has its own code, its metrics label in capitals. docs/SERVICE.md lists them all. A mutation's expected
+/// refusals are not errors but its payload's `userErrors` (`UserErrorCode`).
 public enum GraphQLErrorCode: String, Sendable, CaseIterable {
     /// The body or URL is not a GraphQL-over-HTTP request.
     case badRequest = "BAD_REQUEST"
@@ -17,8 +18,6 @@ public enum GraphQLErrorCode: String, Sendable, CaseIterable {
     case notFound = "NOT_FOUND"
     /// The caller's key may not run this operation (platform-admin mutations).
     case forbidden = "FORBIDDEN"
-    /// An `idempotencyKey` already used for something else.
-    case idempotencyConflict = "IDEMPOTENCY_CONFLICT"
     /// A dependency (the payment provider, or purchases not configured) cannot serve the request now.
     case unavailable = "UNAVAILABLE"
     case ledgerBusy = "LEDGER_BUSY"

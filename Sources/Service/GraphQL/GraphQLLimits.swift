@@ -27,9 +27,9 @@ public struct GraphQLLimits: Sendable {
     /// Most aliased fields in one document (alias batching multiplies work).
     public var maxAliases = 15
     /// Highest complexity estimate of one document, and of the sum over a batch (see `GraphQLDocumentAnalysis`).
-    /// A full page of 100 with every field costs about 1,500 (`transactions`) or 1,800
-    /// (`configurationChanges`).
-    public var maxComplexity = 2_000
+    /// A full page of 100 with every field, cursors and `pageInfo` costs about 1,600 (`transactions`) or
+    /// 2,000 (`configurationChanges`, whose nodes carry two nested values); two full pages are refused.
+    public var maxComplexity = 2_500
     /// Most operations in one batched (JSON array) request.
     public var maxBatchSize = 10
     /// The page size assumed for a `first`/`last`/`limit` argument given as a variable.

@@ -6,7 +6,7 @@ import Ledger
 /// It compiles exactly this shape, and leaves everything else to the executor:
 ///
 /// ```graphql
-/// query Balance($org: String!) { creditBalance(organisationId: $org) { available spendable currency } }
+/// query Balance($org: ID!) { creditBalance(organisationId: $org) { available spendable currency } }
 /// ```
 ///
 /// one query operation without directives, whose only root field is `creditBalance` (aliased or not)
@@ -16,19 +16,20 @@ import Ledger
 /// schema, so authorisation and the point read are the schema's own; when the resolver throws, the
 /// plan gives up and the executor reports the error.
 struct CreditBalancePlan: Sendable {
-    /// The fields of `CreditBalance` a plan answers: the stored strings of `CreditBalanceView`.
+    /// The fields of `CreditBalance` a plan answers: the stored values of `CreditBalanceView`, each serialised
+    /// as its scalar serialises it.
     enum BalanceField: String, CaseIterable, Sendable {
         case organisationId, available, reserved, spendable, currency, asOf
         case typename = "__typename"
 
         func value(in view: CreditBalanceView) -> String {
             switch self {
-            case .organisationId: view.organisationId
-            case .available: view.available
-            case .reserved: view.reserved
-            case .spendable: view.spendable
+            case .organisationId: view.organisationId.text
+            case .available: view.available.text
+            case .reserved: view.reserved.text
+            case .spendable: view.spendable.text
             case .currency: view.currency
-            case .asOf: view.asOf
+            case .asOf: view.asOf.text
             case .typename: "CreditBalance"
             }
         }
@@ -96,7 +97,8 @@ struct CreditBalancePlan: Sendable {
         let view: CreditBalanceView
         do {
             view = try await resolver.creditBalance(
-                context: context, arguments: LedgerResolver.OrganisationArguments(organisationId: organisationID))
+                context: context,
+                arguments: LedgerResolver.OrganisationArguments(organisationId: Identifier(organisationID)))
         } catch {
             return nil
         }

@@ -1,15 +1,14 @@
 import Graphiti
 import Ledger
 
-/// An organisation's balance as the API shows it. Credits are exact decimal strings (GraphQL `Int` is
-/// 32-bit and `Float` is binary), money is integer minor units plus the currency code.
+/// An organisation's balance as the API shows it: `Credits` scalars (exact decimal strings), `DateTime`.
 public struct CreditBalanceView: Sendable {
-    public let organisationId: String
-    public let available: String
-    public let reserved: String
-    public let spendable: String
+    public let organisationId: Identifier
+    public let available: CreditAmount
+    public let reserved: CreditAmount
+    public let spendable: CreditAmount
     public let currency: String
-    public let asOf: String
+    public let asOf: DateTime
     /// Computes `runwayDays` when a query selects it, and only then: it sums the window's deductions,
     /// while the rest of the balance is point lookups.
     let runway: RunwayEstimate
@@ -66,14 +65,13 @@ public enum TransactionKind: String, Codable, CaseIterable, Sendable {
 
 /// One ledger transfer seen from the organisation: `credits` is positive for inflows, negative for outflows.
 public struct TransactionView: Codable, Sendable {
-    public let id: String
+    public let id: Identifier
     public let kind: TransactionKind
-    public let credits: String
-    public let moneyMinorUnits: String
-    public let currency: String
-    public let effectiveAt: String
-    public let costEventId: String?
-    public let revolutOrderId: String?
+    public let credits: CreditAmount
+    public let money: MoneyView
+    public let effectiveAt: DateTime
+    public let costEventId: Identifier?
+    public let revolutOrderId: Identifier?
     public let team: String?
     public let investigation: String?
     public let operation: String?
@@ -85,15 +83,6 @@ public struct TransactionEdge: Codable, Sendable {
     public let node: TransactionView
 }
 
-/// Relay's `PageInfo`. Pages run forwards (`first`/`after`): `hasPreviousPage` is true when the page
-/// starts after a cursor, since the cursor's own transaction comes before it.
-public struct PageInfo: Codable, Sendable {
-    public let hasNextPage: Bool
-    public let hasPreviousPage: Bool
-    public let startCursor: String?
-    public let endCursor: String?
-}
-
 public struct TransactionConnection: Codable, Sendable {
     public let edges: [TransactionEdge]
     public let pageInfo: PageInfo
@@ -102,8 +91,11 @@ public struct TransactionConnection: Codable, Sendable {
 /// Resolvers over the ledger. Every one that takes an organisation id checks the caller may see it and
 /// answers "Organisation not found." otherwise, so a foreign id and a missing id look the same (I13).
 public struct LedgerResolver: Sendable {
-    /// Largest page `transactions(first:)` returns; larger requests are refused, not truncated.
+    /// Largest page a connection (`transactions`, `configurationChanges`) returns; larger requests are
+    /// refused, not truncated. `GraphQLLimits.maxComplexity` admits a full page with every field selected.
     public static let maxPageSize = 100
+    /// The page size when `first` is not given.
+    public static let defaultPageSize = 20
 
     let ledger: LedgerDatabase
     let now: NowProvider
@@ -116,32 +108,26 @@ public struct LedgerResolver: Sendable {
         self.revolut = revolut
     }
 
-    public struct PurchaseArguments: Codable, Sendable {
-        public let organisationId: String
-        public let packageId: String
-        public let idempotencyKey: String
-    }
-
     public struct OrganisationArguments: Codable, Sendable {
-        public let organisationId: String
+        public let organisationId: Identifier
 
-        public init(organisationId: String) {
+        public init(organisationId: Identifier) {
             self.organisationId = organisationId
         }
     }
 
     public struct TransactionsArguments: Codable, Sendable {
-        public let organisationId: String
+        public let organisationId: Identifier
         public let first: Int?
         public let after: String?
-        public let from: String?
-        public let to: String?
+        public let from: DateTime?
+        public let to: DateTime?
         public let kinds: [TransactionKind]?
     }
 
     public func health(context: GraphQLRequestContext, arguments: NoArguments) -> String { "ok" }
 
-    public func serverTime(context: GraphQLRequestContext, arguments: NoArguments) -> String { now().iso8601 }
+    public func serverTime(context: GraphQLRequestContext, arguments: NoArguments) -> DateTime { DateTime(now()) }
 
     public func creditBalance(context: GraphQLRequestContext, arguments: OrganisationArguments) async throws
         -> CreditBalanceView
@@ -157,9 +143,9 @@ public struct LedgerResolver: Sendable {
         }
         let spendable = max(.zero, balance.spendable(for: .unprioritised))
         return CreditBalanceView(
-            organisationId: organisationID, available: balance.available.description,
-            reserved: balance.reserved.description, spendable: spendable.description,
-            currency: balance.currency.code, asOf: asOf.iso8601,
+            organisationId: Identifier(organisationID), available: CreditAmount(balance.available),
+            reserved: CreditAmount(balance.reserved), spendable: CreditAmount(spendable),
+            currency: balance.currency.code, asOf: DateTime(asOf),
             runway: RunwayEstimate(ledger: ledger, organisationID: organisationID, spendable: spendable, asOf: asOf))
     }
 
@@ -167,13 +153,10 @@ public struct LedgerResolver: Sendable {
         -> TransactionConnection
     {
         let organisationID = try authorised(context, arguments.organisationId)
-        let first = arguments.first ?? 20
-        guard (1...Self.maxPageSize).contains(first) else {
-            throw GraphQLClientError("first must be between 1 and \(Self.maxPageSize).")
-        }
-        let afterID = try arguments.after.map(Self.decodeCursor)
-        let from = try arguments.from.map { try Self.instant($0, name: "from") }
-        let to = try arguments.to.map { try Self.instant($0, name: "to") }
+        let first = try Self.pageSize(arguments.first)
+        let afterID = try arguments.after.map { try PageCursor.transaction.decode($0) }
+        let from = arguments.from?.instant
+        let to = arguments.to?.instant
         let kinds = Set((arguments.kinds ?? []).map(\.transferKind))
         let page = try await ledger.read { reader in
             guard try reader.organisationExists(organisationID) else { throw Self.notFound }
@@ -181,13 +164,23 @@ public struct LedgerResolver: Sendable {
                 of: organisationID, from: from, to: to, kinds: kinds, afterID: afterID, limit: first + 1)
         }
         let edges = page.prefix(first).map { transfer in
-            TransactionEdge(cursor: Self.cursor(transfer.id), node: Self.view(transfer, organisationID: organisationID))
+            TransactionEdge(
+                cursor: PageCursor.transaction.encode(transfer.id),
+                node: Self.view(transfer, organisationID: organisationID))
         }
         return TransactionConnection(
             edges: edges,
             pageInfo: PageInfo(
-                hasNextPage: page.count > first, hasPreviousPage: afterID != nil, startCursor: edges.first?.cursor,
-                endCursor: edges.last?.cursor))
+                cursors: edges.map(\.cursor), hasNextPage: page.count > first, isAfterCursor: afterID != nil))
+    }
+
+    /// `first` of a connection: `defaultPageSize` when absent, refused outside 1...`maxPageSize`.
+    static func pageSize(_ first: Int?) throws -> Int {
+        let size = first ?? defaultPageSize
+        guard (1...maxPageSize).contains(size) else {
+            throw GraphQLClientError("first must be between 1 and \(maxPageSize).")
+        }
+        return size
     }
 
     /// Packages priced in the organisation's currency.
@@ -199,55 +192,45 @@ public struct LedgerResolver: Sendable {
             guard let organisation = try reader.organisation(organisationID) else { throw Self.notFound }
             return try reader.creditPackages().map { package in
                 CreditPackageView(
-                    id: package.id, name: package.name, credits: package.credits.description,
-                    priceMinorUnits: package.price(in: organisation.currency).map { String($0.minorUnits) },
-                    currency: organisation.currency.code)
+                    id: Identifier(package.id), name: package.name, credits: CreditAmount(package.credits),
+                    price: package.price(in: organisation.currency).map(MoneyView.init))
             }
         }
     }
 
     /// Buys a package: records the purchase, creates the Revolut order, returns its checkout URL.
-    public func purchaseCreditPackage(context: GraphQLRequestContext, arguments: PurchaseArguments) async throws
-        -> PurchaseView
-    {
-        let organisationID = try authorised(context, arguments.organisationId)
-        guard let revolut else { throw GraphQLClientError("Purchases are not available on this service.", code: .unavailable) }
-        return try await PurchaseService(ledger: ledger, revolut: revolut, now: now).purchase(
-            organisationID: organisationID, packageID: arguments.packageId, idempotencyKey: arguments.idempotencyKey)
+    public func purchaseCreditPackage(
+        context: GraphQLRequestContext, arguments: MutationArguments<PurchaseCreditPackageInput>
+    ) async throws -> PurchaseCreditPackagePayload {
+        let input = arguments.input
+        let (purchase, userErrors) = try await Self.attempt { () async throws -> PurchaseView in
+            let organisationID = try authorised(context, input.organisationId)
+            guard let revolut else {
+                throw GraphQLClientError("Purchases are not available on this service.", code: .unavailable)
+            }
+            return try await PurchaseService(ledger: ledger, revolut: revolut, now: now).purchase(
+                organisationID: organisationID, packageID: input.packageId.value, idempotencyKey: input.idempotencyKey)
+        }
+        return PurchaseCreditPackagePayload(purchase: purchase, userErrors: userErrors)
     }
 
     static let notFound = GraphQLClientError("Organisation not found.", code: .notFound)
 
-    func authorised(_ context: GraphQLRequestContext, _ organisationID: String) throws -> String {
-        guard context.principal.mayAccess(organisationID: organisationID) else { throw Self.notFound }
-        return organisationID
-    }
-
-    static func cursor(_ id: Int64) -> String { "t\(id)" }
-
-    static func decodeCursor(_ text: String) throws -> Int64 {
-        guard text.hasPrefix("t"), let id = Int64(text.dropFirst()), id >= 0 else {
-            throw GraphQLClientError("Invalid cursor.")
-        }
-        return id
-    }
-
-    static func instant(_ text: String, name: String) throws -> Instant {
-        switch Instant.parse(text) {
-        case .success(let instant): return instant
-        case .failure(let error): throw GraphQLClientError("\(name): \(error)")
-        }
+    /// The organisation's id if the caller may see it. Queries answer "Organisation not found." (NOT_FOUND)
+    /// otherwise; mutations catch it as the `organisationNotFound` user error.
+    func authorised(_ context: GraphQLRequestContext, _ organisationID: Identifier) throws -> String {
+        guard context.principal.mayAccess(organisationID: organisationID.value) else { throw Self.notFound }
+        return organisationID.value
     }
 
     static func view(_ transfer: Transfer, organisationID: String) -> TransactionView {
         let references = transfer.references
         return TransactionView(
-            id: String(transfer.id), kind: TransactionKind(transfer.kind),
-            credits: transfer.signedAmount(for: organisationID).description,
-            moneyMinorUnits: String(transfer.money.minorUnits), currency: transfer.money.currency.code,
-            effectiveAt: transfer.effectiveAt.iso8601, costEventId: references.costEventID,
-            revolutOrderId: references.revolutOrderID, team: references.team, investigation: references.investigation,
-            operation: references.operation, memo: references.memo)
+            id: Identifier(String(transfer.id)), kind: TransactionKind(transfer.kind),
+            credits: CreditAmount(transfer.signedAmount(for: organisationID)), money: MoneyView(transfer.money),
+            effectiveAt: DateTime(transfer.effectiveAt), costEventId: references.costEventID.map { Identifier($0) },
+            revolutOrderId: references.revolutOrderID.map { Identifier($0) }, team: references.team,
+            investigation: references.investigation, operation: references.operation, memo: references.memo)
     }
 }
 
@@ -257,20 +240,31 @@ public struct LedgerResolver: Sendable {
 public enum LedgerSchema {
     public static func make() throws -> Schema<LedgerResolver, GraphQLRequestContext> {
         try Schema<LedgerResolver, GraphQLRequestContext> {
+            DateTime.scalar(specifiedBy: DateTime.specification)
+                .description("An instant as an RFC 3339 date-time string. Answers are UTC with milliseconds (`2026-11-23T10:00:00.000Z`); inputs need an offset (`Z` or `+01:00`), carry at most milliseconds and fall in the years 2000 to 2199.")
+            CreditAmount.scalar()
+                .description("An exact decimal number of credits as a JSON string (`\"12\"`, `\"-0.5\"`), at most 6 decimal places; never a float. An input is at most 1000000000 credits either way, the most one ledger transfer moves; numbers with a fraction are refused, integers accepted.")
+            MinorUnits.scalar()
+                .description("A whole number of a currency's minor units (pence, cents; yen themselves) as a JSON string of digits with an optional minus, within signed 64 bits (sums pass GraphQL Int's 32 bits and JavaScript's 2^53). Inputs may also be JSON integers.")
+            Identifier.scalar()
+                .description("A unique identifier, serialised as a string; an integer input is accepted as its decimal text.")
+            Type(MoneyView.self, as: "Money") {
+                Field("minorUnits", at: \.minorUnits).description("The amount in minor units of `currency`.")
+                Field("currency", at: \.currency).description("ISO 4217 currency code.")
+            }.description("An amount of money: integer minor units and the currency. GBP 12.34 is `{minorUnits: \"1234\", currency: \"GBP\"}`.")
             Type(CreditBalanceView.self, as: "CreditBalance") {
                 Field("organisationId", at: \.organisationId).description("The organisation's id.")
                 Field("available", at: \.available)
-                    .description("Credits granted and not yet used, expired or reversed. Exact decimal credits, as a string.")
+                    .description("Credits granted and not yet used, expired or reversed.")
                 Field("reserved", at: \.reserved)
-                    .description("Credits kept back by reservations for high-priority investigations. Exact decimal credits, as a string.")
+                    .description("Credits kept back by reservations for high-priority investigations.")
                 Field("spendable", at: \.spendable)
-                    .description("Credits an investigation without priority may spend now: available less reserved, never below zero. Exact decimal credits, as a string.")
+                    .description("Credits an investigation without priority may spend now: available less reserved, never below zero.")
                 Field("currency", at: \.currency).description("The organisation's currency, ISO 4217.")
-                Field("asOf", at: \.asOf)
-                    .description("The instant of the balance, ISO 8601 UTC with milliseconds.")
+                Field("asOf", at: \.asOf).description("The instant of the balance.")
                 Field("runwayDays", at: CreditBalanceView.runwayDays)
                     .description("Whole days the spendable credits last at the trailing 30-day burn rate, at most 36,500; null when nothing was spent. Computed only when selected.")
-            }.description("An organisation's balance at one instant. Credits are exact decimal strings; GraphQL's Int is 32-bit and its Float binary.")
+            }.description("An organisation's balance at one instant.")
             Enum(TransactionKind.self) {
                 Value(.ALLOCATION).description("Credits granted by the plan.")
                 Value(.TOP_UP).description("Credits bought or granted on top.")
@@ -282,13 +276,9 @@ public enum LedgerSchema {
             Type(TransactionView.self, as: "Transaction") {
                 Field("id", at: \.id).description("The transfer's id in the ledger.")
                 Field("kind", at: \.kind).description("What the transfer is.")
-                Field("credits", at: \.credits)
-                    .description("Positive for inflows, negative for outflows. Exact decimal credits, as a string.")
-                Field("moneyMinorUnits", at: \.moneyMinorUnits)
-                    .description("The money value of the transfer. Integer minor units of `currency`, as a string.")
-                Field("currency", at: \.currency).description("ISO 4217 currency of `moneyMinorUnits`.")
-                Field("effectiveAt", at: \.effectiveAt)
-                    .description("When the transfer took effect, ISO 8601 UTC with milliseconds.")
+                Field("credits", at: \.credits).description("Positive for inflows, negative for outflows.")
+                Field("money", at: \.money).description("The money value of the transfer.")
+                Field("effectiveAt", at: \.effectiveAt).description("When the transfer took effect.")
                 Field("costEventId", at: \.costEventId)
                     .description("The usage event a deduction charges, if any.")
                 Field("revolutOrderId", at: \.revolutOrderId)
@@ -305,15 +295,14 @@ public enum LedgerSchema {
                 Field("node", at: \.node).description("The transaction.")
             }.description("One transaction of a page, with the cursor to continue after it.")
             Type(PageInfo.self) {
-                Field("hasNextPage", at: \.hasNextPage)
-                    .description("Whether more transactions follow this page.")
+                Field("hasNextPage", at: \.hasNextPage).description("Whether more items follow this page.")
                 Field("hasPreviousPage", at: \.hasPreviousPage)
-                    .description("Whether transactions precede this page: true when it was asked for `after` a cursor.")
+                    .description("Whether items precede this page: true when it was asked for `after` a cursor.")
                 Field("startCursor", at: \.startCursor)
-                    .description("The cursor of the page's first transaction; null for an empty page.")
+                    .description("The cursor of the page's first item; null for an empty page.")
                 Field("endCursor", at: \.endCursor)
-                    .description("The cursor of the page's last transaction (pass it as `after` for the next page); null for an empty page.")
-            }.description("Relay page information. Pages run forwards (`first`, `after`).")
+                    .description("The cursor of the page's last item (pass it as `after` for the next page); null for an empty page.")
+            }.description("Relay page information. Pages run forwards (`first`, `after`); cursors are opaque.")
             Type(TransactionConnection.self) {
                 Field("edges", at: \.edges).description("The page's transactions with their cursors.")
                 Field("pageInfo", at: \.pageInfo).description("Where the page stands.")
@@ -321,22 +310,17 @@ public enum LedgerSchema {
             Type(CreditPackageView.self, as: "CreditPackage") {
                 Field("id", at: \.id).description("The package's id, as `purchaseCreditPackage` takes it.")
                 Field("name", at: \.name).description("The package's display name.")
-                Field("credits", at: \.credits)
-                    .description("Credits the package grants. Exact decimal credits, as a string.")
-                Field("priceMinorUnits", at: \.priceMinorUnits)
-                    .description("The price in the organisation's currency; null when the package is not sold in it. Integer minor units of `currency`, as a string.")
-                Field("currency", at: \.currency).description("The organisation's currency, ISO 4217.")
+                Field("credits", at: \.credits).description("Credits the package grants.")
+                Field("price", at: \.price)
+                    .description("The price in the organisation's currency; null when the package is not sold in it.")
             }.description("A credit package on sale, priced in the organisation's currency.")
             Type(PurchaseView.self, as: "Purchase") {
                 Field("reference", at: \.reference)
                     .description("The purchase's own reference (the Revolut order's merchant reference).")
                 Field("organisationId", at: \.organisationId).description("The buying organisation.")
                 Field("packageId", at: \.packageId).description("The package bought.")
-                Field("credits", at: \.credits)
-                    .description("Credits granted once the payment completes. Exact decimal credits, as a string.")
-                Field("amountMinorUnits", at: \.amountMinorUnits)
-                    .description("The amount charged. Integer minor units of `currency`, as a string.")
-                Field("currency", at: \.currency).description("ISO 4217 currency of `amountMinorUnits`.")
+                Field("credits", at: \.credits).description("Credits granted once the payment completes.")
+                Field("amount", at: \.amount).description("The amount charged.")
                 Field("orderId", at: \.orderId).description("The Revolut order's id, once created.")
                 Field("checkoutUrl", at: \.checkoutUrl)
                     .description("Where the buyer pays, once the order is created.")
@@ -349,8 +333,7 @@ public enum LedgerSchema {
             }.description("How `usage` groups deductions.")
             Type(ReservationView.self, as: "Reservation") {
                 Field("id", at: \.id).description("The reservation's id.")
-                Field("credits", at: \.credits)
-                    .description("Credits kept back. Exact decimal credits, as a string.")
+                Field("credits", at: \.credits).description("Credits kept back.")
                 Field("maxPriority", at: \.maxPriority)
                     .description("Investigations of priority 1 (P1) up to this rank may spend the reserved credits.")
             }.description("Credits kept back for investigations of high priority.")
@@ -359,22 +342,19 @@ public enum LedgerSchema {
                 Value(.THRESHOLDS).description("The low-balance thresholds were replaced.")
             }.description("What a configuration change changed.")
             Type(ConfigurationValueView.self, as: "ConfigurationValue") {
-                Field("credits", at: \.credits)
-                    .description("A reservation's credits. Exact decimal credits, as a string.")
+                Field("credits", at: \.credits).description("A reservation's credits.")
                 Field("maxPriority", at: \.maxPriority)
                     .description("A reservation's highest priority rank that may spend it.")
                 Field("lowBalanceCredits", at: \.lowBalanceCredits)
-                    .description("Alert when spendable credits fall below this. Exact decimal credits, as a string.")
+                    .description("Alert when spendable credits fall below this.")
                 Field("lowBalancePercent", at: \.lowBalancePercent)
                     .description("Alert when spendable credits fall below this percentage of the last grant.")
                 Field("runwayDays", at: \.runwayDays)
                     .description("Alert when the runway falls below this many days.")
             }.description("A reservation's terms (`credits`, `maxPriority`) or the low-balance thresholds (`lowBalanceCredits`, `lowBalancePercent`, `runwayDays`); the fields of the other subject are null.")
             Type(ConfigurationChangeView.self, as: "ConfigurationChange") {
-                Field("id", at: \.id)
-                    .description("The change's id; pass it as `after` to continue with older changes.")
-                Field("changedAt", at: \.changedAt)
-                    .description("When the change was made, ISO 8601 UTC with milliseconds.")
+                Field("id", at: \.id).description("The change's id in the audit trail.")
+                Field("changedAt", at: \.changedAt).description("When the change was made.")
                 Field("actor", at: \.actor)
                     .description("Who made it: `key:<key id>` (the first 16 hex digits of the API key's SHA-256) or `config:<digest prefix>` when `credits init` replaced the value.")
                 Field("subject", at: \.subject).description("What was changed.")
@@ -385,6 +365,15 @@ public enum LedgerSchema {
                 Field("newValue", at: \.newValue)
                     .description("The value after; null when the reservation was removed.")
             }.description("One audited live change of an organisation's reservations or thresholds.")
+            Type(ConfigurationChangeEdge.self) {
+                Field("cursor", at: \.cursor)
+                    .description("Opaque: pass it as `after` to continue with the changes older than this one.")
+                Field("node", at: \.node).description("The change.")
+            }.description("One configuration change of a page, with the cursor to continue after it.")
+            Type(ConfigurationChangeConnection.self) {
+                Field("edges", at: \.edges).description("The page's changes with their cursors.")
+                Field("pageInfo", at: \.pageInfo).description("Where the page stands.")
+            }.description("A page of an organisation's configuration changes, newest first.")
             Type(OrganisationView.self, as: "Organisation") {
                 Field("id", at: \.id).description("The organisation's id.")
                 Field("name", at: \.name).description("The organisation's display name.")
@@ -393,9 +382,9 @@ public enum LedgerSchema {
                 Field("timeZone", at: \.timeZone).description("The IANA time zone its days are counted in.")
                 Field("planId", at: \.planId).description("The plan it is on, if any.")
                 Field("overdraftLimit", at: \.overdraftLimit)
-                    .description("How far below zero its available credits may go. Exact decimal credits, as a string.")
+                    .description("How far below zero its available credits may go.")
                 Field("lowBalanceCredits", at: \.lowBalanceCredits)
-                    .description("The low-balance alert threshold in credits, if set. Exact decimal credits, as a string.")
+                    .description("The low-balance alert threshold in credits, if set.")
                 Field("lowBalancePercent", at: \.lowBalancePercent)
                     .description("The low-balance alert threshold as a percentage of the last grant, if set.")
                 Field("runwayDays", at: \.runwayDays)
@@ -404,23 +393,75 @@ public enum LedgerSchema {
                 Field("configurationChanges", at: OrganisationView.configurationChanges) {
                     Argument("first", at: \.first).description("Page size, 1 to 100 (default 20).")
                     Argument("after", at: \.after)
-                        .description("The `id` of the last change already seen: the page continues with older changes.")
-                }.description("The audit trail of live changes to its reservations and thresholds, newest first.")
+                        .description("The `endCursor` (or an edge's `cursor`) of the changes already seen: the page continues with older changes.")
+                }.description("The audit trail of live changes to its reservations and thresholds, newest first, a page at a time.")
             }.description("An organisation's settings.")
             Type(UsageRow.self) {
                 Field("key", at: \.key)
                     .description("The group: a team, investigation or operation (`(none)` when unset), or a day (YYYY-MM-DD in the organisation's time zone).")
-                Field("credits", at: \.credits)
-                    .description("Credits deducted in the group. Exact decimal credits, as a string.")
-                Field("moneyMinorUnits", at: \.moneyMinorUnits)
-                    .description("The cost of those credits, from the grants they drew on. Integer minor units of `currency`, as a string.")
-                Field("currency", at: \.currency).description("ISO 4217 currency of `moneyMinorUnits`.")
+                Field("credits", at: \.credits).description("Credits deducted in the group.")
+                Field("money", at: \.money).description("The cost of those credits, from the grants they drew on.")
                 Field("deductions", at: \.deductions).description("How many deductions the group holds.")
             }.description("One group of `usage`: the credits deducted and their money cost.")
+            Enum(UserErrorCode.self) {
+                return UserErrorCode.allCases.map { code in
+                    Value(code).description(code.summary)
+                }
+            }.description("Why a mutation was refused: the ledger's posting and administrator posting refusal codes and the service's mutation refusals, each listed in docs/CODES.md.")
+            Type(UserError.self) {
+                Field("code", at: \.code).description("What was refused, for programs to branch on.")
+                Field("field", at: \.field)
+                    .description("The path to the input field at fault, from the mutation's arguments (`[\"input\", \"credits\"]`); null when no single field is.")
+                Field("message", at: \.message).description("What was refused, for people.")
+            }.description("An expected refusal of a mutation: the request succeeded, the change was not made. Failures a caller cannot correct (no access, a busy ledger) are GraphQL errors with `extensions.code` instead.")
+            Input(PurchaseCreditPackageInput.self) {
+                InputField("organisationId", at: \.organisationId).description("The buying organisation's id.")
+                InputField("packageId", at: \.packageId).description("The `id` of a package from `creditPackages`.")
+                InputField("idempotencyKey", at: \.idempotencyKey)
+                    .description("1 to 100 characters of A-Z a-z 0-9 . _ - : chosen by the caller; the same key makes a retry safe.")
+            }.description("What `purchaseCreditPackage` buys.")
+            Input(CreditPostingInput.self) {
+                InputField("organisationId", at: \.organisationId).description("The organisation's id.")
+                InputField("credits", at: \.credits)
+                    .description("Credits to grant, positive; for `adjustCredits` signed: negative draws down.")
+                InputField("idempotencyKey", at: \.idempotencyKey).description("1 to 200 bytes chosen by the caller; a retry with the same key changes nothing, the key reused for a different request is refused (`idempotencyKeyReusedWithDifferentContent`).")
+                InputField("memo", at: \.memo).description("Why: shown in the ledger and reports; required by `adjustCredits`.")
+                InputField("priceMinorUnits", at: \.priceMinorUnits)
+                    .description("The price paid (the grant's cost basis), in minor units of the organisation's currency.")
+            }.description("What `allocateCredits`, `topUpCredits` and `adjustCredits` post.")
+            Input(SetReservationInput.self) {
+                InputField("organisationId", at: \.organisationId).description("The organisation's id.")
+                InputField("reservationId", at: \.reservationId).description("The reservation's id, 1 to 100 characters.")
+                InputField("credits", at: \.credits).description("Credits to keep back; 0 removes the reservation.")
+                InputField("maxPriority", at: \.maxPriority)
+                    .description("Investigations of priority 1 (P1) up to this rank (1 to 4) may spend the reserve.")
+                InputField("idempotencyKey", at: \.idempotencyKey).description("1 to 200 bytes chosen by the caller; a retry with the same key changes nothing, the key reused for a different request is refused (`idempotencyKeyReusedWithDifferentContent`).")
+            }.description("The reservation `setReservation` sets or removes.")
+            Input(SetLowBalanceThresholdsInput.self) {
+                InputField("organisationId", at: \.organisationId).description("The organisation's id.")
+                InputField("lowBalanceCredits", at: \.lowBalanceCredits)
+                    .description("Alert below this many spendable credits; null for none.")
+                InputField("lowBalancePercent", at: \.lowBalancePercent)
+                    .description("Alert below this percentage (0 to 100) of the last grant; null for none.")
+                InputField("runwayDays", at: \.runwayDays)
+                    .description("Alert when the runway falls below this many days (0 to 3650); null for none.")
+                InputField("idempotencyKey", at: \.idempotencyKey).description("1 to 200 bytes chosen by the caller; a retry with the same key changes nothing, the key reused for a different request is refused (`idempotencyKeyReusedWithDifferentContent`).")
+            }.description("The thresholds `setLowBalanceThresholds` puts in place of the current ones.")
+            Type(PurchaseCreditPackagePayload.self) {
+                Field("purchase", at: \.purchase).description("The purchase; null when refused.")
+                Field("userErrors", at: \.userErrors).description("Why the purchase was refused; empty on success.")
+            }.description("The answer of `purchaseCreditPackage`.")
+            Type(CreditPostingPayload.self) {
+                Field("transaction", at: \.transaction).description("The transfer posted (or found, for a retry); null when refused.")
+                Field("userErrors", at: \.userErrors).description("Why the posting was refused; empty on success.")
+            }.description("The answer of `allocateCredits`, `topUpCredits` and `adjustCredits`.")
+            Type(OrganisationPayload.self) {
+                Field("organisation", at: \.organisation).description("The organisation as it now is; null when refused.")
+                Field("userErrors", at: \.userErrors).description("Why the change was refused; empty on success.")
+            }.description("The answer of `setReservation` and `setLowBalanceThresholds`.")
             Query {
                 Field("health", at: LedgerResolver.health).description("Always `ok`: the API answered.")
-                Field("serverTime", at: LedgerResolver.serverTime)
-                    .description("The service clock, ISO 8601 UTC with milliseconds.")
+                Field("serverTime", at: LedgerResolver.serverTime).description("The service clock.")
                 Field("creditBalance", at: LedgerResolver.creditBalance) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                 }.description("An organisation's balance now.")
@@ -428,11 +469,9 @@ public enum LedgerSchema {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("first", at: \.first).description("Page size, 1 to 100 (default 20).")
                     Argument("after", at: \.after)
-                        .description("The `cursor` of the last transaction already seen.")
-                    Argument("from", at: \.from)
-                        .description("Only transfers effective at or after this instant (ISO 8601).")
-                    Argument("to", at: \.to)
-                        .description("Only transfers effective before this instant (ISO 8601).")
+                        .description("The `endCursor` (or an edge's `cursor`) of the transactions already seen.")
+                    Argument("from", at: \.from).description("Only transfers effective at or after this instant.")
+                    Argument("to", at: \.to).description("Only transfers effective before this instant.")
                     Argument("kinds", at: \.kinds).description("Only these kinds (all when absent).")
                 }.description("An organisation's ledger transfers, oldest first, a page at a time.")
                 Field("creditPackages", at: LedgerResolver.creditPackages) {
@@ -443,73 +482,31 @@ public enum LedgerSchema {
                 }.description("An organisation's settings and audit trail.")
                 Field("usage", at: LedgerResolver.usage) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
-                    Argument("from", at: \.from).description("Start of the period, inclusive (ISO 8601).")
-                    Argument("to", at: \.to)
-                        .description("End of the period, exclusive (ISO 8601); at most 400 days after `from`.")
+                    Argument("from", at: \.from).description("Start of the period, inclusive.")
+                    Argument("to", at: \.to).description("End of the period, exclusive; at most 400 days after `from`.")
                     Argument("groupBy", at: \.groupBy).description("How to group the deductions.")
                 }.description("Deductions in [from, to), grouped, with their money cost.")
             }.description("Reads. Every field taking an organisation id answers NOT_FOUND for an organisation the key may not see, exactly as for one that does not exist.")
             Mutation {
                 Field("purchaseCreditPackage", at: LedgerResolver.purchaseCreditPackage) {
-                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
-                    Argument("packageId", at: \.packageId)
-                        .description("The `id` of a package from `creditPackages`.")
-                    Argument("idempotencyKey", at: \.idempotencyKey)
-                        .description("1 to 100 characters of A-Z a-z 0-9 . _ - : chosen by the caller; the same key makes a retry safe.")
+                    Argument("input", at: \.input).description("The organisation, the package and the idempotency key.")
                 }.description("Buys a credit package: records the purchase and creates the Revolut order; pay at `checkoutUrl`. Credits are granted when Revolut reports the payment.")
                 Field("allocateCredits", at: LedgerResolver.allocateCredits) {
-                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
-                    Argument("credits", at: \.credits)
-                        .description("Credits to grant, positive. Exact decimal credits, as a string.")
-                    Argument("idempotencyKey", at: \.idempotencyKey)
-                        .description("1 to 100 characters of A-Z a-z 0-9 . _ - : chosen by the caller; the same key makes a retry safe.")
-                    Argument("memo", at: \.memo).description("Why: shown in the ledger and reports.")
-                    Argument("priceMinorUnits", at: \.priceMinorUnits)
-                        .description("The price paid, integer minor units of the organisation's currency, as a string.")
+                    Argument("input", at: \.input).description("The allocation.")
                 }.description("Platform admin: grants an allocation.")
                 Field("topUpCredits", at: LedgerResolver.topUpCredits) {
-                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
-                    Argument("credits", at: \.credits)
-                        .description("Credits to grant, positive. Exact decimal credits, as a string.")
-                    Argument("idempotencyKey", at: \.idempotencyKey)
-                        .description("1 to 100 characters of A-Z a-z 0-9 . _ - : chosen by the caller; the same key makes a retry safe.")
-                    Argument("memo", at: \.memo).description("Why: shown in the ledger and reports.")
-                    Argument("priceMinorUnits", at: \.priceMinorUnits)
-                        .description("The price paid, integer minor units of the organisation's currency, as a string.")
+                    Argument("input", at: \.input).description("The top-up, optionally with the price paid.")
                 }.description("Platform admin: grants a top-up, optionally with the price paid (its cost basis).")
                 Field("setReservation", at: LedgerResolver.setReservation) {
-                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
-                    Argument("reservationId", at: \.reservationId)
-                        .description("The reservation's id, 1 to 100 characters.")
-                    Argument("credits", at: \.credits)
-                        .description("Credits to keep back; \"0\" removes the reservation. Exact decimal credits, as a string.")
-                    Argument("maxPriority", at: \.maxPriority)
-                        .description("Investigations of priority 1 (P1) up to this rank (1 to 4) may spend the reserve.")
-                    Argument("idempotencyKey", at: \.idempotencyKey)
-                        .description("1 to 100 characters of A-Z a-z 0-9 . _ - : chosen by the caller; the same key makes a retry safe.")
+                    Argument("input", at: \.input).description("The reservation.")
                 }.description("Platform admin: sets or removes a reservation (audited); answers the organisation as it now is.")
                 Field("setLowBalanceThresholds", at: LedgerResolver.setLowBalanceThresholds) {
-                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
-                    Argument("lowBalanceCredits", at: \.lowBalanceCredits)
-                        .description("Alert below this many spendable credits; null for none. Exact decimal credits, as a string.")
-                    Argument("lowBalancePercent", at: \.lowBalancePercent)
-                        .description("Alert below this percentage (0 to 100) of the last grant; null for none.")
-                    Argument("runwayDays", at: \.runwayDays)
-                        .description("Alert when the runway falls below this many days (0 to 3650); null for none.")
-                    Argument("idempotencyKey", at: \.idempotencyKey)
-                        .description("1 to 100 characters of A-Z a-z 0-9 . _ - : chosen by the caller; the same key makes a retry safe.")
+                    Argument("input", at: \.input).description("The thresholds.")
                 }.description("Platform admin: replaces the low-balance thresholds (audited); answers the organisation as it now is.")
                 Field("adjustCredits", at: LedgerResolver.adjustCredits) {
-                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
-                    Argument("credits", at: \.credits)
-                        .description("Signed credits: positive grants, negative draws down. Exact decimal credits, as a string.")
-                    Argument("idempotencyKey", at: \.idempotencyKey)
-                        .description("1 to 100 characters of A-Z a-z 0-9 . _ - : chosen by the caller; the same key makes a retry safe.")
-                    Argument("memo", at: \.memo).description("Required: why the balance is corrected.")
-                    Argument("priceMinorUnits", at: \.priceMinorUnits)
-                        .description("The price paid, integer minor units of the organisation's currency, as a string.")
+                    Argument("input", at: \.input).description("The correction; `memo` is required.")
                 }.description("Platform admin: corrects a balance; positive credits grant, negative credits draw down. A memo is required.")
-            }.description("Writes. Each takes an `idempotencyKey`: a retry with the same key changes nothing; the key reused for a different request is refused (IDEMPOTENCY_CONFLICT).")
+            }.description("Writes. Each takes one `input` and answers a payload: the result, or `userErrors` for an expected refusal (unknown organisation, a ledger refusal, an idempotency key reused for a different request). A key without the platform-admin role gets a FORBIDDEN error for the admin mutations. A retry with the same idempotency key changes nothing.")
         }
     }
 

@@ -3,45 +3,56 @@ import Ledger
 
 /// An organisation's settings as the API shows them.
 public struct OrganisationView: Sendable {
-    public let id: String
+    public let id: Identifier
     public let name: String
     public let locale: String
     public let currency: String
     public let timeZone: String
-    public let planId: String?
-    public let overdraftLimit: String
-    public let lowBalanceCredits: String?
+    public let planId: Identifier?
+    public let overdraftLimit: CreditAmount
+    public let lowBalanceCredits: CreditAmount?
     public let lowBalancePercent: Int?
     public let runwayDays: Int?
     public let reservations: [ReservationView]
     /// Reads the audit trail when a query selects `configurationChanges`, and only then.
     let changes: ConfigurationChangesSource
 
-    /// The organisation's live configuration changes, newest first (`first` 1..100, default 20): who
-    /// (the API key id, or `config:<digest>` for `credits init`), when, what, and the old and new values.
-    /// The next page: `after` the `id` of the last change of this one. Visible to whoever may see the
-    /// organisation, like the rest of it.
+    /// The organisation's live configuration changes, newest first, as a connection (`first` 1 to
+    /// `LedgerResolver.maxPageSize`, default 20): who (the API key id, or `config:<digest>` for
+    /// `credits init`), when, what, and the old and new values. The next page: `after` the page's
+    /// `endCursor`. Visible to whoever may see the organisation, like the rest of it.
     public func configurationChanges(context: GraphQLRequestContext, arguments: ConfigurationChangesArguments)
-        async throws -> [ConfigurationChangeView]
+        async throws -> ConfigurationChangeConnection
     {
-        let first = arguments.first ?? 20
-        guard (1...100).contains(first) else { throw GraphQLClientError("first must be 1 to 100.") }
-        var beforeID: Int64?
-        if let after = arguments.after {
-            // Ids are positive integers (`ConfigurationChange.id`); anything else cannot name a change.
-            guard let id = Int64(after), id > 0, String(id) == after else {
-                throw GraphQLClientError("after must be the id of a configuration change.")
-            }
-            beforeID = id
+        let first = try LedgerResolver.pageSize(arguments.first)
+        let beforeID = try arguments.after.map { try PageCursor.configurationChange.decode($0) }
+        let page = try await changes.read(first: first + 1, beforeID: beforeID)
+        let edges = page.prefix(first).map { change in
+            ConfigurationChangeEdge(cursor: PageCursor.configurationChange.encode(change.rowID), node: change)
         }
-        return try await changes.read(first: first, beforeID: beforeID)
+        return ConfigurationChangeConnection(
+            edges: edges,
+            pageInfo: PageInfo(
+                cursors: edges.map(\.cursor), hasNextPage: page.count > first, isAfterCursor: beforeID != nil))
     }
 }
 
 public struct ConfigurationChangesArguments: Codable, Sendable {
     public let first: Int?
-    /// The `id` of the last change already seen: the page continues with older changes.
+    /// The `endCursor` of the page already seen: the page continues with older changes.
     public let after: String?
+}
+
+/// One configuration change of a page, with the cursor to continue after it.
+public struct ConfigurationChangeEdge: Sendable {
+    public let cursor: String
+    public let node: ConfigurationChangeView
+}
+
+/// A page of an organisation's configuration changes, newest first.
+public struct ConfigurationChangeConnection: Sendable {
+    public let edges: [ConfigurationChangeEdge]
+    public let pageInfo: PageInfo
 }
 
 /// The inputs of `configurationChanges`: the organisation whose view it belongs to, already authorised.
@@ -65,27 +76,30 @@ public enum ConfigurationSubject: String, Codable, CaseIterable, Sendable {
 
 /// One audited change of an organisation's reservations or thresholds.
 public struct ConfigurationChangeView: Sendable {
-    public let id: String
-    public let changedAt: String
+    public let id: Identifier
+    /// The ledger's row id, the order of the trail.
+    let rowID: Int64
+    public let changedAt: DateTime
     /// `key:<key id>` for an API key (the id is the first 16 hex digits of the key's SHA-256), or
     /// `config:<digest prefix>` when `credits init` replaced the value.
     public let actor: String
     public let subject: ConfigurationSubject
-    public let reservationId: String?
+    public let reservationId: Identifier?
     /// Nil when the reservation did not exist before.
     public let oldValue: ConfigurationValueView?
     /// Nil when the reservation was removed.
     public let newValue: ConfigurationValueView?
 
     init(_ record: ConfigurationChangeRecord) {
-        id = String(record.id)
-        changedAt = record.changedAt.iso8601
+        id = Identifier(String(record.id))
+        rowID = record.id
+        changedAt = DateTime(record.changedAt)
         actor = record.actor
         subject = switch record.subject {
         case .reservation: .RESERVATION
         case .thresholds: .THRESHOLDS
         }
-        reservationId = record.reservationID
+        reservationId = record.reservationID.map { Identifier($0) }
         oldValue = record.oldValue.map(ConfigurationValueView.init)
         newValue = record.newValue.map(ConfigurationValueView.init)
     }
@@ -94,16 +108,16 @@ public struct ConfigurationChangeView: Sendable {
 /// A reservation's terms (`credits`, `maxPriority`) or the thresholds (`lowBalanceCredits`,
 /// `lowBalancePercent`, `runwayDays`); the fields of the other subject are null.
 public struct ConfigurationValueView: Sendable {
-    public let credits: String?
+    public let credits: CreditAmount?
     public let maxPriority: Int?
-    public let lowBalanceCredits: String?
+    public let lowBalanceCredits: CreditAmount?
     public let lowBalancePercent: Int?
     public let runwayDays: Int?
 
     init(_ value: ConfigurationValue) {
         switch value {
         case .reservation(let credits, let priority):
-            self.credits = credits.description
+            self.credits = CreditAmount(credits)
             maxPriority = priority.rank
             lowBalanceCredits = nil
             lowBalancePercent = nil
@@ -111,7 +125,7 @@ public struct ConfigurationValueView: Sendable {
         case .thresholds(let thresholds):
             credits = nil
             maxPriority = nil
-            lowBalanceCredits = thresholds.lowBalanceCredits?.description
+            lowBalanceCredits = thresholds.lowBalanceCredits.map(CreditAmount.init)
             lowBalancePercent = thresholds.lowBalancePercent
             runwayDays = thresholds.runwayDays
         }
@@ -119,8 +133,8 @@ public struct ConfigurationValueView: Sendable {
 }
 
 public struct ReservationView: Codable, Sendable {
-    public let id: String
-    public let credits: String
+    public let id: Identifier
+    public let credits: CreditAmount
     /// Investigations of priority rank 1 (P1) up to this rank may spend the reserved credits.
     public let maxPriority: Int
 }
@@ -128,9 +142,8 @@ public struct ReservationView: Codable, Sendable {
 /// One group of `usage`: credits and their money cost.
 public struct UsageRow: Codable, Sendable {
     public let key: String
-    public let credits: String
-    public let moneyMinorUnits: String
-    public let currency: String
+    public let credits: CreditAmount
+    public let money: MoneyView
     public let deductions: Int
 }
 
@@ -151,101 +164,111 @@ public enum UsageGrouping: String, Codable, CaseIterable, Sendable {
 
 extension LedgerResolver {
     public struct UsageArguments: Codable, Sendable {
-        public let organisationId: String
-        public let from: String
-        public let to: String
+        public let organisationId: Identifier
+        public let from: DateTime
+        public let to: DateTime
         public let groupBy: UsageGrouping
     }
 
-    public struct PostingArguments: Codable, Sendable {
-        public let organisationId: String
-        /// Exact decimal; signed for `adjustCredits`, positive otherwise.
-        public let credits: String
-        public let idempotencyKey: String
-        public let memo: String?
-        /// For `topUpCredits`: the price paid, integer minor units of the organisation's currency.
-        public let priceMinorUnits: String?
-    }
-
-    public struct ReservationArguments: Codable, Sendable {
-        public let organisationId: String
-        public let reservationId: String
-        /// Credits kept back; "0" removes the reservation.
-        public let credits: String
-        /// Investigations of priority 1 (P1) up to this rank may spend the reserve.
-        public let maxPriority: Int
-        /// A retry with the same key changes nothing and records no second audit row; the key used for
-        /// a different change is refused.
-        public let idempotencyKey: String
-    }
-
-    public struct ThresholdArguments: Codable, Sendable {
-        public let organisationId: String
-        public let lowBalanceCredits: String?
-        public let lowBalancePercent: Int?
-        public let runwayDays: Int?
-        /// As for `setReservation`.
-        public let idempotencyKey: String
-    }
-
-    /// Admin: sets or removes a reservation; returns the organisation as it now is.
-    public func setReservation(context: GraphQLRequestContext, arguments: ReservationArguments) async throws
-        -> OrganisationView
+    /// Admin: sets or removes a reservation; answers the organisation as it now is.
+    public func setReservation(context: GraphQLRequestContext, arguments: MutationArguments<SetReservationInput>)
+        async throws -> OrganisationPayload
     {
-        guard context.principal.isAdmin else { throw GraphQLClientError("This operation needs a platform-admin key.", code: .forbidden) }
-        guard let priority = Priority(rank: arguments.maxPriority), priority != .unprioritised else {
-            throw GraphQLClientError("maxPriority must be 1 to 4.")
+        let input = arguments.input
+        try Self.requireAdmin(context)
+        let (changed, userErrors) = try await Self.attempt { () async throws -> OrganisationView in
+            guard let priority = Priority(rank: input.maxPriority), priority != .unprioritised else {
+                throw UserError(
+                    UserErrorCode(.maxPriorityOutOfRange), field: .maxPriority, "maxPriority must be 1 to 4.")
+            }
+            let credits = try Self.nonNegative(input.credits, field: .credits)
+            guard !input.reservationId.value.isEmpty, input.reservationId.value.utf8.count <= 100 else {
+                throw UserError(
+                    UserErrorCode(.reservationIdLength), field: .reservationId,
+                    "reservationId must be 1 to 100 characters.")
+            }
+            let attribution = try Self.attribution(context, idempotencyKey: input.idempotencyKey)
+            try await ledger.write { tx in
+                _ = try tx.setReservation(
+                    organisationID: input.organisationId.value, reservationID: input.reservationId.value,
+                    credits: credits, maxPriority: priority, by: attribution)
+            }
+            return try await organisation(context: context, arguments: .init(organisationId: input.organisationId))
         }
-        let credits = try Self.credits(arguments.credits, allowZero: true)
-        guard !arguments.reservationId.isEmpty, arguments.reservationId.utf8.count <= 100 else {
-            throw GraphQLClientError("reservationId must be 1 to 100 characters.")
-        }
-        let attribution = try Self.attribution(context, idempotencyKey: arguments.idempotencyKey)
-        try await write { tx in
-            _ = try tx.setReservation(
-                organisationID: arguments.organisationId, reservationID: arguments.reservationId, credits: credits,
-                maxPriority: priority, by: attribution)
-        }
-        return try await organisation(context: context, arguments: .init(organisationId: arguments.organisationId))
+        return OrganisationPayload(organisation: changed, userErrors: userErrors)
     }
 
-    /// Admin: replaces the low-balance thresholds; returns the organisation as it now is.
-    public func setLowBalanceThresholds(context: GraphQLRequestContext, arguments: ThresholdArguments) async throws
-        -> OrganisationView
-    {
-        guard context.principal.isAdmin else { throw GraphQLClientError("This operation needs a platform-admin key.", code: .forbidden) }
-        let credits = try arguments.lowBalanceCredits.map { try Self.credits($0, allowZero: true) }
-        guard (arguments.lowBalancePercent.map { (0...100).contains($0) } ?? true),
-            (arguments.runwayDays.map { (0...3650).contains($0) } ?? true)
-        else { throw GraphQLClientError("lowBalancePercent must be 0 to 100 and runwayDays 0 to 3650.") }
-        let thresholds = Thresholds(
-            lowBalanceCredits: credits, lowBalancePercent: arguments.lowBalancePercent,
-            runwayDays: arguments.runwayDays)
-        let attribution = try Self.attribution(context, idempotencyKey: arguments.idempotencyKey)
-        try await write { tx in
-            _ = try tx.setThresholds(organisationID: arguments.organisationId, thresholds: thresholds, by: attribution)
+    /// Admin: replaces the low-balance thresholds; answers the organisation as it now is.
+    public func setLowBalanceThresholds(
+        context: GraphQLRequestContext, arguments: MutationArguments<SetLowBalanceThresholdsInput>
+    ) async throws -> OrganisationPayload {
+        let input = arguments.input
+        try Self.requireAdmin(context)
+        let (changed, userErrors) = try await Self.attempt { () async throws -> OrganisationView in
+            let credits = try input.lowBalanceCredits.map { try Self.nonNegative($0, field: .lowBalanceCredits) }
+            if let percent = input.lowBalancePercent, !(0...100).contains(percent) {
+                throw UserError(
+                    UserErrorCode(.thresholdOutOfRange), field: .lowBalancePercent,
+                    "lowBalancePercent must be 0 to 100.")
+            }
+            if let days = input.runwayDays, !(0...3650).contains(days) {
+                throw UserError(
+                    UserErrorCode(.thresholdOutOfRange), field: .runwayDays, "runwayDays must be 0 to 3650.")
+            }
+            let thresholds = Thresholds(
+                lowBalanceCredits: credits, lowBalancePercent: input.lowBalancePercent, runwayDays: input.runwayDays)
+            let attribution = try Self.attribution(context, idempotencyKey: input.idempotencyKey)
+            try await ledger.write { tx in
+                _ = try tx.setThresholds(
+                    organisationID: input.organisationId.value, thresholds: thresholds, by: attribution)
+            }
+            return try await organisation(context: context, arguments: .init(organisationId: input.organisationId))
         }
-        return try await organisation(context: context, arguments: .init(organisationId: arguments.organisationId))
+        return OrganisationPayload(organisation: changed, userErrors: userErrors)
     }
 
-    private func write(_ body: @escaping @Sendable (LedgerTransaction) throws -> Void) async throws {
+    /// Runs a mutation's work: its value, or the expected refusal as `userErrors` (the ledger's typed
+    /// rejections, an organisation the caller may not see, the service's own `UserError`s). Anything
+    /// else propagates as a GraphQL error with `extensions.code`.
+    static func attempt<Value: Sendable>(_ body: () async throws -> Value) async throws -> (Value?, [UserError]) {
         do {
-            try await ledger.write { tx in try body(tx) }
-        } catch PostingRejection.organisationNotFound {
-            throw Self.notFound
+            return (try await body(), [])
+        } catch let error as UserError {
+            return (nil, [error])
+        } catch let error as GraphQLClientError where error == notFound {
+            return (nil, [.organisationNotFound])
+        } catch let rejection as AdminPostingRejection {
+            return (nil, [UserError(rejection)])
         } catch let rejection as PostingRejection {
-            throw GraphQLClientError(rejection.description)
-        } catch ConfigurationChangeRejection.idempotencyKeyReusedForAnotherChange {
-            throw GraphQLClientError("idempotencyKey was already used for another change.", code: .idempotencyConflict)
+            guard let userError = UserError(rejection) else { throw GraphQLClientError(rejection.description) }
+            return (nil, [userError])
+        } catch let rejection as ConfigurationChangeRejection {
+            let reused = UserErrorCode(.idempotencyKeyReusedWithDifferentContent)
+            return (nil, [UserError(reused, field: .idempotencyKey, rejection.description)])
         }
+    }
+
+    static func requireAdmin(_ context: GraphQLRequestContext) throws {
+        guard context.principal.isAdmin else {
+            throw GraphQLClientError("This operation needs a platform-admin key.", code: .forbidden)
+        }
+    }
+
+    /// Reservation and threshold credits: zero allowed, negative refused.
+    static func nonNegative(_ amount: CreditAmount, field: MutationInputField) throws -> Credits {
+        guard !amount.credits.isNegative else {
+            throw UserError(
+                UserErrorCode(.creditsMustNotBeNegative), field: field, "\(field.rawValue) must not be negative.")
+        }
+        return amount.credits
     }
 
     /// Who the audit trail names for a live change: the caller's key, with the mutation's idempotency key.
     static func attribution(_ context: GraphQLRequestContext, idempotencyKey: String) throws
         -> ConfigurationChangeAttribution
     {
-        guard (1...200).contains(idempotencyKey.utf8.count) else {
-            throw GraphQLClientError("idempotencyKey must be 1 to 200 characters.")
+        guard (1...AdminPostingRequest.idempotencyKeyBytesMax).contains(idempotencyKey.utf8.count) else {
+            throw UserError(AdminPostingRejection.idempotencyKeyLength(max: AdminPostingRequest.idempotencyKeyBytesMax))
         }
         return ConfigurationChangeAttribution(actor: "key:\(context.keyID)", idempotencyKey: idempotencyKey)
     }
@@ -257,14 +280,16 @@ extension LedgerResolver {
         return try await ledger.read { reader in
             guard let organisation = try reader.organisation(organisationID) else { throw Self.notFound }
             return OrganisationView(
-                id: organisation.id, name: organisation.name, locale: organisation.locale,
-                currency: organisation.currency.code, timeZone: organisation.timeZone, planId: organisation.planID,
-                overdraftLimit: organisation.overdraftLimit.description,
-                lowBalanceCredits: organisation.thresholds.lowBalanceCredits?.description,
+                id: Identifier(organisation.id), name: organisation.name, locale: organisation.locale,
+                currency: organisation.currency.code, timeZone: organisation.timeZone,
+                planId: organisation.planID.map { Identifier($0) },
+                overdraftLimit: CreditAmount(organisation.overdraftLimit),
+                lowBalanceCredits: organisation.thresholds.lowBalanceCredits.map(CreditAmount.init),
                 lowBalancePercent: organisation.thresholds.lowBalancePercent,
                 runwayDays: organisation.thresholds.runwayDays,
                 reservations: organisation.reservations.map {
-                    ReservationView(id: $0.id, credits: $0.credits.description, maxPriority: $0.maxPriority.rank)
+                    ReservationView(
+                        id: Identifier($0.id), credits: CreditAmount($0.credits), maxPriority: $0.maxPriority.rank)
                 },
                 changes: ConfigurationChangesSource(ledger: ledger, organisationID: organisationID))
         }
@@ -274,8 +299,8 @@ extension LedgerResolver {
     /// time zone), with their money cost from the grants they drew on (overdraft included once a grant settled it).
     public func usage(context: GraphQLRequestContext, arguments: UsageArguments) async throws -> [UsageRow] {
         let organisationID = try authorised(context, arguments.organisationId)
-        let from = try Self.instant(arguments.from, name: "from")
-        let to = try Self.instant(arguments.to, name: "to")
+        let from = arguments.from.instant
+        let to = arguments.to.instant
         guard from < to, to.millisecondsSinceEpoch - from.millisecondsSinceEpoch <= 400 * Instant.millisecondsPerDay
         else { throw GraphQLClientError("from must be before to, at most 400 days apart.") }
         let grouping = arguments.groupBy
@@ -301,8 +326,8 @@ extension LedgerResolver {
             }
             return groups.map { group in
                 UsageRow(
-                    key: group.key, credits: group.credits.description, moneyMinorUnits: String(group.money.minorUnits),
-                    currency: currency.code, deductions: Int(group.eventCount))
+                    key: group.key, credits: CreditAmount(group.credits), money: MoneyView(group.money),
+                    deductions: Int(group.eventCount))
             }
         }
     }
@@ -319,70 +344,42 @@ extension LedgerResolver {
     }
 
     /// Admin: grants an allocation.
-    public func allocateCredits(context: GraphQLRequestContext, arguments: PostingArguments) async throws
-        -> TransactionView
+    public func allocateCredits(context: GraphQLRequestContext, arguments: MutationArguments<CreditPostingInput>)
+        async throws -> CreditPostingPayload
     {
-        try await post(context, arguments, kind: .allocation)
+        try await post(context, arguments.input, kind: .allocation)
     }
 
     /// Admin: grants a top-up, optionally with the price paid (its cost basis).
-    public func topUpCredits(context: GraphQLRequestContext, arguments: PostingArguments) async throws
-        -> TransactionView
+    public func topUpCredits(context: GraphQLRequestContext, arguments: MutationArguments<CreditPostingInput>)
+        async throws -> CreditPostingPayload
     {
-        try await post(context, arguments, kind: .topUp)
+        try await post(context, arguments.input, kind: .topUp)
     }
 
     /// Admin: corrects a balance; positive credits grant, negative credits draw down. A memo is required.
-    public func adjustCredits(context: GraphQLRequestContext, arguments: PostingArguments) async throws
-        -> TransactionView
+    public func adjustCredits(context: GraphQLRequestContext, arguments: MutationArguments<CreditPostingInput>)
+        async throws -> CreditPostingPayload
     {
-        try await post(context, arguments, kind: .adjustment)
+        try await post(context, arguments.input, kind: .adjustment)
     }
 
     /// Posts through the Ledger's `postAdmin`, the rule `credits ledger allocate|top-up|adjust` shares:
-    /// a retry with the same key, organisation, kind and amount returns the earlier transfer.
+    /// a retry with the same key, organisation, kind and amount returns the earlier transfer. The
+    /// ledger's refusals (`AdminPostingRejection`, `PostingRejection`) are the payload's `userErrors`.
     private func post(
-        _ context: GraphQLRequestContext, _ arguments: PostingArguments, kind: AdminPostingRequest.Kind
-    ) async throws -> TransactionView {
-        let organisationID = try admin(context, arguments)
-        let minor = try arguments.priceMinorUnits.map { text in
-            guard let value = Int64(text), value >= 0 else {
-                throw GraphQLClientError("priceMinorUnits must be a whole number of minor units.")
-            }
-            return value
-        }
+        _ context: GraphQLRequestContext, _ input: CreditPostingInput, kind: AdminPostingRequest.Kind
+    ) async throws -> CreditPostingPayload {
+        try Self.requireAdmin(context)
+        let organisationID = input.organisationId.value
         let request = AdminPostingRequest(
-            kind: kind, idempotencyKey: arguments.idempotencyKey, organisationID: organisationID,
-            credits: try Self.credits(arguments.credits), price: minor.map(AdminPostingRequest.Price.minorUnits),
-            effectiveAt: now(), memo: arguments.memo)
-        do {
+            kind: kind, idempotencyKey: input.idempotencyKey, organisationID: organisationID,
+            credits: input.credits.credits, price: input.priceMinorUnits.map { .minorUnits($0.value) },
+            effectiveAt: now(), memo: input.memo)
+        let (transaction, userErrors) = try await Self.attempt { () async throws -> TransactionView in
             let posting = try await ledger.write { tx in try tx.postAdmin(request) }
             return Self.view(posting.transfer, organisationID: organisationID)
-        } catch PostingRejection.organisationNotFound {
-            throw Self.notFound
-        } catch let rejection as PostingRejection where rejection.kind == .idempotencyKeyReusedWithDifferentContent {
-            throw GraphQLClientError(rejection.description, code: .idempotencyConflict)
-        } catch let rejection as PostingRejection {
-            throw GraphQLClientError(rejection.description)
-        } catch let rejection as AdminPostingRejection {
-            throw GraphQLClientError(rejection.description)
         }
-    }
-
-    private func admin(_ context: GraphQLRequestContext, _ arguments: PostingArguments) throws -> String {
-        guard context.principal.isAdmin else {
-            throw GraphQLClientError("This operation needs a platform-admin key.", code: .forbidden)
-        }
-        return arguments.organisationId
-    }
-
-    static func credits(_ text: String, allowZero: Bool = false) throws -> Credits {
-        switch Credits.parse(text) {
-        case .success(let value) where value.isNegative && allowZero:
-            throw GraphQLClientError("credits must not be negative.")
-        case .success(let value) where value != .zero || allowZero: return value
-        case .success: throw GraphQLClientError("credits must not be zero.")
-        case .failure(let error): throw GraphQLClientError("credits \(text): \(error)")
-        }
+        return CreditPostingPayload(transaction: transaction, userErrors: userErrors)
     }
 }

@@ -3,33 +3,30 @@ import Ledger
 
 /// A credit package as offered to one organisation: priced in its currency.
 public struct CreditPackageView: Codable, Sendable {
-    public let id: String
+    public let id: Identifier
     public let name: String
-    public let credits: String
-    /// Integer minor units as text, with `currency`; nil when the package has no price in that currency.
-    public let priceMinorUnits: String?
-    public let currency: String
+    public let credits: CreditAmount
+    /// Nil when the package has no price in the organisation's currency.
+    public let price: MoneyView?
 }
 
 /// A purchase and its Revolut order.
 public struct PurchaseView: Codable, Sendable {
-    public let reference: String
-    public let organisationId: String
-    public let packageId: String
-    public let credits: String
-    public let amountMinorUnits: String
-    public let currency: String
-    public let orderId: String?
+    public let reference: Identifier
+    public let organisationId: Identifier
+    public let packageId: Identifier
+    public let credits: CreditAmount
+    public let amount: MoneyView
+    public let orderId: Identifier?
     public let checkoutUrl: String?
 
     init(_ purchase: Purchase) {
-        reference = purchase.reference
-        organisationId = purchase.organisationID
-        packageId = purchase.packageID
-        credits = purchase.credits.description
-        amountMinorUnits = String(purchase.price.minorUnits)
-        currency = purchase.price.currency.code
-        orderId = purchase.revolutOrderID
+        reference = Identifier(purchase.reference)
+        organisationId = Identifier(purchase.organisationID)
+        packageId = Identifier(purchase.packageID)
+        credits = CreditAmount(purchase.credits)
+        amount = MoneyView(purchase.price)
+        orderId = purchase.revolutOrderID.map { Identifier($0) }
         checkoutUrl = purchase.checkoutURL
     }
 }
@@ -65,7 +62,9 @@ struct PurchaseService: Sendable {
             }
         }
         guard (1...100).contains(idempotencyKey.utf8.count), allowed else {
-            throw GraphQLClientError("idempotencyKey must be 1 to 100 characters of A-Z a-z 0-9 . _ - :")
+            throw UserError(
+                UserErrorCode(.idempotencyKeyMalformed), field: .idempotencyKey,
+                "idempotencyKey must be 1 to 100 characters of A-Z a-z 0-9 . _ - :")
         }
     }
 
@@ -92,16 +91,20 @@ struct PurchaseService: Sendable {
     ) throws -> (Purchase, String, Bool) {
         guard let organisation = try tx.reader.organisation(organisationID) else { throw LedgerResolver.notFound }
         guard let package = try tx.reader.creditPackage(packageID) else {
-            throw GraphQLClientError("Credit package not found.", code: .notFound)
+            throw UserError(UserErrorCode(.packageNotFound), field: .packageId, "Credit package not found.")
         }
         if let existing = try tx.reader.purchase(reference: reference) {
             guard existing.packageID == packageID else {
-                throw GraphQLClientError("This idempotencyKey was already used to buy another package.", code: .idempotencyConflict)
+                throw UserError(
+                    UserErrorCode(.idempotencyKeyReusedWithDifferentContent), field: .idempotencyKey,
+                    "This idempotencyKey was already used to buy another package.")
             }
             return (existing, package.name, true)
         }
         guard let price = package.price(in: organisation.currency) else {
-            throw GraphQLClientError("This package is not sold in \(organisation.currency.code).")
+            throw UserError(
+                UserErrorCode(.packageNotSoldInCurrency), field: .packageId,
+                "This package is not sold in \(organisation.currency.code).")
         }
         let purchase = Purchase(
             reference: reference, organisationID: organisationID, packageID: packageID, credits: package.credits,

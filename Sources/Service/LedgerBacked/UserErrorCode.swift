@@ -1,0 +1,104 @@
+import Ledger
+
+/// Refusals only the service's mutations make, beside the ledger's own (`PostingRejection`,
+/// `AdminPostingRejection`). docs/CODES.md lists them under "GraphQL mutation refusals".
+public enum MutationRefusal: String, Sendable, CaseIterable {
+    /// `purchaseCreditPackage`: no package with this id.
+    case packageNotFound
+    /// `purchaseCreditPackage`: the package has no price in the organisation's currency.
+    case packageNotSoldInCurrency
+    /// `purchaseCreditPackage`: the key is not 1 to 100 characters of A-Z a-z 0-9 . _ - :
+    case idempotencyKeyMalformed
+    /// `setReservation`: the reservation id is not 1 to 100 bytes.
+    case reservationIdLength
+    /// `setReservation`: `maxPriority` is not 1 to 4.
+    case maxPriorityOutOfRange
+    /// `setReservation`, `setLowBalanceThresholds`: credits below zero.
+    case creditsMustNotBeNegative
+    /// `setLowBalanceThresholds`: a percentage outside 0 to 100 or runway days outside 0 to 3650.
+    case thresholdOutOfRange
+}
+
+/// The code of a `UserError`: a ledger refusal's own code, or the service's. One GraphQL enum
+/// (`UserErrorCode`) whose values are exactly the codes of docs/CODES.md's posting, administrator posting
+/// and mutation refusal tables, so a client branches on a typed value and the catalogue documents each.
+public struct UserErrorCode: RawRepresentable, Codable, Sendable, Hashable {
+    public let rawValue: String
+    /// What the code means, for the enum value's description in the schema.
+    public let summary: String
+
+    public init?(rawValue: String) {
+        guard let code = Self.allCases.first(where: { $0.rawValue == rawValue }) else { return nil }
+        self = code
+    }
+
+    private init(code: String, summary: String) {
+        rawValue = code
+        self.summary = summary
+    }
+
+    public init(_ code: PostingRejection.Code) {
+        let summary = switch code {
+        case .amountMustBePositive: "The amount must be positive."
+        case .amountAboveTransferLimit: "One transfer moves at most \(Credits.transferMax) credits."
+        case .idempotencyKeyMustNotBeEmpty: "An idempotency key is required."
+        case .organisationNotFound: "No such organisation, or one the key may not see."
+        case .currencyMustMatchOrganisation: "The price is not in the organisation's currency."
+        case .idempotencyKeyReusedWithDifferentContent: "The idempotency key was already used for a different request."
+        case .exceedsSpendable: "More credits than are spendable."
+        case .exceedsOverdraftLimit: "The overdraft limit would be exceeded."
+        case .grantNotFound: "No such grant."
+        case .expiryMustNotPrecedeGrant: "The expiry must be after the grant takes effect."
+        case .overflow: "The amount would overflow."
+        }
+        self.init(code: code.rawValue, summary: summary)
+    }
+
+    public init(_ code: AdminPostingRejection.Code) {
+        let summary = switch code {
+        case .idempotencyKeyLength:
+            "The idempotency key must be 1 to \(AdminPostingRequest.idempotencyKeyBytesMax) bytes."
+        case .creditsMustNotBeZero: "Credits must not be zero."
+        case .creditsMustBePositive: "Credits must be positive; only an adjustment may be negative."
+        case .reasonRequired: "An adjustment needs a memo saying why."
+        case .priceMalformed: "The price is not a whole, non-negative number of minor units."
+        }
+        self.init(code: code.rawValue, summary: summary)
+    }
+
+    public init(_ code: MutationRefusal) {
+        let summary = switch code {
+        case .packageNotFound: "No credit package with this id."
+        case .packageNotSoldInCurrency: "The package has no price in the organisation's currency."
+        case .idempotencyKeyMalformed:
+            "The purchase's idempotency key must be 1 to 100 characters of A-Z a-z 0-9 . _ - :"
+        case .reservationIdLength: "The reservation id must be 1 to 100 bytes."
+        case .maxPriorityOutOfRange: "maxPriority must be 1 to 4."
+        case .creditsMustNotBeNegative: "Credits must not be negative."
+        case .thresholdOutOfRange: "lowBalancePercent must be 0 to 100 and runwayDays 0 to 3650."
+        }
+        self.init(code: code.rawValue, summary: summary)
+    }
+
+    public static let allCases: [UserErrorCode] =
+        PostingRejection.Code.allCases.map(UserErrorCode.init)
+        + AdminPostingRejection.Code.allCases.map(UserErrorCode.init)
+        + MutationRefusal.allCases.map(UserErrorCode.init)
+
+    public static func == (lhs: UserErrorCode, rhs: UserErrorCode) -> Bool { lhs.rawValue == rhs.rawValue }
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let code = UserErrorCode(rawValue: text) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "unknown code \(text)"))
+        }
+        self = code
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
