@@ -13,6 +13,10 @@ struct PaymentMatcher {
     var findings: [Finding] = []
     /// Each organisation and package read once per run, however many orders name it.
     private let catalogue: CachedSaleCatalogue
+    /// Orders are reported matched once: those whose top-up was recorded since the last plan was
+    /// applied (webhook top-ups, and the last plan's own). Reporting every order ever credited
+    /// made each night's plan grow with the whole payment history.
+    private var matchedSince: Instant?
 
     init(reader: LedgerReader, asOf: Instant, agedAfterDays: Int) {
         self.reader = reader
@@ -22,6 +26,7 @@ struct PaymentMatcher {
     }
 
     mutating func run() throws {
+        matchedSince = try reader.lastPlanAppliedAt()
         let byOrder = Dictionary(grouping: try reader.orderObservations(), by: \.orderID)
         var credited: [String: (order: CompletedOrder, amount: Money)] = [:]
         for orderID in byOrder.keys.sorted() where byOrder[orderID]!.first!.orderType == .payment {
@@ -74,8 +79,10 @@ struct PaymentMatcher {
             return nil
         }
         if let topUp = try reader.topUp(forRevolutOrder: orderID) {
-            finding(.matched, FindingCode.orderMatched, tie.organisationID, orderID,
-                    "credited \(topUp.amount) credits by transfer \(topUp.id)")
+            if matchedSince.map({ topUp.recordedAt >= $0 }) ?? true {
+                finding(.matched, FindingCode.orderMatched, tie.organisationID, orderID,
+                        "credited \(topUp.amount) credits by transfer \(topUp.id)")
+            }
         } else {
             items.append(PlanItem(
                 kind: .topUp, idempotencyKey: IdempotencyKey.topUp(revolutOrderID: orderID),

@@ -15,9 +15,14 @@ import TestSupport
         #expect(plan.credits["top_up"] == Credits(10_000))
         #expect(try world.apply().status == "applied")
         #expect(try world.balance() == Credits(10_000))
+        world.clock.advance(days: 1)
         let again = try world.reconcile()
         #expect(again.items.isEmpty)
-        #expect(again.findings["matched"] == 1)
+        #expect(again.findings["matched"] == 1, "the next plan reports the top-up the last one posted as matched")
+        #expect(try world.apply().status == "applied")
+        world.clock.advance(days: 1)
+        #expect(try world.reconcile().findings["matched"] == nil,
+                "reported once: a plan does not list every order ever credited")
         #expect(try world.verify().passed)
     }
 

@@ -133,6 +133,12 @@ extension LedgerReader {
             .map(Instant.init(millisecondsSinceEpoch:))
     }
 
+    /// When the newest applied plan was applied.
+    public func lastPlanAppliedAt() throws -> Instant? {
+        try Int64.fetchOne(db, sql: "SELECT MAX(applied_at) FROM reconcile_plans WHERE status = 'applied'")
+            .map(Instant.init(millisecondsSinceEpoch:))
+    }
+
     /// The newest plan, whatever its status.
     public func latestPlan() throws -> StoredPlan? {
         guard let id = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM reconcile_plans") else { return nil }
