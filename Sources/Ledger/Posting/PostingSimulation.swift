@@ -13,7 +13,12 @@
 public final class PostingSimulation: PostingBook {
     private let reader: LedgerReader
     private var organisations: [String: SimulatedOrganisation] = [:]
-    /// Keys posted in this simulation.
+    /// Keys of the grants, expiries and reversals posted in this simulation, which the ledger
+    /// would answer as `exists` if they came again. Spends are not remembered, so memory does not
+    /// grow with the night's usage: a plan's deductions are keyed by distinct staged events. Were a
+    /// spend's key to come twice, the simulation would post it twice where the ledger answers the
+    /// second with the first, and apply's digest check would refuse that plan as stale: never a
+    /// different posting. A key posted before the simulation began is found in the ledger.
     private var posted: [String: SimulatedTransfer] = [:]
     /// Grants created in this simulation, by the key of the transfer that created them.
     private var grantsByKey: [String: (organisationID: String, id: Int64)] = [:]
@@ -66,11 +71,9 @@ public final class PostingSimulation: PostingBook {
             }
             return decision
         }
-        var outcome = record(request.idempotencyKey, hash: { request.contentHash }, request.credits,
-                             organisationID: request.organisationID)
-        outcome.intoReserve = decision.intoReserve
-        outcome.overdraft = decision.uncovered
-        return outcome
+        // Not remembered (see `posted`): one transfer id taken, nothing kept per event.
+        nextTransferID += 1
+        return PostingOutcome(posted: request.credits, intoReserve: decision.intoReserve, overdraft: decision.uncovered)
     }
 
     public func postReversal(
