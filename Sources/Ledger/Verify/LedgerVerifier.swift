@@ -162,28 +162,17 @@ extension LedgerReader {
     /// SHA-256 over a canonical, ordered dump of accounts, transfers, grants and draws. The wall-clock
     /// `recorded_at` is left out, so the same inputs processed at different times give the same digest.
     public func digest() throws -> String {
-        var hasher = SHA256()
-        func feed(_ sql: String) throws {
-            let cursor = try Row.fetchCursor(db, sql: sql)
-            while let row = try cursor.next() {
-                var line = ""
-                for (index, value) in row.databaseValues.enumerated() {
-                    if index > 0 { line += "\t" }
-                    line += value.isNull ? "\\N" : "\(value)"
-                }
-                line += "\n"
-                hasher.update(data: Data(line.utf8))
-            }
-        }
-        try feed("SELECT id, organisation_id, kind, debits_posted, credits_posted FROM accounts ORDER BY id")
-        try feed("""
+        var dump = CanonicalDump()
+        let db = try self.db
+        try dump.feed("SELECT id, organisation_id, kind, debits_posted, credits_posted FROM accounts ORDER BY id", from: db)
+        try dump.feed("""
             SELECT id, idempotency_key, content_hash, kind, debit_account, credit_account, amount, organisation_id,
                    money_minor, currency, effective_at, cost_event_id, revolut_order_id, plan_period, team,
                    investigation, operation, memo
             FROM transfers ORDER BY id
-            """)
-        try feed("SELECT * FROM grants ORDER BY id")
-        try feed("SELECT * FROM grant_draws ORDER BY id")
-        return ContentHash.hex(hasher.finalize())
+            """, from: db)
+        try dump.feed("SELECT * FROM grants ORDER BY id", from: db)
+        try dump.feed("SELECT * FROM grant_draws ORDER BY id", from: db)
+        return dump.finalize()
     }
 }
