@@ -74,7 +74,6 @@ extension LedgerTransaction {
         effectiveAt: Instant, references: TransferReferences
     ) throws -> Posting {
         let cost = try GrantCost.draw(credits, from: grant)
-        try postingState.ifKnown(grant.organisationID) { try $0.drew(credits, fromGrant: grant.id) }
         guard let transfer = try insertTransfer(
             key: key, hash: hash, kind: kind, debit: .available(organisationID: grant.organisationID), credit: credit,
             amount: credits, organisationID: grant.organisationID, money: cost, effectiveAt: effectiveAt,
@@ -82,6 +81,7 @@ extension LedgerTransaction {
         else { preconditionFailure("the key was probed above, in this transaction") }
         try recordDraw(transferID: transfer.id, organisationID: grant.organisationID, grantID: grant.id,
                        credits: credits, cost: cost)
+        try postingState.ifKnown(grant.organisationID) { try $0.drew(credits, fromGrant: grant.id) }
         return Posting(status: .posted, transfer: transfer, intoReserve: .zero, overdraft: .zero)
     }
 
