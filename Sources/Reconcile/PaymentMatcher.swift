@@ -178,7 +178,7 @@ struct PaymentMatcher {
     }
 
     private mutating func finding(
-        _ severity: Finding.Severity, _ code: FindingCode, _ organisationID: String?, _ subject: String, _ detail: String
+        _ severity: FindingSeverity, _ code: FindingCode, _ organisationID: String?, _ subject: String, _ detail: String
     ) {
         findings.append(Finding(severity: severity, code: code, organisationID: organisationID, subject: subject, detail: detail))
     }

@@ -12,8 +12,13 @@ import Ledger
 /// twice posts once: an applied plan is not applied again.
 public enum PlanApplier {
     public struct Summary: Sendable, Codable, Equatable {
-        /// `applied`, or `nothing_to_apply` when the latest plan was already applied or none exists.
-        public var status: String
+        public enum Status: String, Sendable, Codable, Equatable {
+            case applied
+            /// The latest plan was already applied, or none exists.
+            case nothingToApply = "nothing_to_apply"
+        }
+
+        public var status: Status
         public var planID: Int64?
         public var digest: String?
         public var transfers: [String: Int]
@@ -58,7 +63,7 @@ public enum PlanApplier {
     private static func post(_ ledger: LedgerDatabase) throws -> Summary {
         try ledger.write { tx in
             guard let plan = try tx.reader.latestPlan(), plan.status == .planned else {
-                return Summary(status: "nothing_to_apply", planID: nil, digest: nil, transfers: [:], credits: [:])
+                return Summary(status: .nothingToApply, planID: nil, digest: nil, transfers: [:], credits: [:])
             }
             guard plan.seal != nil, let agedAfterDays = plan.agedAfterDays else {
                 throw Refusal.planFromEarlierVersion(planID: plan.id)
@@ -72,7 +77,7 @@ public enum PlanApplier {
             }
             try tx.markApplied(planID: plan.id)
             CrashPoint.hit("apply.beforeCommit")
-            return Summary(status: "applied", planID: plan.id, digest: plan.digest,
+            return Summary(status: .applied, planID: plan.id, digest: plan.digest,
                            transfers: walk.totals.transfersByKind, credits: walk.totals.creditsByKind())
         }
     }
@@ -80,7 +85,9 @@ public enum PlanApplier {
     /// Organisations whose totals or findings differ between the reviewed plan and the walk.
     private static func moved(from plan: StoredPlan, to walk: PlanWalk) -> Set<String> {
         // Compared as stored text, so a finding reads the same on both sides whatever its code.
-        let reviewed = Set(plan.findings.map { [$0.severity, $0.code, $0.organisationID ?? "", $0.subject, $0.detail] })
+        let reviewed = Set(plan.findings.map {
+            [$0.severity.rawValue, $0.code.rawValue, $0.organisationID ?? "", $0.subject, $0.detail]
+        })
         let now = Set(walk.findings.map {
             [$0.severity.rawValue, $0.code.rawValue, $0.organisationID ?? "", $0.subject, $0.detail]
         })

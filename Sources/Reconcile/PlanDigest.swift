@@ -58,15 +58,15 @@ enum PlanSeal {
         field("totals \(totals.count)")
         for total in totals {
             field(total.organisationID)
-            field(total.kind)
+            field(total.kind.rawValue)
             field("\(total.transfers)")
             field("\(total.credits.microcredits)")
         }
         field("findings \(findings.count)")
         for finding in findings {
             field("\(finding.seq)")
-            field(finding.severity)
-            field(finding.code)
+            field(finding.severity.rawValue)
+            field(finding.code.rawValue)
             field(finding.organisationID.map { "+\($0)" } ?? "-")
             field(finding.subject)
             field(finding.detail)

@@ -21,6 +21,17 @@ public struct PlanItem: Sendable, Hashable, Codable {
             case .expiry: 4
             }
         }
+
+        /// The kind of transfer the item posts.
+        public var transferKind: TransferKind {
+            switch self {
+            case .allocation: .allocation
+            case .topUp: .topUp
+            case .deduction: .deduction
+            case .reversal: .reversal
+            case .expiry: .expiry
+            }
+        }
     }
 
     public var kind: Kind

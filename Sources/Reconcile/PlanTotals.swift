@@ -5,7 +5,7 @@ import Ledger
 struct PlanTotals: Equatable {
     private struct Key: Hashable {
         let organisationID: String
-        let kind: String
+        let kind: TransferKind
     }
 
     private var figures: [Key: (transfers: Int, credits: Credits)] = [:]
@@ -24,7 +24,7 @@ struct PlanTotals: Equatable {
     /// then kept at the largest value (the caller reports a `planTotalOverflow` finding), so one edge
     /// case never fails the stage for everyone.
     mutating func add(_ item: PlanItem, posted amount: Credits) -> Bool {
-        let key = Key(organisationID: item.organisationID, kind: item.kind.rawValue)
+        let key = Key(organisationID: item.organisationID, kind: item.kind.transferKind)
         let figure = figures[key] ?? (0, .zero)
         let sum = try? figure.credits.adding(amount)
         figures[key] = (figure.transfers + 1, sum ?? Credits(microcredits: .max))
@@ -40,7 +40,7 @@ struct PlanTotals: Equatable {
     var count: Int { figures.values.reduce(0) { $0 + $1.transfers } }
 
     var transfersByKind: [String: Int] {
-        figures.reduce(into: [:]) { $0[$1.key.kind, default: 0] += $1.value.transfers }
+        figures.reduce(into: [:]) { $0[$1.key.kind.rawValue, default: 0] += $1.value.transfers }
     }
 
     /// Credits per kind over every organisation, capped at the largest value (a total that large is
@@ -48,7 +48,8 @@ struct PlanTotals: Equatable {
     func creditsByKind() -> [String: Credits] {
         var credits: [String: Credits] = [:]
         for (key, figure) in figures {
-            credits[key.kind] = (try? (credits[key.kind] ?? .zero).adding(figure.credits)) ?? Credits(microcredits: .max)
+            let kind = key.kind.rawValue
+            credits[kind] = (try? (credits[kind] ?? .zero).adding(figure.credits)) ?? Credits(microcredits: .max)
         }
         return credits
     }

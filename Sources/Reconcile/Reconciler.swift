@@ -81,7 +81,7 @@ public enum Reconciler {
             } else {
                 let totals = walk.totals.rows
                 let findings = walk.findings.enumerated().map { seq, finding in
-                    StoredFinding(seq: seq, severity: finding.severity.rawValue, code: finding.code.rawValue,
+                    StoredFinding(seq: seq, severity: finding.severity, code: finding.code,
                                   organisationID: finding.organisationID, subject: finding.subject, detail: finding.detail)
                 }
                 let text = "\(walk.totals.count) items, \(findings.count) findings"

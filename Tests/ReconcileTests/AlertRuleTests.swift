@@ -31,7 +31,7 @@ struct AlertRuleTests {
 
         try world.topUp("1000")
         let recovered = try world.run()
-        #expect(recovered.rearmed.map(\.rule) == ["low_balance"])
+        #expect(recovered.rearmed.map(\.rule) == [.lowBalance])
         #expect(!recovered.needsReview)
         try world.spend("1000")
         #expect(try world.run().fired.map(\.rule) == [.lowBalance])
@@ -62,7 +62,7 @@ struct AlertRuleTests {
         // 1020 spendable at 980 per 14 days: 14.57 days, above 10.
         let healthy = try world.run()
         #expect(healthy.fired.isEmpty)
-        #expect(try world.states().first { $0.rule == "runway" }?.lastValue == "14.5")
+        #expect(try world.states().first { $0.rule == .runway }?.lastValue == "14.5")
 
         try world.spend("400", at: "2026-11-14T23:00:00Z")
         // 620 spendable at 1380 per 14 days: 620 * 14 / 1380 = 6.2898 days, out on 21 November.
@@ -76,7 +76,7 @@ struct AlertRuleTests {
         // Two weeks on with no usage, nothing is burning: the runway condition has cleared.
         world.clock.advance(days: 14)
         let rearmed = try world.run()
-        #expect(rearmed.rearmed.contains { $0.rule == "runway" && $0.value == "none" })
+        #expect(rearmed.rearmed.contains { $0.rule == .runway && $0.value == "none" })
         #expect(rearmed.fired.isEmpty)
     }
 
@@ -104,7 +104,7 @@ struct AlertRuleTests {
         let summary = try world.run()
         #expect(summary.fired.map(\.subject) == ["investigation:op-urgent"])
         #expect(summary.fired.first?.threshold == "120")
-        #expect(try world.states().filter { $0.rule == "unusual_consumption" }.map(\.subject)
+        #expect(try world.states().filter { $0.rule == .unusualConsumption }.map(\.subject)
                 == ["investigation:op-routine", "investigation:op-urgent", "team:analysis"])
     }
 
@@ -140,8 +140,8 @@ struct AlertRuleTests {
         organisation.thresholds = Thresholds()
         _ = try world.ledger.write { try $0.load(SampleWorld.configuration([organisation])) }
         let summary = try world.run()
-        #expect(summary.rearmed.map(\.rule) == ["low_balance"])
-        #expect(try world.states().first { $0.rule == "low_balance" }?.arming == .armed)
+        #expect(summary.rearmed.map(\.rule) == [.lowBalance])
+        #expect(try world.states().first { $0.rule == .lowBalance }?.arming == .armed)
     }
 
     @Test("the shared rule: baseline half-even, at least ratio x baseline and at least the minimum")
@@ -203,7 +203,7 @@ struct AlertCrossingModelTests {
             crossings += fires ? 1 : 0
             // Spending every day also exercises unusual consumption; the model is of low balance only.
             let fired = summary.fired.filter { $0.rule == .lowBalance }
-            let rearmed = summary.rearmed.filter { $0.rule == AlertRule.lowBalance.rawValue }
+            let rearmed = summary.rearmed.filter { $0.rule == .lowBalance }
             #expect(fired.count == (fires ? 1 : 0), "seed \(seed) step \(step) balance \(balance)")
             #expect(rearmed.count == (rearms ? 1 : 0), "seed \(seed) step \(step) balance \(balance)")
             world.clock.advance(days: 1)

@@ -13,13 +13,13 @@ import TestSupport
         let plan = try world.reconcile()
         #expect(plan.items == ["top_up": 1])
         #expect(plan.credits["top_up"] == Credits(10_000))
-        #expect(try world.apply().status == "applied")
+        #expect(try world.apply().status == .applied)
         #expect(try world.balance() == Credits(10_000))
         world.clock.advance(days: 1)
         let again = try world.reconcile()
         #expect(again.items.isEmpty)
         #expect(again.findings["matched"] == 1, "the next plan reports the top-up the last one posted as matched")
-        #expect(try world.apply().status == "applied")
+        #expect(try world.apply().status == .applied)
         world.clock.advance(days: 1)
         #expect(try world.reconcile().findings["matched"] == nil,
                 "reported once: a plan does not list every order ever credited")
@@ -36,7 +36,7 @@ import TestSupport
         }
         try first.observe(first.order("o1", state: "completed"), first.order("o1", state: "completed", source: "settlement_csv"))
         #expect(try first.reconcile().items.isEmpty)
-        #expect(try first.apply().status == "applied")
+        #expect(try first.apply().status == .applied)
         #expect(try first.balance() == Credits(10_000))
 
         let second = try ReconcileWorld()
@@ -50,7 +50,7 @@ import TestSupport
         }
         #expect(throws: PlanApplier.Refusal.planStale(planID: 1, organisations: ["met"])) { try second.apply() }
         #expect(try second.reconcile().items.isEmpty)
-        #expect(try second.apply().status == "applied")
+        #expect(try second.apply().status == .applied)
         #expect(try second.balance() == Credits(10_000))
         let topUps = try second.ledger.read { try $0.history(of: "met", kinds: [.topUp]) }
         #expect(topUps.count == 1)

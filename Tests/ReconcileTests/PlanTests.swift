@@ -100,8 +100,8 @@ import TestSupport
         let fresh = try world.reconcile()
         #expect(fresh.newPlan && fresh.planID == 2, "an altered plan is never reused")
         #expect(fresh.digest == reviewed.digest, "the inputs did not change, so neither did what posts")
-        #expect(try world.apply().status == "applied")
-        #expect(try world.apply().status == "nothing_to_apply")
+        #expect(try world.apply().status == .applied)
+        #expect(try world.apply().status == .nothingToApply)
         #expect(try world.balance() == Credits(10_000))
     }
 
@@ -113,7 +113,7 @@ import TestSupport
         try world.ledger.write { tx in try tx.db.execute(sql: "UPDATE reconcile_plans SET seal = NULL, aged_after_days = NULL") }
         #expect(throws: PlanApplier.Refusal.planFromEarlierVersion(planID: 1)) { try world.apply() }
         #expect(try world.reconcile().newPlan)
-        #expect(try world.apply().status == "applied")
+        #expect(try world.apply().status == .applied)
         #expect(try world.balance() == Credits(10_000))
     }
 
@@ -211,7 +211,7 @@ import TestSupport
         }
         try Self.liveUsage(world, "live-1", credits: 500, priority: .p1)
         let applied = try world.apply()
-        #expect(applied.status == "applied" && applied.digest == plan.digest)
+        #expect(applied.status == .applied && applied.digest == plan.digest)
         #expect(applied.transfers == ["deduction": 2])
         #expect(try world.balance() == Credits(8_000 + 10_000 - 500 - 3_000))
         #expect(try world.verify().passed)
@@ -233,7 +233,7 @@ import TestSupport
         #expect(fresh.exceptions.map(\.code) == [.usageIntoReserve])
         #expect(try world.reconcile().newPlan == false, "the fresh plan is reused while nothing moves")
         let applied = try world.apply()
-        #expect(applied.status == "applied" && applied.digest == fresh.digest)
+        #expect(applied.status == .applied && applied.digest == fresh.digest)
         #expect(try world.balance() == Credits(4_000))
         #expect(try world.verify().passed)
     }
@@ -286,7 +286,7 @@ import TestSupport
         #expect(throws: PlanApplier.Refusal.planFromEarlierVersion(planID: 2)) { try PlanApplier.apply(migrated) }
         let fresh = try Reconciler.reconcile(migrated, options: .init(asOf: instant("2026-11-20T00:00:00Z")))
         #expect(fresh.newPlan && fresh.items == ["top_up": 1])
-        #expect(try PlanApplier.apply(migrated).status == "applied")
+        #expect(try PlanApplier.apply(migrated).status == .applied)
         #expect(try migrated.read { try $0.balance(of: "met").available } == Credits(20_000))
     }
 }

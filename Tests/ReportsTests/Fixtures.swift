@@ -90,7 +90,7 @@ enum Fixtures {
                 consumption: credits("900"), baseline: credits("100"),
                 ratio: try! ExactDecimal.parse("9").get())],
             reconciliationExceptions: [ReconciliationException(
-                organisationID: "", source: "revolut-csv", reference: "orders.csv:7", code: "orderWithoutOrganisation",
+                organisationID: "", reference: "orders.csv:7", code: .orderNotTied,
                 detail: "-no metadata", amount: gbp(4500), observedAt: generatedAt)])
     }
 
@@ -98,7 +98,7 @@ enum Fixtures {
         (0..<count).map { index in
             TransferDetail(
                 transferID: Int64(index + 1), postedAt: generatedAt.adding(milliseconds: Int64(index) * 1000),
-                kind: "deduction", organisationID: "org-a", debitAccount: "org-a:available",
+                kind: .deduction, organisationID: "org-a", debitAccount: "org-a:available",
                 creditAccount: "consumption", credits: credits("1.5"), cost: gbp(7), idempotencyKey: "evt-\(index)",
                 costEventID: "evt-\(index)", team: index == 0 ? "=HYPERLINK(\"x\")" : "alpha",
                 operation: "ocr")

@@ -8,15 +8,15 @@ import TestSupport
 @Suite("reconciliation report")
 struct ReconciliationReportTests {
     static let findings = [
-        StoredFinding(seq: 0, severity: "matched", code: "orderMatched", organisationID: "a", subject: "ord_1",
+        StoredFinding(seq: 0, severity: .matched, code: .orderMatched, organisationID: "a", subject: "ord_1",
                       detail: "top-up 5000 credits"),
-        StoredFinding(seq: 1, severity: "exception", code: "topUpWithoutCompletedOrder", organisationID: "a",
+        StoredFinding(seq: 1, severity: .exception, code: .topUpWithoutCompletedOrder, organisationID: "a",
                       subject: "ord_9", detail: "=no completed order"),
-        StoredFinding(seq: 2, severity: "aged", code: "orderPendingTooLong", organisationID: "b", subject: "ord_7",
+        StoredFinding(seq: 2, severity: .aged, code: .orderPendingTooLong, organisationID: "b", subject: "ord_7",
                       detail: "pending 5 days"),
-        StoredFinding(seq: 3, severity: "exception", code: "orderNotTied", organisationID: nil, subject: "ord_x",
+        StoredFinding(seq: 3, severity: .exception, code: .orderNotTied, organisationID: nil, subject: "ord_x",
                       detail: "no organisation in the order metadata"),
-        StoredFinding(seq: 4, severity: "exception", code: "usageOnUnknownTeam", organisationID: "b",
+        StoredFinding(seq: 4, severity: .exception, code: .usageOnUnknownTeam, organisationID: "b",
                       subject: "evt-1", detail: "team zz is not configured"),
     ]
 
@@ -33,10 +33,10 @@ struct ReconciliationReportTests {
     }
 
     static let proposed = [
-        ProposedTransfer(seq: 0, kind: "allocation", organisationID: "a", effectiveAt: instant("2026-11-01T00:00:00Z"),
+        ProposedTransfer(seq: 0, kind: .allocation, organisationID: "a", effectiveAt: instant("2026-11-01T00:00:00Z"),
                          credits: credits("1000"), amount: Money(minorUnits: 4500, currency: .gbp),
                          reference: "2026-11", idempotencyKey: "allocation:a:2026-11"),
-        ProposedTransfer(seq: 1, kind: "expiry", organisationID: "b", effectiveAt: instant("2026-11-30T00:00:00Z"),
+        ProposedTransfer(seq: 1, kind: .expiry, organisationID: "b", effectiveAt: instant("2026-11-30T00:00:00Z"),
                          credits: nil, amount: nil, reference: "grant-1", idempotencyKey: "expiry:grant-1"),
     ]
 
@@ -93,8 +93,8 @@ struct ReconciliationReportTests {
              try PeriodReportQuery.reconciliationExceptions(reader, organisationIDs: ["b"]))
         }
         #expect(all.map(\.reference) == ["ord_9", "ord_7", "ord_x", "evt-1"])
-        #expect(all.map(\.severity) == ["exception", "aged", "exception", "exception"])
-        #expect(all.map(\.source) == ["payments", "payments", "payments", "cost-events"])
+        #expect(all.map(\.severity) == [.exception, .aged, .exception, .exception])
+        #expect(all.map(\.source.rawValue) == ["payments", "payments", "payments", "cost-events"])
         #expect(all.allSatisfy { $0.observedAt == instant("2026-12-01T00:00:00Z") })
         #expect(onlyB.map(\.reference) == ["ord_7", "evt-1"], "another organisation's findings stay out")
 

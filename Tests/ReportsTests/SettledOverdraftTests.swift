@@ -61,7 +61,7 @@ struct SettledOverdraftTests {
             let details = try PeriodReportQuery.details(
                 reader, period: Self.period, organisations: try PeriodReportQuery.organisations(reader, ids: nil))
             try details.forEach { detail in
-                if detail.kind == "deduction" { deductionCost = detail.cost?.minorUnits }
+                if detail.kind == .deduction { deductionCost = detail.cost?.minorUnits }
             }
         }
         #expect(deductionCost == 100)

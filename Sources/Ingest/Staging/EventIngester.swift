@@ -50,7 +50,7 @@ public struct EventIngester {
     {
         let started = DispatchTime.now().uptimeNanoseconds
         let start = try FileStart(
-            kind: "events", path: path, displayName: displayName, limits: limits, database: database,
+            kind: .events, path: path, displayName: displayName, limits: limits, database: database,
             hashing: .whileReadingWhenNewSize)
         let name = start.name
         var summary = start.summary
@@ -76,7 +76,7 @@ public struct EventIngester {
                     throw FileSeenBefore.sameContent(fingerprint)
                 }
                 try transaction.recordIngestedFile(
-                    contentSHA256: fingerprint.sha256, kind: "events", path: name, bytes: fingerprint.bytes,
+                    contentSHA256: fingerprint.sha256, kind: .events, path: name, bytes: fingerprint.bytes,
                     summary: String(decoding: try JSONEncoder.sorted.encode(run.summary), as: UTF8.self))
                 return run.summary
             }

@@ -29,7 +29,7 @@ struct FileStart {
     let alreadyIngested: Bool
 
     init(
-        kind: String, path: String, displayName: String?, limits: IngestLimits, database: LedgerDatabase,
+        kind: IngestKind, path: String, displayName: String?, limits: IngestLimits, database: LedgerDatabase,
         hashing: Hashing = .upFront
     ) throws {
         name = displayName ?? path

@@ -15,12 +15,12 @@ public enum IngestRun {
 
     /// The rejects file of a run: `explicit` when given, else a new file named for the kind and
     /// time in `rejects/` beside the database (the folder is created).
-    public static func rejectsPath(explicit: String?, kind: String, database: String, now: Instant) -> String {
+    public static func rejectsPath(explicit: String?, kind: IngestKind, database: String, now: Instant) -> String {
         if let explicit { return explicit }
         let directory = URL(fileURLWithPath: database).deletingLastPathComponent().appendingPathComponent("rejects")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let stamp = now.iso8601.filter { $0.isNumber || $0 == "T" }
-        return directory.appendingPathComponent("\(RejectsWriter.defaultNamePrefix)\(kind)-\(stamp)Z.jsonl").path
+        return directory.appendingPathComponent("\(RejectsWriter.defaultNamePrefix)\(kind.rawValue)-\(stamp)Z.jsonl").path
     }
 
     /// Ingests `files` in order with `ingestFile`, all rejections into the file at `rejectsPath`.

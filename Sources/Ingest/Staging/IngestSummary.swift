@@ -1,10 +1,12 @@
+import Ledger
+
 /// What ingesting one file did. Always `read == staged + duplicates + rejected` (PRODUCT.md
 /// invariant 3): every record read ends as exactly one of the three.
 public struct IngestFileSummary: Sendable, Codable, Equatable {
     /// The file as the user named it.
     public var file: String
     /// `events` or `orders`.
-    public var kind: String
+    public var kind: IngestKind
     /// The detected layout (`jsonLines`, `jsonArray`, `apiList`, `settlementReport`, ...).
     public var format: String?
     /// True when the file was gzip-compressed.
@@ -37,7 +39,7 @@ public struct IngestFileSummary: Sendable, Codable, Equatable {
     /// Kept, flagged for reconcile.
     public var ordersNotTied: Int?
 
-    init(file: String, kind: String, bytes: Int64, contentSHA256: String) {
+    init(file: String, kind: IngestKind, bytes: Int64, contentSHA256: String) {
         self.file = file
         self.kind = kind
         self.format = nil

@@ -37,7 +37,7 @@ public struct OrderIngester {
         let path = spool?.path ?? path
         defer { withExtendedLifetime(spool) {} }
         let start = try FileStart(
-            kind: "orders", path: path, displayName: displayName, limits: limits, database: database)
+            kind: .orders, path: path, displayName: displayName, limits: limits, database: database)
         guard let fingerprint = start.fingerprint else { preconditionFailure("orders are hashed up front") }
         let name = start.name
         var summary = start.summary
@@ -76,7 +76,7 @@ public struct OrderIngester {
             }
             summary.ordersNotTied = try observations.filter { try !Self.isTied($0, reader: transaction.reader) }.count
             try transaction.recordIngestedFile(
-                contentSHA256: fingerprint.sha256, kind: "orders", path: name, bytes: fingerprint.bytes,
+                contentSHA256: fingerprint.sha256, kind: .orders, path: name, bytes: fingerprint.bytes,
                 summary: String(decoding: try JSONEncoder.sorted.encode(summary), as: UTF8.self))
             return summary
         }

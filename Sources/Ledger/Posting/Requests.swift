@@ -83,7 +83,7 @@ public struct SpendRequest: Sendable, Hashable {
 
 /// The result of a posting call that was accepted.
 public struct Posting: Sendable, Hashable {
-    public enum Status: String, Sendable, Hashable {
+    public enum Status: String, Sendable, Hashable, Codable {
         /// Posted now.
         case posted
         /// Already posted earlier with the same idempotency key and content; nothing changed.

@@ -1,16 +1,6 @@
 import Foundation
 import Ledger
 
-/// The alert rules, named as they are stored and sent (docs/ALERTS.md states each exactly).
-public enum AlertRule: String, Sendable, Hashable, Codable, CaseIterable {
-    /// The available balance is below the organisation's low-balance threshold.
-    case lowBalance = "low_balance"
-    /// Fewer days of spendable balance remain, at the trailing burn rate, than `runway_days`.
-    case runway
-    /// A team or investigation spent far above its own baseline on the last complete day.
-    case unusualConsumption = "unusual_consumption"
-}
-
 /// One rule's reading of one subject at the as-of instant: the value, the threshold it is
 /// compared with, and whether the alert condition holds.
 public struct AlertObservation: Sendable, Hashable {

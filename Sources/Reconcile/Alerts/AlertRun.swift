@@ -61,7 +61,7 @@ public enum AlertRun {
 
     public struct Rearmed: Sendable, Hashable, Codable {
         public var organisationID: String
-        public var rule: String
+        public var rule: AlertRule
         public var subject: String
         public var value: String
     }
@@ -147,14 +147,14 @@ extension AlertRun {
             let observations = try evaluator.observations(for: organisation)
             var states: [String: AlertState] = [:]
             for state in try tx.reader.alertStates(of: organisation.id) {
-                states["\(state.rule)|\(state.subject)"] = state
+                states["\(state.rule.rawValue)|\(state.subject)"] = state
             }
             for observation in observations {
                 let key = "\(observation.rule.rawValue)|\(observation.subject)"
                 try transition(observation, from: states.removeValue(forKey: key), organisation, tx, &summary)
             }
             // A fired alert no longer observed (no spend in the window, threshold removed) has cleared.
-            for state in states.values.sorted(by: { ($0.rule, $0.subject) < ($1.rule, $1.subject) })
+            for state in states.values.sorted(by: { ($0.rule.rawValue, $0.subject) < ($1.rule.rawValue, $1.subject) })
             where state.arming == .fired {
                 try tx.saveAlertState(organisationID: organisation.id, rule: state.rule, subject: state.subject,
                                       arming: .armed, lastValue: state.lastValue)
@@ -175,10 +175,10 @@ extension AlertRun {
         if observation.breached && !wasFired {
             try fire(observation, organisation, tx, &summary)
         } else if !observation.breached && wasFired {
-            summary.rearmed.append(Rearmed(organisationID: organisation.id, rule: observation.rule.rawValue,
+            summary.rearmed.append(Rearmed(organisationID: organisation.id, rule: observation.rule,
                                            subject: observation.subject, value: observation.value))
         }
-        try tx.saveAlertState(organisationID: organisation.id, rule: observation.rule.rawValue,
+        try tx.saveAlertState(organisationID: organisation.id, rule: observation.rule,
                               subject: observation.subject, arming: arming, lastValue: observation.value)
     }
 
@@ -189,7 +189,7 @@ extension AlertRun {
     ) throws {
         let alert = FiredAlert(organisationID: organisation.id, observation: observation, asOf: summary.asOf)
         let body = try alert.jsonBody()
-        let alertID = try tx.recordAlertFired(organisationID: organisation.id, rule: observation.rule.rawValue,
+        let alertID = try tx.recordAlertFired(organisationID: organisation.id, rule: observation.rule,
                                               subject: observation.subject, asOf: summary.asOf, payload: body)
         for webhook in organisation.alertWebhooks {
             try tx.enqueueAlertDelivery(

@@ -274,24 +274,34 @@ public struct ReconciliationException: ReportRow, Hashable {
     /// Empty when the record could not be tied to an organisation.
     public var organisationID: String
     /// `exception` (needs a person) or `aged` (waiting longer than expected).
-    public var severity: String
-    /// Where it came from: `revolut-api`, `revolut-csv`, `webhook`, `cost-events`, `payments`.
-    public var source: String
+    public var severity: FindingSeverity
     /// The order id, event id or file:line.
     public var reference: String
     /// The rule, e.g. `orderAmountMismatch`.
-    public var code: String
+    public var code: FindingCode
     public var detail: String
     public var amount: Money?
     public var observedAt: Instant?
 
+    /// What the rule is about, shown in the Source column.
+    public enum Source: String, Sendable, Hashable {
+        case payments
+        case costEvents = "cost-events"
+
+        public init(_ code: FindingCode) {
+            self = code.isAboutUsage ? .costEvents : .payments
+        }
+    }
+
+    /// Where it came from, by its rule: `cost-events` for usage rules, `payments` for the others.
+    public var source: Source { Source(code) }
+
     public init(
-        organisationID: String, severity: String = "exception", source: String, reference: String, code: String,
+        organisationID: String, severity: FindingSeverity = .exception, reference: String, code: FindingCode,
         detail: String, amount: Money? = nil, observedAt: Instant? = nil
     ) {
         self.organisationID = organisationID
         self.severity = severity
-        self.source = source
         self.reference = reference
         self.code = code
         self.detail = detail
@@ -308,7 +318,8 @@ public struct ReconciliationException: ReportRow, Hashable {
     ]
 
     public var cells: [ReportCell] {
-        [.text(organisationID), .text(severity), .text(source), .text(reference), .text(code), .text(detail),
+        [.text(organisationID), .text(severity.rawValue), .text(source.rawValue), .text(reference), .text(code.rawValue),
+         .text(detail),
          amount.map(ReportCell.money) ?? .empty, observedAt.map(ReportCell.instant) ?? .empty]
     }
 }
@@ -317,8 +328,7 @@ public struct ReconciliationException: ReportRow, Hashable {
 public struct TransferDetail: ReportRow, Hashable {
     public var transferID: Int64
     public var postedAt: Instant
-    /// allocation, top-up, deduction, expiry, reversal, adjustment.
-    public var kind: String
+    public var kind: TransferKind
     public var organisationID: String
     public var debitAccount: String
     public var creditAccount: String
@@ -335,7 +345,7 @@ public struct TransferDetail: ReportRow, Hashable {
     public var memo: String?
 
     public init(
-        transferID: Int64, postedAt: Instant, kind: String, organisationID: String, debitAccount: String,
+        transferID: Int64, postedAt: Instant, kind: TransferKind, organisationID: String, debitAccount: String,
         creditAccount: String, credits: Credits, cost: Money?, idempotencyKey: String, costEventID: String? = nil,
         revolutOrderID: String? = nil, team: String? = nil, investigation: String? = nil, operation: String? = nil,
         planPeriod: String? = nil, memo: String? = nil
@@ -371,7 +381,7 @@ public struct TransferDetail: ReportRow, Hashable {
 
     public var cells: [ReportCell] {
         func text(_ value: String?) -> ReportCell { value.map(ReportCell.text) ?? .empty }
-        return [.integer(transferID), .instant(postedAt), .text(kind), .text(organisationID), .text(debitAccount),
+        return [.integer(transferID), .instant(postedAt), .text(kind.rawValue), .text(organisationID), .text(debitAccount),
                 .text(creditAccount), .credits(credits), cost.map(ReportCell.money) ?? .empty, .text(idempotencyKey),
                 text(costEventID), text(revolutOrderID), text(team), text(investigation), text(operation),
                 text(planPeriod), text(memo)]

@@ -4,8 +4,7 @@ import Ledger
 public struct ProposedTransfer: ReportRow, Hashable {
     /// The item's position in the plan's posting order.
     public var seq: Int
-    /// allocation, top_up, deduction, reversal, expiry.
-    public var kind: String
+    public var kind: TransferKind
     public var organisationID: String
     public var effectiveAt: Instant
     /// What the transfer posts (an expiry: what is left of its grant), as the plan's dry run found.
@@ -17,7 +16,7 @@ public struct ProposedTransfer: ReportRow, Hashable {
     public var idempotencyKey: String
 
     public init(
-        seq: Int, kind: String, organisationID: String, effectiveAt: Instant, credits: Credits?, amount: Money?,
+        seq: Int, kind: TransferKind, organisationID: String, effectiveAt: Instant, credits: Credits?, amount: Money?,
         reference: String, idempotencyKey: String
     ) {
         self.seq = seq
@@ -38,7 +37,7 @@ public struct ProposedTransfer: ReportRow, Hashable {
     ]
 
     public var cells: [ReportCell] {
-        [.integer(Int64(seq)), .text(kind), .text(organisationID), .instant(effectiveAt),
+        [.integer(Int64(seq)), .text(kind.rawValue), .text(organisationID), .instant(effectiveAt),
          credits.map(ReportCell.credits) ?? .empty, amount.map(ReportCell.money) ?? .empty, .text(reference),
          .text(idempotencyKey)]
     }
@@ -47,8 +46,8 @@ public struct ProposedTransfer: ReportRow, Hashable {
 /// A finding of the plan, as a person reads it.
 public struct ReconciliationFinding: ReportRow, Hashable {
     public var seq: Int
-    public var severity: String
-    public var code: String
+    public var severity: FindingSeverity
+    public var code: FindingCode
     /// Empty when the finding could not be tied to an organisation.
     public var organisationID: String
     public var subject: String
@@ -70,7 +69,7 @@ public struct ReconciliationFinding: ReportRow, Hashable {
     ]
 
     public var cells: [ReportCell] {
-        [.integer(Int64(seq)), .text(severity), .text(code), .text(organisationID), .text(subject), .text(detail)]
+        [.integer(Int64(seq)), .text(severity.rawValue), .text(code.rawValue), .text(organisationID), .text(subject), .text(detail)]
     }
 }
 
@@ -82,7 +81,7 @@ public struct ReconciliationReport {
     /// When the plan was made; the workbook's creation date (never the clock at writing time).
     public let createdAt: Instant
     public let digest: String
-    public let status: String
+    public let status: StoredPlan.Status
     public let proposed: RowStream<ProposedTransfer>
     public let matched: [ReconciliationFinding]
     public let exceptions: [ReconciliationFinding]
@@ -96,12 +95,12 @@ public struct ReconciliationReport {
         asOf = plan.asOf
         createdAt = plan.createdAt
         digest = plan.digest
-        status = plan.status.rawValue
+        status = plan.status
         self.proposed = proposed
         let findings = plan.findings.map(ReconciliationFinding.init)
-        matched = findings.filter { $0.severity == "matched" }
-        exceptions = findings.filter { $0.severity == "exception" }
-        aged = findings.filter { $0.severity == "aged" }
+        matched = findings.filter { $0.severity == .matched }
+        exceptions = findings.filter { $0.severity == .exception }
+        aged = findings.filter { $0.severity == .aged }
     }
 
     public init(plan: StoredPlan, proposed: [ProposedTransfer]) {

@@ -84,14 +84,12 @@ public enum PeriodReportQuery {
         guard let plan = try reader.latestPlanFindings() else { return [] }
         let wanted = organisationIDs.map(Set.init)
         return plan.findings.filter { finding in
-            guard finding.severity == "exception" || finding.severity == "aged" else { return false }
+            guard finding.severity == .exception || finding.severity == .aged else { return false }
             guard let wanted else { return true }
             return finding.organisationID.map(wanted.contains) ?? false
         }.map { finding in
-            // Usage rules are named usage*; every other rule is about payments.
             ReconciliationException(
-                organisationID: finding.organisationID ?? "", severity: finding.severity,
-                source: finding.code.hasPrefix("usage") ? "cost-events" : "payments", reference: finding.subject,
+                organisationID: finding.organisationID ?? "", severity: finding.severity, reference: finding.subject,
                 code: finding.code, detail: finding.detail, observedAt: plan.asOf)
         }
     }
@@ -220,7 +218,7 @@ public enum PeriodReportQuery {
     static func detail(_ transfer: Transfer) -> TransferDetail {
         let references = transfer.references
         return TransferDetail(
-            transferID: transfer.id, postedAt: transfer.effectiveAt, kind: transfer.kind.rawValue,
+            transferID: transfer.id, postedAt: transfer.effectiveAt, kind: transfer.kind,
             organisationID: transfer.organisationID, debitAccount: transfer.debitAccount,
             creditAccount: transfer.creditAccount, credits: transfer.amount, cost: transfer.money,
             idempotencyKey: transfer.idempotencyKey, costEventID: references.costEventID,

@@ -34,7 +34,7 @@ public struct ReconciliationReportWriter: Sendable {
                                               pageSetup: .report(footerTitle: "Credits reconciliation plan \(report.planID)")))
             try opened.setProperties(XLSXDocumentProperties(
                 title: "Credits reconciliation", subject: "Plan \(report.planID) as of \(report.asOf.iso8601)",
-                comments: "Status \(report.status), digest \(report.digest)", created: report.createdAt))
+                comments: "Status \(report.status.rawValue), digest \(report.digest)", created: report.createdAt))
             workbook = opened
         }
         var csvFiles: [CSVFileWriter] = []

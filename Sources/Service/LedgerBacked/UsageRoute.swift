@@ -129,7 +129,14 @@ public enum UsageRoute {
     }
 
     struct Answer: Encodable, Sendable {
-        let status: String
+        enum Status: String, Encodable, Sendable {
+            /// Charged now (201).
+            case recorded
+            /// The same event was recorded before (200).
+            case duplicate
+        }
+
+        let status: Status
         let event_id: String
         let transfer_id: Int64?
     }
@@ -143,7 +150,7 @@ public enum UsageRoute {
         } catch let rejection as PostingRejection {
             throw problem(for: rejection, event: event)
         }
-        let status: HTTPResponse.Status = answer.status == "recorded" ? .created : .ok
+        let status: HTTPResponse.Status = answer.status == .recorded ? .created : .ok
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return CreditsServer.jsonResponse(status: status, body: try encoder.encode(answer))
@@ -159,7 +166,7 @@ public enum UsageRoute {
                 status: .conflict, type: "/problems/cost-event-conflict", title: "Conflict",
                 detail: "event_id \(event.eventID) was already recorded with different content; the first stands.")
         case .duplicate?:
-            return Answer(status: "duplicate", event_id: event.eventID, transfer_id: try tx.reader.transfer(
+            return Answer(status: .duplicate, event_id: event.eventID, transfer_id: try tx.reader.transfer(
                 idempotencyKey: key)?.id)
         case .staged?, nil:
             let posting = try tx.spend(SpendRequest(
@@ -168,7 +175,7 @@ public enum UsageRoute {
                 references: TransferReferences(
                     costEventID: event.eventID, team: event.team, investigation: event.investigation,
                     operation: event.operation)))
-            return Answer(status: "recorded", event_id: event.eventID, transfer_id: posting.transfer.id)
+            return Answer(status: .recorded, event_id: event.eventID, transfer_id: posting.transfer.id)
         }
     }
 

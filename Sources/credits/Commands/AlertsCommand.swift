@@ -41,7 +41,7 @@ enum AlertLines {
                          + "\(alert.unit) (threshold \(alert.threshold))\(runOut)")
         }
         for rearmed in summary.rearmed {
-            lines.append("  re-armed \(rearmed.organisationID) \(rearmed.rule) \(rearmed.subject): \(rearmed.value)")
+            lines.append("  re-armed \(rearmed.organisationID) \(rearmed.rule.rawValue) \(rearmed.subject): \(rearmed.value)")
         }
         for planned in summary.wouldSend {
             lines.append("  would send to \(planned.destination) (attempt \(planned.attempt)): \(planned.body)")

@@ -33,7 +33,7 @@ struct IngestOptions: ParsableArguments {
         }
     }
 
-    func rejectsPath(kind: String, database: String, now: Instant) -> String {
+    func rejectsPath(kind: IngestKind, database: String, now: Instant) -> String {
         IngestRun.rejectsPath(explicit: rejects, kind: kind, database: database, now: now)
     }
 }
@@ -42,10 +42,10 @@ struct IngestOptions: ParsableArguments {
 enum IngestCommandRun {
     /// Runs `ingestFile` over every file through `IngestRun`, and builds the stage outcome.
     static func run(
-        kind: String, options: GlobalOptions, ingest: IngestOptions,
+        kind: IngestKind, options: GlobalOptions, ingest: IngestOptions,
         _ ingestFile: (LedgerDatabase, String, RejectsWriter) throws -> IngestFileSummary
     ) throws {
-        try Runner.run("ingest \(kind)", options: options) {
+        try Runner.run("ingest \(kind.rawValue)", options: options) {
             try ingest.requireFilesExist()
             let clock = try options.clock()
             let ledger = try LedgerDatabase.open(at: options.db, clock: clock)
@@ -101,7 +101,7 @@ struct IngestEventsCommand: ParsableCommand {
     @OptionGroup var ingest: IngestOptions
 
     func run() throws {
-        try IngestCommandRun.run(kind: "events", options: options, ingest: ingest) { ledger, file, rejects in
+        try IngestCommandRun.run(kind: .events, options: options, ingest: ingest) { ledger, file, rejects in
             var ingester = try EventIngester(database: ledger)
             let bar = ProgressBar(label: file)
             ingester.progress = bar.map { bar in { bar.update(done: $0, total: $1) } }
@@ -130,7 +130,7 @@ struct IngestOrdersCommand: ParsableCommand {
                 throw ValidationError("--column-mapping \(path): \(error)")
             }
         }
-        try IngestCommandRun.run(kind: "orders", options: options, ingest: ingest) { ledger, file, rejects in
+        try IngestCommandRun.run(kind: .orders, options: options, ingest: ingest) { ledger, file, rejects in
             try OrderIngester(database: ledger, columnMapping: mapping).ingest(path: file, rejects: rejects)
         }
     }

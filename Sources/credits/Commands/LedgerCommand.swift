@@ -112,7 +112,7 @@ struct PostingOptions: ParsableArguments {
 }
 
 struct PostingSummary: Encodable {
-    let status: String
+    let status: Posting.Status
     let transfer: Transfer
     let balance: BalanceView
 }
@@ -136,7 +136,7 @@ private func postAdmin(
         }
         let change = result.transfer.signedAmount(for: posting.org)
         return StageOutcome(
-            summary: PostingSummary(status: result.status.rawValue, transfer: result.transfer, balance: BalanceView(balance)),
+            summary: PostingSummary(status: result.status, transfer: result.transfer, balance: BalanceView(balance)),
             human: ["\(result.status.rawValue): transfer \(result.transfer.id) \(change.isNegative ? "" : "+")\(change) credits "
                     + "for \(posting.org); available \(balance.available)"])
     }
@@ -211,7 +211,7 @@ struct VoidEventCommand: ParsableCommand {
             let void = result.void
             let verb = result.status == .voided ? "voided" : "already voided"
             return StageOutcome(
-                summary: VoidSummary(status: result.status.rawValue, void: void),
+                summary: VoidSummary(status: result.status, void: void),
                 human: ["\(verb): cost event \(void.eventID) of \(void.organisationID) (\(void.credits) credits) "
                         + "at \(void.voidedAt.iso8601) by \(void.actor): \(void.reason)"])
         }
@@ -225,7 +225,7 @@ struct VoidEventCommand: ParsableCommand {
 }
 
 struct VoidSummary: Encodable {
-    let status: String
+    let status: CostEventVoidStatus
     let void: CostEventVoid
 }
 

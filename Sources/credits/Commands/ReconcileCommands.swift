@@ -97,7 +97,7 @@ struct ApplyCommand: ParsableCommand {
             let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
             let summary = try PlanApplier.apply(ledger)
             var lines: [String]
-            if summary.status == "applied" {
+            if summary.status == .applied {
                 lines = ["applied plan \(summary.planID!) (digest \(summary.digest!))"]
                 for kind in summary.transfers.keys.sorted() {
                     lines.append("  \(kind): \(summary.transfers[kind]!) transfers, \(summary.credits[kind] ?? .zero) credits")
@@ -106,13 +106,13 @@ struct ApplyCommand: ParsableCommand {
                 lines = ["nothing to apply: the latest plan is already applied"]
             }
             let alerts: ApplyAlerts = if noAlerts {
-                ApplyAlerts(status: "skipped", detail: "--no-alerts", result: nil)
-            } else if summary.status == "applied" {
+                ApplyAlerts(status: .skipped, detail: "--no-alerts", result: nil)
+            } else if summary.status == .applied {
                 evaluateAlerts(ledger)
             } else {
-                ApplyAlerts(status: "skipped", detail: "nothing was applied, so nothing changed to evaluate", result: nil)
+                ApplyAlerts(status: .skipped, detail: "nothing was applied, so nothing changed to evaluate", result: nil)
             }
-            lines += alerts.result.map(AlertLines.of) ?? ["alerts \(alerts.status): \(alerts.detail ?? "")"]
+            lines += alerts.result.map(AlertLines.of) ?? ["alerts \(alerts.status.rawValue): \(alerts.detail ?? "")"]
             return StageOutcome(summary: ApplyOutcome(apply: summary, alerts: alerts), human: lines)
         }
     }
@@ -128,11 +128,11 @@ struct ApplyCommand: ParsableCommand {
             defer { withExtendedLifetime(lock) {} }
             let result = try AlertRun.run(
                 ledger, options: AlertRun.Options(clock: clock, environment: ProcessInfo.processInfo.environment))
-            return ApplyAlerts(status: "evaluated", detail: nil, result: result)
+            return ApplyAlerts(status: .evaluated, detail: nil, result: result)
         } catch let held as StageLock.Held {
-            return ApplyAlerts(status: "skipped", detail: held.description, result: nil)
+            return ApplyAlerts(status: .skipped, detail: held.description, result: nil)
         } catch {
-            return ApplyAlerts(status: "error", detail: (error as? ClassifiedError)?.description ?? "\(error)",
+            return ApplyAlerts(status: .error, detail: (error as? ClassifiedError)?.description ?? "\(error)",
                                result: nil)
         }
     }
@@ -141,7 +141,13 @@ struct ApplyCommand: ParsableCommand {
 /// What alert evaluation after an apply did: `evaluated` (with the alerts summary), `skipped`
 /// (nothing applied, or another alerts run holds its lock) or `error`.
 struct ApplyAlerts: Encodable {
-    var status: String
+    enum Status: String, Encodable {
+        case evaluated
+        case skipped
+        case error
+    }
+
+    var status: Status
     var detail: String?
     var result: AlertRun.Summary?
 }

@@ -25,7 +25,7 @@ enum ReconciliationReportFiles {
         let reference = references.revolutOrderID ?? item.order?.orderID ?? references.costEventID
             ?? references.planPeriod ?? item.grantKey ?? ""
         return ProposedTransfer(
-            seq: seq, kind: item.kind.rawValue, organisationID: item.organisationID,
+            seq: seq, kind: item.kind.transferKind, organisationID: item.organisationID,
             effectiveAt: item.effectiveAt, credits: transfer.amount,
             amount: item.price ?? item.order?.price, reference: reference, idempotencyKey: item.idempotencyKey)
     }

@@ -42,7 +42,7 @@ enum SyntheticDetail {
         return TransferDetail(
             transferID: Int64(index + 1),
             postedAt: Instant(millisecondsSinceEpoch: periodStartMilliseconds + seconds * 1000),
-            kind: "deduction", organisationID: organisationIDs[organisation],
+            kind: .deduction, organisationID: organisationIDs[organisation],
             debitAccount: debitAccounts[organisation], creditAccount: "system:consumption",
             credits: Credits(microcredits: 500_000 + Int64(index % 495) * 100_000),
             cost: Money(minorUnits: Int64(index % 2000), currency: .gbp),

@@ -111,6 +111,8 @@ public final class LedgerDatabase: Sendable {
             return try await writer.write { db in try LedgerTransaction(db: db, now: now).run(body) }
         } catch let error as DatabaseError {
             throw StorageError(classifying: error, path: path)
+        } catch let error as StorageError {
+            throw error.at(path: path)
         }
     }
 
@@ -119,6 +121,8 @@ public final class LedgerDatabase: Sendable {
             return try await writer.read { db in try body(LedgerReader(db: db)) }
         } catch let error as DatabaseError {
             throw StorageError(classifying: error, path: path)
+        } catch let error as StorageError {
+            throw error.at(path: path)
         }
     }
 
@@ -205,6 +209,8 @@ public final class LedgerDatabase: Sendable {
             return try body()
         } catch let error as DatabaseError {
             throw StorageError(classifying: error, path: path)
+        } catch let error as StorageError {
+            throw error.at(path: path)
         }
     }
 }
@@ -220,6 +226,9 @@ public struct StorageError: ClassifiedError {
         case diskFull
         case io
         case constraint
+        /// A stored text no enum of this version knows (a status, kind, severity or code): written
+        /// by a newer version, or changed by hand. `detail` names the table, column and value.
+        case unknownStoredValue
         case other
     }
 
@@ -245,11 +254,23 @@ public struct StorageError: ClassifiedError {
         self.init(reason, path: path, detail: error.message ?? "\(error.resultCode)")
     }
 
+    /// `value`, read from `table.column`, is not one this version knows. The path is filled in
+    /// when the error leaves `LedgerDatabase` (a reader does not know its file).
+    static func unknownStoredValue(_ value: String, table: String, column: String) -> StorageError {
+        StorageError(.unknownStoredValue, path: "", detail: "table \(table), column \(column) holds '\(value)'")
+    }
+
+    /// This error with its database file named, if it did not name one yet.
+    func at(path: String) -> StorageError {
+        self.path.isEmpty ? StorageError(reason, path: path, detail: detail) : self
+    }
+
     public var failureClass: FailureClass {
         switch reason {
         case .databaseMissing, .notInitialised: .inputMissing
         case .busy: .locked
         case .corrupt, .diskFull, .io: .io
+        case .unknownStoredValue: .badData
         case .newerSchema, .constraint, .other: .internal
         }
     }
@@ -264,6 +285,9 @@ public struct StorageError: ClassifiedError {
         case .diskFull: "\(path): the disk is full; nothing was written (\(detail))"
         case .io: "\(path): I/O error (\(detail))"
         case .constraint: "\(path): a ledger constraint refused the change (\(detail))"
+        case .unknownStoredValue:
+            "\(path): \(detail), a value this version of credits does not know; "
+                + "it was written by a newer version or changed by hand"
         case .other: "\(path): database error (\(detail))"
         }
     }

@@ -152,10 +152,9 @@ extension LedgerReader {
         """
 
     /// Decodes a row of `transferSelect` by column position (decoding by name costs a lookup per column).
-    static func transfer(_ row: Row) -> Transfer {
-        guard let kind = TransferKind(rawValue: row[2]), let currency = Currency(code: row[8]) else {
-            preconditionFailure("transfer \(row[0] as Int64) holds a kind or currency the schema should refuse")
-        }
+    static func transfer(_ row: Row) throws -> Transfer {
+        let kind = try TransferKind(stored: row[2], table: "transfers", column: "kind")
+        let currency = try Currency(stored: row[8], table: "transfers")
         return Transfer(
             id: row[0], idempotencyKey: row[1], kind: kind, organisationID: row[3],
             debitAccount: row[4], creditAccount: row[5],
@@ -175,10 +174,9 @@ extension LedgerReader {
         """
 
     /// Decodes a row of `grantSelect` by column position (decoding by name costs a lookup per column).
-    static func grant(_ row: Row) -> Grant {
-        guard let source = GrantSource(rawValue: row[2]), let currency = Currency(code: row[10]) else {
-            preconditionFailure("grant \(row[0] as Int64) holds a source or currency the schema should refuse")
-        }
+    static func grant(_ row: Row) throws -> Grant {
+        let source = try GrantSource(stored: row[2], table: "grants", column: "source")
+        let currency = try Currency(stored: row[10], table: "grants")
         let expiresAt: Int64? = row[7]
         return Grant(
             id: row[0], organisationID: row[1], source: source, transferID: row[3],

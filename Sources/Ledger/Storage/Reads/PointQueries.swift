@@ -150,9 +150,7 @@ enum PointQueries {
 
     private static func balance(_ organisationID: String, rows: [BalanceRow]) throws -> Balance {
         guard let first = rows.first else { throw PostingRejection.organisationNotFound(organisationID) }
-        guard let currency = Currency(code: first.currency) else {
-            preconditionFailure("organisation \(organisationID) has a currency the schema should have refused")
-        }
+        let currency = try Currency(stored: first.currency, table: "organisations")
         return Balance(
             organisationID: organisationID, currency: currency, available: Credits(microcredits: first.available),
             reservations: rows.compactMap(\.reservation), overdraftLimit: Credits(microcredits: first.overdraftLimit))

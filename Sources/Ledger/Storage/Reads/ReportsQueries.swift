@@ -114,9 +114,7 @@ extension LedgerReader {
                         window.end.millisecondsSinceEpoch])
         var flows: [TransferKind: NetFlow] = [:]
         for row in rows {
-            guard let kind = TransferKind(rawValue: row["kind"]) else {
-                preconditionFailure("transfer kind \(row["kind"] as String) the schema should refuse")
-            }
+            let kind = try TransferKind(stored: row["kind"], table: "transfers", column: "kind")
             flows[kind] = Self.netFlow(row, currency: currency)
         }
         return flows

@@ -9,7 +9,7 @@ public enum AlertArming: String, Sendable, Hashable, Codable {
 /// The stored state of one alert: an (organisation, rule, subject) triple.
 public struct AlertState: Sendable, Hashable {
     public let organisationID: String
-    public let rule: String
+    public let rule: AlertRule
     public let subject: String
     public let arming: AlertArming
     /// The value seen at the last evaluation, as exact text (credits or days).
@@ -17,7 +17,7 @@ public struct AlertState: Sendable, Hashable {
     public let changedAt: Instant
 
     public init(
-        organisationID: String, rule: String, subject: String, arming: AlertArming, lastValue: String,
+        organisationID: String, rule: AlertRule, subject: String, arming: AlertArming, lastValue: String,
         changedAt: Instant
     ) {
         self.organisationID = organisationID
@@ -95,11 +95,10 @@ extension LedgerReader {
             db, sql: "SELECT * FROM alert_states WHERE organisation_id = ? ORDER BY rule, subject",
             arguments: [organisationID]
         ).map { row in
-            guard let arming = AlertArming(rawValue: row["state"]) else {
-                preconditionFailure("alert state holds a value the schema should refuse")
-            }
+            let arming = try AlertArming(stored: row["state"], table: "alert_states", column: "state")
             return AlertState(
-                organisationID: row["organisation_id"], rule: row["rule"], subject: row["subject"], arming: arming,
+                organisationID: row["organisation_id"],
+                rule: try AlertRule(stored: row["rule"], table: "alert_states", column: "rule"), subject: row["subject"], arming: arming,
                 lastValue: row["last_value"], changedAt: Instant(millisecondsSinceEpoch: row["changed_at"]))
         }
     }
@@ -127,10 +126,8 @@ extension LedgerReader {
         try Row.fetchAll(db, sql: "SELECT * FROM alert_outbox ORDER BY id").map(Self.alertDelivery)
     }
 
-    static func alertDelivery(_ row: Row) -> AlertDelivery {
-        guard let status = AlertDelivery.Status(rawValue: row["status"]) else {
-            preconditionFailure("outbox row holds a status the schema should refuse")
-        }
+    static func alertDelivery(_ row: Row) throws -> AlertDelivery {
+        let status = try AlertDelivery.Status(stored: row["status"], table: "alert_outbox", column: "status")
         let deliveredAt: Int64? = row["delivered_at"]
         return AlertDelivery(
             id: row["id"], dedupeKey: row["dedupe_key"], alertID: row["alert_id"],
@@ -144,7 +141,7 @@ extension LedgerReader {
 extension LedgerTransaction {
     /// Inserts or updates an alert's state; `changedAt` moves only when the arming changes.
     public func saveAlertState(
-        organisationID: String, rule: String, subject: String, arming: AlertArming, lastValue: String
+        organisationID: String, rule: AlertRule, subject: String, arming: AlertArming, lastValue: String
     ) throws {
         try db.execute(
             sql: """
@@ -155,20 +152,20 @@ extension LedgerTransaction {
                     changed_at = CASE WHEN state = excluded.state THEN changed_at ELSE excluded.changed_at END,
                     state = excluded.state, last_value = excluded.last_value, evaluated_at = excluded.evaluated_at
                 """,
-            arguments: [organisationID, rule, subject, arming.rawValue, lastValue, now.millisecondsSinceEpoch,
+            arguments: [organisationID, rule.rawValue, subject, arming.rawValue, lastValue, now.millisecondsSinceEpoch,
                         now.millisecondsSinceEpoch])
     }
 
     /// Records a fired alert; returns its id for the outbox rows.
     public func recordAlertFired(
-        organisationID: String, rule: String, subject: String, asOf: Instant, payload: String
+        organisationID: String, rule: AlertRule, subject: String, asOf: Instant, payload: String
     ) throws -> Int64 {
         try db.execute(
             sql: """
                 INSERT INTO alerts_fired (organisation_id, rule, subject, fired_at, as_of, payload)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [organisationID, rule, subject, now.millisecondsSinceEpoch, asOf.millisecondsSinceEpoch,
+            arguments: [organisationID, rule.rawValue, subject, now.millisecondsSinceEpoch, asOf.millisecondsSinceEpoch,
                         payload])
         return connection.lastInsertedRowID
     }

@@ -236,9 +236,8 @@ extension LedgerReader {
     }
 
     private static func configurationChange(_ row: Row) throws -> ConfigurationChangeRecord {
-        guard let subject = ConfigurationChangeRecord.Subject(rawValue: row["subject"]) else {
-            preconditionFailure("the schema allows only known subjects")
-        }
+        let subject = try ConfigurationChangeRecord.Subject(
+            stored: row["subject"], table: "configuration_changes", column: "subject")
         return ConfigurationChangeRecord(
             id: row["id"], organisationID: row["organisation_id"],
             changedAt: Instant(millisecondsSinceEpoch: row["changed_at"]), actor: row["actor"],

@@ -107,10 +107,10 @@ extension LedgerReader {
                          arguments: [issuerID]).map(Self.invoice)
     }
 
-    private static func invoice(_ row: Row) -> StoredInvoice {
-        guard let currency = Currency(code: row["currency"]), let issueDate = LocalDate.parse(row["issue_date"]),
-            let dueDate = LocalDate.parse(row["due_date"])
-        else { preconditionFailure("invoice \(row["number"] as String) holds values the schema should refuse") }
+    private static func invoice(_ row: Row) throws -> StoredInvoice {
+        let currency = try Currency(stored: row["currency"], table: "invoices")
+        let issueDate = try LocalDate(stored: row["issue_date"], table: "invoices", column: "issue_date")
+        let dueDate = try LocalDate(stored: row["due_date"], table: "invoices", column: "due_date")
         func money(_ column: String) -> Money { Money(minorUnits: row[column], currency: currency) }
         let content = InvoiceContent(
             organisationID: row["organisation_id"], period: row["period"], issueDate: issueDate, dueDate: dueDate,

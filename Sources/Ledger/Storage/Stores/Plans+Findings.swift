@@ -16,17 +16,21 @@ extension LedgerReader {
             db, sql: "SELECT id, as_of, status FROM reconcile_plans ORDER BY id DESC LIMIT 1")
         else { return nil }
         let id: Int64 = row["id"]
-        guard let status = StoredPlan.Status(rawValue: row["status"]) else {
-            preconditionFailure("plan \(id) has a status the schema should refuse")
-        }
-        let findings = try Row.fetchAll(
+        let status = try StoredPlan.Status(stored: row["status"], table: "reconcile_plans", column: "status")
+        return PlanFindings(planID: id, asOf: Instant(millisecondsSinceEpoch: row["as_of"]), status: status,
+                            findings: try findings(ofPlan: id))
+    }
+
+    /// The plan's findings, in plan order.
+    func findings(ofPlan id: Int64) throws -> [StoredFinding] {
+        try Row.fetchAll(
             db, sql: "SELECT * FROM reconcile_findings WHERE plan_id = ? ORDER BY seq", arguments: [id]
         ).map { finding in
             StoredFinding(
-                seq: finding["seq"], severity: finding["severity"], code: finding["code"],
+                seq: finding["seq"],
+                severity: try FindingSeverity(stored: finding["severity"], table: "reconcile_findings", column: "severity"),
+                code: try FindingCode(stored: finding["code"], table: "reconcile_findings", column: "code"),
                 organisationID: finding["organisation_id"], subject: finding["subject"], detail: finding["detail"])
         }
-        return PlanFindings(planID: id, asOf: Instant(millisecondsSinceEpoch: row["as_of"]), status: status,
-                            findings: findings)
     }
 }

@@ -32,11 +32,11 @@ public struct StoredPlan: Sendable, Hashable {
 public struct PlanTotal: Sendable, Hashable, Comparable {
     public let organisationID: String
     /// allocation, top_up, deduction, reversal, expiry.
-    public let kind: String
+    public let kind: TransferKind
     public let transfers: Int
     public let credits: Credits
 
-    public init(organisationID: String, kind: String, transfers: Int, credits: Credits) {
+    public init(organisationID: String, kind: TransferKind, transfers: Int, credits: Credits) {
         self.organisationID = organisationID
         self.kind = kind
         self.transfers = transfers
@@ -45,20 +45,22 @@ public struct PlanTotal: Sendable, Hashable, Comparable {
 
     /// Stored and sealed in this order: organisation, then kind.
     public static func < (lhs: PlanTotal, rhs: PlanTotal) -> Bool {
-        (lhs.organisationID, lhs.kind) < (rhs.organisationID, rhs.kind)
+        (lhs.organisationID, lhs.kind.rawValue) < (rhs.organisationID, rhs.kind.rawValue)
     }
 }
 
 public struct StoredFinding: Sendable, Hashable, Codable {
     public let seq: Int
-    /// `exception` (needs a person), `aged` (waiting too long), `matched`, `info`.
-    public let severity: String
-    public let code: String
+    public let severity: FindingSeverity
+    public let code: FindingCode
     public let organisationID: String?
     public let subject: String
     public let detail: String
 
-    public init(seq: Int, severity: String, code: String, organisationID: String?, subject: String, detail: String) {
+    public init(
+        seq: Int, severity: FindingSeverity, code: FindingCode, organisationID: String?, subject: String,
+        detail: String
+    ) {
         self.seq = seq
         self.severity = severity
         self.code = code
@@ -102,7 +104,7 @@ extension LedgerTransaction {
             """)
         for total in totals {
             try insertTotal.execute(arguments: [
-                planID, total.organisationID, total.kind, total.transfers, total.credits.microcredits,
+                planID, total.organisationID, total.kind.rawValue, total.transfers, total.credits.microcredits,
             ])
         }
         let insertFinding = try db.cachedStatement(sql: """
@@ -111,7 +113,8 @@ extension LedgerTransaction {
             """)
         for finding in findings {
             try insertFinding.execute(arguments: [
-                planID, finding.seq, finding.severity, finding.code, finding.organisationID, finding.subject, finding.detail,
+                planID, finding.seq, finding.severity.rawValue, finding.code.rawValue, finding.organisationID,
+                finding.subject, finding.detail,
             ])
         }
         return planID
@@ -156,19 +159,12 @@ extension LedgerReader {
                 """,
             arguments: [id]
         ).map { total in
-            PlanTotal(organisationID: total[0], kind: total[1], transfers: total[2],
-                      credits: Credits(microcredits: total[3]))
+            PlanTotal(organisationID: total[0],
+                      kind: try TransferKind(stored: total[1], table: "reconcile_plan_totals", column: "kind"),
+                      transfers: total[2], credits: Credits(microcredits: total[3]))
         }
-        let findings = try Row.fetchAll(
-            db, sql: "SELECT * FROM reconcile_findings WHERE plan_id = ? ORDER BY seq", arguments: [id]
-        ).map { finding in
-            StoredFinding(
-                seq: finding["seq"], severity: finding["severity"], code: finding["code"],
-                organisationID: finding["organisation_id"], subject: finding["subject"], detail: finding["detail"])
-        }
-        guard let status = StoredPlan.Status(rawValue: row["status"]) else {
-            preconditionFailure("plan \(id) has a status the schema should refuse")
-        }
+        let findings = try findings(ofPlan: id)
+        let status = try StoredPlan.Status(stored: row["status"], table: "reconcile_plans", column: "status")
         return StoredPlan(
             id: id, asOf: Instant(millisecondsSinceEpoch: row["as_of"]),
             createdAt: Instant(millisecondsSinceEpoch: row["created_at"]), ledgerPosition: row["ledger_position"],

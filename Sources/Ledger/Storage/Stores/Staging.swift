@@ -62,10 +62,17 @@ public enum StagingOutcome: Sendable, Hashable {
     case conflict(existingSource: String, existingLine: Int)
 }
 
+/// What an ingested file holds, as stored in `ingested_files.kind` and named in summaries and
+/// rejects-file names.
+public enum IngestKind: String, Sendable, Hashable, Codable {
+    case events
+    case orders
+}
+
 /// A file already ingested.
 public struct IngestedFile: Sendable, Hashable {
     public let contentSHA256: String
-    public let kind: String
+    public let kind: IngestKind
     public let path: String
     public let bytes: Int64
     public let ingestedAt: Instant
@@ -113,13 +120,13 @@ extension LedgerTransaction {
 
     /// Records that a file's content was ingested, with its summary (JSON), and gives it the
     /// rejections recorded in this transaction (`recordRejection`).
-    public func recordIngestedFile(contentSHA256: String, kind: String, path: String, bytes: Int64, summary: String) throws {
+    public func recordIngestedFile(contentSHA256: String, kind: IngestKind, path: String, bytes: Int64, summary: String) throws {
         try db.execute(
             sql: """
                 INSERT INTO ingested_files (content_sha256, kind, path, bytes, ingested_at, summary)
                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(content_sha256) DO NOTHING
                 """,
-            arguments: [contentSHA256, kind, path, bytes, now.millisecondsSinceEpoch, summary])
+            arguments: [contentSHA256, kind.rawValue, path, bytes, now.millisecondsSinceEpoch, summary])
         try claimPendingRejections(contentSHA256: contentSHA256, fileIsNew: db.changesCount == 1)
     }
 }
@@ -129,7 +136,9 @@ extension LedgerReader {
         try Row.fetchOne(db, sql: "SELECT * FROM ingested_files WHERE content_sha256 = ?", arguments: [contentSHA256])
             .map { row in
                 IngestedFile(
-                    contentSHA256: row["content_sha256"], kind: row["kind"], path: row["path"], bytes: row["bytes"],
+                    contentSHA256: row["content_sha256"],
+                    kind: try IngestKind(stored: row["kind"], table: "ingested_files", column: "kind"), path: row["path"],
+                    bytes: row["bytes"],
                     ingestedAt: Instant(millisecondsSinceEpoch: row["ingested_at"]), summary: row["summary"])
             }
     }
