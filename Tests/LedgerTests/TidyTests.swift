@@ -52,7 +52,7 @@ import TestSupport
         "Ledger/Storage/Schema/Schema.swift:createLedger": "DDL text",
         "Ledger/Storage/Schema/Schema.swift:createConfiguration": "DDL text",
         "Ledger/Storage/Schema/Schema+Staging.swift:createStaging": "DDL text",
-        "Service/LedgerBacked/LedgerGraphQL.swift:make": "the GraphQL schema's declaration",
+        "Service/LedgerBacked/LedgerSchema.swift:make": "the GraphQL schema's declaration",
         "Ledger/Verify/LedgerVerifier.swift:verify": "the list of named SQL checks, one statement each",
     ]
     static let functionLinesMax = 70

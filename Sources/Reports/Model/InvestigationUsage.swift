@@ -1,0 +1,32 @@
+import Ledger
+
+/// Consumption by one investigation over the period.
+public struct InvestigationUsage: ReportRow, Hashable {
+    public var organisationID: String
+    public var investigation: String
+    /// 1 (P1, highest) to 4; nil when the investigation is not configured (or there is none).
+    public var priority: Int?
+    public var eventCount: Int64
+    public var consumption: CreditsAndMoney
+
+    public init(
+        organisationID: String, investigation: String, priority: Int?, eventCount: Int64,
+        consumption: CreditsAndMoney
+    ) {
+        self.organisationID = organisationID
+        self.investigation = investigation
+        self.priority = priority
+        self.eventCount = eventCount
+        self.consumption = consumption
+    }
+
+    public static let columns = [
+        ReportColumn("Organisation ID", .text, total: .label("Total")),
+        ReportColumn("Investigation", .text, width: 28), ReportColumn("Priority", .text, width: 9),
+    ] + usageColumns
+
+    public var cells: [ReportCell] {
+        [.text(organisationID), .text(investigation), priority.map { .text("P\($0)") } ?? .empty, .integer(eventCount)]
+            + consumption.cells
+    }
+}

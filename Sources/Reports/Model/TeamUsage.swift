@@ -1,0 +1,28 @@
+import Ledger
+
+/// Consumption by one team over the period.
+public struct TeamUsage: ReportRow, Hashable {
+    public var organisationID: String
+    public var team: String
+    public var eventCount: Int64
+    public var consumption: CreditsAndMoney
+
+    public init(organisationID: String, team: String, eventCount: Int64, consumption: CreditsAndMoney) {
+        self.organisationID = organisationID
+        self.team = team
+        self.eventCount = eventCount
+        self.consumption = consumption
+    }
+
+    public static let columns = [
+        ReportColumn("Organisation ID", .text, total: .label("Total")), ReportColumn("Team", .text, width: 24),
+    ] + usageColumns
+
+    public var cells: [ReportCell] { [.text(organisationID), .text(team), .integer(eventCount)] + consumption.cells }
+}
+
+/// The three usage columns every breakdown ends with.
+let usageColumns = [
+    ReportColumn("Events", .integer, total: .sum), ReportColumn("Consumption credits", .credits, total: .sum),
+    ReportColumn("Consumption money", .money, total: .sum),
+]

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Ledger
+
+/// One organisation's balance as printed by `ledger balance --json`.
+struct BalanceView: Encodable {
+    let organisationID: String
+    let currency: String
+    let available: Credits
+    let reserved: Credits
+    /// Spendable by work at each priority: P1..P4 and `none` (no investigation); never below zero.
+    let spendable: [String: Credits]
+
+    init(_ balance: Balance) {
+        organisationID = balance.organisationID
+        currency = balance.currency.code
+        available = balance.available
+        reserved = balance.reserved
+        var spendable: [String: Credits] = [:]
+        for priority in [Priority.p1, .p2, .p3, .p4, .unprioritised] {
+            spendable[priority.description] = max(.zero, balance.spendable(for: priority))
+        }
+        self.spendable = spendable
+    }
+}
+struct BalanceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "balance", abstract: "Show balances.")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(name: .long, help: "Only this organisation.") var org: String?
+
+    func run() throws {
+        try Runner.run("ledger balance", options: options, lock: false, humanToStdout: true) {
+            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
+            let balances = try ledger.read { reader in
+                if let org { return [try reader.balance(of: org)] }
+                return try reader.balances()
+            }
+            let views = balances.map(BalanceView.init)
+            var table = [["organisation", "currency", "available", "reserved", "spendable P1", "spendable (none)"]]
+            for view in views {
+                table.append([view.organisationID, view.currency, "\(view.available)", "\(view.reserved)",
+                              "\(view.spendable["P1"]!)", "\(view.spendable["none"]!)"])
+            }
+            return StageOutcome(summary: views, human: TextTable.render(table, rightAligned: [2, 3, 4, 5]))
+        }
+    }
+}

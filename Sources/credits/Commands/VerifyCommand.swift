@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Ledger
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check every ledger invariant and print the ledger digest (exit 70 if an invariant is broken).")
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        try Runner.run("ledger verify", options: options, lock: false, humanToStdout: true) {
+            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
+            let integrity = try ledger.quickCheck()
+            guard integrity == ["ok"] else { throw CorruptDatabase(path: options.db, problems: integrity) }
+            let report = try ledger.read { try $0.verify() }
+            var lines = report.checks.map { "\($0.passed ? "ok  " : "FAIL") \($0.name)\($0.passed ? "" : ": \($0.detail)")" }
+            lines.append("\(report.transfers) transfers, \(report.accounts) accounts, \(report.grants) grants")
+            lines.append("digest \(report.digest)")
+            guard report.passed else { throw InvariantBroken(report: report, lines: lines) }
+            return StageOutcome(summary: report, human: lines)
+        }
+    }
+}
+
+/// `verify` found a broken invariant: a bug or tampering, reported as an internal error (70).
+struct InvariantBroken: ClassifiedError {
+    let report: VerificationReport
+    let lines: [String]
+    var failureClass: FailureClass { .internal }
+    var description: String {
+        let broken = report.checks.filter { !$0.passed }.map { "\($0.name) (\($0.detail))" }
+        return "ledger invariants broken: \(broken.joined(separator: "; "))\n" + lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Ledger
+
+/// `ledger void-event`: an operator's decision that a staged cost event must never be charged.
+struct VoidEventCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "void-event", abstract: "Void a staged cost event so reconcile never charges it (audited).",
+        discussion: """
+            Records who, when and why, once: voiding the event again changes nothing and prints the first \
+            record. A charged event cannot be voided; correct its charge with `ledger adjust`.
+            """)
+    @OptionGroup var options: GlobalOptions
+    @Option(name: .customLong("event-id"), help: "The staged event's id.") var eventID: String
+    @Option(name: .long, help: "Why it must never be charged (kept with the void).") var reason: String
+    @Option(name: .long, help: "Who decided. Default: the login name running the command.") var by: String?
+
+    func validate() throws {
+        guard !eventID.isEmpty else { throw ValidationError("--event-id must not be empty") }
+        guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw ValidationError("--reason is required: say why the event must never be charged")
+        }
+    }
+
+    func run() throws {
+        let actor = "operator:" + (by ?? Self.loginName())
+        try Runner.run("ledger void-event", options: options) {
+            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
+            let result = try ledger.write { tx in
+                try tx.voidCostEvent(eventID: eventID, actor: actor, reason: reason)
+            }
+            let void = result.void
+            let verb = result.status == .voided ? "voided" : "already voided"
+            return StageOutcome(
+                summary: VoidSummary(status: result.status, void: void),
+                human: ["\(verb): cost event \(void.eventID) of \(void.organisationID) (\(void.credits) credits) "
+                        + "at \(void.voidedAt.iso8601) by \(void.actor): \(void.reason)"])
+        }
+    }
+
+    /// The user running the command, as the system knows them (not `$USER`, which anyone can set).
+    static func loginName() -> String {
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "uid-\(getuid())"
+    }
+}
+struct VoidSummary: Encodable {
+    let status: CostEventVoidStatus
+    let void: CostEventVoid
+}
