@@ -96,6 +96,42 @@ import TestSupport
         }
     }
 
+    /// Statuses, kinds, severities, codes, states, rules and types are enums whose raw value is the
+    /// stored or printed text; a `String` property of one of those names only holds outside text
+    /// as given, before the enum that reads it (or a value type's own code).
+    static let stringFieldsAllowed: [String: String] = [
+        "Ingest/Orders/RevolutCSVOrders.swift:type": "a CSV cell as read; RevolutOrderType reads it",
+        "Ingest/Orders/RevolutCSVOrders.swift:state": "a CSV cell as read; RevolutOrderState reads it",
+        "Ingest/Orders/RevolutJSONOrders.swift:type": "the JSON member as read; RevolutOrderType reads it",
+        "Ingest/Orders/RevolutJSONOrders.swift:state": "the JSON member as read; RevolutOrderState reads it",
+        "Ingest/Orders/RevolutJSONOrders.swift:code": "a currency code as read; Currency reads it",
+        "Ledger/Configuration/ConfigurationFiles.swift:status": "YAML as read; the loader reads InvestigationStatus",
+        "Ledger/Values/Currency.swift:code": "the ISO 4217 code of the Currency value itself",
+        "Service/HTTP/ProblemDetails.swift:type": "a problem type URI (RFC 9457), listed in docs/CODES.md",
+    ]
+
+    static var stringField: Regex<(Substring, Substring)> {
+        /\b(?:var|let)\s+(status|kind|severity|code|state|rule|type)\s*:\s*String\??\s*(?:$|=|\/\/)/
+    }
+
+    @Test func statusKindAndCodeFields_areEnumsNotStrings() throws {
+        var seen: Set<String> = []
+        for (path, lines) in try Self.sources() {
+            for (number, line) in lines.enumerated() where line.contains("String") && Self.isCode(line) {
+                guard let match = line.firstMatch(of: Self.stringField) else { continue }
+                let key = "\(path):\(match.output.1)"
+                seen.insert(key)
+                if Self.stringFieldsAllowed[key] == nil {
+                    Issue.record(Comment(rawValue:
+                        "Sources/\(path):\(number + 1) holds a \(match.output.1) as String; use an enum whose raw value is the text"))
+                }
+            }
+        }
+        for stale in Set(Self.stringFieldsAllowed.keys).subtracting(seen).sorted() {
+            Issue.record(Comment(rawValue: "\(stale) is no longer a String: take it off the allow-list"))
+        }
+    }
+
     @Test func functions_areShortExceptTheListedSchemaText() throws {
         var seen: Set<String> = []
         for (path, lines) in try Self.sources() {
@@ -169,5 +205,9 @@ import TestSupport
         #expect(!Self.isCode("    /// keyed `deduction:cost-event:<id>`"))
         let long = ["func big() {"] + Array(repeating: "    step()", count: 80) + ["}"]
         #expect(Self.functionLengths(long.map { Substring($0) }).first?.lines == 82)
+        #expect("    public var status: String".contains(Self.stringField))
+        #expect("    let kind: String? // why".contains(Self.stringField))
+        #expect(!"    public var code: String { rawValue }".contains(Self.stringField))
+        #expect(!"    public var status: Status".contains(Self.stringField))
     }
 }

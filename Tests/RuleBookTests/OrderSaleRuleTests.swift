@@ -34,7 +34,7 @@ import TestSupport
             if let purchase { try tx.recordPurchase(purchase) }
         }
         let order = RevolutOrder(
-            id: orderID, type: "payment", state: .completed, amountMinorUnits: 45_000, currencyCode: "GBP",
+            id: orderID, type: .payment, state: .completed, amountMinorUnits: 45_000, currencyCode: "GBP",
             merchantReference: reference, metadata: metadata, createdAt: "2026-11-10T11:58:00Z",
             updatedAt: "2026-11-10T12:00:00Z")
         let live = try await ledger.read { reader in

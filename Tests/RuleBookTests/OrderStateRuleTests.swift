@@ -47,7 +47,7 @@ import TestSupport
         #expect(batch.state == expected)
         #expect(live.state == expected)
         #expect(batch.type == RevolutOrderType.payment)
-        #expect(RevolutOrderType(normalising: live.type ?? "") == RevolutOrderType.payment)
+        #expect(live.type == RevolutOrderType.payment)
     }
 
     @Test("reconcile judges a staged order's state by the same vocabulary", arguments: cases.map(\.word))

@@ -1,6 +1,7 @@
 /// How a failure should be reported to a scheduler. The `credits` executable maps each class to
 /// exactly one exit code (see docs/ARCHITECTURE.md), in one place.
-public enum FailureClass: Sendable, Equatable {
+/// The raw value is the name the `--json` error envelope prints as `error.kind`.
+public enum FailureClass: String, Sendable, Equatable, Codable {
     /// The command line was wrong (64).
     case usage
     /// Input data (a file, the configuration) was wrong (65).

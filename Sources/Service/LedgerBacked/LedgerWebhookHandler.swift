@@ -76,7 +76,7 @@ public struct LedgerWebhookHandler: RevolutWebhookHandler {
         guard let amount = order.amount else { return nil }
         let instant = { (text: String?) in text.flatMap { try? Instant.parse($0).get() } }
         return OrderObservation(
-            orderType: RevolutOrderType(normalising: order.type?.lowercased() ?? "unknown"), orderID: order.id,
+            orderType: order.type, orderID: order.id,
             state: order.state,
             amount: amount, merchantReference: order.merchantReference,
             organisationID: order.metadata["organisation_id"],
@@ -90,7 +90,7 @@ public struct LedgerWebhookHandler: RevolutWebhookHandler {
     static func completedOrder(_ order: RevolutOrder, reader: LedgerReader, receivedAt: Instant) throws
         -> CompletedOrder?
     {
-        guard RevolutOrderType(normalising: order.type ?? "") == .payment,
+        guard order.type == .payment,
             case .success(let sale) = try reader.orderSale(
                 orderID: order.id, merchantReference: order.merchantReference,
                 metadataOrganisationID: order.metadata["organisation_id"], metadataPackageID: order.metadata["package_id"]),

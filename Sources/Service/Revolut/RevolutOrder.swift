@@ -46,8 +46,8 @@ public struct RevolutOrderRequest: Sendable, Equatable {
 /// `GET /api/orders/{id}` and the simplified one of the list decode into it.
 public struct RevolutOrder: Sendable, Equatable, Decodable {
     public let id: String
-    /// `payment`, `refund`, ...; nil only if Revolut omitted it.
-    public let type: String?
+    /// `payment`, `refund`, ..., read by the rule batch ingest shares; an omitted type is `unknown`.
+    public let type: RevolutOrderType
     public let state: RevolutOrderState
     public let amountMinorUnits: Int64
     /// The ISO 4217 code as sent (not validated here: see `amount`).
@@ -85,7 +85,7 @@ public struct RevolutOrder: Sendable, Equatable, Decodable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
-        type = try container.decodeIfPresent(String.self, forKey: .type)
+        type = RevolutOrderType(normalising: (try container.decodeIfPresent(String.self, forKey: .type) ?? "unknown").lowercased())
         state = RevolutOrderState(normalising: try container.decode(String.self, forKey: .state))
         amountMinorUnits = try container.decode(Int64.self, forKey: .amount)
         currencyCode = try container.decode(String.self, forKey: .currency)
@@ -99,7 +99,7 @@ public struct RevolutOrder: Sendable, Equatable, Decodable {
     }
 
     public init(
-        id: String, type: String?, state: RevolutOrderState, amountMinorUnits: Int64, currencyCode: String,
+        id: String, type: RevolutOrderType, state: RevolutOrderState, amountMinorUnits: Int64, currencyCode: String,
         outstandingMinorUnits: Int64? = nil, checkoutURL: String? = nil, merchantReference: String? = nil,
         metadata: [String: String] = [:], createdAt: String? = nil, updatedAt: String? = nil,
         relatedOrderID: String? = nil

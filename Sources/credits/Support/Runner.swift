@@ -47,7 +47,7 @@ private struct Envelope<Summary: Encodable>: Encodable {
 private struct NoSummary: Encodable {}
 
 private struct ErrorBody: Encodable {
-    let kind: String
+    let kind: FailureClass
     let message: String
 }
 
@@ -85,7 +85,7 @@ enum Runner {
             if options.json {
                 printJSON(Envelope<Summary>(
                     command: command, ok: false, exitCode: code, durationMs: elapsed(), result: nil,
-                    error: ErrorBody(kind: "\(classified?.failureClass ?? .internal)", message: message)))
+                    error: ErrorBody(kind: classified?.failureClass ?? .internal, message: message)))
             }
             printError("credits \(command): error: \(message)")
         }
@@ -97,7 +97,7 @@ enum Runner {
     static func printUsageError(command: String, code: Int32, message: String) {
         printJSON(Envelope<NoSummary>(
             command: command, ok: false, exitCode: code, durationMs: 0, result: nil,
-            error: ErrorBody(kind: "\(FailureClass.usage)", message: message)))
+            error: ErrorBody(kind: .usage, message: message)))
     }
 
     static func printJSON<T: Encodable>(_ value: T) {
