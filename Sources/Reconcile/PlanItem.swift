@@ -80,6 +80,15 @@ public struct PlanItem: Sendable, Hashable, Codable {
         self.references = references
     }
 
+    /// What the item is about, for people: the Revolut order, else the cost event, the plan period
+    /// or the grant it expires or reverses ("" when none).
+    public var subject: String {
+        references.revolutOrderID ?? order?.orderID ?? references.costEventID ?? references.planPeriod ?? grantKey ?? ""
+    }
+
+    /// The money the item carries: the plan fee of an allocation, the price paid for a top-up.
+    public var amount: Money? { price ?? order?.price }
+
     /// The posting order: by effective time, then kind, then key; usage carried over from an
     /// earlier window after everything else. Deterministic, so the same inputs always give the
     /// same plan and the same ledger.

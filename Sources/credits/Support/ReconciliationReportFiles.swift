@@ -21,12 +21,9 @@ enum ReconciliationReportFiles {
     }
 
     static func row(_ item: PlanItem, posted transfer: Transfer, seq: Int) -> ProposedTransfer {
-        let references = item.references
-        let reference = references.revolutOrderID ?? item.order?.orderID ?? references.costEventID
-            ?? references.planPeriod ?? item.grantKey ?? ""
-        return ProposedTransfer(
+        ProposedTransfer(
             seq: seq, kind: item.kind.transferKind, organisationID: item.organisationID,
             effectiveAt: item.effectiveAt, credits: transfer.amount,
-            amount: item.price ?? item.order?.price, reference: reference, idempotencyKey: item.idempotencyKey)
+            amount: item.amount, reference: item.subject, idempotencyKey: item.idempotencyKey)
     }
 }
