@@ -76,6 +76,7 @@ public struct TransactionView: Codable, Sendable {
     public let investigation: String?
     public let operation: String?
     public let memo: String?
+    public let actor: String
 }
 
 public struct TransactionEdge: Codable, Sendable {
@@ -209,7 +210,8 @@ public struct LedgerResolver: Sendable {
                 throw GraphQLClientError("Purchases are not available on this service.", code: .unavailable)
             }
             return try await PurchaseService(ledger: ledger, revolut: revolut, now: now).purchase(
-                organisationID: organisationID, packageID: input.packageId.value, idempotencyKey: input.idempotencyKey)
+                organisationID: organisationID, packageID: input.packageId.value, idempotencyKey: input.idempotencyKey,
+                by: context.actor)
         }
         return PurchaseCreditPackagePayload(purchase: purchase, userErrors: userErrors)
     }
@@ -230,7 +232,8 @@ public struct LedgerResolver: Sendable {
             credits: CreditAmount(transfer.signedAmount(for: organisationID)), money: MoneyView(transfer.money),
             effectiveAt: DateTime(transfer.effectiveAt), costEventId: references.costEventID.map { Identifier($0) },
             revolutOrderId: references.revolutOrderID.map { Identifier($0) }, team: references.team,
-            investigation: references.investigation, operation: references.operation, memo: references.memo)
+            investigation: references.investigation, operation: references.operation, memo: references.memo,
+            actor: transfer.actor.storedText)
     }
 }
 
@@ -288,6 +291,10 @@ public enum LedgerSchema {
                     .description("The investigation a deduction is charged to, if any.")
                 Field("operation", at: \.operation).description("The operation a deduction charges, if any.")
                 Field("memo", at: \.memo).description("A person's note on the transfer, if any.")
+                Field("actor", at: \.actor).description(
+                    "Who made the transfer: `key:<API key id>`, `operator:<name>`, `pipeline:<stage>` or "
+                        + "`pipeline:apply:plan-<id>`, `webhook:revolut`, or `unknown (before audit)` for "
+                        + "transfers posted before actors were recorded.")
             }.description("One ledger transfer seen from the organisation.")
             Type(TransactionEdge.self) {
                 Field("cursor", at: \.cursor)
