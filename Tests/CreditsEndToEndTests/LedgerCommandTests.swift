@@ -67,6 +67,8 @@ import TestSupport
         let transfers = try #require(try history.json()["result"] as? [[String: Any]])
         #expect(transfers.count == 1)
         #expect(transfers.first?["kind"] as? String == "top_up")
+        // Who posted it: the login name running the command, since no --actor was given.
+        #expect(transfers.first?["actor"] as? String == "operator:\(NSUserName())")
 
         let verify = try credits("ledger", "verify")
         #expect(verify.exitCode == 0, "\(verify.stderr)")
@@ -78,11 +80,16 @@ import TestSupport
         #expect(try credits("init", "--config", config).exitCode == 0)
         let arguments = ["ledger", "adjust", "--org", "met-police", "--credits", "25", "--key", "goodwill-1",
                          "--memo", "goodwill credit", "--json"]
-        let first = try credits(arguments + ["--now", "2026-11-20T10:00:00Z"])
+        let first = try credits(arguments + ["--now", "2026-11-20T10:00:00Z", "--actor", "alice"])
         #expect(first.exitCode == 0, "\(first.stderr)")
-        let retry = try credits(arguments + ["--now", "2026-11-20T10:07:00Z"])
+        let transfer = (try first.json()["result"] as? [String: Any])?["transfer"] as? [String: Any]
+        #expect(transfer?["actor"] as? String == "operator:alice")
+        // A retry by someone else is the same posting: the first actor stands.
+        let retry = try credits(arguments + ["--now", "2026-11-20T10:07:00Z", "--actor", "bob"])
         #expect(retry.exitCode == 0, "\(retry.stderr)")
         #expect((try retry.json()["result"] as? [String: Any])?["status"] as? String == "exists")
+        let retried = (try retry.json()["result"] as? [String: Any])?["transfer"] as? [String: Any]
+        #expect(retried?["actor"] as? String == "operator:alice")
         let noReason = try credits(["ledger", "adjust", "--org", "met-police", "--credits=-5", "--key", "k2"])
         #expect(noReason.exitCode == 65)
         #expect(noReason.stderr.contains("needs a memo"), "\(noReason.stderr)")

@@ -31,7 +31,7 @@ import TestSupport
         limits: GraphQLLimits = GraphQLLimits(), _ body: (ServiceHTTPTests.Harness, String) async throws -> Void
     ) async throws {
         let ledger = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("met")])
-        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "attacker")
+        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "attacker", by: .tests)
         // Loops of its own: a stall seen here is this server's, not another test's server's.
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         do {
@@ -142,6 +142,29 @@ import TestSupport
                 + "{ edges { cursor } } }"
             let answers = try await Self.attack(service, key: key, slow, times: 1)
             try Self.expectRefused(answers, message: "The query could not be checked within 100 ms.")
+        }
+    }
+
+    /// GraphQL 4.3.0 keys its validation dictionaries by definitions hashed by identity and compared by
+    /// value; 300 copies of one anonymous operation made the standard library trap and killed the process.
+    /// Repeated definitions are refused before validation, with the specification's messages.
+    @Test func repeatedDefinitionsAreRefusedAndTheServiceStaysUp() async throws {
+        try await withService { service, key in
+            let anonymous = String(repeating: "{ health } ", count: 300)
+            let answers = try await Self.attack(service, key: key, anonymous, times: 3)
+            try Self.expectRefused(answers, message: "This anonymous operation must be the only defined operation.")
+            #expect(answers.allSatisfy { $0.status == 422 })
+            let named = String(repeating: "query Q { health } ", count: 300)
+            try Self.expectRefused(
+                try await Self.attack(service, key: key, named, times: 1),
+                message: "There can be only one operation named \"Q\".")
+            let fragments = "{ ...F } " + String(repeating: "fragment F on Query { health } ", count: 200)
+            try Self.expectRefused(
+                try await Self.attack(service, key: key, fragments, times: 1),
+                message: "There can be only one fragment named \"F\".")
+            // Still up, and one anonymous operation is still answered.
+            let health = try await service.graphQL(LedgerBackedTests.query("{ health }"), key: key)
+            #expect(health.status == 200, "\(health.text)")
         }
     }
 }

@@ -144,7 +144,7 @@ import TestSupport
     @Test func dateTimeNamesItsSpecification() async throws {
         let directory = TemporaryDirectory("graphql-scalars")
         let ledger = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("met")])
-        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "client")
+        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "client", by: .tests)
         var limits = GraphQLLimits()
         limits.introspectionEnabled = true
         try await LedgerBackedTests.serve(ledger, name: "graphql-scalars", limits: limits) { service in

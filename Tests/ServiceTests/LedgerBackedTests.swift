@@ -41,9 +41,9 @@ import TestSupport
     func withLedgerService(_ body: (ServiceHTTPTests.Harness, Keys) async throws -> Void) async throws {
         let ledger = try makeLedger()
         let keys = Keys(
-            met: try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test"),
-            gmp: try LedgerAPIKeyStore.issue(in: ledger, organisationID: "gmp", label: "test"),
-            admin: try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin"))
+            met: try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test", by: .tests),
+            gmp: try LedgerAPIKeyStore.issue(in: ledger, organisationID: "gmp", label: "test", by: .tests),
+            admin: try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin", by: .tests))
         try await Self.serve(ledger, name: "ledger-service") { try await body($0, keys) }
     }
 
@@ -75,8 +75,8 @@ import TestSupport
 
     @Test func testStoredKeysResolveAndRevokedKeysDoNot() async throws {
         let ledger = try makeLedger()
-        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "laptop")
-        let admin = try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "ops")
+        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "laptop", by: .tests)
+        let admin = try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "ops", by: .tests)
         let store = LedgerAPIKeyStore(ledger: ledger)
         let hash = try #require(APIKey.hash(presented: key))
         #expect(try await store.principal(for: hash) == .organisation(id: "met"))
@@ -86,7 +86,7 @@ import TestSupport
         #expect(revoked)
         #expect(try await store.principal(for: hash) == nil)
         #expect(throws: PostingRejection.organisationNotFound("nope")) {
-            try LedgerAPIKeyStore.issue(in: ledger, organisationID: "nope", label: "")
+            try LedgerAPIKeyStore.issue(in: ledger, organisationID: "nope", label: "", by: .tests)
         }
         let stored = try String.fetchAllHashes(ledger)
         #expect(!stored.joined().contains(key))
@@ -95,7 +95,7 @@ import TestSupport
 
     @Test func testRevokedKeyIs401AtOnce() async throws {
         let ledger = try makeLedger()
-        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "leaked")
+        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "leaked", by: .tests)
         var configuration = ServiceConfiguration()
         configuration.port = 0
         let dependencies = ServiceDependencies(keyStore: LedgerAPIKeyStore(ledger: ledger))
@@ -271,6 +271,12 @@ extension LedgerBackedTests {
                 + #"idempotencyKey: "a1"}) { transaction { id kind credits } userErrors { code field message } } }"#
             let first = try await service.graphQL(Self.query(allocate), key: keys.admin)
             #expect(first.text.contains(#""kind":"ALLOCATION","credits":"100"}"#), "\(first.text)")
+            // The audit trail names the administrator's key, in the ledger and in the API.
+            let adminKeyID = try #require(APIKey.hash(presented: keys.admin)?.id)
+            let allocation = try await service.graphQL(
+                Self.query(#"{ transactions(organisationId: "met", first: 100) { edges { node { actor } } } }"#),
+                key: keys.met)
+            #expect(allocation.text.contains(#""actor":"key:\#(adminKeyID)""#), "\(allocation.text)")
             #expect(first.text.hasSuffix(#""userErrors":[]}}}"#), "\(first.text)")
             let retry = try await service.graphQL(Self.query(allocate), key: keys.admin)
             #expect(retry.text == first.text)
@@ -379,7 +385,7 @@ extension LedgerBackedTests {
                     references: TransferReferences(costEventID: key, team: team, operation: operation)))
             }
         }
-        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "t")
+        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "t", by: .tests)
         let metrics = MetricsRegistry()
         let endpoint = try LedgerSchema.endpoint(
             ledger: ledger, now: { instant("2026-11-24T12:00:00Z") }, limits: GraphQLLimits(), metrics: metrics)

@@ -79,6 +79,8 @@ public struct Transfer: Sendable, Hashable, Codable {
     public let effectiveAt: Instant
     public let recordedAt: Instant
     public let references: TransferReferences
+    /// Who made it (`Actor`); `unknownBeforeAudit` for transfers posted before actors were recorded.
+    public let actor: Actor
     /// The grant an inflow created (nil for outflows).
     public let grantID: Int64?
 }
@@ -107,7 +109,7 @@ extension Transfer {
         Transfer(
             id: id, idempotencyKey: idempotencyKey, kind: kind, organisationID: organisationID,
             debitAccount: debitAccount, creditAccount: creditAccount, amount: amount, money: money,
-            effectiveAt: effectiveAt, recordedAt: recordedAt, references: references, grantID: grantID)
+            effectiveAt: effectiveAt, recordedAt: recordedAt, references: references, actor: actor, grantID: grantID)
     }
 }
 

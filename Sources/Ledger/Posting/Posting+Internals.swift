@@ -55,13 +55,14 @@ extension LedgerTransaction {
         precondition(amount.isPositive, "a transfer amount must be positive")
         precondition(amount <= Credits.transferMax, "a transfer amount is checked against the limit first")
         precondition(money.minorUnits >= 0, "a transfer's money value is never negative")
+        guard actor.mayPost else { throw PostingRejection.actorRequired }
         // Reads and writes neither accounts nor grants, so deferred balance changes may wait.
         try connection.executeCached(
             sql: """
                 INSERT INTO transfers (idempotency_key, content_hash, kind, debit_account, credit_account, amount,
                     organisation_id, money_minor, currency, effective_at, recorded_at, cost_event_id,
-                    revolut_order_id, plan_period, team, investigation, operation, memo)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    revolut_order_id, plan_period, team, investigation, operation, memo, actor)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (idempotency_key) DO NOTHING
                 """
         ) { row in
@@ -83,6 +84,7 @@ extension LedgerTransaction {
             row.add(references.investigation)
             row.add(references.operation)
             row.add(references.memo)
+            row.add(actor.storedText)
         }
         guard connection.changesCount == 1 else { return nil }
         let transferID = connection.lastInsertedRowID
@@ -90,7 +92,7 @@ extension LedgerTransaction {
         return Transfer(
             id: transferID, idempotencyKey: key, kind: kind, organisationID: organisationID,
             debitAccount: debit.rawValue, creditAccount: credit.rawValue, amount: amount, money: money,
-            effectiveAt: effectiveAt, recordedAt: now, references: references, grantID: nil)
+            effectiveAt: effectiveAt, recordedAt: now, references: references, actor: actor, grantID: nil)
     }
 
     /// Records one leg of an outflow and burns the grant down by it (deferred, see `PostingState`).

@@ -115,6 +115,10 @@ extension LedgerReader {
                 UNION ALL SELECT 'cost_event_voids_are_append_only_delete')
             WHERE name NOT IN (SELECT name FROM sqlite_master WHERE type = 'trigger')
             """))
+        check("transfersNameTheirActor", try strings("""
+            SELECT 'trigger transfers_name_their_actor is missing'
+            WHERE NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'transfers_name_their_actor')
+            """))
         check("voidedEventsNeverCharged", try strings("""
             SELECT 'voided cost event ' || v.event_id || ' was charged by transfer ' || t.id
             FROM cost_event_voids v JOIN transfers t ON t.kind = 'deduction' AND t.cost_event_id = v.event_id

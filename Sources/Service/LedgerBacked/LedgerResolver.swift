@@ -122,7 +122,8 @@ public struct LedgerResolver: Sendable {
                 throw GraphQLClientError("Purchases are not available on this service.", code: .unavailable)
             }
             return try await PurchaseService(ledger: ledger, revolut: revolut, now: now).purchase(
-                organisationID: organisationID, packageID: input.packageId.value, idempotencyKey: input.idempotencyKey)
+                organisationID: organisationID, packageID: input.packageId.value, idempotencyKey: input.idempotencyKey,
+                by: context.actor)
         }
         return PurchaseCreditPackagePayload(purchase: purchase, userErrors: userErrors)
     }
@@ -143,6 +144,7 @@ public struct LedgerResolver: Sendable {
             credits: CreditAmount(transfer.signedAmount(for: organisationID)), money: MoneyView(transfer.money),
             effectiveAt: DateTime(transfer.effectiveAt), costEventId: references.costEventID.map { Identifier($0) },
             revolutOrderId: references.revolutOrderID.map { Identifier($0) }, team: references.team,
-            investigation: references.investigation, operation: references.operation, memo: references.memo)
+            investigation: references.investigation, operation: references.operation, memo: references.memo,
+            actor: transfer.actor.storedText)
     }
 }

@@ -55,6 +55,10 @@ public enum LedgerSchema {
                     .description("The investigation a deduction is charged to, if any.")
                 Field("operation", at: \.operation).description("The operation a deduction charges, if any.")
                 Field("memo", at: \.memo).description("A person's note on the transfer, if any.")
+                Field("actor", at: \.actor).description(
+                    "Who made the transfer: `key:<API key id>`, `operator:<name>`, `pipeline:<stage>` or "
+                        + "`pipeline:apply:plan-<id>`, `webhook:revolut`, or `unknown (before audit)` for "
+                        + "transfers posted before actors were recorded.")
             }.description("One ledger transfer seen from the organisation.")
             Type(TransactionEdge.self) {
                 Field("cursor", at: \.cursor)

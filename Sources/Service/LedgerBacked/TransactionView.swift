@@ -14,4 +14,5 @@ public struct TransactionView: Codable, Sendable {
     public let investigation: String?
     public let operation: String?
     public let memo: String?
+    public let actor: String
 }

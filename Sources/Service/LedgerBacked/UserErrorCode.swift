@@ -50,6 +50,7 @@ public struct UserErrorCode: RawRepresentable, Codable, Sendable, Hashable {
         case .grantNotFound: "No such grant."
         case .expiryMustNotPrecedeGrant: "The expiry must be after the grant takes effect."
         case .overflow: "The amount would overflow."
+        case .actorRequired: "The posting names no actor (a bug in the service, never the caller's to correct)."
         }
         self.init(code: code.rawValue, summary: summary)
     }

@@ -10,11 +10,17 @@ struct PostingOptions: ParsableArguments {
     var key: String
     @Option(name: .long, help: "Effective date or instant. Default: now.") var at: String?
     @Option(name: .long, help: "A note kept with the transfer.") var memo: String?
+    @Option(name: .long, help: "Who is posting, recorded on the transfer. Default: the login name running the command.")
+    var actor: String?
+
+    /// The operator the transfer names: `--actor`, else the login name (stated in the output).
+    var postingActor: Actor { .operator(name: actor ?? OperatorName.login()) }
 
     func effectiveAt(_ options: GlobalOptions) throws -> Instant {
         try at.map { try parseInstantArgument($0, option: "--at") } ?? options.clock()()
     }
 }
+
 struct PostingSummary: Encodable {
     let status: Posting.Status
     let transfer: Transfer
@@ -35,16 +41,17 @@ private func postAdmin(
             kind: kind, idempotencyKey: posting.key, organisationID: posting.org, credits: amount,
             price: price.map(AdminPostingRequest.Price.major), effectiveAt: try posting.effectiveAt(options),
             expiresAt: expiresAt, revolutOrderID: order, memo: posting.memo)
-        let (result, balance) = try ledger.write { tx in
+        let (result, balance) = try ledger.write(as: posting.postingActor) { tx in
             (try tx.postAdmin(request), try tx.reader.balance(of: posting.org))
         }
         let change = result.transfer.signedAmount(for: posting.org)
         return StageOutcome(
             summary: PostingSummary(status: result.status, transfer: result.transfer, balance: BalanceView(balance)),
             human: ["\(result.status.rawValue): transfer \(result.transfer.id) \(change.isNegative ? "" : "+")\(change) credits "
-                    + "for \(posting.org); available \(balance.available)"])
+                    + "for \(posting.org) by \(result.transfer.actor.storedText); available \(balance.available)"])
     }
 }
+
 struct AllocateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "allocate", abstract: "Allocate credits (a grant).")
     @OptionGroup var options: GlobalOptions
@@ -57,6 +64,7 @@ struct AllocateCommand: ParsableCommand {
                       expires: expires)
     }
 }
+
 struct TopUpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "top-up", abstract: "Top up credits (a purchased grant).")
     @OptionGroup var options: GlobalOptions
@@ -70,6 +78,7 @@ struct TopUpCommand: ParsableCommand {
                       expires: expires, order: order)
     }
 }
+
 struct AdjustCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adjust", abstract: "Correct a balance with an adjustment (positive or negative credits).",

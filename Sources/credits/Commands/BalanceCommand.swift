@@ -23,6 +23,7 @@ struct BalanceView: Encodable {
         self.spendable = spendable
     }
 }
+
 struct BalanceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "balance", abstract: "Show balances.")
 

@@ -23,11 +23,11 @@ struct VoidEventCommand: ParsableCommand {
     }
 
     func run() throws {
-        let actor = "operator:" + (by ?? Self.loginName())
+        let actor = Actor.operator(name: by ?? OperatorName.login())
         try Runner.run("ledger void-event", options: options) {
             let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let result = try ledger.write { tx in
-                try tx.voidCostEvent(eventID: eventID, actor: actor, reason: reason)
+            let result = try ledger.write(as: actor) { tx in
+                try tx.voidCostEvent(eventID: eventID, actor: actor.storedText, reason: reason)
             }
             let void = result.void
             let verb = result.status == .voided ? "voided" : "already voided"
@@ -37,13 +37,8 @@ struct VoidEventCommand: ParsableCommand {
                         + "at \(void.voidedAt.iso8601) by \(void.actor): \(void.reason)"])
         }
     }
-
-    /// The user running the command, as the system knows them (not `$USER`, which anyone can set).
-    static func loginName() -> String {
-        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
-        return "uid-\(getuid())"
-    }
 }
+
 struct VoidSummary: Encodable {
     let status: CostEventVoidStatus
     let void: CostEventVoid

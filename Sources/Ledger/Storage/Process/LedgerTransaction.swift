@@ -12,10 +12,21 @@ public struct LedgerTransaction {
     /// Spending facts read once per transaction and kept current by postings, and the balance
     /// changes they have not written yet (see `PostingState`).
     let postingState = PostingState()
+    /// Who this transaction acts for: recorded on every transfer it posts (`Actor`).
+    public private(set) var actor: Actor
 
-    init(db: Database, now: Instant) {
+    init(db: Database, now: Instant, actor: Actor) {
         self.connection = db
         self.now = now
+        self.actor = actor
+    }
+
+    /// The same transaction (same connection, same deferred changes) acting for someone else: the
+    /// group commit's units, each a different caller.
+    public func acting(as actor: Actor) -> LedgerTransaction {
+        var copy = self
+        copy.actor = actor
+        return copy
     }
 
     /// The connection with every deferred balance change written, so any SQL sees the ledger whole.

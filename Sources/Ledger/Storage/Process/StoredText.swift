@@ -29,3 +29,13 @@ extension LocalDate {
         self = date
     }
 }
+
+extension Actor {
+    /// The actor stored in `transfers.actor`.
+    init(stored text: String) throws {
+        guard let actor = Actor(storedText: text) else {
+            throw StorageError.unknownStoredValue(text, table: "transfers", column: "actor")
+        }
+        self = actor
+    }
+}

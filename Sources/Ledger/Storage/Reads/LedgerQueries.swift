@@ -147,7 +147,7 @@ extension LedgerReader {
     static let transferSelect = """
         SELECT t.id, t.idempotency_key, t.kind, t.organisation_id, t.debit_account, t.credit_account, t.amount,
             t.money_minor, t.currency, t.effective_at, t.recorded_at, t.cost_event_id, t.revolut_order_id,
-            t.plan_period, t.team, t.investigation, t.operation, t.memo, g.id
+            t.plan_period, t.team, t.investigation, t.operation, t.memo, g.id, t.actor
         FROM transfers t LEFT JOIN grants g ON g.transfer_id = t.id
         """
 
@@ -155,6 +155,7 @@ extension LedgerReader {
     static func transfer(_ row: Row) throws -> Transfer {
         let kind = try TransferKind(stored: row[2], table: "transfers", column: "kind")
         let currency = try Currency(stored: row[8], table: "transfers")
+        let actor = try Actor(stored: row[19])
         return Transfer(
             id: row[0], idempotencyKey: row[1], kind: kind, organisationID: row[3],
             debitAccount: row[4], creditAccount: row[5],
@@ -164,7 +165,7 @@ extension LedgerReader {
             references: TransferReferences(
                 costEventID: row[11], revolutOrderID: row[12], planPeriod: row[13], team: row[14],
                 investigation: row[15], operation: row[16], memo: row[17]),
-            grantID: row[18])
+            actor: actor, grantID: row[18])
     }
 
     static let grantSelect = """
