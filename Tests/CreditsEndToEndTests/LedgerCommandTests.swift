@@ -67,6 +67,12 @@ import TestSupport
         #expect(rows.first?["available"] as? String == "60000")
         #expect(rows.first?["reserved"] as? String == "5000")
         #expect((rows.first?["spendable"] as? [String: String])?["P3"] == "55000")
+        // As it stood at the end of 1 November (before the top-up of the 2nd), and at an instant before anything.
+        let firstDay = try credits("ledger", "balance", "--org", "met-police", "--as-of", "2026-11-01", "--json")
+        #expect(firstDay.exitCode == 0, "\(firstDay.stderr)")
+        #expect((try firstDay.json()["result"] as? [[String: Any]])?.first?["available"] as? String == "50000")
+        let before = try credits("ledger", "balance", "--org", "met-police", "--as-of", "2026-10-31T12:00:00Z", "--json")
+        #expect((try before.json()["result"] as? [[String: Any]])?.first?["available"] as? String == "0")
 
         let history = try credits("ledger", "history", "--org", "met-police", "--kind", "top_up", "--json")
         let transfers = try #require(try history.json()["result"] as? [[String: Any]])

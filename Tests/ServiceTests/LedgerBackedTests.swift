@@ -122,6 +122,12 @@ import TestSupport
             #expect(own.text == #"{"data":{"creditBalance":{"organisationId":"met","available":"150","reserved":"100","#
                 + #""spendable":"50","currency":"GBP","asOf":"2026-11-24T12:00:00.000Z"}}}"#)
             #expect(try await service.graphQL(Self.query(balance), key: keys.admin).text == own.text)
+            // As it stood after the first two grants (1 and 2 November, 10:00), with the reservation configured then.
+            let past = try await service.graphQL(Self.query(
+                #"{ creditBalance(organisationId: "met", asOf: "2026-11-02T10:00:00Z") { available reserved asOf } }"#),
+                key: keys.met)
+            #expect(past.text == #"{"data":{"creditBalance":{"available":"110","reserved":"100","#
+                + #""asOf":"2026-11-02T10:00:00.000Z"}}}"#, "\(past.text)")
 
             let foreign = try await service.graphQL(Self.query(balance), key: keys.gmp)
             let missing = try await service.graphQL(

@@ -109,6 +109,17 @@ public struct LedgerResolver: Sendable {
         self.revolut = revolut
     }
 
+    public struct BalanceArguments: Codable, Sendable {
+        public let organisationId: Identifier
+        /// The balance as it stood at this instant (`LedgerReader.balance(of:asOf:)`); nil: now.
+        public let asOf: DateTime?
+
+        public init(organisationId: Identifier, asOf: DateTime? = nil) {
+            self.organisationId = organisationId
+            self.asOf = asOf
+        }
+    }
+
     public struct OrganisationArguments: Codable, Sendable {
         public let organisationId: Identifier
 
@@ -130,15 +141,19 @@ public struct LedgerResolver: Sendable {
 
     public func serverTime(context: GraphQLRequestContext, arguments: NoArguments) -> DateTime { DateTime(now()) }
 
-    public func creditBalance(context: GraphQLRequestContext, arguments: OrganisationArguments) async throws
+    public func creditBalance(context: GraphQLRequestContext, arguments: BalanceArguments) async throws
         -> CreditBalanceView
     {
         let organisationID = try authorised(context, arguments.organisationId)
-        let asOf = now()
-        // One statement, so one consistent state: a point read (LedgerDatabase.pointRead).
+        let asOf = arguments.asOf?.instant ?? now()
         let balance: Balance
         do {
-            balance = try ledger.pointRead { try $0.balance(of: organisationID) }
+            if let past = arguments.asOf?.instant {
+                balance = try await ledger.read { try $0.balance(of: organisationID, asOf: past) }
+            } else {
+                // One statement, so one consistent state: a point read (LedgerDatabase.pointRead).
+                balance = try ledger.pointRead { try $0.balance(of: organisationID) }
+            }
         } catch PostingRejection.organisationNotFound {
             throw Self.notFound
         }
@@ -472,7 +487,10 @@ public enum LedgerSchema {
                 Field("serverTime", at: LedgerResolver.serverTime).description("The service clock.")
                 Field("creditBalance", at: LedgerResolver.creditBalance) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
-                }.description("An organisation's balance now.")
+                    Argument("asOf", at: \.asOf).description(
+                        "The balance as it stood at this instant: every transfer effective at or before it, and "
+                            + "the reservations configured then. Omitted: now.")
+                }.description("An organisation's balance now, or at a past instant (`asOf`).")
                 Field("transactions", at: LedgerResolver.transactions) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("first", at: \.first).description("Page size, 1 to 100 (default 20).")
