@@ -39,22 +39,27 @@ import TestSupport
     @Test func allocateTopUpBalanceHistoryVerify() throws {
         #expect(try credits("init", "--config", config).exitCode == 0)
         let allocate = try credits(
-            "ledger", "allocate", "--org", "met-police", "--credits", "50000", "--key", "alloc-2026-11",
+            "ledger", "allocate", "--org", "met-police", "--credits", "50000", "--key", "alloc-2026-11", "--reason", "November allocation",
             "--at", "2026-11-01", "--expires", "2026-12-01", "--price", "1800.00", "--json")
         #expect(allocate.exitCode == 0, "\(allocate.stderr)")
         let topUp = try credits(
-            "ledger", "top-up", "--org", "met-police", "--credits", "10000", "--key", "order-1", "--price", "450.00",
+            "ledger", "top-up", "--org", "met-police", "--credits", "10000", "--key", "order-1", "--reason", "paid by card", "--price", "450.00",
             "--order", "6951a0c2-0000-4000-8000-000000000001", "--at", "2026-11-02T10:00:00Z", "--json")
         #expect(topUp.exitCode == 0, "\(topUp.stderr)")
         // The same operation again posts nothing; the same key with other content is refused (65).
         let again = try credits(
-            "ledger", "top-up", "--org", "met-police", "--credits", "10000", "--key", "order-1", "--price", "450.00",
+            "ledger", "top-up", "--org", "met-police", "--credits", "10000", "--key", "order-1", "--reason", "paid by card", "--price", "450.00",
             "--order", "6951a0c2-0000-4000-8000-000000000001", "--at", "2026-11-02T10:00:00Z", "--json")
         #expect((try again.json()["result"] as? [String: Any])?["status"] as? String == "exists")
         let conflict = try credits(
-            "ledger", "top-up", "--org", "met-police", "--credits", "9999", "--key", "order-1", "--price", "450.00")
+            "ledger", "top-up", "--org", "met-police", "--credits", "9999", "--key", "order-1", "--reason", "paid by card", "--price", "450.00")
         #expect(conflict.exitCode == 65)
         #expect(conflict.stderr.contains("idempotency key order-1 was already used"))
+        // Every hand posting says why: without a reason nothing is posted (65, the rule GraphQL shares).
+        let unexplained = try credits("ledger", "allocate", "--org", "met-police", "--credits", "1", "--key", "why")
+        #expect(unexplained.exitCode == 65)
+        #expect(unexplained.stderr.contains("[reasonRequired]") || unexplained.stderr.contains("needs a reason"),
+                "\(unexplained.stderr)")
 
         let balance = try credits("ledger", "balance", "--org", "met-police", "--json")
         #expect(balance.exitCode == 0)
@@ -62,6 +67,12 @@ import TestSupport
         #expect(rows.first?["available"] as? String == "60000")
         #expect(rows.first?["reserved"] as? String == "5000")
         #expect((rows.first?["spendable"] as? [String: String])?["P3"] == "55000")
+        // As it stood at the end of 1 November (before the top-up of the 2nd), and at an instant before anything.
+        let firstDay = try credits("ledger", "balance", "--org", "met-police", "--as-of", "2026-11-01", "--json")
+        #expect(firstDay.exitCode == 0, "\(firstDay.stderr)")
+        #expect((try firstDay.json()["result"] as? [[String: Any]])?.first?["available"] as? String == "50000")
+        let before = try credits("ledger", "balance", "--org", "met-police", "--as-of", "2026-10-31T12:00:00Z", "--json")
+        #expect((try before.json()["result"] as? [[String: Any]])?.first?["available"] as? String == "0")
 
         let history = try credits("ledger", "history", "--org", "met-police", "--kind", "top_up", "--json")
         let transfers = try #require(try history.json()["result"] as? [[String: Any]])
@@ -92,7 +103,7 @@ import TestSupport
         #expect(retried?["actor"] as? String == "operator:alice")
         let noReason = try credits(["ledger", "adjust", "--org", "met-police", "--credits=-5", "--key", "k2"])
         #expect(noReason.exitCode == 65)
-        #expect(noReason.stderr.contains("needs a memo"), "\(noReason.stderr)")
+        #expect(noReason.stderr.contains("needs a reason"), "\(noReason.stderr)")
     }
 
     @Test func exitCodes_forMissingDatabaseBadConfigAndUsage() throws {
@@ -114,7 +125,7 @@ import TestSupport
 
     @Test func verify_failsWithExit70OnATamperedDatabase() throws {
         #expect(try credits("init", "--config", config).exitCode == 0)
-        #expect(try credits("ledger", "allocate", "--org", "nca", "--credits", "100", "--key", "k").exitCode == 0)
+        #expect(try credits("ledger", "allocate", "--org", "nca", "--credits", "100", "--key", "k", "--reason", "r").exitCode == 0)
         let sqlite = Process()
         sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         sqlite.arguments = [db, "UPDATE accounts SET debits_posted = debits_posted + 1 WHERE id = 'system:issuance'"]

@@ -122,6 +122,12 @@ import TestSupport
             #expect(own.text == #"{"data":{"creditBalance":{"organisationId":"met","available":"150","reserved":"100","#
                 + #""spendable":"50","currency":"GBP","asOf":"2026-11-24T12:00:00.000Z"}}}"#)
             #expect(try await service.graphQL(Self.query(balance), key: keys.admin).text == own.text)
+            // As it stood after the first two grants (1 and 2 November, 10:00), with the reservation configured then.
+            let past = try await service.graphQL(Self.query(
+                #"{ creditBalance(organisationId: "met", asOf: "2026-11-02T10:00:00Z") { available reserved asOf } }"#),
+                key: keys.met)
+            #expect(past.text == #"{"data":{"creditBalance":{"available":"110","reserved":"100","#
+                + #""asOf":"2026-11-02T10:00:00.000Z"}}}"#, "\(past.text)")
 
             let foreign = try await service.graphQL(Self.query(balance), key: keys.gmp)
             let missing = try await service.graphQL(
@@ -268,7 +274,8 @@ extension LedgerBackedTests {
     @Test func testAdminMutationsAreIdempotentAndAdminOnly() async throws {
         try await withLedgerService { service, keys in
             let allocate = #"mutation { allocateCredits(input: {organisationId: "met", credits: "100", "#
-                + #"idempotencyKey: "a1"}) { transaction { id kind credits } userErrors { code field message } } }"#
+                + #"idempotencyKey: "a1", memo: "annual allocation"}) { transaction { id kind credits } "#
+                + "userErrors { code field message } } }"
             let first = try await service.graphQL(Self.query(allocate), key: keys.admin)
             #expect(first.text.contains(#""kind":"ALLOCATION","credits":"100"}"#), "\(first.text)")
             // The audit trail names the administrator's key, in the ledger and in the API.
@@ -301,7 +308,7 @@ extension LedgerBackedTests {
                 key: keys.admin)
             #expect(noMemo.text == #"{"data":{"adjustCredits":{"transaction":null,"userErrors":[{"#
                 + #""code":"reasonRequired","field":["input","memo"],"#
-                + #""message":"an adjustment needs a memo saying why the balance is corrected"}]}}}"#)
+                + #""message":"an administrator's posting needs a reason (memo) saying why it is made"}]}}}"#)
             let adjust = try await service.graphQL(Self.query(
                 #"mutation { adjustCredits(input: {organisationId: "met", credits: "-30", idempotencyKey: "j1", "#
                     + #"memo: "duplicate charge"}) { transaction { kind credits memo } userErrors { code } } }"#),
@@ -310,13 +317,13 @@ extension LedgerBackedTests {
                 + #""memo":"duplicate charge"},"userErrors":[]}}}"#)
             let topUp = try await service.graphQL(Self.query(
                 #"mutation { topUpCredits(input: {organisationId: "met", credits: "10", idempotencyKey: "t1", "#
-                    + #"priceMinorUnits: "450"}) { transaction { kind credits money { minorUnits currency } } } }"#),
+                    + #"priceMinorUnits: "450", memo: "paid by invoice"}) { transaction { kind credits money { minorUnits currency } } } }"#),
                 key: keys.admin)
             #expect(topUp.text == #"{"data":{"topUpCredits":{"transaction":{"kind":"TOP_UP","credits":"10","#
                 + #""money":{"minorUnits":"450","currency":"GBP"}}}}}"#)
             let negativePrice = try await service.graphQL(Self.query(
                 #"mutation { topUpCredits(input: {organisationId: "met", credits: "10", idempotencyKey: "t2", "#
-                    + #"priceMinorUnits: "-1"}) { userErrors { code field } } }"#), key: keys.admin)
+                    + #"priceMinorUnits: "-1", memo: "m"}) { userErrors { code field } } }"#), key: keys.admin)
             #expect(negativePrice.text == #"{"data":{"topUpCredits":{"userErrors":[{"code":"priceMalformed","#
                 + #""field":["input","priceMinorUnits"]}]}}}"#)
             let balance = try await service.graphQL(

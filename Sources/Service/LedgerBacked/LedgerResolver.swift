@@ -21,6 +21,17 @@ public struct LedgerResolver: Sendable {
         self.revolut = revolut
     }
 
+    public struct BalanceArguments: Codable, Sendable {
+        public let organisationId: Identifier
+        /// The balance as it stood at this instant (`LedgerReader.balance(of:asOf:)`); nil: now.
+        public let asOf: DateTime?
+
+        public init(organisationId: Identifier, asOf: DateTime? = nil) {
+            self.organisationId = organisationId
+            self.asOf = asOf
+        }
+    }
+
     public struct OrganisationArguments: Codable, Sendable {
         public let organisationId: Identifier
 
@@ -42,15 +53,19 @@ public struct LedgerResolver: Sendable {
 
     public func serverTime(context: GraphQLRequestContext, arguments: NoArguments) -> DateTime { DateTime(now()) }
 
-    public func creditBalance(context: GraphQLRequestContext, arguments: OrganisationArguments) async throws
+    public func creditBalance(context: GraphQLRequestContext, arguments: BalanceArguments) async throws
         -> CreditBalanceView
     {
         let organisationID = try authorised(context, arguments.organisationId)
-        let asOf = now()
-        // One statement, so one consistent state: a point read (LedgerDatabase.pointRead).
+        let asOf = arguments.asOf?.instant ?? now()
         let balance: Balance
         do {
-            balance = try ledger.pointRead { try $0.balance(of: organisationID) }
+            if let past = arguments.asOf?.instant {
+                balance = try await ledger.read { try $0.balance(of: organisationID, asOf: past) }
+            } else {
+                // One statement, so one consistent state: a point read (LedgerDatabase.pointRead).
+                balance = try ledger.pointRead { try $0.balance(of: organisationID) }
+            }
         } catch PostingRejection.organisationNotFound {
             throw Self.notFound
         }

@@ -54,7 +54,7 @@ public enum LedgerSchema {
                 Field("investigation", at: \.investigation)
                     .description("The investigation a deduction is charged to, if any.")
                 Field("operation", at: \.operation).description("The operation a deduction charges, if any.")
-                Field("memo", at: \.memo).description("A person's note on the transfer, if any.")
+                Field("memo", at: \.memo).description("Why an administrator posted the transfer, if one did.")
                 Field("actor", at: \.actor).description(
                     "Who made the transfer: `key:<API key id>`, `operator:<name>`, `pipeline:<stage>` or "
                         + "`pipeline:apply:plan-<id>`, `webhook:revolut`, or `unknown (before audit)` for "
@@ -196,7 +196,8 @@ public enum LedgerSchema {
                 InputField("credits", at: \.credits)
                     .description("Credits to grant, positive; for `adjustCredits` signed: negative draws down.")
                 InputField("idempotencyKey", at: \.idempotencyKey).description("1 to 200 bytes chosen by the caller; a retry with the same key changes nothing, the key reused for a different request is refused (`idempotencyKeyReusedWithDifferentContent`).")
-                InputField("memo", at: \.memo).description("Why: shown in the ledger and reports; required by `adjustCredits`.")
+                InputField("memo", at: \.memo).description(
+                    "Why the posting is made (required; `reasonRequired` without it): kept with the transfer for the audit trail.")
                 InputField("priceMinorUnits", at: \.priceMinorUnits)
                     .description("The price paid (the grant's cost basis), in minor units of the organisation's currency.")
             }.description("What `allocateCredits`, `topUpCredits` and `adjustCredits` post.")
@@ -235,7 +236,10 @@ public enum LedgerSchema {
                 Field("serverTime", at: LedgerResolver.serverTime).description("The service clock.")
                 Field("creditBalance", at: LedgerResolver.creditBalance) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
-                }.description("An organisation's balance now.")
+                    Argument("asOf", at: \.asOf).description(
+                        "The balance as it stood at this instant: every transfer effective at or before it, and "
+                            + "the reservations configured then. Omitted: now.")
+                }.description("An organisation's balance now, or at a past instant (`asOf`).")
                 Field("transactions", at: LedgerResolver.transactions) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("first", at: \.first).description("Page size, 1 to 100 (default 20).")

@@ -61,7 +61,7 @@ public struct UserErrorCode: RawRepresentable, Codable, Sendable, Hashable {
             "The idempotency key must be 1 to \(AdminPostingRequest.idempotencyKeyBytesMax) bytes."
         case .creditsMustNotBeZero: "Credits must not be zero."
         case .creditsMustBePositive: "Credits must be positive; only an adjustment may be negative."
-        case .reasonRequired: "An adjustment needs a memo saying why."
+        case .reasonRequired: "An administrator's posting needs a reason (memo) saying why."
         case .priceMalformed: "The price is not a whole, non-negative number of minor units."
         }
         self.init(code: code.rawValue, summary: summary)

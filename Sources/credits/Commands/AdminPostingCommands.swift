@@ -9,7 +9,8 @@ struct PostingOptions: ParsableArguments {
     @Option(name: .long, help: "Idempotency key: the same key posts once; reusing it with other values is refused.")
     var key: String
     @Option(name: .long, help: "Effective date or instant. Default: now.") var at: String?
-    @Option(name: .long, help: "A note kept with the transfer.") var memo: String?
+    @Option(name: [.customLong("reason"), .customLong("memo")], help: "Why it is posted (required), kept with the transfer.")
+    var memo: String?
     @Option(name: .long, help: "Who is posting, recorded on the transfer. Default: the login name running the command.")
     var actor: String?
 

@@ -29,13 +29,24 @@ struct BalanceCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
     @Option(name: .long, help: "Only this organisation.") var org: String?
+    @Option(
+        name: .customLong("as-of"),
+        help: "The balance as it stood then: an instant, or a date (the end of that day in each organisation's time zone).")
+    var asOf: String?
 
     func run() throws {
+        let moment = try asOf.map { text -> BalanceMoment in
+            if let date = LocalDate.parse(text) { return .endOf(date) }
+            return .instant(try parseInstantArgument(text, option: "--as-of"))
+        }
         try Runner.run("ledger balance", options: options, lock: false, humanToStdout: true) {
             let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
             let balances = try ledger.read { reader in
-                if let org { return [try reader.balance(of: org)] }
-                return try reader.balances()
+                let current = try org.map { [try reader.balance(of: $0)] } ?? reader.balances()
+                guard let moment else { return current }
+                return try current.map { balance in
+                    try reader.balance(of: balance.organisationID, asOf: try moment.instant(for: balance.organisationID, reader))
+                }
             }
             let views = balances.map(BalanceView.init)
             var table = [["organisation", "currency", "available", "reserved", "spendable P1", "spendable (none)"]]
