@@ -27,7 +27,6 @@ public struct StoredPlan: Sendable, Hashable {
     public let totals: [PlanTotal]
     public let findings: [StoredFinding]
 }
-
 /// What a plan posts for one organisation and kind of transfer.
 public struct PlanTotal: Sendable, Hashable, Comparable {
     public let organisationID: String
@@ -48,7 +47,6 @@ public struct PlanTotal: Sendable, Hashable, Comparable {
         (lhs.organisationID, lhs.kind.rawValue) < (rhs.organisationID, rhs.kind.rawValue)
     }
 }
-
 public struct StoredFinding: Sendable, Hashable, Codable {
     public let seq: Int
     public let severity: FindingSeverity
@@ -69,20 +67,6 @@ public struct StoredFinding: Sendable, Hashable, Codable {
         self.detail = detail
     }
 }
-
-/// A staged cost event not yet charged: what reconcile needs to plan its deduction.
-public struct UnchargedEvent: Sendable, Hashable {
-    public let eventID: String
-    public let organisationID: String
-    public let team: String
-    public let investigation: String?
-    public let operation: String
-    public let credits: Credits
-    public let occurredAt: Instant
-    public let sourceFile: String
-    public let sourceLine: Int
-}
-
 extension LedgerTransaction {
     /// Stores a new plan with its totals and findings, and supersedes any earlier plan not yet
     /// applied. Returns its id.
@@ -127,7 +111,6 @@ extension LedgerTransaction {
         precondition(connection.changesCount == 1, "only a planned plan can be applied")
     }
 }
-
 extension LedgerReader {
     /// The as-of instant of the newest applied plan: everything effective before it was in scope
     /// of a plan that was posted.

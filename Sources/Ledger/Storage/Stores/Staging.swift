@@ -38,7 +38,6 @@ public struct StagedCostEvent: Sendable, Hashable {
         self.sourceLine = sourceLine
     }
 }
-
 /// How an event's credits were priced from the rate card.
 public struct RatePricing: Sendable, Hashable {
     /// The quantity exactly as given (decimal text).
@@ -52,7 +51,6 @@ public struct RatePricing: Sendable, Hashable {
         self.creditsPerUnit = creditsPerUnit
     }
 }
-
 /// What staging did with one record.
 public enum StagingOutcome: Sendable, Hashable {
     case staged
@@ -61,14 +59,6 @@ public enum StagingOutcome: Sendable, Hashable {
     /// Same id, different content: refused; the first one stands.
     case conflict(existingSource: String, existingLine: Int)
 }
-
-/// What an ingested file holds, as stored in `ingested_files.kind` and named in summaries and
-/// rejects-file names.
-public enum IngestKind: String, Sendable, Hashable, Codable {
-    case events
-    case orders
-}
-
 /// A file already ingested.
 public struct IngestedFile: Sendable, Hashable {
     public let contentSHA256: String
@@ -79,7 +69,6 @@ public struct IngestedFile: Sendable, Hashable {
     /// The JSON summary written when it was ingested.
     public let summary: String
 }
-
 extension LedgerTransaction {
     /// Stages a batch of cost events in this transaction. Idempotent: each record ends staged,
     /// duplicate or conflict, decided against everything staged before (including earlier in
@@ -130,7 +119,6 @@ extension LedgerTransaction {
         try claimPendingRejections(contentSHA256: contentSHA256, fileIsNew: db.changesCount == 1)
     }
 }
-
 extension LedgerReader {
     public func ingestedFile(contentSHA256: String) throws -> IngestedFile? {
         try Row.fetchOne(db, sql: "SELECT * FROM ingested_files WHERE content_sha256 = ?", arguments: [contentSHA256])
