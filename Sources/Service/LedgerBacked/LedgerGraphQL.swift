@@ -77,6 +77,8 @@ public struct TransactionView: Codable, Sendable {
     public let operation: String?
     public let memo: String?
     public let actor: String
+    public let balanceBefore: CreditAmount
+    public let balanceAfter: CreditAmount
 }
 
 public struct TransactionEdge: Codable, Sendable {
@@ -248,7 +250,8 @@ public struct LedgerResolver: Sendable {
             effectiveAt: DateTime(transfer.effectiveAt), costEventId: references.costEventID.map { Identifier($0) },
             revolutOrderId: references.revolutOrderID.map { Identifier($0) }, team: references.team,
             investigation: references.investigation, operation: references.operation, memo: references.memo,
-            actor: transfer.actor.storedText)
+            actor: transfer.actor.storedText, balanceBefore: CreditAmount(transfer.balanceBefore),
+            balanceAfter: CreditAmount(transfer.balanceAfter))
     }
 }
 
@@ -310,6 +313,10 @@ public enum LedgerSchema {
                     "Who made the transfer: `key:<API key id>`, `operator:<name>`, `pipeline:<stage>` or "
                         + "`pipeline:apply:plan-<id>`, `webhook:revolut`, or `unknown (before audit)` for "
                         + "transfers posted before actors were recorded.")
+                Field("balanceBefore", at: \.balanceBefore)
+                    .description("The organisation's available balance right before this transfer, in posting order.")
+                Field("balanceAfter", at: \.balanceAfter)
+                    .description("The organisation's available balance right after this transfer, in posting order.")
             }.description("One ledger transfer seen from the organisation.")
             Type(TransactionEdge.self) {
                 Field("cursor", at: \.cursor)
