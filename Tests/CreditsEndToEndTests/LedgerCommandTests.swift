@@ -80,6 +80,10 @@ import TestSupport
         #expect(transfers.first?["kind"] as? String == "top_up")
         // Who posted it: the login name running the command, since no --actor was given.
         #expect(transfers.first?["actor"] as? String == "operator:\(NSUserName())")
+        #expect(transfers.first?["balanceAfter"] as? String == "60000", "after the allocation's 50,000")
+        let text = try credits("ledger", "history", "--org", "met-police")
+        #expect(text.stdout.contains("before") && text.stdout.contains("50000") && text.stdout.contains("60000"),
+                "\(text.stdout)")
 
         let verify = try credits("ledger", "verify")
         #expect(verify.exitCode == 0, "\(verify.stderr)")

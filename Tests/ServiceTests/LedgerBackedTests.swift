@@ -284,6 +284,11 @@ extension LedgerBackedTests {
                 Self.query(#"{ transactions(organisationId: "met", first: 100) { edges { node { actor } } } }"#),
                 key: keys.met)
             #expect(allocation.text.contains(#""actor":"key:\#(adminKeyID)""#), "\(allocation.text)")
+            // The balance before and after it: the three grants of 150, then this allocation of 100.
+            let chained = try await service.graphQL(Self.query(
+                #"{ transactions(organisationId: "met", first: 100) { edges { node { balanceBefore balanceAfter } } } }"#),
+                key: keys.met)
+            #expect(chained.text.hasSuffix(#"{"node":{"balanceBefore":"150","balanceAfter":"250"}}]}}}"#), "\(chained.text)")
             #expect(first.text.hasSuffix(#""userErrors":[]}}}"#), "\(first.text)")
             let retry = try await service.graphQL(Self.query(allocate), key: keys.admin)
             #expect(retry.text == first.text)

@@ -115,6 +115,20 @@ extension LedgerReader {
                 UNION ALL SELECT 'cost_event_voids_are_append_only_delete')
             WHERE name NOT IN (SELECT name FROM sqlite_master WHERE type = 'trigger')
             """))
+        // Each transfer's balance_after is its organisation's running sum in posting (id) order.
+        check("balancesAfterDerivable", try strings("""
+            SELECT 'transfer ' || id || ' records balance after ' || COALESCE(balance_after, 'none')
+                || ' but its organisation''s transfers up to it sum to ' || running
+            FROM (
+                SELECT id, balance_after,
+                    SUM(CASE WHEN credit_account = 'org:' || organisation_id THEN amount ELSE -amount END)
+                        OVER (PARTITION BY organisation_id ORDER BY id ROWS UNBOUNDED PRECEDING) AS running
+                FROM transfers)
+            WHERE balance_after IS NOT running
+            UNION ALL
+            SELECT 'trigger transfers_record_balance_after is missing'
+            WHERE NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'transfers_record_balance_after')
+            """))
         check("transfersNameTheirActor", try strings("""
             SELECT 'trigger transfers_name_their_actor is missing'
             WHERE NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'transfers_name_their_actor')

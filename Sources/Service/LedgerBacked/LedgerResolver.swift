@@ -160,6 +160,7 @@ public struct LedgerResolver: Sendable {
             effectiveAt: DateTime(transfer.effectiveAt), costEventId: references.costEventID.map { Identifier($0) },
             revolutOrderId: references.revolutOrderID.map { Identifier($0) }, team: references.team,
             investigation: references.investigation, operation: references.operation, memo: references.memo,
-            actor: transfer.actor.storedText)
+            actor: transfer.actor.storedText, balanceBefore: CreditAmount(transfer.balanceBefore),
+            balanceAfter: CreditAmount(transfer.balanceAfter))
     }
 }

@@ -59,6 +59,10 @@ public enum LedgerSchema {
                     "Who made the transfer: `key:<API key id>`, `operator:<name>`, `pipeline:<stage>` or "
                         + "`pipeline:apply:plan-<id>`, `webhook:revolut`, or `unknown (before audit)` for "
                         + "transfers posted before actors were recorded.")
+                Field("balanceBefore", at: \.balanceBefore)
+                    .description("The organisation's available balance right before this transfer, in posting order.")
+                Field("balanceAfter", at: \.balanceAfter)
+                    .description("The organisation's available balance right after this transfer, in posting order.")
             }.description("One ledger transfer seen from the organisation.")
             Type(TransactionEdge.self) {
                 Field("cursor", at: \.cursor)

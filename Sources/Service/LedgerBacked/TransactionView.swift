@@ -15,4 +15,6 @@ public struct TransactionView: Codable, Sendable {
     public let operation: String?
     public let memo: String?
     public let actor: String
+    public let balanceBefore: CreditAmount
+    public let balanceAfter: CreditAmount
 }

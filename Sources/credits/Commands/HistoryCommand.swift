@@ -27,16 +27,17 @@ struct HistoryCommand: ParsableCommand {
                 guard try reader.organisation(org) != nil else { throw PostingRejection.organisationNotFound(org) }
                 return try reader.history(of: org, from: from, to: to, kinds: kinds, limit: limit)
             }
-            var table = [["id", "effective", "kind", "credits", "money", "actor", "reference"]]
+            var table = [["id", "effective", "kind", "credits", "before", "after", "money", "actor", "reference"]]
             for transfer in transfers {
                 let change = transfer.signedAmount(for: org)
                 let signed = change.isNegative ? "\(change)" : "+\(change)"
                 let reference = [transfer.references.costEventID, transfer.references.revolutOrderID,
                                  transfer.references.planPeriod, transfer.references.memo].compactMap { $0 }.first ?? ""
                 table.append(["\(transfer.id)", transfer.effectiveAt.iso8601, transfer.kind.rawValue, signed,
-                              transfer.money.description, transfer.actor.storedText, reference])
+                              "\(transfer.balanceBefore)", "\(transfer.balanceAfter)", transfer.money.description,
+                              transfer.actor.storedText, reference])
             }
-            return StageOutcome(summary: transfers, human: TextTable.render(table, rightAligned: [0, 3]))
+            return StageOutcome(summary: transfers, human: TextTable.render(table, rightAligned: [0, 3, 4, 5]))
         }
     }
 }

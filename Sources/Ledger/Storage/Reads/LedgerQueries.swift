@@ -147,7 +147,7 @@ extension LedgerReader {
     static let transferSelect = """
         SELECT t.id, t.idempotency_key, t.kind, t.organisation_id, t.debit_account, t.credit_account, t.amount,
             t.money_minor, t.currency, t.effective_at, t.recorded_at, t.cost_event_id, t.revolut_order_id,
-            t.plan_period, t.team, t.investigation, t.operation, t.memo, g.id, t.actor
+            t.plan_period, t.team, t.investigation, t.operation, t.memo, g.id, t.actor, t.balance_after
         FROM transfers t LEFT JOIN grants g ON g.transfer_id = t.id
         """
 
@@ -165,7 +165,7 @@ extension LedgerReader {
             references: TransferReferences(
                 costEventID: row[11], revolutOrderID: row[12], planPeriod: row[13], team: row[14],
                 investigation: row[15], operation: row[16], memo: row[17]),
-            actor: actor, grantID: row[18])
+            actor: actor, balanceAfter: Credits(microcredits: row[20]), grantID: row[18])
     }
 
     static let grantSelect = """

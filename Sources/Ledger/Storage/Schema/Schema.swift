@@ -23,6 +23,7 @@ enum Schema {
         migrator.registerMigration("v3-ingest-rejections", migrate: createIngestRejections)
         migrator.registerMigration("v3-compact-plans", migrate: compactPlans)
         migrator.registerMigration("v4-transfer-actors", migrate: recordTransferActors)
+        migrator.registerMigration("v4-balance-after", migrate: recordBalancesAfter)
         return migrator
     }
 
