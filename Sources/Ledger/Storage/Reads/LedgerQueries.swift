@@ -98,6 +98,24 @@ extension LedgerReader {
         ).map(Self.grant)
     }
 
+    /// Every draw on one grant, oldest first: which outflows (deductions, expiries, reversals, negative
+    /// adjustments, overdraft settlements) took its credits.
+    public func draws(ofGrant grantID: Int64) throws -> [GrantDraw] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT d.transfer_id, d.grant_id, d.credits, d.cost_minor, g.currency
+                FROM grant_draws d JOIN grants g ON g.id = d.grant_id
+                WHERE d.grant_id = ? ORDER BY d.id
+                """,
+            arguments: [grantID]
+        ).map { row in
+            GrantDraw(
+                transferID: row["transfer_id"], grantID: row["grant_id"], credits: Credits(microcredits: row["credits"]),
+                cost: Money(minorUnits: row["cost_minor"], currency: Currency(code: row["currency"])!))
+        }
+    }
+
     public func draws(ofTransfer transferID: Int64) throws -> [GrantDraw] {
         try Row.fetchAll(
             db,
