@@ -44,15 +44,6 @@ public struct AuditStatementWriter: Sendable {
         try table("Movements", file: "movements", RowStream(count: statement.entryCount) { body in
             try statement.forEachEntry { try body(AuditEntryRow($0)) }
         })
-        var urls: [URL] = []
-        if let workbook {
-            try workbook.commit()
-            urls.append(workbook.destination)
-        }
-        for csv in csvFiles {
-            try csv.commit()
-            urls.append(csv.destination)
-        }
-        return urls
+        return try ReportFiles.commit(workbook, csvFiles)
     }
 }
