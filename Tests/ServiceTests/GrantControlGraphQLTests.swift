@@ -55,6 +55,14 @@ import TestSupport
                 #"mutation { moveGrantExpiry(input: {grantId: "\#(second)", expiresAt: "2026-01-01T00:00:00Z", "#
                     + #"idempotencyKey: "m2", reason: "r"}) { userErrors { code field } } }"#, key: keys.admin)
             #expect(past.text.contains(#"{"code":"expiryBeforeNow","field":["input","expiresAt"]}"#), "\(past.text)")
+
+            // The audit statement's digest is the one the CLI computes for the same window.
+            let statement = try await send(
+                #"{ auditStatement(organisationId: "met", from: "2026-11-01T00:00:00Z", to: "2026-12-01T00:00:00Z") "#
+                    + "{ opening closing movements digest } }", key: keys.met)
+            let summary = try #require(try data(statement, "auditStatement") as? [String: Any], "\(statement.text)")
+            #expect(summary["opening"] as? String == "0" && summary["movements"] as? Int == 4)
+            #expect((summary["digest"] as? String)?.count == 64)
         }
     }
 }

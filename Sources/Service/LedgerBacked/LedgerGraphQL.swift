@@ -508,6 +508,16 @@ public enum LedgerSchema {
                 InputField("idempotencyKey", at: \.idempotencyKey).description("1 to 200 bytes; a retry with the same key changes nothing.")
                 InputField("reason", at: \.reason).description("Why (required), kept with the move.")
             }.description("What `moveGrantExpiry` needs.")
+            Type(AuditStatementView.self, as: "AuditStatement") {
+                Field("organisationId", at: \.organisationId).description("The organisation.")
+                Field("from", at: \.from).description("The window's start (inclusive).")
+                Field("to", at: \.to).description("The window's end (exclusive).")
+                Field("opening", at: \.opening).description("The balance just before the window.")
+                Field("closing", at: \.closing).description("The balance at the window's end.")
+                Field("movements", at: \.movements).description("How many transfers took effect in the window.")
+                Field("digest", at: \.digest)
+                    .description("SHA-256 of the statement, as `credits ledger audit` prints it for the same window.")
+            }.description("An audit statement's summary (docs/LEDGER.md, \"Audit statements\").")
             Type(GrantPayload.self) {
                 Field("grant", at: \.grant).description("The grant as it now is; null when refused.")
                 Field("userErrors", at: \.userErrors).description("Why the move was refused; empty on success.")
@@ -552,6 +562,11 @@ public enum LedgerSchema {
                     Argument("transactionId", at: \.transactionId).description("An outflow: the grants it drew from.")
                     Argument("grantId", at: \.grantId).description("A grant: the outflows that drew on it.")
                 }.description("Which grants funded an outflow, or which outflows drew on a grant (give exactly one).")
+                Field("auditStatement", at: LedgerResolver.auditStatement) {
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
+                    Argument("from", at: \.from).description("The window's start (inclusive).")
+                    Argument("to", at: \.to).description("The window's end (exclusive).")
+                }.description("An organisation's audit statement for a window: opening, closing, movements and digest.")
                 Field("usage", at: LedgerResolver.usage) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("from", at: \.from).description("Start of the period, inclusive.")
