@@ -110,6 +110,82 @@ import TestSupport
         #expect(noReason.stderr.contains("needs a reason"), "\(noReason.stderr)")
     }
 
+    /// The grant controls as an operator uses them: find the grant, see what drew on it, move its expiry,
+    /// void what is left; each once, with who and why, and the ledger still verifies.
+    @Test func grantControls_listDrawMoveAndVoid() throws {
+        #expect(try credits("init", "--config", config, "--now", "2026-11-10T09:00:00Z").exitCode == 0)
+        let allocate = try credits(
+            "ledger", "allocate", "--org", "nca", "--credits", "100", "--key", "a1", "--reason", "grant",
+            "--at", "2026-11-01", "--expires", "2026-11-30", "--now", "2026-11-10T09:00:00Z")
+        #expect(allocate.exitCode == 0, "\(allocate.stderr)")
+        let grants = try credits("ledger", "grants", "--org", "nca", "--json")
+        let grant = try #require((try grants.json()["result"] as? [[String: Any]])?.first)
+        let grantID = try #require(grant["id"] as? Int)
+        #expect(grant["remaining"] as? String == "100")
+
+        let move = try credits(
+            "ledger", "move-expiry", "--grant", "\(grantID)", "--to", "2026-12-31", "--key", "m1",
+            "--reason", "extension agreed", "--actor", "carol", "--now", "2026-11-10T09:00:00Z", "--json")
+        #expect(move.exitCode == 0, "\(move.stderr)")
+        let moved = (try move.json()["result"] as? [String: Any])?["move"] as? [String: Any]
+        #expect(moved?["actor"] as? String == "operator:carol")
+        let past = try credits(
+            "ledger", "move-expiry", "--grant", "\(grantID)", "--to", "2026-11-01", "--key", "m2",
+            "--reason", "r", "--now", "2026-11-10T09:00:00Z")
+        #expect(past.exitCode == 65 && past.stderr.contains("[expiryBeforeNow]"), "\(past.stderr)")
+
+        let void = try credits(
+            "ledger", "void-grant", "--grant", "\(grantID)", "--key", "v1", "--reason", "sold in error",
+            "--now", "2026-11-10T09:00:00Z", "--json")
+        #expect(void.exitCode == 0, "\(void.stderr)")
+        let voided = (try void.json()["result"] as? [String: Any])?["transfer"] as? [String: Any]
+        #expect(voided?["kind"] as? String == "reversal" && voided?["amount"] as? String == "100")
+        let again = try credits(
+            "ledger", "void-grant", "--grant", "\(grantID)", "--key", "v1", "--reason", "sold in error",
+            "--now", "2026-11-10T09:05:00Z", "--json")
+        #expect((try again.json()["result"] as? [String: Any])?["status"] as? String == "exists")
+
+        let draws = try credits("ledger", "draws", "--grant", "\(grantID)", "--json")
+        let rows = try #require(try draws.json()["result"] as? [[String: Any]])
+        #expect(rows.count == 1 && rows.first?["credits"] as? String == "100")
+        #expect(try credits("ledger", "draws", "--transfer", "999999").exitCode == 66)
+        #expect(try credits("ledger", "verify").exitCode == 0)
+    }
+
+    /// The audit statement as an auditor runs it: XLSX and CSV with every movement, who and why, opening
+    /// and closing, and a digest a second run reproduces.
+    @Test func auditStatement_writesWorkbookAndCSV_withAReproducibleDigest() throws {
+        #expect(try credits("init", "--config", config).exitCode == 0)
+        #expect(try credits(
+            "ledger", "allocate", "--org", "nca", "--credits", "100", "--key", "a1", "--reason", "annual grant",
+            "--at", "2026-11-01", "--actor", "alice").exitCode == 0)
+        #expect(try credits(
+            "ledger", "adjust", "--org", "nca", "--credits=-20", "--key", "j1", "--reason", "duplicate charge",
+            "--at", "2026-11-03", "--actor", "bob").exitCode == 0)
+        let out = directory.file("audit")
+        func audit() throws -> [String: Any] {
+            let run = try credits(
+                "ledger", "audit", "--org", "nca", "--from", "2026-11-01", "--to", "2026-12-01", "--out", out, "--json")
+            #expect(run.exitCode == 0, "\(run.stderr)")
+            return try #require(try run.json()["result"] as? [String: Any])
+        }
+        let first = try audit()
+        #expect(first["opening"] as? String == "0" && first["closing"] as? String == "80")
+        #expect(first["movements"] as? Int == 2)
+        let digest = try #require(first["digest"] as? String)
+        #expect(try audit()["digest"] as? String == digest, "a second run reproduces the digest")
+
+        let csv = try #require(CSVReader.parse(try String(contentsOfFile: out + "/audit-nca-movements.csv", encoding: .utf8)))
+        #expect(csv.count == 3, "header and two movements")
+        #expect(csv[1].contains("operator:alice") && csv[1].contains("annual grant"), "\(csv[1])")
+        #expect(csv[2].contains("operator:bob") && csv[2].contains("duplicate charge") && csv[2].contains("80"))
+        let workbook = try XLSXFile(url: URL(fileURLWithPath: out + "/audit-nca.xlsx"))
+        #expect(workbook.sheetNames == ["Summary", "Movements"])
+        let summary = try workbook.sheet("Summary")
+        #expect(summary["H2"]?.value == digest || summary.cells.values.contains { $0.value == digest })
+        #expect(try workbook.sheet("Movements").lastRow >= 3)
+    }
+
     @Test func exitCodes_forMissingDatabaseBadConfigAndUsage() throws {
         #expect(try credits("ledger", "balance").exitCode == 66)
         let badConfig = TemporaryDirectory("bad-config")

@@ -52,12 +52,15 @@ import TestSupport
     @Test func postingRefusals() throws {
         try Self.expectSame("Posting refusals", PostingRejection.Code.allCases.map(\.rawValue))
         try Self.expectSame("Administrator posting refusals", AdminPostingRejection.Code.allCases.map(\.rawValue))
+        try Self.expectSame("Grant control refusals", GrantControlRejection.Code.allCases.map(\.rawValue))
     }
 
     /// GraphQL's `UserErrorCode` is the union of the three refusal tables, nothing more.
     @Test func mutationRefusals() throws {
         try Self.expectSame("GraphQL mutation refusals", MutationRefusal.allCases.map(\.rawValue))
-        let tables = try ["Posting refusals", "Administrator posting refusals", "GraphQL mutation refusals"]
+        let tables = try [
+            "Posting refusals", "Administrator posting refusals", "Grant control refusals", "GraphQL mutation refusals",
+        ]
             .flatMap(Self.documented)
         #expect(Set(UserErrorCode.allCases.map(\.rawValue)) == Set(tables))
         #expect(UserErrorCode.allCases.count == tables.count, "a code is in two tables")

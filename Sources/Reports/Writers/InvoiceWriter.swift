@@ -48,7 +48,7 @@ public struct InvoiceWriter: Sendable {
             for row in invoice.appendix { try csv.append(row.cells) }
             csvFiles.append(csv)
         }
-        return try ReportFiles(workbook: workbook, csvFiles: csvFiles).commit()
+        return try ReportFiles.commit(workbook, csvFiles)
     }
 
     static func lineCells(_ line: InvoiceLine, number: Int) -> [ReportCell] {

@@ -136,6 +136,6 @@ private struct ReportSession {
     }
 
     func commit() throws(ReportOutputError) -> [URL] {
-        try ReportFiles(workbook: workbook, csvFiles: csvFiles).commit()
+        return try ReportFiles.commit(workbook, csvFiles)
     }
 }

@@ -51,6 +51,6 @@ public struct ReconciliationReportWriter: Sendable {
         try table(1, RowStream(report.matched))
         try table(2, RowStream(report.exceptions))
         try table(3, RowStream(report.aged))
-        return try ReportFiles(workbook: workbook, csvFiles: csvFiles).commit()
+        return try ReportFiles.commit(workbook, csvFiles)
     }
 }

@@ -7,7 +7,8 @@ struct LedgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger", abstract: "Balances, history, administrative transfers and verification.",
         subcommands: [
-            BalanceCommand.self, HistoryCommand.self, AllocateCommand.self, TopUpCommand.self, AdjustCommand.self,
-            VoidEventCommand.self, VerifyCommand.self,
+            BalanceCommand.self, HistoryCommand.self, GrantsCommand.self, DrawsCommand.self, AllocateCommand.self,
+            TopUpCommand.self, AdjustCommand.self, VoidGrantCommand.self, MoveExpiryCommand.self, VoidEventCommand.self,
+            AuditCommand.self, VerifyCommand.self,
         ])
 }
