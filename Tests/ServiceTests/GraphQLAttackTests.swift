@@ -144,4 +144,27 @@ import TestSupport
             try Self.expectRefused(answers, message: "The query could not be checked within 100 ms.")
         }
     }
+
+    /// GraphQL 4.3.0 keys its validation dictionaries by definitions hashed by identity and compared by
+    /// value; 300 copies of one anonymous operation made the standard library trap and killed the process.
+    /// Repeated definitions are refused before validation, with the specification's messages.
+    @Test func repeatedDefinitionsAreRefusedAndTheServiceStaysUp() async throws {
+        try await withService { service, key in
+            let anonymous = String(repeating: "{ health } ", count: 300)
+            let answers = try await Self.attack(service, key: key, anonymous, times: 3)
+            try Self.expectRefused(answers, message: "This anonymous operation must be the only defined operation.")
+            #expect(answers.allSatisfy { $0.status == 422 })
+            let named = String(repeating: "query Q { health } ", count: 300)
+            try Self.expectRefused(
+                try await Self.attack(service, key: key, named, times: 1),
+                message: "There can be only one operation named \"Q\".")
+            let fragments = "{ ...F } " + String(repeating: "fragment F on Query { health } ", count: 200)
+            try Self.expectRefused(
+                try await Self.attack(service, key: key, fragments, times: 1),
+                message: "There can be only one fragment named \"F\".")
+            // Still up, and one anonymous operation is still answered.
+            let health = try await service.graphQL(LedgerBackedTests.query("{ health }"), key: key)
+            #expect(health.status == 200, "\(health.text)")
+        }
+    }
 }

@@ -287,6 +287,12 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
         } catch {
             return .failure(refusal(error))
         }
+        let repeated = GraphQLDuplicateDefinitions.errors(in: document)
+        guard repeated.isEmpty else {
+            return .failure(refusal(
+                errors: repeated.map { Self.sanitised($0, code: .validationFailed) }, label: "invalid",
+                failure: .invalid, code: .validationFailed))
+        }
         let errors = GraphQL.validate(schema: schema.schema, ast: document, rules: GraphQL.specifiedRules)
         guard errors.isEmpty else {
             return .failure(refusal(
