@@ -55,6 +55,18 @@ struct ServiceFuzzRegressionTests {
         #expect(!errors.isEmpty && object["data"] == nil, "\(text.prefix(300))")
     }
 
+    @Test("only a \\u escape cut short by the end of the document is refused before the lexer")
+    func truncatedEscapeGuard() {
+        for cutShort in [#"{ a(b: "\u"#, #"{ a(b: "\u1"#, #"{ a(b: "\u123"#, #"{ a(b: "x\\\u12"#, #"{ a(b: "\u1" "#] {
+            #expect(GraphQLLexerGuard.truncatedEscape(in: cutShort) != nil, "\(cutShort)")
+        }
+        for fine in [#"{ a(b: "\u0041") }"#, #"{ a(b: "\u1234"#, #"{ a(b: "\\u1"#, "{ a } # \\u1",
+                     #"{ a(b: """\u1"#, #"{ a(b: "\u1"# + "\n x"]
+        {
+            #expect(GraphQLLexerGuard.truncatedEscape(in: fine) == nil, "\(fine)")
+        }
+    }
+
     /// fuzz/Sources/fuzz-webhooks, with the secrets and clock of shared/revolut.md §7.
     static let currentSecret = "wsk_test_Cr3d1tsL3dg3rNewK3y7Qp2Zr9Xv4Mb8N"
     static let verifier = RevolutSignatureVerifier(
