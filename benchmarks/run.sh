@@ -45,7 +45,7 @@ for n in "${sizes[@]}"; do
     # Fund every organisation so usage is charged, not refused beyond the overdraft limit (a
     # refused event is re-planned every night, which would make the no-op rerun measure that).
     for org in europol-ec3 fbi-cyber gchq-lab met-police nca; do
-        "$credits" ledger allocate --org "$org" --credits 100000000 --key "bench-$org" --at 2026-10-01 \
+        "$credits" ledger allocate --org "$org" --credits 100000000 --key "bench-$org" --at 2026-10-01 --reason benchmark \
             --db "$db" > /dev/null 2>&1
     done
     measure "reconcile" "$credits" reconcile --as-of 2026-11-30 --db "$db"

@@ -179,11 +179,12 @@ def check_documents(schema, url, key, organisation, admin):
     for index, credits in enumerate(("12.5", "30")):
         posted = run(schema, url, admin, allocate, {"input": {
             "organisationId": organisation, "credits": credits, "idempotencyKey": f"check-{index}",
-            "priceMinorUnits": "1250"}})["allocateCredits"]
+            "priceMinorUnits": "1250", "memo": "client check"}})["allocateCredits"]
         if posted["userErrors"] or posted["transaction"]["credits"] != credits:
             fail(f"allocateCredits {credits}: {posted}")
     refused = run(schema, url, admin, allocate, {"input": {
-        "organisationId": "no-such-organisation", "credits": "1", "idempotencyKey": "check-x"}})["allocateCredits"]
+        "organisationId": "no-such-organisation", "credits": "1", "idempotencyKey": "check-x",
+        "memo": "client check"}})["allocateCredits"]
     if refused != {"transaction": None, "userErrors": [{
             "code": "organisationNotFound", "field": ["input", "organisationId"], "message": "Organisation not found."}]}:
         fail(f"an unknown organisation answered {refused}")

@@ -56,7 +56,7 @@ public enum PlanApplier {
     }
 
     private static func post(_ ledger: LedgerDatabase) throws -> Summary {
-        try ledger.write { tx in
+        try ledger.write(as: .pipeline(.apply)) { tx in
             guard let plan = try tx.reader.latestPlan(), plan.status == .planned else {
                 return Summary(status: "nothing_to_apply", planID: nil, digest: nil, transfers: [:], credits: [:])
             }
@@ -65,7 +65,8 @@ public enum PlanApplier {
             }
             guard PlanSeal.holds(for: plan) else { throw Refusal.planAltered(planID: plan.id) }
 
-            // Plan again, posting for real; throwing rolls every posting back.
+            // Plan again, posting for real; throwing rolls every posting back. Each transfer names the plan.
+            let tx = tx.acting(as: .pipeline(.apply, plan: plan.id))
             let walk = try PlanWalk.run(reader: tx.reader, book: tx, asOf: plan.asOf, agedAfterDays: agedAfterDays)
             guard walk.digest == plan.digest else {
                 throw Refusal.planStale(planID: plan.id, organisations: moved(from: plan, to: walk).sorted())

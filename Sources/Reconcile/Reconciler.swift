@@ -53,7 +53,7 @@ public enum Reconciler {
     public static func reconcile<Report>(
         _ ledger: LedgerDatabase, options: Options, report: (StoredPlan, ProposedTransfers) throws -> Report
     ) throws -> (summary: Summary, report: Report) {
-        let result = try ledger.write { tx in
+        let result = try ledger.write(as: .pipeline(.reconcile)) { tx in
             let ledgerPosition = try tx.reader.ledgerPosition()
             let walk = try PlanWalk.run(
                 reader: tx.reader, book: try PostingSimulation(reader: tx.reader), asOf: options.asOf,

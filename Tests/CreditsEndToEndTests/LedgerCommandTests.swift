@@ -39,22 +39,27 @@ import TestSupport
     @Test func allocateTopUpBalanceHistoryVerify() throws {
         #expect(try credits("init", "--config", config).exitCode == 0)
         let allocate = try credits(
-            "ledger", "allocate", "--org", "met-police", "--credits", "50000", "--key", "alloc-2026-11",
+            "ledger", "allocate", "--org", "met-police", "--credits", "50000", "--key", "alloc-2026-11", "--reason", "November allocation",
             "--at", "2026-11-01", "--expires", "2026-12-01", "--price", "1800.00", "--json")
         #expect(allocate.exitCode == 0, "\(allocate.stderr)")
         let topUp = try credits(
-            "ledger", "top-up", "--org", "met-police", "--credits", "10000", "--key", "order-1", "--price", "450.00",
+            "ledger", "top-up", "--org", "met-police", "--credits", "10000", "--key", "order-1", "--reason", "paid by card", "--price", "450.00",
             "--order", "6951a0c2-0000-4000-8000-000000000001", "--at", "2026-11-02T10:00:00Z", "--json")
         #expect(topUp.exitCode == 0, "\(topUp.stderr)")
         // The same operation again posts nothing; the same key with other content is refused (65).
         let again = try credits(
-            "ledger", "top-up", "--org", "met-police", "--credits", "10000", "--key", "order-1", "--price", "450.00",
+            "ledger", "top-up", "--org", "met-police", "--credits", "10000", "--key", "order-1", "--reason", "paid by card", "--price", "450.00",
             "--order", "6951a0c2-0000-4000-8000-000000000001", "--at", "2026-11-02T10:00:00Z", "--json")
         #expect((try again.json()["result"] as? [String: Any])?["status"] as? String == "exists")
         let conflict = try credits(
-            "ledger", "top-up", "--org", "met-police", "--credits", "9999", "--key", "order-1", "--price", "450.00")
+            "ledger", "top-up", "--org", "met-police", "--credits", "9999", "--key", "order-1", "--reason", "paid by card", "--price", "450.00")
         #expect(conflict.exitCode == 65)
         #expect(conflict.stderr.contains("idempotency key order-1 was already used"))
+        // Every hand posting says why: without a reason nothing is posted (65, the rule GraphQL shares).
+        let unexplained = try credits("ledger", "allocate", "--org", "met-police", "--credits", "1", "--key", "why")
+        #expect(unexplained.exitCode == 65)
+        #expect(unexplained.stderr.contains("[reasonRequired]") || unexplained.stderr.contains("needs a reason"),
+                "\(unexplained.stderr)")
 
         let balance = try credits("ledger", "balance", "--org", "met-police", "--json")
         #expect(balance.exitCode == 0)
@@ -62,11 +67,23 @@ import TestSupport
         #expect(rows.first?["available"] as? String == "60000")
         #expect(rows.first?["reserved"] as? String == "5000")
         #expect((rows.first?["spendable"] as? [String: String])?["P3"] == "55000")
+        // As it stood at the end of 1 November (before the top-up of the 2nd), and at an instant before anything.
+        let firstDay = try credits("ledger", "balance", "--org", "met-police", "--as-of", "2026-11-01", "--json")
+        #expect(firstDay.exitCode == 0, "\(firstDay.stderr)")
+        #expect((try firstDay.json()["result"] as? [[String: Any]])?.first?["available"] as? String == "50000")
+        let before = try credits("ledger", "balance", "--org", "met-police", "--as-of", "2026-10-31T12:00:00Z", "--json")
+        #expect((try before.json()["result"] as? [[String: Any]])?.first?["available"] as? String == "0")
 
         let history = try credits("ledger", "history", "--org", "met-police", "--kind", "top_up", "--json")
         let transfers = try #require(try history.json()["result"] as? [[String: Any]])
         #expect(transfers.count == 1)
         #expect(transfers.first?["kind"] as? String == "top_up")
+        // Who posted it: the login name running the command, since no --actor was given.
+        #expect(transfers.first?["actor"] as? String == "operator:\(NSUserName())")
+        #expect(transfers.first?["balanceAfter"] as? String == "60000", "after the allocation's 50,000")
+        let text = try credits("ledger", "history", "--org", "met-police")
+        #expect(text.stdout.contains("before") && text.stdout.contains("50000") && text.stdout.contains("60000"),
+                "\(text.stdout)")
 
         let verify = try credits("ledger", "verify")
         #expect(verify.exitCode == 0, "\(verify.stderr)")
@@ -78,14 +95,61 @@ import TestSupport
         #expect(try credits("init", "--config", config).exitCode == 0)
         let arguments = ["ledger", "adjust", "--org", "met-police", "--credits", "25", "--key", "goodwill-1",
                          "--memo", "goodwill credit", "--json"]
-        let first = try credits(arguments + ["--now", "2026-11-20T10:00:00Z"])
+        let first = try credits(arguments + ["--now", "2026-11-20T10:00:00Z", "--actor", "alice"])
         #expect(first.exitCode == 0, "\(first.stderr)")
-        let retry = try credits(arguments + ["--now", "2026-11-20T10:07:00Z"])
+        let transfer = (try first.json()["result"] as? [String: Any])?["transfer"] as? [String: Any]
+        #expect(transfer?["actor"] as? String == "operator:alice")
+        // A retry by someone else is the same posting: the first actor stands.
+        let retry = try credits(arguments + ["--now", "2026-11-20T10:07:00Z", "--actor", "bob"])
         #expect(retry.exitCode == 0, "\(retry.stderr)")
         #expect((try retry.json()["result"] as? [String: Any])?["status"] as? String == "exists")
+        let retried = (try retry.json()["result"] as? [String: Any])?["transfer"] as? [String: Any]
+        #expect(retried?["actor"] as? String == "operator:alice")
         let noReason = try credits(["ledger", "adjust", "--org", "met-police", "--credits=-5", "--key", "k2"])
         #expect(noReason.exitCode == 65)
-        #expect(noReason.stderr.contains("needs a memo"), "\(noReason.stderr)")
+        #expect(noReason.stderr.contains("needs a reason"), "\(noReason.stderr)")
+    }
+
+    /// The grant controls as an operator uses them: find the grant, see what drew on it, move its expiry,
+    /// void what is left; each once, with who and why, and the ledger still verifies.
+    @Test func grantControls_listDrawMoveAndVoid() throws {
+        #expect(try credits("init", "--config", config, "--now", "2026-11-10T09:00:00Z").exitCode == 0)
+        let allocate = try credits(
+            "ledger", "allocate", "--org", "nca", "--credits", "100", "--key", "a1", "--reason", "grant",
+            "--at", "2026-11-01", "--expires", "2026-11-30", "--now", "2026-11-10T09:00:00Z")
+        #expect(allocate.exitCode == 0, "\(allocate.stderr)")
+        let grants = try credits("ledger", "grants", "--org", "nca", "--json")
+        let grant = try #require((try grants.json()["result"] as? [[String: Any]])?.first)
+        let grantID = try #require(grant["id"] as? Int)
+        #expect(grant["remaining"] as? String == "100")
+
+        let move = try credits(
+            "ledger", "move-expiry", "--grant", "\(grantID)", "--to", "2026-12-31", "--key", "m1",
+            "--reason", "extension agreed", "--actor", "carol", "--now", "2026-11-10T09:00:00Z", "--json")
+        #expect(move.exitCode == 0, "\(move.stderr)")
+        let moved = (try move.json()["result"] as? [String: Any])?["move"] as? [String: Any]
+        #expect(moved?["actor"] as? String == "operator:carol")
+        let past = try credits(
+            "ledger", "move-expiry", "--grant", "\(grantID)", "--to", "2026-11-01", "--key", "m2",
+            "--reason", "r", "--now", "2026-11-10T09:00:00Z")
+        #expect(past.exitCode == 65 && past.stderr.contains("[expiryBeforeNow]"), "\(past.stderr)")
+
+        let void = try credits(
+            "ledger", "void-grant", "--grant", "\(grantID)", "--key", "v1", "--reason", "sold in error",
+            "--now", "2026-11-10T09:00:00Z", "--json")
+        #expect(void.exitCode == 0, "\(void.stderr)")
+        let voided = (try void.json()["result"] as? [String: Any])?["transfer"] as? [String: Any]
+        #expect(voided?["kind"] as? String == "reversal" && voided?["amount"] as? String == "100")
+        let again = try credits(
+            "ledger", "void-grant", "--grant", "\(grantID)", "--key", "v1", "--reason", "sold in error",
+            "--now", "2026-11-10T09:05:00Z", "--json")
+        #expect((try again.json()["result"] as? [String: Any])?["status"] as? String == "exists")
+
+        let draws = try credits("ledger", "draws", "--grant", "\(grantID)", "--json")
+        let rows = try #require(try draws.json()["result"] as? [[String: Any]])
+        #expect(rows.count == 1 && rows.first?["credits"] as? String == "100")
+        #expect(try credits("ledger", "draws", "--transfer", "999999").exitCode == 66)
+        #expect(try credits("ledger", "verify").exitCode == 0)
     }
 
     @Test func exitCodes_forMissingDatabaseBadConfigAndUsage() throws {
@@ -107,7 +171,7 @@ import TestSupport
 
     @Test func verify_failsWithExit70OnATamperedDatabase() throws {
         #expect(try credits("init", "--config", config).exitCode == 0)
-        #expect(try credits("ledger", "allocate", "--org", "nca", "--credits", "100", "--key", "k").exitCode == 0)
+        #expect(try credits("ledger", "allocate", "--org", "nca", "--credits", "100", "--key", "k", "--reason", "r").exitCode == 0)
         let sqlite = Process()
         sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         sqlite.arguments = [db, "UPDATE accounts SET debits_posted = debits_posted + 1 WHERE id = 'system:issuance'"]

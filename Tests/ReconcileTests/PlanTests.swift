@@ -236,6 +236,15 @@ import TestSupport
         #expect(applied.status == "applied" && applied.digest == fresh.digest)
         #expect(try world.balance() == Credits(4_000))
         #expect(try world.verify().passed)
+        // The audit trail: apply's deductions name the plan they came from; the live one, its caller.
+        let actors = try world.ledger.read { reader in
+            try reader.history(of: "met", kinds: [.deduction]).map {
+                ($0.references.costEventID ?? "", $0.actor)
+            }
+        }
+        let expected = Actor.pipeline(.apply, plan: try #require(applied.planID))
+        #expect(actors.filter { $0.0 != "live-1" }.allSatisfy { $0.1 == expected }, "\(actors)")
+        #expect(actors.count == 3 && actors.contains { $0.0 == "live-1" && $0.1 == .tests }, "\(actors)")
     }
 
     @Test func newUsageStagedBetweenReconcileAndApply_makesThePlanStale() throws {

@@ -52,6 +52,7 @@ import TestSupport
     @Test func postingRefusals() throws {
         try Self.expectSame("Posting refusals", PostingRejection.Code.allCases.map(\.rawValue))
         try Self.expectSame("Administrator posting refusals", AdminPostingRejection.Code.allCases.map(\.rawValue))
+        try Self.expectSame("Grant control refusals", GrantControlRejection.Code.allCases.map(\.rawValue))
     }
 
     /// GraphQL's `UserErrorCode` is the union of the three refusal tables, nothing more.

@@ -39,9 +39,9 @@ import TestSupport
             organisations: [
                 SampleWorld.organisation("met", reservations: [reservation]), SampleWorld.organisation("gmp"),
             ], clock: clock)
-        let met = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test")
-        let gmp = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "gmp", label: "test")
-        let admin = try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin")
+        let met = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test", by: .tests)
+        let gmp = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "gmp", label: "test", by: .tests)
+        let admin = try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin", by: .tests)
         try await LedgerBackedTests.serve(ledger, name: "audit-service") { service in
             try await body(World(service: service, ledger: ledger, clock: clock, met: met, gmp: gmp, admin: admin))
         }

@@ -31,7 +31,7 @@ import TestSupport
         limits: GraphQLLimits = GraphQLLimits(), _ body: (ServiceHTTPTests.Harness, String) async throws -> Void
     ) async throws {
         let ledger = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("met")])
-        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "attacker")
+        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "attacker", by: .tests)
         // Loops of its own: a stall seen here is this server's, not another test's server's.
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         do {

@@ -31,7 +31,7 @@ import TestSupport
         async throws
     {
         let ledger = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("met")])
-        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "client")
+        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "client", by: .tests)
         var limits = GraphQLLimits()
         limits.introspectionEnabled = introspection
         try await LedgerBackedTests.serve(ledger, name: "graphql-introspection", limits: limits) { service in

@@ -18,7 +18,7 @@ import TestSupport
 
     func withService(_ body: (ServiceHTTPTests.Harness, String) async throws -> Void) async throws {
         let ledger = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("met")])
-        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "client")
+        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "client", by: .tests)
         try await LedgerBackedTests.serve(ledger, name: "graphql-over-http") { service in
             try await body(service, key)
         }

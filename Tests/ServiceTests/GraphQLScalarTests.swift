@@ -32,7 +32,7 @@ import TestSupport
         try await world.withLedgerService { service, keys in
             func allocate(_ credits: String, key: String) async throws -> HTTPAnswer {
                 try await service.graphQL(Self.body(Self.allocate, variables:
-                    #"{"input":{"organisationId":"met","credits":\#(credits),"idempotencyKey":"\#(key)"}}"#),
+                    #"{"input":{"organisationId":"met","credits":\#(credits),"idempotencyKey":"\#(key)","memo":"test"}}"#),
                     key: keys.admin)
             }
             // Exact: six decimal places and the limit itself pass; a JSON integer is read as its digits.
@@ -86,7 +86,7 @@ import TestSupport
     @Test func minorUnitsAreWholeNumbers() async throws {
         try await world.withLedgerService { service, keys in
             let integer = try await service.graphQL(Self.body(Self.allocate, variables:
-                #"{"input":{"organisationId":"met","credits":"1","idempotencyKey":"m1","priceMinorUnits":450}}"#),
+                #"{"input":{"organisationId":"met","credits":"1","idempotencyKey":"m1","priceMinorUnits":450,"memo":"test"}}"#),
                 key: keys.admin)
             #expect(integer.text.contains(#""money":{"minorUnits":"450","currency":"GBP"}"#), "\(integer.text)")
             for refused in [#""4.50""#, #""450p""#, "4.5", #""99999999999999999999""#] {
@@ -144,7 +144,7 @@ import TestSupport
     @Test func dateTimeNamesItsSpecification() async throws {
         let directory = TemporaryDirectory("graphql-scalars")
         let ledger = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("met")])
-        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "client")
+        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "client", by: .tests)
         var limits = GraphQLLimits()
         limits.introspectionEnabled = true
         try await LedgerBackedTests.serve(ledger, name: "graphql-scalars", limits: limits) { service in

@@ -39,7 +39,7 @@ import TestSupport
         let outcomes = await withTaskGroup(of: (String, Result<StagingOutcome, any Error>).self) { group in
             for id in ids {
                 group.addTask {
-                    do { return (id, .success(try await queue.commit(id))) } catch { return (id, .failure(error)) }
+                    do { return (id, .success(try await queue.commit(id, as: .tests))) } catch { return (id, .failure(error)) }
                 }
             }
             return await group.reduce(into: [(String, Result<StagingOutcome, any Error>)]()) { $0.append($1) }
@@ -68,12 +68,12 @@ import TestSupport
             }
             return try tx.stage([Self.event(id)]).first!
         }
-        async let first = queue.commit("first")
+        async let first = queue.commit("first", as: .tests)
         await Task.detached { entered.wait() }.value  // the writer is now inside "first"
-        async let second = queue.commit("second")  // waits: the queue holds one
+        async let second = queue.commit("second", as: .tests)  // waits: the queue holds one
         for _ in 0..<10_000 where queue.waitingUnits < 1 { await Task.yield() }
         #expect(queue.waitingUnits == 1)
-        await #expect(throws: ProblemDetails.ledgerBusy) { try await queue.commit("third") }
+        await #expect(throws: ProblemDetails.ledgerBusy) { try await queue.commit("third", as: .tests) }
         release.signal()
         #expect(try await first == .staged)
         #expect(try await second == .staged)

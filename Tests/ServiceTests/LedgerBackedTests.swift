@@ -41,9 +41,9 @@ import TestSupport
     func withLedgerService(_ body: (ServiceHTTPTests.Harness, Keys) async throws -> Void) async throws {
         let ledger = try makeLedger()
         let keys = Keys(
-            met: try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test"),
-            gmp: try LedgerAPIKeyStore.issue(in: ledger, organisationID: "gmp", label: "test"),
-            admin: try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin"))
+            met: try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test", by: .tests),
+            gmp: try LedgerAPIKeyStore.issue(in: ledger, organisationID: "gmp", label: "test", by: .tests),
+            admin: try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin", by: .tests))
         try await Self.serve(ledger, name: "ledger-service") { try await body($0, keys) }
     }
 
@@ -75,8 +75,8 @@ import TestSupport
 
     @Test func testStoredKeysResolveAndRevokedKeysDoNot() async throws {
         let ledger = try makeLedger()
-        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "laptop")
-        let admin = try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "ops")
+        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "laptop", by: .tests)
+        let admin = try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "ops", by: .tests)
         let store = LedgerAPIKeyStore(ledger: ledger)
         let hash = try #require(APIKey.hash(presented: key))
         #expect(try await store.principal(for: hash) == .organisation(id: "met"))
@@ -86,7 +86,7 @@ import TestSupport
         #expect(revoked)
         #expect(try await store.principal(for: hash) == nil)
         #expect(throws: PostingRejection.organisationNotFound("nope")) {
-            try LedgerAPIKeyStore.issue(in: ledger, organisationID: "nope", label: "")
+            try LedgerAPIKeyStore.issue(in: ledger, organisationID: "nope", label: "", by: .tests)
         }
         let stored = try String.fetchAllHashes(ledger)
         #expect(!stored.joined().contains(key))
@@ -95,7 +95,7 @@ import TestSupport
 
     @Test func testRevokedKeyIs401AtOnce() async throws {
         let ledger = try makeLedger()
-        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "leaked")
+        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "leaked", by: .tests)
         var configuration = ServiceConfiguration()
         configuration.port = 0
         let dependencies = ServiceDependencies(keyStore: LedgerAPIKeyStore(ledger: ledger))
@@ -122,6 +122,12 @@ import TestSupport
             #expect(own.text == #"{"data":{"creditBalance":{"organisationId":"met","available":"150","reserved":"100","#
                 + #""spendable":"50","currency":"GBP","asOf":"2026-11-24T12:00:00.000Z"}}}"#)
             #expect(try await service.graphQL(Self.query(balance), key: keys.admin).text == own.text)
+            // As it stood after the first two grants (1 and 2 November, 10:00), with the reservation configured then.
+            let past = try await service.graphQL(Self.query(
+                #"{ creditBalance(organisationId: "met", asOf: "2026-11-02T10:00:00Z") { available reserved asOf } }"#),
+                key: keys.met)
+            #expect(past.text == #"{"data":{"creditBalance":{"available":"110","reserved":"100","#
+                + #""asOf":"2026-11-02T10:00:00.000Z"}}}"#, "\(past.text)")
 
             let foreign = try await service.graphQL(Self.query(balance), key: keys.gmp)
             let missing = try await service.graphQL(
@@ -268,9 +274,21 @@ extension LedgerBackedTests {
     @Test func testAdminMutationsAreIdempotentAndAdminOnly() async throws {
         try await withLedgerService { service, keys in
             let allocate = #"mutation { allocateCredits(input: {organisationId: "met", credits: "100", "#
-                + #"idempotencyKey: "a1"}) { transaction { id kind credits } userErrors { code field message } } }"#
+                + #"idempotencyKey: "a1", memo: "annual allocation"}) { transaction { id kind credits } "#
+                + "userErrors { code field message } } }"
             let first = try await service.graphQL(Self.query(allocate), key: keys.admin)
             #expect(first.text.contains(#""kind":"ALLOCATION","credits":"100"}"#), "\(first.text)")
+            // The audit trail names the administrator's key, in the ledger and in the API.
+            let adminKeyID = try #require(APIKey.hash(presented: keys.admin)?.id)
+            let allocation = try await service.graphQL(
+                Self.query(#"{ transactions(organisationId: "met", first: 100) { edges { node { actor } } } }"#),
+                key: keys.met)
+            #expect(allocation.text.contains(#""actor":"key:\#(adminKeyID)""#), "\(allocation.text)")
+            // The balance before and after it: the three grants of 150, then this allocation of 100.
+            let chained = try await service.graphQL(Self.query(
+                #"{ transactions(organisationId: "met", first: 100) { edges { node { balanceBefore balanceAfter } } } }"#),
+                key: keys.met)
+            #expect(chained.text.hasSuffix(#"{"node":{"balanceBefore":"150","balanceAfter":"250"}}]}}}"#), "\(chained.text)")
             #expect(first.text.hasSuffix(#""userErrors":[]}}}"#), "\(first.text)")
             let retry = try await service.graphQL(Self.query(allocate), key: keys.admin)
             #expect(retry.text == first.text)
@@ -295,7 +313,7 @@ extension LedgerBackedTests {
                 key: keys.admin)
             #expect(noMemo.text == #"{"data":{"adjustCredits":{"transaction":null,"userErrors":[{"#
                 + #""code":"reasonRequired","field":["input","memo"],"#
-                + #""message":"an adjustment needs a memo saying why the balance is corrected"}]}}}"#)
+                + #""message":"an administrator's posting needs a reason (memo) saying why it is made"}]}}}"#)
             let adjust = try await service.graphQL(Self.query(
                 #"mutation { adjustCredits(input: {organisationId: "met", credits: "-30", idempotencyKey: "j1", "#
                     + #"memo: "duplicate charge"}) { transaction { kind credits memo } userErrors { code } } }"#),
@@ -304,13 +322,13 @@ extension LedgerBackedTests {
                 + #""memo":"duplicate charge"},"userErrors":[]}}}"#)
             let topUp = try await service.graphQL(Self.query(
                 #"mutation { topUpCredits(input: {organisationId: "met", credits: "10", idempotencyKey: "t1", "#
-                    + #"priceMinorUnits: "450"}) { transaction { kind credits money { minorUnits currency } } } }"#),
+                    + #"priceMinorUnits: "450", memo: "paid by invoice"}) { transaction { kind credits money { minorUnits currency } } } }"#),
                 key: keys.admin)
             #expect(topUp.text == #"{"data":{"topUpCredits":{"transaction":{"kind":"TOP_UP","credits":"10","#
                 + #""money":{"minorUnits":"450","currency":"GBP"}}}}}"#)
             let negativePrice = try await service.graphQL(Self.query(
                 #"mutation { topUpCredits(input: {organisationId: "met", credits: "10", idempotencyKey: "t2", "#
-                    + #"priceMinorUnits: "-1"}) { userErrors { code field } } }"#), key: keys.admin)
+                    + #"priceMinorUnits: "-1", memo: "m"}) { userErrors { code field } } }"#), key: keys.admin)
             #expect(negativePrice.text == #"{"data":{"topUpCredits":{"userErrors":[{"code":"priceMalformed","#
                 + #""field":["input","priceMinorUnits"]}]}}}"#)
             let balance = try await service.graphQL(
@@ -379,7 +397,7 @@ extension LedgerBackedTests {
                     references: TransferReferences(costEventID: key, team: team, operation: operation)))
             }
         }
-        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "t")
+        let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "t", by: .tests)
         let metrics = MetricsRegistry()
         let endpoint = try LedgerSchema.endpoint(
             ledger: ledger, now: { instant("2026-11-24T12:00:00Z") }, limits: GraphQLLimits(), metrics: metrics)

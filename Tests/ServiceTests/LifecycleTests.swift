@@ -11,18 +11,25 @@ import Testing
 /// Graceful shutdown (what SIGTERM triggers through `runService()`) and connection hygiene.
 @Suite struct LifecycleTests {
     struct SlowResolver: Sendable {
+        /// Told when a request has reached the resolver, so the test stops the server with it in flight.
+        let started: AsyncStream<Void>.Continuation
+
         func slow(context: GraphQLRequestContext, arguments: NoArguments) async throws -> String {
+            started.yield()
             try await Task.sleep(for: .milliseconds(600))
             return "done"
         }
     }
 
-    static func slowEndpoint() throws -> GraphQLEndpoint<SlowResolver, GraphQLRequestContext> {
+    static func slowEndpoint(started: AsyncStream<Void>.Continuation) throws
+        -> GraphQLEndpoint<SlowResolver, GraphQLRequestContext>
+    {
         let schema = try Schema<SlowResolver, GraphQLRequestContext> {
             Query { Field("slow", at: SlowResolver.slow) }
         }
         let metrics = MetricsRegistry()
-        return GraphQLEndpoint(schema: schema, resolver: SlowResolver(), limits: GraphQLLimits(), metrics: metrics) {
+        let resolver = SlowResolver(started: started)
+        return GraphQLEndpoint(schema: schema, resolver: resolver, limits: GraphQLLimits(), metrics: metrics) {
             GraphQLRequestContext(principal: $0, keyID: $1, requestID: $2)
         }
     }
@@ -30,7 +37,9 @@ import Testing
     @Test func testGracefulShutdownDrainsAnInFlightRequest() async throws {
         var configuration = ServiceConfiguration()
         configuration.port = 0
-        let dependencies = ServiceDependencies(keyStore: ServiceHTTPTests.store, graphQL: try Self.slowEndpoint())
+        let (started, startedContinuation) = AsyncStream<Void>.makeStream()
+        let dependencies = ServiceDependencies(
+            keyStore: ServiceHTTPTests.store, graphQL: try Self.slowEndpoint(started: startedContinuation))
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = try CreditsServer.makeApplication(
             configuration: configuration, dependencies: dependencies, logger: quietLogger("lifecycle"),
@@ -46,7 +55,10 @@ import Testing
                 "POST", url,
                 headers: ["Authorization": "Bearer \(ServiceHTTPTests.orgKey.key)", "Content-Type": "application/json"],
                 body: Data(#"{"query":"{ slow }"}"#.utf8))
-            try await Task.sleep(for: .milliseconds(200))
+            // Only once the request is being answered: a fixed delay let a loaded machine shut the listener
+            // before the request had even arrived.
+            var startedIterator = started.makeAsyncIterator()
+            _ = await startedIterator.next()
             await group.triggerGracefulShutdown()
             let answer = try await inFlight
             #expect(answer.status == 200)

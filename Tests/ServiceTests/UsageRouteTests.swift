@@ -80,6 +80,8 @@ import TestSupport
             let deduction = try await ledger.read { try $0.transfer(idempotencyKey: "deduction:cost-event:e1") }
             #expect(deduction?.references.costEventID == "e1")
             #expect(deduction?.references.operation == "ocr")
+            // Charged by the caller's key, as the audit trail records it.
+            #expect(deduction?.actor == .apiKey(id: try #require(APIKey.hash(presented: ServiceHTTPTests.metKey.key)?.id)))
         }
     }
 

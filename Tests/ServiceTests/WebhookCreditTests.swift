@@ -123,6 +123,7 @@ import TestSupport
             // Effective when Revolut completed it (the stub's updated_at), as the batch path would post it.
             #expect(topUp?.effectiveAt == instant("2026-01-01T00:00:00Z"))
             #expect(topUp?.money == Money(minorUnits: 45_000, currency: .gbp))
+            #expect(topUp?.actor == .revolutWebhook)
             let report = try await harness.ledger.read { try $0.verify() }
             #expect(report.passed)
             let observations = try await harness.ledger.read { try $0.observations(ofOrder: order.id) }

@@ -19,7 +19,7 @@ stub=""
 trap 'kill $server $stub 2>/dev/null || true; rm -rf "$work"' EXIT
 db="$work/credits.sqlite"
 "$credits" init --config fixtures/config --db "$db" >/dev/null 2>&1
-"$credits" ledger allocate --org met-police --credits 100000000 --key bench --at 2026-11-01 --db "$db" >/dev/null 2>&1
+"$credits" ledger allocate --org met-police --credits 100000000 --key bench --at 2026-11-01 --reason benchmark --db "$db" >/dev/null 2>&1
 export CREDITS_KEY=$("$credits" keys create --org met-police --db "$db" 2>/dev/null | grep -o 'ck_[A-Za-z0-9_-]*' | head -1)
 port=18080
 stub_port=18081

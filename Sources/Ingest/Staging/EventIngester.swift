@@ -61,7 +61,7 @@ public struct EventIngester {
         }
         let mark = try rejects?.checkpoint()
         do {
-            summary = try database.write { transaction in
+            summary = try database.write(as: .pipeline(.ingest)) { transaction in
                 var run = FileRun(
                     summary: summary, rejects: rejects, directory: directory, rawBytesMax: limits.rejectRawBytesMax)
                 let total = summary.bytes

@@ -58,7 +58,7 @@ public struct OrderIngester {
         }
         summary.format = file.format.rawValue
         summary.gzip = file.isGzip
-        summary = try database.write { transaction in
+        summary = try database.write(as: .pipeline(.ingest)) { transaction in
             var summary = summary
             var observations: [OrderObservation] = []
             for outcome in file.outcomes {

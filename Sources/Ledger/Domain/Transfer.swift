@@ -79,6 +79,11 @@ public struct Transfer: Sendable, Hashable, Codable {
     public let effectiveAt: Instant
     public let recordedAt: Instant
     public let references: TransferReferences
+    /// Who made it (`Actor`); `unknownBeforeAudit` for transfers posted before actors were recorded.
+    public let actor: Actor
+    /// The organisation's available balance right after this transfer, in posting order (the order of
+    /// `id`, as history lists them); `balanceBefore` is the balance right before it.
+    public let balanceAfter: Credits
     /// The grant an inflow created (nil for outflows).
     public let grantID: Int64?
 }
@@ -97,6 +102,11 @@ extension Transfer {
         credits(organisationID: organisationID) ? amount : amount.negated
     }
 
+    /// The organisation's available balance right before this transfer, in posting order.
+    public var balanceBefore: Credits {
+        Credits(microcredits: balanceAfter.microcredits - signedAmount(for: organisationID).microcredits)
+    }
+
     /// The transfer's money, signed the same way as `signedAmount(for:)`.
     public func signedMoney(for organisationID: String) -> Money {
         credits(organisationID: organisationID) ? money : Money(minorUnits: -money.minorUnits, currency: money.currency)
@@ -107,7 +117,8 @@ extension Transfer {
         Transfer(
             id: id, idempotencyKey: idempotencyKey, kind: kind, organisationID: organisationID,
             debitAccount: debitAccount, creditAccount: creditAccount, amount: amount, money: money,
-            effectiveAt: effectiveAt, recordedAt: recordedAt, references: references, grantID: grantID)
+            effectiveAt: effectiveAt, recordedAt: recordedAt, references: references, actor: actor,
+            balanceAfter: balanceAfter, grantID: grantID)
     }
 }
 

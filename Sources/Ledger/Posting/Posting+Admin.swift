@@ -31,7 +31,8 @@ public struct AdminPostingRequest: Sendable, Hashable {
     public var effectiveAt: Instant
     public var expiresAt: Instant?
     public var revolutOrderID: String?
-    /// Why: required for adjustments, kept with the transfer.
+    /// Why the administrator posts it: required, kept with the transfer (`--reason`/`--memo`, GraphQL `memo`),
+    /// so the audit trail says on what authority every hand posting was made.
     public var memo: String?
 
     /// Idempotency keys an administrator chooses are 1 to this many bytes.
@@ -86,7 +87,7 @@ public enum AdminPostingRejection: ClassifiedError, Equatable {
         case .idempotencyKeyLength(let max): "the idempotency key must be 1 to \(max) bytes"
         case .creditsMustNotBeZero: "credits must not be zero"
         case .creditsMustBePositive: "credits must be positive (only an adjustment may be negative)"
-        case .reasonRequired: "an adjustment needs a memo saying why the balance is corrected"
+        case .reasonRequired: "an administrator's posting needs a reason (memo) saying why it is made"
         case .priceMalformed(let detail): "price \(detail)"
         }
     }
@@ -108,7 +109,7 @@ extension LedgerTransaction {
         guard request.credits.isPositive || request.kind == .adjustment else {
             throw AdminPostingRejection.creditsMustBePositive
         }
-        if request.kind == .adjustment, request.memo?.contains(where: { !$0.isWhitespace }) != true {
+        if request.memo?.contains(where: { !$0.isWhitespace }) != true {
             throw AdminPostingRejection.reasonRequired
         }
         let organisation = try organisationFacts(request.organisationID)

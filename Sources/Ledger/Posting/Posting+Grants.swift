@@ -69,7 +69,7 @@ extension LedgerTransaction {
         return (posting, alreadySpent)
     }
 
-    private func drawFromOneGrant(
+    func drawFromOneGrant(
         _ grant: Grant, credits: Credits, kind: TransferKind, credit: AccountID, key: String, hash: String,
         effectiveAt: Instant, references: TransferReferences
     ) throws -> Posting {

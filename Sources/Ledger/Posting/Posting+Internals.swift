@@ -55,13 +55,19 @@ extension LedgerTransaction {
         precondition(amount.isPositive, "a transfer amount must be positive")
         precondition(amount <= Credits.transferMax, "a transfer amount is checked against the limit first")
         precondition(money.minorUnits >= 0, "a transfer's money value is never negative")
-        // Reads and writes neither accounts nor grants, so deferred balance changes may wait.
+        guard actor.mayPost else { throw PostingRejection.actorRequired }
+        let account = AccountID.available(organisationID: organisationID)
+        precondition(credit == account || debit == account, "every transfer moves its organisation's account")
+        let balanceAfter = try postingState.balance(
+            of: account, after: credit == account ? amount.microcredits : -amount.microcredits, in: connection)
+        // Reads neither grants nor (beyond the running balance's first read) accounts, so deferred
+        // balance changes may wait.
         try connection.executeCached(
             sql: """
                 INSERT INTO transfers (idempotency_key, content_hash, kind, debit_account, credit_account, amount,
                     organisation_id, money_minor, currency, effective_at, recorded_at, cost_event_id,
-                    revolut_order_id, plan_period, team, investigation, operation, memo)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    revolut_order_id, plan_period, team, investigation, operation, memo, actor, balance_after)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (idempotency_key) DO NOTHING
                 """
         ) { row in
@@ -83,14 +89,18 @@ extension LedgerTransaction {
             row.add(references.investigation)
             row.add(references.operation)
             row.add(references.memo)
+            row.add(actor.storedText)
+            row.add(balanceAfter)
         }
         guard connection.changesCount == 1 else { return nil }
+        postingState.posted(balanceAfter: balanceAfter, to: account)
         let transferID = connection.lastInsertedRowID
         try postingState.deferPosting(amount, debit: debit, credit: credit)
         return Transfer(
             id: transferID, idempotencyKey: key, kind: kind, organisationID: organisationID,
             debitAccount: debit.rawValue, creditAccount: credit.rawValue, amount: amount, money: money,
-            effectiveAt: effectiveAt, recordedAt: now, references: references, grantID: nil)
+            effectiveAt: effectiveAt, recordedAt: now, references: references, actor: actor,
+            balanceAfter: Credits(microcredits: balanceAfter), grantID: nil)
     }
 
     /// Records one leg of an outflow and burns the grant down by it (deferred, see `PostingState`).

@@ -25,6 +25,33 @@ import GRDB
 final class PostingState {
     private var organisations: [String: OrganisationPostingState] = [:]
     private var deferred = DeferredBalances()
+    /// Each organisation account's balance after the last transfer this transaction posted to it, read
+    /// once (stored totals plus what is deferred) and then kept by the postings: what each new transfer
+    /// records as `balance_after` without a read per transfer.
+    private var runningBalances: [String: Int64] = [:]
+
+    /// The balance of `account` once a transfer moving `signed` micro-credits (positive into it) is
+    /// added: what the transfer records as `balance_after`. Call `posted(balanceAfter:to:)` once the
+    /// transfer is written.
+    func balance(of account: AccountID, after signed: Int64, in connection: Database) throws -> Int64 {
+        let key = account.rawValue
+        let before: Int64
+        if let running = runningBalances[key] {
+            before = running
+        } else {
+            guard let stored = try Int64.fetchOne(
+                connection, cached: "SELECT credits_posted - debits_posted FROM accounts WHERE id = ?", arguments: [key])
+            else { preconditionFailure("account \(key) must exist before a transfer posts to it") }
+            let pending = deferred.accounts[key] ?? (debits: 0, credits: 0)
+            before = try Checked.add(stored, Checked.subtract(pending.credits, pending.debits))
+        }
+        return try Checked.add(before, signed)
+    }
+
+    /// Records the balance a transfer just written left `account` with.
+    func posted(balanceAfter: Int64, to account: AccountID) {
+        runningBalances[account.rawValue] = balanceAfter
+    }
 
     /// Changes the organisation's state in place if this transaction holds it (a posting that
     /// knows exactly what it did to the balance and grants keeps the state current instead of
@@ -102,6 +129,7 @@ final class PostingState {
     func savepointRolledBack(to start: DeferredBalances) {
         deferred = start
         forgetAll()
+        runningBalances.removeAll()
     }
 }
 

@@ -114,6 +114,9 @@ public enum PostingRejection: ClassifiedError, Equatable {
     case grantNotFound(Int64)
     case expiryMustNotPrecedeGrant
     case overflow
+    /// The transaction names no actor that may post (`Actor.mayPost`): a bug in the caller, refused so
+    /// no transfer is ever recorded without who made it.
+    case actorRequired
 
     public var failureClass: FailureClass { .badData }
 
@@ -121,7 +124,7 @@ public enum PostingRejection: ClassifiedError, Equatable {
     public enum Code: String, Sendable, Hashable, CaseIterable {
         case amountMustBePositive, amountAboveTransferLimit, idempotencyKeyMustNotBeEmpty, organisationNotFound
         case currencyMustMatchOrganisation, idempotencyKeyReusedWithDifferentContent, exceedsSpendable
-        case exceedsOverdraftLimit, grantNotFound, expiryMustNotPrecedeGrant, overflow
+        case exceedsOverdraftLimit, grantNotFound, expiryMustNotPrecedeGrant, overflow, actorRequired
     }
 
     /// The refusal's code: the rule the posting broke.
@@ -140,6 +143,7 @@ public enum PostingRejection: ClassifiedError, Equatable {
         case .grantNotFound: .grantNotFound
         case .expiryMustNotPrecedeGrant: .expiryMustNotPrecedeGrant
         case .overflow: .overflow
+        case .actorRequired: .actorRequired
         }
     }
 
@@ -161,6 +165,7 @@ public enum PostingRejection: ClassifiedError, Equatable {
         case .grantNotFound(let id): "no grant \(id)"
         case .expiryMustNotPrecedeGrant: "the expiry must be after the grant takes effect"
         case .overflow: "the amount would overflow"
+        case .actorRequired: "a transfer must name who made it (an API key, an operator or a pipeline stage)"
         }
     }
 }

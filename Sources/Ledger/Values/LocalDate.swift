@@ -80,6 +80,12 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     /// The calendar date of `instant` in `timeZone`.
+    /// The last millisecond of this day in `timeZone`: a balance "at the end of the day" counts every
+    /// transfer effective up to and including it.
+    public func lastInstant(in timeZone: TimeZone) -> Instant {
+        adding(days: 1).startInstant(in: timeZone).adding(milliseconds: -1)
+    }
+
     public static func of(_ instant: Instant, in timeZone: TimeZone) -> LocalDate {
         let offset = Int64(timeZone.secondsFromGMT(for: instant.date)) * 1000
         let local = instant.millisecondsSinceEpoch + offset

@@ -112,8 +112,36 @@ extension LedgerReader {
                 UNION ALL SELECT 'configuration_changes_are_append_only_update'
                 UNION ALL SELECT 'configuration_changes_are_append_only_delete'
                 UNION ALL SELECT 'cost_event_voids_are_append_only_update'
-                UNION ALL SELECT 'cost_event_voids_are_append_only_delete')
+                UNION ALL SELECT 'cost_event_voids_are_append_only_delete'
+                UNION ALL SELECT 'grant_expiry_moves_are_append_only_update'
+                UNION ALL SELECT 'grant_expiry_moves_are_append_only_delete')
             WHERE name NOT IN (SELECT name FROM sqlite_master WHERE type = 'trigger')
+            """))
+        // Each transfer's balance_after is its organisation's running sum in posting (id) order.
+        check("balancesAfterDerivable", try strings("""
+            SELECT 'transfer ' || id || ' records balance after ' || COALESCE(balance_after, 'none')
+                || ' but its organisation''s transfers up to it sum to ' || running
+            FROM (
+                SELECT id, balance_after,
+                    SUM(CASE WHEN credit_account = 'org:' || organisation_id THEN amount ELSE -amount END)
+                        OVER (PARTITION BY organisation_id ORDER BY id ROWS UNBOUNDED PRECEDING) AS running
+                FROM transfers)
+            WHERE balance_after IS NOT running
+            UNION ALL
+            SELECT 'trigger transfers_record_balance_after is missing'
+            WHERE NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'transfers_record_balance_after')
+            """))
+        // A grant whose expiry was moved expires when its last move says.
+        check("grantExpiryMatchesItsMoves", try strings("""
+            SELECT 'grant ' || g.id || ' expires at ' || COALESCE(g.expires_at, 'never')
+                || ' but its last move (' || m.id || ') set ' || COALESCE(m.to_expires_at, 'never')
+            FROM grants g JOIN grant_expiry_moves m ON m.grant_id = g.id
+            WHERE m.id = (SELECT MAX(id) FROM grant_expiry_moves WHERE grant_id = g.id)
+              AND g.expires_at IS NOT m.to_expires_at
+            """))
+        check("transfersNameTheirActor", try strings("""
+            SELECT 'trigger transfers_name_their_actor is missing'
+            WHERE NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'transfers_name_their_actor')
             """))
         check("voidedEventsNeverCharged", try strings("""
             SELECT 'voided cost event ' || v.event_id || ' was charged by transfer ' || t.id

@@ -16,7 +16,7 @@ extension AlertRun {
             let retryAt = options.retry.retryAt(afterAttempts: attempts, now: timestamp)
             let outcome: AlertDeliveryOutcome = response.delivered
                 ? .delivered : .failed(error: response.errorText, retryAt: retryAt)
-            _ = try ledger.write { tx in
+            _ = try ledger.write(as: .pipeline(.alerts)) { tx in
                 try tx.recordDeliveryAttempt(id: delivery.id, signatureTimestamp: timestamp, outcome: outcome)
             }
             summary.deliveries.attempted += 1

@@ -117,14 +117,14 @@ public enum AlertRun {
     public static func run(_ ledger: LedgerDatabase, options: Options) throws -> Summary {
         let start = Summary(asOf: options.clock(), dryRun: options.dryRun)
         if options.dryRun { return try preview(ledger, from: start, options: options) }
-        var summary = try ledger.write { tx in try evaluate(in: tx, summary: start, rule: options.unusualRule) }
+        var summary = try ledger.write(as: .pipeline(.alerts)) { tx in try evaluate(in: tx, summary: start, rule: options.unusualRule) }
         try deliver(ledger, options: options, summary: &summary)
         return summary
     }
 
     /// The dry run: the same evaluation in a savepoint that is rolled back, plus what is due to send.
     private static func preview(_ ledger: LedgerDatabase, from start: Summary, options: Options) throws -> Summary {
-        try ledger.write { tx in
+        try ledger.write(as: .pipeline(.alerts)) { tx in
             try tx.dryRun { dry in
                 var planned = try evaluate(in: dry, summary: start, rule: options.unusualRule)
                 let due = try dry.reader.dueAlertDeliveries(at: planned.asOf, limit: options.deliveriesMax)

@@ -72,7 +72,7 @@ public enum InvoiceIssuing {
     public static func issue(
         _ ledger: LedgerDatabase, period: ReportPeriod, organisationIDs: [String]?, issueDate: LocalDate? = nil
     ) throws -> Outcome {
-        try ledger.write { tx in
+        try ledger.write(as: .pipeline(.invoice)) { tx in
             let reader = tx.reader
             guard let issuer = try reader.issuer() else { throw InvoiceIssueError(.noIssuer, detail: "") }
             var outcome = Outcome()

@@ -13,6 +13,9 @@ public struct GraphQLRequestContext: Sendable {
         self.keyID = keyID
         self.requestID = requestID
     }
+
+    /// Who the ledger records as having made this request's changes: the caller's API key.
+    public var actor: Actor { .apiKey(id: keyID) }
 }
 
 /// The resolvers of the bootstrap schema: enough to prove the GraphQL machinery end to end until the

@@ -22,6 +22,8 @@ final class GroupCommitQueue<Unit: Sendable, Outcome: Sendable>: Sendable {
 
     private struct Waiting {
         let unit: Unit
+        /// Who the unit's transfers name as their maker: each waiting request is a different caller.
+        let actor: Actor
         let continuation: CheckedContinuation<Outcome, any Error>
     }
 
@@ -58,11 +60,11 @@ final class GroupCommitQueue<Unit: Sendable, Outcome: Sendable>: Sendable {
     var waitingUnits: Int { state.withLock { $0.waiting.count } }
 
     /// Runs `body` for `unit` in the next group and returns its outcome once that group has committed.
-    func commit(_ unit: Unit) async throws -> Outcome {
+    func commit(_ unit: Unit, as actor: Actor) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             let admission: Admission = state.withLock { state in
                 guard state.waiting.count < waitingUnitsMax else { return .refused }
-                state.waiting.append(Waiting(unit: unit, continuation: continuation))
+                state.waiting.append(Waiting(unit: unit, actor: actor, continuation: continuation))
                 if state.isCommitting { return .queued }
                 state.isCommitting = true
                 return .queuedAndStart
@@ -81,7 +83,7 @@ final class GroupCommitQueue<Unit: Sendable, Outcome: Sendable>: Sendable {
         while let group = nextGroup() {
             let outcomes: [Result<Outcome, any Error>]
             do {
-                outcomes = try ledger.writeEach(group.map(\.unit), body)
+                outcomes = try ledger.writeEach(group, actor: \.actor) { try body($0, $1.unit) }
             } catch {
                 outcomes = Array(repeating: .failure(error), count: group.count)
             }

@@ -98,7 +98,7 @@ struct CreditBalancePlan: Sendable {
         do {
             view = try await resolver.creditBalance(
                 context: context,
-                arguments: LedgerResolver.OrganisationArguments(organisationId: Identifier(organisationID)))
+                arguments: LedgerResolver.BalanceArguments(organisationId: Identifier(organisationID)))
         } catch {
             return nil
         }

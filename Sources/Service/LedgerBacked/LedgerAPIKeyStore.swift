@@ -17,9 +17,11 @@ public struct LedgerAPIKeyStore: APIKeyStore {
 
     /// Creates a key for `organisationID` (nil: a platform-admin key) and returns its text, which is
     /// shown once and never stored.
-    public static func issue(in ledger: LedgerDatabase, organisationID: String?, label: String) throws -> String {
+    public static func issue(
+        in ledger: LedgerDatabase, organisationID: String?, label: String, by actor: Actor
+    ) throws -> String {
         let (key, hash) = APIKey.generate()
-        _ = try ledger.write { try $0.insertAPIKey(hash: hash.hex, organisationID: organisationID, label: label) }
+        _ = try ledger.write(as: actor) { try $0.insertAPIKey(hash: hash.hex, organisationID: organisationID, label: label) }
         return key
     }
 }

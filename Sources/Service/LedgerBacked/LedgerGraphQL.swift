@@ -76,6 +76,9 @@ public struct TransactionView: Codable, Sendable {
     public let investigation: String?
     public let operation: String?
     public let memo: String?
+    public let actor: String
+    public let balanceBefore: CreditAmount
+    public let balanceAfter: CreditAmount
 }
 
 public struct TransactionEdge: Codable, Sendable {
@@ -108,6 +111,17 @@ public struct LedgerResolver: Sendable {
         self.revolut = revolut
     }
 
+    public struct BalanceArguments: Codable, Sendable {
+        public let organisationId: Identifier
+        /// The balance as it stood at this instant (`LedgerReader.balance(of:asOf:)`); nil: now.
+        public let asOf: DateTime?
+
+        public init(organisationId: Identifier, asOf: DateTime? = nil) {
+            self.organisationId = organisationId
+            self.asOf = asOf
+        }
+    }
+
     public struct OrganisationArguments: Codable, Sendable {
         public let organisationId: Identifier
 
@@ -129,15 +143,19 @@ public struct LedgerResolver: Sendable {
 
     public func serverTime(context: GraphQLRequestContext, arguments: NoArguments) -> DateTime { DateTime(now()) }
 
-    public func creditBalance(context: GraphQLRequestContext, arguments: OrganisationArguments) async throws
+    public func creditBalance(context: GraphQLRequestContext, arguments: BalanceArguments) async throws
         -> CreditBalanceView
     {
         let organisationID = try authorised(context, arguments.organisationId)
-        let asOf = now()
-        // One statement, so one consistent state: a point read (LedgerDatabase.pointRead).
+        let asOf = arguments.asOf?.instant ?? now()
         let balance: Balance
         do {
-            balance = try ledger.pointRead { try $0.balance(of: organisationID) }
+            if let past = arguments.asOf?.instant {
+                balance = try await ledger.read { try $0.balance(of: organisationID, asOf: past) }
+            } else {
+                // One statement, so one consistent state: a point read (LedgerDatabase.pointRead).
+                balance = try ledger.pointRead { try $0.balance(of: organisationID) }
+            }
         } catch PostingRejection.organisationNotFound {
             throw Self.notFound
         }
@@ -209,7 +227,8 @@ public struct LedgerResolver: Sendable {
                 throw GraphQLClientError("Purchases are not available on this service.", code: .unavailable)
             }
             return try await PurchaseService(ledger: ledger, revolut: revolut, now: now).purchase(
-                organisationID: organisationID, packageID: input.packageId.value, idempotencyKey: input.idempotencyKey)
+                organisationID: organisationID, packageID: input.packageId.value, idempotencyKey: input.idempotencyKey,
+                by: context.actor)
         }
         return PurchaseCreditPackagePayload(purchase: purchase, userErrors: userErrors)
     }
@@ -230,7 +249,9 @@ public struct LedgerResolver: Sendable {
             credits: CreditAmount(transfer.signedAmount(for: organisationID)), money: MoneyView(transfer.money),
             effectiveAt: DateTime(transfer.effectiveAt), costEventId: references.costEventID.map { Identifier($0) },
             revolutOrderId: references.revolutOrderID.map { Identifier($0) }, team: references.team,
-            investigation: references.investigation, operation: references.operation, memo: references.memo)
+            investigation: references.investigation, operation: references.operation, memo: references.memo,
+            actor: transfer.actor.storedText, balanceBefore: CreditAmount(transfer.balanceBefore),
+            balanceAfter: CreditAmount(transfer.balanceAfter))
     }
 }
 
@@ -287,7 +308,15 @@ public enum LedgerSchema {
                 Field("investigation", at: \.investigation)
                     .description("The investigation a deduction is charged to, if any.")
                 Field("operation", at: \.operation).description("The operation a deduction charges, if any.")
-                Field("memo", at: \.memo).description("A person's note on the transfer, if any.")
+                Field("memo", at: \.memo).description("Why an administrator posted the transfer, if one did.")
+                Field("actor", at: \.actor).description(
+                    "Who made the transfer: `key:<API key id>`, `operator:<name>`, `pipeline:<stage>` or "
+                        + "`pipeline:apply:plan-<id>`, `webhook:revolut`, or `unknown (before audit)` for "
+                        + "transfers posted before actors were recorded.")
+                Field("balanceBefore", at: \.balanceBefore)
+                    .description("The organisation's available balance right before this transfer, in posting order.")
+                Field("balanceAfter", at: \.balanceAfter)
+                    .description("The organisation's available balance right after this transfer, in posting order.")
             }.description("One ledger transfer seen from the organisation.")
             Type(TransactionEdge.self) {
                 Field("cursor", at: \.cursor)
@@ -425,7 +454,8 @@ public enum LedgerSchema {
                 InputField("credits", at: \.credits)
                     .description("Credits to grant, positive; for `adjustCredits` signed: negative draws down.")
                 InputField("idempotencyKey", at: \.idempotencyKey).description("1 to 200 bytes chosen by the caller; a retry with the same key changes nothing, the key reused for a different request is refused (`idempotencyKeyReusedWithDifferentContent`).")
-                InputField("memo", at: \.memo).description("Why: shown in the ledger and reports; required by `adjustCredits`.")
+                InputField("memo", at: \.memo).description(
+                    "Why the posting is made (required; `reasonRequired` without it): kept with the transfer for the audit trail.")
                 InputField("priceMinorUnits", at: \.priceMinorUnits)
                     .description("The price paid (the grant's cost basis), in minor units of the organisation's currency.")
             }.description("What `allocateCredits`, `topUpCredits` and `adjustCredits` post.")
@@ -464,7 +494,10 @@ public enum LedgerSchema {
                 Field("serverTime", at: LedgerResolver.serverTime).description("The service clock.")
                 Field("creditBalance", at: LedgerResolver.creditBalance) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
-                }.description("An organisation's balance now.")
+                    Argument("asOf", at: \.asOf).description(
+                        "The balance as it stood at this instant: every transfer effective at or before it, and "
+                            + "the reservations configured then. Omitted: now.")
+                }.description("An organisation's balance now, or at a past instant (`asOf`).")
                 Field("transactions", at: LedgerResolver.transactions) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("first", at: \.first).description("Page size, 1 to 100 (default 20).")

@@ -188,7 +188,7 @@ extension LedgerResolver {
                     "reservationId must be 1 to 100 characters.")
             }
             let attribution = try Self.attribution(context, idempotencyKey: input.idempotencyKey)
-            try await ledger.write { tx in
+            try await ledger.write(as: context.actor) { tx in
                 _ = try tx.setReservation(
                     organisationID: input.organisationId.value, reservationID: input.reservationId.value,
                     credits: credits, maxPriority: priority, by: attribution)
@@ -218,7 +218,7 @@ extension LedgerResolver {
             let thresholds = Thresholds(
                 lowBalanceCredits: credits, lowBalancePercent: input.lowBalancePercent, runwayDays: input.runwayDays)
             let attribution = try Self.attribution(context, idempotencyKey: input.idempotencyKey)
-            try await ledger.write { tx in
+            try await ledger.write(as: context.actor) { tx in
                 _ = try tx.setThresholds(
                     organisationID: input.organisationId.value, thresholds: thresholds, by: attribution)
             }
@@ -270,7 +270,7 @@ extension LedgerResolver {
         guard (1...AdminPostingRequest.idempotencyKeyBytesMax).contains(idempotencyKey.utf8.count) else {
             throw UserError(AdminPostingRejection.idempotencyKeyLength(max: AdminPostingRequest.idempotencyKeyBytesMax))
         }
-        return ConfigurationChangeAttribution(actor: "key:\(context.keyID)", idempotencyKey: idempotencyKey)
+        return ConfigurationChangeAttribution(actor: context.actor.storedText, idempotencyKey: idempotencyKey)
     }
 
     public func organisation(context: GraphQLRequestContext, arguments: OrganisationArguments) async throws
@@ -377,7 +377,7 @@ extension LedgerResolver {
             credits: input.credits.credits, price: input.priceMinorUnits.map { .minorUnits($0.value) },
             effectiveAt: now(), memo: input.memo)
         let (transaction, userErrors) = try await Self.attempt { () async throws -> TransactionView in
-            let posting = try await ledger.write { tx in try tx.postAdmin(request) }
+            let posting = try await ledger.write(as: context.actor) { tx in try tx.postAdmin(request) }
             return Self.view(posting.transfer, organisationID: organisationID)
         }
         return CreditPostingPayload(transaction: transaction, userErrors: userErrors)

@@ -43,7 +43,7 @@ public struct LedgerWebhookHandler: RevolutWebhookHandler {
     private func record(_ order: RevolutOrder) async throws -> WebhookHandlingOutcome {
         let effectiveAt = now()
         let logger = logger
-        let outcome: WebhookHandlingOutcome = try await ledger.write { tx in
+        let outcome: WebhookHandlingOutcome = try await ledger.write(as: .revolutWebhook) { tx in
             if let observation = Self.observation(of: order) { _ = try tx.observe([observation]) }
             switch order.state {
             case .completed: break

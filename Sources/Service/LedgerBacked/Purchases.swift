@@ -68,17 +68,19 @@ struct PurchaseService: Sendable {
         }
     }
 
-    func purchase(organisationID: String, packageID: String, idempotencyKey: String) async throws -> PurchaseView {
+    func purchase(
+        organisationID: String, packageID: String, idempotencyKey: String, by actor: Actor
+    ) async throws -> PurchaseView {
         try Self.validate(idempotencyKey: idempotencyKey)
         let reference = Self.reference(organisationID: organisationID, idempotencyKey: idempotencyKey)
         let createdAt = now()
-        let (purchase, packageName, isRetry) = try await ledger.write { tx in
+        let (purchase, packageName, isRetry) = try await ledger.write(as: actor) { tx in
             try Self.recordOrFind(
                 tx, reference: reference, organisationID: organisationID, packageID: packageID, at: createdAt)
         }
         if purchase.revolutOrderID != nil { return PurchaseView(purchase) }
         let order = try await order(for: purchase, packageName: packageName, lookUpFirst: isRetry)
-        let attached = try await ledger.write { tx in
+        let attached = try await ledger.write(as: actor) { tx in
             try tx.attachOrder(toPurchase: reference, orderID: order.id, checkoutURL: order.checkoutURL)
             return try tx.reader.purchase(reference: reference)
         }

@@ -116,8 +116,8 @@ public enum UsageRoute {
                 organisationID: event.organisationID, investigationID: event.investigation,
                 credits: event.statedCredits, costEventID: event.eventID)
         } register: { group in
-            group.post("usage") { request, _ in
-                try await record(try await event(from: request), commits: commits)
+            group.post("usage") { request, context in
+                try await record(try await event(from: request), as: .apiKey(id: context.keyID), commits: commits)
             }
         }
     }
@@ -134,12 +134,12 @@ public enum UsageRoute {
         let transfer_id: Int64?
     }
 
-    static func record(_ event: LiveCostEvent, commits: GroupCommitQueue<LiveCostEvent, Answer>) async throws
-        -> Response
-    {
+    static func record(
+        _ event: LiveCostEvent, as actor: Actor, commits: GroupCommitQueue<LiveCostEvent, Answer>
+    ) async throws -> Response {
         let answer: Answer
         do {
-            answer = try await commits.commit(event)
+            answer = try await commits.commit(event, as: actor)
         } catch let rejection as PostingRejection {
             throw problem(for: rejection, event: event)
         }

@@ -40,7 +40,7 @@ public struct UserError: Error, Codable, Sendable, Hashable {
             field = .credits
         case .idempotencyKeyMustNotBeEmpty, .idempotencyKeyReusedWithDifferentContent: field = .idempotencyKey
         case .currencyMustMatchOrganisation: field = .priceMinorUnits
-        case .grantNotFound, .expiryMustNotPrecedeGrant, .overflow: return nil
+        case .grantNotFound, .expiryMustNotPrecedeGrant, .overflow, .actorRequired: return nil
         }
         self.init(UserErrorCode(rejection.kind), field: field, rejection.description)
     }

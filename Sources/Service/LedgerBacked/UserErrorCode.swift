@@ -50,6 +50,7 @@ public struct UserErrorCode: RawRepresentable, Codable, Sendable, Hashable {
         case .grantNotFound: "No such grant."
         case .expiryMustNotPrecedeGrant: "The expiry must be after the grant takes effect."
         case .overflow: "The amount would overflow."
+        case .actorRequired: "The posting names no actor (a bug in the service, never the caller's to correct)."
         }
         self.init(code: code.rawValue, summary: summary)
     }
@@ -60,7 +61,7 @@ public struct UserErrorCode: RawRepresentable, Codable, Sendable, Hashable {
             "The idempotency key must be 1 to \(AdminPostingRequest.idempotencyKeyBytesMax) bytes."
         case .creditsMustNotBeZero: "Credits must not be zero."
         case .creditsMustBePositive: "Credits must be positive; only an adjustment may be negative."
-        case .reasonRequired: "An adjustment needs a memo saying why."
+        case .reasonRequired: "An administrator's posting needs a reason (memo) saying why."
         case .priceMalformed: "The price is not a whole, non-negative number of minor units."
         }
         self.init(code: code.rawValue, summary: summary)

@@ -31,7 +31,7 @@ struct InitCommand: ParsableCommand {
                     throw CorruptDatabase(path: options.db, problems: problems)
                 }
             }
-            let change = try ledger.write { try $0.load(configuration) }
+            let change = try ledger.write(as: .pipeline(.`init`)) { try $0.load(configuration) }
             let digest = try ledger.read { try $0.digest() }
             return StageOutcome(
                 summary: Summary(database: options.db, created: !existed, configuration: change, digest: digest),

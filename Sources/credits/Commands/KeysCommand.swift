@@ -34,7 +34,8 @@ struct CreateKeyCommand: ParsableCommand {
     func run() throws {
         try Runner.run("keys create", options: options, lock: false, humanToStdout: true) {
             let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let key = try LedgerAPIKeyStore.issue(in: ledger, organisationID: org, label: label)
+            let key = try LedgerAPIKeyStore.issue(
+                in: ledger, organisationID: org, label: label, by: .operator(name: OperatorName.login()))
             let owner = org.map { "organisation \($0)" } ?? "platform admin"
             guard let keyID = APIKey.hash(presented: key)?.id else { preconditionFailure("issued keys are well formed") }
             // With --json the key is in the summary on stdout and nowhere else: stderr often ends up

@@ -7,8 +7,9 @@ struct LedgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger", abstract: "Balances, history, administrative transfers and verification.",
         subcommands: [
-            BalanceCommand.self, HistoryCommand.self, AllocateCommand.self, TopUpCommand.self, AdjustCommand.self,
-            VoidEventCommand.self, VerifyCommand.self,
+            BalanceCommand.self, HistoryCommand.self, GrantsCommand.self, DrawsCommand.self, AllocateCommand.self,
+            TopUpCommand.self, AdjustCommand.self, VoidGrantCommand.self, MoveExpiryCommand.self, VoidEventCommand.self,
+            VerifyCommand.self,
         ])
 }
 
@@ -39,13 +40,24 @@ struct BalanceCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
     @Option(name: .long, help: "Only this organisation.") var org: String?
+    @Option(
+        name: .customLong("as-of"),
+        help: "The balance as it stood then: an instant, or a date (the end of that day in each organisation's time zone).")
+    var asOf: String?
 
     func run() throws {
+        let moment = try asOf.map { text -> BalanceMoment in
+            if let date = LocalDate.parse(text) { return .endOf(date) }
+            return .instant(try parseInstantArgument(text, option: "--as-of"))
+        }
         try Runner.run("ledger balance", options: options, lock: false, humanToStdout: true) {
             let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
             let balances = try ledger.read { reader in
-                if let org { return [try reader.balance(of: org)] }
-                return try reader.balances()
+                let current = try org.map { [try reader.balance(of: $0)] } ?? reader.balances()
+                guard let moment else { return current }
+                return try current.map { balance in
+                    try reader.balance(of: balance.organisationID, asOf: try moment.instant(for: balance.organisationID, reader))
+                }
             }
             let views = balances.map(BalanceView.init)
             var table = [["organisation", "currency", "available", "reserved", "spendable P1", "spendable (none)"]]
@@ -83,16 +95,17 @@ struct HistoryCommand: ParsableCommand {
                 guard try reader.organisation(org) != nil else { throw PostingRejection.organisationNotFound(org) }
                 return try reader.history(of: org, from: from, to: to, kinds: kinds, limit: limit)
             }
-            var table = [["id", "effective", "kind", "credits", "money", "reference"]]
+            var table = [["id", "effective", "kind", "credits", "before", "after", "money", "actor", "reference"]]
             for transfer in transfers {
                 let change = transfer.signedAmount(for: org)
                 let signed = change.isNegative ? "\(change)" : "+\(change)"
                 let reference = [transfer.references.costEventID, transfer.references.revolutOrderID,
                                  transfer.references.planPeriod, transfer.references.memo].compactMap { $0 }.first ?? ""
                 table.append(["\(transfer.id)", transfer.effectiveAt.iso8601, transfer.kind.rawValue, signed,
-                              transfer.money.description, reference])
+                              "\(transfer.balanceBefore)", "\(transfer.balanceAfter)", transfer.money.description,
+                              transfer.actor.storedText, reference])
             }
-            return StageOutcome(summary: transfers, human: TextTable.render(table, rightAligned: [0, 3]))
+            return StageOutcome(summary: transfers, human: TextTable.render(table, rightAligned: [0, 3, 4, 5]))
         }
     }
 }
@@ -104,7 +117,13 @@ struct PostingOptions: ParsableArguments {
     @Option(name: .long, help: "Idempotency key: the same key posts once; reusing it with other values is refused.")
     var key: String
     @Option(name: .long, help: "Effective date or instant. Default: now.") var at: String?
-    @Option(name: .long, help: "A note kept with the transfer.") var memo: String?
+    @Option(name: [.customLong("reason"), .customLong("memo")], help: "Why it is posted (required), kept with the transfer.")
+    var memo: String?
+    @Option(name: .long, help: "Who is posting, recorded on the transfer. Default: the login name running the command.")
+    var actor: String?
+
+    /// The operator the transfer names: `--actor`, else the login name (stated in the output).
+    var postingActor: Actor { .operator(name: actor ?? OperatorName.login()) }
 
     func effectiveAt(_ options: GlobalOptions) throws -> Instant {
         try at.map { try parseInstantArgument($0, option: "--at") } ?? options.clock()()
@@ -131,14 +150,14 @@ private func postAdmin(
             kind: kind, idempotencyKey: posting.key, organisationID: posting.org, credits: amount,
             price: price.map(AdminPostingRequest.Price.major), effectiveAt: try posting.effectiveAt(options),
             expiresAt: expiresAt, revolutOrderID: order, memo: posting.memo)
-        let (result, balance) = try ledger.write { tx in
+        let (result, balance) = try ledger.write(as: posting.postingActor) { tx in
             (try tx.postAdmin(request), try tx.reader.balance(of: posting.org))
         }
         let change = result.transfer.signedAmount(for: posting.org)
         return StageOutcome(
             summary: PostingSummary(status: result.status.rawValue, transfer: result.transfer, balance: BalanceView(balance)),
             human: ["\(result.status.rawValue): transfer \(result.transfer.id) \(change.isNegative ? "" : "+")\(change) credits "
-                    + "for \(posting.org); available \(balance.available)"])
+                    + "for \(posting.org) by \(result.transfer.actor.storedText); available \(balance.available)"])
     }
 }
 
@@ -202,11 +221,11 @@ struct VoidEventCommand: ParsableCommand {
     }
 
     func run() throws {
-        let actor = "operator:" + (by ?? Self.loginName())
+        let actor = Actor.operator(name: by ?? OperatorName.login())
         try Runner.run("ledger void-event", options: options) {
             let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let result = try ledger.write { tx in
-                try tx.voidCostEvent(eventID: eventID, actor: actor, reason: reason)
+            let result = try ledger.write(as: actor) { tx in
+                try tx.voidCostEvent(eventID: eventID, actor: actor.storedText, reason: reason)
             }
             let void = result.void
             let verb = result.status == .voided ? "voided" : "already voided"
@@ -215,12 +234,6 @@ struct VoidEventCommand: ParsableCommand {
                 human: ["\(verb): cost event \(void.eventID) of \(void.organisationID) (\(void.credits) credits) "
                         + "at \(void.voidedAt.iso8601) by \(void.actor): \(void.reason)"])
         }
-    }
-
-    /// The user running the command, as the system knows them (not `$USER`, which anyone can set).
-    static func loginName() -> String {
-        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
-        return "uid-\(getuid())"
     }
 }
 

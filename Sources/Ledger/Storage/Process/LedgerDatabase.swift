@@ -91,11 +91,12 @@ public final class LedgerDatabase: Sendable {
         if try Schema.migrator.hasBeenSuperseded(db) { throw StorageError(.newerSchema, path: path) }
     }
 
-    /// Runs `body` in one write transaction: everything in it commits together or not at all.
-    public func write<T>(_ body: (LedgerTransaction) throws -> T) throws -> T {
+    /// Runs `body` in one write transaction: everything in it commits together or not at all. Every
+    /// transfer it posts records `actor` as who made it.
+    public func write<T>(as actor: Actor, _ body: (LedgerTransaction) throws -> T) throws -> T {
         let now = clock()
         return try mapErrors {
-            try writer.write { db in try LedgerTransaction(db: db, now: now).run(body) }
+            try writer.write { db in try LedgerTransaction(db: db, now: now, actor: actor).run(body) }
         }
     }
 
@@ -105,10 +106,12 @@ public final class LedgerDatabase: Sendable {
     }
 
     /// Async variants for the live service, so request handlers never block a cooperative thread.
-    public func write<T: Sendable>(_ body: @escaping @Sendable (LedgerTransaction) throws -> T) async throws -> T {
+    public func write<T: Sendable>(
+        as actor: Actor, _ body: @escaping @Sendable (LedgerTransaction) throws -> T
+    ) async throws -> T {
         let now = clock()
         do {
-            return try await writer.write { db in try LedgerTransaction(db: db, now: now).run(body) }
+            return try await writer.write { db in try LedgerTransaction(db: db, now: now, actor: actor).run(body) }
         } catch let error as DatabaseError {
             throw StorageError(classifying: error, path: path)
         }
@@ -147,16 +150,19 @@ public final class LedgerDatabase: Sendable {
     /// rolled back alone and its error is its result; the others still commit. A constraint the schema
     /// enforces is such a unit error. Any other database failure (busy, I/O, disk full, a failed
     /// commit) is thrown: then nothing of any unit was written, and no unit may be reported as done.
+    /// Each unit's transfers record that unit's own actor (`actor(unit)`): one commit carries many callers.
     public func writeEach<Unit, Outcome>(
-        _ units: [Unit], _ body: (LedgerTransaction, Unit) throws -> Outcome
+        _ units: [Unit], actor: (Unit) -> Actor, _ body: (LedgerTransaction, Unit) throws -> Outcome
     ) throws -> [Result<Outcome, any Error>] {
         let now = clock()
         let path = path
         return try mapErrors {
             try writer.write { db in
-                let transaction = LedgerTransaction(db: db, now: now)
+                guard let first = units.first else { return [] }
+                let transaction = LedgerTransaction(db: db, now: now, actor: actor(first))
                 let outcomes = try units.map { unit in
-                    try Self.inOwnSavepoint(transaction, path: path) { try body(transaction, unit) }
+                    let acting = transaction.acting(as: actor(unit))
+                    return try Self.inOwnSavepoint(acting, path: path) { try body(acting, unit) }
                 }
                 precondition(outcomes.count == units.count, "one outcome per unit")
                 try transaction.flushDeferredBalances()
@@ -280,10 +286,21 @@ public struct LedgerTransaction {
     /// Spending facts read once per transaction and kept current by postings, and the balance
     /// changes they have not written yet (see `PostingState`).
     let postingState = PostingState()
+    /// Who this transaction acts for: recorded on every transfer it posts (`Actor`).
+    public private(set) var actor: Actor
 
-    init(db: Database, now: Instant) {
+    init(db: Database, now: Instant, actor: Actor) {
         self.connection = db
         self.now = now
+        self.actor = actor
+    }
+
+    /// The same transaction (same connection, same deferred changes) acting for someone else: the
+    /// group commit's units, each a different caller.
+    public func acting(as actor: Actor) -> LedgerTransaction {
+        var copy = self
+        copy.actor = actor
+        return copy
     }
 
     /// The connection with every deferred balance change written, so any SQL sees the ledger whole.

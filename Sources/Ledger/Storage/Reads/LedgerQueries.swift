@@ -98,6 +98,24 @@ extension LedgerReader {
         ).map(Self.grant)
     }
 
+    /// Every draw on one grant, oldest first: which outflows (deductions, expiries, reversals, negative
+    /// adjustments, overdraft settlements) took its credits.
+    public func draws(ofGrant grantID: Int64) throws -> [GrantDraw] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT d.transfer_id, d.grant_id, d.credits, d.cost_minor, g.currency
+                FROM grant_draws d JOIN grants g ON g.id = d.grant_id
+                WHERE d.grant_id = ? ORDER BY d.id
+                """,
+            arguments: [grantID]
+        ).map { row in
+            GrantDraw(
+                transferID: row["transfer_id"], grantID: row["grant_id"], credits: Credits(microcredits: row["credits"]),
+                cost: Money(minorUnits: row["cost_minor"], currency: Currency(code: row["currency"])!))
+        }
+    }
+
     public func draws(ofTransfer transferID: Int64) throws -> [GrantDraw] {
         try Row.fetchAll(
             db,
@@ -147,14 +165,16 @@ extension LedgerReader {
     static let transferSelect = """
         SELECT t.id, t.idempotency_key, t.kind, t.organisation_id, t.debit_account, t.credit_account, t.amount,
             t.money_minor, t.currency, t.effective_at, t.recorded_at, t.cost_event_id, t.revolut_order_id,
-            t.plan_period, t.team, t.investigation, t.operation, t.memo, g.id
+            t.plan_period, t.team, t.investigation, t.operation, t.memo, g.id, t.actor, t.balance_after
         FROM transfers t LEFT JOIN grants g ON g.transfer_id = t.id
         """
 
     /// Decodes a row of `transferSelect` by column position (decoding by name costs a lookup per column).
     static func transfer(_ row: Row) -> Transfer {
-        guard let kind = TransferKind(rawValue: row[2]), let currency = Currency(code: row[8]) else {
-            preconditionFailure("transfer \(row[0] as Int64) holds a kind or currency the schema should refuse")
+        guard let kind = TransferKind(rawValue: row[2]), let currency = Currency(code: row[8]),
+            let actor = Actor(storedText: row[19])
+        else {
+            preconditionFailure("transfer \(row[0] as Int64) holds a kind, currency or actor the schema should refuse")
         }
         return Transfer(
             id: row[0], idempotencyKey: row[1], kind: kind, organisationID: row[3],
@@ -165,7 +185,7 @@ extension LedgerReader {
             references: TransferReferences(
                 costEventID: row[11], revolutOrderID: row[12], planPeriod: row[13], team: row[14],
                 investigation: row[15], operation: row[16], memo: row[17]),
-            grantID: row[18])
+            actor: actor, balanceAfter: Credits(microcredits: row[20]), grantID: row[18])
     }
 
     static let grantSelect = """

@@ -22,6 +22,9 @@ enum Schema {
         migrator.registerMigration("v3-cost-event-voids", migrate: createCostEventVoids)
         migrator.registerMigration("v3-ingest-rejections", migrate: createIngestRejections)
         migrator.registerMigration("v3-compact-plans", migrate: compactPlans)
+        migrator.registerMigration("v4-transfer-actors", migrate: recordTransferActors)
+        migrator.registerMigration("v4-balance-after", migrate: recordBalancesAfter)
+        migrator.registerMigration("v4-grant-expiry-moves", migrate: createGrantExpiryMoves)
         return migrator
     }
 

@@ -228,6 +228,22 @@ extension LedgerReader {
         ).map(Self.configurationChange)
     }
 
+    /// An organisation's reservation changes recorded after `instant`, newest first: what to undo, in
+    /// order, to see its reservations as they stood then (`balance(of:asOf:)`).
+    public func reservationChanges(of organisationID: String, after instant: Instant) throws
+        -> [ConfigurationChangeRecord]
+    {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM configuration_changes
+                WHERE organisation_id = ? AND subject = 'reservation' AND changed_at > ?
+                ORDER BY id DESC
+                """,
+            arguments: [organisationID, instant.millisecondsSinceEpoch]
+        ).map(Self.configurationChange)
+    }
+
     /// The change recorded under an idempotency key, if any.
     public func configurationChange(idempotencyKey: String) throws -> ConfigurationChangeRecord? {
         try Row.fetchOne(
