@@ -60,7 +60,7 @@ enum GraphQLFuzzTarget {
         do {
             let ledger = try LedgerDatabase.create(at: path, clock: { now })
             if let configuration = try? ConfigurationLoader.load(directory: "fixtures/config") {
-                _ = try ledger.write { try $0.load(configuration) }
+                _ = try ledger.write(as: .operator(name: "fuzz-graphql")) { try $0.load(configuration) }
             }
             return try LedgerSchema.endpoint(
                 ledger: ledger, now: { now }, limits: GraphQLLimits(), metrics: MetricsRegistry())
