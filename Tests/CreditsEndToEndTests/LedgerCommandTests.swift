@@ -152,6 +152,40 @@ import TestSupport
         #expect(try credits("ledger", "verify").exitCode == 0)
     }
 
+    /// The audit statement as an auditor runs it: XLSX and CSV with every movement, who and why, opening
+    /// and closing, and a digest a second run reproduces.
+    @Test func auditStatement_writesWorkbookAndCSV_withAReproducibleDigest() throws {
+        #expect(try credits("init", "--config", config).exitCode == 0)
+        #expect(try credits(
+            "ledger", "allocate", "--org", "nca", "--credits", "100", "--key", "a1", "--reason", "annual grant",
+            "--at", "2026-11-01", "--actor", "alice").exitCode == 0)
+        #expect(try credits(
+            "ledger", "adjust", "--org", "nca", "--credits=-20", "--key", "j1", "--reason", "duplicate charge",
+            "--at", "2026-11-03", "--actor", "bob").exitCode == 0)
+        let out = directory.file("audit")
+        func audit() throws -> [String: Any] {
+            let run = try credits(
+                "ledger", "audit", "--org", "nca", "--from", "2026-11-01", "--to", "2026-12-01", "--out", out, "--json")
+            #expect(run.exitCode == 0, "\(run.stderr)")
+            return try #require(try run.json()["result"] as? [String: Any])
+        }
+        let first = try audit()
+        #expect(first["opening"] as? String == "0" && first["closing"] as? String == "80")
+        #expect(first["movements"] as? Int == 2)
+        let digest = try #require(first["digest"] as? String)
+        #expect(try audit()["digest"] as? String == digest, "a second run reproduces the digest")
+
+        let csv = try #require(CSVReader.parse(try String(contentsOfFile: out + "/audit-nca-movements.csv", encoding: .utf8)))
+        #expect(csv.count == 3, "header and two movements")
+        #expect(csv[1].contains("operator:alice") && csv[1].contains("annual grant"), "\(csv[1])")
+        #expect(csv[2].contains("operator:bob") && csv[2].contains("duplicate charge") && csv[2].contains("80"))
+        let workbook = try XLSXFile(url: URL(fileURLWithPath: out + "/audit-nca.xlsx"))
+        #expect(workbook.sheetNames == ["Summary", "Movements"])
+        let summary = try workbook.sheet("Summary")
+        #expect(summary["H2"]?.value == digest || summary.cells.values.contains { $0.value == digest })
+        #expect(try workbook.sheet("Movements").lastRow >= 3)
+    }
+
     @Test func exitCodes_forMissingDatabaseBadConfigAndUsage() throws {
         #expect(try credits("ledger", "balance").exitCode == 66)
         let badConfig = TemporaryDirectory("bad-config")

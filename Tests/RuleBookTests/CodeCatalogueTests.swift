@@ -58,7 +58,9 @@ import TestSupport
     /// GraphQL's `UserErrorCode` is the union of the three refusal tables, nothing more.
     @Test func mutationRefusals() throws {
         try Self.expectSame("GraphQL mutation refusals", MutationRefusal.allCases.map(\.rawValue))
-        let tables = try ["Posting refusals", "Administrator posting refusals", "GraphQL mutation refusals"]
+        let tables = try [
+            "Posting refusals", "Administrator posting refusals", "Grant control refusals", "GraphQL mutation refusals",
+        ]
             .flatMap(Self.documented)
         #expect(Set(UserErrorCode.allCases.map(\.rawValue)) == Set(tables))
         #expect(UserErrorCode.allCases.count == tables.count, "a code is in two tables")

@@ -48,16 +48,7 @@ public struct InvoiceWriter: Sendable {
             for row in invoice.appendix { try csv.append(row.cells) }
             csvFiles.append(csv)
         }
-        var urls: [URL] = []
-        if let workbook {
-            try workbook.commit()
-            urls.append(workbook.destination)
-        }
-        for csv in csvFiles {
-            try csv.commit()
-            urls.append(csv.destination)
-        }
-        return urls
+        return try ReportFiles.commit(workbook, csvFiles)
     }
 
     static func lineCells(_ line: InvoiceLine, number: Int) -> [ReportCell] {

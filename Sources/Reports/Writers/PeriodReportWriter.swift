@@ -136,15 +136,6 @@ private struct ReportSession {
     }
 
     func commit() throws(ReportOutputError) -> [URL] {
-        var urls: [URL] = []
-        if let workbook {
-            try workbook.commit()
-            urls.append(workbook.destination)
-        }
-        for csv in csvFiles {
-            try csv.commit()
-            urls.append(csv.destination)
-        }
-        return urls
+        return try ReportFiles.commit(workbook, csvFiles)
     }
 }

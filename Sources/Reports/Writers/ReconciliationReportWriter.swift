@@ -51,15 +51,6 @@ public struct ReconciliationReportWriter: Sendable {
         try table(1, RowStream(report.matched))
         try table(2, RowStream(report.exceptions))
         try table(3, RowStream(report.aged))
-        var urls: [URL] = []
-        if let workbook {
-            try workbook.commit()
-            urls.append(workbook.destination)
-        }
-        for csv in csvFiles {
-            try csv.commit()
-            urls.append(csv.destination)
-        }
-        return urls
+        return try ReportFiles.commit(workbook, csvFiles)
     }
 }

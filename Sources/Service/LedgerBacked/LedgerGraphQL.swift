@@ -481,6 +481,47 @@ public enum LedgerSchema {
                 Field("purchase", at: \.purchase).description("The purchase; null when refused.")
                 Field("userErrors", at: \.userErrors).description("Why the purchase was refused; empty on success.")
             }.description("The answer of `purchaseCreditPackage`.")
+            Type(GrantView.self, as: "Grant") {
+                Field("id", at: \.id).description("The grant's id in the ledger.")
+                Field("source", at: \.source).description("`allocation`, `top_up` or `adjustment`.")
+                Field("credits", at: \.credits).description("Credits it granted.")
+                Field("remaining", at: \.remaining).description("Credits left on it.")
+                Field("expiresAt", at: \.expiresAt).description("When what is left expires; null: never.")
+                Field("grantedAt", at: \.grantedAt).description("When it took effect.")
+                Field("cost", at: \.cost).description("What was paid for all its credits: their cost basis.")
+                Field("transactionId", at: \.transactionId).description("The transfer that created it.")
+            }.description("Credits granted to an organisation, burnt down by its outflows (docs/LEDGER.md).")
+            Type(DrawView.self, as: "Draw") {
+                Field("transactionId", at: \.transactionId).description("The outflow that drew.")
+                Field("grantId", at: \.grantId).description("The grant drawn on; null: credits no grant covered (overdraft).")
+                Field("credits", at: \.credits).description("Credits drawn (negative: an overdraft draw a later grant settled).")
+                Field("cost", at: \.cost).description("Their cost at the grant's cost basis.")
+            }.description("Credits one outflow took from one grant.")
+            Input(VoidGrantInput.self) {
+                InputField("grantId", at: \.grantId).description("The grant (`grants`).")
+                InputField("idempotencyKey", at: \.idempotencyKey).description("1 to 200 bytes; a retry with the same key changes nothing.")
+                InputField("reason", at: \.reason).description("Why (required), kept with the transfer.")
+            }.description("What `voidGrant` needs.")
+            Input(MoveGrantExpiryInput.self) {
+                InputField("grantId", at: \.grantId).description("The grant (`grants`).")
+                InputField("expiresAt", at: \.expiresAt).description("The new expiry, not before now; null: never expires.")
+                InputField("idempotencyKey", at: \.idempotencyKey).description("1 to 200 bytes; a retry with the same key changes nothing.")
+                InputField("reason", at: \.reason).description("Why (required), kept with the move.")
+            }.description("What `moveGrantExpiry` needs.")
+            Type(AuditStatementView.self, as: "AuditStatement") {
+                Field("organisationId", at: \.organisationId).description("The organisation.")
+                Field("from", at: \.from).description("The window's start (inclusive).")
+                Field("to", at: \.to).description("The window's end (exclusive).")
+                Field("opening", at: \.opening).description("The balance just before the window.")
+                Field("closing", at: \.closing).description("The balance at the window's end.")
+                Field("movements", at: \.movements).description("How many transfers took effect in the window.")
+                Field("digest", at: \.digest)
+                    .description("SHA-256 of the statement, as `credits ledger audit` prints it for the same window.")
+            }.description("An audit statement's summary (docs/LEDGER.md, \"Audit statements\").")
+            Type(GrantPayload.self) {
+                Field("grant", at: \.grant).description("The grant as it now is; null when refused.")
+                Field("userErrors", at: \.userErrors).description("Why the move was refused; empty on success.")
+            }.description("The answer of `moveGrantExpiry`.")
             Type(CreditPostingPayload.self) {
                 Field("transaction", at: \.transaction).description("The transfer posted (or found, for a retry); null when refused.")
                 Field("userErrors", at: \.userErrors).description("Why the posting was refused; empty on success.")
@@ -513,6 +554,19 @@ public enum LedgerSchema {
                 Field("organisation", at: LedgerResolver.organisation) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                 }.description("An organisation's settings and audit trail.")
+                Field("grants", at: LedgerResolver.grants) {
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
+                }.description("An organisation's grants, oldest first, with what is left of each.")
+                Field("draws", at: LedgerResolver.draws) {
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
+                    Argument("transactionId", at: \.transactionId).description("An outflow: the grants it drew from.")
+                    Argument("grantId", at: \.grantId).description("A grant: the outflows that drew on it.")
+                }.description("Which grants funded an outflow, or which outflows drew on a grant (give exactly one).")
+                Field("auditStatement", at: LedgerResolver.auditStatement) {
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
+                    Argument("from", at: \.from).description("The window's start (inclusive).")
+                    Argument("to", at: \.to).description("The window's end (exclusive).")
+                }.description("An organisation's audit statement for a window: opening, closing, movements and digest.")
                 Field("usage", at: LedgerResolver.usage) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("from", at: \.from).description("Start of the period, inclusive.")
@@ -536,6 +590,12 @@ public enum LedgerSchema {
                 Field("setLowBalanceThresholds", at: LedgerResolver.setLowBalanceThresholds) {
                     Argument("input", at: \.input).description("The thresholds.")
                 }.description("Platform admin: replaces the low-balance thresholds (audited); answers the organisation as it now is.")
+                Field("voidGrant", at: LedgerResolver.voidGrant) {
+                    Argument("input", at: \.input).description("The grant, a key and a reason.")
+                }.description("Platform admin: voids what is left of one grant (a reversal transfer, audited, exactly once).")
+                Field("moveGrantExpiry", at: LedgerResolver.moveGrantExpiry) {
+                    Argument("input", at: \.input).description("The grant, its new expiry, a key and a reason.")
+                }.description("Platform admin: moves one grant's expiry later or earlier, never before now (audited, exactly once).")
                 Field("adjustCredits", at: LedgerResolver.adjustCredits) {
                     Argument("input", at: \.input).description("The correction; `memo` is required.")
                 }.description("Platform admin: corrects a balance; positive credits grant, negative credits draw down. A memo is required.")

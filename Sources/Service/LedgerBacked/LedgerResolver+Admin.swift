@@ -239,6 +239,8 @@ extension LedgerResolver {
             return (nil, [.organisationNotFound])
         } catch let rejection as AdminPostingRejection {
             return (nil, [UserError(rejection)])
+        } catch let rejection as GrantControlRejection {
+            return (nil, [UserError(rejection)])
         } catch let rejection as PostingRejection {
             guard let userError = UserError(rejection) else { throw GraphQLClientError(rejection.description) }
             return (nil, [userError])

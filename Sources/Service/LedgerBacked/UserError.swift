@@ -27,6 +27,15 @@ public struct UserError: Error, Codable, Sendable, Hashable {
         self.init(UserErrorCode(rejection.kind), field: field, rejection.description)
     }
 
+    /// The refusal of a grant control (`voidGrant`, `moveGrantExpiry`).
+    init(_ rejection: GrantControlRejection) {
+        let field: MutationInputField = switch rejection.kind {
+        case .nothingLeftToVoid, .grantUsedUp: .grantId
+        case .expiryBeforeNow: .expiresAt
+        }
+        self.init(UserErrorCode(rejection.kind), field: field, rejection.description)
+    }
+
     /// A ledger posting refusal; nil for one that is not the caller's to correct (an overflow, a
     /// broken invariant), which stays a GraphQL error.
     init?(_ rejection: PostingRejection) {
@@ -40,7 +49,8 @@ public struct UserError: Error, Codable, Sendable, Hashable {
             field = .credits
         case .idempotencyKeyMustNotBeEmpty, .idempotencyKeyReusedWithDifferentContent: field = .idempotencyKey
         case .currencyMustMatchOrganisation: field = .priceMinorUnits
-        case .grantNotFound, .expiryMustNotPrecedeGrant, .overflow, .actorRequired: return nil
+        case .grantNotFound: field = .grantId
+        case .expiryMustNotPrecedeGrant, .overflow, .actorRequired: return nil
         }
         self.init(UserErrorCode(rejection.kind), field: field, rejection.description)
     }
@@ -52,4 +62,5 @@ public struct UserError: Error, Codable, Sendable, Hashable {
 enum MutationInputField: String, Sendable {
     case organisationId, packageId, idempotencyKey, credits, memo, priceMinorUnits
     case reservationId, maxPriority, lowBalanceCredits, lowBalancePercent, runwayDays
+    case grantId, expiresAt, reason
 }

@@ -81,9 +81,19 @@ public struct UserErrorCode: RawRepresentable, Codable, Sendable, Hashable {
         self.init(code: code.rawValue, summary: summary)
     }
 
+    public init(_ code: GrantControlRejection.Code) {
+        let summary = switch code {
+        case .nothingLeftToVoid: "Nothing is left of the grant to void."
+        case .expiryBeforeNow: "An expiry may not move before now."
+        case .grantUsedUp: "The grant has no credits left; its expiry cannot move."
+        }
+        self.init(code: code.rawValue, summary: summary)
+    }
+
     public static let allCases: [UserErrorCode] =
         PostingRejection.Code.allCases.map(UserErrorCode.init)
         + AdminPostingRejection.Code.allCases.map(UserErrorCode.init)
+        + GrantControlRejection.Code.allCases.map(UserErrorCode.init)
         + MutationRefusal.allCases.map(UserErrorCode.init)
 
     public static func == (lhs: UserErrorCode, rhs: UserErrorCode) -> Bool { lhs.rawValue == rhs.rawValue }

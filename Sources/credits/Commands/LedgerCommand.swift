@@ -9,7 +9,7 @@ struct LedgerCommand: ParsableCommand {
         subcommands: [
             BalanceCommand.self, HistoryCommand.self, GrantsCommand.self, DrawsCommand.self, AllocateCommand.self,
             TopUpCommand.self, AdjustCommand.self, VoidGrantCommand.self, MoveExpiryCommand.self, VoidEventCommand.self,
-            VerifyCommand.self,
+            AuditCommand.self, VerifyCommand.self,
         ])
 }
 

@@ -44,10 +44,14 @@ extension LedgerReader {
     }
 }
 
-/// When a past balance is asked for: an exact instant, or the end of a calendar day in the
-/// organisation's own time zone (what "the balance at the end of 30 November" means to its finance team).
+/// A moment a user names for one organisation: an exact instant, or the start or end of a calendar day in
+/// the organisation's own time zone (what "the balance at the end of 30 November" or "from 1 November"
+/// means to its finance team).
 public enum BalanceMoment: Sendable, Hashable {
     case instant(Instant)
+    /// The first millisecond of the day.
+    case startOf(LocalDate)
+    /// The last millisecond of the day.
     case endOf(LocalDate)
 
     /// The instant this moment is for `organisationID`.
@@ -55,7 +59,7 @@ public enum BalanceMoment: Sendable, Hashable {
         switch self {
         case .instant(let instant):
             return instant
-        case .endOf(let date):
+        case .startOf(let date), .endOf(let date):
             guard let organisation = try reader.organisation(organisationID) else {
                 throw PostingRejection.organisationNotFound(organisationID)
             }
@@ -63,6 +67,7 @@ public enum BalanceMoment: Sendable, Hashable {
             guard let zone = TimeZone(identifier: organisation.timeZone) else {
                 preconditionFailure("organisation \(organisationID) has a time zone the loader should have refused")
             }
+            if case .startOf = self { return date.startInstant(in: zone) }
             return date.lastInstant(in: zone)
         }
     }

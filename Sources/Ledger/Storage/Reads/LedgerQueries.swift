@@ -101,34 +101,30 @@ extension LedgerReader {
     /// Every draw on one grant, oldest first: which outflows (deductions, expiries, reversals, negative
     /// adjustments, overdraft settlements) took its credits.
     public func draws(ofGrant grantID: Int64) throws -> [GrantDraw] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT d.transfer_id, d.grant_id, d.credits, d.cost_minor, g.currency
-                FROM grant_draws d JOIN grants g ON g.id = d.grant_id
-                WHERE d.grant_id = ? ORDER BY d.id
-                """,
-            arguments: [grantID]
-        ).map { row in
-            GrantDraw(
-                transferID: row["transfer_id"], grantID: row["grant_id"], credits: Credits(microcredits: row["credits"]),
-                cost: Money(minorUnits: row["cost_minor"], currency: Currency(code: row["currency"])!))
-        }
+        try draws(where: "d.grant_id = ?", grantID)
     }
 
+    /// The draws of one outflow, oldest first: which grants funded it (`grantID` nil: overdraft).
     public func draws(ofTransfer transferID: Int64) throws -> [GrantDraw] {
+        try draws(where: "d.transfer_id = ?", transferID)
+    }
+
+    private func draws(where condition: String, _ id: Int64) throws -> [GrantDraw] {
         try Row.fetchAll(
             db,
             sql: """
                 SELECT d.transfer_id, d.grant_id, d.credits, d.cost_minor, t.currency
                 FROM grant_draws d JOIN transfers t ON t.id = d.transfer_id
-                WHERE d.transfer_id = ? ORDER BY d.id
+                WHERE \(condition) ORDER BY d.id
                 """,
-            arguments: [transferID]
+            arguments: [id]
         ).map { row in
-            GrantDraw(
+            guard let currency = Currency(code: row["currency"]) else {
+                preconditionFailure("transfer \(row["transfer_id"] as Int64) holds a currency the schema should refuse")
+            }
+            return GrantDraw(
                 transferID: row["transfer_id"], grantID: row["grant_id"], credits: Credits(microcredits: row["credits"]),
-                cost: Money(minorUnits: row["cost_minor"], currency: Currency(code: row["currency"])!))
+                cost: Money(minorUnits: row["cost_minor"], currency: currency))
         }
     }
 

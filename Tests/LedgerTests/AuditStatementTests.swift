@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Ledger
+
+/// Goal: an audit statement lists every movement of the window with its actor, reason and the balance
+/// after it, opens and closes on the balances at the window's edges, and carries a digest that a second
+/// run reproduces and any change to what it states alters.
+@Suite struct AuditStatementTests: FundedLedger {
+    let directory = TemporaryDirectory("audit-statement")
+    let november = (from: instant("2026-11-01T00:00:00Z"), to: instant("2026-12-01T00:00:00Z"))
+
+    /// `met`: 100 funded on 1 November; a spend on the 2nd (by an API key); an adjustment on the 5th by an
+    /// operator with a reason; a late spend effective on 31 October (before the window), posted last.
+    func world() throws -> LedgerDatabase {
+        let ledger = try funded("100")
+        _ = try ledger.write(as: .apiKey(id: "3f2a")) { try $0.spend(spend("s1", "10")) }
+        _ = try ledger.write(as: .operator(name: "alice")) { tx in
+            try tx.postAdmin(AdminPostingRequest(
+                kind: .adjustment, idempotencyKey: "adj", organisationID: "met", credits: credits("5"),
+                effectiveAt: instant("2026-11-05T00:00:00Z"), memo: "goodwill"))
+        }
+        _ = try ledger.write { tx in
+            try tx.spend(SpendRequest(
+                idempotencyKey: "late", organisationID: "met", credits: credits("1"),
+                effectiveAt: instant("2026-10-31T12:00:00Z"), priority: .p3, policy: .allowOverdraft(limit: Credits(10)),
+                references: TransferReferences(costEventID: "late")))
+        }
+        return ledger
+    }
+
+    func entries(_ statement: AuditStatement) throws -> [AuditEntry] {
+        var entries: [AuditEntry] = []
+        try statement.forEachEntry { entries.append($0) }
+        return entries
+    }
+
+    @Test func statement_opensClosesAndNamesWhoAndWhy() throws {
+        let ledger = try world()
+        try ledger.read { reader in
+            let statement = try reader.auditStatement(of: "met", from: november.from, to: november.to)
+            // Opening: the late October spend, effective before the window, though posted last.
+            #expect(statement.opening == credits("-1"))
+            let entries = try entries(statement)
+            #expect(entries.map(\.idempotencyKey) == ["fund", "s1", "adj"])
+            #expect(entries.map(\.balance) == [credits("99"), credits("89"), credits("94")])
+            #expect(entries.map(\.actor) == [.tests, .apiKey(id: "3f2a"), .operator(name: "alice")])
+            #expect(entries.map(\.reason) == [nil, nil, "goodwill"])
+            #expect(statement.closing == credits("94") && statement.entryCount == 3)
+            #expect(statement.closing == (try reader.balance(of: "met", asOf: november.to.adding(milliseconds: -1)).available))
+        }
+    }
+
+    @Test func digest_isReproducedByASecondRun_andChangesWithWhatItStates() throws {
+        let ledger = try world()
+        let first = try ledger.read { try $0.auditStatement(of: "met", from: november.from, to: november.to).digest }
+        let second = try ledger.read { try $0.auditStatement(of: "met", from: november.from, to: november.to).digest }
+        #expect(first == second && first.count == 64)
+        // A movement outside the window changes the opening balance, so the digest.
+        _ = try ledger.write { tx in
+            try tx.spend(SpendRequest(
+                idempotencyKey: "later-late", organisationID: "met", credits: credits("1"),
+                effectiveAt: instant("2026-10-20T12:00:00Z"), priority: .p3, policy: .allowOverdraft(limit: Credits(10)),
+                references: TransferReferences(costEventID: "later-late")))
+        }
+        let afterOpeningMoved = try ledger.read { try $0.auditStatement(of: "met", from: november.from, to: november.to).digest }
+        #expect(afterOpeningMoved != first)
+        // December's statement is unaffected by November's movements beyond its opening balance.
+        let december = try ledger.read {
+            try $0.auditStatement(of: "met", from: november.to, to: instant("2027-01-01T00:00:00Z"))
+        }
+        #expect(december.entryCount == 0 && december.opening == december.closing)
+    }
+}
