@@ -15,8 +15,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "credits", targets: ["credits"]),
-        // For fuzz/ (a package of its own that depends on this one by path): the parsers it feeds.
+        // For fuzz/ (a package of its own that depends on this one by path): the parsers it feeds, and
+        // the ledger behind the GraphQL schema it fuzzes.
+        .library(name: "Ledger", targets: ["Ledger"]),
         .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "Service", targets: ["Service"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),

@@ -7,7 +7,12 @@ import PackageDescription
 let package = Package(
     name: "credits-fuzz",
     platforms: [.macOS(.v15)],
-    dependencies: [.package(name: "credits", path: "..")],
+    dependencies: [
+        .package(name: "credits", path: ".."),
+        // The versions the main package pins (its Package.swift), for the two harnesses that name them.
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+    ],
     targets: [
         .target(name: "FuzzDriver"),
         .executableTarget(
@@ -16,5 +21,21 @@ let package = Package(
         .executableTarget(
             name: "fuzz-orders",
             dependencies: ["FuzzDriver", .product(name: "Ingest", package: "credits")]),
+        .executableTarget(
+            name: "fuzz-graphql",
+            dependencies: [
+                "FuzzDriver",
+                .product(name: "Service", package: "credits"),
+                .product(name: "Ledger", package: "credits"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "fuzz-webhooks",
+            dependencies: [
+                "FuzzDriver",
+                .product(name: "Service", package: "credits"),
+                .product(name: "Ledger", package: "credits"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
     ]
 )

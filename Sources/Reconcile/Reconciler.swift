@@ -72,7 +72,14 @@ public enum Reconciler {
             // replaced rather than handed to apply again. A plan gone stale has another digest.
             let plan: StoredPlan
             let newPlan: Bool
-            if let previous = try tx.reader.latestPlan(), previous.digest == walk.digest,
+            var appliedPlanSeenAgain = false
+            if let previous = try tx.reader.latestPlan(), PlanSeal.holds(for: previous),
+                isAppliedPlanSeenAgain(previous, walk: walk, options: options, ledgerPosition: ledgerPosition)
+            {
+                plan = previous
+                newPlan = false
+                appliedPlanSeenAgain = true
+            } else if let previous = try tx.reader.latestPlan(), previous.digest == walk.digest,
                 previous.agedAfterDays == options.agedAfterDays, previous.status == .planned || walk.totals.count == 0,
                 PlanSeal.holds(for: previous)
             {
@@ -104,7 +111,7 @@ public enum Reconciler {
             }
             let written = try report(plan, proposed)
             CrashPoint.hit("reconcile.beforeCommit")
-            return (summary(plan.id, newPlan), written)
+            return (appliedPlanSeenAgain ? Reconciler.summary(ofApplied: plan, options: options) : summary(plan.id, newPlan), written)
         }
         CrashPoint.hit("reconcile.afterCommit")
         return result

@@ -61,11 +61,21 @@ struct AlertsCommandTests {
         #expect(request.headers["credits-signature"]?.count == 67)
         #expect(String(decoding: request.body, as: UTF8.self).contains("\"organisationID\":\"met-police\""))
 
+        // The same inputs at the same instant: the same answer and exit code, nothing recorded or sent again.
         let rerun = try credits("alerts", "--json")
-        #expect(rerun.exitCode == 0, "\(rerun.stderr)")
+        #expect(rerun.exitCode == 3, "\(rerun.stderr)")
         let rerunResult = try #require(try rerun.json()["result"] as? [String: Any])
-        #expect((rerunResult["fired"] as? [Any])?.isEmpty == true)
+        #expect(NSArray(array: try #require(rerunResult["fired"] as? [Any])).isEqual(to: fired))
+        #expect(rerunResult["queued"] as? Int == 0)
         #expect((rerunResult["deliveries"] as? [String: Int])?["attempted"] == 0)
+        #expect(server.requests.count == 1)
+
+        // A later evaluation with the condition still breached is quiet: the alert fired once.
+        let later = try CreditsBinary.run(
+            ["alerts", "--json", "--db", db, "--now", "2026-11-02T10:00:00Z"],
+            environment: ["CREDITS_ALERT_SECRET": "e2e-secret"])
+        #expect(later.exitCode == 0, "\(later.stderr)")
+        #expect((try #require(try later.json()["result"] as? [String: Any])["fired"] as? [Any])?.isEmpty == true)
         #expect(server.requests.count == 1)
     }
 

@@ -63,6 +63,59 @@ struct ReconcileReportCommandTests {
             == [["a", "exception", "ord_ghost", "topUpWithoutCompletedOrder"]])
     }
 
+    /// Goal (issue 15, rerun defects): reconcile run again for a night whose plan is applied (the
+    /// nightly job rerun) used to store a fresh plan from the moved-on ledger: the usage charged into
+    /// overdraft was gone from its findings and the balance quoted for usage beyond the limit was
+    /// the one after the apply, so the Reconciliation exceptions sheets changed for the same inputs.
+    @Test("a rerun after apply keeps the applied plan: same exceptions, same exit code, same report")
+    func rerunAfterApply_keepsTheAppliedPlansFindings() throws {
+        let directory = TemporaryDirectory("reconcile-rerun")
+        let db = directory.file("ledger.sqlite")
+        let database = try SampleWorld.ledger(
+            in: directory, organisations: [SampleWorld.organisation("a", overdraft: credits("500"))])
+        try database.write { tx in
+            _ = try tx.grant(GrantRequest(
+                idempotencyKey: "top-a", organisationID: "a", source: .adjustment, credits: credits("100"),
+                price: Money(minorUnits: 0, currency: .gbp), effectiveAt: instant("2026-11-01T10:00:00Z")))
+        }
+        // 100 credits granted: 300 go into overdraft (charged), 400 would pass the limit (not charged).
+        let events = directory.file("events.jsonl")
+        try [("e1", "400", "10"), ("e2", "400", "11")].map { id, amount, hour in
+            #"{"event_id":"\#(id)","organisation_id":"a","team":"analysis","operation":"ocr","credits":"\#(amount)","occurred_at":"2026-11-02T\#(hour):00:00Z"}"#
+        }.joined(separator: "\n").write(toFile: events, atomically: true, encoding: .utf8)
+        func stage(_ arguments: String...) throws -> CreditsBinary.Result {
+            try CreditsBinary.run(arguments + ["--db", db, "--now", "2026-11-03T00:00:00Z"])
+        }
+        #expect(try stage("ingest", "events", events).exitCode == 0)
+
+        var runs: [(exitCode: Int32, exceptions: String, sheet: String)] = []
+        for run in ["first", "rerun"] {
+            let out = directory.file(run)
+            try FileManager.default.createDirectory(atPath: out + "/report", withIntermediateDirectories: true)
+            let reconcile = try stage("reconcile", "--as-of", "2026-11-02", "--report", out)
+            #expect(try stage("apply", "--no-alerts").exitCode == 0)
+            #expect(try stage("report", "--period", "2026-11", "--out", out + "/report", "--format", "csv").exitCode == 0)
+            runs.append((
+                reconcile.exitCode, try String(contentsOfFile: out + "/reconciliation-exceptions.csv", encoding: .utf8),
+                try String(contentsOfFile: out + "/report/credits-report-2026-11-reconciliation-exceptions.csv",
+                           encoding: .utf8)))
+        }
+        #expect(runs[0].exitCode == 3)
+        #expect(runs[0].exceptions.contains("usageInOverdraft") && runs[0].exceptions.contains("usageBeyondOverdraftLimit"),
+                "\(runs[0].exceptions)")
+        #expect(runs[1].exitCode == runs[0].exitCode)
+        #expect(runs[1].exceptions == runs[0].exceptions)
+        #expect(runs[1].sheet == runs[0].sheet)
+        #expect(try LedgerDatabase.open(at: db).read { try $0.latestPlan()?.id } == 1, "no second plan was stored")
+
+        // A later input that posts is a new plan as before.
+        try #"{"event_id":"e3","organisation_id":"a","team":"analysis","operation":"ocr","credits":"1","occurred_at":"2026-11-01T12:00:00Z"}"#
+            .write(toFile: events, atomically: true, encoding: .utf8)
+        #expect(try stage("ingest", "events", events).exitCode == 0)
+        #expect(try stage("reconcile", "--as-of", "2026-11-02").exitCode == 3)
+        #expect(try LedgerDatabase.open(at: db).read { try $0.latestPlan()?.id } == 2)
+    }
+
     @Test("a missing --report directory exits 66 before any plan is stored")
     func missingDirectory() throws {
         let directory = TemporaryDirectory("reconcile-report")

@@ -4,12 +4,16 @@ import Testing
 
 /// Every input in fixtures/fuzz/ once crashed a fuzz harness (fuzz/README.md). Each is fed to the
 /// calls the harnesses make; the parsers must answer (an event, an order or a rejection naming the
-/// file and saying what is wrong), never trap.
+/// file and saying what is wrong), never trap. The subfolders (graphql/, webhooks/) belong to the
+/// Service harnesses and are replayed by ServiceFuzzRegressionTests.
 struct FuzzRegressionTests {
     static var inputs: [String] {
         let directory = Fixtures.path("fixtures/fuzz")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.sorted().map { directory + "/" + $0 }
+        return names.sorted().map { directory + "/" + $0 }.filter { path in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
     }
 
     static func expectNamed(_ rejection: Rejection?) {

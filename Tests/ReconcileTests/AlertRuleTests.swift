@@ -71,7 +71,12 @@ struct AlertRuleTests {
         #expect(short.threshold == "10")
         #expect(short.unit == "days")
         #expect(short.runOutDate == LocalDate(year: 2026, month: 11, day: 21))
-        #expect(try world.run().fired.isEmpty)
+        // The same evaluation again (same instant, same ledger: a rerun) answers as the first did,
+        // and records nothing: the alert fired once.
+        let fired = try world.firedCount()
+        let rerun = try world.run()
+        #expect(rerun.fired.filter { $0.rule == .runway } == [short] && rerun.queued == 0)
+        #expect(try world.firedCount() == fired)
 
         // Two weeks on with no usage, nothing is burning: the runway condition has cleared.
         world.clock.advance(days: 14)

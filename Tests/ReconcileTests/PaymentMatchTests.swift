@@ -16,12 +16,15 @@ import TestSupport
         #expect(try world.apply().status == .applied)
         #expect(try world.balance() == Credits(10_000))
         world.clock.advance(days: 1)
-        let again = try world.reconcile()
+        // The same night again (a rerun): the applied plan is kept and answers as it did.
+        let rerun = try world.reconcile()
+        #expect(rerun.planID == plan.planID && !rerun.newPlan && rerun.items == plan.items)
+        let again = try world.reconcile(asOf: "2026-11-21T00:00:00Z")
         #expect(again.items.isEmpty)
         #expect(again.findings["matched"] == 1, "the next plan reports the top-up the last one posted as matched")
         #expect(try world.apply().status == .applied)
         world.clock.advance(days: 1)
-        #expect(try world.reconcile().findings["matched"] == nil,
+        #expect(try world.reconcile(asOf: "2026-11-22T00:00:00Z").findings["matched"] == nil,
                 "reported once: a plan does not list every order ever credited")
         #expect(try world.verify().passed)
     }

@@ -174,6 +174,13 @@ extension AlertRun {
         let arming: AlertArming = observation.breached ? .fired : .armed
         if observation.breached && !wasFired {
             try fire(observation, organisation, tx, &summary)
+        } else if observation.breached, let previous, wasFired, previous.changedAt == summary.asOf,
+            previous.lastValue == observation.value
+        {
+            // Fired at this same instant on the same value: this is a rerun of that evaluation (or
+            // the run that fired it was killed after its commit). Reported again, so the rerun
+            // answers and exits as that run did (3); nothing is recorded or queued twice.
+            summary.fired.append(FiredAlert(organisationID: organisation.id, observation: observation, asOf: summary.asOf))
         } else if !observation.breached && wasFired {
             summary.rearmed.append(Rearmed(organisationID: organisation.id, rule: observation.rule,
                                            subject: observation.subject, value: observation.value))

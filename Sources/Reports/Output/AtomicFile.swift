@@ -44,10 +44,12 @@ public struct ReportOutputError: Error, Equatable, Sendable, CustomStringConvert
 /// A file written under a temporary name in its destination's directory and renamed into place
 /// only when complete, so a reader (or a crash) never sees a partial report.
 ///
-/// Method: `create(destination)` makes `.<name>.<random>.tmp` with `O_CREAT|O_EXCL` beside the
-/// destination; `commit()` fsyncs the file, renames it over the destination and fsyncs the
+/// Method: `create(destination)` makes `.<name>.<pid>-<random>.tmp` with `O_CREAT|O_EXCL` beside
+/// the destination; `commit()` fsyncs the file, renames it over the destination and fsyncs the
 /// directory; `discard()` removes it. Exactly one of the two must be called; `deinit` discards a
-/// file that was neither committed nor discarded, so an error path can never leave it behind.
+/// file that was neither committed nor discarded, so an error path can never leave it behind. A
+/// process killed with SIGKILL runs no `deinit`: the next `AtomicFile` for the same destination
+/// removes the temporaries of processes no longer running.
 final class AtomicFile {
     let destination: URL
     let temporaryPath: String
@@ -62,7 +64,8 @@ final class AtomicFile {
         else {
             throw ReportOutputError(.directoryMissing, path: destination.path, message: "no directory \(directory)")
         }
-        let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        Self.removeAbandonedTemporaries(of: destination)
+        let suffix = "\(getpid())-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let path = directory + "/." + destination.lastPathComponent + "." + suffix + ".tmp"
         let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw .system(.ioFailed, path: destination.path, "create \(path)") }
@@ -72,6 +75,22 @@ final class AtomicFile {
 
     deinit {
         if !isFinished { unlink(temporaryPath) }
+    }
+
+    /// Removes `.<name>.<pid>-<random>.tmp` beside `destination` whose process `pid` is not running
+    /// (a run killed while writing). A live process's temporary is kept: another run may be writing
+    /// the same destination.
+    static func removeAbandonedTemporaries(of destination: URL) {
+        let directory = destination.deletingLastPathComponent().path
+        let prefix = "." + destination.lastPathComponent + "."
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for entry in entries where entry.hasPrefix(prefix) && entry.hasSuffix(".tmp") {
+            let middle = entry.dropFirst(prefix.count).dropLast(".tmp".count)
+            guard let dash = middle.firstIndex(of: "-"), let pid = pid_t(middle[..<dash]), pid > 0, pid != getpid(),
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            unlink(directory + "/" + entry)
+        }
     }
 
     /// Syncs the temporary file, renames it onto the destination and syncs the directory.

@@ -270,6 +270,11 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
 
     /// Parses, measures and validates `query`: CPU-bound work for `GraphQLPreparationPool`.
     private func parseAndValidate(_ query: String) -> PreparedOutcome {
+        if let cutShort = GraphQLLexerGuard.truncatedEscape(in: query) {
+            return .failure(refusal(
+                errors: [Self.sanitised(cutShort, code: .parseFailed)], label: "syntax", failure: .syntax,
+                code: .parseFailed))
+        }
         let document: Document
         do {
             document = try GraphQL.parse(source: Source(body: query, name: "GraphQL request"))
