@@ -23,14 +23,14 @@ extension Reconciler {
         let posted = previous.totals.reduce(Int64(0)) { $0 + Int64($1.transfers) }
         guard ledgerPosition == previous.ledgerPosition + posted else { return false }
         struct Key: Hashable {
-            let code: String
+            let code: FindingCode
             let organisationID: String?
             let subject: String
         }
         let known = Set(previous.findings.map { Key(code: $0.code, organisationID: $0.organisationID, subject: $0.subject) })
         return walk.findings.allSatisfy { finding in
             finding.severity == .matched
-                || known.contains(Key(code: finding.code.rawValue, organisationID: finding.organisationID,
+                || known.contains(Key(code: finding.code, organisationID: finding.organisationID,
                                       subject: finding.subject))
         }
     }
@@ -39,11 +39,9 @@ extension Reconciler {
     /// prints, and exits, as the run that made it did.
     static func summary(ofApplied plan: StoredPlan, options: Options) -> Summary {
         let totals = PlanTotals(plan.totals)
-        let findings = plan.findings.compactMap { stored -> Finding? in
-            guard let severity = Finding.Severity(rawValue: stored.severity), let code = FindingCode(rawValue: stored.code)
-            else { return nil }
-            return Finding(severity: severity, code: code, organisationID: stored.organisationID, subject: stored.subject,
-                           detail: stored.detail)
+        let findings = plan.findings.map { stored in
+            Finding(severity: stored.severity, code: stored.code, organisationID: stored.organisationID,
+                    subject: stored.subject, detail: stored.detail)
         }
         return Summary(
             planID: plan.id, digest: plan.digest, newPlan: false, asOf: options.asOf, items: totals.transfersByKind,
