@@ -89,7 +89,11 @@ struct ReportCommandTests {
         #expect((result?["outputs"] as? [String])?.count == 9)
         #expect((result?["rows"] as? [String: Int])?["transactions"] == 3)
         let csv = try String(contentsOfFile: out + "/credits-report-2026-11-transactions.csv", encoding: .utf8)
-        #expect(try #require(CSVReader.parse(csv)).count == 4, "header and three transfers")
+        let records = try #require(CSVReader.parse(csv))
+        #expect(records.count == 4, "header and three transfers")
+        // Each transfer with the balance around it and who made it (the audit trail's columns).
+        #expect(Array(records[0].suffix(3)) == ["Balance before", "Balance after", "Actor"], "\(records[0])")
+        #expect(records.dropFirst().allSatisfy { !$0.last!.isEmpty && !$0[$0.count - 2].isEmpty }, "\(records)")
         let workbook = try XLSXFile(url: URL(fileURLWithPath: out + "/credits-report-2026-11.xlsx"))
         #expect(workbook.sheetNames.last == "Transactions")
         #expect(try workbook.sheet("Transactions").lastRow == 4)

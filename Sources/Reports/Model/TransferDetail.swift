@@ -19,12 +19,18 @@ public struct TransferDetail: ReportRow, Hashable {
     public var operation: String?
     public var planPeriod: String?
     public var memo: String?
+    /// The organisation's available balance right before and after the transfer, in posting order.
+    public var balanceBefore: Credits?
+    public var balanceAfter: Credits?
+    /// Who made it (`Actor`).
+    public var actor: Actor?
 
     public init(
         transferID: Int64, postedAt: Instant, kind: TransferKind, organisationID: String, debitAccount: String,
         creditAccount: String, credits: Credits, cost: Money?, idempotencyKey: String, costEventID: String? = nil,
         revolutOrderID: String? = nil, team: String? = nil, investigation: String? = nil, operation: String? = nil,
-        planPeriod: String? = nil, memo: String? = nil
+        planPeriod: String? = nil, memo: String? = nil, balanceBefore: Credits? = nil, balanceAfter: Credits? = nil,
+        actor: Actor? = nil
     ) {
         self.transferID = transferID
         self.postedAt = postedAt
@@ -42,6 +48,9 @@ public struct TransferDetail: ReportRow, Hashable {
         self.operation = operation
         self.planPeriod = planPeriod
         self.memo = memo
+        self.balanceBefore = balanceBefore
+        self.balanceAfter = balanceAfter
+        self.actor = actor
     }
 
     public static let columns = [
@@ -52,7 +61,8 @@ public struct TransferDetail: ReportRow, Hashable {
         ReportColumn("Idempotency key", .text, width: 30), ReportColumn("Cost event ID", .text, width: 24),
         ReportColumn("Revolut order ID", .text, width: 24), ReportColumn("Team", .text),
         ReportColumn("Investigation", .text), ReportColumn("Operation", .text), ReportColumn("Plan period", .text),
-        ReportColumn("Memo", .text, width: 40),
+        ReportColumn("Memo", .text, width: 40), ReportColumn("Balance before", .credits),
+        ReportColumn("Balance after", .credits), ReportColumn("Actor", .text, width: 30),
     ]
 
     public var cells: [ReportCell] {
@@ -60,7 +70,8 @@ public struct TransferDetail: ReportRow, Hashable {
         return [.integer(transferID), .instant(postedAt), .text(kind.rawValue), .text(organisationID), .text(debitAccount),
                 .text(creditAccount), .credits(credits), cost.map(ReportCell.money) ?? .empty, .text(idempotencyKey),
                 text(costEventID), text(revolutOrderID), text(team), text(investigation), text(operation),
-                text(planPeriod), text(memo)]
+                text(planPeriod), text(memo), balanceBefore.map(ReportCell.credits) ?? .empty,
+                balanceAfter.map(ReportCell.credits) ?? .empty, text(actor?.storedText)]
     }
 }
 

@@ -223,6 +223,7 @@ public enum PeriodReportQuery {
             creditAccount: transfer.creditAccount, credits: transfer.amount, cost: transfer.money,
             idempotencyKey: transfer.idempotencyKey, costEventID: references.costEventID,
             revolutOrderID: references.revolutOrderID, team: references.team, investigation: references.investigation,
-            operation: references.operation, planPeriod: references.planPeriod, memo: references.memo)
+            operation: references.operation, planPeriod: references.planPeriod, memo: references.memo,
+            balanceBefore: transfer.balanceBefore, balanceAfter: transfer.balanceAfter, actor: transfer.actor)
     }
 }
