@@ -35,16 +35,18 @@ extension Reconciler {
         }
     }
 
-    /// The summary of an applied plan kept by a rerun: its stored figures and findings, so the rerun
-    /// prints, and exits, as the run that made it did.
-    static func summary(ofApplied plan: StoredPlan, options: Options) -> Summary {
+    /// The summary of a stored plan kept by a rerun (an applied one seen again, or one whose inputs
+    /// have not changed): its stored figures and findings, so the rerun prints, and exits, as the run
+    /// that made it did.
+    static func summary(ofStored plan: StoredPlan, options: Options, inputsUnchanged: Bool = false) -> Summary {
         let totals = PlanTotals(plan.totals)
         let findings = plan.findings.map { stored in
             Finding(severity: stored.severity, code: stored.code, organisationID: stored.organisationID,
                     subject: stored.subject, detail: stored.detail)
         }
         return Summary(
-            planID: plan.id, digest: plan.digest, newPlan: false, asOf: options.asOf, items: totals.transfersByKind,
+            planID: plan.id, digest: plan.digest, newPlan: false, inputsUnchanged: inputsUnchanged, asOf: options.asOf,
+            items: totals.transfersByKind,
             credits: totals.creditsByKind(),
             findings: Dictionary(grouping: findings, by: \.severity.rawValue).mapValues(\.count),
             exceptions: findings.filter { $0.severity == .exception }, aged: findings.filter { $0.severity == .aged })

@@ -32,6 +32,9 @@ public enum Reconciler {
         public var digest: String
         /// False when an identical plan was already stored (a rerun on unchanged inputs).
         public var newPlan: Bool
+        /// True when nothing the plan is made from changed since it was stored (`LedgerReader.planInputs`):
+        /// it was returned without planning again.
+        public var inputsUnchanged: Bool
         public var asOf: Instant
         public var items: [String: Int]
         /// Credits each kind of item posts, as found by the dry run.
@@ -55,13 +58,21 @@ public enum Reconciler {
     ) throws -> (summary: Summary, report: Report) {
         let result = try ledger.write(as: .pipeline(.reconcile)) { tx in
             let ledgerPosition = try tx.reader.ledgerPosition()
+            let inputs = try tx.reader.planInputs()
+            // Nothing a plan is made from changed since this one: a walk would make it again.
+            if let previous = try Self.planWithUnchangedInputs(tx.reader, inputs: inputs, options: options) {
+                let count = previous.status == .planned ? previous.totals.reduce(0) { $0 + $1.transfers } : 0
+                let written = try report(previous, Self.proposed(count: count, digest: previous.digest, tx, options))
+                CrashPoint.hit("reconcile.beforeCommit")
+                return (Self.summary(ofStored: previous, options: options, inputsUnchanged: true), written)
+            }
             let walk = try PlanWalk.run(
                 reader: tx.reader, book: try PostingSimulation(reader: tx.reader), asOf: options.asOf,
                 agedAfterDays: options.agedAfterDays)
             let credits = walk.totals.creditsByKind()
             let summary = { (planID: Int64, newPlan: Bool) in
                 Summary(
-                    planID: planID, digest: walk.digest, newPlan: newPlan, asOf: options.asOf,
+                    planID: planID, digest: walk.digest, newPlan: newPlan, inputsUnchanged: false, asOf: options.asOf,
                     items: walk.totals.transfersByKind, credits: credits,
                     findings: Dictionary(grouping: walk.findings, by: \.severity.rawValue).mapValues(\.count),
                     exceptions: walk.findings.filter { $0.severity == .exception },
@@ -79,12 +90,14 @@ public enum Reconciler {
                 plan = previous
                 newPlan = false
                 appliedPlanSeenAgain = true
+                try tx.recordPlanInputs(planID: previous.id, inputs: inputs)
             } else if let previous = try tx.reader.latestPlan(), previous.digest == walk.digest,
                 previous.agedAfterDays == options.agedAfterDays, previous.status == .planned || walk.totals.count == 0,
                 PlanSeal.holds(for: previous)
             {
                 plan = previous
                 newPlan = false
+                try tx.recordPlanInputs(planID: previous.id, inputs: inputs)
             } else {
                 let totals = walk.totals.rows
                 let findings = walk.findings.enumerated().map { seq, finding in
@@ -97,24 +110,41 @@ public enum Reconciler {
                     digest: walk.digest,
                     seal: PlanSeal.of(asOf: options.asOf, agedAfterDays: options.agedAfterDays, digest: walk.digest,
                                       summary: text, totals: totals, findings: findings),
-                    summary: text, totals: totals, findings: findings)
+                    summary: text, totals: totals, findings: findings, inputs: inputs)
                 guard let stored = try tx.reader.plan(id: planID) else { preconditionFailure("plan \(planID) was just stored") }
                 plan = stored
                 newPlan = true
             }
-            let proposed = ProposedTransfers(count: walk.totals.count) { body in
-                let replay = try tx.dryRun { dry in
-                    try PlanWalk.run(reader: dry.reader, book: dry, asOf: options.asOf, agedAfterDays: options.agedAfterDays,
-                                     each: body)
-                }
-                precondition(replay.digest == walk.digest, "the ledger must post what the simulation planned")
-            }
+            let proposed = Self.proposed(count: walk.totals.count, digest: walk.digest, tx, options)
             let written = try report(plan, proposed)
             CrashPoint.hit("reconcile.beforeCommit")
-            return (appliedPlanSeenAgain ? Reconciler.summary(ofApplied: plan, options: options) : summary(plan.id, newPlan), written)
+            return (appliedPlanSeenAgain ? Reconciler.summary(ofStored: plan, options: options) : summary(plan.id, newPlan), written)
         }
         CrashPoint.hit("reconcile.afterCommit")
         return result
+    }
+
+    /// The latest plan, when it still holds for `options` and nothing it was made from has changed.
+    private static func planWithUnchangedInputs(_ reader: LedgerReader, inputs: String, options: Options) throws
+        -> StoredPlan?
+    {
+        guard let previous = try reader.latestPlan(), previous.inputs == inputs, previous.status != .superseded,
+            previous.asOf == options.asOf, previous.agedAfterDays == options.agedAfterDays, PlanSeal.holds(for: previous)
+        else { return nil }
+        return previous
+    }
+
+    /// The plan's transfers, replayed by a dry run in the ledger when a report reads them.
+    private static func proposed(count: Int, digest: String, _ tx: LedgerTransaction, _ options: Options)
+        -> ProposedTransfers
+    {
+        ProposedTransfers(count: count) { body in
+            let replay = try tx.dryRun { dry in
+                try PlanWalk.run(reader: dry.reader, book: dry, asOf: options.asOf, agedAfterDays: options.agedAfterDays,
+                                 each: body)
+            }
+            precondition(replay.digest == digest, "the ledger must post what the simulation planned")
+        }
     }
 }
 

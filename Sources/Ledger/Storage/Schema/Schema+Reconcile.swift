@@ -62,3 +62,11 @@ extension Schema {
             """)
     }
 }
+
+extension Schema {
+    /// What a plan was made from (`LedgerReader.planInputs()`), so an unchanged rerun returns it without
+    /// planning again. Plans made before have none and are planned again once.
+    static func recordPlanInputs(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE reconcile_plans ADD COLUMN inputs TEXT CHECK (length(inputs) = 64)")
+    }
+}

@@ -25,6 +25,7 @@ enum Schema {
         migrator.registerMigration("v4-transfer-actors", migrate: recordTransferActors)
         migrator.registerMigration("v4-balance-after", migrate: recordBalancesAfter)
         migrator.registerMigration("v4-grant-expiry-moves", migrate: createGrantExpiryMoves)
+        migrator.registerMigration("v4-plan-inputs", migrate: recordPlanInputs)
         return migrator
     }
 

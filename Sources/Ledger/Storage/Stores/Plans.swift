@@ -24,6 +24,8 @@ public struct StoredPlan: Sendable, Hashable {
     /// A hash over the rows above, the totals and the findings; nil for a plan made by an earlier
     /// version (which stored its items instead).
     public let seal: String?
+    /// `LedgerReader.planInputs()` when the plan was made or last found to still hold; nil before.
+    public let inputs: String?
     public let totals: [PlanTotal]
     public let findings: [StoredFinding]
 }
@@ -72,16 +74,17 @@ extension LedgerTransaction {
     /// applied. Returns its id.
     public func savePlan(
         asOf: Instant, agedAfterDays: Int, ledgerPosition: Int64, digest: String, seal: String, summary: String,
-        totals: [PlanTotal], findings: [StoredFinding]
+        totals: [PlanTotal], findings: [StoredFinding], inputs: String? = nil
     ) throws -> Int64 {
         try db.execute(sql: "UPDATE reconcile_plans SET status = 'superseded' WHERE status = 'planned'")
         try db.execute(
             sql: """
-                INSERT INTO reconcile_plans (as_of, created_at, ledger_position, digest, status, summary, aged_after_days, seal)
-                VALUES (?, ?, ?, ?, 'planned', ?, ?, ?)
+                INSERT INTO reconcile_plans (as_of, created_at, ledger_position, digest, status, summary, aged_after_days,
+                    seal, inputs)
+                VALUES (?, ?, ?, ?, 'planned', ?, ?, ?, ?)
                 """,
             arguments: [asOf.millisecondsSinceEpoch, now.millisecondsSinceEpoch, ledgerPosition, digest, summary,
-                        agedAfterDays, seal])
+                        agedAfterDays, seal, inputs])
         let planID = connection.lastInsertedRowID
         let insertTotal = try db.cachedStatement(sql: """
             INSERT INTO reconcile_plan_totals (plan_id, organisation_id, kind, transfers, credits) VALUES (?, ?, ?, ?, ?)
@@ -152,7 +155,7 @@ extension LedgerReader {
             id: id, asOf: Instant(millisecondsSinceEpoch: row["as_of"]),
             createdAt: Instant(millisecondsSinceEpoch: row["created_at"]), ledgerPosition: row["ledger_position"],
             digest: row["digest"], status: status, summary: row["summary"], agedAfterDays: row["aged_after_days"],
-            seal: row["seal"], totals: totals, findings: findings)
+            seal: row["seal"], inputs: row["inputs"], totals: totals, findings: findings)
     }
 
     /// Streams the staged events not yet charged (and not voided) that occurred in `[from, before)` (from the
