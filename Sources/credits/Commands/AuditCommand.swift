@@ -19,8 +19,7 @@ struct AuditCommand: ParsableCommand {
     @Option(name: .long, help: "The organisation.") var org: String
     @Option(name: .long, help: "From this date or instant (inclusive).") var from: String
     @Option(name: .long, help: "To this date or instant (exclusive).") var to: String
-    @Option(name: .long, help: "The directory to write into (created when missing).") var out: String
-    @Option(name: .long, help: "Comma-separated output formats: xlsx, csv.") var format = "xlsx,csv"
+    @OptionGroup var output: ReportOutputOptions
 
     struct Summary: Encodable {
         let organisationID: String
@@ -34,12 +33,11 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run() throws {
-        let formats = try parseReportFormats(format)
+        let formats = try output.formats()
         let start = try moment(from, option: "--from")
         let end = try moment(to, option: "--to")
         try Runner.run("ledger audit", options: options, lock: false) {
-            let directory = URL(fileURLWithPath: out, isDirectory: true)
-            try OutputDirectory.create(directory)
+            let directory = try output.directory()
             let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
             let (statement, outputs) = try ledger.read { reader in
                 let (from, to) = (try start.instant(for: org, reader), try end.instant(for: org, reader))
@@ -54,7 +52,7 @@ struct AuditCommand: ParsableCommand {
             return StageOutcome(summary: summary, human: [
                 "audit \(org) \(statement.from.iso8601)..<\(statement.to.iso8601): opening \(statement.opening), "
                     + "\(statement.entryCount) movement(s), closing \(statement.closing)",
-                "digest \(statement.digest)", "\(outputs.count) file(s) in \(out)",
+                "digest \(statement.digest)", "\(outputs.count) file(s) in \(output.out)",
             ])
         }
     }

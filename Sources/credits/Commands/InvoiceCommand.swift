@@ -24,11 +24,7 @@ struct InvoiceCommand: ParsableCommand {
     @Option(name: .customLong("org"), help: "An organisation id; repeat for several. Default: every organisation.")
     var organisations: [String] = []
 
-    @Option(name: .long, help: "The directory to write into (created when missing).")
-    var out: String
-
-    @Option(name: .long, help: "Comma-separated output formats: xlsx, csv.")
-    var format = "xlsx,csv"
+    @OptionGroup var output: ReportOutputOptions
 
     @Option(name: .long, help: "The issue date of new invoices (YYYY-MM-DD). Default: the period's last day.")
     var issueDate: String?
@@ -53,7 +49,7 @@ struct InvoiceCommand: ParsableCommand {
 
     func run() throws {
         let period = try parseReportPeriod(period)
-        let formats = try parseReportFormats(format)
+        let formats = try output.formats()
         let issueDate = try self.issueDate.map { text in
             guard let date = LocalDate.parse(text) else {
                 throw ValidationError("--issue-date \(text): not a date YYYY-MM-DD")
@@ -61,9 +57,8 @@ struct InvoiceCommand: ParsableCommand {
             return date
         }
         try Runner.run("invoice", options: options) {
-            let directory = URL(fileURLWithPath: out, isDirectory: true)
             // Before the ledger changes: a bad --out must leave no numbered invoice behind.
-            try OutputDirectory.create(directory)
+            let directory = try output.directory()
             try OutputDirectory.checkWritable(directory)
             let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
             let issuing = try InvoiceIssuing.issue(
@@ -91,7 +86,7 @@ struct InvoiceCommand: ParsableCommand {
         }
         var lines = ["invoice \(period.label): \(issued.filter(\.newlyIssued).count) issued, "
             + "\(issued.filter { !$0.newlyIssued }.count) already issued, \(outcome.nothingToBill.count) with nothing "
-            + "to bill, \(outputs.count) file(s) in \(out)"]
+            + "to bill, \(outputs.count) file(s) in \(output.out)"]
         for item in issued {
             lines.append("  \(item.number) \(item.organisation) \(item.total) \(item.currency)"
                 + (item.newlyIssued ? "" : " (reissued)"))

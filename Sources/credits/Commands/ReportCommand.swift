@@ -23,11 +23,7 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .customLong("org"), help: "An organisation id; repeat for several. Default: every organisation.")
     var organisations: [String] = []
 
-    @Option(name: .long, help: "The directory to write into (created when missing).")
-    var out: String
-
-    @Option(name: .long, help: "Comma-separated output formats: xlsx, csv.")
-    var format = "xlsx,csv"
+    @OptionGroup var output: ReportOutputOptions
 
     @Flag(name: .long, help: """
         Also write the Transactions sheet and CSV: every transfer of the period, one row each. It reads \
@@ -37,10 +33,9 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let period = try parseReportPeriod(period)
-        let formats = try parseReportFormats(format)
+        let formats = try output.formats()
         try Runner.run("report", options: options) {
-            let directory = URL(fileURLWithPath: out, isDirectory: true)
-            try OutputDirectory.create(directory)
+            let directory = try output.directory()
             let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
             let run = PeriodReportRun(
                 period: period, organisationIDs: organisations, formats: formats, detail: detail,
@@ -49,7 +44,7 @@ struct ReportCommand: ParsableCommand {
             let transfers = summary.rows["transactions"].map { "\($0) transfer(s), " } ?? ""
             return StageOutcome(summary: summary, human: [
                 "report \(period.label): \(summary.organisations.count) organisation(s), "
-                    + "\(transfers)\(summary.outputs.count) file(s) in \(out)",
+                    + "\(transfers)\(summary.outputs.count) file(s) in \(output.out)",
             ])
         }
     }

@@ -23,3 +23,22 @@ func parseReportFormats(_ text: String) throws -> Set<ReportFormat> {
     guard !formats.isEmpty else { throw ValidationError("--format needs at least one of xlsx, csv") }
     return formats
 }
+
+/// Where a command that writes reports writes, and in which formats: `--out DIR --format xlsx,csv`,
+/// shared by `report`, `invoice` and `ledger audit`.
+struct ReportOutputOptions: ParsableArguments {
+    @Option(name: .long, help: "The directory to write into (created when missing).")
+    var out: String
+
+    @Option(name: .long, help: "Comma-separated output formats: xlsx, csv.")
+    var format = "xlsx,csv"
+
+    func formats() throws -> Set<ReportFormat> { try parseReportFormats(format) }
+
+    /// The output directory, created when missing (exit 74 when it cannot be).
+    func directory() throws -> URL {
+        let directory = URL(fileURLWithPath: out, isDirectory: true)
+        try OutputDirectory.create(directory)
+        return directory
+    }
+}
