@@ -55,7 +55,7 @@ extension LedgerTransaction {
         precondition(amount.isPositive, "a transfer amount must be positive")
         precondition(amount <= Credits.transferMax, "a transfer amount is checked against the limit first")
         precondition(money.minorUnits >= 0, "a transfer's money value is never negative")
-        guard actor.mayPost else { throw PostingRejection.actorRequired }
+        guard let actorText else { throw PostingRejection.actorRequired }
         let account = AccountID.available(organisationID: organisationID)
         precondition(credit == account || debit == account, "every transfer moves its organisation's account")
         let balanceAfter = try postingState.balance(
@@ -89,7 +89,7 @@ extension LedgerTransaction {
             row.add(references.investigation)
             row.add(references.operation)
             row.add(references.memo)
-            row.add(actor.storedText)
+            row.add(actorText)
             row.add(balanceAfter)
         }
         guard connection.changesCount == 1 else { return nil }

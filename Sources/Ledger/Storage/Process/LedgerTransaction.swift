@@ -14,11 +14,15 @@ public struct LedgerTransaction {
     let postingState = PostingState()
     /// Who this transaction acts for: recorded on every transfer it posts (`Actor`).
     public private(set) var actor: Actor
+    /// The actor as stored, when it may post (`Actor.mayPost`); nil when it may not. Built once, not
+    /// per transfer: apply posts hundreds of thousands.
+    private(set) var actorText: String?
 
     init(db: Database, now: Instant, actor: Actor) {
         self.connection = db
         self.now = now
         self.actor = actor
+        self.actorText = actor.mayPost ? actor.storedText : nil
     }
 
     /// The same transaction (same connection, same deferred changes) acting for someone else: the
@@ -26,6 +30,7 @@ public struct LedgerTransaction {
     public func acting(as actor: Actor) -> LedgerTransaction {
         var copy = self
         copy.actor = actor
+        copy.actorText = actor.mayPost ? actor.storedText : nil
         return copy
     }
 
