@@ -19,7 +19,7 @@ import Testing
     }
 
     static func client(
-        _ baseURL: URL, secret: String = "sk_test_stub_secret", timeout: Duration = .seconds(5),
+        _ baseURL: URL, secret: String = "sk_test_stub_secret", timeout: Duration = .seconds(30),
         sleeper: SleepRecorder = SleepRecorder(), configure: (inout RevolutClientConfiguration) -> Void = { _ in }
     ) -> RevolutClient {
         var configuration = RevolutClientConfiguration(baseURL: baseURL, secretKey: secret)
