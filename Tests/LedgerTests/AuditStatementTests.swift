@@ -107,4 +107,31 @@ import TestSupport
         }
         #expect((try? AuditSigningKey(contentsOf: directory.file("missing"))) == nil)
     }
+
+    /// A page of movements read from any cursor has the entries and running balances of the whole
+    /// statement at that position; a transfer outside the window is no cursor.
+    @Test func pages_fromAnyCursor_matchTheWholeStatement() throws {
+        let ledger = try world()
+        for index in 0..<4 {
+            _ = try ledger.write { try $0.spend(spend("more-\(index)", "1")) }
+        }
+        try ledger.read { reader in
+            let all = try entries(try reader.auditStatement(of: "met", from: november.from, to: november.to))
+            #expect(all.count >= 5)
+            for limit in 1...3 {
+                var pages: [AuditEntry] = []
+                var after: Int64?
+                while let page = try reader.auditEntries(
+                    of: "met", from: november.from, to: november.to, afterTransferID: after, limit: limit), !page.isEmpty {
+                    pages += page
+                    after = page.last?.transferID
+                }
+                #expect(pages == all, "limit \(limit)")
+            }
+            let late = try #require(try reader.auditEntries(
+                of: "met", from: instant("2026-10-01T00:00:00Z"), to: november.from, afterTransferID: nil, limit: 10)?.first)
+            #expect(try reader.auditEntries(of: "met", from: november.from, to: november.to,
+                                            afterTransferID: late.transferID, limit: 10) == nil)
+        }
+    }
 }

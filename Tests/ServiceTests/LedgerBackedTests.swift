@@ -38,19 +38,22 @@ import TestSupport
         let admin: String
     }
 
-    func withLedgerService(_ body: (ServiceHTTPTests.Harness, Keys) async throws -> Void) async throws {
+    func withLedgerService(
+        auditSigningKey: AuditSigningKey? = nil, _ body: (ServiceHTTPTests.Harness, Keys) async throws -> Void
+    ) async throws {
         let ledger = try makeLedger()
         let keys = Keys(
             met: try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test", by: .tests),
             gmp: try LedgerAPIKeyStore.issue(in: ledger, organisationID: "gmp", label: "test", by: .tests),
             admin: try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin", by: .tests))
-        try await Self.serve(ledger, name: "ledger-service") { try await body($0, keys) }
+        try await Self.serve(ledger, name: "ledger-service", auditSigningKey: auditSigningKey) { try await body($0, keys) }
     }
 
     /// Runs the real service over `ledger` on a loopback port for the length of `body`.
     static func serve(
         _ ledger: LedgerDatabase, name: String, limits: GraphQLLimits = GraphQLLimits(),
-        eventLoopGroup: (any EventLoopGroup)? = nil, _ body: (ServiceHTTPTests.Harness) async throws -> Void
+        eventLoopGroup: (any EventLoopGroup)? = nil, auditSigningKey: AuditSigningKey? = nil,
+        _ body: (ServiceHTTPTests.Harness) async throws -> Void
     ) async throws {
         var configuration = ServiceConfiguration()
         configuration.port = 0
@@ -58,7 +61,8 @@ import TestSupport
         let now: NowProvider = { instant("2026-11-24T12:00:00Z") }
         let dependencies = ServiceDependencies(
             keyStore: LedgerAPIKeyStore(ledger: ledger), metrics: metrics, now: now,
-            graphQL: try LedgerSchema.endpoint(ledger: ledger, now: now, limits: limits, metrics: metrics))
+            graphQL: try LedgerSchema.endpoint(
+                ledger: ledger, now: now, limits: limits, metrics: metrics, auditSigningKey: auditSigningKey))
         try await withLiveApplication({ onRunning in
             try CreditsServer.makeApplication(
                 configuration: configuration, dependencies: dependencies, logger: quietLogger(name),
