@@ -353,4 +353,31 @@ import TestSupport
         #expect(verify.exitCode == 0, "\(verify.stderr)")
         #expect(verify.stdout.contains("ok   voidedEventsNeverCharged"))
     }
+
+    /// Issue 19: `ledger balance --as-of --by team|investigation` is each team's and investigation's
+    /// consumption as it stood then: usage effective later is not in it.
+    @Test func balanceAsOf_byTeamAndInvestigation() throws {
+        #expect(try credits("init", "--config", config).exitCode == 0)
+        let events = directory.file("events.jsonl")
+        try [
+            #"{"event_id":"u1","organisation_id":"nca","team":"border","investigation":"op-harbour","operation":"ocr","credits":"7","occurred_at":"2026-11-03T10:00:00Z"}"#,
+            #"{"event_id":"u2","organisation_id":"nca","team":"organised-crime","operation":"ocr","credits":"2","occurred_at":"2026-11-04T10:00:00Z"}"#,
+            #"{"event_id":"u3","organisation_id":"nca","team":"border","investigation":"op-harbour","operation":"ocr","credits":"5","occurred_at":"2026-11-20T10:00:00Z"}"#,
+        ].joined(separator: "\n").appending("\n").write(toFile: events, atomically: true, encoding: .utf8)
+        #expect(try credits("ingest", "events", events).exitCode == 0)
+        #expect([0, 3].contains(try credits("reconcile", "--as-of", "2026-11-30").exitCode))
+        #expect(try credits("apply").exitCode == 0)
+
+        func rows(_ arguments: String...) throws -> [[String: Any]] {
+            let run = try credits(["ledger", "balance", "--org", "nca", "--json"] + arguments)
+            #expect(run.exitCode == 0, "\(run.stderr)")
+            return try #require(try run.json()["result"] as? [[String: Any]])
+        }
+        let teams = try rows("--as-of", "2026-11-10", "--by", "team")
+        #expect(teams.map { "\($0["key"]!)=\($0["credits"]!)" } == ["border=7", "organised-crime=2"], "\(teams)")
+        #expect(teams.first?["asOf"] as? String == "2026-11-10T23:59:59.999Z")
+        let investigations = try rows("--as-of", "2026-11-30", "--by", "investigation")
+        #expect(investigations.map { "\($0["key"]!)=\($0["credits"]!)" } == ["(none)=2", "op-harbour=12"], "\(investigations)")
+        #expect(try credits("ledger", "balance", "--by", "operation").exitCode == 64)
+    }
 }

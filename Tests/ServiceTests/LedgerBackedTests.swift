@@ -423,6 +423,22 @@ extension LedgerBackedTests {
                 #"{ usage(organisationId: "met", \#(range), groupBy: DAY) { key credits } }"#), key: key)
             #expect(byDay.text == #"{"data":{"usage":[{"key":"2026-11-10","credits":"12"},"#
                 + #"{"key":"2026-11-11","credits":"3"}]}}"#)
+            // As it stood at the end of 10 November: u3 (the 11th) had not happened; the grants then had
+            // 50 + 60 + 40 less u1 and u2's 12 credits, burnt from the first grant.
+            let asOf = #"asOf: "2026-11-10T23:59:59.999Z""#
+            let teamAsOf = try await service.graphQL(Self.query(
+                #"{ usage(organisationId: "met", \#(range), groupBy: TEAM, \#(asOf)) { key credits deductions } }"#), key: key)
+            #expect(teamAsOf.text == #"{"data":{"usage":[{"key":"analysis","credits":"12","deductions":2}]}}"#)
+            let grantsAsOf = try await service.graphQL(Self.query(
+                #"{ grants(organisationId: "met", \#(asOf)) { credits remaining } }"#), key: key)
+            #expect(grantsAsOf.text == #"{"data":{"grants":[{"credits":"50","remaining":"38"},"#
+                + #"{"credits":"60","remaining":"60"},{"credits":"40","remaining":"40"}]}}"#)
+            let beforeTheThird = try await service.graphQL(Self.query(
+                #"{ grants(organisationId: "met", asOf: "2026-11-02T12:00:00Z") { remaining } }"#), key: key)
+            #expect(beforeTheThird.text == #"{"data":{"grants":[{"remaining":"50"},{"remaining":"60"}]}}"#)
+            let dayAsOf = try await service.graphQL(Self.query(
+                #"{ usage(organisationId: "met", \#(range), groupBy: DAY, \#(asOf)) { key } }"#), key: key)
+            #expect(dayAsOf.text.contains("not DAY"), "\(dayAsOf.text)")
             // The shared Runway rule: deductions in the 14 days up to now, (11-10T12:00, 11-24T12:00], are
             // u3's 3 credits (u1 and u2 fall on the window's open start); 135 available, 35 spendable
             // beyond the P1 floor: 35 x 14 / 3 = 163.3 days, rounded down.

@@ -69,12 +69,20 @@ extension LedgerResolver {
         public let grantId: Identifier?
     }
 
-    /// An organisation's grants, oldest first.
-    public func grants(context: GraphQLRequestContext, arguments: OrganisationArguments) async throws -> [GrantView] {
+    public struct GrantsArguments: Codable, Sendable {
+        public let organisationId: Identifier
+        public let asOf: DateTime?
+    }
+
+    /// An organisation's grants, oldest first; with `asOf`, those that had taken effect then, each with
+    /// what was left of it then (`LedgerReader.grants(of:asOf:)`).
+    public func grants(context: GraphQLRequestContext, arguments: GrantsArguments) async throws -> [GrantView] {
         let organisationID = try authorised(context, arguments.organisationId)
+        let asOf = arguments.asOf?.instant
         return try await ledger.read { reader in
             guard try reader.organisationExists(organisationID) else { throw Self.notFound }
-            return try reader.grants(of: organisationID).map(GrantView.init)
+            let grants = try asOf.map { try reader.grants(of: organisationID, asOf: $0) } ?? reader.grants(of: organisationID)
+            return grants.map(GrantView.init)
         }
     }
 

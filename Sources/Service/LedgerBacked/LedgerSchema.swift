@@ -340,7 +340,10 @@ public enum LedgerSchema {
                 }.description("An organisation's settings and audit trail.")
                 Field("grants", at: LedgerResolver.grants) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
-                }.description("An organisation's grants, oldest first, with what is left of each.")
+                    Argument("asOf", at: \.asOf).description(
+                        "The grants as they stood at this instant: those that had taken effect, each with what was "
+                            + "left after the outflows effective by then. Omitted: now.")
+                }.description("An organisation's grants, oldest first, with what is left of each (now, or at `asOf`).")
                 Field("draws", at: LedgerResolver.draws) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("transactionId", at: \.transactionId).description("An outflow: the grants it drew from.")
@@ -356,7 +359,11 @@ public enum LedgerSchema {
                     Argument("from", at: \.from).description("Start of the period, inclusive.")
                     Argument("to", at: \.to).description("End of the period, exclusive; at most 400 days after `from`.")
                     Argument("groupBy", at: \.groupBy).description("How to group the deductions.")
-                }.description("Deductions in [from, to), grouped, with their money cost.")
+                    Argument("asOf", at: \.asOf).description(
+                        "The usage as it stood at this instant: deductions effective by then (the window closes there), "
+                            + "money from the grants that had taken effect by then (an overdraft settled later costs 0). "
+                            + "TEAM, INVESTIGATION or OPERATION only. Omitted: as now.")
+                }.description("Deductions in [from, to), grouped, with their money cost (now, or as it stood at `asOf`).")
             }.description("Reads. Every field taking an organisation id answers NOT_FOUND for an organisation the key may not see, exactly as for one that does not exist.")
             Mutation {
                 Field("purchaseCreditPackage", at: LedgerResolver.purchaseCreditPackage) {
