@@ -34,7 +34,7 @@ public enum AuditStatementVerifier {
         guard summaryRows.count == 1, let head = summaryRows.first else {
             throw AuditVerificationError(summary.path, line: 2, "expected exactly one summary row, found \(summaryRows.count)")
         }
-        var fields = Fields(file: summary, line: head.line, fields: head.fields, columns: AuditSummaryRow.columns)
+        let fields = Fields(file: summary, line: head.line, fields: head.fields, columns: AuditSummaryRow.columns)
         let organisationID = try fields.text("Organisation")
         let currencyCode = try fields.text("Currency")
         guard let currency = Currency(code: currencyCode) else {
@@ -53,21 +53,8 @@ public enum AuditStatementVerifier {
         let rows = try records(movements, header: CSVFormat.header(AuditEntryRow.columns))
         var balance = opening
         for row in rows {
-            var fields = Fields(file: movements, line: row.line, fields: row.fields, columns: AuditEntryRow.columns)
-            let kindText = try fields.text("Kind")
-            guard let kind = TransferKind(rawValue: kindText) else {
-                throw fields.error("Kind", "`\(kindText)` is not a transfer kind")
-            }
-            let actorText = try fields.text("Actor")
-            guard let actor = Actor(storedText: actorText) else {
-                throw fields.error("Actor", "`\(actorText)` is not an actor")
-            }
-            let entry = AuditEntry(
-                transferID: Int64(try fields.integer("Transfer")), effectiveAt: try fields.instant("Effective"),
-                recordedAt: try fields.instant("Recorded"), kind: kind, credits: try fields.credits("Credits"),
-                money: try fields.money("Money", currency: currency), balance: try fields.credits("Balance after"),
-                actor: actor, reason: try fields.optionalText("Reason"),
-                idempotencyKey: try fields.text("Idempotency key"), reference: try fields.optionalText("Reference"))
+            let fields = Fields(file: movements, line: row.line, fields: row.fields, columns: AuditEntryRow.columns)
+            let entry = try fields.entry(currency: currency)
             guard let expected = try? balance.adding(entry.credits), expected == entry.balance else {
                 throw fields.error("Balance after", "\(entry.balance) does not follow from \(balance) and \(entry.credits)")
             }
@@ -125,8 +112,8 @@ public enum AuditStatementVerifier {
     private struct Fields {
         let file: URL
         let line: Int
-        var values: [String: String] = [:]
-        var count: Int
+        private(set) var values: [String: String] = [:]
+        let count: Int
 
         init(file: URL, line: Int, fields: [String], columns: [ReportColumn]) {
             self.file = file
@@ -134,6 +121,22 @@ public enum AuditStatementVerifier {
             count = fields.count
             for (title, value) in zip(CSVFormat.header(columns), fields) { values[title] = value }
             if fields.count != CSVFormat.header(columns).count { values = [:] }
+        }
+
+        /// The movement this record of the movements file states.
+        func entry(currency: Currency) throws(AuditVerificationError) -> AuditEntry {
+            let kindText = try text("Kind")
+            guard let kind = TransferKind(rawValue: kindText) else {
+                throw error("Kind", "`\(kindText)` is not a transfer kind")
+            }
+            let actorText = try text("Actor")
+            guard let actor = Actor(storedText: actorText) else { throw error("Actor", "`\(actorText)` is not an actor") }
+            return AuditEntry(
+                transferID: Int64(try integer("Transfer")), effectiveAt: try instant("Effective"),
+                recordedAt: try instant("Recorded"), kind: kind, credits: try credits("Credits"),
+                money: try money("Money", currency: currency), balance: try credits("Balance after"),
+                actor: actor, reason: try optionalText("Reason"), idempotencyKey: try text("Idempotency key"),
+                reference: try optionalText("Reference"))
         }
 
         func error(_ column: String, _ reason: String) -> AuditVerificationError {
