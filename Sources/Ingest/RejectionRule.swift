@@ -154,7 +154,7 @@ public enum RejectionRule: String, Sendable, Hashable, CaseIterable, Codable {
         case .timestampFinerThanMilliseconds:
             "Timestamps carry milliseconds; round at the producer (digits after the third must be zeros)."
         case .occurredBeforeOrganisationStart:
-            "Usage before the organisation's plan start cannot be charged; check the producer's clock."
+            "Usage dated before the organisation's usage start (usage_start, else plan_start, else the issuer's usage_earliest) cannot be charged; check the producer's clock."
         }
     }
 }

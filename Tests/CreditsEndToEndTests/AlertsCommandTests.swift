@@ -79,6 +79,36 @@ struct AlertsCommandTests {
         #expect(server.requests.count == 1)
     }
 
+    /// Issue 15 (kill sweep of `alerts`): when the only thing left of a run is a delivery that failed at its
+    /// instant, rerunning it at that instant exits 3 as the run did (docs/ALERTS.md), sending nothing again.
+    @Test("a rerun whose only news is a failed delivery exits 3 like the run it repeats")
+    func alerts_rerunAfterFailedRetry_exitsLikeTheRun() throws {
+        let server = try LoopbackHTTPServer(statuses: [500, 503])
+        defer { server.stop() }
+        let config = try configuration(webhook: server.url("/alerts/met-police"))
+        #expect(try credits("init", "--config", config).exitCode == 0)
+        #expect(try credits("alerts").exitCode == 3)  // fired; the delivery failed (500)
+        func retry() throws -> CreditsBinary.Result {
+            try CreditsBinary.run(["alerts", "--json", "--db", db, "--now", "2026-11-02T09:05:00Z"],
+                                  environment: ["CREDITS_ALERT_SECRET": "e2e-secret"])
+        }
+        let uninterrupted = try retry()  // nothing fires; the due retry fails (503)
+        #expect(uninterrupted.exitCode == 3, "\(uninterrupted.stderr)")
+        let first = try #require(try uninterrupted.json()["result"] as? [String: Any])
+        #expect((first["fired"] as? [Any])?.isEmpty == true)
+        #expect((first["deliveries"] as? [String: Int])?["failed"] == 1)
+        #expect(server.requests.count == 2)
+
+        let rerun = try retry()
+        #expect(rerun.exitCode == 3, "\(rerun.stderr)")
+        let again = try #require(try rerun.json()["result"] as? [String: Any])
+        #expect((again["deliveries"] as? [String: Int])?["attempted"] == 0)
+        let failures = try #require(again["failures"] as? [[String: Any]])
+        #expect(failures.count == 1 && failures.first?["error"] as? String == "HTTP 503", "\(failures)")
+        #expect(NSArray(array: failures).isEqual(to: try #require(first["failures"] as? [Any])))
+        #expect(server.requests.count == 2, "nothing sent again")
+    }
+
     @Test("another run holding the alerts lock: exit 75, nothing evaluated")
     func alerts_lockedExits75() throws {
         #expect(try credits("init", "--config", "\(repositoryRoot)/fixtures/config").exitCode == 0)

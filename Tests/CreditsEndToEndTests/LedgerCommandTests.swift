@@ -186,6 +186,83 @@ import TestSupport
         #expect(try workbook.sheet("Movements").lastRow >= 3)
     }
 
+    /// Issue 19: the statement is signed with the operator's Ed25519 key and an auditor verifies the files
+    /// against the public key; one changed byte fails with the file, line and column named (exit 65); a
+    /// statement written without a key says `unsigned` and does not pass a signature check.
+    @Test func auditStatement_signedVerified_andOneTamperedByteFails() throws {
+        #expect(try credits("init", "--config", config).exitCode == 0)
+        #expect(try credits(
+            "ledger", "allocate", "--org", "nca", "--credits", "100", "--key", "a1", "--reason", "annual grant",
+            "--at", "2026-11-01", "--actor", "alice").exitCode == 0)
+        #expect(try credits(
+            "ledger", "adjust", "--org", "nca", "--credits=-20", "--key", "j1", "--reason", "=SUM(A1), \"quoted\"",
+            "--at", "2026-11-03", "--actor", "bob").exitCode == 0)
+        let keys = directory.file("keys")
+        let keygen = try credits("ledger", "audit-keygen", "--out", keys, "--json")
+        #expect(keygen.exitCode == 0, "\(keygen.stderr)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: keys + "/audit-signing-key")
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        #expect(try credits("ledger", "audit-keygen", "--out", keys).exitCode == 64, "never replaces a key")
+
+        let window = ["--org", "nca", "--from", "2026-11-01", "--to", "2026-12-01"]
+        let signed = directory.file("signed")
+        let run = try credits(["ledger", "audit"] + window + ["--out", signed, "--signing-key", keys + "/audit-signing-key", "--json"])
+        #expect(run.exitCode == 0, "\(run.stderr)")
+        let result = try #require(try run.json()["result"] as? [String: Any])
+        let signature = try #require(result["signature"] as? String)
+        #expect(signature.count == 128)
+        // The key from the environment gives the same (deterministic) signature.
+        let fromEnvironment = directory.file("signed-env")
+        let viaEnvironment = try CreditsBinary.run(
+            ["ledger", "audit"] + window + ["--out", fromEnvironment, "--json", "--db", db],
+            environment: ["CREDITS_AUDIT_SIGNING_KEY": keys + "/audit-signing-key"])
+        #expect((try viaEnvironment.json()["result"] as? [String: Any])?["signature"] as? String == signature)
+
+        let publicKey = keys + "/audit-signing-key.pub"
+        let verified = try credits("ledger", "audit-verify", signed, "--public-key", publicKey, "--json")
+        #expect(verified.exitCode == 0, "\(verified.stderr)")
+        #expect((try verified.json()["result"] as? [String: Any])?["signatureChecked"] as? Bool == true)
+
+        // One byte changed in the movements file: -20 becomes -29.
+        let movements = signed + "/audit-nca-movements.csv"
+        let original = try String(contentsOfFile: movements, encoding: .utf8)
+        #expect(original.contains("\"'=SUM(A1), \"\"quoted\"\"\""), "the reason is quoted and neutralised")
+        let tampered = original.replacingOccurrences(of: ",-20,", with: ",-29,")
+        #expect(tampered != original && tampered.utf8.count == original.utf8.count)
+        try tampered.write(toFile: movements, atomically: true, encoding: .utf8)
+        let refused = try credits("ledger", "audit-verify", signed + "/audit-nca-summary.csv", "--public-key", publicKey)
+        #expect(refused.exitCode == 65)
+        #expect(refused.stderr.contains("audit-nca-movements.csv:3") && refused.stderr.contains("Balance after"),
+                "\(refused.stderr)")
+        // The balance fixed too: the digest no longer matches.
+        try tampered.replacingOccurrences(of: ",80,", with: ",71,").write(toFile: movements, atomically: true, encoding: .utf8)
+        try String(contentsOfFile: signed + "/audit-nca-summary.csv", encoding: .utf8)
+            .replacingOccurrences(of: ",80,", with: ",71,")
+            .write(toFile: signed + "/audit-nca-summary.csv", atomically: true, encoding: .utf8)
+        let digestRefused = try credits("ledger", "audit-verify", signed, "--public-key", publicKey)
+        #expect(digestRefused.exitCode == 65)
+        #expect(digestRefused.stderr.contains("Statement digest") && digestRefused.stderr.contains("changed"),
+                "\(digestRefused.stderr)")
+
+        // Another key's public half does not verify the genuine statement.
+        let otherKeys = directory.file("other-keys")
+        #expect(try credits("ledger", "audit-keygen", "--out", otherKeys).exitCode == 0)
+        let wrongKey = try credits("ledger", "audit-verify", fromEnvironment, "--public-key", otherKeys + "/audit-signing-key.pub")
+        #expect(wrongKey.exitCode == 65 && wrongKey.stderr.contains("not a valid signature"), "\(wrongKey.stderr)")
+
+        // Unsigned: said plainly, digest checkable, signature check refused.
+        let unsigned = directory.file("unsigned")
+        let unsignedRun = try credits(["ledger", "audit"] + window + ["--out", unsigned])
+        #expect(unsignedRun.exitCode == 0 && unsignedRun.stderr.contains("unsigned"))
+        let summary = try String(contentsOfFile: unsigned + "/audit-nca-summary.csv", encoding: .utf8)
+        #expect(summary.contains(",unsigned,"), "\(summary)")
+        #expect(try credits("ledger", "audit-verify", unsigned, "--digest-only").exitCode == 0)
+        let unsignedRefused = try credits("ledger", "audit-verify", unsigned, "--public-key", publicKey)
+        #expect(unsignedRefused.exitCode == 65 && unsignedRefused.stderr.contains("unsigned"))
+        #expect(try credits("ledger", "audit-verify", unsigned).exitCode == 64, "a key or --digest-only")
+        #expect(try credits("ledger", "audit-verify", directory.file("nowhere"), "--digest-only").exitCode == 66)
+    }
+
     @Test func exitCodes_forMissingDatabaseBadConfigAndUsage() throws {
         #expect(try credits("ledger", "balance").exitCode == 66)
         let badConfig = TemporaryDirectory("bad-config")
@@ -275,5 +352,32 @@ import TestSupport
         let verify = try credits("ledger", "verify")
         #expect(verify.exitCode == 0, "\(verify.stderr)")
         #expect(verify.stdout.contains("ok   voidedEventsNeverCharged"))
+    }
+
+    /// Issue 19: `ledger balance --as-of --by team|investigation` is each team's and investigation's
+    /// consumption as it stood then: usage effective later is not in it.
+    @Test func balanceAsOf_byTeamAndInvestigation() throws {
+        #expect(try credits("init", "--config", config).exitCode == 0)
+        let events = directory.file("events.jsonl")
+        try [
+            #"{"event_id":"u1","organisation_id":"nca","team":"border","investigation":"op-harbour","operation":"ocr","credits":"7","occurred_at":"2026-11-03T10:00:00Z"}"#,
+            #"{"event_id":"u2","organisation_id":"nca","team":"organised-crime","operation":"ocr","credits":"2","occurred_at":"2026-11-04T10:00:00Z"}"#,
+            #"{"event_id":"u3","organisation_id":"nca","team":"border","investigation":"op-harbour","operation":"ocr","credits":"5","occurred_at":"2026-11-20T10:00:00Z"}"#,
+        ].joined(separator: "\n").appending("\n").write(toFile: events, atomically: true, encoding: .utf8)
+        #expect(try credits("ingest", "events", events).exitCode == 0)
+        #expect([0, 3].contains(try credits("reconcile", "--as-of", "2026-11-30").exitCode))
+        #expect(try credits("apply").exitCode == 0)
+
+        func rows(_ arguments: String...) throws -> [[String: Any]] {
+            let run = try credits(["ledger", "balance", "--org", "nca", "--json"] + arguments)
+            #expect(run.exitCode == 0, "\(run.stderr)")
+            return try #require(try run.json()["result"] as? [[String: Any]])
+        }
+        let teams = try rows("--as-of", "2026-11-10", "--by", "team")
+        #expect(teams.map { "\($0["key"]!)=\($0["credits"]!)" } == ["border=7", "organised-crime=2"], "\(teams)")
+        #expect(teams.first?["asOf"] as? String == "2026-11-10T23:59:59.999Z")
+        let investigations = try rows("--as-of", "2026-11-30", "--by", "investigation")
+        #expect(investigations.map { "\($0["key"]!)=\($0["credits"]!)" } == ["(none)=2", "op-harbour=12"], "\(investigations)")
+        #expect(try credits("ledger", "balance", "--by", "operation").exitCode == 64)
     }
 }

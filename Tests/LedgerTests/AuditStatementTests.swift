@@ -71,4 +71,67 @@ import TestSupport
         }
         #expect(december.entryCount == 0 && december.opening == december.closing)
     }
+
+    /// The signature is over the digest: the key's public half accepts it, another digest or another key
+    /// does not; the same key signs the same digest the same way (reruns write identical files).
+    @Test func signature_verifiesWithThePublicKeyOnly() throws {
+        let ledger = try world()
+        let key = AuditSigningKey()
+        let statement = try ledger.read { try $0.auditStatement(of: "met", from: november.from, to: november.to) }
+        #expect(statement.signature == nil)
+        let signature = try #require(statement.signed(with: key).signature)
+        #expect(signature.publicKey == key.publicKey && signature.signature.count == 64)
+        #expect(key.publicKey.isValidSignature(signature.signature, digest: statement.digest))
+        #expect(statement.signed(with: key).signature == signature, "deterministic")
+        var other = Array(statement.digest.utf8)
+        other[0] = other[0] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
+        #expect(!key.publicKey.isValidSignature(signature.signature, digest: String(decoding: other, as: UTF8.self)))
+        #expect(!AuditSigningKey().publicKey.isValidSignature(signature.signature, digest: statement.digest))
+    }
+
+    /// Key files: written and read back; a wrong line is named.
+    @Test func keyFiles_roundTrip_andErrorsNameTheLine() throws {
+        let key = AuditSigningKey()
+        let path = directory.file("key")
+        try key.fileText.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try AuditSigningKey(contentsOf: path).publicKey == key.publicKey)
+        let publicPath = directory.file("key.pub")
+        try key.publicKey.fileText.write(toFile: publicPath, atomically: true, encoding: .utf8)
+        #expect(try AuditPublicKey(contentsOf: publicPath) == key.publicKey)
+        #expect(throws: AuditKeyError(path: publicPath, line: 1, "expected the line `\(AuditSigningKey.header)`", .badData)) {
+            try AuditSigningKey(contentsOf: publicPath)
+        }
+        try (AuditSigningKey.header + "\nxyz\n").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: AuditKeyError(path: path, line: 2, "expected 64 hex digits (32 bytes)", .badData)) {
+            try AuditSigningKey(contentsOf: path)
+        }
+        #expect((try? AuditSigningKey(contentsOf: directory.file("missing"))) == nil)
+    }
+
+    /// A page of movements read from any cursor has the entries and running balances of the whole
+    /// statement at that position; a transfer outside the window is no cursor.
+    @Test func pages_fromAnyCursor_matchTheWholeStatement() throws {
+        let ledger = try world()
+        for index in 0..<4 {
+            _ = try ledger.write { try $0.spend(spend("more-\(index)", "1")) }
+        }
+        try ledger.read { reader in
+            let all = try entries(try reader.auditStatement(of: "met", from: november.from, to: november.to))
+            #expect(all.count >= 5)
+            for limit in 1...3 {
+                var pages: [AuditEntry] = []
+                var after: Int64?
+                while let page = try reader.auditEntries(
+                    of: "met", from: november.from, to: november.to, afterTransferID: after, limit: limit), !page.isEmpty {
+                    pages += page
+                    after = page.last?.transferID
+                }
+                #expect(pages == all, "limit \(limit)")
+            }
+            let late = try #require(try reader.auditEntries(
+                of: "met", from: instant("2026-10-01T00:00:00Z"), to: november.from, afterTransferID: nil, limit: 10)?.first)
+            #expect(try reader.auditEntries(of: "met", from: november.from, to: november.to,
+                                            afterTransferID: late.transferID, limit: 10) == nil)
+        }
+    }
 }

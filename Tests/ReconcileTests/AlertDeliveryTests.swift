@@ -45,10 +45,16 @@ struct AlertDeliveryTests {
         #expect(first.failures.first?.retryAt == world.clock.now.adding(milliseconds: 5 * 60_000))
         #expect(first.needsReview)
 
-        #expect(try world.run(transport: transport).deliveries.attempted == 0)  // not due yet
+        // A rerun at the same instant sends nothing (not due yet) but reports that instant's failure again.
+        let rerun = try world.run(transport: transport)
+        #expect(rerun.deliveries.attempted == 0 && rerun.failures == first.failures && rerun.needsReview)
         world.clock.set("2026-11-01T09:05:00Z")
         let second = try world.run(transport: transport)
         #expect(second.failures.first?.retryAt == instant("2026-11-01T09:15:00Z"))  // the wait doubles
+        #expect(second.fired.isEmpty && second.needsReview)
+        let secondRerun = try world.run(transport: transport)
+        #expect(secondRerun.failures == second.failures && secondRerun.needsReview, "exit 3 like the run it repeats")
+        #expect(transport.requests.count == 2)
         world.clock.set("2026-11-01T09:15:00Z")
         let third = try world.run(transport: transport)
         #expect(third.deliveries.succeeded == 1)

@@ -46,4 +46,55 @@ import TestSupport
             }
         }
     }
+
+    /// D9: usage dated before the organisation started is refused by both paths alike, for every way the
+    /// start is known: `usage_start` (here before the plan start), `plan_start`, and for an organisation with
+    /// neither (the fixtures' gchq-lab) the issuer's `usage_earliest`; the start instant itself is accepted.
+    @Test("both paths refuse usage before the organisation's usage start, whichever key gives it")
+    func usageStart_bothPathsAgree() async throws {
+        let directory = TemporaryDirectory("usage-start-rule")
+        var configuration = try ConfigurationLoader.load(directory: "\(repositoryRoot)/fixtures/config")
+        #expect(configuration.issuer.usageEarliest == LocalDate.parse("2026-01-01"))
+        let nca = try #require(configuration.organisations.firstIndex { $0.id == "nca" })
+        configuration.organisations[nca].usageStartDate = LocalDate.parse("2026-03-01")  // plan_start 2026-04-01
+        let ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"))
+        let loaded = configuration
+        _ = try await ledger.write { try $0.load(loaded) }
+        let cases: [(organisation: String, team: String, at: String, accepted: Bool)] = [
+            ("gchq-lab", "research", "2001-01-01T00:00:00Z", false),
+            ("gchq-lab", "research", "2025-12-31T23:59:59.999Z", false),
+            ("gchq-lab", "research", "2026-01-01T00:00:00Z", true),  // London is on GMT in January
+            ("met-police", "fraud", "2001-01-01T00:00:00Z", false),
+            ("met-police", "fraud", "2026-10-31T23:59:59.999Z", false),
+            ("met-police", "fraud", "2026-11-01T00:00:00Z", true),
+            ("nca", "border", "2026-02-28T23:59:59.999Z", false),
+            ("nca", "border", "2026-03-01T00:00:00Z", true),  // before its plan start, after its usage start
+        ]
+        let parser = CostEventParser(displayName: "usage-start.jsonl")
+        for (index, entry) in cases.enumerated() {
+            let line = #"{"event_id":"d9-\#(index)","organisation_id":"\#(entry.organisation)","team":"\#(entry.team)","operation":"ocr","credits":"1","occurred_at":"\#(entry.at)"}"#
+            guard case .event(let record) = parser.parse(Array(line.utf8), line: 1) else {
+                Issue.record("\(line) did not parse")
+                continue
+            }
+            let (batch, live) = try await ledger.read { reader in
+                (try CostEventConfigurationRule.check(record, in: IngestDirectory(reader: reader)),
+                 try CostEventConfigurationRule.check(record, in: reader))
+            }
+            #expect(batch == live, "\(line)")
+            switch batch {
+            case .success:
+                #expect(entry.accepted, "\(line) was accepted")
+            case .failure(let violation):
+                #expect(!entry.accepted && violation.rule == .occurredBeforeOrganisationStart && violation.field == "occurred_at",
+                        "\(line): \(violation)")
+            }
+        }
+        // The batch ingest refuses the 2001 event for gchq-lab with the rule, file and line.
+        let file = directory.file("old.jsonl")
+        try (#"{"event_id":"old","organisation_id":"gchq-lab","team":"research","operation":"ocr","credits":"1","occurred_at":"2001-01-01T00:00:00Z"}"# + "\n")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let summary = try EventIngester(database: ledger).ingest(path: file, displayName: "old.jsonl")
+        #expect(summary.rejectedByReason["occurredBeforeOrganisationStart"] == 1 && summary.staged == 0, "\(summary)")
+    }
 }

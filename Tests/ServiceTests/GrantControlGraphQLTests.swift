@@ -65,4 +65,70 @@ import TestSupport
             #expect((summary["digest"] as? String)?.count == 64)
         }
     }
+
+    /// Issue 19: `auditStatement` answers the movements a page at a time (actor, reason, balance before and
+    /// after, chained across pages from the opening to the closing) and, when the service has an audit key,
+    /// the signature of its digest, which the key's public half verifies; without a key it says unsigned.
+    @Test func auditStatement_movementsPaged_andSignedWithTheServiceKey() async throws {
+        let key = AuditSigningKey()
+        let window = #"organisationId: "met", from: "2026-11-01T00:00:00Z", to: "2026-12-01T00:00:00Z""#
+        let movement = "cursor node { transactionId kind credits actor reason reference balanceBefore balanceAfter }"
+        try await world.withLedgerService(auditSigningKey: key) { service, keys in
+            func send(_ query: String) async throws -> [String: Any] {
+                let answer = try await service.graphQL(LedgerBackedTests.query(query), key: keys.met)
+                return try #require(try data(answer, "auditStatement") as? [String: Any], "\(answer.text)")
+            }
+            let adjusted = try await service.graphQL(LedgerBackedTests.query(
+                #"mutation { adjustCredits(input: {organisationId: "met", credits: "5", idempotencyKey: "a1", memo: "goodwill"}) "#
+                    + "{ userErrors { code } } }"), key: keys.admin)
+            #expect(adjusted.text.contains(#""userErrors":[]"#), "\(adjusted.text)")
+            let statement = try await send(
+                "{ auditStatement(\(window)) { opening closing movements digest signed signature signingPublicKey "
+                    + "entries(first: 3) { edges { \(movement) } pageInfo { hasNextPage endCursor } } } }")
+            let digest = try #require(statement["digest"] as? String)
+            #expect(statement["signed"] as? Bool == true && statement["signingPublicKey"] as? String == key.publicKey.hex)
+            let signatureHex = try #require(statement["signature"] as? String)
+            let signature = try #require(AuditStatementSignature.bytes(hex: signatureHex))
+            #expect(key.publicKey.isValidSignature(signature, digest: digest))
+            let firstPage = try #require(statement["entries"] as? [String: Any])
+            var edges = try #require(firstPage["edges"] as? [[String: Any]])
+            let pageInfo = try #require(firstPage["pageInfo"] as? [String: Any])
+            #expect(edges.count == 3 && pageInfo["hasNextPage"] as? Bool == true)
+            let cursor = try #require(pageInfo["endCursor"] as? String)
+            let rest = try await send(
+                "{ auditStatement(\(window)) { entries(first: 100, after: \"\(cursor)\") { edges { \(movement) } "
+                    + "pageInfo { hasNextPage hasPreviousPage } } } }")
+            let restPage = try #require(rest["entries"] as? [String: Any])
+            edges += try #require(restPage["edges"] as? [[String: Any]])
+            #expect((restPage["pageInfo"] as? [String: Any])?["hasNextPage"] as? Bool == false)
+            #expect(edges.count == statement["movements"] as? Int)
+            // Each balance follows from the one before, from the opening to the closing, across the pages.
+            var balance = try #require(statement["opening"] as? String)
+            for edge in edges {
+                let node = try #require(edge["node"] as? [String: Any])
+                #expect(node["balanceBefore"] as? String == balance, "\(node)")
+                let changeText = try #require(node["credits"] as? String)
+                let before = try Credits.parse(balance).get(), change = try Credits.parse(changeText).get()
+                balance = try #require(node["balanceAfter"] as? String)
+                #expect(try before.adding(change) == (try Credits.parse(balance).get()))
+                #expect((node["actor"] as? String)?.isEmpty == false)
+            }
+            #expect(balance == statement["closing"] as? String)
+            // Who and why: the grants' order references, the admin's adjustment with its reason.
+            let nodes = edges.compactMap { $0["node"] as? [String: Any] }
+            #expect(nodes.map { $0["reference"] as? String } == ["order-0", "order-1", "order-2", nil])
+            let adminKeyID = try #require(APIKey.hash(presented: keys.admin)?.id)
+            #expect(nodes.last?["actor"] as? String == "key:\(adminKeyID)" && nodes.last?["reason"] as? String == "goodwill")
+            #expect(nodes.last?["kind"] as? String == "ADJUSTMENT")
+
+            let foreignCursor = try await service.graphQL(LedgerBackedTests.query(
+                "{ auditStatement(\(window)) { entries(after: \"bm9wZTox\") { edges { cursor } } } }"), key: keys.met)
+            #expect(foreignCursor.text.contains("not a cursor"), "\(foreignCursor.text)")
+        }
+        try await world.withLedgerService { service, keys in
+            let answer = try await service.graphQL(LedgerBackedTests.query(
+                "{ auditStatement(\(window)) { signed signature signingPublicKey } }"), key: keys.met)
+            #expect(answer.text.contains(#""signed":false,"signature":null,"signingPublicKey":null"#), "\(answer.text)")
+        }
+    }
 }

@@ -38,19 +38,22 @@ import TestSupport
         let admin: String
     }
 
-    func withLedgerService(_ body: (ServiceHTTPTests.Harness, Keys) async throws -> Void) async throws {
+    func withLedgerService(
+        auditSigningKey: AuditSigningKey? = nil, _ body: (ServiceHTTPTests.Harness, Keys) async throws -> Void
+    ) async throws {
         let ledger = try makeLedger()
         let keys = Keys(
             met: try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test", by: .tests),
             gmp: try LedgerAPIKeyStore.issue(in: ledger, organisationID: "gmp", label: "test", by: .tests),
             admin: try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin", by: .tests))
-        try await Self.serve(ledger, name: "ledger-service") { try await body($0, keys) }
+        try await Self.serve(ledger, name: "ledger-service", auditSigningKey: auditSigningKey) { try await body($0, keys) }
     }
 
     /// Runs the real service over `ledger` on a loopback port for the length of `body`.
     static func serve(
         _ ledger: LedgerDatabase, name: String, limits: GraphQLLimits = GraphQLLimits(),
-        eventLoopGroup: (any EventLoopGroup)? = nil, _ body: (ServiceHTTPTests.Harness) async throws -> Void
+        eventLoopGroup: (any EventLoopGroup)? = nil, auditSigningKey: AuditSigningKey? = nil,
+        _ body: (ServiceHTTPTests.Harness) async throws -> Void
     ) async throws {
         var configuration = ServiceConfiguration()
         configuration.port = 0
@@ -58,7 +61,8 @@ import TestSupport
         let now: NowProvider = { instant("2026-11-24T12:00:00Z") }
         let dependencies = ServiceDependencies(
             keyStore: LedgerAPIKeyStore(ledger: ledger), metrics: metrics, now: now,
-            graphQL: try LedgerSchema.endpoint(ledger: ledger, now: now, limits: limits, metrics: metrics))
+            graphQL: try LedgerSchema.endpoint(
+                ledger: ledger, now: now, limits: limits, metrics: metrics, auditSigningKey: auditSigningKey))
         try await withLiveApplication({ onRunning in
             try CreditsServer.makeApplication(
                 configuration: configuration, dependencies: dependencies, logger: quietLogger(name),
@@ -419,6 +423,22 @@ extension LedgerBackedTests {
                 #"{ usage(organisationId: "met", \#(range), groupBy: DAY) { key credits } }"#), key: key)
             #expect(byDay.text == #"{"data":{"usage":[{"key":"2026-11-10","credits":"12"},"#
                 + #"{"key":"2026-11-11","credits":"3"}]}}"#)
+            // As it stood at the end of 10 November: u3 (the 11th) had not happened; the grants then had
+            // 50 + 60 + 40 less u1 and u2's 12 credits, burnt from the first grant.
+            let asOf = #"asOf: "2026-11-10T23:59:59.999Z""#
+            let teamAsOf = try await service.graphQL(Self.query(
+                #"{ usage(organisationId: "met", \#(range), groupBy: TEAM, \#(asOf)) { key credits deductions } }"#), key: key)
+            #expect(teamAsOf.text == #"{"data":{"usage":[{"key":"analysis","credits":"12","deductions":2}]}}"#)
+            let grantsAsOf = try await service.graphQL(Self.query(
+                #"{ grants(organisationId: "met", \#(asOf)) { credits remaining } }"#), key: key)
+            #expect(grantsAsOf.text == #"{"data":{"grants":[{"credits":"50","remaining":"38"},"#
+                + #"{"credits":"60","remaining":"60"},{"credits":"40","remaining":"40"}]}}"#)
+            let beforeTheThird = try await service.graphQL(Self.query(
+                #"{ grants(organisationId: "met", asOf: "2026-11-02T12:00:00Z") { remaining } }"#), key: key)
+            #expect(beforeTheThird.text == #"{"data":{"grants":[{"remaining":"50"},{"remaining":"60"}]}}"#)
+            let dayAsOf = try await service.graphQL(Self.query(
+                #"{ usage(organisationId: "met", \#(range), groupBy: DAY, \#(asOf)) { key } }"#), key: key)
+            #expect(dayAsOf.text.contains("not DAY"), "\(dayAsOf.text)")
             // The shared Runway rule: deductions in the 14 days up to now, (11-10T12:00, 11-24T12:00], are
             // u3's 3 credits (u1 and u2 fall on the window's open start); 135 available, 35 spendable
             // beyond the P1 floor: 35 x 14 / 3 = 163.3 days, rounded down.

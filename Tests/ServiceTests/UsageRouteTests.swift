@@ -16,7 +16,7 @@ import TestSupport
     /// Rate cards: `ocr` by the `page` at 0.5 by default, 0.333333 for `met`. `operations`: the configured
     /// list (nil: any operation).
     func withUsageService(
-        operations: [String]? = nil, metPlanStart: LocalDate? = nil,
+        operations: [String]? = nil, metPlanStart: LocalDate? = nil, usageEarliest: LocalDate? = nil,
         _ body: (ServiceHTTPTests.Harness, LedgerDatabase) async throws -> Void
     ) async throws {
         let reservation = Reservation(id: "p1-floor", credits: credits("100"), maxPriority: .p1)
@@ -29,6 +29,7 @@ import TestSupport
             RateCardEntry(organisationID: "met", operation: "ocr", unit: "page", creditsPerUnit: credits("0.333333")),
         ]
         configuration.operations = operations
+        configuration.issuer.usageEarliest = usageEarliest
         _ = try await ledger.write { [configuration] tx in try tx.load(configuration) }
         _ = try await ledger.write { tx in
             try tx.grant(GrantRequest(
@@ -272,6 +273,26 @@ import TestSupport
             let atStart = try await Self.post(service, Self.event("start", occurredAt: "2026-11-01T00:00:00Z"))
             #expect(atStart.status == 201, "\(atStart.text)")
             #expect(try await available(ledger) == credits("140"))
+        }
+    }
+
+    /// D9 without a plan start: `met` has none here, so its usage start is the issuer's `usage_earliest`
+    /// (2026-11-01, London); live and batch refuse 2001 and the last millisecond before it alike, and
+    /// accept the start instant.
+    @Test func testUsageBeforeTheIssuersEarliestIsRefusedLiveAndInBatchAlike() async throws {
+        try await withUsageService(usageEarliest: LocalDate.parse("2026-11-01")) { service, ledger in
+            let cases = [("e-1", "2001-01-01T00:00:00Z"), ("e-2", "2026-10-31T23:59:59.999Z"), ("e-3", "2026-11-01T00:00:00Z")]
+            var live: [String] = []
+            for (id, at) in cases {
+                let answer = try await Self.post(service, Self.event(id, occurredAt: at))
+                live.append(answer.status == 201 ? "accepted" : (try answer.json()["rule"] as? String ?? answer.text))
+            }
+            #expect(live == ["occurredBeforeOrganisationStart", "occurredBeforeOrganisationStart", "accepted"])
+            let file = directory.file("earliest.jsonl")
+            try Data(cases.map { Self.event("b" + $0.0, occurredAt: $0.1) }.joined(separator: "\n").appending("\n").utf8)
+                .write(to: URL(fileURLWithPath: file))
+            let summary = try EventIngester(database: ledger).ingest(path: file)
+            #expect(summary.staged == 1 && summary.rejectedByReason["occurredBeforeOrganisationStart"] == 2, "\(summary)")
         }
     }
 

@@ -21,11 +21,12 @@ public struct IngestDirectory: Sendable {
 
     /// Reads the configuration tables.
     public init(reader: LedgerReader) throws {
+        let earliest = try reader.issuer()?.usageEarliest
         for organisation in try reader.organisations() {
             organisations[organisation.id] = OrganisationEntry(
                 teams: Set(organisation.teams.map(\.id)),
                 investigations: Dictionary(organisation.investigations.map { ($0.id, $0.priority) }, uniquingKeysWith: { first, _ in first }),
-                usageStart: organisation.usageStart)
+                usageStart: organisation.usageStart(earliest: earliest))
             for investigation in organisation.investigations {
                 investigationOwners[investigation.id, default: []].append(organisation.id)
             }

@@ -22,6 +22,18 @@ public struct AuditStatement {
     public let digest: String
     /// Calls `body` with every movement, in order; reads the ledger again each time it is called.
     public let forEachEntry: ((AuditEntry) throws -> Void) throws -> Void
+    /// The operator's signature of `digest`, or nil: the statement is unsigned (docs/LEDGER.md).
+    public var signature: AuditStatementSignature? = nil
+
+    /// The same statement signed with `key` (unchanged if `key` is nil).
+    public func signed(with key: AuditSigningKey?) -> AuditStatement {
+        var copy = self
+        copy.signature = key?.sign(digest: digest)
+        return copy
+    }
+
+    /// What a statement says of its signature where there is none.
+    public static let unsignedText = "unsigned"
 }
 
 /// One movement of an audit statement.
@@ -42,6 +54,26 @@ public struct AuditEntry: Sendable, Hashable, Codable {
     public let idempotencyKey: String
     /// What the movement refers to: the cost event, the Revolut order or the plan period, if any.
     public let reference: String?
+
+    /// The organisation's balance before this movement.
+    public var balanceBefore: Credits { Credits(microcredits: balance.microcredits &- credits.microcredits) }
+
+    public init(
+        transferID: Int64, effectiveAt: Instant, recordedAt: Instant, kind: TransferKind, credits: Credits,
+        money: Money, balance: Credits, actor: Actor, reason: String?, idempotencyKey: String, reference: String?
+    ) {
+        self.transferID = transferID
+        self.effectiveAt = effectiveAt
+        self.recordedAt = recordedAt
+        self.kind = kind
+        self.credits = credits
+        self.money = money
+        self.balance = balance
+        self.actor = actor
+        self.reason = reason
+        self.idempotencyKey = idempotencyKey
+        self.reference = reference
+    }
 }
 
 /// The canonical text an audit statement's digest is taken over, one line per fact, fields separated by
@@ -53,24 +85,25 @@ public struct AuditEntry: Sendable, Hashable, Codable {
 ///     ...
 ///     closing <micro-credits>  entries <n>
 ///
-/// Wall-clock reading times are not in it, so two runs over the same ledger agree.
-struct AuditStatementDigest {
+/// Wall-clock reading times are not in it, so two runs over the same ledger agree. An empty reason or
+/// reference is the same as none. `credits ledger audit-verify` feeds it the rows it reads back.
+public struct AuditStatementDigest {
     private var hash = SHA256()
 
-    init(organisationID: String, currency: Currency, from: Instant, to: Instant, opening: Credits) {
+    public init(organisationID: String, currency: Currency, from: Instant, to: Instant, opening: Credits) {
         line(["credits-audit-statement v1"])
         line(["organisation", organisationID, "currency", currency.code, "from", "\(from.millisecondsSinceEpoch)",
               "to", "\(to.millisecondsSinceEpoch)", "opening", "\(opening.microcredits)"])
     }
 
-    mutating func add(_ entry: AuditEntry) {
+    public mutating func add(_ entry: AuditEntry) {
         line(["\(entry.transferID)", "\(entry.effectiveAt.millisecondsSinceEpoch)",
               "\(entry.recordedAt.millisecondsSinceEpoch)", entry.kind.rawValue, "\(entry.credits.microcredits)",
               "\(entry.money.minorUnits)", "\(entry.balance.microcredits)", entry.actor.storedText,
               entry.reason ?? "", entry.idempotencyKey, entry.reference ?? ""])
     }
 
-    mutating func finish(closing: Credits, entries: Int) -> String {
+    public mutating func finish(closing: Credits, entries: Int) -> String {
         line(["closing", "\(closing.microcredits)", "entries", "\(entries)"])
         return hash.finalize().map { byte in
             let digits = Array("0123456789abcdef")

@@ -7,6 +7,7 @@ struct IssuerFile: Decodable {
     var tax_number: String?
     var invoice_prefix: String
     var email: String?
+    var usage_earliest: String?
 }
 
 struct OrganisationFile: Decodable {
@@ -17,6 +18,7 @@ struct OrganisationFile: Decodable {
     var time_zone: String?
     var plan: String?
     var plan_start: String?
+    var usage_start: String?
     var tax_rate_percent: DecimalText?
     var payment_terms_days: Int?
     var overdraft_limit: DecimalText?

@@ -125,7 +125,8 @@ public enum ConfigurationLoader {
         let issuer = Issuer(
             id: try identifier(issuerFile.id, file: "issuer.yaml", key: "id"),
             legalName: issuerFile.legal_name, address: issuerFile.address, taxNumber: issuerFile.tax_number,
-            invoicePrefix: issuerFile.invoice_prefix, email: issuerFile.email)
+            invoicePrefix: issuerFile.invoice_prefix, email: issuerFile.email,
+            usageEarliest: try date(issuerFile.usage_earliest, file: "issuer.yaml", key: "usage_earliest"))
         return Configuration(
             issuer: issuer, organisations: organisations, plans: plans, packages: packages, rateCards: rateCards,
             operations: operations)
@@ -250,7 +251,8 @@ public enum ConfigurationLoader {
                 legalName: file.invoice?.legal_name ?? file.name, address: file.invoice?.address ?? [],
                 taxNumber: file.invoice?.tax_number, purchaseOrder: file.invoice?.purchase_order,
                 email: file.invoice?.email),
-            teams: teams, investigations: investigations, reservations: reservations)
+            teams: teams, investigations: investigations, reservations: reservations,
+            usageStartDate: try date(file.usage_start, file: name, key: "\(key).usage_start"))
     }
 
     private static func resolveCurrency(_ file: OrganisationFile, file name: String, key: String) throws -> Currency {
@@ -424,6 +426,14 @@ public enum ConfigurationLoader {
                 problem: "\(text.text): expected a percentage from 0 to 100 with at most 4 decimals")
         }
         return ppm
+    }
+
+    private static func date(_ text: String?, file: String, key: String) throws -> LocalDate? {
+        guard let text else { return nil }
+        guard let date = LocalDate.parse(text) else {
+            throw ConfigurationError(file: file, key: key, problem: "\(text) is not a YYYY-MM-DD date")
+        }
+        return date
     }
 
     private static func planStart(_ text: String?, key: String) throws -> LocalDate? {

@@ -33,6 +33,9 @@ public struct Issuer: Sendable, Equatable, Codable {
     public var taxNumber: String?
     public var invoicePrefix: String
     public var email: String?
+    /// `usage_earliest`: the usage start of every organisation that has neither `usage_start` nor
+    /// `plan_start` (`UsageStart`); nil: none.
+    public var usageEarliest: LocalDate? = nil
 }
 
 public struct Organisation: Sendable, Equatable, Codable {
@@ -57,23 +60,35 @@ public struct Organisation: Sendable, Equatable, Codable {
     public var investigations: [Investigation]
     public var reservations: [Reservation]
 
-    /// The first instant usage may be charged for: the start of `planStart` in the organisation's
-    /// time zone (nil without a plan start, or with an unknown zone). See `UsageStart`.
-    public var usageStart: Instant? { UsageStart.instant(planStart: planStart, timeZone: timeZone) }
+    /// `usage_start`: the first day usage may be dated, when it is not the plan start (`UsageStart`).
+    public var usageStartDate: LocalDate? = nil
+
+    /// The first instant usage may be charged for, given the issuer's `usage_earliest` (`UsageStart`).
+    public func usageStart(earliest: LocalDate?) -> Instant? {
+        UsageStart.instant(usageStart: usageStartDate, planStart: planStart, earliest: earliest, timeZone: timeZone)
+    }
 }
 
-/// When an organisation's usage may start: the first instant of its plan start (its first plan
-/// period, when its first allocation lands), in its own time zone.
+/// When an organisation's usage may start: the first instant, in its own time zone, of the first of
+///
+/// 1. its `usage_start` (organisations.yaml), when usage legitimately predates the plan;
+/// 2. its `plan_start` (its first plan period, when its first allocation lands);
+/// 3. the issuer's `usage_earliest` (issuer.yaml): the deployment's start, for organisations that buy
+///    top-ups without a plan (the fixtures' `gchq-lab`).
 ///
 /// Why: usage dated before the organisation existed (`2001-01-01`) would be charged against grants
 /// that did not exist then, and the report of that period would close below the overdraft limit.
 /// Batch ingest and `POST /v1/usage` refuse it (`occurredBeforeOrganisationStart`) through one
-/// rule, computed here from the same configuration for both. An organisation without a plan start
-/// has no such bound (only the years 2000-2199 every timestamp obeys).
+/// rule, computed here from the same configuration for both. With none of the three there is no
+/// such bound (only the years 2000-2199 every timestamp obeys); `credits init` warns.
 public enum UsageStart {
-    public static func instant(planStart: LocalDate?, timeZone: String) -> Instant? {
-        guard let planStart, let zone = TimeZone(identifier: timeZone) else { return nil }
-        return planStart.startInstant(in: zone)
+    public static func instant(
+        usageStart: LocalDate?, planStart: LocalDate?, earliest: LocalDate?, timeZone: String
+    ) -> Instant? {
+        guard let date = usageStart ?? planStart ?? earliest, let zone = TimeZone(identifier: timeZone) else {
+            return nil
+        }
+        return date.startInstant(in: zone)
     }
 }
 

@@ -7,8 +7,22 @@ extension AlertRun {
     /// A row is marked delivered only after a 2xx, and it is never picked again after that, so a
     /// rerun after success sends nothing. A crash between the send and the record can send one
     /// row twice (at-least-once); the `Credits-Delivery-Id` header lets the receiver drop it.
+    ///
+    /// A rerun at the instant of an earlier run (the same `--now`, or a run killed after an attempt was
+    /// recorded) sends nothing again, but lists in `failures` the attempts that failed at that instant, as
+    /// that run did; so it needs review (exit 3) exactly when the uninterrupted run did, as for fired alerts.
     static func deliver(_ ledger: LedgerDatabase, options: Options, summary: inout Summary) throws {
-        let due = try ledger.read { try $0.dueAlertDeliveries(at: options.clock(), limit: options.deliveriesMax) }
+        let (due, earlier) = try ledger.read { reader in
+            (try reader.dueAlertDeliveries(at: options.clock(), limit: options.deliveriesMax),
+             try reader.alertDeliveriesAttempted(at: summary.asOf))
+        }
+        let dueIDs = Set(due.map(\.id))
+        for delivery in earlier where !dueIDs.contains(delivery.id) && delivery.status != .delivered {
+            summary.failures.append(DeliveryFailure(
+                organisationID: delivery.organisationID, destination: delivery.destination,
+                attempts: delivery.attempts, error: delivery.lastError ?? "",
+                retryAt: delivery.status == .pending ? delivery.nextAttemptAt : nil))
+        }
         for delivery in due {
             let timestamp = options.clock()
             let response = attempt(delivery, timestamp: timestamp, options: options)

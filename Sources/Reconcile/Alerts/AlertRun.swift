@@ -110,8 +110,9 @@ public enum AlertRun {
         public var failures: [DeliveryFailure] = []
         public var wouldSend: [PlannedDelivery] = []
 
-        /// A person should look: an alert fired, or a delivery failed.
-        public var needsReview: Bool { !fired.isEmpty || deliveries.failed > 0 }
+        /// A person should look: an alert fired, or a delivery failed (in this run, or at this instant in a
+        /// run this one reruns: `failures`).
+        public var needsReview: Bool { !fired.isEmpty || deliveries.failed > 0 || !failures.isEmpty }
     }
 
     public static func run(_ ledger: LedgerDatabase, options: Options) throws -> Summary {

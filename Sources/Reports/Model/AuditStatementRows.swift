@@ -10,6 +10,10 @@ public struct AuditSummaryRow: ReportRow, Hashable {
     public var closing: Credits
     public var movements: Int64
     public var digest: String
+    /// 128 hex digits, or `unsigned` when no signing key was given.
+    public var signature: String
+    /// The public key (64 hex digits) that made the signature, empty if unsigned; for information only.
+    public var signingKey: String
 
     public init(_ statement: AuditStatement) {
         organisationID = statement.organisationID
@@ -20,18 +24,21 @@ public struct AuditSummaryRow: ReportRow, Hashable {
         closing = statement.closing
         movements = Int64(statement.entryCount)
         digest = statement.digest
+        signature = statement.signature?.hex ?? AuditStatement.unsignedText
+        signingKey = statement.signature?.publicKey.hex ?? ""
     }
 
     public static let columns = [
         ReportColumn("Organisation", .text), ReportColumn("Currency", .text), ReportColumn("From", .instant),
         ReportColumn("To (exclusive)", .instant), ReportColumn("Opening balance", .credits),
         ReportColumn("Closing balance", .credits), ReportColumn("Movements", .integer),
-        ReportColumn("Statement digest (SHA-256)", .text),
+        ReportColumn("Statement digest (SHA-256)", .text), ReportColumn("Signature (Ed25519)", .text),
+        ReportColumn("Signing public key", .text),
     ]
 
     public var cells: [ReportCell] {
         [.text(organisationID), .text(currency), .instant(from), .instant(to), .credits(opening), .credits(closing),
-         .integer(movements), .text(digest)]
+         .integer(movements), .text(digest), .text(signature), signingKey.isEmpty ? .empty : .text(signingKey)]
     }
 }
 

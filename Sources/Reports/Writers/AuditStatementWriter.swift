@@ -28,7 +28,8 @@ public struct AuditStatementWriter: Sendable {
             try opened.setProperties(XLSXDocumentProperties(
                 title: "Credits audit statement",
                 subject: "\(statement.organisationID) from \(statement.from.iso8601) to \(statement.to.iso8601)",
-                comments: "Statement digest \(statement.digest)", created: statement.to))
+                comments: "Statement digest \(statement.digest); signature \(statement.signature?.hex ?? AuditStatement.unsignedText)",
+                created: statement.to))
             workbook = opened
         }
         var csvFiles: [CSVFileWriter] = []

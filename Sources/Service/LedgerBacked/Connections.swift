@@ -6,6 +6,7 @@ import Foundation
 enum PageCursor: String, Sendable {
     case transaction
     case configurationChange
+    case auditMovement
 
     func encode(_ id: Int64) -> String {
         Data("\(rawValue):\(id)".utf8).base64EncodedString()

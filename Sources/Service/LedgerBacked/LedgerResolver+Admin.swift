@@ -7,6 +7,8 @@ extension LedgerResolver {
         public let from: DateTime
         public let to: DateTime
         public let groupBy: UsageGrouping
+        /// The usage as it stood at this instant (`LedgerReader.consumption(of:currency:by:asOf:from:)`).
+        public let asOf: DateTime?
     }
 
     /// Admin: sets or removes a reservation; answers the organisation as it now is.
@@ -145,12 +147,23 @@ extension LedgerResolver {
         guard from < to, to.millisecondsSinceEpoch - from.millisecondsSinceEpoch <= 400 * Instant.millisecondsPerDay
         else { throw GraphQLClientError("from must be before to, at most 400 days apart.") }
         let grouping = arguments.groupBy
+        let asOf = arguments.asOf?.instant
+        if asOf != nil && grouping.dimension == nil {
+            throw GraphQLClientError("asOf groups by TEAM, INVESTIGATION or OPERATION, not DAY.")
+        }
         // The report's own GROUP BY queries: one engine for the number, in exact integers.
         return try await ledger.read { reader in
             guard let organisation = try reader.organisation(organisationID) else { throw Self.notFound }
             let currency = organisation.currency
             let groups: [ConsumptionGroup]
-            if let dimension = grouping.dimension {
+            if let asOf, let dimension = grouping.dimension {
+                // The window closed at the instant (inclusive), money from the grants that existed then.
+                let last = min(asOf, to.adding(milliseconds: -1))
+                groups = last < from ? [] : try reader.consumption(
+                    of: organisationID, currency: currency, by: dimension, asOf: last, from: from)
+                    .map { ConsumptionGroup(key: $0.key.isEmpty ? "(none)" : $0.key, eventCount: $0.eventCount,
+                                            credits: $0.credits, money: $0.money) }
+            } else if let dimension = grouping.dimension {
                 groups = try reader.consumption(
                     of: organisationID, currency: currency, in: ReportWindow(start: from, end: to), by: dimension)
                     .map { ConsumptionGroup(key: $0.key.isEmpty ? "(none)" : $0.key, eventCount: $0.eventCount,

@@ -69,12 +69,20 @@ extension LedgerResolver {
         public let grantId: Identifier?
     }
 
-    /// An organisation's grants, oldest first.
-    public func grants(context: GraphQLRequestContext, arguments: OrganisationArguments) async throws -> [GrantView] {
+    public struct GrantsArguments: Codable, Sendable {
+        public let organisationId: Identifier
+        public let asOf: DateTime?
+    }
+
+    /// An organisation's grants, oldest first; with `asOf`, those that had taken effect then, each with
+    /// what was left of it then (`LedgerReader.grants(of:asOf:)`).
+    public func grants(context: GraphQLRequestContext, arguments: GrantsArguments) async throws -> [GrantView] {
         let organisationID = try authorised(context, arguments.organisationId)
+        let asOf = arguments.asOf?.instant
         return try await ledger.read { reader in
             guard try reader.organisationExists(organisationID) else { throw Self.notFound }
-            return try reader.grants(of: organisationID).map(GrantView.init)
+            let grants = try asOf.map { try reader.grants(of: organisationID, asOf: $0) } ?? reader.grants(of: organisationID)
+            return grants.map(GrantView.init)
         }
     }
 
@@ -156,43 +164,5 @@ extension LedgerResolver {
             throw UserError(UserErrorCode(.grantNotFound), field: .grantId, "no grant \(id.value)")
         }
         return number
-    }
-}
-
-/// An audit statement's summary as GraphQL shows it: the same figures and digest as `credits ledger audit`.
-public struct AuditStatementView: Codable, Sendable {
-    public let organisationId: Identifier
-    public let from: DateTime
-    public let to: DateTime
-    public let opening: CreditAmount
-    public let closing: CreditAmount
-    public let movements: Int
-    public let digest: String
-}
-
-extension LedgerResolver {
-    public struct AuditStatementArguments: Codable, Sendable {
-        public let organisationId: Identifier
-        public let from: DateTime
-        public let to: DateTime
-    }
-
-    /// The summary of an organisation's audit statement for `from..<to`: opening and closing balance, how
-    /// many movements, and the digest `credits ledger audit` prints for the same window (the files hold
-    /// the movements; `transactions` pages through them).
-    public func auditStatement(context: GraphQLRequestContext, arguments: AuditStatementArguments) async throws
-        -> AuditStatementView
-    {
-        let organisationID = try authorised(context, arguments.organisationId)
-        guard arguments.from.instant < arguments.to.instant else { throw GraphQLClientError("from must be before to.") }
-        return try await ledger.read { reader in
-            guard try reader.organisationExists(organisationID) else { throw Self.notFound }
-            let statement = try reader.auditStatement(
-                of: organisationID, from: arguments.from.instant, to: arguments.to.instant)
-            return AuditStatementView(
-                organisationId: arguments.organisationId, from: arguments.from, to: arguments.to,
-                opening: CreditAmount(statement.opening), closing: CreditAmount(statement.closing),
-                movements: statement.entryCount, digest: statement.digest)
-        }
     }
 }

@@ -14,11 +14,17 @@ public struct LedgerResolver: Sendable {
     let now: NowProvider
     /// Creates Revolut orders for `purchaseCreditPackage`; nil when the service has no Revolut credentials.
     let revolut: (any RevolutOrdersAPI)?
+    /// Signs `auditStatement`'s digest; nil: statements are answered unsigned.
+    let auditSigningKey: AuditSigningKey?
 
-    public init(ledger: LedgerDatabase, now: @escaping NowProvider, revolut: (any RevolutOrdersAPI)? = nil) {
+    public init(
+        ledger: LedgerDatabase, now: @escaping NowProvider, revolut: (any RevolutOrdersAPI)? = nil,
+        auditSigningKey: AuditSigningKey? = nil
+    ) {
         self.ledger = ledger
         self.now = now
         self.revolut = revolut
+        self.auditSigningKey = auditSigningKey
     }
 
     public struct BalanceArguments: Codable, Sendable {

@@ -254,6 +254,32 @@ public enum LedgerSchema {
                 InputField("idempotencyKey", at: \.idempotencyKey).description("1 to 200 bytes; a retry with the same key changes nothing.")
                 InputField("reason", at: \.reason).description("Why (required), kept with the move.")
             }.description("What `moveGrantExpiry` needs.")
+            Type(AuditMovementView.self, as: "AuditMovement") {
+                Field("transactionId", at: \.transactionId).description("The transfer's id in the ledger.")
+                Field("kind", at: \.kind).description("What the transfer is.")
+                Field("credits", at: \.credits).description("Into the organisation positive, out of it negative.")
+                Field("money", at: \.money).description("The transfer's money, signed like `credits`.")
+                Field("effectiveAt", at: \.effectiveAt).description("When the transfer took effect (the statement's order).")
+                Field("recordedAt", at: \.recordedAt).description("When the ledger recorded it.")
+                Field("actor", at: \.actor).description(
+                    "Who made it, as `Transaction.actor` says (`key:<id>`, `operator:<name>`, `pipeline:<stage>`, ...).")
+                Field("reason", at: \.reason).description("Why: the memo an administrator gave; null if none.")
+                Field("idempotencyKey", at: \.idempotencyKey).description("The transfer's idempotency key.")
+                Field("reference", at: \.reference)
+                    .description("What it refers to: the cost event, the Revolut order or the plan period; null if none.")
+                Field("balanceBefore", at: \.balanceBefore)
+                    .description("The organisation's balance right before it, in the statement's (effective) order.")
+                Field("balanceAfter", at: \.balanceAfter)
+                    .description("The organisation's balance right after it, in the statement's (effective) order.")
+            }.description("One movement of an audit statement.")
+            Type(AuditMovementEdge.self) {
+                Field("cursor", at: \.cursor).description("Opaque: pass it as `after` to continue after this movement.")
+                Field("node", at: \.node).description("The movement.")
+            }.description("One movement of a page, with the cursor to continue after it.")
+            Type(AuditMovementConnection.self) {
+                Field("edges", at: \.edges).description("The page's movements with their cursors.")
+                Field("pageInfo", at: \.pageInfo).description("Where the page stands.")
+            }.description("A page of an audit statement's movements, in effective order.")
             Type(AuditStatementView.self, as: "AuditStatement") {
                 Field("organisationId", at: \.organisationId).description("The organisation.")
                 Field("from", at: \.from).description("The window's start (inclusive).")
@@ -263,7 +289,19 @@ public enum LedgerSchema {
                 Field("movements", at: \.movements).description("How many transfers took effect in the window.")
                 Field("digest", at: \.digest)
                     .description("SHA-256 of the statement, as `credits ledger audit` prints it for the same window.")
-            }.description("An audit statement's summary (docs/LEDGER.md, \"Audit statements\").")
+                Field("signed", at: \.signed)
+                    .description("Whether the service signed the digest (it has an audit signing key); false: unsigned.")
+                Field("signature", at: \.signature).description(
+                    "Ed25519 signature of the digest (128 hex digits) by the service's audit key, as `credits ledger "
+                        + "audit` writes it with the same key; null when unsigned.")
+                Field("signingPublicKey", at: \.signingPublicKey)
+                    .description("The public key (64 hex digits) that made the signature; null when unsigned.")
+                Field("entries", at: AuditStatementView.entries) {
+                    Argument("first", at: \.first).description("Page size, 1 to 100 (default 20).")
+                    Argument("after", at: \.after)
+                        .description("The `endCursor` (or an edge's `cursor`) of the movements already seen.")
+                }.description("The statement's movements, in effective order (then id), a page at a time, each with its actor, reason and balances.")
+            }.description("An audit statement (docs/LEDGER.md, \"Audit statements\"): summary, signature and movements.")
             Type(GrantPayload.self) {
                 Field("grant", at: \.grant).description("The grant as it now is; null when refused.")
                 Field("userErrors", at: \.userErrors).description("Why the move was refused; empty on success.")
@@ -302,7 +340,10 @@ public enum LedgerSchema {
                 }.description("An organisation's settings and audit trail.")
                 Field("grants", at: LedgerResolver.grants) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
-                }.description("An organisation's grants, oldest first, with what is left of each.")
+                    Argument("asOf", at: \.asOf).description(
+                        "The grants as they stood at this instant: those that had taken effect, each with what was "
+                            + "left after the outflows effective by then. Omitted: now.")
+                }.description("An organisation's grants, oldest first, with what is left of each (now, or at `asOf`).")
                 Field("draws", at: LedgerResolver.draws) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("transactionId", at: \.transactionId).description("An outflow: the grants it drew from.")
@@ -312,13 +353,17 @@ public enum LedgerSchema {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("from", at: \.from).description("The window's start (inclusive).")
                     Argument("to", at: \.to).description("The window's end (exclusive).")
-                }.description("An organisation's audit statement for a window: opening, closing, movements and digest.")
+                }.description("An organisation's audit statement for a window: opening, closing, digest, signature and the movements.")
                 Field("usage", at: LedgerResolver.usage) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("from", at: \.from).description("Start of the period, inclusive.")
                     Argument("to", at: \.to).description("End of the period, exclusive; at most 400 days after `from`.")
                     Argument("groupBy", at: \.groupBy).description("How to group the deductions.")
-                }.description("Deductions in [from, to), grouped, with their money cost.")
+                    Argument("asOf", at: \.asOf).description(
+                        "The usage as it stood at this instant: deductions effective by then (the window closes there), "
+                            + "money from the grants that had taken effect by then (an overdraft settled later costs 0). "
+                            + "TEAM, INVESTIGATION or OPERATION only. Omitted: as now.")
+                }.description("Deductions in [from, to), grouped, with their money cost (now, or as it stood at `asOf`).")
             }.description("Reads. Every field taking an organisation id answers NOT_FOUND for an organisation the key may not see, exactly as for one that does not exist.")
             Mutation {
                 Field("purchaseCreditPackage", at: LedgerResolver.purchaseCreditPackage) {
@@ -352,9 +397,9 @@ public enum LedgerSchema {
     /// The endpoint serving this schema, with the balance query compiled (`CreditBalancePlan`).
     public static func endpoint(
         ledger: LedgerDatabase, now: @escaping NowProvider, limits: GraphQLLimits, metrics: MetricsRegistry,
-        revolut: (any RevolutOrdersAPI)? = nil
+        revolut: (any RevolutOrdersAPI)? = nil, auditSigningKey: AuditSigningKey? = nil
     ) throws -> GraphQLEndpoint<LedgerResolver, GraphQLRequestContext> {
-        let resolver = LedgerResolver(ledger: ledger, now: now, revolut: revolut)
+        let resolver = LedgerResolver(ledger: ledger, now: now, revolut: revolut, auditSigningKey: auditSigningKey)
         return GraphQLEndpoint(
             schema: try make(), resolver: resolver, limits: limits, metrics: metrics,
             compiler: { document in

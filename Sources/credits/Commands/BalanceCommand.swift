@@ -33,11 +33,40 @@ struct BalanceCommand: ParsableCommand {
         name: .customLong("as-of"),
         help: "The balance as it stood then: an instant, or a date (the end of that day in each organisation's time zone).")
     var asOf: String?
+    @Option(
+        name: .long,
+        help: "Instead of balances, consumption per team or investigation (every deduction effective by --as-of, or now).")
+    var by: ConsumptionBy?
+
+    enum ConsumptionBy: String, ExpressibleByArgument, CaseIterable {
+        case team, investigation
+
+        var dimension: ConsumptionDimension {
+            switch self {
+            case .team: .team
+            case .investigation: .investigation
+            }
+        }
+    }
+
+    /// One team's or investigation's consumption as `ledger balance --by` prints it.
+    struct ConsumptionView: Encodable {
+        let organisationID: String
+        let asOf: Instant
+        let by: String
+        let key: String
+        let deductions: Int64
+        let credits: Credits
+        let money: Money
+    }
 
     func run() throws {
         let moment = try asOf.map { text -> BalanceMoment in
             if let date = LocalDate.parse(text) { return .endOf(date) }
             return .instant(try parseInstantArgument(text, option: "--as-of"))
+        }
+        if let by {
+            return try consumption(by: by, moment: moment)
         }
         try Runner.run("ledger balance", options: options, lock: false, humanToStdout: true) {
             let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
@@ -55,6 +84,36 @@ struct BalanceCommand: ParsableCommand {
                               "\(view.spendable["P1"]!)", "\(view.spendable["none"]!)"])
             }
             return StageOutcome(summary: views, human: TextTable.render(table, rightAligned: [2, 3, 4, 5]))
+        }
+    }
+
+    /// `--by team|investigation`: each organisation's consumption per team or investigation as it stood at
+    /// the moment (`LedgerReader.consumption(of:currency:by:asOf:)`): credits of every deduction effective
+    /// by then, money from the grants that had taken effect by then.
+    private func consumption(by: ConsumptionBy, moment: BalanceMoment?) throws {
+        try Runner.run("ledger balance", options: options, lock: false, humanToStdout: true) {
+            let clock = try options.clock()
+            let ledger = try LedgerDatabase.open(at: options.db, clock: clock)
+            let views = try ledger.read { reader in
+                let organisations = try org.map { [try reader.balance(of: $0)] } ?? reader.balances()
+                return try organisations.flatMap { balance -> [ConsumptionView] in
+                    let id = balance.organisationID
+                    let instant = try moment?.instant(for: id, reader) ?? clock()
+                    return try reader.consumption(of: id, currency: balance.currency, by: by.dimension, asOf: instant)
+                        .map { group in
+                            ConsumptionView(
+                                organisationID: id, asOf: instant, by: by.rawValue,
+                                key: group.key.isEmpty ? "(none)" : group.key, deductions: group.eventCount,
+                                credits: group.credits, money: group.money)
+                        }
+                }
+            }
+            var table = [["organisation", "as of", by.rawValue, "deductions", "credits", "money"]]
+            for view in views {
+                table.append([view.organisationID, view.asOf.iso8601, view.key, "\(view.deductions)", "\(view.credits)",
+                              view.money.description])
+            }
+            return StageOutcome(summary: views, human: TextTable.render(table, rightAligned: [3, 4, 5]))
         }
     }
 }

@@ -33,6 +33,13 @@ struct InitCommand: ParsableCommand {
             }
             let change = try ledger.write(as: .pipeline(.`init`)) { try $0.load(configuration) }
             let digest = try ledger.read { try $0.digest() }
+            // Said plainly: such an organisation accepts usage of any date (docs/INGEST.md, UsageStart).
+            let unbounded = configuration.organisations
+                .filter { $0.usageStart(earliest: configuration.issuer.usageEarliest) == nil }.map(\.id)
+            let warnings = unbounded.isEmpty ? [] : [
+                "warning: no usage start for \(unbounded.joined(separator: ", ")): usage of any date is accepted; "
+                    + "set usage_start or plan_start in organisations.yaml, or usage_earliest in issuer.yaml",
+            ]
             return StageOutcome(
                 summary: Summary(database: options.db, created: !existed, configuration: change, digest: digest),
                 human: [
@@ -41,7 +48,7 @@ struct InitCommand: ParsableCommand {
                         + "\(change.teams) teams, \(change.investigations) investigations, \(change.plans) plans, "
                         + "\(change.packages) packages, \(change.rateCardEntries) rates",
                     "ledger digest \(digest)",
-                ])
+                ] + warnings)
         }
     }
 }

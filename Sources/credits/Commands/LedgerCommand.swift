@@ -9,6 +9,6 @@ struct LedgerCommand: ParsableCommand {
         subcommands: [
             BalanceCommand.self, HistoryCommand.self, GrantsCommand.self, DrawsCommand.self, AllocateCommand.self,
             TopUpCommand.self, AdjustCommand.self, VoidGrantCommand.self, MoveExpiryCommand.self, VoidEventCommand.self,
-            AuditCommand.self, VerifyCommand.self,
+            AuditCommand.self, AuditVerifyCommand.self, AuditKeygenCommand.self, VerifyCommand.self,
         ])
 }

@@ -25,6 +25,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Allow GraphQL introspection (off in production).") var introspection = false
     @Option(name: .long, help: "Revolut Merchant API base URL. Default: $CREDITS_REVOLUT_BASE_URL or production.")
     var revolutBaseURL: String?
+    @Option(name: .long, help: "Sign GraphQL auditStatement with this Ed25519 key file (default: $CREDITS_AUDIT_SIGNING_KEY; neither: unsigned).")
+    var auditSigningKey: String?
     @Option(name: .long, help: "Log level.") var logLevel: Logger.Level = .info
     @Option(name: .long, help: "Log line format. Default: json when stderr is not a terminal, text when it is.")
     var logFormat: LogFormat?
@@ -53,6 +55,12 @@ struct ServeCommand: AsyncParsableCommand {
             lifecycle.error("credits serve: error: \(error.description)")
             throw ExitCode(ExitStatus.code(for: error.failureClass))
         }
+        let auditKeyPath = auditSigningKey ?? environment[AuditCommand.signingKeyVariable].flatMap { $0.isEmpty ? nil : $0 }
+        let auditKey: AuditSigningKey?
+        do { auditKey = try auditKeyPath.map { path throws(AuditKeyError) in try AuditSigningKey(contentsOf: path) } } catch {
+            lifecycle.error("credits serve: error: \(error.description)")
+            throw ExitCode(ExitStatus.code(for: error.failureClass))
+        }
         var configuration = ServiceConfiguration()
         configuration.host = host
         configuration.port = port
@@ -72,7 +80,8 @@ struct ServeCommand: AsyncParsableCommand {
         let dependencies = ServiceDependencies(
             keyStore: LedgerAPIKeyStore(ledger: ledger), metrics: metrics, now: clock, webhookHandler: webhookHandler,
             graphQL: try LedgerSchema.endpoint(
-                ledger: ledger, now: clock, limits: configuration.graphQL, metrics: metrics, revolut: revolut),
+                ledger: ledger, now: clock, limits: configuration.graphQL, metrics: metrics, revolut: revolut,
+                auditSigningKey: auditKey),
             spendingRoutes: UsageRoute.spendingRoutes(ledger: ledger))
         let listening = ListeningFlag()
         let app = try CreditsServer.makeApplication(

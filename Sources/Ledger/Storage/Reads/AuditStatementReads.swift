@@ -26,15 +26,60 @@ extension LedgerReader {
             forEachEntry: forEachEntry)
     }
 
+    /// One page of the statement's movements for `from..<to`: up to `limit` of them, in statement order,
+    /// starting after the movement of transfer `afterTransferID` (from the first when nil), each with the
+    /// running balance as the whole statement has it. Costs two indexed range sums (the opening balance
+    /// and the movements of the window before the page) and the page itself, wherever the page starts.
+    /// Nil when `afterTransferID` is not a movement of this statement.
+    public func auditEntries(
+        of organisationID: String, from: Instant, to: Instant, afterTransferID: Int64?, limit: Int
+    ) throws -> [AuditEntry]? {
+        precondition(from < to && limit > 0, "a non-empty window and page")
+        var balance = try balance(of: organisationID, asOf: from.adding(milliseconds: -1)).available
+        var after: (effectiveAt: Int64, id: Int64)?
+        if let afterTransferID {
+            guard let effectiveAt = try Int64.fetchOne(
+                db, sql: "SELECT effective_at FROM transfers WHERE id = ? AND organisation_id = ? AND effective_at >= ? AND effective_at < ?",
+                arguments: [afterTransferID, organisationID, from.millisecondsSinceEpoch, to.millisecondsSinceEpoch])
+            else { return nil }
+            after = (effectiveAt, afterTransferID)
+            let account = AccountID.available(organisationID: organisationID).rawValue
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE(SUM(CASE WHEN credit_account = ?1 THEN amount ELSE 0 END), 0),
+                           COALESCE(SUM(CASE WHEN debit_account = ?1 THEN amount ELSE 0 END), 0)
+                    FROM transfers WHERE organisation_id = ?2 AND effective_at >= ?3
+                        AND (effective_at < ?4 OR (effective_at = ?4 AND id <= ?5))
+                    """,
+                arguments: [account, organisationID, from.millisecondsSinceEpoch, effectiveAt, afterTransferID])
+            guard let row else { preconditionFailure("an aggregate answers one row") }
+            balance = try balance.adding(try Credits(microcredits: row[0]).subtracting(Credits(microcredits: row[1])))
+        }
+        var entries: [AuditEntry] = []
+        try forEachAuditEntry(of: organisationID, from: from, to: to, opening: balance, after: after, limit: limit) {
+            entries.append($0)
+        }
+        return entries
+    }
+
     private func forEachAuditEntry(
-        of organisationID: String, from: Instant, to: Instant, opening: Credits, _ body: (AuditEntry) throws -> Void
+        of organisationID: String, from: Instant, to: Instant, opening: Credits,
+        after: (effectiveAt: Int64, id: Int64)? = nil, limit: Int? = nil, _ body: (AuditEntry) throws -> Void
     ) throws {
         var balance = opening
-        let rows = try Row.fetchCursor(
-            db,
-            sql: "\(Self.transferSelect) WHERE t.organisation_id = ? AND t.effective_at >= ? AND t.effective_at < ? "
-                + "ORDER BY t.effective_at, t.id",
-            arguments: [organisationID, from.millisecondsSinceEpoch, to.millisecondsSinceEpoch])
+        var sql = "\(Self.transferSelect) WHERE t.organisation_id = ? AND t.effective_at >= ? AND t.effective_at < ? "
+        var arguments: StatementArguments = [organisationID, from.millisecondsSinceEpoch, to.millisecondsSinceEpoch]
+        if let after {
+            sql += "AND (t.effective_at > ? OR (t.effective_at = ? AND t.id > ?)) "
+            arguments += [after.effectiveAt, after.effectiveAt, after.id]
+        }
+        sql += "ORDER BY t.effective_at, t.id"
+        if let limit {
+            sql += " LIMIT ?"
+            arguments += [limit]
+        }
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         while let row = try rows.next() {
             let transfer = try Self.transfer(row)
             let credits = transfer.signedAmount(for: organisationID)

@@ -27,16 +27,22 @@ extension LedgerReader {
         ) != nil
     }
 
-    /// The first instant the organisation's usage may be charged for (`Organisation.usageStart`), by
-    /// point lookup: its plan start and time zone only, not the whole configuration.
+    /// The first instant the organisation's usage may be charged for (`UsageStart`), by point lookup:
+    /// its usage start, plan start and time zone and the issuer's `usage_earliest`, not the whole
+    /// configuration.
     public func usageStart(of organisationID: String) throws -> Instant? {
         guard let row = try Row.fetchOne(
             dbReadingNoBalances,
-            cached: "SELECT json_extract(settings, '$.planStart'), time_zone FROM organisations WHERE id = ?",
+            cached: """
+                SELECT json_extract(settings, '$.usageStartDate'), json_extract(settings, '$.planStart'), time_zone,
+                    (SELECT json_extract(settings, '$.usageEarliest') FROM issuer ORDER BY id LIMIT 1)
+                FROM organisations WHERE id = ?
+                """,
             arguments: [organisationID])
         else { return nil }
-        let planStart = (row[0] as String?).flatMap(LocalDate.parse)
-        return UsageStart.instant(planStart: planStart, timeZone: row[1])
+        return UsageStart.instant(
+            usageStart: (row[0] as String?).flatMap(LocalDate.parse), planStart: (row[1] as String?).flatMap(LocalDate.parse),
+            earliest: (row[3] as String?).flatMap(LocalDate.parse), timeZone: row[2])
     }
 
     /// Whether the organisation exists (the service answers "not found" without reading more).

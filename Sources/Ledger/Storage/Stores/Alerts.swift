@@ -121,6 +121,16 @@ extension LedgerReader {
         ).map(Self.alertDelivery)
     }
 
+    /// Outbox rows whose last attempt was signed at exactly `instant`, oldest first: what a rerun of the
+    /// alerts run at that instant reports again instead of sending again (docs/ALERTS.md). Scans the
+    /// outbox, which holds one row per fired alert and destination.
+    public func alertDeliveriesAttempted(at instant: Instant) throws -> [AlertDelivery] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM alert_outbox WHERE signature_timestamp = ? AND attempts > 0 ORDER BY id",
+            arguments: [instant.millisecondsSinceEpoch]
+        ).map(Self.alertDelivery)
+    }
+
     /// Every outbox row, oldest first (for tests and `ledger`-style inspection).
     public func alertDeliveries() throws -> [AlertDelivery] {
         try Row.fetchAll(db, sql: "SELECT * FROM alert_outbox ORDER BY id").map(Self.alertDelivery)

@@ -1,0 +1,56 @@
+import GRDB
+
+/// Grants and consumption as they stood at a past instant (docs/LEDGER.md "Balances at a past
+/// instant"), posting nothing: the draws the ledger recorded, counted when the outflow that made them
+/// took effect; a grant exists from when it took effect (`granted_at`). So the figures are the burn-down
+/// as it was: what a replay of the ledger up to the instant gives when the transfers were posted in
+/// effective order (tested against such a replay, `AsOfQueriesTests`). An overdraft that a later grant
+/// settled is still uncovered as of an instant before that grant.
+extension LedgerReader {
+    /// The organisation's grants that had taken effect at `instant`, oldest first, each with what was
+    /// left of it then: its credits less the draws of outflows (deductions, expiries, voids) effective at
+    /// or before the instant. The expiry shown is today's (a moved expiry shows where it now is).
+    public func grants(of organisationID: String, asOf instant: Instant) throws -> [Grant] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT g.id, g.organisation_id, g.source, g.transfer_id, g.credits,
+                    g.credits - COALESCE((
+                        SELECT SUM(d.credits) FROM grant_draws d JOIN transfers o ON o.id = d.transfer_id
+                        WHERE d.grant_id = g.id AND o.effective_at <= ?1), 0),
+                    g.priority, g.expires_at, g.granted_at, g.cost_minor, g.currency
+                FROM grants g WHERE g.organisation_id = ?2 AND g.granted_at <= ?1 ORDER BY g.id
+                """,
+            arguments: [instant.millisecondsSinceEpoch, organisationID]
+        ).map(Self.grant)
+    }
+
+    /// Consumption grouped by team, investigation or operation, as it stood at `instant`: every deduction
+    /// effective at or before it (and at or after `from`, when given), its credits, and its money as the
+    /// cost of its draws on grants that had taken effect by then (an overdraft settled later costs 0 then).
+    /// Sorted by key; "" where a deduction carries none.
+    public func consumption(
+        of organisationID: String, currency: Currency, by dimension: ConsumptionDimension, asOf instant: Instant,
+        from: Instant? = nil
+    ) throws -> [ConsumptionGroup] {
+        let account = AccountID.available(organisationID: organisationID).rawValue
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT COALESCE(t.\(dimension.rawValue), '') AS key, COUNT(*) AS n,
+                       SUM(CASE WHEN t.debit_account = ?1 THEN t.amount ELSE -t.amount END) AS credits,
+                       COALESCE(SUM((
+                           SELECT SUM(d.cost_minor) FROM grant_draws d JOIN grants g ON g.id = d.grant_id
+                           WHERE d.transfer_id = t.id AND g.granted_at <= ?3)), 0) AS money
+                FROM transfers t
+                WHERE t.organisation_id = ?2 AND t.kind = 'deduction' AND t.effective_at <= ?3 AND t.effective_at >= ?4
+                GROUP BY 1 ORDER BY 1
+                """,
+            arguments: [account, organisationID, instant.millisecondsSinceEpoch,
+                        from?.millisecondsSinceEpoch ?? Int64.min]
+        ).map { row in
+            ConsumptionGroup(key: row["key"], eventCount: row["n"], credits: Credits(microcredits: row["credits"]),
+                             money: Money(minorUnits: row["money"] ?? 0, currency: currency))
+        }
+    }
+}
