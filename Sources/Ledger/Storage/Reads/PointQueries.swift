@@ -97,10 +97,14 @@ enum PointQueries {
         return try balance(organisationID, rows: rows)
     }
 
+    /// Column 8: what is left on grants expired by ?5 whose expiry is not posted yet (the posting leaves
+    /// them out of what a spend effective then may use).
     static let gateViewSQL = """
         SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted, r.id, r.credits, r.max_priority,
             EXISTS (SELECT 1 FROM transfers WHERE idempotency_key = ?1),
-            (SELECT priority FROM investigations i WHERE i.organisation_id = o.id AND i.id = ?2)
+            (SELECT priority FROM investigations i WHERE i.organisation_id = o.id AND i.id = ?2),
+            (SELECT COALESCE(SUM(g.remaining), 0) FROM grants g
+                WHERE g.organisation_id = o.id AND g.remaining > 0 AND g.expires_at <= ?5)
         FROM organisations o
         JOIN accounts a ON a.id = ?4 AND a.organisation_id = o.id
         LEFT JOIN reservations r ON r.organisation_id = o.id
@@ -108,8 +112,10 @@ enum PointQueries {
         ORDER BY r.id
         """
 
+    /// The gate's view for a spend effective at `spendableAt`: the balance the posting would judge
+    /// (`OrganisationPostingState.balance(spendableAt:)`).
     static func gateView(
-        organisationID: String, idempotencyKey: String?, investigationID: String?,
+        organisationID: String, idempotencyKey: String?, investigationID: String?, spendableAt: Instant,
         on source: some PreparedStatementSource
     ) throws -> GateView {
         let rows = try rows(
@@ -119,11 +125,17 @@ enum PointQueries {
                 $0.add(investigationID)
                 $0.add(organisationID)
                 $0.add(AccountID.available(organisationID: organisationID).rawValue)
+                $0.add(spendableAt.millisecondsSinceEpoch)
             },
             map: { row in
-                (balance: BalanceRow(row), alreadyPosted: row.int64(6) != 0, priority: row.int64OrNil(7))
+                (balance: BalanceRow(row), alreadyPosted: row.int64(6) != 0, priority: row.int64OrNil(7),
+                 lapsed: row.int64(8))
             })
-        let balance = try balance(organisationID, rows: rows.map(\.balance))
+        let stored = try balance(organisationID, rows: rows.map(\.balance))
+        let balance = Balance(
+            organisationID: organisationID, currency: stored.currency,
+            available: try stored.available.subtracting(Credits(microcredits: rows[0].lapsed)),
+            reservations: stored.reservations, overdraftLimit: stored.overdraftLimit)
         return GateView(
             balance: balance, alreadyPosted: rows[0].alreadyPosted,
             investigationPriority: rows[0].priority.flatMap { Priority(rank: Int($0)) })
@@ -157,8 +169,9 @@ enum PointQueries {
     }
 }
 
-/// What the live credit gate asks before a spend, read by one statement: the organisation's balance,
-/// whether a transfer was already posted under the spend's idempotency key (a retry), and the
+/// What the live credit gate asks before a spend, read by one statement: the organisation's balance
+/// (as the posting judges it at the spend's effective time), whether a transfer was already posted
+/// under the spend's idempotency key (a retry), and the
 /// priority of the spend's investigation (nil when the organisation has no such investigation).
 public struct GateView: Sendable, Equatable {
     public let balance: Balance

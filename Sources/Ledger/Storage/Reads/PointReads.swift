@@ -86,11 +86,12 @@ public struct PointReader {
 
     /// The credit gate's view of a spend (see `GateView`). Throws
     /// `PostingRejection.organisationNotFound` for an unknown organisation.
-    public func gateView(organisationID: String, idempotencyKey: String?, investigationID: String?) throws
-        -> GateView
-    {
+    public func gateView(
+        organisationID: String, idempotencyKey: String?, investigationID: String?, spendableAt: Instant
+    ) throws -> GateView {
         try PointQueries.gateView(
             organisationID: organisationID, idempotencyKey: idempotencyKey, investigationID: investigationID,
-            on: connection)
+            spendableAt: spendableAt, on: connection)
     }
+
 }
