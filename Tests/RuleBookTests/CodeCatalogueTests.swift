@@ -70,6 +70,10 @@ import TestSupport
         try Self.expectSame("Spend blocks", SpendBlock.allCases.map(\.rawValue), retired: ["zero_balance"])
     }
 
+    @Test func holdRefusals() throws {
+        try Self.expectSame("Hold refusals", HoldRejection.Code.allCases.map(\.rawValue))
+    }
+
     /// Every problem type is documented, and each spend block has its own.
     @Test func problemTypes() throws {
         try Self.expectSame(

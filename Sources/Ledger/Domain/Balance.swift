@@ -6,16 +6,27 @@ public struct Balance: Sendable, Equatable, Codable {
     public let available: Credits
     public let reservations: [Reservation]
     public let overdraftLimit: Credits
+    /// Credits promised to open holds that have not expired (`Hold`): no other work may spend them.
+    /// Zero where holds do not bind (batch usage that already happened; the posting's own check).
+    public let held: Credits
 
     public init(
         organisationID: String, currency: Currency, available: Credits, reservations: [Reservation],
-        overdraftLimit: Credits
+        overdraftLimit: Credits, held: Credits = .zero
     ) {
+        precondition(!held.isNegative, "held credits are a sum of positive hold estimates")
         self.organisationID = organisationID
         self.currency = currency
         self.available = available
         self.reservations = reservations
         self.overdraftLimit = overdraftLimit
+        self.held = held
+    }
+
+    /// This balance with `held` credits promised to open holds.
+    public func holding(_ held: Credits) -> Balance {
+        Balance(organisationID: organisationID, currency: currency, available: available, reservations: reservations,
+                overdraftLimit: overdraftLimit, held: held)
     }
 
     /// Credits held back from work at `priority`: the reservations it may not spend into.
@@ -26,10 +37,11 @@ public struct Balance: Sendable, Equatable, Codable {
     /// Total reserved credits (what unprioritised work may not touch).
     public var reserved: Credits { reserved(against: .unprioritised) }
 
-    /// Credits work at `priority` may spend: available minus the reservations it may not use.
-    /// May be negative (in overdraft, or when reservations exceed the balance).
+    /// Credits work at `priority` may spend: available minus the reservations it may not use and
+    /// minus what open holds were promised. May be negative (in overdraft, or when reservations and
+    /// holds exceed the balance).
     public func spendable(for priority: Priority) -> Credits {
-        Credits(microcredits: available.microcredits - reserved(against: priority).microcredits)
+        Credits(microcredits: available.microcredits - reserved(against: priority).microcredits - held.microcredits)
     }
 }
 
@@ -37,12 +49,14 @@ public struct Balance: Sendable, Equatable, Codable {
 /// (`rule` in the problem body, the `credits_gate_decisions_total` label), holds, GraphQL
 /// `extensions.code` and docs/CODES.md.
 public enum SpendBlock: String, Sendable, Hashable, Codable, CaseIterable {
-    /// The organisation's available balance does not cover the request, whatever is reserved.
+    /// The organisation's available balance (less what open holds were promised) does not cover the
+    /// request, whatever is reserved.
     case insufficientBalance = "insufficient_balance"
     /// The available balance covers the request, but part of it is reserved for higher-priority
     /// investigations this work may not spend into.
     case reserveFloor = "reserve_floor"
-    /// A hold's estimate is more than the balance can still promise (holds: issue 18).
+    /// A hold's estimate (or a settlement above it) is more than the balance can still promise:
+    /// available less what other open holds were promised.
     case holdExceedsBalance = "hold_exceeds_balance"
     /// Reserved for budgets (issue 18): a budget of the scope named in the refusal would be passed.
     /// Not produced yet; the refusal's `budget` carries its limit, use and reset.
@@ -111,17 +125,19 @@ public enum SpendCommitment: Sendable, Hashable {
 }
 
 extension Balance {
-    /// The one spending rule, asked by the live gate before work and by the posting inside the
-    /// write: work at `priority` may spend `requested` when it is within its spendable balance
-    /// (`available` less the reservations it may not use). Otherwise the reserve floor blocked it
-    /// when `available` alone would have covered it; else a hold is `hold_exceeds_balance` and a
-    /// charge `insufficient_balance`. Nil when allowed.
+    /// The one spending rule, asked by the live gate before work, by holds, and by the posting
+    /// inside the write: work at `priority` may spend `requested` when it is within its spendable
+    /// balance (`available` less the reservations it may not use and less what open holds were
+    /// promised). Otherwise the reserve floor blocked it when `available` less holds alone would have
+    /// covered it; else a hold is `hold_exceeds_balance` and a charge `insufficient_balance`. Nil when
+    /// allowed.
     public func refusal(
         spending requested: Credits, priority: Priority, as commitment: SpendCommitment = .charge
     ) -> SpendRefusal? {
         let spendable = spendable(for: priority)
         if requested <= spendable, spendable.isPositive { return nil }
-        let rule: SpendBlock = if requested <= available {
+        let unheld = Credits(microcredits: available.microcredits - held.microcredits)
+        let rule: SpendBlock = if requested <= unheld {
             .reserveFloor
         } else {
             commitment == .hold ? .holdExceedsBalance : .insufficientBalance

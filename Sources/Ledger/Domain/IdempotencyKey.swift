@@ -8,6 +8,9 @@ public enum IdempotencyKey {
     /// The deduction that charges one cost event: `deduction:cost-event:<event id>`.
     public static func deduction(costEventID: String) -> String { "deduction:cost-event:\(costEventID)" }
 
+    /// The deduction that settles one hold: `deduction:hold:<hold id>`.
+    public static func holdSettlement(holdID: Int64) -> String { "deduction:hold:\(holdID)" }
+
     /// The top-up that credits one completed Revolut payment order: `top-up:revolut:<order id>`.
     public static func topUp(revolutOrderID: String) -> String { "top-up:revolut:\(revolutOrderID)" }
 

@@ -17,10 +17,13 @@ public struct SpendIntent: Sendable, Equatable {
     public let effectiveAt: Instant?
     /// Whether the work is charged now or held for later (`hold_exceeds_balance` names a refused hold).
     public let commitment: SpendCommitment
+    /// The hold's idempotency key, for a hold: a retry of a hold already made passes the gate so it gets its
+    /// earlier answer (or its 409) instead of a 402 from the credits it holds itself.
+    public let holdIdempotencyKey: String?
 
     public init(
         organisationID: String, investigationID: String? = nil, credits: Credits? = nil, costEventID: String? = nil,
-        effectiveAt: Instant? = nil, commitment: SpendCommitment = .charge
+        effectiveAt: Instant? = nil, commitment: SpendCommitment = .charge, holdIdempotencyKey: String? = nil
     ) {
         self.organisationID = organisationID
         self.investigationID = investigationID
@@ -28,6 +31,7 @@ public struct SpendIntent: Sendable, Equatable {
         self.costEventID = costEventID
         self.effectiveAt = effectiveAt
         self.commitment = commitment
+        self.holdIdempotencyKey = holdIdempotencyKey
     }
 }
 

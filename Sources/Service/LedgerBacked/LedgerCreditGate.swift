@@ -1,7 +1,7 @@
 import Ledger
 
 /// The credit gate over the ledger: work may go ahead when the organisation's spendable balance for the
-/// work's priority (as the posting judges it at the work's effective time) covers it (any positive amount when the cost is not yet known). High-priority
+/// work's priority (less what open holds promise, at the ledger's clock) covers it (any positive amount when the cost is not yet known). High-priority
 /// investigations may spend into reservations that admit them (ARCHITECTURE.md, reservations).
 public struct LedgerCreditGate: CreditGate {
     let ledger: LedgerDatabase
@@ -22,11 +22,11 @@ public struct LedgerCreditGate: CreditGate {
                 view = try reader.gateView(
                     organisationID: intent.organisationID,
                     idempotencyKey: intent.costEventID.map(IdempotencyKey.deduction(costEventID:)),
-                    investigationID: intent.investigationID, spendableAt: intent.effectiveAt ?? now)
+                    holdIdempotencyKey: intent.holdIdempotencyKey, investigationID: intent.investigationID, spendableAt: intent.effectiveAt ?? now, now: now)
             } catch PostingRejection.organisationNotFound {
                 throw ProblemDetails.organisationNotFound
             }
-            // A retry of an event already charged passes, to get its duplicate answer.
+            // A retry of an event already charged, or of a hold already made, passes, to get its earlier answer.
             if view.alreadyPosted { return .allow }
             // Unknown investigations rank as unprioritised: they cannot unlock reserved credits.
             return Self.decide(

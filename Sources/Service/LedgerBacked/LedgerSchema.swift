@@ -237,6 +237,16 @@ public enum LedgerSchema {
                 Field("cost", at: \.cost).description("What was paid for all its credits: their cost basis.")
                 Field("transactionId", at: \.transactionId).description("The transfer that created it.")
             }.description("Credits granted to an organisation, burnt down by its outflows (docs/LEDGER.md).")
+            Type(HoldView.self, as: "Hold") {
+                Field("id", at: \.id).description("The hold's id (`hold_id` of `POST /v1/holds`).")
+                Field("team", at: \.team).description("The team the job is charged to.")
+                Field("investigation", at: \.investigation).description("The investigation, if any.")
+                Field("operation", at: \.operation).description("The operation the job runs.")
+                Field("credits", at: \.credits).description("The estimate: credits the hold keeps from other work.")
+                Field("createdAt", at: \.createdAt).description("When the hold was made.")
+                Field("expiresAt", at: \.expiresAt).description("When it stops holding anything unless settled first.")
+                Field("actor", at: \.actor).description("Who made it: `key:<API key id>`.")
+            }.description("Credits promised to one job before it runs; they count against the spendable balance until the hold is settled, released or expires (docs/LEDGER.md).")
             Type(DrawView.self, as: "Draw") {
                 Field("transactionId", at: \.transactionId).description("The outflow that drew.")
                 Field("grantId", at: \.grantId).description("The grant drawn on; null: credits no grant covered (overdraft).")
@@ -303,6 +313,11 @@ public enum LedgerSchema {
                 Field("grants", at: LedgerResolver.grants) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                 }.description("An organisation's grants, oldest first, with what is left of each.")
+                Field("openHolds", at: LedgerResolver.openHolds) {
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
+                    Argument("team", at: \.team).description("Only this team's holds.")
+                    Argument("investigation", at: \.investigation).description("Only this investigation's holds.")
+                }.description("An organisation's holds open now, oldest first: what each promises and until when.")
                 Field("draws", at: LedgerResolver.draws) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("transactionId", at: \.transactionId).description("An outflow: the grants it drew from.")

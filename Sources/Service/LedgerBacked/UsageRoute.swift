@@ -171,7 +171,7 @@ public enum UsageRoute {
         case .staged?, nil:
             let posting: Posting
             do {
-                posting = try tx.spend(SpendRequest(
+                posting = try tx.spendLeavingHolds(SpendRequest(
                     idempotencyKey: key, organisationID: event.organisationID, purpose: .deduction,
                     credits: credits, effectiveAt: event.occurredAt, priority: priority, policy: .withinSpendable,
                     references: TransferReferences(

@@ -73,7 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
             keyStore: LedgerAPIKeyStore(ledger: ledger), metrics: metrics, now: clock, webhookHandler: webhookHandler,
             graphQL: try LedgerSchema.endpoint(
                 ledger: ledger, now: clock, limits: configuration.graphQL, metrics: metrics, revolut: revolut),
-            spendingRoutes: UsageRoute.spendingRoutes(ledger: ledger))
+            spendingRoutes: UsageRoute.spendingRoutes(ledger: ledger), holdRoutes: HoldRoutes.spendingRoutes(ledger: ledger))
         let listening = ListeningFlag()
         let app = try CreditsServer.makeApplication(
             configuration: configuration, dependencies: dependencies, logger: logger,

@@ -91,7 +91,7 @@ public final class LedgerDatabase: Sendable {
         if try Schema.migrator.hasBeenSuperseded(db) { throw StorageError(.newerSchema, path: path) }
     }
 
-    /// The ledger's clock: the `now` its next transaction will carry (the live gate judges by it).
+    /// The ledger's clock: the `now` its next transaction will carry (the live gate reads holds' expiry by it).
     public var now: Instant { clock() }
 
     /// Runs `body` in one write transaction: everything in it commits together or not at all. Every

@@ -87,11 +87,13 @@ public struct PointReader {
     /// The credit gate's view of a spend (see `GateView`). Throws
     /// `PostingRejection.organisationNotFound` for an unknown organisation.
     public func gateView(
-        organisationID: String, idempotencyKey: String?, investigationID: String?, spendableAt: Instant
+        organisationID: String, idempotencyKey: String?, holdIdempotencyKey: String? = nil, investigationID: String?,
+        spendableAt: Instant, now: Instant
     ) throws -> GateView {
         try PointQueries.gateView(
-            organisationID: organisationID, idempotencyKey: idempotencyKey, investigationID: investigationID,
-            spendableAt: spendableAt, on: connection)
+            organisationID: organisationID, idempotencyKey: idempotencyKey, holdIdempotencyKey: holdIdempotencyKey,
+            investigationID: investigationID,
+            spendableAt: spendableAt, now: now, on: connection)
     }
 
 }
