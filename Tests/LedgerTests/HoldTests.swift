@@ -53,6 +53,21 @@ import TestSupport
         #expect(try ledger.read { try $0.verify() }.passed)
     }
 
+    @Test func verify_findsASettledHoldWhoseDeductionDisagrees() throws {
+        let ledger = try ledger()
+        let hold = try ledger.write { try $0.createHold(request("job", "10")).hold }
+        _ = try ledger.write { try $0.settleHold(id: hold.id, credits: credits("8"), organisationID: nil) }
+        #expect(try ledger.read { try $0.verify() }.checks.contains { $0.name == "holdsSettledByTheirDeduction" && $0.passed })
+        try ledger.write { tx in
+            try tx.db.execute(sql: "DROP TRIGGER holds_close_once")
+            try tx.db.execute(sql: "UPDATE holds SET settled_credits = 9000000")
+        }
+        let check = try #require(try ledger.read { try $0.verify() }.checks.first { $0.name == "holdsSettledByTheirDeduction" })
+        #expect(!check.passed)
+        #expect(check.detail.contains("hold \(hold.id) settled 9000000"), "\(check.detail)")
+        #expect(check.detail.contains("trigger holds_close_once is missing"), "\(check.detail)")
+    }
+
     @Test func liveSpendsLeaveHeldCreditsAlone_batchUsageIsChargedWhateverIsHeld() throws {
         let ledger = try ledger()
         _ = try ledger.write { try $0.createHold(request("job", "95")) }
