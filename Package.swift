@@ -119,7 +119,7 @@ let package = Package(
         ),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "TestSupport"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "TestSupport"]),
-        .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "Ingest", "TestSupport"]),
+        .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "Ingest", "Reports", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
         .testTarget(

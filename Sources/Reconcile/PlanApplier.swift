@@ -72,7 +72,10 @@ public enum PlanApplier {
 
             // Plan again, posting for real; throwing rolls every posting back. Each transfer names the plan.
             let tx = tx.acting(as: .pipeline(.apply, plan: plan.id))
-            let walk = try PlanWalk.run(reader: tx.reader, book: tx, asOf: plan.asOf, agedAfterDays: agedAfterDays)
+            // Usage is charged in runs (`BatchPostingBook`): the same decisions per event, fewer rows.
+            let book = BatchPostingBook(tx)
+            let walk = try PlanWalk.run(reader: tx.reader, book: book, asOf: plan.asOf, agedAfterDays: agedAfterDays)
+            try book.finish()
             guard walk.digest == plan.digest else {
                 throw Refusal.planStale(planID: plan.id, organisations: moved(from: plan, to: walk).sorted())
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import Testing
 import TestSupport
 
@@ -242,8 +243,8 @@ import TestSupport
                 "reconcile-attempt-1 0", "apply-attempt-1 75", "reconcile 0", "apply 0", "alerts 3", "report 0",
             ])
             // The late event was charged by the fresh plan.
-            let history = try CreditsBinary.run(["ledger", "history", "--org", "met-police", "--db", site.db, "--json"])
-            #expect(history.stdout.contains("evt_late_1"))
+            let ledger = try LedgerDatabase.open(at: site.db)
+            #expect(try ledger.read { try $0.deductionCharging(costEventID: "evt_late_1") } != nil)
         } else {
             #expect(Array(outcomes.dropFirst(3)) == [
                 "reconcile-attempt-1 0", "apply-attempt-1 75", "reconcile-attempt-2 0", "apply-attempt-2 75",

@@ -8,6 +8,17 @@ public enum IdempotencyKey {
     /// The deduction that charges one cost event: `deduction:cost-event:<event id>`.
     public static func deduction(costEventID: String) -> String { "deduction:cost-event:\(costEventID)" }
 
+    /// A batch's run of usage (`UsageRun`): one deduction charging many cost events, named by its
+    /// organisation and first event as a digest (an event id may be 200 bytes): `usage-run:<sha256>`.
+    public static func usageRun(organisationID: String, firstEventID: String) -> String {
+        usageRunPrefix + ContentHash.of([organisationID, firstEventID])
+    }
+
+    /// Whether `key` names a usage run (whose events are its `usage_charges`).
+    public static func isUsageRun(_ key: String) -> Bool { key.hasPrefix(usageRunPrefix) }
+
+    private static let usageRunPrefix = "usage-run:"
+
     /// The deduction that settles one hold: `deduction:hold:<hold id>`.
     public static func holdSettlement(holdID: Int64) -> String { "deduction:hold:\(holdID)" }
 

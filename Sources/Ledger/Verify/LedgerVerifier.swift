@@ -114,7 +114,9 @@ extension LedgerReader {
                 UNION ALL SELECT 'cost_event_voids_are_append_only_update'
                 UNION ALL SELECT 'cost_event_voids_are_append_only_delete'
                 UNION ALL SELECT 'grant_expiry_moves_are_append_only_update'
-                UNION ALL SELECT 'grant_expiry_moves_are_append_only_delete')
+                UNION ALL SELECT 'grant_expiry_moves_are_append_only_delete'
+                UNION ALL SELECT 'usage_charges_are_append_only_update'
+                UNION ALL SELECT 'usage_charges_are_append_only_delete')
             WHERE name NOT IN (SELECT name FROM sqlite_master WHERE type = 'trigger')
             """))
         // Each transfer's balance_after is its organisation's running sum in posting (id) order.
@@ -146,6 +148,36 @@ extension LedgerReader {
         check("voidedEventsNeverCharged", try strings("""
             SELECT 'voided cost event ' || v.event_id || ' was charged by transfer ' || t.id
             FROM cost_event_voids v JOIN transfers t ON t.kind = 'deduction' AND t.cost_event_id = v.event_id
+            UNION ALL
+            SELECT 'voided cost event ' || v.event_id || ' was charged by usage run ' || c.transfer_id
+            FROM cost_event_voids v JOIN usage_charges c ON c.event_id = v.event_id
+            """))
+        // A usage run (`UsageRun`) is a deduction of no event of its own whose charges, one per event it
+        // charged, sum to its credits and its money; each charge is its event's credits, in its organisation.
+        check("usageRunsSumToTheirCharges", try strings("""
+            SELECT 'usage run ' || t.id || ' moves ' || t.amount || ' credits for ' || t.money_minor
+                || ' but its charges sum to ' || r.credits || ' credits for ' || r.cost
+            FROM transfers t JOIN (
+                SELECT transfer_id, SUM(credits) AS credits, SUM(cost_minor) AS cost FROM usage_charges
+                GROUP BY transfer_id) r ON r.transfer_id = t.id
+            WHERE t.kind <> 'deduction' OR t.cost_event_id IS NOT NULL OR t.amount <> r.credits
+                OR t.money_minor <> r.cost
+            UNION ALL
+            SELECT 'usage charge of event ' || c.event_id || ' takes ' || c.credits || ' credits from '
+                || t.organisation_id || ' but the event is ' || e.credits || ' credits of ' || e.organisation_id
+            FROM usage_charges c JOIN cost_events e ON e.event_id = c.event_id JOIN transfers t ON t.id = c.transfer_id
+            WHERE c.credits <> e.credits OR e.organisation_id <> t.organisation_id
+            """))
+        // Exactly once: an event is charged by its own deduction or by one usage run, never both (the
+        // key of `usage_charges` rules out two runs, its triggers the mix).
+        check("costEventsChargedOnce", try strings("""
+            SELECT 'cost event ' || c.event_id || ' is charged by usage run ' || c.transfer_id
+                || ' and by deduction ' || t.id
+            FROM usage_charges c JOIN transfers t ON t.kind = 'deduction' AND t.cost_event_id = c.event_id
+            UNION ALL
+            SELECT 'trigger ' || name || ' is missing' FROM (
+                SELECT 'usage_charges_once_per_event' AS name UNION ALL SELECT 'deductions_once_per_event')
+            WHERE name NOT IN (SELECT name FROM sqlite_master WHERE type = 'trigger')
             """))
         // A settled hold names the one deduction that settled it, of its organisation and its settled
         // credits; its states are kept by triggers (docs/LEDGER.md, holds).
@@ -214,6 +246,8 @@ extension LedgerReader {
             """, from: db)
         try dump.feed("SELECT * FROM grants ORDER BY id", from: db)
         try dump.feed("SELECT * FROM grant_draws ORDER BY id", from: db)
+        // Empty on a ledger that never charged a usage run, so such a ledger's digest is what it was.
+        try dump.feed("SELECT event_id, transfer_id, credits, cost_minor FROM usage_charges ORDER BY event_id", from: db)
         return dump.finalize()
     }
 }

@@ -201,17 +201,44 @@ public enum PeriodReportQuery {
     }
 
     /// The period's transfers of `organisations`, organisation by organisation, each in posting
-    /// time order (then transfer id). The
+    /// time order (then transfer id); a usage run as one row per event it charged (`runDetails`). The
     /// stream reads through `reader`, so it must be consumed inside the same `read` call.
     public static func details(
         _ reader: LedgerReader, period: ReportPeriod, organisations: [Organisation]
     ) throws -> TransferDetailStream {
         let windows = try organisations.map { ($0.id, try window(period, for: $0)) }
-        let count = try windows.reduce(0) { $0 + (try reader.transferCount(of: $1.0, in: $1.1)) }
+        let count = try windows.reduce(0) { $0 + (try reader.detailRowCount(of: $1.0, in: $1.1)) }
         return TransferDetailStream(count: count) { body in
             for (id, window) in windows {
-                try reader.forEachTransfer(of: id, in: window) { try body(detail($0)) }
+                try reader.forEachTransfer(of: id, in: window) { transfer in
+                    guard IdempotencyKey.isUsageRun(transfer.idempotencyKey) else { return try body(detail(transfer)) }
+                    try runDetails(transfer, reader: reader, body)
+                }
             }
+        }
+    }
+
+    /// A usage run's events, each a row as its own deduction would have been: the run's transfer id
+    /// and key, the event's time, attribution, credits and cost, and the balance before and after it
+    /// within the run (the run's balance before, less the events charged before it).
+    static func runDetails(
+        _ run: Transfer, reader: LedgerReader, _ body: (TransferDetail) throws -> Void
+    ) throws {
+        var before = run.balanceBefore
+        try reader.forEachCharge(ofUsageRun: run.id, currency: run.money.currency) { charge in
+            let after = try before.subtracting(charge.credits)
+            var row = detail(run)
+            row.postedAt = charge.occurredAt
+            row.credits = charge.credits
+            row.cost = charge.cost
+            row.costEventID = charge.eventID
+            row.team = charge.team
+            row.investigation = charge.investigation
+            row.operation = charge.operation
+            row.balanceBefore = before
+            row.balanceAfter = after
+            try body(row)
+            before = after
         }
     }
 

@@ -166,8 +166,9 @@ public enum UsageRoute {
                 status: .conflict, problem: .costEventConflict, title: "Conflict",
                 detail: "event_id \(event.eventID) was already recorded with different content; the first stands.")
         case .duplicate?:
-            return Answer(status: .duplicate, event_id: event.eventID, transfer_id: try tx.reader.transfer(
-                idempotencyKey: key)?.id)
+            return Answer(
+                status: .duplicate, event_id: event.eventID,
+                transfer_id: try tx.reader.deductionCharging(costEventID: event.eventID))
         case .staged?, nil:
             let posting: Posting
             do {

@@ -39,4 +39,16 @@ extension LedgerReader {
             sql: "SELECT (SELECT COALESCE(MAX(id), 0) FROM transfers), (SELECT COALESCE(MAX(id), 0) FROM grants)")!
         return ((row[0] as Int64) + 1, (row[1] as Int64) + 1)
     }
+
+    /// The deduction that charged a cost event: its own (the live path, and deductions posted before
+    /// usage runs) or the usage run holding it; nil when the event is not charged.
+    public func deductionCharging(costEventID: String) throws -> Int64? {
+        try Int64.fetchOne(
+            dbReadingNoBalances,
+            cached: """
+                SELECT id FROM transfers WHERE kind = 'deduction' AND cost_event_id = ?1
+                UNION ALL SELECT transfer_id FROM usage_charges WHERE event_id = ?1
+                """,
+            arguments: [costEventID])
+    }
 }

@@ -74,6 +74,18 @@ public struct DailyConsumptionGroup: Sendable, Hashable {
     }
 }
 
+/// One cost event a usage run charged: the event's attribution and its share of the run.
+public struct UsageCharge: Sendable, Hashable {
+    public let eventID: String
+    public let occurredAt: Instant
+    public let team: String
+    public let investigation: String?
+    public let operation: String
+    public let credits: Credits
+    /// The event's own cost (the cost of its draws); a run's charges sum to its money.
+    public let cost: Money
+}
+
 /// What consumption can be grouped by. The raw value is the transfers column.
 public enum ConsumptionDimension: String, Sendable, CaseIterable {
     case team, investigation, operation
@@ -125,20 +137,15 @@ extension LedgerReader {
     public func consumption(
         of organisationID: String, currency: Currency, in window: ReportWindow, by dimension: ConsumptionDimension
     ) throws -> [ConsumptionGroup] {
-        let account = AccountID.available(organisationID: organisationID).rawValue
-        let column = dimension.rawValue
-        return try Row.fetchAll(
+        try Row.fetchAll(
             db,
             sql: """
-                SELECT COALESCE(t.\(column), '') AS key, COUNT(*) AS n,
-                       SUM(CASE WHEN t.debit_account = ? THEN t.amount ELSE -t.amount END) AS credits,
-                       SUM(\(Self.consumedMoney)) AS money
-                FROM transfers t
-                WHERE t.organisation_id = ? AND t.kind = 'deduction' AND t.effective_at >= ? AND t.effective_at < ?
-                GROUP BY 1 ORDER BY 1
+                WITH \(Self.usage)
+                SELECT COALESCE(u.\(dimension.rawValue), '') AS key, COUNT(*) AS n, SUM(u.credits) AS credits,
+                       SUM(u.money) AS money
+                FROM usage u GROUP BY 1 ORDER BY 1
                 """,
-            arguments: [account, organisationID, window.start.millisecondsSinceEpoch,
-                        window.end.millisecondsSinceEpoch]
+            arguments: Self.usageArguments(organisationID, window.start, window.end)
         ).map { Self.group($0, key: $0["key"], currency: currency) }
     }
 
@@ -148,20 +155,15 @@ extension LedgerReader {
         of organisationID: String, currency: Currency, in window: ReportWindow, by first: ConsumptionDimension,
         then second: ConsumptionDimension
     ) throws -> [ConsumptionPairGroup] {
-        let account = AccountID.available(organisationID: organisationID).rawValue
-        return try Row.fetchAll(
+        try Row.fetchAll(
             db,
             sql: """
-                SELECT COALESCE(t.\(first.rawValue), '') AS first, COALESCE(t.\(second.rawValue), '') AS second,
-                       COUNT(*) AS n,
-                       SUM(CASE WHEN t.debit_account = ? THEN t.amount ELSE -t.amount END) AS credits,
-                       SUM(\(Self.consumedMoney)) AS money
-                FROM transfers t
-                WHERE t.organisation_id = ? AND t.kind = 'deduction' AND t.effective_at >= ? AND t.effective_at < ?
-                GROUP BY 1, 2 ORDER BY 1, 2
+                WITH \(Self.usage)
+                SELECT COALESCE(u.\(first.rawValue), '') AS first, COALESCE(u.\(second.rawValue), '') AS second,
+                       COUNT(*) AS n, SUM(u.credits) AS credits, SUM(u.money) AS money
+                FROM usage u GROUP BY 1, 2 ORDER BY 1, 2
                 """,
-            arguments: [account, organisationID, window.start.millisecondsSinceEpoch,
-                        window.end.millisecondsSinceEpoch]
+            arguments: Self.usageArguments(organisationID, window.start, window.end)
         ).map { row in
             ConsumptionPairGroup(first: row["first"], group: Self.group(row, key: row["second"], currency: currency))
         }
@@ -173,32 +175,18 @@ extension LedgerReader {
     public func dailyConsumption(
         of organisationID: String, currency: Currency, days: [Instant], end: Instant
     ) throws -> [ConsumptionGroup] {
-        guard !days.isEmpty else { return [] }
-        let account = AccountID.available(organisationID: organisationID).rawValue
-        let bounds = days.map(\.millisecondsSinceEpoch) + [end.millisecondsSinceEpoch]
-        let values = days.indices.map { _ in "(?, ?, ?)" }.joined(separator: ", ")
+        guard let first = days.first else { return [] }
         return try Row.fetchAll(
             db,
             sql: """
-                WITH days(day, start, finish) AS (VALUES \(values))
-                SELECT d.day AS day, COUNT(t.id) AS n,
-                       COALESCE(SUM(CASE WHEN t.debit_account = ? THEN t.amount ELSE -t.amount END), 0) AS credits,
-                       COALESCE(SUM(\(Self.consumedMoney)), 0) AS money
-                FROM days d LEFT JOIN transfers t
-                    ON t.organisation_id = ? AND t.kind = 'deduction'
-                    AND t.effective_at >= d.start AND t.effective_at < d.finish
+                WITH \(Self.days(days.count)), \(Self.usage)
+                SELECT d.day AS day, COUNT(u.at) AS n, COALESCE(SUM(u.credits), 0) AS credits,
+                       COALESCE(SUM(u.money), 0) AS money
+                FROM days d LEFT JOIN usage u ON u.at >= d.start AND u.at < d.finish
                 GROUP BY d.day ORDER BY d.day
                 """,
-            arguments: Self.dailyArguments(account: account, organisationID: organisationID, bounds: bounds)
+            arguments: Self.dayArguments(days, end: end) + Self.usageArguments(organisationID, first, end)
         ).map { Self.group($0, key: String($0["day"] as Int64), currency: currency) }
-    }
-
-    /// The arguments in statement order: the CTE's day bounds, then the account and organisation.
-    private static func dailyArguments(account: String, organisationID: String, bounds: [Int64]) -> StatementArguments {
-        var arguments: StatementArguments = []
-        for index in 0..<(bounds.count - 1) { arguments += [index, bounds[index], bounds[index + 1]] }
-        arguments += [account, organisationID]
-        return arguments
     }
 
     /// Deductions per day and per value of `dimension`, only where there were any, ordered by day
@@ -206,27 +194,56 @@ extension LedgerReader {
     public func dailyConsumption(
         of organisationID: String, currency: Currency, days: [Instant], end: Instant, by dimension: ConsumptionDimension
     ) throws -> [DailyConsumptionGroup] {
-        guard !days.isEmpty else { return [] }
-        let account = AccountID.available(organisationID: organisationID).rawValue
-        let bounds = days.map(\.millisecondsSinceEpoch) + [end.millisecondsSinceEpoch]
-        let values = days.indices.map { _ in "(?, ?, ?)" }.joined(separator: ", ")
-        let column = dimension.rawValue
+        guard let first = days.first else { return [] }
         return try Row.fetchAll(
             db,
             sql: """
-                WITH days(day, start, finish) AS (VALUES \(values))
-                SELECT d.day AS day, COALESCE(t.\(column), '') AS key, COUNT(t.id) AS n,
-                       SUM(CASE WHEN t.debit_account = ? THEN t.amount ELSE -t.amount END) AS credits,
-                       SUM(\(Self.consumedMoney)) AS money
-                FROM days d JOIN transfers t
-                    ON t.organisation_id = ? AND t.kind = 'deduction'
-                    AND t.effective_at >= d.start AND t.effective_at < d.finish
+                WITH \(Self.days(days.count)), \(Self.usage)
+                SELECT d.day AS day, COALESCE(u.\(dimension.rawValue), '') AS key, COUNT(*) AS n,
+                       SUM(u.credits) AS credits, SUM(u.money) AS money
+                FROM days d JOIN usage u ON u.at >= d.start AND u.at < d.finish
                 GROUP BY 1, 2 ORDER BY 1, 2
                 """,
-            arguments: Self.dailyArguments(account: account, organisationID: organisationID, bounds: bounds)
+            arguments: Self.dayArguments(days, end: end) + Self.usageArguments(organisationID, first, end)
         ).map { row in
             DailyConsumptionGroup(day: row["day"], group: Self.group(row, key: row["key"], currency: currency))
         }
+    }
+
+    /// `usage`: the organisation's consumption effective in a window, one row per event a usage run
+    /// charged (`usage_charges`, with the event's team, investigation and operation and its share of
+    /// the run's money) and one per other deduction (its own references, the cost of its draws).
+    /// Rows are placed at their deduction's effective time, so they sum exactly to the deduction flow
+    /// of any window; a run never spans two local days of its organisation, so day windows hold whole
+    /// runs. Binds `usageArguments`.
+    private static let usage = """
+        usage(team, investigation, operation, at, credits, money) AS (
+            SELECT t.team, t.investigation, t.operation, t.effective_at, t.amount, \(consumedMoney)
+            FROM transfers t
+            WHERE t.organisation_id = ? AND t.kind = 'deduction' AND t.effective_at >= ? AND t.effective_at < ?
+              AND NOT EXISTS (SELECT 1 FROM usage_charges c WHERE c.transfer_id = t.id)
+            UNION ALL
+            SELECT e.team, e.investigation, e.operation, t.effective_at, c.credits, c.cost_minor
+            FROM transfers t JOIN usage_charges c ON c.transfer_id = t.id JOIN cost_events e ON e.event_id = c.event_id
+            WHERE t.organisation_id = ? AND t.kind = 'deduction' AND t.effective_at >= ? AND t.effective_at < ?)
+        """
+
+    private static func usageArguments(_ organisationID: String, _ start: Instant, _ end: Instant) -> StatementArguments {
+        let window: StatementArguments = [organisationID, start.millisecondsSinceEpoch, end.millisecondsSinceEpoch]
+        return window + window
+    }
+
+    /// `days(day, start, finish)`: `count` day windows, bound by `dayArguments`.
+    private static func days(_ count: Int) -> String {
+        "days(day, start, finish) AS (VALUES \((0..<count).map { _ in "(?, ?, ?)" }.joined(separator: ", ")))"
+    }
+
+    /// Each day's index and bounds, the last day ending at `end`.
+    private static func dayArguments(_ days: [Instant], end: Instant) -> StatementArguments {
+        let bounds = days.map(\.millisecondsSinceEpoch) + [end.millisecondsSinceEpoch]
+        var arguments: StatementArguments = []
+        for index in days.indices { arguments += [index, bounds[index], bounds[index + 1]] }
+        return arguments
     }
 
     /// The number of the organisation's transfers in the window (count first, then stream them).
@@ -235,6 +252,38 @@ extension LedgerReader {
             db,
             sql: "SELECT COUNT(*) FROM transfers WHERE organisation_id = ? AND effective_at >= ? AND effective_at < ?",
             arguments: [organisationID, window.start.millisecondsSinceEpoch, window.end.millisecondsSinceEpoch]) ?? 0
+    }
+
+    /// The rows of the window's detail export: one per transfer, except that a usage run counts one
+    /// row per event it charged (`forEachCharge`).
+    public func detailRowCount(of organisationID: String, in window: ReportWindow) throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: """
+                SELECT COUNT(*) + COALESCE(SUM((SELECT COUNT(*) FROM usage_charges c WHERE c.transfer_id = t.id)), 0)
+                    - COALESCE(SUM(EXISTS (SELECT 1 FROM usage_charges c WHERE c.transfer_id = t.id)), 0)
+                FROM transfers t WHERE t.organisation_id = ? AND t.effective_at >= ? AND t.effective_at < ?
+                """,
+            arguments: [organisationID, window.start.millisecondsSinceEpoch, window.end.millisecondsSinceEpoch]) ?? 0
+    }
+
+    /// Calls `body` with each event the usage run `transferID` charged, in posting order (occurrence
+    /// time, then event id).
+    public func forEachCharge(
+        ofUsageRun transferID: Int64, currency: Currency, _ body: (UsageCharge) throws -> Void
+    ) throws {
+        let cursor = try Row.fetchCursor(
+            db.cachedStatement(sql: """
+                SELECT c.event_id, e.occurred_at, e.team, e.investigation, e.operation, c.credits, c.cost_minor
+                FROM usage_charges c JOIN cost_events e ON e.event_id = c.event_id
+                WHERE c.transfer_id = ? ORDER BY e.occurred_at, c.event_id
+                """),
+            arguments: [transferID])
+        while let row = try cursor.next() {
+            try body(UsageCharge(
+                eventID: row[0], occurredAt: Instant(millisecondsSinceEpoch: row[1]), team: row[2], investigation: row[3],
+                operation: row[4], credits: Credits(microcredits: row[5]), cost: Money(minorUnits: row[6], currency: currency)))
+        }
     }
 
     /// Streams the organisation's transfers in the window in posting-time order (then id), an

@@ -26,7 +26,8 @@ enum Schema {
         migrator.registerMigration("v4-balance-after", migrate: recordBalancesAfter)
         migrator.registerMigration("v4-grant-expiry-moves", migrate: createGrantExpiryMoves)
         migrator.registerMigration("v4-plan-inputs", migrate: recordPlanInputs)
-        migrator.registerMigration("v5-holds", migrate: createHolds)
+        migrator.registerMigration("v5-usage-charges", migrate: createUsageCharges)
+        migrator.registerMigration("v6-holds", migrate: createHolds)
         return migrator
     }
 

@@ -85,9 +85,7 @@ extension LedgerTransaction {
         guard try Bool.fetchOne(
             db, sql: "SELECT EXISTS (SELECT 1 FROM cost_events WHERE event_id = ?)", arguments: [eventID]) == true
         else { throw CostEventVoidRefusal.eventNotStaged(eventID: eventID) }
-        if let transferID = try Int64.fetchOne(
-            db, sql: "SELECT id FROM transfers WHERE kind = 'deduction' AND cost_event_id = ?", arguments: [eventID])
-        {
+        if let transferID = try reader.deductionCharging(costEventID: eventID) {
             throw CostEventVoidRefusal.eventAlreadyCharged(eventID: eventID, transferID: transferID)
         }
         try db.execute(

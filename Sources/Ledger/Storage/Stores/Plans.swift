@@ -174,6 +174,7 @@ extension LedgerReader {
                 FROM cost_events e JOIN source_files f ON f.id = e.source_file_id
                 WHERE e.occurred_at >= ? AND e.occurred_at < ?
                   AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.kind = 'deduction' AND t.cost_event_id = e.event_id)
+                  AND NOT EXISTS (SELECT 1 FROM usage_charges c WHERE c.event_id = e.event_id)
                   AND NOT EXISTS (SELECT 1 FROM cost_event_voids v WHERE v.event_id = e.event_id)
                 ORDER BY e.occurred_at, e.event_id
                 """),

@@ -1,0 +1,226 @@
+import Foundation
+import GRDB
+
+/// The ledger as the nightly batch posts to it: everything posts as `LedgerTransaction` posts it,
+/// except usage, which is charged in runs (`UsageRun`): one deduction transfer for an
+/// organisation's consecutive usage events of one local day, one draw per grant the run burned,
+/// and one `usage_charges` row per event.
+///
+/// The decisions are the ledger's, made per event in posting order on the organisation's posting
+/// state (`SpendDecision`, `BurnDown`), exactly as the live path and `PostingSimulation` make them;
+/// only the writing is grouped. So a run changes no outcome: which grant each credit comes from,
+/// what it costs (`GrantCost` telescopes: the costs of consecutive draws from one grant sum to the
+/// cost of drawing them at once), what goes into reserves, and what the overdraft limit refuses.
+///
+/// A run is written (closed) before anything else is posted for its organisation (a top-up,
+/// allocation, expiry or reversal reads or changes the grants the run drew from), when the next
+/// event falls on another local day of the organisation (so every report window, which is made of
+/// whole local days, holds a run whole), when it would pass `Credits.transferMax`, and by `finish`.
+/// Usage that runs beyond every grant (overdraft) is posted alone, as a deduction of its own, so a
+/// run's cost is final when written: later grants settle overdraft per transfer, and a run has none.
+public final class BatchPostingBook: PostingBook {
+    private let tx: LedgerTransaction
+    private var runs: [String: UsageRun] = [:]
+    private var timeZones: [String: TimeZone] = [:]
+
+    public init(_ tx: LedgerTransaction) {
+        self.tx = tx
+    }
+
+    /// Writes every run still open. Call once the walk is over, before anything reads the ledger.
+    public func finish() throws {
+        for organisationID in runs.keys.sorted() { try close(organisationID) }
+    }
+
+    public func postGrant(_ request: GrantRequest) throws -> PostingOutcome {
+        try close(request.organisationID)
+        return try tx.postGrant(request)
+    }
+
+    public func postCompletedOrder(_ order: CompletedOrder) throws -> PostingOutcome {
+        try close(order.organisationID)
+        return try tx.postCompletedOrder(order)
+    }
+
+    public func postReversal(
+        ofGrantCreatedBy grantKey: String, credits: Credits, at effectiveAt: Instant, idempotencyKey: String,
+        references: TransferReferences
+    ) throws -> PostingOutcome {
+        try close(ownerOfGrant(createdBy: grantKey))
+        return try tx.postReversal(
+            ofGrantCreatedBy: grantKey, credits: credits, at: effectiveAt, idempotencyKey: idempotencyKey,
+            references: references)
+    }
+
+    public func postExpiry(ofGrantCreatedBy grantKey: String, at effectiveAt: Instant, idempotencyKey: String) throws
+        -> PostingOutcome
+    {
+        try close(ownerOfGrant(createdBy: grantKey))
+        return try tx.postExpiry(ofGrantCreatedBy: grantKey, at: effectiveAt, idempotencyKey: idempotencyKey)
+    }
+
+    public func postSpend(_ request: SpendRequest) throws -> PostingOutcome {
+        let organisationID = request.organisationID
+        guard request.purpose == .deduction, case .allowOverdraft = request.policy,
+            let eventID = request.references.costEventID
+        else {
+            try close(organisationID)
+            return try tx.postSpend(request)
+        }
+        try request.check()
+        let day = try localDay(of: request.effectiveAt, organisationID: organisationID)
+        if let open = runs[organisationID], !open.accepts(request.credits, on: day) { try close(organisationID) }
+        let charged = try tx.postingState.withState(of: organisationID, in: tx.connection) { state -> PostingOutcome? in
+            let decision = try SpendDecision.decide(request, from: state)
+            guard !decision.uncovered.isPositive else { return nil }
+            let grantIDs = decision.draws.map { draw in draw.grantIndex.map { state.grants[$0].id } }
+            var run = runs[organisationID] ?? UsageRun(organisationID: organisationID, day: day, currency: state.currency)
+            try run.add(eventID: eventID, credits: request.credits, at: request.effectiveAt,
+                        draws: zip(grantIDs, decision.draws).map { ($0, $1.credits, $1.cost) }, cost: decision.cost)
+            try state.spent(request.credits, draws: decision.draws)
+            runs[organisationID] = run
+            return PostingOutcome(posted: request.credits, intoReserve: decision.intoReserve)
+        }
+        if let charged { return charged }
+        // Beyond every grant: a deduction of its own, after the run it follows.
+        try close(organisationID)
+        return try tx.postSpend(request)
+    }
+
+    /// Writes the organisation's open run, if any.
+    private func close(_ organisationID: String?) throws {
+        guard let organisationID, let run = runs.removeValue(forKey: organisationID) else { return }
+        try run.write(in: tx)
+    }
+
+    private func ownerOfGrant(createdBy key: String) throws -> String? {
+        try String.fetchOne(
+            tx.connection, cached: """
+                SELECT g.organisation_id FROM grants g JOIN transfers t ON t.id = g.transfer_id
+                WHERE t.idempotency_key = ?
+                """, arguments: [key])
+    }
+
+    /// The organisation's local day holding `instant`, as the half-open span of instants it covers.
+    private func localDay(of instant: Instant, organisationID: String) throws -> Range<Instant> {
+        let zone: TimeZone
+        if let known = timeZones[organisationID] {
+            zone = known
+        } else {
+            guard let identifier = try String.fetchOne(
+                tx.connection, cached: "SELECT time_zone FROM organisations WHERE id = ?", arguments: [organisationID])
+            else { throw PostingRejection.organisationNotFound(organisationID) }
+            guard let found = TimeZone(identifier: identifier) else {
+                preconditionFailure("organisation \(organisationID) has a time zone configuration should have refused")
+            }
+            timeZones[organisationID] = found
+            zone = found
+        }
+        let date = LocalDate.of(instant, in: zone)
+        return date.startInstant(in: zone)..<date.adding(days: 1).startInstant(in: zone)
+    }
+}
+
+/// An organisation's consecutive usage events of one local day, charged as one deduction.
+struct UsageRun {
+    struct Charge {
+        let eventID: String
+        let credits: Credits
+        let cost: Money
+    }
+
+    struct Draw {
+        let grantID: Int64
+        var credits: Credits
+        var cost: Money
+    }
+
+    let organisationID: String
+    let day: Range<Instant>
+    private(set) var charges: [Charge] = []
+    private(set) var credits: Credits = .zero
+    private(set) var cost: Money
+    /// The latest event's time: the run's effective time, inside `day`.
+    private(set) var effectiveAt: Instant
+    /// One per grant, in the order the run first drew on it.
+    private(set) var draws: [Draw] = []
+    private var drawIndex: [Int64: Int] = [:]
+
+    init(organisationID: String, day: Range<Instant>, currency: Currency) {
+        self.organisationID = organisationID
+        self.day = day
+        self.cost = .zero(currency)
+        self.effectiveAt = day.lowerBound
+    }
+
+    /// Whether an event of `amount` on `day` may join this run.
+    func accepts(_ amount: Credits, on day: Range<Instant>) -> Bool {
+        guard day == self.day, let total = try? credits.adding(amount) else { return false }
+        return total <= Credits.transferMax
+    }
+
+    /// Adds one event's charge: its credits, its draws from grants, and what they cost.
+    mutating func add(
+        eventID: String, credits amount: Credits, at instant: Instant, draws eventDraws: [(Int64?, Credits, Money)],
+        cost eventCost: Money
+    ) throws {
+        precondition(day.contains(instant), "a run holds one local day")
+        credits = try credits.adding(amount)
+        cost = try cost.adding(eventCost)
+        effectiveAt = max(effectiveAt, instant)
+        charges.append(Charge(eventID: eventID, credits: amount, cost: eventCost))
+        for (grantID, drawn, drawCost) in eventDraws {
+            guard let grantID else { preconditionFailure("usage beyond every grant is posted alone, not in a run") }
+            if let index = drawIndex[grantID] {
+                draws[index].credits = try draws[index].credits.adding(drawn)
+                draws[index].cost = try draws[index].cost.adding(drawCost)
+            } else {
+                drawIndex[grantID] = draws.count
+                draws.append(Draw(grantID: grantID, credits: drawn, cost: drawCost))
+            }
+        }
+    }
+
+    /// The run's idempotency key: its organisation and first event, which no other run can share
+    /// (an event is charged once).
+    var idempotencyKey: String {
+        IdempotencyKey.usageRun(organisationID: organisationID, firstEventID: charges[0].eventID)
+    }
+
+    /// Writes the run: its deduction, its draws and one charge per event. The organisation's posting
+    /// state already holds what the run spent (each event was decided and spent on it).
+    func write(in tx: LedgerTransaction) throws {
+        guard let first = charges.first, let last = charges.last else { return }
+        let hash = ContentHash.of([
+            "usage-run", organisationID, "\(charges.count)", "\(credits.microcredits)", "\(cost.minorUnits)",
+            "\(effectiveAt.millisecondsSinceEpoch)", first.eventID, last.eventID,
+        ])
+        guard let transfer = try tx.insertTransfer(
+            key: idempotencyKey, hash: hash, kind: .deduction, debit: .available(organisationID: organisationID),
+            credit: .consumption, amount: credits, organisationID: organisationID, money: cost, effectiveAt: effectiveAt,
+            references: TransferReferences(memo: "\(charges.count) usage events"))
+        else { throw UsageRunAlreadyPosted(key: idempotencyKey) }
+        for draw in draws {
+            try tx.recordDraw(transferID: transfer.id, organisationID: organisationID, grantID: draw.grantID,
+                              credits: draw.credits, cost: draw.cost)
+        }
+        for charge in charges {
+            try tx.connection.executeCached(
+                sql: "INSERT INTO usage_charges (event_id, transfer_id, credits, cost_minor) VALUES (?, ?, ?, ?)"
+            ) { row in
+                row.add(charge.eventID)
+                row.add(transfer.id)
+                row.add(charge.credits.microcredits)
+                row.add(charge.cost.minorUnits)
+            }
+        }
+    }
+}
+
+/// A run's key was already posted: its first event was charged before, which the walk over
+/// uncharged events rules out; refused rather than charged twice.
+struct UsageRunAlreadyPosted: ClassifiedError {
+    let key: String
+    var failureClass: FailureClass { .internal }
+    var description: String { "usage run \(key) was already posted; nothing was charged twice" }
+}
