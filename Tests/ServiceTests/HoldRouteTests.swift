@@ -284,6 +284,19 @@ import TestSupport
             #expect(try await keys(#"organisationId: "met", investigation: "op-urgent""#) == ["20"])
             #expect(try await keys(#"organisationId: "met", team: "nobody""#) == [])
             #expect(try await keys(#"organisationId: "met""#, key: ServiceHTTPTests.orgKey.key) == nil)
+            let balance = try await service.graphQL(
+                LedgerBackedTests.query(#"{ creditBalance(organisationId: "met") { available held spendable } }"#),
+                key: ServiceHTTPTests.metKey.key)
+            let view = try #require((try balance.json()["data"] as? [String: Any])?["creditBalance"] as? [String: Any])
+            #expect(view["available"] as? String == "150")
+            #expect(view["held"] as? String == "30")
+            #expect(view["spendable"] as? String == "120", "spendable leaves what holds promise alone")
+            let before = try await service.graphQL(
+                LedgerBackedTests.query(
+                    #"{ creditBalance(organisationId: "met", asOf: "2026-11-20T10:00:30Z") { held spendable } }"#),
+                key: ServiceHTTPTests.metKey.key)
+            let then = try #require((try before.json()["data"] as? [String: Any])?["creditBalance"] as? [String: Any])
+            #expect(then["held"] as? String == "35", "as it stood: the short hold had not expired yet")
         }
     }
 }

@@ -171,6 +171,19 @@ extension LedgerReader {
         try HoldQueries.held(organisationID: organisationID, at: instant, excluding: nil, in: dbReadingNoBalances)
     }
 
+    /// Credits the organisation's holds promised at a past `instant`, as they stood then: made at or
+    /// before it, not yet expired, and not settled or released by then.
+    public func heldCredits(of organisationID: String, asOf instant: Instant) throws -> Credits {
+        let sum = try Int64.fetchOne(
+            dbReadingNoBalances, cached: """
+                SELECT COALESCE(SUM(credits), 0) FROM holds
+                WHERE organisation_id = ?1 AND created_at <= ?2 AND expires_at > ?2
+                    AND (closed_at IS NULL OR closed_at > ?2)
+                """,
+            arguments: [organisationID, instant.millisecondsSinceEpoch]) ?? 0
+        return Credits(microcredits: sum)
+    }
+
     /// The organisation's holds open at `instant`, oldest first, optionally of one team or investigation.
     public func openHolds(
         of organisationID: String, at instant: Instant, team: String? = nil, investigation: String? = nil

@@ -100,6 +100,33 @@ enum PointQueries {
     /// Column 6: whether the spend's transfer key (?1) or hold key (?7) is taken already (a retry).
     /// Columns 8 and 9: what is left on grants expired by ?5 whose expiry is not posted yet (the posting
     /// leaves them out of what a spend effective then may use), and what holds open at ?6 promise.
+    /// `balanceSQL` with column 6: what holds open at ?3 promise.
+    static let balanceHoldingSQL = """
+        SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted, r.id, r.credits, r.max_priority,
+            (SELECT COALESCE(SUM(h.credits), 0) FROM holds h
+                WHERE h.organisation_id = o.id AND h.state = 'open' AND h.expires_at > ?3)
+        FROM organisations o
+        JOIN accounts a ON a.id = ?2 AND a.organisation_id = o.id
+        LEFT JOIN reservations r ON r.organisation_id = o.id
+        WHERE o.id = ?1
+        ORDER BY r.id
+        """
+
+    /// The organisation's balance with what its holds open at `instant` promise (`Balance.held`).
+    static func balance(
+        of organisationID: String, holdsAt instant: Instant, on source: some PreparedStatementSource
+    ) throws -> Balance {
+        let rows = try rows(
+            balanceHoldingSQL, on: source,
+            bind: {
+                $0.add(organisationID)
+                $0.add(AccountID.available(organisationID: organisationID).rawValue)
+                $0.add(instant.millisecondsSinceEpoch)
+            },
+            map: { row in (balance: BalanceRow(row), held: row.int64(6)) })
+        return try balance(organisationID, rows: rows.map(\.balance)).holding(Credits(microcredits: rows[0].held))
+    }
+
     static let gateViewSQL = """
         SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted, r.id, r.credits, r.max_priority,
             EXISTS (SELECT 1 FROM transfers WHERE idempotency_key = ?1)

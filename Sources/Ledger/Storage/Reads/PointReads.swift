@@ -80,6 +80,12 @@ public struct PointReader {
 
     /// The organisation's balance and reservations. Throws `PostingRejection.organisationNotFound`
     /// for an unknown organisation.
+    /// The organisation's balance with what its holds open at `instant` promise (`Balance.held`), in one
+    /// statement.
+    public func balance(of organisationID: String, holdsAt instant: Instant) throws -> Balance {
+        try PointQueries.balance(of: organisationID, holdsAt: instant, on: connection)
+    }
+
     public func balance(of organisationID: String) throws -> Balance {
         try PointQueries.balance(of: organisationID, on: connection)
     }
