@@ -37,11 +37,12 @@ import TestSupport
                 price: Money(minorUnits: 1000, currency: .gbp), effectiveAt: instant("2026-11-01T00:00:00Z")))
             _ = try tx.spend(spend("spent-once", "10"))
         }
+        let now = instant("2026-11-20T00:00:00Z")
         let fresh = try ledger.pointRead {
-            try $0.gateView(organisationID: "met", idempotencyKey: "never-posted", investigationID: nil)
+            try $0.gateView(organisationID: "met", idempotencyKey: "never-posted", investigationID: nil, spendableAt: now, now: now)
         }
         let inTransaction = try ledger.read {
-            try $0.gateView(organisationID: "met", idempotencyKey: "never-posted", investigationID: nil)
+            try $0.gateView(organisationID: "met", idempotencyKey: "never-posted", investigationID: nil, spendableAt: now, now: now)
         }
         #expect(fresh == inTransaction)
         #expect(fresh.balance.available == credits("90"))
@@ -50,7 +51,7 @@ import TestSupport
         #expect(!fresh.alreadyPosted)
         #expect(fresh.investigationPriority == nil)
         let retry = try ledger.pointRead {
-            try $0.gateView(organisationID: "met", idempotencyKey: "spent-once", investigationID: "unknown")
+            try $0.gateView(organisationID: "met", idempotencyKey: "spent-once", investigationID: "unknown", spendableAt: now, now: now)
         }
         #expect(retry.alreadyPosted)
         #expect(retry.investigationPriority == nil)
@@ -76,7 +77,7 @@ import TestSupport
         let queries: [(sql: String, arguments: StatementArguments)] = [
             (PointQueries.activeAPIKeySQL, [String(repeating: "0", count: 64)]),
             (PointQueries.balanceSQL, ["org-3", "org:org-3"]),
-            (PointQueries.gateViewSQL, ["key", "investigation", "org-3", "org:org-3"]),
+            (PointQueries.gateViewSQL, ["key", "investigation", "org-3", "org:org-3", 1, 1, "hold-key"]),
         ]
         for query in queries {
             let details = try ledger.read { reader in

@@ -69,4 +69,15 @@ import TestSupport
     @Test func spendBlocks() throws {
         try Self.expectSame("Spend blocks", SpendBlock.allCases.map(\.rawValue), retired: ["zero_balance"])
     }
+
+    @Test func holdRefusals() throws {
+        try Self.expectSame("Hold refusals", HoldRejection.Code.allCases.map(\.rawValue))
+    }
+
+    /// Every problem type is documented, and each spend block has its own.
+    @Test func problemTypes() throws {
+        try Self.expectSame(
+            "HTTP problems", ProblemType.allCases.map(\.rawValue), retired: ["insufficient-credits"])
+        #expect(Set(SpendBlock.allCases.map { ProblemType($0) }).count == SpendBlock.allCases.count)
+    }
 }

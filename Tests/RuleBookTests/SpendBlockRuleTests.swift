@@ -50,15 +50,17 @@ import TestSupport
                     batch = .allow
                 } catch Undo.rollBack {
                     batch = .allow
-                } catch PostingRejection.exceedsSpendable(_, let spendable, let rule) {
-                    batch = .refuse(spendable: spendable, rule: rule, priority: nil)
+                } catch PostingRejection.exceedsSpendable(let requested, let spendable, let rule) {
+                    batch = .refuse(
+                        SpendRefusal(rule: rule, scope: .organisation(organisation.id), requested: requested,
+                                     spendable: spendable),
+                        priority: nil)
                 }
                 let context = "seed \(seed) round \(round): \(requested) of \(funded) funded, \(reserve) reserved, \(priority)"
                 switch (live, batch) {
                 case (.allow, .allow): break
-                case (.refuse(let liveSpendable, let liveRule, _), .refuse(let spendable, let rule, _)):
-                    #expect(liveRule == rule, "\(context)")
-                    #expect(liveSpendable == spendable, "\(context)")
+                case (.refuse(let live, _), .refuse(let posted, _)):
+                    #expect(live == posted, "\(context)")
                 default:
                     Issue.record("\(context): gate \(live), posting \(batch)")
                 }
@@ -72,11 +74,41 @@ import TestSupport
             organisationID: "met", currency: .gbp, available: credits("51912.1"), reservations: [],
             overdraftLimit: .zero)
         let refusal = balance.refusal(spending: credits("60000"), priority: .p3)
-        #expect(refusal == SpendRefusal(rule: .insufficientBalance, requested: credits("60000"), spendable: credits("51912.1")))
-        let problem = ProblemDetails.paymentRequired(
-            organisationID: "met", requested: credits("60000"), spendable: credits("51912.1"), rule: .insufficientBalance,
-            priority: 3, purchaseHint: "buy")
+        #expect(refusal == SpendRefusal(
+            rule: .insufficientBalance, scope: .organisation("met"), requested: credits("60000"),
+            spendable: credits("51912.1")))
+        let problem = ProblemDetails.paymentRequired(refusal!, requested: credits("60000"), priority: 3, purchaseHint: "buy")
         #expect(problem.detail == "Organisation met: 60000 credits requested; 51912.1 spendable for P3 work.")
+    }
+
+    @Test("the gate's spendable leaves out grants lapsed by the event's time, as the posting does")
+    func gateLeavesOutLapsedGrantsAsThePostingDoes() async throws {
+        let directory = TemporaryDirectory("spend-block-lapsed")
+        let ledger = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("met")])
+        _ = try await ledger.write { tx in
+            try tx.grant(GrantRequest(
+                idempotencyKey: "lapsing", organisationID: "met", source: .allocation, credits: credits("30000"),
+                effectiveAt: instant("2026-11-01T00:00:00Z"), expiresAt: instant("2026-11-05T00:00:00Z")))
+            try tx.grant(GrantRequest(
+                idempotencyKey: "lasting", organisationID: "met", source: .topUp, credits: credits("51912"),
+                effectiveAt: instant("2026-11-01T00:00:00Z")))
+        }
+        let eventAt = instant("2026-11-10T00:00:00Z")
+        let gate = LedgerCreditGate(ledger: ledger)
+        for requested in [credits("60000"), credits("90000")] {
+            let live = try await gate.decide(SpendIntent(organisationID: "met", credits: requested, effectiveAt: eventAt))
+            let expected = SpendRefusal(
+                rule: .insufficientBalance, scope: .organisation("met"), requested: requested, spendable: credits("51912"))
+            #expect(live == .refuse(expected, priority: nil), "the 30,000 on the lapsed grant are not spendable")
+            await #expect(throws: PostingRejection.exceedsSpendable(
+                requested: requested, spendable: credits("51912"), blockedBy: .insufficientBalance)) {
+                _ = try await ledger.write { tx in
+                    try tx.spend(SpendRequest(
+                        idempotencyKey: "try", organisationID: "met", credits: requested, effectiveAt: eventAt,
+                        priority: .unprioritised, policy: .withinSpendable))
+                }
+            }
+        }
     }
 
     /// Rolls a trial posting back after it succeeded.

@@ -89,7 +89,7 @@ import TestSupport
             Self.body("{ creditBalance(organisationId: \"met\") { " + names.joined(separator: " ") + " } }"),
             compiled: true)
         #expect(all == #"{"data":{"creditBalance":{"organisationId":"met","available":"150.5","reserved":"100","#
-            + #""spendable":"50.5","currency":"GBP","asOf":"2026-11-24T12:00:00.000Z","__typename":"CreditBalance"}}}"#)
+            + #""held":"0","spendable":"50.5","currency":"GBP","asOf":"2026-11-24T12:00:00.000Z","__typename":"CreditBalance"}}}"#)
     }
 
     @Test func aliasesRepeatsNamesAndAdminKeys_answerAsTheExecutorDoes() async throws {

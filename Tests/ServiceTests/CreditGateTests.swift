@@ -16,10 +16,11 @@ import Testing
         func decide(_ intent: SpendIntent) async throws -> GateDecision {
             asked.withLock { $0.append(intent) }
             switch (intent.organisationID, intent.investigationID) {
-            case ("org_broke", _): return .refuse(spendable: .zero, rule: .insufficientBalance, priority: nil)
+            case ("org_broke", _):
+                return .refuse(SpendRefusal(rule: .insufficientBalance, scope: .organisation("org_broke"), requested: Credits(microcredits: 1), spendable: .zero), priority: nil)
             case ("org_reserved", "inv_p1"): return .allow
             case ("org_reserved", _):
-                return .refuse(spendable: Credits(microcredits: 0), rule: .reserveFloor, priority: 3)
+                return .refuse(SpendRefusal(rule: .reserveFloor, scope: .organisation("org_reserved"), requested: Credits(microcredits: 1), spendable: .zero), priority: 3)
             default: return .allow
             }
         }
@@ -85,7 +86,10 @@ import Testing
                 service, #"{"organisation_id":"org_broke"}"#, key: ServiceHTTPTests.adminKey.key)
             try ServiceHTTPTests.expectProblem(answer, status: 402)
             let json = try answer.json()
-            #expect(json["type"] as? String == "/problems/insufficient-credits")
+            #expect(json["type"] as? String == "tag:credits,2026:problems/insufficient-balance")
+            #expect(json["scope"] as? String == "organisation")
+            #expect(json["scope_id"] as? String == "org_broke")
+            #expect(json["instance"] as? String == answer.header("X-Request-Id"), "the request id names the occurrence")
             #expect(json["title"] as? String == "Payment Required")
             #expect(json["rule"] as? String == "insufficient_balance")
             #expect(json["spendable_credits"] as? String == "0")

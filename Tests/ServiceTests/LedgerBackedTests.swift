@@ -201,14 +201,14 @@ import TestSupport
         let gate = LedgerCreditGate(ledger: try makeLedger())
         #expect(try await gate.decide(SpendIntent(organisationID: "met", credits: credits("50"))) == .allow)
         #expect(try await gate.decide(SpendIntent(organisationID: "met", credits: credits("51")))
-            == .refuse(spendable: credits("50"), rule: .reserveFloor, priority: nil))
+            == .refuse(SpendRefusal(rule: .reserveFloor, scope: .organisation("met"), requested: credits("51"), spendable: credits("50")), priority: nil))
         #expect(try await gate.decide(
             SpendIntent(organisationID: "met", investigationID: "op-urgent", credits: credits("150"))) == .allow)
         #expect(try await gate.decide(
             SpendIntent(organisationID: "met", investigationID: "op-routine", credits: credits("120")))
-            == .refuse(spendable: credits("50"), rule: .reserveFloor, priority: 3))
+            == .refuse(SpendRefusal(rule: .reserveFloor, scope: .organisation("met"), requested: credits("120"), spendable: credits("50")), priority: 3))
         #expect(try await gate.decide(SpendIntent(organisationID: "gmp"))
-            == .refuse(spendable: .zero, rule: .insufficientBalance, priority: nil))
+            == .refuse(SpendRefusal(rule: .insufficientBalance, scope: .organisation("gmp"), requested: Credits(microcredits: 1), spendable: .zero), priority: nil))
         await #expect(throws: ProblemDetails.organisationNotFound) {
             try await gate.decide(SpendIntent(organisationID: "nope"))
         }

@@ -40,6 +40,7 @@ import Testing
         graphQL: (any GraphQLResponder)? = nil,
         handler: any RevolutWebhookHandler = AcknowledgingWebhookHandler(),
         spendingRoutes: SpendingRoutes? = nil,
+        holdRoutes: SpendingRoutes? = nil,
         _ body: (Harness) async throws -> R
     ) async throws -> R {
         var configuration = ServiceConfiguration()
@@ -50,7 +51,7 @@ import Testing
         let metrics = MetricsRegistry()
         let dependencies = ServiceDependencies(
             keyStore: store, metrics: metrics, now: { pinnedNow }, webhookHandler: handler, graphQL: graphQL,
-            spendingRoutes: spendingRoutes)
+            spendingRoutes: spendingRoutes, holdRoutes: holdRoutes)
         return try await withLiveApplication({ onRunning in
             try CreditsServer.makeApplication(
                 configuration: configuration, dependencies: dependencies, logger: quietLogger("service"),

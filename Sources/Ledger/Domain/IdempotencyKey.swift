@@ -19,6 +19,9 @@ public enum IdempotencyKey {
 
     private static let usageRunPrefix = "usage-run:"
 
+    /// The deduction that settles one hold: `deduction:hold:<hold id>`.
+    public static func holdSettlement(holdID: Int64) -> String { "deduction:hold:\(holdID)" }
+
     /// The top-up that credits one completed Revolut payment order: `top-up:revolut:<order id>`.
     public static func topUp(revolutOrderID: String) -> String { "top-up:revolut:\(revolutOrderID)" }
 

@@ -179,6 +179,19 @@ extension LedgerReader {
                 SELECT 'usage_charges_once_per_event' AS name UNION ALL SELECT 'deductions_once_per_event')
             WHERE name NOT IN (SELECT name FROM sqlite_master WHERE type = 'trigger')
             """))
+        // A settled hold names the one deduction that settled it, of its organisation and its settled
+        // credits; its states are kept by triggers (docs/LEDGER.md, holds).
+        check("holdsSettledByTheirDeduction", try strings("""
+            SELECT 'hold ' || h.id || ' settled ' || h.settled_credits || ' but transfer '
+                || COALESCE(t.id || ' (' || t.kind || ') moved ' || t.amount, h.settlement_transfer_id || ' does not exist')
+            FROM holds h LEFT JOIN transfers t ON t.id = h.settlement_transfer_id
+            WHERE h.state = 'settled' AND (t.id IS NULL OR t.kind <> 'deduction' OR t.amount <> h.settled_credits
+                OR t.organisation_id <> h.organisation_id)
+            UNION ALL
+            SELECT 'trigger ' || name || ' is missing' FROM (
+                SELECT 'holds_close_once' AS name UNION ALL SELECT 'holds_are_never_deleted')
+            WHERE name NOT IN (SELECT name FROM sqlite_master WHERE type = 'trigger')
+            """))
         // I15: per issuer, the invoices are numbered exactly 1...counter (UNIQUE rules out repeats).
         check("invoicesGapFree", try strings("""
             SELECT 'issuer ' || c.issuer_id || ': counter ' || c.last_sequence || ', ' || COUNT(i.id)

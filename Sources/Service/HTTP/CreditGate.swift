@@ -12,14 +12,26 @@ public struct SpendIntent: Sendable, Equatable {
     /// The cost event being charged, when there is one: a retry of an event already charged passes the gate
     /// so it gets its duplicate answer instead of a 402.
     public let costEventID: String?
+    /// When the work takes effect (a cost event's `occurred_at`); nil for now. Grants expired by then are
+    /// not spendable, as the posting judges it.
+    public let effectiveAt: Instant?
+    /// Whether the work is charged now or held for later (`hold_exceeds_balance` names a refused hold).
+    public let commitment: SpendCommitment
+    /// The hold's idempotency key, for a hold: a retry of a hold already made passes the gate so it gets its
+    /// earlier answer (or its 409) instead of a 402 from the credits it holds itself.
+    public let holdIdempotencyKey: String?
 
     public init(
-        organisationID: String, investigationID: String? = nil, credits: Credits? = nil, costEventID: String? = nil
+        organisationID: String, investigationID: String? = nil, credits: Credits? = nil, costEventID: String? = nil,
+        effectiveAt: Instant? = nil, commitment: SpendCommitment = .charge, holdIdempotencyKey: String? = nil
     ) {
         self.organisationID = organisationID
         self.investigationID = investigationID
         self.credits = credits
         self.costEventID = costEventID
+        self.effectiveAt = effectiveAt
+        self.commitment = commitment
+        self.holdIdempotencyKey = holdIdempotencyKey
     }
 }
 
@@ -27,7 +39,8 @@ public struct SpendIntent: Sendable, Equatable {
 /// what the posting would have said.
 public enum GateDecision: Sendable, Equatable {
     case allow
-    case refuse(spendable: Credits, rule: SpendBlock, priority: Int?)
+    /// The ledger's refusal, and the priority (1...4) the work was judged at, nil for none.
+    case refuse(SpendRefusal, priority: Int?)
 }
 
 /// Decides whether an organisation may spend on some work. The ledger-backed gate reads the spendable
@@ -75,11 +88,10 @@ public struct CreditGateMiddleware: RouterMiddleware {
         case .allow:
             count("allowed")
             return try await next(request, context)
-        case .refuse(let spendable, let rule, let priority):
-            count("refused_\(rule.rawValue)")
+        case .refuse(let refusal, let priority):
+            count("refused_\(refusal.rule.rawValue)")
             throw ProblemDetails.paymentRequired(
-                organisationID: intent.organisationID, requested: intent.credits, spendable: spendable, rule: rule,
-                priority: priority, purchaseHint: purchaseHint)
+                refusal, requested: intent.credits, priority: priority, purchaseHint: purchaseHint)
         }
     }
 
@@ -89,32 +101,48 @@ public struct CreditGateMiddleware: RouterMiddleware {
 }
 
 extension ProblemDetails {
-    /// The gate's 402: type, title, status, detail, plus the credits requested (when the request states
-    /// them) and spendable (exact decimal text), the blocking rule (`SpendBlock`), the priority judged and
-    /// where to buy credits.
+    /// The gate's 402, for every route that spends or holds credits: `type` names the rule
+    /// (`ProblemType(rule)`), and the members say what blocked and by how much: `rule` (`SpendBlock`),
+    /// `scope` and `scope_id` (the organisation, team or investigation whose rule refused),
+    /// `organisation_id`, `requested_credits` (when the request states them), `spendable_credits` (what
+    /// the work may still spend, never below zero), `priority` (the priority judged, when there is one),
+    /// for a budget `budget_limit_credits`, `budget_used_credits` and `budget_resets_at`, and where to buy
+    /// credits. `instance` is the request id.
     public static func paymentRequired(
-        organisationID: String, requested: Credits?, spendable: Credits, rule: SpendBlock, priority: Int?,
-        purchaseHint: String
+        _ refusal: SpendRefusal, requested: Credits?, priority: Int?, purchaseHint: String
     ) -> ProblemDetails {
         let work = priority.map { "P\($0) work" } ?? "this work"
         let asked = requested.map { "\($0) credits requested; " } ?? ""
-        let reason = switch rule {
-        case .insufficientBalance: "\(asked)\(spendable) spendable for \(work)"
-        case .reserveFloor: "\(asked)\(spendable) spendable for \(work), the rest is reserved for higher-priority investigations"
+        let reason = switch refusal.rule {
+        case .insufficientBalance: "\(asked)\(refusal.spendable) spendable for \(work)"
+        case .reserveFloor:
+            "\(asked)\(refusal.spendable) spendable for \(work), the rest is reserved for higher-priority investigations"
+        case .holdExceedsBalance:
+            "\(asked)only \(refusal.spendable) can still be held for \(work) (the balance less open holds and reserves)"
+        case .budgetExceeded: "\(asked)the \(refusal.scope.kind.rawValue) budget allows \(refusal.spendable) more"
         }
+        let organisationID = refusal.scope.kind == .organisation ? refusal.scope.id : nil
         var extensions: [String: ProblemValue] = [
-            "organisation_id": .string(organisationID),
-            "spendable_credits": .string(spendable.description),
-            "rule": .string(rule.rawValue),
+            "spendable_credits": .string(refusal.spendable.description),
+            "rule": .string(refusal.rule.rawValue),
+            "scope": .string(refusal.scope.kind.rawValue),
+            "scope_id": .string(refusal.scope.id),
             "purchase": .string(purchaseHint),
         ]
+        if let organisationID { extensions["organisation_id"] = .string(organisationID) }
         if let requested { extensions["requested_credits"] = .string(requested.description) }
         if let priority { extensions["priority"] = .integer(Int64(priority)) }
+        if let budget = refusal.budget {
+            extensions["budget_limit_credits"] = .string(budget.limit.description)
+            extensions["budget_used_credits"] = .string(budget.used.description)
+            if let resetsAt = budget.resetsAt { extensions["budget_resets_at"] = .string(resetsAt.iso8601) }
+        }
+        let subject = "\(refusal.scope.kind == .organisation ? "Organisation" : refusal.scope.kind.rawValue.capitalized) \(refusal.scope.id)"
         return ProblemDetails(
             status: HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"),
-            type: "/problems/insufficient-credits",
+            problem: ProblemType(refusal.rule),
             title: "Payment Required",
-            detail: "Organisation \(organisationID): \(reason).",
+            detail: "\(subject): \(reason).",
             extensions: extensions
         )
     }

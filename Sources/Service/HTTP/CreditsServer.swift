@@ -33,6 +33,9 @@ public struct ServiceDependencies: Sendable {
     public var graphQL: (any GraphQLResponder)?
     /// Routes that spend credits (`POST /v1/usage`), mounted behind authentication and the credit gate.
     public var spendingRoutes: SpendingRoutes?
+    /// The hold routes (`HoldRoutes`), gated apart from `spendingRoutes` since each group's gate reads its
+    /// own kind of body.
+    public var holdRoutes: SpendingRoutes?
 
     public init(
         keyStore: any APIKeyStore,
@@ -40,7 +43,8 @@ public struct ServiceDependencies: Sendable {
         now: @escaping NowProvider = systemNow,
         webhookHandler: any RevolutWebhookHandler = AcknowledgingWebhookHandler(),
         graphQL: (any GraphQLResponder)? = nil,
-        spendingRoutes: SpendingRoutes? = nil
+        spendingRoutes: SpendingRoutes? = nil,
+        holdRoutes: SpendingRoutes? = nil
     ) {
         self.keyStore = keyStore
         self.metrics = metrics
@@ -48,6 +52,7 @@ public struct ServiceDependencies: Sendable {
         self.webhookHandler = webhookHandler
         self.graphQL = graphQL
         self.spendingRoutes = spendingRoutes
+        self.holdRoutes = holdRoutes
     }
 }
 
@@ -65,17 +70,22 @@ public struct SpendingRoutes: Sendable {
     public let purchaseHint: String?
     public let intent: @Sendable (Request, AuthenticatedContext) async throws -> SpendIntent
     public let register: @Sendable (RouterGroup<AuthenticatedContext>) -> Void
+    /// Routes under `/v1` that only use or give back what a gated route promised (settling or releasing a
+    /// hold): authenticated, not gated; each checks the caller may act on what it names.
+    public let registerUngated: (@Sendable (RouterGroup<AuthenticatedContext>) -> Void)?
 
     public init(
         gate: any CreditGate,
         purchaseHint: String? = nil,
         intent: @escaping @Sendable (Request, AuthenticatedContext) async throws -> SpendIntent,
-        register: @escaping @Sendable (RouterGroup<AuthenticatedContext>) -> Void
+        register: @escaping @Sendable (RouterGroup<AuthenticatedContext>) -> Void,
+        registerUngated: (@Sendable (RouterGroup<AuthenticatedContext>) -> Void)? = nil
     ) {
         self.gate = gate
         self.purchaseHint = purchaseHint
         self.intent = intent
         self.register = register
+        self.registerUngated = registerUngated
     }
 }
 
@@ -147,11 +157,12 @@ public enum CreditsServer {
         let authenticated = router.group()
             .add(middleware: BearerAuthenticationMiddleware(store: dependencies.keyStore))
             .group(context: AuthenticatedContext.self)
-        if let spending = dependencies.spendingRoutes {
+        for spending in [dependencies.spendingRoutes, dependencies.holdRoutes].compactMap({ $0 }) {
             let gate = CreditGateMiddleware(
                 gate: spending.gate, metrics: metrics, purchaseHint: spending.purchaseHint ?? defaultPurchaseHint,
                 intent: spending.intent)
             spending.register(authenticated.group("v1").add(middleware: gate))
+            spending.registerUngated?(authenticated.group("v1"))
         }
         authenticated.post("graphql") { request, context in
             let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
@@ -233,13 +244,13 @@ struct RevolutWebhookRoute: Sendable {
             count("rejected_\(reason.rawValue)")
             context.logger.warning("webhook rejected", metadata: ["reason": .string(reason.rawValue)])
             throw ProblemDetails(
-                status: .unauthorized, type: "/problems/webhook-signature", title: "Unauthorized",
+                status: .unauthorized, problem: .webhookSignature, title: "Unauthorized",
                 detail: "The webhook signature could not be verified.")
         }
         guard let event = RevolutWebhookEvent.parse(Data(bytes)) else {
             count("malformed")
             throw ProblemDetails(
-                status: .badRequest, type: "/problems/webhook-body", title: "Bad Request",
+                status: .badRequest, problem: .webhookBody, title: "Bad Request",
                 detail: "The webhook body is not a Revolut event object.")
         }
         let outcome: WebhookHandlingOutcome
@@ -253,7 +264,7 @@ struct RevolutWebhookRoute: Sendable {
         context.logger.info("webhook", metadata: ["event": .string(event.event), "outcome": .string(outcome.rawValue)])
         guard outcome != .retryLater else {
             throw ProblemDetails(
-                status: .serviceUnavailable, type: "/problems/retry-later", title: "Service Unavailable",
+                status: .serviceUnavailable, problem: .retryLater, title: "Service Unavailable",
                 detail: "The delivery could not be processed now; it will be retried.",
                 headers: ["Retry-After": "60"])
         }

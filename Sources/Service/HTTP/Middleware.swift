@@ -127,25 +127,26 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        var problem: ProblemDetails
         do {
             return try await next(request, context)
-        } catch let problem as ProblemDetails {
-            return try problem.response(from: request, context: context)
+        } catch let thrown as ProblemDetails {
+            problem = thrown
         } catch let error as StorageError where error.reason == .busy {
             // Another process (a batch stage) holds the ledger: worth retrying, nothing was half-applied.
             context.logger.warning("ledger busy", metadata: ["error.type": .string("\(type(of: error))")])
-            return try ProblemDetails.ledgerBusy.response(from: request, context: context)
+            problem = .ledgerBusy
         } catch let error as any HTTPResponseError {
-            if error.status == .contentTooLarge {
-                return try ProblemDetails.generic(.contentTooLarge).response(from: request, context: context)
-            }
             // Hummingbird's HTTPError messages are written for clients (decode failures, not found).
-            let detail = (error as? HTTPError)?.body
-            return try ProblemDetails.generic(error.status, detail: detail).response(from: request, context: context)
+            problem = error.status == .contentTooLarge
+                ? .generic(.contentTooLarge) : .generic(error.status, detail: (error as? HTTPError)?.body)
         } catch {
             context.logger.error("unhandled error", metadata: ["error.type": .string("\(type(of: error))")])
-            return try ProblemDetails.generic(.internalServerError).response(from: request, context: context)
+            problem = .generic(.internalServerError)
         }
+        // RFC 9457 `instance`: this occurrence, named by the request id the response echoes.
+        if problem.instance == nil { problem.instance = RequestScope.requestID }
+        return try problem.response(from: request, context: context)
     }
 }
 

@@ -19,7 +19,7 @@ struct CreditBalancePlan: Sendable {
     /// The fields of `CreditBalance` a plan answers: the stored values of `CreditBalanceView`, each serialised
     /// as its scalar serialises it.
     enum BalanceField: String, CaseIterable, Sendable {
-        case organisationId, available, reserved, spendable, currency, asOf
+        case organisationId, available, reserved, held, spendable, currency, asOf
         case typename = "__typename"
 
         func value(in view: CreditBalanceView) -> String {
@@ -27,6 +27,7 @@ struct CreditBalancePlan: Sendable {
             case .organisationId: view.organisationId.text
             case .available: view.available.text
             case .reserved: view.reserved.text
+            case .held: view.held.text
             case .spendable: view.spendable.text
             case .currency: view.currency
             case .asOf: view.asOf.text

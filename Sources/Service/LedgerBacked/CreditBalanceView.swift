@@ -6,6 +6,8 @@ public struct CreditBalanceView: Sendable {
     public let organisationId: Identifier
     public let available: CreditAmount
     public let reserved: CreditAmount
+    /// Credits open holds promise (docs/LEDGER.md, holds).
+    public let held: CreditAmount
     public let spendable: CreditAmount
     public let currency: String
     public let asOf: DateTime

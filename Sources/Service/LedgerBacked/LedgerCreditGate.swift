@@ -1,7 +1,7 @@
 import Ledger
 
 /// The credit gate over the ledger: work may go ahead when the organisation's spendable balance for the
-/// work's priority covers it (any positive amount when the cost is not yet known). High-priority
+/// work's priority (less what open holds promise, at the ledger's clock) covers it (any positive amount when the cost is not yet known). High-priority
 /// investigations may spend into reservations that admit them (ARCHITECTURE.md, reservations).
 public struct LedgerCreditGate: CreditGate {
     let ledger: LedgerDatabase
@@ -18,34 +18,37 @@ public struct LedgerCreditGate: CreditGate {
         try ledger.pointRead { reader in
             let view: GateView
             do {
+                let now = ledger.now
                 view = try reader.gateView(
                     organisationID: intent.organisationID,
                     idempotencyKey: intent.costEventID.map(IdempotencyKey.deduction(costEventID:)),
-                    investigationID: intent.investigationID)
+                    holdIdempotencyKey: intent.holdIdempotencyKey, investigationID: intent.investigationID, spendableAt: intent.effectiveAt ?? now, now: now)
             } catch PostingRejection.organisationNotFound {
                 throw ProblemDetails.organisationNotFound
             }
-            // A retry of an event already charged passes, to get its duplicate answer.
+            // A retry of an event already charged, or of a hold already made, passes, to get its earlier answer.
             if view.alreadyPosted { return .allow }
             // Unknown investigations rank as unprioritised: they cannot unlock reserved credits.
             return Self.decide(
-                balance: view.balance, priority: view.investigationPriority ?? .unprioritised, cost: intent.credits)
+                balance: view.balance, priority: view.investigationPriority ?? .unprioritised, cost: intent.credits,
+                as: intent.commitment)
         }
     }
 
     /// The ledger's spending rule (`Balance.refusal`), for a cost not yet known as the smallest amount.
-    static func decide(balance: Balance, priority: Priority, cost: Credits?) -> GateDecision {
-        guard let refusal = balance.refusal(spending: cost ?? Credits(microcredits: 1), priority: priority) else {
-            return .allow
-        }
-        return .refuse(
-            spendable: refusal.spendable, rule: refusal.rule, priority: priority == .unprioritised ? nil : priority.rank)
+    static func decide(
+        balance: Balance, priority: Priority, cost: Credits?, as commitment: SpendCommitment = .charge
+    ) -> GateDecision {
+        guard let refusal = balance.refusal(
+            spending: cost ?? Credits(microcredits: 1), priority: priority, as: commitment)
+        else { return .allow }
+        return .refuse(refusal, priority: priority == .unprioritised ? nil : priority.rank)
     }
 }
 
 extension ProblemDetails {
     /// 404 for an organisation that does not exist or that the caller may not see (never says which).
     public static let organisationNotFound = ProblemDetails(
-        status: .notFound, type: "/problems/organisation-not-found", title: "Not Found",
+        status: .notFound, problem: .organisationNotFound, title: "Not Found",
         detail: "No such organisation.")
 }

@@ -67,20 +67,25 @@ public struct LedgerResolver: Sendable {
         let balance: Balance
         do {
             if let past = arguments.asOf?.instant {
-                balance = try await ledger.read { try $0.balance(of: organisationID, asOf: past) }
+                balance = try await ledger.read { reader in
+                    try reader.balance(of: organisationID, asOf: past)
+                        .holding(try reader.heldCredits(of: organisationID, asOf: past))
+                }
             } else {
                 // One statement, so one consistent state: a point read (LedgerDatabase.pointRead).
-                balance = try ledger.pointRead { try $0.balance(of: organisationID) }
+                balance = try ledger.pointRead { try $0.balance(of: organisationID, holdsAt: asOf) }
             }
         } catch PostingRejection.organisationNotFound {
             throw Self.notFound
         }
         let spendable = max(.zero, balance.spendable(for: .unprioritised))
+        // The runway is the runway alert's rule, which judges the balance without holds (docs/ALERTS.md).
+        let unheld = max(.zero, balance.holding(.zero).spendable(for: .unprioritised))
         return CreditBalanceView(
             organisationId: Identifier(organisationID), available: CreditAmount(balance.available),
-            reserved: CreditAmount(balance.reserved), spendable: CreditAmount(spendable),
-            currency: balance.currency.code, asOf: DateTime(asOf),
-            runway: RunwayEstimate(ledger: ledger, organisationID: organisationID, spendable: spendable, asOf: asOf))
+            reserved: CreditAmount(balance.reserved), held: CreditAmount(balance.held),
+            spendable: CreditAmount(spendable), currency: balance.currency.code, asOf: DateTime(asOf),
+            runway: RunwayEstimate(ledger: ledger, organisationID: organisationID, spendable: unheld, asOf: asOf))
     }
 
     public func transactions(context: GraphQLRequestContext, arguments: TransactionsArguments) async throws

@@ -25,8 +25,10 @@ public enum LedgerSchema {
                     .description("Credits granted and not yet used, expired or reversed.")
                 Field("reserved", at: \.reserved)
                     .description("Credits kept back by reservations for high-priority investigations.")
+                Field("held", at: \.held)
+                    .description("Credits promised to open holds (jobs not yet settled), which no other work may spend.")
                 Field("spendable", at: \.spendable)
-                    .description("Credits an investigation without priority may spend now: available less reserved, never below zero.")
+                    .description("Credits an investigation without priority may spend now: available less reserved less held, never below zero.")
                 Field("currency", at: \.currency).description("The organisation's currency, ISO 4217.")
                 Field("asOf", at: \.asOf).description("The instant of the balance.")
                 Field("runwayDays", at: CreditBalanceView.runwayDays)
@@ -237,6 +239,16 @@ public enum LedgerSchema {
                 Field("cost", at: \.cost).description("What was paid for all its credits: their cost basis.")
                 Field("transactionId", at: \.transactionId).description("The transfer that created it.")
             }.description("Credits granted to an organisation, burnt down by its outflows (docs/LEDGER.md).")
+            Type(HoldView.self, as: "Hold") {
+                Field("id", at: \.id).description("The hold's id (`hold_id` of `POST /v1/holds`).")
+                Field("team", at: \.team).description("The team the job is charged to.")
+                Field("investigation", at: \.investigation).description("The investigation, if any.")
+                Field("operation", at: \.operation).description("The operation the job runs.")
+                Field("credits", at: \.credits).description("The estimate: credits the hold keeps from other work.")
+                Field("createdAt", at: \.createdAt).description("When the hold was made.")
+                Field("expiresAt", at: \.expiresAt).description("When it stops holding anything unless settled first.")
+                Field("actor", at: \.actor).description("Who made it: `key:<API key id>`.")
+            }.description("Credits promised to one job before it runs; they count against the spendable balance until the hold is settled, released or expires (docs/LEDGER.md).")
             Type(DrawView.self, as: "Draw") {
                 Field("transactionId", at: \.transactionId).description("The outflow that drew.")
                 Field("grantId", at: \.grantId).description("The grant drawn on; null: credits no grant covered (overdraft).")
@@ -344,6 +356,11 @@ public enum LedgerSchema {
                         "The grants as they stood at this instant: those that had taken effect, each with what was "
                             + "left after the outflows effective by then. Omitted: now.")
                 }.description("An organisation's grants, oldest first, with what is left of each (now, or at `asOf`).")
+                Field("openHolds", at: LedgerResolver.openHolds) {
+                    Argument("organisationId", at: \.organisationId).description("The organisation's id.")
+                    Argument("team", at: \.team).description("Only this team's holds.")
+                    Argument("investigation", at: \.investigation).description("Only this investigation's holds.")
+                }.description("An organisation's holds open now, oldest first: what each promises and until when.")
                 Field("draws", at: LedgerResolver.draws) {
                     Argument("organisationId", at: \.organisationId).description("The organisation's id.")
                     Argument("transactionId", at: \.transactionId).description("An outflow: the grants it drew from.")

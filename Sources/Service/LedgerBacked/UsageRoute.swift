@@ -72,7 +72,7 @@ public struct LiveCostEvent: Sendable, Equatable {
 
     static func invalid(_ detail: String, rule: String? = nil) -> ProblemDetails {
         ProblemDetails(
-            status: .badRequest, type: "/problems/invalid-cost-event", title: "Bad Request", detail: detail,
+            status: .badRequest, problem: .invalidCostEvent, title: "Bad Request", detail: detail,
             extensions: rule.map { ["rule": .string($0)] } ?? [:])
     }
 
@@ -114,7 +114,7 @@ public enum UsageRoute {
             // only asks for a positive spendable balance.
             return SpendIntent(
                 organisationID: event.organisationID, investigationID: event.investigation,
-                credits: event.statedCredits, costEventID: event.eventID)
+                credits: event.statedCredits, costEventID: event.eventID, effectiveAt: event.occurredAt)
         } register: { group in
             group.post("usage") { request, context in
                 try await record(try await event(from: request), as: .apiKey(id: context.keyID), commits: commits)
@@ -163,29 +163,40 @@ public enum UsageRoute {
         switch try tx.stage([event.staged(credits: credits, pricing: pricing)]).first {
         case .conflict?:
             throw ProblemDetails(
-                status: .conflict, type: "/problems/cost-event-conflict", title: "Conflict",
+                status: .conflict, problem: .costEventConflict, title: "Conflict",
                 detail: "event_id \(event.eventID) was already recorded with different content; the first stands.")
         case .duplicate?:
             return Answer(
                 status: .duplicate, event_id: event.eventID,
                 transfer_id: try tx.reader.deductionCharging(costEventID: event.eventID))
         case .staged?, nil:
-            let posting = try tx.spend(SpendRequest(
-                idempotencyKey: key, organisationID: event.organisationID, purpose: .deduction,
-                credits: credits, effectiveAt: event.occurredAt, priority: priority, policy: .withinSpendable,
-                references: TransferReferences(
-                    costEventID: event.eventID, team: event.team, investigation: event.investigation,
-                    operation: event.operation)))
+            let posting: Posting
+            do {
+                posting = try tx.spendLeavingHolds(SpendRequest(
+                    idempotencyKey: key, organisationID: event.organisationID, purpose: .deduction,
+                    credits: credits, effectiveAt: event.occurredAt, priority: priority, policy: .withinSpendable,
+                    references: TransferReferences(
+                        costEventID: event.eventID, team: event.team, investigation: event.investigation,
+                        operation: event.operation)))
+            } catch PostingRejection.exceedsSpendable(let requested, let spendable, let rule) {
+                // Answered here, where the priority the work was judged at is known.
+                throw ProblemDetails.paymentRequired(
+                    SpendRefusal(rule: rule, scope: .organisation(event.organisationID), requested: requested,
+                                 spendable: max(.zero, spendable)),
+                    requested: requested, priority: priority == .unprioritised ? nil : priority.rank,
+                    purchaseHint: CreditsServer.defaultPurchaseHint)
+            }
             return Answer(status: .recorded, event_id: event.eventID, transfer_id: posting.transfer.id)
         }
     }
 
     private static func problem(for rejection: PostingRejection, event: LiveCostEvent) -> ProblemDetails {
         switch rejection {
-        case .exceedsSpendable(let requested, let spendable, let block):
+        case .exceedsSpendable(let requested, let spendable, let rule):
             return .paymentRequired(
-                organisationID: event.organisationID, requested: requested, spendable: max(.zero, spendable),
-                rule: block, priority: nil, purchaseHint: CreditsServer.defaultPurchaseHint)
+                SpendRefusal(rule: rule, scope: .organisation(event.organisationID), requested: requested,
+                             spendable: max(.zero, spendable)),
+                requested: requested, priority: nil, purchaseHint: CreditsServer.defaultPurchaseHint)
         case .organisationNotFound:
             return .organisationNotFound
         default:

@@ -8,7 +8,10 @@ struct BalanceView: Encodable {
     let currency: String
     let available: Credits
     let reserved: Credits
-    /// Spendable by work at each priority: P1..P4 and `none` (no investigation); never below zero.
+    /// Credits promised to open holds (now; zero for a balance `--as-of` a past instant).
+    let held: Credits
+    /// Spendable by work at each priority: P1..P4 and `none` (no investigation), less what open holds
+    /// promise; never below zero.
     let spendable: [String: Credits]
 
     init(_ balance: Balance) {
@@ -16,6 +19,7 @@ struct BalanceView: Encodable {
         currency = balance.currency.code
         available = balance.available
         reserved = balance.reserved
+        held = balance.held
         var spendable: [String: Credits] = [:]
         for priority in [Priority.p1, .p2, .p3, .p4, .unprioritised] {
             spendable[priority.description] = max(.zero, balance.spendable(for: priority))
@@ -70,20 +74,23 @@ struct BalanceCommand: ParsableCommand {
         }
         try Runner.run("ledger balance", options: options, lock: false, humanToStdout: true) {
             let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
+            let now = ledger.now
             let balances = try ledger.read { reader in
-                let current = try org.map { [try reader.balance(of: $0)] } ?? reader.balances()
-                guard let moment else { return current }
-                return try current.map { balance in
+                let stored = try org.map { [try reader.balance(of: $0)] } ?? reader.balances()
+                guard let moment else {
+                    return try stored.map { $0.holding(try reader.heldCredits(of: $0.organisationID, at: now)) }
+                }
+                return try stored.map { balance in
                     try reader.balance(of: balance.organisationID, asOf: try moment.instant(for: balance.organisationID, reader))
                 }
             }
             let views = balances.map(BalanceView.init)
-            var table = [["organisation", "currency", "available", "reserved", "spendable P1", "spendable (none)"]]
+            var table = [["organisation", "currency", "available", "reserved", "held", "spendable P1", "spendable (none)"]]
             for view in views {
                 table.append([view.organisationID, view.currency, "\(view.available)", "\(view.reserved)",
-                              "\(view.spendable["P1"]!)", "\(view.spendable["none"]!)"])
+                              "\(view.held)", "\(view.spendable["P1"]!)", "\(view.spendable["none"]!)"])
             }
-            return StageOutcome(summary: views, human: TextTable.render(table, rightAligned: [2, 3, 4, 5]))
+            return StageOutcome(summary: views, human: TextTable.render(table, rightAligned: [2, 3, 4, 5, 6]))
         }
     }
 

@@ -82,7 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
             graphQL: try LedgerSchema.endpoint(
                 ledger: ledger, now: clock, limits: configuration.graphQL, metrics: metrics, revolut: revolut,
                 auditSigningKey: auditKey),
-            spendingRoutes: UsageRoute.spendingRoutes(ledger: ledger))
+            spendingRoutes: UsageRoute.spendingRoutes(ledger: ledger), holdRoutes: HoldRoutes.spendingRoutes(ledger: ledger))
         let listening = ListeningFlag()
         let app = try CreditsServer.makeApplication(
             configuration: configuration, dependencies: dependencies, logger: logger,

@@ -91,6 +91,9 @@ public final class LedgerDatabase: Sendable {
         if try Schema.migrator.hasBeenSuperseded(db) { throw StorageError(.newerSchema, path: path) }
     }
 
+    /// The ledger's clock: the `now` its next transaction will carry (the live gate reads holds' expiry by it).
+    public var now: Instant { clock() }
+
     /// Runs `body` in one write transaction: everything in it commits together or not at all. Every
     /// transfer it posts records `actor` as who made it.
     public func write<T>(as actor: Actor, _ body: (LedgerTransaction) throws -> T) throws -> T {

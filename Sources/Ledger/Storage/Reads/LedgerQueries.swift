@@ -10,11 +10,14 @@ extension LedgerReader {
     }
 
     /// What the live credit gate asks before a spend, in one statement (see `GateView`).
-    public func gateView(organisationID: String, idempotencyKey: String?, investigationID: String?) throws
-        -> GateView
-    {
+    public func gateView(
+        organisationID: String, idempotencyKey: String?, holdIdempotencyKey: String? = nil, investigationID: String?,
+        spendableAt: Instant, now: Instant
+    ) throws -> GateView {
         try PointQueries.gateView(
-            organisationID: organisationID, idempotencyKey: idempotencyKey, investigationID: investigationID, on: db)
+            organisationID: organisationID, idempotencyKey: idempotencyKey, holdIdempotencyKey: holdIdempotencyKey,
+            investigationID: investigationID,
+            spendableAt: spendableAt, now: now, on: db)
     }
 
     public func balances() throws -> [Balance] {

@@ -97,10 +97,45 @@ enum PointQueries {
         return try balance(organisationID, rows: rows)
     }
 
+    /// Column 6: whether the spend's transfer key (?1) or hold key (?7) is taken already (a retry).
+    /// Columns 8 and 9: what is left on grants expired by ?5 whose expiry is not posted yet (the posting
+    /// leaves them out of what a spend effective then may use), and what holds open at ?6 promise.
+    /// `balanceSQL` with column 6: what holds open at ?3 promise.
+    static let balanceHoldingSQL = """
+        SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted, r.id, r.credits, r.max_priority,
+            (SELECT COALESCE(SUM(h.credits), 0) FROM holds h
+                WHERE h.organisation_id = o.id AND h.state = 'open' AND h.expires_at > ?3)
+        FROM organisations o
+        JOIN accounts a ON a.id = ?2 AND a.organisation_id = o.id
+        LEFT JOIN reservations r ON r.organisation_id = o.id
+        WHERE o.id = ?1
+        ORDER BY r.id
+        """
+
+    /// The organisation's balance with what its holds open at `instant` promise (`Balance.held`).
+    static func balance(
+        of organisationID: String, holdsAt instant: Instant, on source: some PreparedStatementSource
+    ) throws -> Balance {
+        let rows = try rows(
+            balanceHoldingSQL, on: source,
+            bind: {
+                $0.add(organisationID)
+                $0.add(AccountID.available(organisationID: organisationID).rawValue)
+                $0.add(instant.millisecondsSinceEpoch)
+            },
+            map: { row in (balance: BalanceRow(row), held: row.int64(6)) })
+        return try balance(organisationID, rows: rows.map(\.balance)).holding(Credits(microcredits: rows[0].held))
+    }
+
     static let gateViewSQL = """
         SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted, r.id, r.credits, r.max_priority,
-            EXISTS (SELECT 1 FROM transfers WHERE idempotency_key = ?1),
-            (SELECT priority FROM investigations i WHERE i.organisation_id = o.id AND i.id = ?2)
+            EXISTS (SELECT 1 FROM transfers WHERE idempotency_key = ?1)
+                OR EXISTS (SELECT 1 FROM holds WHERE idempotency_key = ?7),
+            (SELECT priority FROM investigations i WHERE i.organisation_id = o.id AND i.id = ?2),
+            (SELECT COALESCE(SUM(g.remaining), 0) FROM grants g
+                WHERE g.organisation_id = o.id AND g.remaining > 0 AND g.expires_at <= ?5),
+            (SELECT COALESCE(SUM(h.credits), 0) FROM holds h
+                WHERE h.organisation_id = o.id AND h.state = 'open' AND h.expires_at > ?6)
         FROM organisations o
         JOIN accounts a ON a.id = ?4 AND a.organisation_id = o.id
         LEFT JOIN reservations r ON r.organisation_id = o.id
@@ -108,9 +143,12 @@ enum PointQueries {
         ORDER BY r.id
         """
 
+    /// The gate's view for a spend effective at `spendableAt`, with holds as they stand at `now`: the
+    /// balance the posting would judge (`OrganisationPostingState.balance(spendableAt:)`) less what
+    /// open holds promise.
     static func gateView(
-        organisationID: String, idempotencyKey: String?, investigationID: String?,
-        on source: some PreparedStatementSource
+        organisationID: String, idempotencyKey: String?, holdIdempotencyKey: String? = nil, investigationID: String?,
+        spendableAt: Instant, now: Instant, on source: some PreparedStatementSource
     ) throws -> GateView {
         let rows = try rows(
             gateViewSQL, on: source,
@@ -119,11 +157,20 @@ enum PointQueries {
                 $0.add(investigationID)
                 $0.add(organisationID)
                 $0.add(AccountID.available(organisationID: organisationID).rawValue)
+                $0.add(spendableAt.millisecondsSinceEpoch)
+                $0.add(now.millisecondsSinceEpoch)
+                $0.add(holdIdempotencyKey)
             },
             map: { row in
-                (balance: BalanceRow(row), alreadyPosted: row.int64(6) != 0, priority: row.int64OrNil(7))
+                (balance: BalanceRow(row), alreadyPosted: row.int64(6) != 0, priority: row.int64OrNil(7),
+                 lapsed: row.int64(8), held: row.int64(9))
             })
-        let balance = try balance(organisationID, rows: rows.map(\.balance))
+        let stored = try balance(organisationID, rows: rows.map(\.balance))
+        let balance = Balance(
+            organisationID: organisationID, currency: stored.currency,
+            available: try stored.available.subtracting(Credits(microcredits: rows[0].lapsed)),
+            reservations: stored.reservations, overdraftLimit: stored.overdraftLimit,
+            held: Credits(microcredits: rows[0].held))
         return GateView(
             balance: balance, alreadyPosted: rows[0].alreadyPosted,
             investigationPriority: rows[0].priority.flatMap { Priority(rank: Int($0)) })
@@ -157,8 +204,9 @@ enum PointQueries {
     }
 }
 
-/// What the live credit gate asks before a spend, read by one statement: the organisation's balance,
-/// whether a transfer was already posted under the spend's idempotency key (a retry), and the
+/// What the live credit gate asks before a spend, read by one statement: the organisation's balance
+/// (less what open holds promise), whether a transfer or a hold already holds the request's
+/// idempotency key (a retry, which passes to get its earlier answer), and the
 /// priority of the spend's investigation (nil when the organisation has no such investigation).
 public struct GateView: Sendable, Equatable {
     public let balance: Balance

@@ -80,17 +80,26 @@ public struct PointReader {
 
     /// The organisation's balance and reservations. Throws `PostingRejection.organisationNotFound`
     /// for an unknown organisation.
+    /// The organisation's balance with what its holds open at `instant` promise (`Balance.held`), in one
+    /// statement.
+    public func balance(of organisationID: String, holdsAt instant: Instant) throws -> Balance {
+        try PointQueries.balance(of: organisationID, holdsAt: instant, on: connection)
+    }
+
     public func balance(of organisationID: String) throws -> Balance {
         try PointQueries.balance(of: organisationID, on: connection)
     }
 
     /// The credit gate's view of a spend (see `GateView`). Throws
     /// `PostingRejection.organisationNotFound` for an unknown organisation.
-    public func gateView(organisationID: String, idempotencyKey: String?, investigationID: String?) throws
-        -> GateView
-    {
+    public func gateView(
+        organisationID: String, idempotencyKey: String?, holdIdempotencyKey: String? = nil, investigationID: String?,
+        spendableAt: Instant, now: Instant
+    ) throws -> GateView {
         try PointQueries.gateView(
-            organisationID: organisationID, idempotencyKey: idempotencyKey, investigationID: investigationID,
-            on: connection)
+            organisationID: organisationID, idempotencyKey: idempotencyKey, holdIdempotencyKey: holdIdempotencyKey,
+            investigationID: investigationID,
+            spendableAt: spendableAt, now: now, on: connection)
     }
+
 }

@@ -27,6 +27,7 @@ enum Schema {
         migrator.registerMigration("v4-grant-expiry-moves", migrate: createGrantExpiryMoves)
         migrator.registerMigration("v4-plan-inputs", migrate: recordPlanInputs)
         migrator.registerMigration("v5-usage-charges", migrate: createUsageCharges)
+        migrator.registerMigration("v6-holds", migrate: createHolds)
         return migrator
     }
 
