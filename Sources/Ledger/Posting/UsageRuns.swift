@@ -22,6 +22,8 @@ public final class BatchPostingBook: PostingBook {
     private let tx: LedgerTransaction
     private var runs: [String: UsageRun] = [:]
     private var timeZones: [String: TimeZone] = [:]
+    /// Each organisation's local day last seen, so the calendar is asked once per day, not per event.
+    private var days: [String: Range<Instant>] = [:]
 
     public init(_ tx: LedgerTransaction) {
         self.tx = tx
@@ -74,11 +76,15 @@ public final class BatchPostingBook: PostingBook {
             let decision = try SpendDecision.decide(request, from: state)
             guard !decision.uncovered.isPositive else { return nil }
             let grantIDs = decision.draws.map { draw in draw.grantIndex.map { state.grants[$0].id } }
-            var run = runs[organisationID] ?? UsageRun(organisationID: organisationID, day: day, currency: state.currency)
-            try run.add(eventID: eventID, credits: request.credits, at: request.effectiveAt,
+            let currency = state.currency
+            // Checked first, then spent, then recorded (which cannot fail), so the run and the state
+            // never disagree. The run is changed in place: a copy would copy its charges per event.
+            let change = try (runs[organisationID] ?? UsageRun(organisationID: organisationID, day: day, currency: currency))
+                .adding(eventID: eventID, credits: request.credits, at: request.effectiveAt,
                         draws: zip(grantIDs, decision.draws).map { ($0, $1.credits, $1.cost) }, cost: decision.cost)
             try state.spent(request.credits, draws: decision.draws)
-            runs[organisationID] = run
+            runs[organisationID, default: UsageRun(organisationID: organisationID, day: day, currency: currency)]
+                .record(change)
             return PostingOutcome(posted: request.credits, intoReserve: decision.intoReserve)
         }
         if let charged { return charged }
@@ -103,6 +109,7 @@ public final class BatchPostingBook: PostingBook {
 
     /// The organisation's local day holding `instant`, as the half-open span of instants it covers.
     private func localDay(of instant: Instant, organisationID: String) throws -> Range<Instant> {
+        if let day = days[organisationID], day.contains(instant) { return day }
         let zone: TimeZone
         if let known = timeZones[organisationID] {
             zone = known
@@ -117,7 +124,9 @@ public final class BatchPostingBook: PostingBook {
             zone = found
         }
         let date = LocalDate.of(instant, in: zone)
-        return date.startInstant(in: zone)..<date.adding(days: 1).startInstant(in: zone)
+        let day = date.startInstant(in: zone)..<date.adding(days: 1).startInstant(in: zone)
+        days[organisationID] = day
+        return day
     }
 }
 
@@ -159,24 +168,47 @@ struct UsageRun {
         return total <= Credits.transferMax
     }
 
-    /// Adds one event's charge: its credits, its draws from grants, and what they cost.
-    mutating func add(
+    /// One event's charge, checked against the run: the run's totals and draws once it is added.
+    struct Change {
+        let charge: Charge
+        let credits: Credits
+        let cost: Money
+        let effectiveAt: Instant
+        let draws: [(grantID: Int64, credits: Credits, cost: Money)]
+    }
+
+    /// Checks that one event's charge (its credits, its draws from grants, and what they cost) can
+    /// join the run, without changing it.
+    func adding(
         eventID: String, credits amount: Credits, at instant: Instant, draws eventDraws: [(Int64?, Credits, Money)],
         cost eventCost: Money
-    ) throws {
+    ) throws -> Change {
         precondition(day.contains(instant), "a run holds one local day")
-        credits = try credits.adding(amount)
-        cost = try cost.adding(eventCost)
-        effectiveAt = max(effectiveAt, instant)
-        charges.append(Charge(eventID: eventID, credits: amount, cost: eventCost))
+        var merged: [(grantID: Int64, credits: Credits, cost: Money)] = []
         for (grantID, drawn, drawCost) in eventDraws {
             guard let grantID else { preconditionFailure("usage beyond every grant is posted alone, not in a run") }
-            if let index = drawIndex[grantID] {
-                draws[index].credits = try draws[index].credits.adding(drawn)
-                draws[index].cost = try draws[index].cost.adding(drawCost)
+            let before = drawIndex[grantID].map { draws[$0] }
+            merged.append((grantID, try before.map { try $0.credits.adding(drawn) } ?? drawn,
+                           try before.map { try $0.cost.adding(drawCost) } ?? drawCost))
+        }
+        return Change(
+            charge: Charge(eventID: eventID, credits: amount, cost: eventCost), credits: try credits.adding(amount),
+            cost: try cost.adding(eventCost), effectiveAt: max(effectiveAt, instant), draws: merged)
+    }
+
+    /// Adds a charge checked by `adding`.
+    mutating func record(_ change: Change) {
+        credits = change.credits
+        cost = change.cost
+        effectiveAt = change.effectiveAt
+        charges.append(change.charge)
+        for draw in change.draws {
+            if let index = drawIndex[draw.grantID] {
+                draws[index].credits = draw.credits
+                draws[index].cost = draw.cost
             } else {
-                drawIndex[grantID] = draws.count
-                draws.append(Draw(grantID: grantID, credits: drawn, cost: drawCost))
+                drawIndex[draw.grantID] = draws.count
+                draws.append(Draw(grantID: draw.grantID, credits: draw.credits, cost: draw.cost))
             }
         }
     }

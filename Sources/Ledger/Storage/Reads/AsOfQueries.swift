@@ -28,26 +28,34 @@ extension LedgerReader {
     /// Consumption grouped by team, investigation or operation, as it stood at `instant`: every deduction
     /// effective at or before it (and at or after `from`, when given), its credits, and its money as the
     /// cost of its draws on grants that had taken effect by then (an overdraft settled later costs 0 then).
-    /// Sorted by key; "" where a deduction carries none.
+    /// A usage run counts as its events (`usage_charges`), each with its event's attribution and own cost
+    /// (a run has no overdraft, so its cost is final when posted). Sorted by key; "" where none.
     public func consumption(
         of organisationID: String, currency: Currency, by dimension: ConsumptionDimension, asOf instant: Instant,
         from: Instant? = nil
     ) throws -> [ConsumptionGroup] {
-        let account = AccountID.available(organisationID: organisationID).rawValue
+        let column = dimension.rawValue
         return try Row.fetchAll(
             db,
             sql: """
-                SELECT COALESCE(t.\(dimension.rawValue), '') AS key, COUNT(*) AS n,
-                       SUM(CASE WHEN t.debit_account = ?1 THEN t.amount ELSE -t.amount END) AS credits,
-                       COALESCE(SUM((
-                           SELECT SUM(d.cost_minor) FROM grant_draws d JOIN grants g ON g.id = d.grant_id
-                           WHERE d.transfer_id = t.id AND g.granted_at <= ?3)), 0) AS money
-                FROM transfers t
-                WHERE t.organisation_id = ?2 AND t.kind = 'deduction' AND t.effective_at <= ?3 AND t.effective_at >= ?4
+                SELECT key, COUNT(*) AS n, SUM(credits) AS credits, SUM(money) AS money FROM (
+                    SELECT COALESCE(t.\(column), '') AS key, t.amount AS credits,
+                           COALESCE((
+                               SELECT SUM(d.cost_minor) FROM grant_draws d JOIN grants g ON g.id = d.grant_id
+                               WHERE d.transfer_id = t.id AND g.granted_at <= ?2), 0) AS money
+                    FROM transfers t
+                    WHERE t.organisation_id = ?1 AND t.kind = 'deduction' AND t.effective_at <= ?2
+                      AND t.effective_at >= ?3
+                      AND NOT EXISTS (SELECT 1 FROM usage_charges c WHERE c.transfer_id = t.id)
+                    UNION ALL
+                    SELECT COALESCE(e.\(column), ''), c.credits, c.cost_minor
+                    FROM transfers t JOIN usage_charges c ON c.transfer_id = t.id
+                    JOIN cost_events e ON e.event_id = c.event_id
+                    WHERE t.organisation_id = ?1 AND t.kind = 'deduction' AND t.effective_at <= ?2
+                      AND t.effective_at >= ?3)
                 GROUP BY 1 ORDER BY 1
                 """,
-            arguments: [account, organisationID, instant.millisecondsSinceEpoch,
-                        from?.millisecondsSinceEpoch ?? Int64.min]
+            arguments: [organisationID, instant.millisecondsSinceEpoch, from?.millisecondsSinceEpoch ?? Int64.min]
         ).map { row in
             ConsumptionGroup(key: row["key"], eventCount: row["n"], credits: Credits(microcredits: row["credits"]),
                              money: Money(minorUnits: row["money"] ?? 0, currency: currency))

@@ -140,12 +140,12 @@ extension LedgerReader {
         try Row.fetchAll(
             db,
             sql: """
-                WITH \(Self.usage)
+                WITH \(Self.days(1)), \(Self.usage)
                 SELECT COALESCE(u.\(dimension.rawValue), '') AS key, COUNT(*) AS n, SUM(u.credits) AS credits,
                        SUM(u.money) AS money
                 FROM usage u GROUP BY 1 ORDER BY 1
                 """,
-            arguments: Self.usageArguments(organisationID, window.start, window.end)
+            arguments: Self.usageArguments(organisationID, days: [window.start], end: window.end)
         ).map { Self.group($0, key: $0["key"], currency: currency) }
     }
 
@@ -158,12 +158,12 @@ extension LedgerReader {
         try Row.fetchAll(
             db,
             sql: """
-                WITH \(Self.usage)
+                WITH \(Self.days(1)), \(Self.usage)
                 SELECT COALESCE(u.\(first.rawValue), '') AS first, COALESCE(u.\(second.rawValue), '') AS second,
                        COUNT(*) AS n, SUM(u.credits) AS credits, SUM(u.money) AS money
                 FROM usage u GROUP BY 1, 2 ORDER BY 1, 2
                 """,
-            arguments: Self.usageArguments(organisationID, window.start, window.end)
+            arguments: Self.usageArguments(organisationID, days: [window.start], end: window.end)
         ).map { row in
             ConsumptionPairGroup(first: row["first"], group: Self.group(row, key: row["second"], currency: currency))
         }
@@ -175,17 +175,19 @@ extension LedgerReader {
     public func dailyConsumption(
         of organisationID: String, currency: Currency, days: [Instant], end: Instant
     ) throws -> [ConsumptionGroup] {
-        guard let first = days.first else { return [] }
+        guard !days.isEmpty else { return [] }
         return try Row.fetchAll(
             db,
             sql: """
                 WITH \(Self.days(days.count)), \(Self.usage)
-                SELECT d.day AS day, COUNT(u.at) AS n, COALESCE(SUM(u.credits), 0) AS credits,
-                       COALESCE(SUM(u.money), 0) AS money
-                FROM days d LEFT JOIN usage u ON u.at >= d.start AND u.at < d.finish
-                GROUP BY d.day ORDER BY d.day
+                SELECT d.day AS day, COALESCE(g.n, 0) AS n, COALESCE(g.credits, 0) AS credits,
+                       COALESCE(g.money, 0) AS money
+                FROM days d LEFT JOIN (
+                    SELECT u.day AS day, COUNT(*) AS n, SUM(u.credits) AS credits, SUM(u.money) AS money
+                    FROM usage u GROUP BY u.day) g ON g.day = d.day
+                ORDER BY d.day
                 """,
-            arguments: Self.dayArguments(days, end: end) + Self.usageArguments(organisationID, first, end)
+            arguments: Self.usageArguments(organisationID, days: days, end: end)
         ).map { Self.group($0, key: String($0["day"] as Int64), currency: currency) }
     }
 
@@ -194,64 +196,54 @@ extension LedgerReader {
     public func dailyConsumption(
         of organisationID: String, currency: Currency, days: [Instant], end: Instant, by dimension: ConsumptionDimension
     ) throws -> [DailyConsumptionGroup] {
-        guard let first = days.first else { return [] }
+        guard !days.isEmpty else { return [] }
         return try Row.fetchAll(
             db,
             sql: """
                 WITH \(Self.days(days.count)), \(Self.usage)
-                SELECT d.day AS day, COALESCE(u.\(dimension.rawValue), '') AS key, COUNT(*) AS n,
+                SELECT u.day AS day, COALESCE(u.\(dimension.rawValue), '') AS key, COUNT(*) AS n,
                        SUM(u.credits) AS credits, SUM(u.money) AS money
-                FROM days d JOIN usage u ON u.at >= d.start AND u.at < d.finish
-                GROUP BY 1, 2 ORDER BY 1, 2
+                FROM usage u GROUP BY 1, 2 ORDER BY 1, 2
                 """,
-            arguments: Self.dayArguments(days, end: end) + Self.usageArguments(organisationID, first, end)
+            arguments: Self.usageArguments(organisationID, days: days, end: end)
         ).map { row in
             DailyConsumptionGroup(day: row["day"], group: Self.group(row, key: row["key"], currency: currency))
         }
     }
 
-    /// `usage`: the organisation's consumption effective in a window, one row per event a usage run
-    /// charged (`usage_charges`, with the event's team, investigation and operation and its share of
-    /// the run's money) and one per other deduction (its own references, the cost of its draws).
-    /// Rows are placed at their deduction's effective time, so they sum exactly to the deduction flow
-    /// of any window; a run never spans two local days of its organisation, so day windows hold whole
-    /// runs. Binds `usageArguments`.
+    /// `usage`: the organisation's consumption in each of the `days` windows (`days`, a CTE), one row
+    /// per event a usage run charged (`usage_charges`, with the event's team, investigation and
+    /// operation and its share of the run's money) and one per other deduction (its own references,
+    /// the cost of its draws). Rows are placed at their deduction's effective time, so they sum
+    /// exactly to the deduction flow of any window; a run never spans two local days of its
+    /// organisation, so day windows hold whole runs. Each branch reads the transfers of one window
+    /// through the index by organisation and time. Binds `usageArguments` after the days.
     private static let usage = """
-        usage(team, investigation, operation, at, credits, money) AS (
-            SELECT t.team, t.investigation, t.operation, t.effective_at, t.amount, \(consumedMoney)
-            FROM transfers t
-            WHERE t.organisation_id = ? AND t.kind = 'deduction' AND t.effective_at >= ? AND t.effective_at < ?
-              AND NOT EXISTS (SELECT 1 FROM usage_charges c WHERE c.transfer_id = t.id)
+        usage(day, team, investigation, operation, credits, money) AS (
+            SELECT d.day, t.team, t.investigation, t.operation, t.amount, \(consumedMoney)
+            FROM days d JOIN transfers t
+                ON t.organisation_id = ? AND t.effective_at >= d.start AND t.effective_at < d.finish
+            WHERE t.kind = 'deduction' AND NOT EXISTS (SELECT 1 FROM usage_charges c WHERE c.transfer_id = t.id)
             UNION ALL
-            SELECT e.team, e.investigation, e.operation, t.effective_at, c.credits, c.cost_minor
-            FROM transfers t JOIN usage_charges c ON c.transfer_id = t.id JOIN cost_events e ON e.event_id = c.event_id
-            WHERE t.organisation_id = ? AND t.kind = 'deduction' AND t.effective_at >= ? AND t.effective_at < ?)
+            SELECT d.day, e.team, e.investigation, e.operation, c.credits, c.cost_minor
+            FROM days d JOIN transfers t
+                ON t.organisation_id = ? AND t.effective_at >= d.start AND t.effective_at < d.finish
+            JOIN usage_charges c ON c.transfer_id = t.id JOIN cost_events e ON e.event_id = c.event_id
+            WHERE t.kind = 'deduction')
         """
 
-    private static func usageArguments(_ organisationID: String, _ start: Instant, _ end: Instant) -> StatementArguments {
-        let window: StatementArguments = [organisationID, start.millisecondsSinceEpoch, end.millisecondsSinceEpoch]
-        return window + window
-    }
-
-    /// `days(day, start, finish)`: `count` day windows, bound by `dayArguments`.
-    private static func days(_ count: Int) -> String {
-        "days(day, start, finish) AS (VALUES \((0..<count).map { _ in "(?, ?, ?)" }.joined(separator: ", ")))"
-    }
-
-    /// Each day's index and bounds, the last day ending at `end`.
-    private static func dayArguments(_ days: [Instant], end: Instant) -> StatementArguments {
+    /// The day windows' arguments (each day's index and bounds, the last ending at `end`), then the
+    /// organisation for each branch of `usage`.
+    private static func usageArguments(_ organisationID: String, days: [Instant], end: Instant) -> StatementArguments {
         let bounds = days.map(\.millisecondsSinceEpoch) + [end.millisecondsSinceEpoch]
         var arguments: StatementArguments = []
         for index in days.indices { arguments += [index, bounds[index], bounds[index + 1]] }
-        return arguments
+        return arguments + [organisationID, organisationID]
     }
 
-    /// The number of the organisation's transfers in the window (count first, then stream them).
-    public func transferCount(of organisationID: String, in window: ReportWindow) throws -> Int {
-        try Int.fetchOne(
-            db,
-            sql: "SELECT COUNT(*) FROM transfers WHERE organisation_id = ? AND effective_at >= ? AND effective_at < ?",
-            arguments: [organisationID, window.start.millisecondsSinceEpoch, window.end.millisecondsSinceEpoch]) ?? 0
+    /// `days(day, start, finish)`: `count` day windows, bound first by `usageArguments`.
+    private static func days(_ count: Int) -> String {
+        "days(day, start, finish) AS (VALUES \((0..<count).map { _ in "(?, ?, ?)" }.joined(separator: ", ")))"
     }
 
     /// The rows of the window's detail export: one per transfer, except that a usage run counts one
