@@ -138,7 +138,7 @@ import Reports
         // A second charge of the event, by another run or by a deduction of its own, fails in the schema.
         #expect(throws: StorageError.self) {
             try world.ledger.write { tx in
-                try tx.db.execute(sql: "INSERT INTO usage_charges VALUES ('once', ?, 10000000, 0)", arguments: [runID])
+                try tx.db.execute(sql: "INSERT INTO usage_charges VALUES (?, 'once', 0, 'analysis', NULL, 'ocr', 10000000, 0)", arguments: [runID])
             }
         }
         let refusal = #expect(throws: StorageError.self) {
@@ -177,6 +177,8 @@ import Reports
         #expect(try failedChecks(afterTampering: "UPDATE usage_charges SET credits = credits + 1 WHERE event_id = 'a'")
             .contains("usageRunsSumToTheirCharges"))
         #expect(try failedChecks(afterTampering: "UPDATE usage_charges SET cost_minor = cost_minor + 1 WHERE event_id = 'b'")
+            .contains("usageRunsSumToTheirCharges"))
+        #expect(try failedChecks(afterTampering: "UPDATE usage_charges SET team = 'research' WHERE event_id = 'a'")
             .contains("usageRunsSumToTheirCharges"))
         #expect(try failedChecks(afterTampering: "DELETE FROM usage_charges WHERE event_id = 'a'")
             .contains("usageRunsSumToTheirCharges"))

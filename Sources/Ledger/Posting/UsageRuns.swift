@@ -80,7 +80,7 @@ public final class BatchPostingBook: PostingBook {
             // Checked first, then spent, then recorded (which cannot fail), so the run and the state
             // never disagree. The run is changed in place: a copy would copy its charges per event.
             let change = try (runs[organisationID] ?? UsageRun(organisationID: organisationID, day: day, currency: currency))
-                .adding(eventID: eventID, credits: request.credits, at: request.effectiveAt,
+                .adding(eventID: eventID, references: request.references, credits: request.credits, at: request.effectiveAt,
                         draws: zip(grantIDs, decision.draws).map { ($0, $1.credits, $1.cost) }, cost: decision.cost)
             try state.spent(request.credits, draws: decision.draws)
             runs[organisationID, default: UsageRun(organisationID: organisationID, day: day, currency: currency)]
@@ -134,6 +134,8 @@ public final class BatchPostingBook: PostingBook {
 struct UsageRun {
     struct Charge {
         let eventID: String
+        let occurredAt: Instant
+        let references: TransferReferences
         let credits: Credits
         let cost: Money
     }
@@ -180,7 +182,8 @@ struct UsageRun {
     /// Checks that one event's charge (its credits, its draws from grants, and what they cost) can
     /// join the run, without changing it.
     func adding(
-        eventID: String, credits amount: Credits, at instant: Instant, draws eventDraws: [(Int64?, Credits, Money)],
+        eventID: String, references: TransferReferences, credits amount: Credits, at instant: Instant,
+        draws eventDraws: [(Int64?, Credits, Money)],
         cost eventCost: Money
     ) throws -> Change {
         precondition(day.contains(instant), "a run holds one local day")
@@ -192,7 +195,8 @@ struct UsageRun {
                            try before.map { try $0.cost.adding(drawCost) } ?? drawCost))
         }
         return Change(
-            charge: Charge(eventID: eventID, credits: amount, cost: eventCost), credits: try credits.adding(amount),
+            charge: Charge(eventID: eventID, occurredAt: instant, references: references, credits: amount, cost: eventCost),
+            credits: try credits.adding(amount),
             cost: try cost.adding(eventCost), effectiveAt: max(effectiveAt, instant), draws: merged)
     }
 
@@ -238,10 +242,18 @@ struct UsageRun {
         }
         for charge in charges {
             try tx.connection.executeCached(
-                sql: "INSERT INTO usage_charges (event_id, transfer_id, credits, cost_minor) VALUES (?, ?, ?, ?)"
+                sql: """
+                    INSERT INTO usage_charges (transfer_id, event_id, occurred_at, team, investigation, operation,
+                        credits, cost_minor)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """
             ) { row in
-                row.add(charge.eventID)
                 row.add(transfer.id)
+                row.add(charge.eventID)
+                row.add(charge.occurredAt.millisecondsSinceEpoch)
+                row.add(charge.references.team)
+                row.add(charge.references.investigation)
+                row.add(charge.references.operation)
                 row.add(charge.credits.microcredits)
                 row.add(charge.cost.minorUnits)
             }

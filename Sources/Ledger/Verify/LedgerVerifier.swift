@@ -164,9 +164,12 @@ extension LedgerReader {
                 OR t.money_minor <> r.cost
             UNION ALL
             SELECT 'usage charge of event ' || c.event_id || ' takes ' || c.credits || ' credits from '
-                || t.organisation_id || ' but the event is ' || e.credits || ' credits of ' || e.organisation_id
+                || t.organisation_id || ' for ' || c.team || '/' || COALESCE(c.investigation, '-') || '/' || c.operation
+                || ' but the event is ' || e.credits || ' credits of ' || e.organisation_id || ' for ' || e.team || '/'
+                || COALESCE(e.investigation, '-') || '/' || e.operation
             FROM usage_charges c JOIN cost_events e ON e.event_id = c.event_id JOIN transfers t ON t.id = c.transfer_id
-            WHERE c.credits <> e.credits OR e.organisation_id <> t.organisation_id
+            WHERE c.credits <> e.credits OR e.organisation_id <> t.organisation_id OR c.occurred_at <> e.occurred_at
+                OR c.team <> e.team OR c.investigation IS NOT e.investigation OR c.operation <> e.operation
             """))
         // Exactly once: an event is charged by its own deduction or by one usage run, never both (the
         // key of `usage_charges` rules out two runs, its triggers the mix).

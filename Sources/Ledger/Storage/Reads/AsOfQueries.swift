@@ -48,9 +48,8 @@ extension LedgerReader {
                       AND t.effective_at >= ?3
                       AND NOT EXISTS (SELECT 1 FROM usage_charges c WHERE c.transfer_id = t.id)
                     UNION ALL
-                    SELECT COALESCE(e.\(column), ''), c.credits, c.cost_minor
+                    SELECT COALESCE(c.\(column), ''), c.credits, c.cost_minor
                     FROM transfers t JOIN usage_charges c ON c.transfer_id = t.id
-                    JOIN cost_events e ON e.event_id = c.event_id
                     WHERE t.organisation_id = ?1 AND t.kind = 'deduction' AND t.effective_at <= ?2
                       AND t.effective_at >= ?3)
                 GROUP BY 1 ORDER BY 1

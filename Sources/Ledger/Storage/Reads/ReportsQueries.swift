@@ -212,8 +212,8 @@ extension LedgerReader {
     }
 
     /// `usage`: the organisation's consumption in each of the `days` windows (`days`, a CTE), one row
-    /// per event a usage run charged (`usage_charges`, with the event's team, investigation and
-    /// operation and its share of the run's money) and one per other deduction (its own references,
+    /// per event a usage run charged (`usage_charges`, with the team, investigation and operation it
+    /// was charged under and its share of the run's money) and one per other deduction (its own references,
     /// the cost of its draws). Rows are placed at their deduction's effective time, so they sum
     /// exactly to the deduction flow of any window; a run never spans two local days of its
     /// organisation, so day windows hold whole runs. Each branch reads the transfers of one window
@@ -225,10 +225,10 @@ extension LedgerReader {
                 ON t.organisation_id = ? AND t.effective_at >= d.start AND t.effective_at < d.finish
             WHERE t.kind = 'deduction' AND NOT EXISTS (SELECT 1 FROM usage_charges c WHERE c.transfer_id = t.id)
             UNION ALL
-            SELECT d.day, e.team, e.investigation, e.operation, c.credits, c.cost_minor
+            SELECT d.day, c.team, c.investigation, c.operation, c.credits, c.cost_minor
             FROM days d JOIN transfers t
                 ON t.organisation_id = ? AND t.effective_at >= d.start AND t.effective_at < d.finish
-            JOIN usage_charges c ON c.transfer_id = t.id JOIN cost_events e ON e.event_id = c.event_id
+            JOIN usage_charges c ON c.transfer_id = t.id
             WHERE t.kind = 'deduction')
         """
 
@@ -266,9 +266,8 @@ extension LedgerReader {
     ) throws {
         let cursor = try Row.fetchCursor(
             db.cachedStatement(sql: """
-                SELECT c.event_id, e.occurred_at, e.team, e.investigation, e.operation, c.credits, c.cost_minor
-                FROM usage_charges c JOIN cost_events e ON e.event_id = c.event_id
-                WHERE c.transfer_id = ? ORDER BY e.occurred_at, c.event_id
+                SELECT event_id, occurred_at, team, investigation, operation, credits, cost_minor
+                FROM usage_charges WHERE transfer_id = ? ORDER BY occurred_at, event_id
                 """),
             arguments: [transferID])
         while let row = try cursor.next() {
