@@ -63,7 +63,7 @@ struct UsageCharges {
     let reader: LedgerReader
     let asOf: Instant
     private(set) var findings: [Finding] = []
-    private var organisations: [String: Organisation?] = [:]
+    private var organisations: [String: UsageOrganisation?] = [:]
 
     init(reader: LedgerReader, asOf: Instant) {
         self.reader = reader
@@ -97,19 +97,19 @@ struct UsageCharges {
         }
     }
 
-    private mutating func organisation(_ id: String) throws -> Organisation? {
+    private mutating func organisation(_ id: String) throws -> UsageOrganisation? {
         if let known = organisations[id] { return known }
-        let organisation = try reader.organisation(id)
+        let organisation = try reader.organisation(id).map(UsageOrganisation.init)
         organisations[id] = organisation
         return organisation
     }
 
-    private mutating func priority(of event: UnchargedEvent, in organisation: Organisation) -> Priority {
-        if !organisation.teams.contains(where: { $0.id == event.team }) {
+    private mutating func priority(of event: UnchargedEvent, in organisation: UsageOrganisation) -> Priority {
+        if !organisation.teams.contains(event.team) {
             flag(FindingCode.usageOnUnknownTeam, event, "team \(event.team) is not configured")
         }
         guard let investigationID = event.investigation else { return .unprioritised }
-        guard let investigation = organisation.investigations.first(where: { $0.id == investigationID }) else {
+        guard let investigation = organisation.investigations[investigationID] else {
             flag(FindingCode.usageOnUnknownInvestigation, event, "investigation \(investigationID) is not configured; charged as unprioritised")
             return .unprioritised
         }
@@ -123,5 +123,21 @@ struct UsageCharges {
         findings.append(Finding(
             severity: .exception, code: code, organisationID: event.organisationID, subject: event.eventID,
             detail: "\(detail) (\(event.sourceFile):\(event.sourceLine))"))
+    }
+}
+
+/// What charging usage needs of an organisation, looked up by id: an event names its team and
+/// investigation, and a night has a million events for a few thousand of each.
+private struct UsageOrganisation {
+    let id: String
+    let overdraftLimit: Credits
+    let teams: Set<String>
+    let investigations: [String: Investigation]
+
+    init(_ organisation: Organisation) {
+        id = organisation.id
+        overdraftLimit = organisation.overdraftLimit
+        teams = Set(organisation.teams.map(\.id))
+        investigations = Dictionary(organisation.investigations.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 }

@@ -70,7 +70,8 @@ enum BurnDown {
         var needed = credits
         var cost = Money.zero(state.currency)
         var draws: [Draw] = []
-        for (index, grant) in state.grants.enumerated() where needed.isPositive && grant.isSpendable(at: effectiveAt) {
+        for (index, grant) in state.grants.enumerated() where grant.isSpendable(at: effectiveAt) {
+            guard needed.isPositive else { break }
             let take = min(needed, grant.remaining)
             let drawCost = try GrantCost.draw(take, from: grant)
             draws.append(Draw(grantIndex: index, credits: take, cost: drawCost))

@@ -166,6 +166,27 @@ struct OrganisationPostingState {
     /// Grants with credits left, in burn-down order (expired ones included: a spend skips grants
     /// expired at its own effective time, which the state cannot know in advance).
     private(set) var grants: [Grant]
+    /// The soonest expiry among `grants` (kept by every change that adds or removes one): before it
+    /// nothing has lapsed, so `balance(spendableAt:)` need not look at every grant (an organisation
+    /// buying often holds hundreds).
+    private var earliestExpiry: Instant?
+
+    init(
+        organisationID: String, currency: Currency, overdraftLimit: Credits, reservations: [Reservation],
+        available: Credits, grants: [Grant]
+    ) {
+        self.organisationID = organisationID
+        self.currency = currency
+        self.overdraftLimit = overdraftLimit
+        self.reservations = reservations
+        self.available = available
+        self.grants = grants
+        self.earliestExpiry = Self.earliestExpiry(of: grants)
+    }
+
+    private static func earliestExpiry(of grants: [Grant]) -> Instant? {
+        grants.lazy.compactMap(\.expiresAt).min()
+    }
 
     var balance: Balance {
         Balance(organisationID: organisationID, currency: currency, available: available,
@@ -178,7 +199,9 @@ struct OrganisationPostingState {
     /// past its limit) as soon as the expiry is posted.
     func balance(spendableAt instant: Instant) throws -> Balance {
         var lapsed = Credits.zero
-        for grant in grants where !grant.isSpendable(at: instant) { lapsed = try lapsed.adding(grant.remaining) }
+        if let earliestExpiry, earliestExpiry <= instant {
+            for grant in grants where !grant.isSpendable(at: instant) { lapsed = try lapsed.adding(grant.remaining) }
+        }
         return Balance(organisationID: organisationID, currency: currency, available: try available.subtracting(lapsed),
                        reservations: reservations, overdraftLimit: overdraftLimit)
     }
@@ -192,7 +215,10 @@ struct OrganisationPostingState {
             grants[index] = try grants[index].drawn(draw.credits)
             emptied = emptied || !grants[index].remaining.isPositive
         }
-        if emptied { grants.removeAll { !$0.remaining.isPositive } }
+        if emptied {
+            grants.removeAll { !$0.remaining.isPositive }
+            earliestExpiry = Self.earliestExpiry(of: grants)
+        }
     }
 
     /// Records a new grant (`grant.remaining` is what is left of it after settling overdraft).
@@ -200,6 +226,7 @@ struct OrganisationPostingState {
         available = try available.adding(grant.credits)
         guard grant.remaining.isPositive else { return true }
         grants.insert(grant, at: grants.firstIndex { grant.burnsBefore($0) } ?? grants.endIndex)
+        if let expiresAt = grant.expiresAt { earliestExpiry = min(earliestExpiry ?? expiresAt, expiresAt) }
         return true
     }
 
@@ -210,6 +237,7 @@ struct OrganisationPostingState {
         available = try available.subtracting(credits)
         grants[index] = try grants[index].drawn(credits)
         grants.removeAll { !$0.remaining.isPositive }
+        earliestExpiry = Self.earliestExpiry(of: grants)
         return true
     }
 
