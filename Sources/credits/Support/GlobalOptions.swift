@@ -4,7 +4,12 @@ import Ledger
 
 /// Options every stage takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "The ledger database (SQLite). Default: $CREDITS_DB or ./credits.sqlite.")
+    @Option(
+        name: .long,
+        help: """
+            The ledger: a SQLite file, or a postgres:// URL (only `ledger verify` runs on PostgreSQL yet). \
+            Default: $CREDITS_DB or ./credits.sqlite.
+            """)
     var db: String = ProcessInfo.processInfo.environment["CREDITS_DB"] ?? "credits.sqlite"
 
     @Flag(name: .long, help: "Print a machine-readable JSON summary on stdout.")
@@ -22,6 +27,12 @@ struct GlobalOptions: ParsableArguments {
     /// or locked: it used to fail to open (66) after leaving `.STAGE.lock` in the working directory.
     func validate() throws {
         if db.isEmpty { throw ValidationError("--db is empty: give the ledger database's path") }
+        do { _ = try StoreLocation.parse(db) } catch let error as StoreLocationError { throw ValidationError(error.message) }
+    }
+
+    /// Where the ledger is: a SQLite file or a PostgreSQL database (`validate()` refused any other URL).
+    var store: StoreLocation {
+        (try? StoreLocation.parse(db)) ?? .sqlite(path: db)
     }
 
     /// The clock every part of the run reads; fixed when `--now` or `$CREDITS_NOW` is given.
