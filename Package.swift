@@ -36,6 +36,9 @@ let package = Package(
         .package(url: "https://github.com/GraphQLSwift/Graphiti", exact: "3.1.0"),
         .package(url: "https://github.com/GraphQLSwift/GraphQL", exact: "4.3.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+        // The PostgreSQL store (issue 17): a client without an ORM. Adds swift-nio-ssl and _CryptoExtras to a
+        // clean build (README, PostgreSQL, has the measured cost).
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         // System libraries (Debian packages, installed by .ci/run and scripts/setup).
@@ -61,6 +64,9 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
+                // PostgreSQL (Storage/Postgres): the same schema, verify and digest, and `db copy`.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The git commit the binary was built from (scripts/stamp-commit writes it; see build_info.c).

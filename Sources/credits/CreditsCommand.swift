@@ -16,6 +16,7 @@ struct CreditsCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, IngestCommand.self, ReconcileCommand.self, ApplyCommand.self, AlertsCommand.self,
             ReportCommand.self, InvoiceCommand.self, LedgerCommand.self, KeysCommand.self, ServeCommand.self,
+            DbCommand.self,
         ]
     )
 
@@ -26,6 +27,7 @@ struct CreditsCommand: AsyncParsableCommand {
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             var command = try parseAsRoot(arguments)
+            try PostgresGate.check(command, path: commandPath(arguments))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -33,14 +33,48 @@ struct CanonicalDump {
                     if column > 0 { buffer.append(UInt8(ascii: "\t")) }
                     append(column: column, of: handle)
                 }
-                buffer.append(UInt8(ascii: "\n"))
-                if buffer.count >= Self.chunk { flush() }
+                endRow()
             case SQLITE_DONE:
                 return
             case let code:
                 throw DatabaseError(statement: handle, code: code, sql: sql)
             }
         }
+    }
+
+    // The row source is pluggable: SQLite feeds the columns above through the C API, PostgreSQL through
+    // `feed(_:from:)` in Storage/Postgres. Both write each value with these, so a ledger's bytes, and so
+    // its digest, are the same whichever store holds it.
+
+    /// Starts column `index` of the current row (a tab before every column but the first).
+    mutating func beginColumn(_ index: Int) {
+        if index > 0 { buffer.append(UInt8(ascii: "\t")) }
+    }
+
+    mutating func appendNull() {
+        buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "N")])
+    }
+
+    mutating func appendInteger(_ value: Int64) {
+        buffer.append(contentsOf: String(value).utf8)
+    }
+
+    /// A text value's UTF-8 bytes, up to the first NUL, quoted as `String(reflecting:)` quotes it.
+    mutating func appendText(_ all: UnsafeBufferPointer<UInt8>) {
+        let bytes = UnsafeBufferPointer(rebasing: all[..<(all.firstIndex(of: 0) ?? all.endIndex)])
+        if bytes.allSatisfy(Self.quotesAsItself) {
+            buffer.append(UInt8(ascii: "\""))
+            buffer.append(contentsOf: bytes)
+            buffer.append(UInt8(ascii: "\""))
+        } else {
+            buffer.append(contentsOf: String(reflecting: String(decoding: bytes, as: UTF8.self)).utf8)
+        }
+    }
+
+    /// Ends the current row.
+    mutating func endRow() {
+        buffer.append(UInt8(ascii: "\n"))
+        if buffer.count >= Self.chunk { flush() }
     }
 
     /// The hex SHA-256 of everything fed.
@@ -59,21 +93,13 @@ struct CanonicalDump {
     private mutating func append(column: Int32, of handle: SQLiteStatement) {
         switch sqlite3_column_type(handle, column) {
         case SQLITE_NULL:
-            buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "N")])
+            appendNull()
         case SQLITE_INTEGER:
-            buffer.append(contentsOf: String(sqlite3_column_int64(handle, column)).utf8)
+            appendInteger(sqlite3_column_int64(handle, column))
         case SQLITE_TEXT:
             // Read up to the first NUL, as GRDB read the text (a C string) when the digest was defined.
             let count = Int(sqlite3_column_bytes(handle, column))
-            let all = UnsafeBufferPointer(start: sqlite3_column_text(handle, column), count: count)
-            let bytes = UnsafeBufferPointer(rebasing: all[..<(all.firstIndex(of: 0) ?? all.endIndex)])
-            if bytes.allSatisfy(Self.quotesAsItself) {
-                buffer.append(UInt8(ascii: "\""))
-                buffer.append(contentsOf: bytes)
-                buffer.append(UInt8(ascii: "\""))
-            } else {
-                buffer.append(contentsOf: String(reflecting: String(decoding: bytes, as: UTF8.self)).utf8)
-            }
+            appendText(UnsafeBufferPointer(start: sqlite3_column_text(handle, column), count: count))
         default:
             // Reals and blobs: no digested column holds one; described as GRDB describes them.
             buffer.append(contentsOf: DatabaseValue(sqliteStatement: handle, index: column).description.utf8)

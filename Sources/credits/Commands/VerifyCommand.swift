@@ -2,24 +2,42 @@ import ArgumentParser
 import Foundation
 import Ledger
 
-struct VerifyCommand: ParsableCommand {
+struct VerifyCommand: AsyncParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check every ledger invariant and print the ledger digest (exit 70 if an invariant is broken).")
+        abstract: "Check every ledger invariant and print the ledger digest (exit 70 if an invariant is broken).",
+        discussion: "Runs on SQLite and on PostgreSQL (--db postgres://...); a ledger has the same digest on both.")
     @OptionGroup var options: GlobalOptions
 
-    func run() throws {
-        try Runner.run("ledger verify", options: options, lock: false, humanToStdout: true) {
-            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let integrity = try ledger.quickCheck()
-            guard integrity == ["ok"] else { throw CorruptDatabase(path: options.db, problems: integrity) }
-            let report = try ledger.read { try $0.verify() }
-            var lines = report.checks.map { "\($0.passed ? "ok  " : "FAIL") \($0.name)\($0.passed ? "" : ": \($0.detail)")" }
-            lines.append("\(report.transfers) transfers, \(report.accounts) accounts, \(report.grants) grants")
-            lines.append("digest \(report.digest)")
-            guard report.passed else { throw InvariantBroken(report: report, lines: lines) }
-            return StageOutcome(summary: report, human: lines)
+    func run() async throws {
+        guard case .postgres(let location) = options.store else {
+            try Runner.run("ledger verify", options: options, lock: false, humanToStdout: true) {
+                let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
+                let integrity = try ledger.quickCheck()
+                guard integrity == ["ok"] else { throw CorruptDatabase(path: options.db, problems: integrity) }
+                return try Self.outcome(try ledger.read { try $0.verify() })
+            }
+            return
         }
+        try await Runner.runAsync("ledger verify", json: options.json, humanToStdout: true) {
+            let ledger = try await PostgresLedger.open(at: location)
+            do {
+                let report = try await ledger.verify()
+                await ledger.close()
+                return try Self.outcome(report)
+            } catch {
+                await ledger.close()
+                throw error
+            }
+        }
+    }
+
+    private static func outcome(_ report: VerificationReport) throws -> StageOutcome<VerificationReport> {
+        var lines = report.checks.map { "\($0.passed ? "ok  " : "FAIL") \($0.name)\($0.passed ? "" : ": \($0.detail)")" }
+        lines.append("\(report.transfers) transfers, \(report.accounts) accounts, \(report.grants) grants")
+        lines.append("digest \(report.digest)")
+        guard report.passed else { throw InvariantBroken(report: report, lines: lines) }
+        return StageOutcome(summary: report, human: lines)
     }
 }
 

@@ -59,32 +59,62 @@ enum Runner {
         _ body: () throws -> StageOutcome<Summary>
     ) throws {
         let started = DispatchTime.now().uptimeNanoseconds
-        func elapsed() -> Int { Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000) }
-        let code: Int32
+        let result: Result<StageOutcome<Summary>, any Error>
         do {
             let held = lock ? try StageLock(
                 stage: command, databasePath: options.db, wait: options.wait, now: try options.clock()()) : nil
-            let outcome = try body()
+            result = .success(try body())
             withExtendedLifetime(held) {}
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            result = .failure(error)
+        }
+        try finish(command, json: options.json, humanToStdout: humanToStdout, started: started, result)
+    }
+
+    /// `run` for a stage whose work is asynchronous (the PostgreSQL store), without a stage lock.
+    static func runAsync<Summary: Encodable>(
+        _ command: String, json: Bool, humanToStdout: Bool = false,
+        _ body: () async throws -> StageOutcome<Summary>
+    ) async throws {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let result: Result<StageOutcome<Summary>, any Error>
+        do {
+            result = .success(try await body())
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            result = .failure(error)
+        }
+        try finish(command, json: json, humanToStdout: humanToStdout, started: started, result)
+    }
+
+    /// Prints what a stage produced, or its error, and throws its exit code unless it is 0.
+    private static func finish<Summary: Encodable>(
+        _ command: String, json: Bool, humanToStdout: Bool, started: UInt64, _ result: Result<StageOutcome<Summary>, any Error>
+    ) throws {
+        let elapsed = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
+        let code: Int32
+        switch result {
+        case .success(let outcome):
             code = outcome.badData ? ExitStatus.code(for: .badData)
                 : outcome.needsReview ? ExitStatus.doneWithExceptions : ExitStatus.done
-            if options.json {
-                printJSON(Envelope(command: command, ok: true, exitCode: code, durationMs: elapsed(),
+            if json {
+                printJSON(Envelope(command: command, ok: true, exitCode: code, durationMs: elapsed,
                                    result: outcome.summary, error: nil))
             }
             let lines = outcome.human.joined(separator: "\n")
             if !lines.isEmpty {
-                if humanToStdout && !options.json { print(lines) } else { printError(lines) }
+                if humanToStdout && !json { print(lines) } else { printError(lines) }
             }
-        } catch let error as ValidationError {
-            throw error
-        } catch {
+        case .failure(let error):
             let classified = error as? ClassifiedError
             code = ExitStatus.code(for: classified?.failureClass ?? .internal)
             let message = classified?.description ?? "internal error: \(error)"
-            if options.json {
+            if json {
                 printJSON(Envelope<Summary>(
-                    command: command, ok: false, exitCode: code, durationMs: elapsed(), result: nil,
+                    command: command, ok: false, exitCode: code, durationMs: elapsed, result: nil,
                     error: ErrorBody(kind: classified?.failureClass ?? .internal, message: message)))
             }
             printError("credits \(command): error: \(message)")

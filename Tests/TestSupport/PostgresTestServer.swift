@@ -1,0 +1,71 @@
+import Foundation
+@testable import Ledger
+
+/// The PostgreSQL server the tests may use: `$CREDITS_TEST_POSTGRES_URL` (a superuser's URL; `.ci/run`
+/// starts a throwaway cluster with `scripts/pg-cluster` and exports it). Without it, every PostgreSQL test
+/// is skipped, and says so.
+public enum PostgresTestServer {
+    public static let url: String? = {
+        guard let url = ProcessInfo.processInfo.environment["CREDITS_TEST_POSTGRES_URL"], !url.isEmpty else { return nil }
+        return url
+    }()
+
+    public static let skipMessage = "PostgreSQL tests skipped: CREDITS_TEST_POSTGRES_URL is not set "
+        + "(.ci/run starts a throwaway cluster: eval \"$(scripts/pg-cluster start)\")"
+
+    /// Whether the tests can run; prints the skip message once when they cannot.
+    public static let available: Bool = {
+        if url == nil { FileHandle.standardError.write(Data("\n*** \(skipMessage) ***\n\n".utf8)) }
+        return url != nil
+    }()
+
+    /// A database of its own for one test: created with a random name, dropped after `body`, whatever it did.
+    /// `body` gets the database's URL (with the password) and its parsed location.
+    public static func withDatabase<T>(
+        _ body: (_ url: String, _ location: PostgresLocation) async throws -> T
+    ) async throws -> T {
+        guard let url, case .postgres(let server) = try StoreLocation.parse(url) else {
+            throw PostgresStoreError(.usage, skipMessage)
+        }
+        let name = "credits_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await execute("CREATE DATABASE \(name)", at: server)
+        var location = server
+        location.database = name
+        do {
+            let value = try await body(location.connectionURL, location)
+            try await execute("DROP DATABASE \(name) WITH (FORCE)", at: server)
+            return value
+        } catch {
+            try? await execute("DROP DATABASE \(name) WITH (FORCE)", at: server)
+            throw error
+        }
+    }
+
+    /// Runs `sql` (one or more statements, in one transaction) as the superuser; the server's refusal is
+    /// thrown as a `PostgresStoreError` carrying its SQLSTATE. `CREATE`/`DROP DATABASE` run as they are.
+    public static func execute(_ sql: String, at location: PostgresLocation) async throws {
+        let connection = try await PostgresLedger.connect(location)
+        let statement = sql.hasPrefix("CREATE DATABASE") || sql.hasPrefix("DROP DATABASE") ? sql
+            : "DO $credits_test$ BEGIN EXECUTE $credits_sql$\n\(sql)\n$credits_sql$; END $credits_test$"
+        do {
+            try await connection.execute(sql: statement)
+        } catch {
+            await connection.close()
+            throw PostgresStoreError(error, at: location)
+        }
+        await connection.close()
+    }
+
+    /// The first column of each row `sql` returns, as text.
+    public static func strings(_ sql: String, at location: PostgresLocation) async throws -> [String] {
+        let connection = try await PostgresLedger.connect(location)
+        do {
+            let values = try await connection.strings(sql: sql)
+            await connection.close()
+            return values
+        } catch {
+            await connection.close()
+            throw PostgresStoreError(error, at: location)
+        }
+    }
+}
