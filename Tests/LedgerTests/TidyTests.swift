@@ -53,7 +53,7 @@ import TestSupport
         "Ledger/Storage/Schema/Schema.swift:createConfiguration": "DDL text",
         "Ledger/Storage/Schema/Schema+Staging.swift:createStaging": "DDL text",
         "Service/LedgerBacked/LedgerSchema.swift:make": "the GraphQL schema's declaration",
-        "Ledger/Verify/LedgerVerifier.swift:verify": "the list of named SQL checks, one statement each",
+        "Ledger/Verify/LedgerChecks.swift:checks": "the list of named SQL checks, one statement each (both stores run it)",
     ]
     static let functionLinesMax = 70
 

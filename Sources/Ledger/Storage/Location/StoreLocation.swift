@@ -115,9 +115,7 @@ public struct PostgresLocation: Sendable, Equatable {
     }
 
     init(parsing rest: String, original: String) throws {
-        func fail(_ why: String) -> StoreLocationError {
-            StoreLocationError("--db \(Self.redact(original)): \(why)")
-        }
+        let fail: Fail = { why in StoreLocationError("--db \(Self.redact(original)): \(why)") }
         // Split off the query, then the path (the database), leaving the authority.
         var remainder = Substring(rest)
         var query: Substring = ""
@@ -132,47 +130,85 @@ public struct PostgresLocation: Sendable, Equatable {
             authority = remainder[..<slash]
             path = remainder[remainder.index(after: slash)...]
         }
+        if path.contains("/") { throw fail("the database name must not contain '/' (percent-encode it as %2F)") }
+        var parts = try Self.parseAuthority(authority, fail)
+        parts.database = path.isEmpty ? nil : try Self.decode(path, field: "database", fail)
+        try Self.parseQuery(query, into: &parts, fail)
+        let resolvedUser = (parts.user?.isEmpty == false ? parts.user : nil) ?? Self.loginName()
+        guard let resolvedUser, !resolvedUser.isEmpty else { throw fail("no user given and no login name to default to") }
+        let resolvedPort = parts.port ?? 5432
+        if let host = parts.host, host.hasPrefix("/") {
+            if [.require, .verifyCA, .verifyFull].contains(parts.sslMode) {
+                throw fail("sslmode=\(parts.sslMode.rawValue) cannot be used over a Unix socket")
+            }
+            self.endpoint = .unixSocket(path: "\(host.hasSuffix("/") ? String(host.dropLast()) : host)/.s.PGSQL.\(resolvedPort)")
+            parts.sslMode = .disable
+        } else {
+            self.endpoint = .tcp(host: parts.host ?? "localhost", port: resolvedPort)
+        }
+        self.user = resolvedUser
+        self.password = parts.password
+        self.database = (parts.database?.isEmpty == false ? parts.database : nil) ?? resolvedUser
+        self.sslMode = parts.sslMode
+        self.sslRootCertificate = parts.rootCertificate
+        self.connectTimeoutSeconds = parts.timeout
+        self.applicationName = parts.applicationName
+    }
+
+    private typealias Fail = (String) -> StoreLocationError
+
+    /// What the URL says, before defaults that depend on each other are applied.
+    private struct Parts {
         var user: String?
         var password: String?
+        var host: String?
+        var port: Int?
+        var database: String?
+        var sslMode = SSLMode.prefer
+        var rootCertificate: String?
+        var timeout = 10
+        var applicationName = "credits"
+    }
+
+    /// `user:password@host:port`, each part optional; an IPv6 host in brackets.
+    private static func parseAuthority(_ authority: Substring, _ fail: Fail) throws -> Parts {
+        var parts = Parts()
         var hostPort = authority
         if let at = authority.lastIndex(of: "@") {
             let info = authority[..<at]
             hostPort = authority[authority.index(after: at)...]
             if let colon = info.firstIndex(of: ":") {
-                user = try Self.decode(info[..<colon], field: "user", fail)
-                password = try Self.decode(info[info.index(after: colon)...], field: "password", fail)
+                parts.user = try decode(info[..<colon], field: "user", fail)
+                parts.password = try decode(info[info.index(after: colon)...], field: "password", fail)
             } else {
-                user = try Self.decode(info, field: "user", fail)
+                parts.user = try decode(info, field: "user", fail)
             }
         }
-        var host: String?
-        var port: Int?
         if hostPort.hasPrefix("[") {
             guard let close = hostPort.firstIndex(of: "]") else { throw fail("an IPv6 host must be closed with ]") }
-            host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
+            parts.host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
             let after = hostPort[hostPort.index(after: close)...]
             if !after.isEmpty {
                 guard after.hasPrefix(":") else { throw fail("unexpected text after the IPv6 host") }
-                port = try Self.port(after.dropFirst(), fail)
+                parts.port = try port(after.dropFirst(), fail)
             }
         } else if let colon = hostPort.lastIndex(of: ":") {
-            host = try Self.decode(hostPort[..<colon], field: "host", fail)
-            port = try Self.port(hostPort[hostPort.index(after: colon)...], fail)
+            parts.host = try decode(hostPort[..<colon], field: "host", fail)
+            parts.port = try port(hostPort[hostPort.index(after: colon)...], fail)
         } else if !hostPort.isEmpty {
-            host = try Self.decode(hostPort, field: "host", fail)
+            parts.host = try decode(hostPort, field: "host", fail)
         }
-        if host?.isEmpty == true { host = nil }
-        if path.contains("/") { throw fail("the database name must not contain '/' (percent-encode it as %2F)") }
-        var database = path.isEmpty ? nil : try Self.decode(path, field: "database", fail)
-        var sslMode = SSLMode.prefer
-        var rootCertificate: String?
-        var timeout = 10
-        var applicationName = "credits"
+        if parts.host?.isEmpty == true { parts.host = nil }
+        return parts
+    }
+
+    /// `key=value&...`: each known parameter once; any other is refused, as libpq refuses it.
+    private static func parseQuery(_ query: Substring, into parts: inout Parts, _ fail: Fail) throws {
         var seen: Set<String> = []
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             guard let equals = pair.firstIndex(of: "=") else { throw fail("query parameter '\(pair)' has no value") }
-            let key = try Self.decode(pair[..<equals], field: "parameter", fail)
-            let value = try Self.decode(pair[pair.index(after: equals)...], field: key, fail)
+            let key = try decode(pair[..<equals], field: "parameter", fail)
+            let value = try decode(pair[pair.index(after: equals)...], field: key, fail)
             guard seen.insert(key).inserted else { throw fail("parameter '\(key)' is given twice") }
             switch key {
             case "sslmode":
@@ -180,46 +216,27 @@ public struct PostgresLocation: Sendable, Equatable {
                 guard let mode = SSLMode(rawValue: value) else {
                     throw fail("sslmode '\(value)' is not one of disable, prefer, require, verify-ca, verify-full")
                 }
-                sslMode = mode
-            case "host": host = value.isEmpty ? nil : value
-            case "port": port = try Self.port(Substring(value), fail)
-            case "user": user = value
-            case "password": password = value
-            case "dbname": database = value
-            case "sslrootcert": rootCertificate = value
-            case "application_name": applicationName = value
+                parts.sslMode = mode
+            case "host": parts.host = value.isEmpty ? nil : value
+            case "port": parts.port = try port(Substring(value), fail)
+            case "user": parts.user = value
+            case "password": parts.password = value
+            case "dbname": parts.database = value
+            case "sslrootcert": parts.rootCertificate = value
+            case "application_name": parts.applicationName = value
             case "connect_timeout":
                 guard let seconds = Int(value), seconds > 0, seconds <= 3600 else {
                     throw fail("connect_timeout must be 1 to 3600 seconds")
                 }
-                timeout = seconds
+                parts.timeout = seconds
             default:
                 throw fail("unknown parameter '\(key)' (known: sslmode, host, port, user, password, dbname, "
                     + "sslrootcert, connect_timeout, application_name)")
             }
         }
-        let resolvedUser = (user?.isEmpty == false ? user : nil) ?? Self.loginName()
-        guard let resolvedUser, !resolvedUser.isEmpty else { throw fail("no user given and no login name to default to") }
-        let resolvedPort = port ?? 5432
-        if let host, host.hasPrefix("/") {
-            if sslMode == .require || sslMode == .verifyCA || sslMode == .verifyFull {
-                throw fail("sslmode=\(sslMode.rawValue) cannot be used over a Unix socket")
-            }
-            self.endpoint = .unixSocket(path: "\(host.hasSuffix("/") ? String(host.dropLast()) : host)/.s.PGSQL.\(resolvedPort)")
-            sslMode = .disable
-        } else {
-            self.endpoint = .tcp(host: host ?? "localhost", port: resolvedPort)
-        }
-        self.user = resolvedUser
-        self.password = password
-        self.database = (database?.isEmpty == false ? database : nil) ?? resolvedUser
-        self.sslMode = sslMode
-        self.sslRootCertificate = rootCertificate
-        self.connectTimeoutSeconds = timeout
-        self.applicationName = applicationName
     }
 
-    private static func port(_ text: Substring, _ fail: (String) -> StoreLocationError) throws -> Int {
+    private static func port(_ text: Substring, _ fail: Fail) throws -> Int {
         guard !text.isEmpty, text.allSatisfy(\.isASCII), let value = Int(text), (1...65535).contains(value) else {
             throw fail("port '\(text)' is not a number from 1 to 65535")
         }
@@ -228,7 +245,7 @@ public struct PostgresLocation: Sendable, Equatable {
 
     /// Percent-decodes one component; a malformed escape or bytes that are not UTF-8 are refused.
     private static func decode(
-        _ text: Substring, field: String, _ fail: (String) -> StoreLocationError
+        _ text: Substring, field: String, _ fail: Fail
     ) throws -> String {
         var bytes: [UInt8] = []
         var iterator = Array(text.utf8).makeIterator()

@@ -133,40 +133,8 @@ public enum LedgerCopy {
                 try plan.readBatch(try reader.db, after: lastKey, limit: batchRows)
             }
             let done = batch.rows < batchRows
-            try await target.transaction {
-                if !resumed, copied == 0, plan.table == "accounts" {
-                    // The system accounts the migration created; the source's own replace them.
-                    try await target.execute(sql: "DELETE FROM accounts WHERE id LIKE 'system:%'")
-                }
-                let lifted = liftedTriggers[plan.table] ?? []
-                for trigger in lifted {
-                    try await target.execute(sql: "ALTER TABLE \(plan.table) DISABLE TRIGGER \(trigger)")
-                }
-                if batch.rows > 0 {
-                    try await target.connection.copyFrom(
-                        table: plan.table, columns: plan.columns, format: .text(.init()), logger: target.logger
-                    ) { writer in
-                        try await writer.write(batch.data)
-                    }
-                }
-                for trigger in lifted {
-                    try await target.execute(sql: "ALTER TABLE \(plan.table) ENABLE TRIGGER \(trigger)")
-                }
-                if done, PostgresSchema.identityTables.contains(plan.table) {
-                    try await target.execute(sql: """
-                        SELECT setval(pg_get_serial_sequence('\(plan.table)', 'id'),
-                            COALESCE((SELECT MAX(id) FROM \(plan.table)), 1), (SELECT MAX(id) FROM \(plan.table)) IS NOT NULL)
-                        """)
-                }
-                let key = batch.lastKey.map(TablePlan.encodeKey) ?? lastKey.map(TablePlan.encodeKey) ?? "[]"
-                try await target.execute("""
-                    INSERT INTO credits_copy_progress (table_name, last_key, rows, done)
-                    VALUES (\(plan.table), \(key), \(Int64(batch.rows)), \(done))
-                    ON CONFLICT (table_name) DO UPDATE
-                    SET last_key = excluded.last_key, rows = credits_copy_progress.rows + excluded.rows, done = excluded.done
-                    """)
-                CrashPoint.hit("db-copy.beforeCommit")
-            }
+            try await commit(batch, of: plan, done: done, replacingSeededAccounts: !resumed && copied == 0,
+                             after: lastKey, to: target)
             CrashPoint.hit("db-copy.afterCommit")
             copied += Int64(batch.rows)
             total += Int64(batch.rows)
@@ -175,6 +143,50 @@ public enum LedgerCopy {
             if done { break }
         }
         return TableReport(table: plan.table, copied: copied, total: total, resumed: resumed)
+    }
+}
+
+extension LedgerCopy {
+    /// One batch, in one transaction with the table's progress: the rows (COPY), the sequence when the
+    /// table is done, and the last key, so a kill leaves the batch and its progress both or neither.
+    static func commit(
+        _ batch: TablePlan.Batch, of plan: TablePlan, done: Bool, replacingSeededAccounts: Bool,
+        after lastKey: [DatabaseValue]?, to target: PostgresLedger
+    ) async throws {
+        try await target.transaction {
+            if replacingSeededAccounts, plan.table == "accounts" {
+                // The system accounts the migration created; the source's own replace them.
+                try await target.execute(sql: "DELETE FROM accounts WHERE id LIKE 'system:%'")
+            }
+            let lifted = liftedTriggers[plan.table] ?? []
+            for trigger in lifted {
+                try await target.execute(sql: "ALTER TABLE \(plan.table) DISABLE TRIGGER \(trigger)")
+            }
+            if batch.rows > 0 {
+                try await target.connection.copyFrom(
+                    table: plan.table, columns: plan.columns, format: .text(.init()), logger: target.logger
+                ) { writer in
+                    try await writer.write(batch.data)
+                }
+            }
+            for trigger in lifted {
+                try await target.execute(sql: "ALTER TABLE \(plan.table) ENABLE TRIGGER \(trigger)")
+            }
+            if done, PostgresSchema.identityTables.contains(plan.table) {
+                try await target.execute(sql: """
+                    SELECT setval(pg_get_serial_sequence('\(plan.table)', 'id'),
+                        COALESCE((SELECT MAX(id) FROM \(plan.table)), 1), (SELECT MAX(id) FROM \(plan.table)) IS NOT NULL)
+                    """)
+            }
+            let key = batch.lastKey.map(TablePlan.encodeKey) ?? lastKey.map(TablePlan.encodeKey) ?? "[]"
+            try await target.execute("""
+                INSERT INTO credits_copy_progress (table_name, last_key, rows, done)
+                VALUES (\(plan.table), \(key), \(Int64(batch.rows)), \(done))
+                ON CONFLICT (table_name) DO UPDATE
+                SET last_key = excluded.last_key, rows = credits_copy_progress.rows + excluded.rows, done = excluded.done
+                """)
+            CrashPoint.hit("db-copy.beforeCommit")
+        }
     }
 }
 
