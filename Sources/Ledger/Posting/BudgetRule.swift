@@ -312,3 +312,15 @@ enum BudgetQueries {
             arguments: [organisationID, budget.key, try ConfigurationCodec.json(budget)])
     }
 }
+
+extension LedgerReader {
+    /// Credits charged to one scope of an organisation on the local `days` (days since the epoch):
+    /// a budget period's use, as the budget rule reads it (without open holds).
+    public func budgetUse(of organisationID: String, scope: SpendScope, days: Range<Int>) throws -> Credits {
+        let sum = try Int64.fetchOne(db, cached: """
+            SELECT COALESCE(SUM(credits), 0) FROM scope_spend_days
+            WHERE organisation_id = ? AND scope = ? AND scope_id = ? AND day >= ? AND day < ?
+            """, arguments: [organisationID, scope.kind.rawValue, scope.id, days.lowerBound, days.upperBound]) ?? 0
+        return Credits(microcredits: sum)
+    }
+}
