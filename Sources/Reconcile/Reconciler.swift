@@ -226,6 +226,11 @@ private struct DryRun {
         let outcome: PostingOutcome
         do {
             outcome = try item.post(in: book)
+        } catch PostingRejection.budgetExceeded(let refusal) {
+            usage.add(.budgetExceeded, item.organisationID, refusal.requested,
+                      "not charged: the hard \(Self.budgetText(refusal)) would be passed (budget_exceeded); "
+                          + "it stays staged", subject: "\(refusal.scope.kind.rawValue):\(refusal.scope.id)")
+            return nil
         } catch PostingRejection.exceedsOverdraftLimit(let requested, let available, let limit) {
             usage.add(.usageBeyondOverdraftLimit, item.organisationID, requested,
                       "not charged: \(available) available, overdraft limit \(limit)")
@@ -239,6 +244,11 @@ private struct DryRun {
                 subject: item.references.costEventID ?? item.idempotencyKey,
                 detail: "\(item.credits ?? .zero) credits not charged: \(error); void the event if it is wrong"))
             return nil
+        }
+        if let soft = outcome.budgetWarnings.first {
+            usage.add(.budgetSoftExceeded, item.organisationID, item.credits ?? .zero,
+                      "charged past the soft \(Self.budgetText(soft))", subject: "\(soft.scope.kind.rawValue):\(soft.scope.id)",
+                      severity: .info)
         }
         if outcome.intoReserve.isPositive {
             usage.add(.usageIntoReserve, item.organisationID, outcome.intoReserve, "charged into reserved capacity")
@@ -264,6 +274,12 @@ private struct DryRun {
         return outcome.transfer
     }
 
+    /// `team alpha budget (limit 40000 per period ending 2026-07-01T00:00:00Z)`.
+    private static func budgetText(_ refusal: SpendRefusal) -> String {
+        let limit = refusal.budget.map { "limit \($0.limit)" } ?? "no limit"
+        return "\(refusal.scope.kind.rawValue) \(refusal.scope.id) budget (\(limit))"
+    }
+
     /// Whether posting failed on an amount no arithmetic can carry (rather than a bug).
     private static func cannotBeCharged(_ error: any Error) -> Bool {
         switch error {
@@ -279,11 +295,16 @@ private struct DryRun {
 private struct UsageOutcomes {
     /// `credits` is nil once the organisation's total for the rule passed Int64 (checked addition):
     /// the finding then says so instead of the stage failing for every organisation.
-    private var totals: [String: (organisation: String, code: FindingCode, events: Int, credits: Credits?, detail: String)] = [:]
+    private var totals: [String: (organisation: String, code: FindingCode, events: Int, credits: Credits?, detail: String,
+                                  subject: String, severity: FindingSeverity)] = [:]
 
-    mutating func add(_ code: FindingCode, _ organisation: String, _ credits: Credits, _ detail: String) {
-        let key = "\(organisation)|\(code.rawValue)"
-        var entry = totals[key] ?? (organisation, code, 0, .zero, detail)
+    /// `subject` (the organisation unless given, e.g. the blocking budget's scope) splits the sums.
+    mutating func add(
+        _ code: FindingCode, _ organisation: String, _ credits: Credits, _ detail: String, subject: String? = nil,
+        severity: FindingSeverity = .exception
+    ) {
+        let key = "\(organisation)|\(code.rawValue)" + (subject.map { "|\($0)" } ?? "")
+        var entry = totals[key] ?? (organisation, code, 0, .zero, detail, subject ?? organisation, severity)
         entry.events += 1
         entry.credits = entry.credits.flatMap { try? $0.adding(credits) }
         totals[key] = entry
@@ -294,7 +315,7 @@ private struct UsageOutcomes {
             let entry = totals[key]!
             let credits = entry.credits.map { "\($0) credits" } ?? "more than \(Credits(microcredits: .max)) credits"
             return Finding(
-                severity: .exception, code: entry.code, organisationID: entry.organisation, subject: entry.organisation,
+                severity: entry.severity, code: entry.code, organisationID: entry.organisation, subject: entry.subject,
                 detail: "\(entry.events) usage events, \(credits): \(entry.detail)")
         }
     }

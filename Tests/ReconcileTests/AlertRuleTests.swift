@@ -35,7 +35,9 @@ struct AlertRuleTests {
         #expect(!recovered.needsReview)
         try world.spend("1000")
         #expect(try world.run().fired.map(\.rule) == [.lowBalance])
-        #expect(try world.firedCount() == 2)
+        // Two crossings fired, and the recovery between them recorded one `credits.alert.resolved`.
+        #expect(try world.firedCount() == 3)
+        #expect(recovered.resolved.map(\.rule) == [.lowBalance])
     }
 
     @Test("the percentage threshold is of the plan's period allocation; the higher threshold applies")

@@ -28,6 +28,21 @@ struct OrganisationFile: Decodable {
     var teams: [TeamFile]?
     var investigations: [InvestigationFile]?
     var reservations: [ReservationFile]?
+    var budgets: [BudgetFile]?
+}
+
+/// `scope: team`, `id: alpha`, `limit: 40000`, `period: month` (or `financial_year`, or `range` with
+/// `starts_on` and `ends_on`), `mode: hard`, `alert_at_percent: [80, 100]`.
+struct BudgetFile: Decodable {
+    var scope: String
+    var id: String?
+    var limit: DecimalText
+    var period: String
+    var financial_year_start_month: Int?
+    var starts_on: String?
+    var ends_on: String?
+    var mode: String?
+    var alert_at_percent: [Int]?
 }
 
 struct ThresholdsFile: Decodable {

@@ -239,7 +239,13 @@ public enum ConfigurationLoader {
         let reservations = try (file.reservations ?? []).enumerated().map { index, item in
             try reservation(item, key: "\(key).reservations[\(index)]")
         }
-        return Organisation(
+        let budgets = try (file.budgets ?? []).enumerated().map { index, item in
+            try budget(item, key: "\(key).budgets[\(index)]", organisationID: id, teams: teams,
+                       investigations: investigations, plan: plans.first { $0.id == file.plan })
+        }
+        try requireUnique(budgets.map(\.key), file: name, what: "budget scope in \(key)")
+        try checkNesting(budgets, key: key, investigations: investigations)
+        var organisation = Organisation(
             id: id, name: file.name, locale: file.locale, currency: currency, timeZone: timeZone,
             planID: file.plan, planStart: try planStart(file.plan_start, key: "\(key).plan_start"),
             taxRatePPM: try taxRate(file.tax_rate_percent, key: "\(key).tax_rate_percent"),
@@ -253,6 +259,91 @@ public enum ConfigurationLoader {
                 email: file.invoice?.email),
             teams: teams, investigations: investigations, reservations: reservations,
             usageStartDate: try date(file.usage_start, file: name, key: "\(key).usage_start"))
+        organisation.budgets = budgets.isEmpty ? nil : budgets
+        return organisation
+    }
+
+    private static func budget(
+        _ file: BudgetFile, key: String, organisationID: String, teams: [Team], investigations: [Investigation],
+        plan: Plan?
+    ) throws -> Budget {
+        let name = "organisations.yaml"
+        guard let scope = SpendScopeKind(rawValue: file.scope) else {
+            throw ConfigurationError(file: name, key: "\(key).scope", problem: "expected organisation, team or investigation")
+        }
+        let scopeID: String
+        switch scope {
+        case .organisation:
+            if let id = file.id, id != organisationID {
+                throw ConfigurationError(file: name, key: "\(key).id", problem: "an organisation budget names its own organisation or no id")
+            }
+            scopeID = organisationID
+        case .team, .investigation:
+            guard let id = file.id else {
+                throw ConfigurationError(file: name, key: "\(key).id", problem: "a \(scope.rawValue) budget names its \(scope.rawValue)")
+            }
+            let known = scope == .team ? teams.contains { $0.id == id } : investigations.contains { $0.id == id }
+            guard known else {
+                throw ConfigurationError(file: name, key: "\(key).id", problem: "no \(scope.rawValue) \(id) in this organisation")
+            }
+            scopeID = id
+        }
+        guard let limit = try credits(file.limit, file: name, key: "\(key).limit"), limit.isPositive else {
+            throw ConfigurationError(file: name, key: "\(key).limit", problem: "must be positive")
+        }
+        let mode = try file.mode.map { text in
+            guard let mode = BudgetMode(rawValue: text) else {
+                throw ConfigurationError(file: name, key: "\(key).mode", problem: "expected hard or soft")
+            }
+            return mode
+        } ?? .hard
+        let percents = file.alert_at_percent ?? Budget.alertPercentsDefault
+        guard percents.allSatisfy({ (1...1000).contains($0) }), percents == percents.sorted(), Set(percents).count == percents.count
+        else {
+            throw ConfigurationError(file: name, key: "\(key).alert_at_percent", problem: "expected ascending distinct percentages from 1 to 1000")
+        }
+        return Budget(scope: scope, scopeID: scopeID, limit: limit, period: try budgetPeriod(file, key: key, plan: plan),
+                      mode: mode, alertPercents: percents)
+    }
+
+    /// A financial year starts in the budget's own `financial_year_start_month`, else in the
+    /// organisation's plan's (`plans.yaml`), else in January (the calendar year).
+    private static func budgetPeriod(_ file: BudgetFile, key: String, plan: Plan?) throws -> BudgetPeriod {
+        let name = "organisations.yaml"
+        switch file.period {
+        case "month": return .month
+        case "financial_year":
+            let month = file.financial_year_start_month ?? plan?.financialYearStartMonth ?? 1
+            guard (1...12).contains(month) else {
+                throw ConfigurationError(file: name, key: "\(key).financial_year_start_month", problem: "must be 1 to 12")
+            }
+            return .financialYear(startMonth: month)
+        case "range":
+            guard let start = try date(file.starts_on, file: name, key: "\(key).starts_on") else {
+                throw ConfigurationError(file: name, key: "\(key).starts_on", problem: "a range budget names its first day")
+            }
+            guard let end = try date(file.ends_on, file: name, key: "\(key).ends_on") else {
+                throw ConfigurationError(file: name, key: "\(key).ends_on", problem: "a range budget names its last day")
+            }
+            guard start <= end else {
+                throw ConfigurationError(file: name, key: "\(key).ends_on", problem: "\(end) is before starts_on \(start)")
+            }
+            return .range(start: start, end: end)
+        default:
+            throw ConfigurationError(file: name, key: "\(key).period", problem: "expected month, financial_year or range")
+        }
+    }
+
+    /// A child's limit may not exceed its parent's for an overlapping period: the error names both.
+    private static func checkNesting(_ budgets: [Budget], key: String, investigations: [Investigation]) throws {
+        let teamOf = { (id: String) in investigations.first { $0.id == id }?.teamID }
+        guard let (child, parent) = BudgetNesting.violation(in: budgets, teamOf: teamOf) else { return }
+        let index = budgets.firstIndex(of: child)!
+        throw ConfigurationError(
+            file: "organisations.yaml", key: "\(key).budgets[\(index)].limit",
+            problem: "the \(child.scope.rawValue) \(child.scopeID) budget (\(child.limit) per \(child.period.name)) "
+                + "exceeds its parent, the \(parent.scope.rawValue) \(parent.scopeID) budget (\(parent.limit) per "
+                + "\(parent.period.name))")
     }
 
     private static func resolveCurrency(_ file: OrganisationFile, file name: String, key: String) throws -> Currency {

@@ -60,6 +60,10 @@ public struct Organisation: Sendable, Equatable, Codable {
     public var investigations: [Investigation]
     public var reservations: [Reservation]
 
+    /// Budgets per scope (`Budget`); nil when none are configured, so the stored settings and the
+    /// configuration digest of organisations without budgets are what they were before budgets.
+    public var budgets: [Budget]? = nil
+
     /// `usage_start`: the first day usage may be dated, when it is not the plan start (`UsageStart`).
     public var usageStartDate: LocalDate? = nil
 

@@ -6,4 +6,15 @@ public enum AlertRule: String, Sendable, Hashable, Codable, CaseIterable {
     case runway
     /// A team or investigation spent far above its own baseline on the last complete day.
     case unusualConsumption = "unusual_consumption"
+    /// A budget's use in its current period reached one of its alert percentages (subject
+    /// `<scope>:<id>@<percent>%`, one per percentage, so each crossing fires once).
+    case budget
+
+    /// Whether clearing sends a `credits.alert.resolved` delivery (an unusual day simply passes).
+    public var sendsResolved: Bool {
+        switch self {
+        case .lowBalance, .runway, .budget: true
+        case .unusualConsumption: false
+        }
+    }
 }

@@ -49,13 +49,19 @@ public enum FindingCode: String, Sendable, Hashable, Codable, CaseIterable {
     case planTotalOverflow
     /// The purchase our reference names was paid by another order: it does not vouch for this one.
     case purchaseOfAnotherOrder
+    /// Usage not charged: a hard budget on its path (`budget_exceeded`) would be passed; it stays
+    /// staged. One finding per organisation and blocking budget.
+    case budgetExceeded
+    /// Usage charged past a soft budget on its path: flagged (severity `info`), never refused.
+    case budgetSoftExceeded
 
     /// Whether the rule is about usage (cost events) rather than payments: usage rules are the
     /// `usage*` codes. Written out case by case so a new code has to be placed.
     public var isAboutUsage: Bool {
         switch self {
         case .usageIntoReserve, .usageInOverdraft, .usageBeyondOverdraftLimit, .usageOnClosedInvestigation,
-             .usageOnUnknownInvestigation, .usageOnUnknownTeam, .usageNotChargeable:
+             .usageOnUnknownInvestigation, .usageOnUnknownTeam, .usageNotChargeable, .budgetExceeded,
+             .budgetSoftExceeded:
             true
         case .orderMatched, .orderNotTied, .unknownPackage, .unknownOrganisation, .orderAmountMismatch,
              .orderCurrencyMismatch, .orderSourcesDisagree, .orderStateUnknown, .orderTypeNotHandled,

@@ -6,6 +6,7 @@ public enum FindingSeverity: String, Sendable, Hashable, Codable, CaseIterable {
     case aged
     /// A payment that reconciled cleanly.
     case matched
-    /// Retired: no rule produces it; the schema still allows it, so a plan that holds it reads.
+    /// Noted, needs no person: usage charged past a soft budget (`budgetSoftExceeded`). (Retired
+    /// before budgets; the schema always allowed it.)
     case info
 }

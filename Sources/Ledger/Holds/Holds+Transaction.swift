@@ -30,7 +30,13 @@ extension LedgerTransaction {
             throw PostingRejection.exceedsSpendable(
                 requested: refusal.requested, spendable: refusal.spendable, blockedBy: refusal.rule)
         }
-        return try spend(request)
+        return try spend(request, held: try heldByScope(request.organisationID, excludingHold: nil))
+    }
+
+    /// What open holds promise on each scope, for the budgets (read only when the organisation has any).
+    func heldByScope(_ organisationID: String, excludingHold: Int64?) throws -> ScopeHolds {
+        guard try postingState.budgets.hasBudgets(organisationID, in: connection) else { return .none }
+        return try ScopeHolds.read(organisationID: organisationID, at: now, excluding: excludingHold, in: connection)
     }
 
     /// Creates a hold of `request.credits` for `request.expiresInSeconds` from now, if the balance less
@@ -49,6 +55,14 @@ extension LedgerTransaction {
         let priority = try workPriority(
             organisationID: request.organisationID, team: request.team, investigation: request.investigation)
         let balance = try spendableBalance(of: request.organisationID, spendableAt: now)
+        do {
+            _ = try postingState.checkBudgets(
+                BudgetedSpend(organisationID: request.organisationID, team: request.team,
+                              investigation: request.investigation, credits: request.credits, effectiveAt: now),
+                held: try heldByScope(request.organisationID, excludingHold: nil), in: connection)
+        } catch PostingRejection.budgetExceeded(let refusal) {
+            throw HoldRejection.refused(refusal)
+        }
         if let refusal = balance.refusal(spending: request.credits, priority: priority, as: .hold) {
             throw HoldRejection.refused(refusal)
         }
@@ -91,12 +105,18 @@ extension LedgerTransaction {
         if let refusal = balance.refusal(spending: actual, priority: priority, as: .hold) {
             throw HoldRejection.refused(refusal)
         }
-        let posting = try spend(SpendRequest(
+        let held = try heldByScope(hold.organisationID, excludingHold: hold.id)
+        let posting: Posting
+        do {
+            posting = try spend(SpendRequest(
             idempotencyKey: IdempotencyKey.holdSettlement(holdID: hold.id), organisationID: hold.organisationID,
             purpose: .deduction, credits: actual, effectiveAt: now, priority: priority, policy: .withinSpendable,
             references: TransferReferences(
                 team: hold.team, investigation: hold.investigation, operation: hold.operation,
-                memo: "hold \(hold.id)")))
+                memo: "hold \(hold.id)")), held: held)
+        } catch PostingRejection.budgetExceeded(let refusal) {
+            throw HoldRejection.refused(refusal)
+        }
         try HoldQueries.close(
             id: hold.id, state: .settled, at: now, by: actorText, settledCredits: actual,
             transferID: posting.transfer.id, in: connection)

@@ -11,14 +11,25 @@ extension LedgerTransaction {
     /// `.withinSpendable` refuses anything beyond it; `.allowOverdraft(limit:)` charges usage that
     /// already happened down to `-limit` and reports how much went into reserves and overdraft.
     public func spend(_ request: SpendRequest) throws -> Posting {
+        try spend(request, held: .none)
+    }
+
+    /// `spend`, with the budgets on the spend's path also counting what open holds promise (`held`).
+    /// A deduction must pass every hard budget on its path (`BudgetBook.check`, the rule batch usage
+    /// meets too), checked before the balance: a scope over its budget is refused as over budget
+    /// whatever the balance.
+    func spend(_ request: SpendRequest, held: ScopeHolds) throws -> Posting {
         try request.check()
+        let budgeted = BudgetedSpend(request)
         let organisationID = request.organisationID
         let hash = request.contentHash
         // The idempotency rule comes before every other: a key already posted is answered by its
         // transfer (or refused for different content) whatever the balance says now. The key is
         // not probed up front: the insert below finds it, and only a refusal probes for it here.
         let decision: SpendDecision
+        let budget: BudgetCheck?
         do {
+            budget = try budgeted.map { try postingState.checkBudgets($0, held: held, in: connection) }
             decision = try postingState.withState(of: organisationID, in: connection) {
                 try SpendDecision.decide(request, from: $0)
             }
@@ -48,7 +59,9 @@ extension LedgerTransaction {
                            credits: draw.credits, cost: draw.cost)
         }
         try postingState.withState(of: organisationID, in: connection) { try $0.spent(request.credits, draws: decision.draws) }
-        return Posting(status: .posted, transfer: transfer, intoReserve: decision.intoReserve, overdraft: decision.uncovered)
+        if let budgeted, let budget { try postingState.charged(budgeted, day: budget.day) }
+        return Posting(status: .posted, transfer: transfer, intoReserve: decision.intoReserve, overdraft: decision.uncovered,
+                       budgetWarnings: budget?.softExceeded ?? [])
     }
 }
 

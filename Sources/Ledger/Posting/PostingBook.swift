@@ -8,6 +8,8 @@ public struct PostingOutcome: Sendable, Hashable {
     public var overdraft: Credits = .zero
     /// Reversals: credits that were already spent and could not be taken back.
     public var alreadySpent: Credits = .zero
+    /// Spends: soft budgets passed (charged and flagged), tightest first.
+    public var budgetWarnings: [SpendRefusal] = []
 
     public init(posted: Credits? = nil, transfer: Transfer? = nil, intoReserve: Credits = .zero,
                 overdraft: Credits = .zero, alreadySpent: Credits = .zero) {
@@ -49,7 +51,9 @@ extension LedgerTransaction: PostingBook {
 
     public func postSpend(_ request: SpendRequest) throws -> PostingOutcome {
         let posting = try spend(request)
-        return PostingOutcome(transfer: posting.transfer, intoReserve: posting.intoReserve, overdraft: posting.overdraft)
+        var outcome = PostingOutcome(transfer: posting.transfer, intoReserve: posting.intoReserve, overdraft: posting.overdraft)
+        outcome.budgetWarnings = posting.budgetWarnings
+        return outcome
     }
 
     public func postReversal(

@@ -24,6 +24,9 @@ public final class PostingSimulation: PostingBook {
     private var grantsByKey: [String: (organisationID: String, id: Int64)] = [:]
     private var creditedOrders: [String: Credits] = [:]
     private var nextTransferID: Int64
+    /// The budget rule (`BudgetBook`), and the usage this simulation charged, by scope and day.
+    private let budgets = BudgetBook()
+    private var charged = ScopeSpendDays()
     private var nextGrantID: Int64
 
     /// `reader` must see the ledger as it is (in the transaction the plan is made in).
@@ -62,6 +65,8 @@ public final class PostingSimulation: PostingBook {
         try request.check()
         try organisation(request.organisationID) { _ in }
         if let existing = try existing(request.idempotencyKey, hash: { request.contentHash }) { return existing }
+        let budgeted = BudgetedSpend(request)
+        let budget = try budgeted.map { try budgets.check($0, held: .none, pending: charged, in: reader.dbReadingNoBalances) }
         let transferID = nextTransferID
         let decision = try organisation(request.organisationID) { organisation in
             let decision = try SpendDecision.decide(request, from: organisation.state)
@@ -73,7 +78,14 @@ public final class PostingSimulation: PostingBook {
         }
         // Not remembered (see `posted`): one transfer id taken, nothing kept per event.
         nextTransferID += 1
-        return PostingOutcome(posted: request.credits, intoReserve: decision.intoReserve, overdraft: decision.uncovered)
+        if let budgeted, let budget {
+            try charged.add(budgeted.credits, organisationID: budgeted.organisationID, team: budgeted.team,
+                            investigation: budgeted.investigation, day: budget.day)
+            try budgets.recorded(budgeted, day: budget.day)
+        }
+        var outcome = PostingOutcome(posted: request.credits, intoReserve: decision.intoReserve, overdraft: decision.uncovered)
+        outcome.budgetWarnings = budget?.softExceeded ?? []
+        return outcome
     }
 
     public func postReversal(

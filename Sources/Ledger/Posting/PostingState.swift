@@ -25,6 +25,8 @@ import GRDB
 final class PostingState {
     private var organisations: [String: OrganisationPostingState] = [:]
     private var deferred = DeferredBalances()
+    /// The budget rule's memory for this transaction (budgets, periods' use).
+    let budgets = BudgetBook()
     /// Each organisation account's balance after the last transfer this transaction posted to it, read
     /// once (stored totals plus what is deferred) and then kept by the postings: what each new transfer
     /// records as `balance_after` without a read per transfer.
@@ -75,10 +77,24 @@ final class PostingState {
 
     func forget(_ organisationID: String) {
         organisations[organisationID] = nil
+        budgets.forget(organisationID)
     }
 
     func forgetAll() {
         organisations.removeAll()
+        budgets.forgetAll()
+    }
+
+    /// The budget rule for `spend` (`BudgetBook.check`), counting what this transaction charged and
+    /// has not written yet.
+    func checkBudgets(_ spend: BudgetedSpend, held: ScopeHolds, in connection: Database) throws -> BudgetCheck {
+        try budgets.check(spend, held: held, pending: deferred.scopeDays, in: connection)
+    }
+
+    /// Usage charged on `day` of its organisation: added to its scopes' days by the next flush.
+    func charged(_ spend: BudgetedSpend, day: Int) throws {
+        try deferred.charge(spend, day: day)
+        try budgets.recorded(spend, day: day)
     }
 
     /// A transfer's two legs, to be added to the accounts' totals by the next flush.
@@ -118,6 +134,7 @@ final class PostingState {
             precondition(connection.changesCount == 1, "grant \(grantID) must hold the credits drawn from it")
             deferred.grants[grantID] = nil
         }
+        try deferred.scopeDays.write(connection)
         precondition(deferred.isEmpty, "a flush writes every deferred change")
     }
 
@@ -137,8 +154,15 @@ final class PostingState {
 struct DeferredBalances {
     fileprivate(set) var accounts: [String: (debits: Int64, credits: Int64)] = [:]
     fileprivate(set) var grants: [Int64: Int64] = [:]
+    /// Usage per scope and local day (`scope_spend_days`).
+    fileprivate(set) var scopeDays = ScopeSpendDays()
 
-    var isEmpty: Bool { accounts.isEmpty && grants.isEmpty }
+    var isEmpty: Bool { accounts.isEmpty && grants.isEmpty && scopeDays.isEmpty }
+
+    fileprivate mutating func charge(_ spend: BudgetedSpend, day: Int) throws {
+        try scopeDays.add(spend.credits, organisationID: spend.organisationID, team: spend.team,
+                          investigation: spend.investigation, day: day)
+    }
 
     fileprivate mutating func post(_ amount: Int64, debit: String, credit: String) throws {
         precondition(amount > 0, "a transfer amount must be positive")

@@ -96,6 +96,8 @@ public struct Posting: Sendable, Hashable {
     /// (from reserved capacity), and credits not covered by any grant (overdraft).
     public let intoReserve: Credits
     public let overdraft: Credits
+    /// Soft budgets this spend passed (charged anyway), tightest first.
+    public var budgetWarnings: [SpendRefusal] = []
 }
 
 /// Why the ledger refused a posting. Each case names the rule that was broken.
@@ -109,6 +111,9 @@ public enum PostingRejection: ClassifiedError, Equatable {
     case idempotencyKeyReusedWithDifferentContent(key: String, existingTransferID: Int64)
     /// The live gate's rule: not enough spendable balance for this work's priority.
     case exceedsSpendable(requested: Credits, spendable: Credits, blockedBy: SpendBlock)
+    /// A hard budget on the spend's path would be passed (`BudgetBook.check`): the refusal names
+    /// the budget's scope, limit, use and reset.
+    case budgetExceeded(SpendRefusal)
     /// Even the overdraft allowance would be exceeded.
     case exceedsOverdraftLimit(requested: Credits, available: Credits, limit: Credits)
     case grantNotFound(Int64)
@@ -125,6 +130,7 @@ public enum PostingRejection: ClassifiedError, Equatable {
         case amountMustBePositive, amountAboveTransferLimit, idempotencyKeyMustNotBeEmpty, organisationNotFound
         case currencyMustMatchOrganisation, idempotencyKeyReusedWithDifferentContent, exceedsSpendable
         case exceedsOverdraftLimit, grantNotFound, expiryMustNotPrecedeGrant, overflow, actorRequired
+        case budgetExceeded
     }
 
     /// The refusal's code: the rule the posting broke.
@@ -139,6 +145,7 @@ public enum PostingRejection: ClassifiedError, Equatable {
         case .currencyMustMatchOrganisation: .currencyMustMatchOrganisation
         case .idempotencyKeyReusedWithDifferentContent: .idempotencyKeyReusedWithDifferentContent
         case .exceedsSpendable: .exceedsSpendable
+        case .budgetExceeded: .budgetExceeded
         case .exceedsOverdraftLimit: .exceedsOverdraftLimit
         case .grantNotFound: .grantNotFound
         case .expiryMustNotPrecedeGrant: .expiryMustNotPrecedeGrant
@@ -160,6 +167,10 @@ public enum PostingRejection: ClassifiedError, Equatable {
             "idempotency key \(key) was already used for transfer \(existing) with different content"
         case .exceedsSpendable(let requested, let spendable, let block):
             "\(requested) credits requested but only \(spendable) spendable (\(block.rawValue))"
+        case .budgetExceeded(let refusal):
+            "\(refusal.requested) credits requested but the \(refusal.scope.kind.rawValue) \(refusal.scope.id) budget "
+                + "allows only \(refusal.spendable) more (limit \(refusal.budget?.limit ?? .zero), used "
+                + "\(refusal.budget?.used ?? .zero)) (budget_exceeded)"
         case .exceedsOverdraftLimit(let requested, let available, let limit):
             "\(requested) credits requested with \(available) available would exceed the overdraft limit of \(limit)"
         case .grantNotFound(let id): "no grant \(id)"

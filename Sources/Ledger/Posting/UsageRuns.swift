@@ -70,6 +70,11 @@ public final class BatchPostingBook: PostingBook {
             return try tx.postSpend(request)
         }
         try request.check()
+        // Budgets first (the rule the live gate asks): a hard one refuses, a soft one flags.
+        let budgeted = BudgetedSpend(organisationID: organisationID, team: request.references.team,
+                                     investigation: request.references.investigation, credits: request.credits,
+                                     effectiveAt: request.effectiveAt)
+        let budget = try tx.postingState.checkBudgets(budgeted, held: .none, in: tx.connection)
         let day = try localDay(of: request.effectiveAt, organisationID: organisationID)
         if let open = runs[organisationID], !open.accepts(request.credits, on: day) { try close(organisationID) }
         let charged = try tx.postingState.withState(of: organisationID, in: tx.connection) { state -> PostingOutcome? in
@@ -87,7 +92,11 @@ public final class BatchPostingBook: PostingBook {
                 .record(change)
             return PostingOutcome(posted: request.credits, intoReserve: decision.intoReserve)
         }
-        if let charged { return charged }
+        if var charged {
+            try tx.postingState.charged(budgeted, day: budget.day)
+            charged.budgetWarnings = budget.softExceeded
+            return charged
+        }
         // Beyond every grant: a deduction of its own, after the run it follows.
         try close(organisationID)
         return try tx.postSpend(request)

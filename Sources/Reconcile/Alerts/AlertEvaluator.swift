@@ -25,6 +25,30 @@ public struct AlertEvaluator {
         if let low = try lowBalance(organisation, available: available) { result.append(low) }
         if let runway = try runway(organisation, available: available) { result.append(runway) }
         result += try unusualConsumption(organisation)
+        result += try budgets(organisation)
+        return result
+    }
+
+    /// Budgets: for each budget whose period holds `asOf`, one observation per alert percentage,
+    /// breached when the period's charged use is at least that share of the limit (half-even to the
+    /// micro-credit). A new period starts from its own use, so a crossing clears when the period rolls.
+    func budgets(_ organisation: Organisation) throws -> [AlertObservation] {
+        var result: [AlertObservation] = []
+        let zone = zone(organisation)
+        for budget in organisation.budgets ?? [] {
+            guard let window = budget.window(holding: asOf, in: zone) else { continue }
+            let used = try reader.budgetUse(of: organisation.id, scope: budget.spendScope, days: window.days)
+            for percent in budget.alertPercents {
+                guard let micro = Checked.multiplyDivide(budget.limit.microcredits, Int64(percent), 100, .halfEven)
+                else { continue }
+                let threshold = Credits(microcredits: micro)
+                result.append(AlertObservation(
+                    rule: .budget, subject: "\(budget.key)@\(percent)%", breached: used >= threshold,
+                    value: used.description, threshold: threshold.description, unit: "credits", runOutDate: nil,
+                    detail: "\(used) of the \(budget.mode.rawValue) \(budget.key) budget of \(budget.limit) used "
+                        + "(\(percent)% is \(threshold)); the period resets at \(window.instants.upperBound.iso8601)"))
+            }
+        }
         return result
     }
 

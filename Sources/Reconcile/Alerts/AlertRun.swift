@@ -104,6 +104,9 @@ public enum AlertRun {
         public var dryRun: Bool
         public var fired: [FiredAlert] = []
         public var rearmed: [Rearmed] = []
+        /// `credits.alert.resolved` deliveries recorded for crossings that cleared (low balance,
+        /// runway, budgets), each queued to every webhook like a fired alert.
+        public var resolved: [FiredAlert] = []
         /// Outbox rows written for the alerts fired in this run.
         public var queued = 0
         public var deliveries = Deliveries()
@@ -161,6 +164,10 @@ extension AlertRun {
                                       arming: .armed, lastValue: state.lastValue)
                 summary.rearmed.append(Rearmed(organisationID: organisation.id, rule: state.rule,
                                                subject: state.subject, value: state.lastValue))
+                let gone = AlertObservation(
+                    rule: state.rule, subject: state.subject, breached: false, value: state.lastValue, threshold: "",
+                    unit: "", runOutDate: nil, detail: "no longer observed (threshold or budget removed)")
+                try resolve(gone, organisation, tx, &summary)
             }
         }
         return summary
@@ -185,9 +192,30 @@ extension AlertRun {
         } else if !observation.breached && wasFired {
             summary.rearmed.append(Rearmed(organisationID: organisation.id, rule: observation.rule,
                                            subject: observation.subject, value: observation.value))
+            try resolve(observation, organisation, tx, &summary)
         }
         try tx.saveAlertState(organisationID: organisation.id, rule: observation.rule,
                               subject: observation.subject, arming: arming, lastValue: observation.value)
+    }
+
+    /// A fired crossing cleared: for rules that send it, records a `credits.alert.resolved` alert and
+    /// queues it to every webhook, in the caller's transaction (so, like a fired alert, once).
+    private static func resolve(
+        _ observation: AlertObservation, _ organisation: Organisation, _ tx: LedgerTransaction,
+        _ summary: inout Summary
+    ) throws {
+        guard observation.rule.sendsResolved else { return }
+        let alert = FiredAlert.resolved(organisationID: organisation.id, observation: observation, asOf: summary.asOf)
+        let body = try alert.jsonBody()
+        let alertID = try tx.recordAlertFired(organisationID: organisation.id, rule: observation.rule,
+                                              subject: observation.subject, asOf: summary.asOf, payload: body)
+        for webhook in organisation.alertWebhooks {
+            try tx.enqueueAlertDelivery(
+                dedupeKey: "resolved-\(alertID)-\(webhook.url)", alertID: alertID, organisationID: organisation.id,
+                destination: webhook.url, secretEnv: webhook.secretEnv, payload: body)
+            summary.queued += 1
+        }
+        summary.resolved.append(alert)
     }
 
     /// Records the alert and queues one delivery per configured webhook, in the caller's transaction.

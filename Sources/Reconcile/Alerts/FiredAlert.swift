@@ -3,7 +3,8 @@ import Ledger
 
 /// An alert that fired: the summary line and the webhook payload (sorted-keys JSON).
 public struct FiredAlert: Sendable, Hashable, Codable {
-    /// Always `credits.alert.fired`, so a receiver can route several event types.
+    /// `credits.alert.fired`, or `credits.alert.resolved` when a fired crossing cleared, so a
+    /// receiver can route several event types.
     public var event: String
     public var organisationID: String
     public var rule: AlertRule
@@ -27,6 +28,13 @@ public struct FiredAlert: Sendable, Hashable, Codable {
         runOutDate = observation.runOutDate
         detail = observation.detail
         self.asOf = asOf
+    }
+
+    /// The delivery that says a fired crossing cleared: the observation as it is now.
+    public static func resolved(organisationID: String, observation: AlertObservation, asOf: Instant) -> FiredAlert {
+        var alert = FiredAlert(organisationID: organisationID, observation: observation, asOf: asOf)
+        alert.event = "credits.alert.resolved"
+        return alert
     }
 
     /// The exact JSON body sent to webhooks: sorted keys, so the same alert is the same bytes.

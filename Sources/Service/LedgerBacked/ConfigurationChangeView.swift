@@ -3,7 +3,7 @@ import Ledger
 
 /// What a configuration change changed.
 public enum ConfigurationSubject: String, Codable, CaseIterable, Sendable {
-    case RESERVATION, THRESHOLDS
+    case RESERVATION, THRESHOLDS, BUDGET
 }
 
 /// One audited change of an organisation's reservations or thresholds.
@@ -30,8 +30,10 @@ public struct ConfigurationChangeView: Sendable {
         subject = switch record.subject {
         case .reservation: .RESERVATION
         case .thresholds: .THRESHOLDS
+        case .budget: .BUDGET
         }
-        reservationId = record.reservationID.map { Identifier($0) }
+        // A budget's change names its key (`team:alpha`) here, as a reservation's names its id.
+        reservationId = (record.reservationID ?? record.budgetKey).map { Identifier($0) }
         oldValue = record.oldValue.map(ConfigurationValueView.init)
         newValue = record.newValue.map(ConfigurationValueView.init)
     }
@@ -51,6 +53,13 @@ public struct ConfigurationValueView: Sendable {
         case .reservation(let credits, let priority):
             self.credits = CreditAmount(credits)
             maxPriority = priority.rank
+            lowBalanceCredits = nil
+            lowBalancePercent = nil
+            runwayDays = nil
+        case .budget(let budget):
+            // The budget's limit; its period and mode are in `budgets` (`BudgetView`).
+            self.credits = CreditAmount(budget.limit)
+            maxPriority = nil
             lowBalanceCredits = nil
             lowBalancePercent = nil
             runwayDays = nil

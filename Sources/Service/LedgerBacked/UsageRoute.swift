@@ -178,6 +178,10 @@ public enum UsageRoute {
                     references: TransferReferences(
                         costEventID: event.eventID, team: event.team, investigation: event.investigation,
                         operation: event.operation)))
+            } catch PostingRejection.budgetExceeded(let refusal) {
+                throw ProblemDetails.paymentRequired(
+                    refusal, requested: refusal.requested, priority: priority == .unprioritised ? nil : priority.rank,
+                    purchaseHint: CreditsServer.defaultPurchaseHint)
             } catch PostingRejection.exceedsSpendable(let requested, let spendable, let rule) {
                 // Answered here, where the priority the work was judged at is known.
                 throw ProblemDetails.paymentRequired(
@@ -197,6 +201,9 @@ public enum UsageRoute {
                 SpendRefusal(rule: rule, scope: .organisation(event.organisationID), requested: requested,
                              spendable: max(.zero, spendable)),
                 requested: requested, priority: nil, purchaseHint: CreditsServer.defaultPurchaseHint)
+        case .budgetExceeded(let refusal):
+            return .paymentRequired(refusal, requested: refusal.requested, priority: nil,
+                                    purchaseHint: CreditsServer.defaultPurchaseHint)
         case .organisationNotFound:
             return .organisationNotFound
         default:

@@ -45,7 +45,8 @@ public struct UserError: Error, Codable, Sendable, Hashable {
             // The same answer for a foreign organisation as for a missing one (I13).
             self.init(UserErrorCode(.organisationNotFound), field: .organisationId, "Organisation not found.")
             return
-        case .amountMustBePositive, .amountAboveTransferLimit, .exceedsSpendable, .exceedsOverdraftLimit:
+        case .amountMustBePositive, .amountAboveTransferLimit, .exceedsSpendable, .exceedsOverdraftLimit,
+             .budgetExceeded:
             field = .credits
         case .idempotencyKeyMustNotBeEmpty, .idempotencyKeyReusedWithDifferentContent: field = .idempotencyKey
         case .currencyMustMatchOrganisation: field = .priceMinorUnits

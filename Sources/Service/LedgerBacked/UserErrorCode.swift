@@ -46,6 +46,7 @@ public struct UserErrorCode: RawRepresentable, Codable, Sendable, Hashable {
         case .currencyMustMatchOrganisation: "The price is not in the organisation's currency."
         case .idempotencyKeyReusedWithDifferentContent: "The idempotency key was already used for a different request."
         case .exceedsSpendable: "More credits than are spendable."
+        case .budgetExceeded: "A hard budget on the spend's path would be passed (rule budget_exceeded)."
         case .exceedsOverdraftLimit: "The overdraft limit would be exceeded."
         case .grantNotFound: "No such grant."
         case .expiryMustNotPrecedeGrant: "The expiry must be after the grant takes effect."

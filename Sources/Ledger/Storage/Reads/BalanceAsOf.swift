@@ -34,7 +34,7 @@ extension LedgerReader {
             switch change.oldValue {
             case .reservation(let credits, let maxPriority)?:
                 reservations[id] = Reservation(id: id, credits: credits, maxPriority: maxPriority)
-            case nil, .thresholds?:
+            case nil, .thresholds?, .budget?:
                 reservations[id] = nil
             }
         }

@@ -28,6 +28,7 @@ enum Schema {
         migrator.registerMigration("v4-plan-inputs", migrate: recordPlanInputs)
         migrator.registerMigration("v5-usage-charges", migrate: createUsageCharges)
         migrator.registerMigration("v6-holds", migrate: createHolds)
+        migrator.registerMigration("v7-budgets", migrate: createBudgets)
         return migrator
     }
 

@@ -14,6 +14,7 @@ public struct ConfigurationChangeRecord: Sendable, Equatable {
     public enum Subject: String, Sendable, Equatable {
         case reservation
         case thresholds
+        case budget
     }
 
     public let id: Int64
@@ -26,6 +27,8 @@ public struct ConfigurationChangeRecord: Sendable, Equatable {
     public let subject: Subject
     /// The reservation changed; nil for thresholds.
     public let reservationID: String?
+    /// The budget changed (`team:alpha`); nil unless the subject is a budget.
+    public var budgetKey: String? = nil
     /// The value before; nil when the reservation did not exist.
     public let oldValue: ConfigurationValue?
     /// The value after; nil when the reservation was removed.
@@ -36,6 +39,7 @@ public struct ConfigurationChangeRecord: Sendable, Equatable {
 public enum ConfigurationValue: Sendable, Equatable {
     case reservation(credits: Credits, maxPriority: Priority)
     case thresholds(Thresholds)
+    case budget(Budget)
 }
 
 /// Who makes a configuration change, and under which idempotency key (nil: not idempotent by key).
@@ -62,11 +66,21 @@ public enum ConfigurationChangeOutcome: Sendable, Equatable {
 public enum ConfigurationChangeRejection: Error, Sendable, Equatable, CustomStringConvertible {
     /// The idempotency key was recorded for a different change (another organisation, subject or value).
     case idempotencyKeyReusedForAnotherChange(key: String, existingChangeID: Int64)
+    /// The budget's team or investigation is not configured for the organisation.
+    case budgetScopeNotFound(String)
+    /// A child budget's limit would exceed its parent's for an overlapping period (or a parent's fall
+    /// below a child's): the same rule as `organisations.yaml`.
+    case budgetExceedsParent(child: String, parent: String)
+    /// A budget's terms are not valid (limit, alert percentages, period).
+    case budgetInvalid(String)
 
     public var description: String {
         switch self {
         case .idempotencyKeyReusedForAnotherChange(let key, let existing):
             "idempotency key \(key) was already used for another change (change \(existing))"
+        case .budgetScopeNotFound(let key): "no \(key) in this organisation"
+        case .budgetExceedsParent(let child, let parent): "the \(child) budget would exceed its parent, the \(parent) budget"
+        case .budgetInvalid(let problem): problem
         }
     }
 }
@@ -141,6 +155,13 @@ extension LedgerTransaction {
                 organisationID: after.id, attribution: attribution, subject: .reservation, reservationID: id,
                 old: old[id].map(ConfigurationValue.init), new: new[id].map(ConfigurationValue.init))
         }
+        let oldBudgets = Dictionary(uniqueKeysWithValues: (before.budgets ?? []).map { ($0.key, $0) })
+        let newBudgets = Dictionary(uniqueKeysWithValues: (after.budgets ?? []).map { ($0.key, $0) })
+        for key in Set(oldBudgets.keys).union(newBudgets.keys).sorted() where oldBudgets[key] != newBudgets[key] {
+            try recordChange(
+                organisationID: after.id, attribution: attribution, subject: .budget, reservationID: nil,
+                old: oldBudgets[key].map { .budget($0) }, new: newBudgets[key].map { .budget($0) }, budgetKey: key)
+        }
         if before.thresholds != after.thresholds {
             try recordChange(
                 organisationID: after.id, attribution: attribution, subject: .thresholds, reservationID: nil,
@@ -152,13 +173,14 @@ extension LedgerTransaction {
     /// another one.
     private func isReplay(
         _ attribution: ConfigurationChangeAttribution, _ organisationID: String,
-        _ subject: ConfigurationChangeRecord.Subject, _ reservationID: String?, _ new: ConfigurationValue?
+        _ subject: ConfigurationChangeRecord.Subject, _ reservationID: String?, _ new: ConfigurationValue?,
+        budgetKey: String? = nil
     ) throws -> Bool {
         guard let key = attribution.idempotencyKey,
             let existing = try reader.configurationChange(idempotencyKey: key)
         else { return false }
         guard existing.organisationID == organisationID, existing.subject == subject,
-            existing.reservationID == reservationID, existing.newValue == new
+            existing.reservationID == reservationID, existing.budgetKey == budgetKey, existing.newValue == new
         else {
             throw ConfigurationChangeRejection.idempotencyKeyReusedForAnotherChange(
                 key: key, existingChangeID: existing.id)
@@ -169,18 +191,74 @@ extension LedgerTransaction {
     private func recordChange(
         organisationID: String, attribution: ConfigurationChangeAttribution,
         subject: ConfigurationChangeRecord.Subject, reservationID: String?, old: ConfigurationValue?,
-        new: ConfigurationValue?
+        new: ConfigurationValue?, budgetKey: String? = nil
     ) throws {
         precondition((subject == .reservation) == (reservationID != nil), "only reservations have an id")
+        precondition((subject == .budget) == (budgetKey != nil), "only budgets have a budget key")
         try db.execute(
             sql: """
                 INSERT INTO configuration_changes (organisation_id, changed_at, actor, idempotency_key, subject,
-                    reservation_id, old_value, new_value)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    reservation_id, old_value, new_value, budget_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [organisationID, now.millisecondsSinceEpoch, attribution.actor, attribution.idempotencyKey,
                         subject.rawValue, reservationID, old.map(ConfigurationValueCodec.json),
-                        new.map(ConfigurationValueCodec.json)])
+                        new.map(ConfigurationValueCodec.json), budgetKey])
+    }
+
+    /// Sets (or, with `budget` nil, removes) the organisation's budget on one scope, live, checked
+    /// as `organisations.yaml` checks budgets (the scope exists; no child above an overlapping
+    /// parent), and records the change with its old and new terms. The next `credits init` with a
+    /// changed configuration replaces budgets with the configured ones (and records that too).
+    public func setBudget(
+        organisationID: String, scope: SpendScope, budget: Budget?, by attribution: ConfigurationChangeAttribution
+    ) throws -> ConfigurationChangeOutcome {
+        guard let organisation = try reader.organisation(organisationID) else {
+            throw PostingRejection.organisationNotFound(organisationID)
+        }
+        precondition(budget.map { $0.spendScope == scope } ?? true, "a budget is set on its own scope")
+        let key = "\(scope.kind.rawValue):\(scope.id)"
+        switch scope.kind {
+        case .organisation:
+            guard scope.id == organisationID else { throw ConfigurationChangeRejection.budgetScopeNotFound(key) }
+        case .team:
+            guard organisation.teams.contains(where: { $0.id == scope.id }) else {
+                throw ConfigurationChangeRejection.budgetScopeNotFound(key)
+            }
+        case .investigation:
+            guard organisation.investigations.contains(where: { $0.id == scope.id }) else {
+                throw ConfigurationChangeRejection.budgetScopeNotFound(key)
+            }
+        }
+        if let budget {
+            guard budget.limit.isPositive, budget.limit <= Credits.transferMax else {
+                throw ConfigurationChangeRejection.budgetInvalid("the limit must be positive and at most \(Credits.transferMax)")
+            }
+            guard budget.alertPercents.allSatisfy({ (1...1000).contains($0) }),
+                  budget.alertPercents == budget.alertPercents.sorted(),
+                  Set(budget.alertPercents).count == budget.alertPercents.count
+            else { throw ConfigurationChangeRejection.budgetInvalid("alert percentages must ascend, distinct, 1 to 1000") }
+        }
+        let new: ConfigurationValue? = budget.map { .budget($0) }
+        if try isReplay(attribution, organisationID, .budget, nil, new, budgetKey: key) { return .replayed }
+        let existing = organisation.budgets ?? []
+        let old = existing.first { $0.key == key }
+        let after = existing.filter { $0.key != key } + (budget.map { [$0] } ?? [])
+        let teamOf = { (id: String) in organisation.investigations.first { $0.id == id }?.teamID }
+        if let (child, parent) = BudgetNesting.violation(in: after, teamOf: teamOf) {
+            throw ConfigurationChangeRejection.budgetExceedsParent(child: child.key, parent: parent.key)
+        }
+        postingState.forget(organisationID)
+        if let budget {
+            try BudgetQueries.upsert(budget, of: organisationID, in: db)
+        } else {
+            try db.execute(sql: "DELETE FROM budgets WHERE organisation_id = ? AND budget_key = ?",
+                           arguments: [organisationID, key])
+        }
+        try recordChange(
+            organisationID: organisationID, attribution: attribution, subject: .budget, reservationID: nil,
+            old: old.map { .budget($0) }, new: new, budgetKey: key)
+        return .changed
     }
 }
 
@@ -230,6 +308,7 @@ extension LedgerReader {
             id: row["id"], organisationID: row["organisation_id"],
             changedAt: Instant(millisecondsSinceEpoch: row["changed_at"]), actor: row["actor"],
             idempotencyKey: row["idempotency_key"], subject: subject, reservationID: row["reservation_id"],
+            budgetKey: row["budget_key"],
             oldValue: try (row["old_value"] as String?).map { try ConfigurationValueCodec.value($0, subject) },
             newValue: try (row["new_value"] as String?).map { try ConfigurationValueCodec.value($0, subject) })
     }
@@ -270,6 +349,8 @@ enum ConfigurationValueCodec {
         let data = switch value {
         case .reservation(let credits, let priority):
             try encoder.encode(ReservationJSON(credits: credits, max_priority: priority.rank))
+        case .budget(let budget):
+            try encoder.encode(budget)
         case .thresholds(let thresholds):
             try encoder.encode(ThresholdsJSON(
                 low_balance_credits: thresholds.lowBalanceCredits, low_balance_percent: thresholds.lowBalancePercent,
@@ -287,6 +368,8 @@ enum ConfigurationValueCodec {
                 preconditionFailure("a stored reservation has a priority of 1 to 4")
             }
             return .reservation(credits: stored.credits, maxPriority: priority)
+        case .budget:
+            return .budget(try JSONDecoder().decode(Budget.self, from: data))
         case .thresholds:
             let stored = try JSONDecoder().decode(ThresholdsJSON.self, from: data)
             return .thresholds(Thresholds(

@@ -118,6 +118,7 @@ extension LedgerTransaction {
         }
         try db.execute(sql: "DELETE FROM reservations WHERE organisation_id = ?", arguments: [organisation.id])
         for reservation in organisation.reservations { try insert(reservation, for: organisation.id) }
+        try BudgetQueries.replace(organisation.budgets ?? [], of: organisation.id, in: db)
     }
 
     func insert(_ reservation: Reservation, for organisationID: String) throws {
@@ -133,6 +134,8 @@ extension LedgerReader {
         else { return nil }
         var organisation = try ConfigurationCodec.decode(Organisation.self, json)
         organisation.reservations = try reservations(of: id)
+        let budgets = try BudgetQueries.budgets(of: id, in: db)
+        organisation.budgets = budgets.isEmpty ? nil : budgets
         return organisation
     }
 

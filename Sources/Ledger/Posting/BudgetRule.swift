@@ -1,0 +1,326 @@
+import Foundation
+import GRDB
+
+// Budgets in posting: the one rule the live gate (`POST /v1/usage`, holds) and the nightly plan and
+// apply all ask (`BudgetBook.check`), and the spend per scope and local day it measures against.
+//
+// Method: a budget's use in a period is the sum of its scope's `scope_spend_days` rows over the
+// period's days plus what this transaction (or simulation) charged and has not written yet, read
+// once per scope and period and then kept current by every spend. Open holds on the spend's path
+// count as used (the live gate passes them; batch usage already happened and passes none).
+
+/// Usage per organisation, scope and local day, summed before it is written.
+struct ScopeDay: Hashable {
+    let organisationID: String
+    let scope: SpendScopeKind
+    let scopeID: String
+    let day: Int
+}
+
+/// Usage per `ScopeDay` not yet written to `scope_spend_days`.
+struct ScopeSpendDays {
+    private(set) var credits: [ScopeDay: Int64] = [:]
+
+    var isEmpty: Bool { credits.isEmpty }
+
+    /// Adds `amount` to the organisation's, the team's and the investigation's day.
+    mutating func add(_ amount: Credits, organisationID: String, team: String?, investigation: String?, day: Int) throws {
+        precondition(amount.isPositive, "usage adds positive credits")
+        try add(amount, ScopeDay(organisationID: organisationID, scope: .organisation, scopeID: organisationID, day: day))
+        if let team { try add(amount, ScopeDay(organisationID: organisationID, scope: .team, scopeID: team, day: day)) }
+        if let investigation {
+            try add(amount, ScopeDay(organisationID: organisationID, scope: .investigation, scopeID: investigation, day: day))
+        }
+    }
+
+    private mutating func add(_ amount: Credits, _ key: ScopeDay) throws {
+        credits[key] = try Checked.add(credits[key] ?? 0, amount.microcredits)
+    }
+
+    /// What is summed here for one scope over `days`.
+    func sum(organisationID: String, scope: SpendScope, days: Range<Int>) throws -> Int64 {
+        var total: Int64 = 0
+        for (key, value) in credits
+        where key.organisationID == organisationID && key.scope == scope.kind && key.scopeID == scope.id
+            && days.contains(key.day) {
+            total = try Checked.add(total, value)
+        }
+        return total
+    }
+
+    /// Adds every sum to its row and empties this; one upsert per row, in key order.
+    mutating func write(_ db: Database) throws {
+        let keys = credits.keys.sorted {
+            ($0.organisationID, $0.scope.rawValue, $0.scopeID, $0.day) < ($1.organisationID, $1.scope.rawValue, $1.scopeID, $1.day)
+        }
+        for key in keys {
+            guard let value = credits[key] else { continue }
+            try db.executeCached(sql: """
+                INSERT INTO scope_spend_days (organisation_id, scope, scope_id, day, credits) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (organisation_id, scope, scope_id, day) DO UPDATE SET credits = credits + excluded.credits
+                """
+            ) { row in
+                row.add(key.organisationID)
+                row.add(key.scope.rawValue)
+                row.add(key.scopeID)
+                row.add(Int64(key.day))
+                row.add(value)
+            }
+            credits[key] = nil
+        }
+        precondition(credits.isEmpty, "a write writes every scope day")
+    }
+}
+
+/// Credits open holds promise, by scope, for a spend's budgets (`ScopeHolds.none` in batch).
+public struct ScopeHolds: Sendable, Hashable {
+    public var organisation: Credits = .zero
+    public var teams: [String: Credits] = [:]
+    public var investigations: [String: Credits] = [:]
+
+    public static let none = ScopeHolds()
+
+    func on(_ scope: SpendScope) -> Credits {
+        switch scope.kind {
+        case .organisation: organisation
+        case .team: teams[scope.id] ?? .zero
+        case .investigation: investigations[scope.id] ?? .zero
+        }
+    }
+
+    /// The holds of an organisation open at `instant`, all but `excluding`.
+    static func read(organisationID: String, at instant: Instant, excluding: Int64?, in db: Database) throws -> ScopeHolds {
+        var holds = ScopeHolds()
+        let rows = try Row.fetchAll(db, cached: """
+            SELECT team, investigation, SUM(credits) FROM holds
+            WHERE organisation_id = ? AND state = 'open' AND expires_at > ? AND id IS NOT ?
+            GROUP BY team, investigation
+            """, arguments: [organisationID, instant.millisecondsSinceEpoch, excluding])
+        for row in rows {
+            let credits = Credits(microcredits: row[2])
+            holds.organisation = try holds.organisation.adding(credits)
+            let team: String = row[0]
+            holds.teams[team] = try (holds.teams[team] ?? .zero).adding(credits)
+            if let investigation: String = row[1] {
+                holds.investigations[investigation] = try (holds.investigations[investigation] ?? .zero).adding(credits)
+            }
+        }
+        return holds
+    }
+}
+
+/// Usage asking to be charged against budgets.
+struct BudgetedSpend {
+    let organisationID: String
+    let team: String?
+    let investigation: String?
+    let credits: Credits
+    let effectiveAt: Instant
+
+    init(organisationID: String, team: String?, investigation: String?, credits: Credits, effectiveAt: Instant) {
+        self.organisationID = organisationID
+        self.team = team
+        self.investigation = investigation
+        self.credits = credits
+        self.effectiveAt = effectiveAt
+    }
+
+    /// Deductions are usage; adjustments are not and no budget limits them.
+    init?(_ request: SpendRequest) {
+        guard request.purpose == .deduction else { return nil }
+        self.init(organisationID: request.organisationID, team: request.references.team,
+                  investigation: request.references.investigation, credits: request.credits,
+                  effectiveAt: request.effectiveAt)
+    }
+
+    /// The scopes on the spend's path, outermost first.
+    var path: [SpendScope] {
+        [SpendScope(.organisation, id: organisationID)] + [team.map { SpendScope(.team, id: $0) },
+         investigation.map { SpendScope(.investigation, id: $0) }].compactMap { $0 }
+    }
+}
+
+/// What the budget rule said of a spend it allowed: its local day (where it is counted) and the soft
+/// budgets it passes (charged, flagged).
+struct BudgetCheck {
+    let day: Int
+    let softExceeded: [SpendRefusal]
+}
+
+/// One budget's standing for a spend: what it allows and why.
+struct BudgetStandingForSpend {
+    let budget: Budget
+    let used: Credits
+    let held: Credits
+    let resetsAt: Instant
+
+    /// What the budget still allows (negative once passed).
+    var left: Int64 { budget.limit.microcredits - used.microcredits - held.microcredits }
+
+    func refusal(requested: Credits) -> SpendRefusal {
+        SpendRefusal(
+            rule: .budgetExceeded, scope: budget.spendScope, requested: requested,
+            spendable: Credits(microcredits: max(0, left)),
+            budget: BudgetStanding(limit: budget.limit, used: Credits(microcredits: used.microcredits + held.microcredits),
+                                   resetsAt: resetsAt))
+    }
+}
+
+/// The budget rule, kept per transaction (`PostingState`) or per simulation (`PostingSimulation`):
+/// the organisations' budgets and time zones, read once, and each scope's use per period, read once
+/// and then kept by `recorded`.
+final class BudgetBook {
+    private struct Organisation {
+        let timeZone: TimeZone
+        let budgets: [Budget]
+        /// The last local day asked for, so the calendar is asked once per day, not per spend.
+        var lastDay: (instants: Range<Instant>, day: Int)?
+    }
+
+    private struct UsedKey: Hashable {
+        let organisationID: String
+        let scope: SpendScope
+        let days: Range<Int>
+    }
+
+    private var organisations: [String: Organisation] = [:]
+    private var used: [UsedKey: Credits] = [:]
+
+    func forget(_ organisationID: String) {
+        organisations[organisationID] = nil
+        used = used.filter { $0.key.organisationID != organisationID }
+    }
+
+    func forgetAll() {
+        organisations.removeAll()
+        used.removeAll()
+    }
+
+    /// Whether the organisation has any budget (so the live gate reads open holds by scope only then).
+    func hasBudgets(_ organisationID: String, in db: Database) throws -> Bool {
+        !(try organisation(organisationID, in: db).budgets.isEmpty)
+    }
+
+    /// The rule: every hard budget on the spend's path whose period holds the spend must still allow
+    /// it (used plus held plus requested within the limit); of those that do not, the tightest (least
+    /// left; on a tie the innermost scope) refuses with `budgetExceeded`. Soft budgets it passes are
+    /// returned, the tightest first. `pending` is what was charged and not yet written.
+    func check(
+        _ spend: BudgetedSpend, held: ScopeHolds, pending: ScopeSpendDays, in db: Database
+    ) throws -> BudgetCheck {
+        let day = try localDay(of: spend.effectiveAt, organisationID: spend.organisationID, in: db)
+        let standings = try self.standings(spend, held: held, pending: pending, in: db)
+        let passed = standings.filter { $0.left < spend.credits.microcredits }
+        // Stable: on equal `left` the later (inner) scope wins, as the path runs outermost first.
+        let ordered = passed.enumerated().sorted { ($0.element.left, -$0.offset) < ($1.element.left, -$1.offset) }
+            .map(\.element)
+        if let hard = ordered.first(where: { $0.budget.mode == .hard }) {
+            throw PostingRejection.budgetExceeded(hard.refusal(requested: spend.credits))
+        }
+        return BudgetCheck(day: day, softExceeded: ordered.map { $0.refusal(requested: spend.credits) })
+    }
+
+    /// Each budget on the spend's path whose period holds it, outermost first.
+    func standings(
+        _ spend: BudgetedSpend, held: ScopeHolds, pending: ScopeSpendDays, in db: Database
+    ) throws -> [BudgetStandingForSpend] {
+        let organisation = try organisation(spend.organisationID, in: db)
+        guard !organisation.budgets.isEmpty else { return [] }
+        var standings: [BudgetStandingForSpend] = []
+        for scope in spend.path {
+            guard let budget = organisation.budgets.first(where: { $0.scope == scope.kind && $0.scopeID == scope.id }),
+                  let window = budget.window(holding: spend.effectiveAt, in: organisation.timeZone)
+            else { continue }
+            let used = try self.used(spend.organisationID, scope, days: window.days, pending: pending, in: db)
+            standings.append(BudgetStandingForSpend(
+                budget: budget, used: used, held: held.on(scope), resetsAt: window.instants.upperBound))
+        }
+        return standings
+    }
+
+    /// Records a spend charged on `day`: every period use read so far that holds it grows.
+    func recorded(_ spend: BudgetedSpend, day: Int) throws {
+        guard !used.isEmpty else { return }
+        let path = spend.path
+        for (key, value) in used where key.organisationID == spend.organisationID && key.days.contains(day)
+            && path.contains(key.scope) {
+            used[key] = try value.adding(spend.credits)
+        }
+    }
+
+    /// The local day (days since the epoch) holding `instant` in the organisation's time zone.
+    func localDay(of instant: Instant, organisationID: String, in db: Database) throws -> Int {
+        var organisation = try organisation(organisationID, in: db)
+        if let last = organisation.lastDay, last.instants.contains(instant) { return last.day }
+        let date = LocalDate.of(instant, in: organisation.timeZone)
+        let instants = date.startInstant(in: organisation.timeZone)..<date.adding(days: 1).startInstant(in: organisation.timeZone)
+        organisation.lastDay = (instants, date.daysSinceEpoch)
+        organisations[organisationID] = organisation
+        return date.daysSinceEpoch
+    }
+
+    private func used(
+        _ organisationID: String, _ scope: SpendScope, days: Range<Int>, pending: ScopeSpendDays, in db: Database
+    ) throws -> Credits {
+        let key = UsedKey(organisationID: organisationID, scope: scope, days: days)
+        if let known = used[key] { return known }
+        let stored = try Int64.fetchOne(db, cached: """
+            SELECT COALESCE(SUM(credits), 0) FROM scope_spend_days
+            WHERE organisation_id = ? AND scope = ? AND scope_id = ? AND day >= ? AND day < ?
+            """, arguments: [organisationID, scope.kind.rawValue, scope.id, days.lowerBound, days.upperBound]) ?? 0
+        let total = Credits(microcredits: try Checked.add(
+            stored, pending.sum(organisationID: organisationID, scope: scope, days: days)))
+        used[key] = total
+        return total
+    }
+
+    private func organisation(_ organisationID: String, in db: Database) throws -> Organisation {
+        if let known = organisations[organisationID] { return known }
+        guard let zoneID = try String.fetchOne(
+            db, cached: "SELECT time_zone FROM organisations WHERE id = ?", arguments: [organisationID])
+        else { throw PostingRejection.organisationNotFound(organisationID) }
+        guard let zone = TimeZone(identifier: zoneID) else {
+            preconditionFailure("organisation \(organisationID) has a time zone configuration should have refused")
+        }
+        let budgets = try BudgetQueries.budgets(of: organisationID, in: db)
+        let organisation = Organisation(timeZone: zone, budgets: budgets, lastDay: nil)
+        organisations[organisationID] = organisation
+        return organisation
+    }
+}
+
+/// The SQL of budgets' terms.
+enum BudgetQueries {
+    static func budgets(of organisationID: String, in db: Database) throws -> [Budget] {
+        try String.fetchAll(
+            db, cached: "SELECT terms FROM budgets WHERE organisation_id = ? ORDER BY budget_key",
+            arguments: [organisationID]
+        ).map { try ConfigurationCodec.decode(Budget.self, $0) }
+    }
+
+    static func replace(_ budgets: [Budget], of organisationID: String, in db: Database) throws {
+        try db.execute(sql: "DELETE FROM budgets WHERE organisation_id = ?", arguments: [organisationID])
+        for budget in budgets { try upsert(budget, of: organisationID, in: db) }
+    }
+
+    static func upsert(_ budget: Budget, of organisationID: String, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO budgets (organisation_id, budget_key, terms) VALUES (?, ?, ?)
+                ON CONFLICT (organisation_id, budget_key) DO UPDATE SET terms = excluded.terms
+                """,
+            arguments: [organisationID, budget.key, try ConfigurationCodec.json(budget)])
+    }
+}
+
+extension LedgerReader {
+    /// Credits charged to one scope of an organisation on the local `days` (days since the epoch):
+    /// a budget period's use, as the budget rule reads it (without open holds).
+    public func budgetUse(of organisationID: String, scope: SpendScope, days: Range<Int>) throws -> Credits {
+        let sum = try Int64.fetchOne(db, cached: """
+            SELECT COALESCE(SUM(credits), 0) FROM scope_spend_days
+            WHERE organisation_id = ? AND scope = ? AND scope_id = ? AND day >= ? AND day < ?
+            """, arguments: [organisationID, scope.kind.rawValue, scope.id, days.lowerBound, days.upperBound]) ?? 0
+        return Credits(microcredits: sum)
+    }
+}
