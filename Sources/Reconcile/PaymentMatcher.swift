@@ -25,18 +25,22 @@ struct PaymentMatcher {
         self.catalogue = CachedSaleCatalogue(reader: reader)
     }
 
+    /// One pass over the orders, streamed by order id: payments first as they come; refunds and
+    /// chargebacks (few) after every payment, against the payments they name, which are the only
+    /// credited orders remembered. Top-ups and purchases without an order are found by queries.
     mutating func run() throws {
         matchedSince = try reader.lastPlanAppliedAt()
-        let byOrder = Dictionary(grouping: try reader.orderObservations(), by: \.orderID)
+        let named = try reader.ordersNamedByOtherOrders()
         var credited: [String: (order: CompletedOrder, amount: Money)] = [:]
-        for orderID in byOrder.keys.sorted() where byOrder[orderID]!.first!.orderType == .payment {
-            if let completed = try matchPayment(orderID, byOrder[orderID]!) { credited[orderID] = completed }
+        var otherOrders: [[OrderObservation]] = []
+        try reader.forEachOrder { views in
+            let orderID = views[0].orderID
+            guard views[0].orderType == .payment else { return otherOrders.append(views) }
+            if let completed = try matchPayment(orderID, views), named.contains(orderID) { credited[orderID] = completed }
         }
-        for orderID in byOrder.keys.sorted() where byOrder[orderID]!.first!.orderType != .payment {
-            try matchRefund(orderID, byOrder[orderID]!, byOrder: byOrder, credited: credited)
-        }
-        try findTopUpsWithoutOrders(byOrder)
-        try findPurchasesWithoutOrders(byOrder)
+        for views in otherOrders { try matchRefund(views[0].orderID, views, credited: credited) }
+        try findTopUpsWithoutOrders()
+        try findPurchasesWithoutOrders()
     }
 
     /// Returns the credited order (proposed or already in the ledger) when the payment completed.
@@ -122,8 +126,7 @@ struct PaymentMatcher {
     }
 
     private mutating func matchRefund(
-        _ orderID: String, _ views: [OrderObservation], byOrder: [String: [OrderObservation]],
-        credited: [String: (order: CompletedOrder, amount: Money)]
+        _ orderID: String, _ views: [OrderObservation], credited: [String: (order: CompletedOrder, amount: Money)]
     ) throws {
         let latest = views.last!
         guard latest.orderType == .refund || latest.orderType == .chargeback else {
@@ -155,25 +158,18 @@ struct PaymentMatcher {
 
     /// Top-ups effective before the as-of instant only: one credited after it (a live webhook while
     /// the night's plan waits for apply) belongs to a later window, whose exports will show its order.
-    private mutating func findTopUpsWithoutOrders(_ byOrder: [String: [OrderObservation]]) throws {
-        for topUp in try reader.orderTopUps() where topUp.effectiveAt < asOf {
-            let orderID = topUp.references.revolutOrderID!
-            let completed = byOrder[orderID]?.contains { $0.state == .completed && $0.orderType == .payment } ?? false
-            if !completed {
-                finding(.exception, FindingCode.topUpWithoutCompletedOrder, topUp.organisationID, orderID,
-                        "transfer \(topUp.id) credited \(topUp.amount) credits but no completed payment for this order was seen")
-            }
+    private mutating func findTopUpsWithoutOrders() throws {
+        for topUp in try reader.orderTopUpsWithoutCompletedPayment(effectiveBefore: asOf) {
+            finding(.exception, FindingCode.topUpWithoutCompletedOrder, topUp.organisationID, topUp.references.revolutOrderID!,
+                    "transfer \(topUp.id) credited \(topUp.amount) credits but no completed payment for this order was seen")
         }
     }
 
-    private mutating func findPurchasesWithoutOrders(_ byOrder: [String: [OrderObservation]]) throws {
-        let references = Set(byOrder.values.flatMap { $0.compactMap(\.merchantReference) })
-        for purchase in try reader.purchases() where !references.contains(purchase.reference) {
-            if purchase.revolutOrderID.map({ byOrder[$0] != nil }) == true { continue }
-            if asOf.millisecondsSinceEpoch - purchase.createdAt.millisecondsSinceEpoch > agedAfter {
-                finding(.aged, FindingCode.purchaseWithoutOrder, purchase.organisationID, purchase.reference,
-                        "purchase of \(purchase.packageID) created \(purchase.createdAt.iso8601) has no Revolut order yet")
-            }
+    private mutating func findPurchasesWithoutOrders() throws {
+        for purchase in try reader.purchasesWithoutObservedOrder()
+        where asOf.millisecondsSinceEpoch - purchase.createdAt.millisecondsSinceEpoch > agedAfter {
+            finding(.aged, FindingCode.purchaseWithoutOrder, purchase.organisationID, purchase.reference,
+                    "purchase of \(purchase.packageID) created \(purchase.createdAt.iso8601) has no Revolut order yet")
         }
     }
 

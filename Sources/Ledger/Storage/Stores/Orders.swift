@@ -125,11 +125,60 @@ extension LedgerTransaction {
 }
 
 extension LedgerReader {
-    /// All observations of all orders, oldest view first per order (by update time, then arrival).
-    public func orderObservations() throws -> [OrderObservation] {
+    /// Every order's observations, one order at a time in order-id order, each order's oldest view
+    /// first (by update time, views without one last, then arrival). Streamed through the index by
+    /// order: memory holds one order's views, not the whole payment history.
+    public func forEachOrder(_ body: ([OrderObservation]) throws -> Void) throws {
+        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM revolut_order_observations ORDER BY order_id, updated_at, id")
+        var views: [OrderObservation] = []
+        func hand() throws {
+            // SQLite sorts NULL first; a view without an update time goes after those with one.
+            try body(views.filter { $0.updatedAt != nil } + views.filter { $0.updatedAt == nil })
+            views.removeAll(keepingCapacity: true)
+        }
+        while let row = try cursor.next() {
+            guard let observation = Self.observation(row) else { continue }
+            if let first = views.first, first.orderID != observation.orderID { try hand() }
+            views.append(observation)
+        }
+        if !views.isEmpty { try hand() }
+    }
+
+    /// The orders some other order (a refund, a chargeback) names as the one it refers to.
+    public func ordersNamedByOtherOrders() throws -> Set<String> {
+        Set(try String.fetchAll(
+            db, sql: "SELECT DISTINCT related_order_id FROM revolut_order_observations WHERE related_order_id IS NOT NULL"))
+    }
+
+    /// Top-ups effective before `before` that name a Revolut order of which no completed payment
+    /// was observed, oldest first: one set-based query, not every top-up read back.
+    public func orderTopUpsWithoutCompletedPayment(effectiveBefore before: Instant) throws -> [Transfer] {
         try Row.fetchAll(
-            db, sql: "SELECT * FROM revolut_order_observations ORDER BY order_id, updated_at IS NULL, updated_at, id"
-        ).compactMap(Self.observation)
+            db,
+            sql: """
+                \(Self.transferSelect)
+                WHERE t.kind = 'top_up' AND t.revolut_order_id IS NOT NULL AND t.effective_at < ?
+                    AND NOT EXISTS (SELECT 1 FROM revolut_order_observations o
+                                    WHERE o.order_id = t.revolut_order_id AND o.state = ? AND o.order_type = ?)
+                ORDER BY t.id
+                """,
+            arguments: [before.millisecondsSinceEpoch, RevolutOrderState.completed.word, RevolutOrderType.payment.word]
+        ).map(Self.transfer)
+    }
+
+    /// Purchases that no observed order names, neither by our reference nor as the order attached
+    /// to the purchase, oldest first.
+    public func purchasesWithoutObservedOrder() throws -> [Purchase] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM purchases p
+                WHERE NOT EXISTS (SELECT 1 FROM revolut_order_observations o WHERE o.merchant_reference = p.reference)
+                    AND (p.revolut_order_id IS NULL
+                         OR NOT EXISTS (SELECT 1 FROM revolut_order_observations o WHERE o.order_id = p.revolut_order_id))
+                ORDER BY p.created_at, p.reference
+                """
+        ).map(Self.purchase)
     }
 
     public func observations(ofOrder orderID: String) throws -> [OrderObservation] {
@@ -147,10 +196,6 @@ extension LedgerReader {
     public func purchase(revolutOrderID: String) throws -> Purchase? {
         try Row.fetchOne(db, cached: "SELECT * FROM purchases WHERE revolut_order_id = ?", arguments: [revolutOrderID])
             .map(Self.purchase)
-    }
-
-    public func purchases() throws -> [Purchase] {
-        try Row.fetchAll(db, sql: "SELECT * FROM purchases ORDER BY created_at, reference").map(Self.purchase)
     }
 
     static func observation(_ row: Row) -> OrderObservation? {

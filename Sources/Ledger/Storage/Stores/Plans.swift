@@ -187,13 +187,6 @@ extension LedgerReader {
         }
     }
 
-    /// Top-ups that name a Revolut order, for the three-way match.
-    public func orderTopUps() throws -> [Transfer] {
-        try Row.fetchAll(
-            db, sql: "\(Self.transferSelect) WHERE t.kind = 'top_up' AND t.revolut_order_id IS NOT NULL ORDER BY t.id"
-        ).map(Self.transfer)
-    }
-
     /// The grant created by the transfer with this idempotency key.
     public func grant(createdByKey key: String) throws -> Grant? {
         try Row.fetchOne(
