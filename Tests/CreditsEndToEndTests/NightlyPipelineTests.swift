@@ -65,7 +65,7 @@ import TestSupport
             process.standardOutput = FileHandle.nullDevice
             process.standardError = errors
             try process.run()
-            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let text = String(decoding: errors.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
             process.waitUntilExit()
             return (process.terminationStatus, text)
         }

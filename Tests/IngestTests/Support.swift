@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import TestSupport
 
 /// Paths of the repository's fixtures, found from this file so tests run from any directory.
 enum Fixtures {
@@ -38,7 +39,7 @@ final class ScratchDirectory {
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        let data = pipe.fileHandleForReading.readAllRetryingInterrupts()
         process.waitUntilExit()
         return write(name, [UInt8](data))
     }

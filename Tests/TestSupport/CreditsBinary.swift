@@ -48,10 +48,10 @@ public enum CreditsBinary {
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
-            errBox.data = err.fileHandleForReading.readDataToEndOfFile()
+            errBox.data = err.fileHandleForReading.readAllRetryingInterrupts()
             group.leave()
         }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let outData = out.fileHandleForReading.readAllRetryingInterrupts()
         group.wait()
         process.waitUntilExit()
         let errBytes = errBox.data

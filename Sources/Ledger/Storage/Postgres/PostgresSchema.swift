@@ -28,7 +28,7 @@ enum PostgresSchema {
     static let migrations: [Migration] = [
         Migration(name: "pg1-ledger", sql: functions + configuration + ledger + staging + reconcile + alerts
             + invoices + apiKeys + configurationChanges + costEventVoids + ingestRejections + grantExpiryMoves
-            + usageCharges + holds),
+            + usageCharges + holds + budgets),
     ]
 
     /// The advisory lock key migrations take (`pg_advisory_xact_lock`), so two `init`s never race.
@@ -42,7 +42,7 @@ enum PostgresSchema {
         "ingested_files", "source_files", "cost_events", "cost_event_voids", "usage_charges",
         "revolut_order_observations", "purchases", "reconcile_plans", "reconcile_findings", "reconcile_plan_totals",
         "alert_states", "alerts_fired", "alert_outbox", "invoice_counters", "invoices", "api_keys",
-        "configuration_changes", "ingest_rejections", "holds",
+        "configuration_changes", "ingest_rejections", "holds", "budgets", "scope_spend_days",
     ]
 
     /// Tables with an identity column, whose sequence must continue after the largest copied id.
@@ -338,7 +338,7 @@ enum PostgresSchema {
     private static let alerts = """
         CREATE TABLE alert_states (
             organisation_id text NOT NULL REFERENCES organisations(id),
-            rule text NOT NULL CHECK (rule IN ('low_balance', 'runway', 'unusual_consumption')),
+            rule text NOT NULL CHECK (rule IN ('low_balance', 'runway', 'unusual_consumption', 'budget')),
             subject text NOT NULL CHECK (length(subject) > 0),
             state text NOT NULL CHECK (state IN ('armed', 'fired')),
             last_value text NOT NULL,
@@ -449,12 +449,14 @@ enum PostgresSchema {
             actor text NOT NULL CHECK (length(actor) BETWEEN 1 AND 200),
             idempotency_key text UNIQUE
                 CHECK (idempotency_key IS NULL OR length(idempotency_key) BETWEEN 1 AND 200),
-            subject text NOT NULL CHECK (subject IN ('reservation', 'thresholds')),
+            subject text NOT NULL CHECK (subject IN ('reservation', 'thresholds', 'budget')),
             reservation_id text,
             old_value text,
             new_value text,
+            budget_key text,
             CHECK ((subject = 'reservation') = (reservation_id IS NOT NULL)),
-            CHECK (subject = 'reservation' OR (old_value IS NOT NULL AND new_value IS NOT NULL))
+            CHECK ((subject = 'budget') = (budget_key IS NOT NULL)),
+            CHECK (subject <> 'thresholds' OR (old_value IS NOT NULL AND new_value IS NOT NULL))
         );
         CREATE INDEX configuration_changes_by_organisation ON configuration_changes(organisation_id, id);
         \(appendOnly("configuration_changes", "configuration changes are append-only: record a new change"))
@@ -591,6 +593,24 @@ enum PostgresSchema {
             FOR EACH ROW EXECUTE FUNCTION credits_refuse('holds are never deleted');
         CREATE TRIGGER holds_are_never_truncated BEFORE TRUNCATE ON holds
             FOR EACH STATEMENT EXECUTE FUNCTION credits_refuse('holds are never deleted');
+
+        """
+
+    private static let budgets = """
+        CREATE TABLE budgets (
+            organisation_id text NOT NULL REFERENCES organisations(id),
+            budget_key text NOT NULL CHECK (length(budget_key) BETWEEN 1 AND 200),
+            terms text NOT NULL,
+            PRIMARY KEY (organisation_id, budget_key)
+        );
+        CREATE TABLE scope_spend_days (
+            organisation_id text NOT NULL,
+            scope text NOT NULL CHECK (scope IN ('organisation', 'team', 'investigation')),
+            scope_id text NOT NULL,
+            day bigint NOT NULL,
+            credits bigint NOT NULL CHECK (credits >= 0),
+            PRIMARY KEY (organisation_id, scope, scope_id, day)
+        );
 
         """
 }
