@@ -264,12 +264,9 @@ final class BudgetBook {
     ) throws -> Credits {
         let key = UsedKey(organisationID: organisationID, scope: scope, days: days)
         if let known = used[key] { return known }
-        let stored = try Int64.fetchOne(db, cached: """
-            SELECT COALESCE(SUM(credits), 0) FROM scope_spend_days
-            WHERE organisation_id = ? AND scope = ? AND scope_id = ? AND day >= ? AND day < ?
-            """, arguments: [organisationID, scope.kind.rawValue, scope.id, days.lowerBound, days.upperBound]) ?? 0
+        let stored = try BudgetQueries.used(organisationID, scope, days: days, in: db)
         let total = Credits(microcredits: try Checked.add(
-            stored, pending.sum(organisationID: organisationID, scope: scope, days: days)))
+            stored.microcredits, pending.sum(organisationID: organisationID, scope: scope, days: days)))
         used[key] = total
         return total
     }
@@ -298,6 +295,15 @@ enum BudgetQueries {
         ).map { try ConfigurationCodec.decode(Budget.self, $0) }
     }
 
+    /// Usage charged to one scope on the local `days`, as written to `scope_spend_days`.
+    static func used(_ organisationID: String, _ scope: SpendScope, days: Range<Int>, in db: Database) throws -> Credits {
+        let sum = try Int64.fetchOne(db, cached: """
+            SELECT COALESCE(SUM(credits), 0) FROM scope_spend_days
+            WHERE organisation_id = ? AND scope = ? AND scope_id = ? AND day >= ? AND day < ?
+            """, arguments: [organisationID, scope.kind.rawValue, scope.id, days.lowerBound, days.upperBound]) ?? 0
+        return Credits(microcredits: sum)
+    }
+
     static func replace(_ budgets: [Budget], of organisationID: String, in db: Database) throws {
         try db.execute(sql: "DELETE FROM budgets WHERE organisation_id = ?", arguments: [organisationID])
         for budget in budgets { try upsert(budget, of: organisationID, in: db) }
@@ -317,10 +323,6 @@ extension LedgerReader {
     /// Credits charged to one scope of an organisation on the local `days` (days since the epoch):
     /// a budget period's use, as the budget rule reads it (without open holds).
     public func budgetUse(of organisationID: String, scope: SpendScope, days: Range<Int>) throws -> Credits {
-        let sum = try Int64.fetchOne(db, cached: """
-            SELECT COALESCE(SUM(credits), 0) FROM scope_spend_days
-            WHERE organisation_id = ? AND scope = ? AND scope_id = ? AND day >= ? AND day < ?
-            """, arguments: [organisationID, scope.kind.rawValue, scope.id, days.lowerBound, days.upperBound]) ?? 0
-        return Credits(microcredits: sum)
+        try BudgetQueries.used(organisationID, scope, days: days, in: db)
     }
 }

@@ -34,10 +34,9 @@ public struct AlertEvaluator {
     /// micro-credit). A new period starts from its own use, so a crossing clears when the period rolls.
     func budgets(_ organisation: Organisation) throws -> [AlertObservation] {
         var result: [AlertObservation] = []
-        let zone = zone(organisation)
-        for budget in organisation.budgets ?? [] {
-            guard let window = budget.window(holding: asOf, in: zone) else { continue }
-            let used = try reader.budgetUse(of: organisation.id, scope: budget.spendScope, days: window.days)
+        for status in try reader.budgetStatuses(of: organisation, at: asOf, holds: false) where status.isCurrent {
+            let budget = status.budget
+            let used = status.used
             for percent in budget.alertPercents {
                 guard let micro = Checked.multiplyDivide(budget.limit.microcredits, Int64(percent), 100, .halfEven)
                 else { continue }
@@ -46,7 +45,7 @@ public struct AlertEvaluator {
                     rule: .budget, subject: "\(budget.key)@\(percent)%", breached: used >= threshold,
                     value: used.description, threshold: threshold.description, unit: "credits", runOutDate: nil,
                     detail: "\(used) of the \(budget.mode.rawValue) \(budget.key) budget of \(budget.limit) used "
-                        + "(\(percent)% is \(threshold)); the period resets at \(window.instants.upperBound.iso8601)"))
+                        + "(\(percent)% is \(threshold)); the period resets at \(status.resetsAt.iso8601)"))
             }
         }
         return result

@@ -160,16 +160,52 @@ public enum PeriodReportQuery {
         }
         let priorities = Dictionary(organisation.investigations.map { ($0.id, $0.priority.rank) },
                                     uniquingKeysWith: { first, _ in first })
-        report.byTeam += teams.map {
-            TeamUsage(organisationID: id, team: $0.key, eventCount: $0.eventCount, consumption: amount($0))
+        let budgets = try budgetFigures(reader, organisation: organisation,
+                                        at: min(window.end.adding(milliseconds: -1), report.generatedAt))
+        report.byTeam += withBudgetedScopes(teams, budgeted: budgets.teams.keys, currency: currency).map {
+            TeamUsage(organisationID: id, team: $0.key, eventCount: $0.eventCount, consumption: amount($0),
+                      budget: budgets.teams[$0.key])
         }
-        report.byInvestigation += investigations.map {
+        report.byInvestigation += withBudgetedScopes(
+            investigations, budgeted: budgets.investigations.keys, currency: currency
+        ).map {
             InvestigationUsage(organisationID: id, investigation: $0.key, priority: priorities[$0.key],
-                               eventCount: $0.eventCount, consumption: amount($0))
+                               eventCount: $0.eventCount, consumption: amount($0),
+                               budget: budgets.investigations[$0.key])
         }
         report.byOperation += operations.map {
             OperationUsage(organisationID: id, operation: $0.key, eventCount: $0.eventCount, consumption: amount($0))
         }
+    }
+
+    /// The organisation's team and investigation budgets as they stand at `instant`.
+    static func budgetFigures(
+        _ reader: LedgerReader, organisation: Organisation, at instant: Instant
+    ) throws -> (teams: [String: BudgetFigures], investigations: [String: BudgetFigures]) {
+        var teams: [String: BudgetFigures] = [:]
+        var investigations: [String: BudgetFigures] = [:]
+        for status in try reader.budgetStatuses(of: organisation, at: instant, holds: false) {
+            switch status.budget.scope {
+            case .organisation: continue
+            case .team: teams[status.budget.scopeID] = BudgetFigures(status)
+            case .investigation: investigations[status.budget.scopeID] = BudgetFigures(status)
+            }
+        }
+        return (teams, investigations)
+    }
+
+    /// `groups` and a zero row for each budgeted scope without consumption, so every budget shows, in
+    /// the ledger's key order (bytes of UTF-8, as SQLite's `ORDER BY` gives the groups).
+    static func withBudgetedScopes(
+        _ groups: [ConsumptionGroup], budgeted: Dictionary<String, BudgetFigures>.Keys, currency: Currency
+    ) -> [ConsumptionGroup] {
+        let present = Set(groups.map(\.key))
+        let missing = budgeted.filter { !present.contains($0) }
+        guard !missing.isEmpty else { return groups }
+        let zeros = missing.map {
+            ConsumptionGroup(key: $0, eventCount: 0, credits: .zero, money: .zero(currency))
+        }
+        return (groups + zeros).sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
     }
 
     static func amount(_ group: ConsumptionGroup) -> CreditsAndMoney {

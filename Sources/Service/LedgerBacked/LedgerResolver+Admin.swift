@@ -86,8 +86,7 @@ extension LedgerResolver {
             guard let userError = UserError(rejection) else { throw GraphQLClientError(rejection.description) }
             return (nil, [userError])
         } catch let rejection as ConfigurationChangeRejection {
-            let reused = UserErrorCode(.idempotencyKeyReusedWithDifferentContent)
-            return (nil, [UserError(reused, field: .idempotencyKey, rejection.description)])
+            return (nil, [UserError(rejection)])
         }
     }
 
@@ -120,6 +119,7 @@ extension LedgerResolver {
         -> OrganisationView
     {
         let organisationID = try authorised(context, arguments.organisationId)
+        let now = now()
         return try await ledger.read { reader in
             guard let organisation = try reader.organisation(organisationID) else { throw Self.notFound }
             return OrganisationView(
@@ -134,6 +134,7 @@ extension LedgerResolver {
                     ReservationView(
                         id: Identifier($0.id), credits: CreditAmount($0.credits), maxPriority: $0.maxPriority.rank)
                 },
+                budgets: try reader.budgetStatuses(of: organisation, at: now, holds: true).map(BudgetView.init),
                 changes: ConfigurationChangesSource(ledger: ledger, organisationID: organisationID))
         }
     }

@@ -3,7 +3,8 @@ import Ledger
 
 /// The ledger-backed GraphQL schema: queries `health`, `serverTime`, `creditBalance`, `transactions`,
 /// `creditPackages`, `organisation` (with its `configurationChanges`), `usage`; mutations
-/// `purchaseCreditPackage` and, for platform-admin keys, `allocateCredits`, `topUpCredits`, `adjustCredits`, `setReservation`, `setLowBalanceThresholds`.
+/// `purchaseCreditPackage` and, for platform-admin keys, `allocateCredits`, `topUpCredits`, `adjustCredits`, `setReservation`,
+/// `setLowBalanceThresholds`, `setBudget`.
 public enum LedgerSchema {
     public static func make() throws -> Schema<LedgerResolver, GraphQLRequestContext> {
         try Schema<LedgerResolver, GraphQLRequestContext> {
@@ -114,9 +115,44 @@ public enum LedgerSchema {
                 Field("maxPriority", at: \.maxPriority)
                     .description("Investigations of priority 1 (P1) up to this rank may spend the reserved credits.")
             }.description("Credits kept back for investigations of high priority.")
+            Enum(BudgetScopeKind.self) {
+                Value(.ORGANISATION).description("The whole organisation.")
+                Value(.TEAM).description("One team: its investigations' usage counts against it.")
+                Value(.INVESTIGATION).description("One investigation.")
+            }.description("What a budget limits. Usage counts against every budget on its path (investigation, its team, the organisation); the tightest decides.")
+            Enum(BudgetModeKind.self) {
+                Value(.HARD).description("Spending past the limit is refused: 402 `budget_exceeded` live, the finding `budgetExceeded` in the nightly plan.")
+                Value(.SOFT).description("Spending past the limit is charged, flagged (`budgetSoftExceeded`) and alerted.")
+            }.description("Whether a budget refuses or flags spending past it.")
+            Enum(BudgetPeriodKind.self) {
+                Value(.MONTH).description("Calendar months of the organisation's time zone.")
+                Value(.FINANCIAL_YEAR).description("Financial years starting on the first of `financialYearStartMonth`.")
+                Value(.RANGE).description("One fixed span of days, `periodFrom` to `periodTo`; outside it the budget limits nothing.")
+            }.description("The calendar of a budget's periods; a period rolls over by the calendar, with no job.")
+            Type(BudgetView.self, as: "Budget") {
+                Field("scope", at: \.scope).description("What the budget limits.")
+                Field("scopeId", at: \.scopeId).description("The organisation's, team's or investigation's id.")
+                Field("limit", at: \.limit).description("Credits of usage allowed per period.")
+                Field("mode", at: \.mode).description("Refuse (HARD) or flag (SOFT) spending past the limit.")
+                Field("period", at: \.period).description("The calendar of its periods.")
+                Field("financialYearStartMonth", at: \.financialYearStartMonth)
+                    .description("For FINANCIAL_YEAR: the month (1 to 12) a year starts in; null otherwise.")
+                Field("periodFrom", at: \.periodFrom).description("The first day (YYYY-MM-DD, local) of the period now, or of the fixed range.")
+                Field("periodTo", at: \.periodTo).description("The last day (YYYY-MM-DD, local) of that period, inclusive.")
+                Field("resetsAt", at: \.resetsAt).description("When that period ends and the next begins (for a RANGE: when the budget stops limiting).")
+                Field("current", at: \.current).description("Whether now lies in the period (false for a RANGE not begun or already over).")
+                Field("used", at: \.used).description("Credits charged to the scope in the period so far.")
+                Field("held", at: \.held).description("Credits open holds on the scope promise now.")
+                Field("left", at: \.left).description("The limit less used and held; negative once a SOFT budget was passed.")
+                Field("percentOfPeriodElapsed", at: \.percentOfPeriodElapsed)
+                    .description("How much of the period's time has gone by, 0 to 100, to two places (rounded down).")
+                Field("alertPercents", at: \.alertPercents)
+                    .description("Percentages of the limit at which alerts fire, once per crossing.")
+            }.description("A budget and how it stands now: the same figures the gate judges a spend by, and the By team and By investigation report columns show (without holds).")
             Enum(ConfigurationSubject.self) {
                 Value(.RESERVATION).description("A reservation was set or removed.")
                 Value(.THRESHOLDS).description("The low-balance thresholds were replaced.")
+                Value(.BUDGET).description("A budget was set, changed or removed (`reservationId` names its key, `team:alpha`).")
             }.description("What a configuration change changed.")
             Type(ConfigurationValueView.self, as: "ConfigurationValue") {
                 Field("credits", at: \.credits).description("A reservation's credits.")
@@ -167,6 +203,8 @@ public enum LedgerSchema {
                 Field("runwayDays", at: \.runwayDays)
                     .description("The runway alert threshold in days, if set.")
                 Field("reservations", at: \.reservations).description("Its reservations.")
+                Field("budgets", at: \.budgets)
+                    .description("Its budgets, by scope key, each with its period now, used, held and left.")
                 Field("configurationChanges", at: OrganisationView.configurationChanges) {
                     Argument("first", at: \.first).description("Page size, 1 to 100 (default 20).")
                     Argument("after", at: \.after)
@@ -215,6 +253,22 @@ public enum LedgerSchema {
                     .description("Investigations of priority 1 (P1) up to this rank (1 to 4) may spend the reserve.")
                 InputField("idempotencyKey", at: \.idempotencyKey).description("1 to 200 bytes chosen by the caller; a retry with the same key changes nothing, the key reused for a different request is refused (`idempotencyKeyReusedWithDifferentContent`).")
             }.description("The reservation `setReservation` sets or removes.")
+            Input(SetBudgetInput.self) {
+                InputField("organisationId", at: \.organisationId).description("The organisation's id.")
+                InputField("scope", at: \.scope).description("What the budget limits.")
+                InputField("scopeId", at: \.scopeId).description("The organisation's own id, or a team's or investigation's.")
+                InputField("limit", at: \.limit).description("Credits of usage per period; \"0\" removes the budget.")
+                InputField("mode", at: \.mode).description("HARD (default) or SOFT.")
+                InputField("period", at: \.period).description("MONTH (default), FINANCIAL_YEAR or RANGE.")
+                InputField("financialYearStartMonth", at: \.financialYearStartMonth)
+                    .description("For FINANCIAL_YEAR: 1 to 12; omitted, the plan's financial year, else January.")
+                InputField("periodFrom", at: \.periodFrom).description("For RANGE: the first day, YYYY-MM-DD.")
+                InputField("periodTo", at: \.periodTo).description("For RANGE: the last day, YYYY-MM-DD, inclusive.")
+                InputField("alertPercents", at: \.alertPercents)
+                    .description("Percentages of the limit to alert at, ascending, 1 to 1000; omitted: 80 and 100.")
+                InputField("idempotencyKey", at: \.idempotencyKey)
+                    .description("1 to 200 bytes; a retry with the same key changes nothing and records no second audit row.")
+            }.description("The budget `setBudget` sets, replaces or removes.")
             Input(SetLowBalanceThresholdsInput.self) {
                 InputField("organisationId", at: \.organisationId).description("The organisation's id.")
                 InputField("lowBalanceCredits", at: \.lowBalanceCredits)
@@ -325,7 +379,7 @@ public enum LedgerSchema {
             Type(OrganisationPayload.self) {
                 Field("organisation", at: \.organisation).description("The organisation as it now is; null when refused.")
                 Field("userErrors", at: \.userErrors).description("Why the change was refused; empty on success.")
-            }.description("The answer of `setReservation` and `setLowBalanceThresholds`.")
+            }.description("The answer of `setReservation`, `setLowBalanceThresholds` and `setBudget`.")
             Query {
                 Field("health", at: LedgerResolver.health).description("Always `ok`: the API answered.")
                 Field("serverTime", at: LedgerResolver.serverTime).description("The service clock.")
@@ -398,6 +452,9 @@ public enum LedgerSchema {
                 Field("setLowBalanceThresholds", at: LedgerResolver.setLowBalanceThresholds) {
                     Argument("input", at: \.input).description("The thresholds.")
                 }.description("Platform admin: replaces the low-balance thresholds (audited); answers the organisation as it now is.")
+                Field("setBudget", at: LedgerResolver.setBudget) {
+                    Argument("input", at: \.input).description("The budget.")
+                }.description("Platform admin: sets, replaces or removes one scope's budget (audited, checked as organisations.yaml is: a child may not exceed its parent); answers the organisation as it now is.")
                 Field("voidGrant", at: LedgerResolver.voidGrant) {
                     Argument("input", at: \.input).description("The grant, a key and a reason.")
                 }.description("Platform admin: voids what is left of one grant (a reversal transfer, audited, exactly once).")

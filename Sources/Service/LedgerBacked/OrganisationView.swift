@@ -14,6 +14,8 @@ public struct OrganisationView: Sendable {
     public let lowBalancePercent: Int?
     public let runwayDays: Int?
     public let reservations: [ReservationView]
+    /// Its budgets as they stand now, open holds counted (`BudgetView`).
+    public let budgets: [BudgetView]
     /// Reads the audit trail when a query selects `configurationChanges`, and only then.
     let changes: ConfigurationChangesSource
 

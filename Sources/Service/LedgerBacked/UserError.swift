@@ -56,6 +56,27 @@ public struct UserError: Error, Codable, Sendable, Hashable {
         self.init(UserErrorCode(rejection.kind), field: field, rejection.description)
     }
 
+    /// The refusal of a live configuration change.
+    init(_ rejection: ConfigurationChangeRejection) {
+        switch rejection {
+        case .idempotencyKeyReusedForAnotherChange:
+            self.init(UserErrorCode(.idempotencyKeyReusedWithDifferentContent), field: .idempotencyKey,
+                      rejection.description)
+        case .budgetScopeNotFound:
+            self.init(UserErrorCode(.budgetScopeNotFound), field: .scopeId, rejection.description)
+        case .budgetExceedsParent:
+            self.init(UserErrorCode(.budgetExceedsParent), field: .limit, rejection.description)
+        case .budgetInvalid(let term, _):
+            let field: MutationInputField = switch term {
+            case .limit: .limit
+            case .alertPercents: .alertPercents
+            case .financialYearStartMonth: .financialYearStartMonth
+            case .range: .periodTo
+            }
+            self.init(UserErrorCode(.budgetInvalid), field: field, rejection.description)
+        }
+    }
+
     static let organisationNotFound = UserError(PostingRejection.organisationNotFound(""))!
 }
 
@@ -64,4 +85,5 @@ enum MutationInputField: String, Sendable {
     case organisationId, packageId, idempotencyKey, credits, memo, priceMinorUnits
     case reservationId, maxPriority, lowBalanceCredits, lowBalancePercent, runwayDays
     case grantId, expiresAt, reason
+    case scopeId, limit, periodFrom, periodTo, financialYearStartMonth, alertPercents
 }

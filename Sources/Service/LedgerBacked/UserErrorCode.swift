@@ -17,6 +17,13 @@ public enum MutationRefusal: String, Sendable, CaseIterable {
     case creditsMustNotBeNegative
     /// `setLowBalanceThresholds`: a percentage outside 0 to 100 or runway days outside 0 to 3650.
     case thresholdOutOfRange
+    /// `setBudget`: the organisation has no such team or investigation (or the id is another organisation's).
+    case budgetScopeNotFound
+    /// `setBudget`: a child budget's limit would exceed its parent's for an overlapping period, or a parent's
+    /// fall below a child's.
+    case budgetExceedsParent
+    /// `setBudget`: the terms are not valid (alert percentages, financial year start month, range days).
+    case budgetInvalid
 }
 
 /// The code of a `UserError`: a ledger refusal's own code, or the service's. One GraphQL enum
@@ -78,6 +85,9 @@ public struct UserErrorCode: RawRepresentable, Codable, Sendable, Hashable {
         case .maxPriorityOutOfRange: "maxPriority must be 1 to 4."
         case .creditsMustNotBeNegative: "Credits must not be negative."
         case .thresholdOutOfRange: "lowBalancePercent must be 0 to 100 and runwayDays 0 to 3650."
+        case .budgetScopeNotFound: "The organisation has no such team or investigation for the budget."
+        case .budgetExceedsParent: "A child budget may not exceed its parent's limit (the rule organisations.yaml has)."
+        case .budgetInvalid: "The budget's terms are not valid (alert percentages, start month, range days)."
         }
         self.init(code: code.rawValue, summary: summary)
     }

@@ -63,6 +63,11 @@ public enum ConfigurationChangeOutcome: Sendable, Equatable {
 }
 
 /// A configuration change that cannot be made.
+/// The term of a budget a live change got wrong.
+public enum BudgetTerm: String, Sendable, Equatable {
+    case limit, alertPercents, financialYearStartMonth, range
+}
+
 public enum ConfigurationChangeRejection: Error, Sendable, Equatable, CustomStringConvertible {
     /// The idempotency key was recorded for a different change (another organisation, subject or value).
     case idempotencyKeyReusedForAnotherChange(key: String, existingChangeID: Int64)
@@ -71,8 +76,8 @@ public enum ConfigurationChangeRejection: Error, Sendable, Equatable, CustomStri
     /// A child budget's limit would exceed its parent's for an overlapping period (or a parent's fall
     /// below a child's): the same rule as `organisations.yaml`.
     case budgetExceedsParent(child: String, parent: String)
-    /// A budget's terms are not valid (limit, alert percentages, period).
-    case budgetInvalid(String)
+    /// A budget's terms are not valid: which term, and why.
+    case budgetInvalid(BudgetTerm, String)
 
     public var description: String {
         switch self {
@@ -80,7 +85,7 @@ public enum ConfigurationChangeRejection: Error, Sendable, Equatable, CustomStri
             "idempotency key \(key) was already used for another change (change \(existing))"
         case .budgetScopeNotFound(let key): "no \(key) in this organisation"
         case .budgetExceedsParent(let child, let parent): "the \(child) budget would exceed its parent, the \(parent) budget"
-        case .budgetInvalid(let problem): problem
+        case .budgetInvalid(_, let problem): problem
         }
     }
 }
@@ -232,12 +237,25 @@ extension LedgerTransaction {
         }
         if let budget {
             guard budget.limit.isPositive, budget.limit <= Credits.transferMax else {
-                throw ConfigurationChangeRejection.budgetInvalid("the limit must be positive and at most \(Credits.transferMax)")
+                throw ConfigurationChangeRejection.budgetInvalid(
+                    .limit, "the limit must be positive and at most \(Credits.transferMax)")
             }
             guard budget.alertPercents.allSatisfy({ (1...1000).contains($0) }),
                   budget.alertPercents == budget.alertPercents.sorted(),
                   Set(budget.alertPercents).count == budget.alertPercents.count
-            else { throw ConfigurationChangeRejection.budgetInvalid("alert percentages must ascend, distinct, 1 to 1000") }
+            else {
+                throw ConfigurationChangeRejection.budgetInvalid(
+                    .alertPercents, "alert percentages must ascend, distinct, 1 to 1000")
+            }
+            switch budget.period {
+            case .financialYear(let startMonth) where !(1...12).contains(startMonth):
+                throw ConfigurationChangeRejection.budgetInvalid(
+                    .financialYearStartMonth, "a financial year starts in month 1 to 12, not \(startMonth)")
+            case .range(let start, let end) where end < start:
+                throw ConfigurationChangeRejection.budgetInvalid(.range, "the range ends (\(end)) before it starts (\(start))")
+            default:
+                break
+            }
         }
         let new: ConfigurationValue? = budget.map { .budget($0) }
         if try isReplay(attribution, organisationID, .budget, nil, new, budgetKey: key) { return .replayed }
