@@ -62,12 +62,12 @@ public enum ConfigurationChangeOutcome: Sendable, Equatable {
     case replayed
 }
 
-/// A configuration change that cannot be made.
 /// The term of a budget a live change got wrong.
 public enum BudgetTerm: String, Sendable, Equatable {
     case limit, alertPercents, financialYearStartMonth, range
 }
 
+/// A configuration change that cannot be made.
 public enum ConfigurationChangeRejection: Error, Sendable, Equatable, CustomStringConvertible {
     /// The idempotency key was recorded for a different change (another organisation, subject or value).
     case idempotencyKeyReusedForAnotherChange(key: String, existingChangeID: Int64)
