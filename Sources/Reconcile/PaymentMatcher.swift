@@ -25,6 +25,14 @@ struct PaymentMatcher {
         self.catalogue = CachedSaleCatalogue(reader: reader)
     }
 
+    /// The items `run` proposed, moved out (this matcher holds none after), so the caller owns the
+    /// only copy.
+    mutating func takeItems() -> [PlanItem] {
+        var taken: [PlanItem] = []
+        swap(&taken, &items)
+        return taken
+    }
+
     /// One pass over the orders, streamed by order id: payments first as they come; refunds and
     /// chargebacks (few) after every payment, against the payments they name, which are the only
     /// credited orders remembered. Top-ups and purchases without an order are found by queries.

@@ -167,10 +167,12 @@ struct PlanWalk {
         reader: LedgerReader, book: some PostingBook, asOf: Instant, agedAfterDays: Int,
         each: (PlanItem, Transfer) throws -> Void = { _, _ in }
     ) throws -> PlanWalk {
-        var others = try Allocations.due(reader: reader, asOf: asOf)
         var payments = PaymentMatcher(reader: reader, asOf: asOf, agedAfterDays: agedAfterDays)
         try payments.run()
-        others += payments.items
+        // A top-up per completed order makes the payment items most of the candidates held in memory:
+        // they are moved here, not copied, so the walk never holds two arrays of them (issue 13).
+        var others = payments.takeItems()
+        others += try Allocations.due(reader: reader, asOf: asOf)
         others += try Expiries.due(reader: reader, asOf: asOf, planned: others)
         others.sort(by: PlanItem.postingOrder)
         var candidates = Candidates(others: others, usage: UsageCharges(reader: reader, asOf: asOf))
