@@ -22,6 +22,7 @@ struct ScopeSpendDays {
     private(set) var credits: [ScopeDay: Int64] = [:]
 
     var isEmpty: Bool { credits.isEmpty }
+    var count: Int { credits.count }
 
     /// Adds `amount` to the organisation's, the team's and the investigation's day.
     mutating func add(_ amount: Credits, organisationID: String, team: String?, investigation: String?, day: Int) throws {

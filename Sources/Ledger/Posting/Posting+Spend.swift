@@ -59,7 +59,7 @@ extension LedgerTransaction {
                            credits: draw.credits, cost: draw.cost)
         }
         try postingState.withState(of: organisationID, in: connection) { try $0.spent(request.credits, draws: decision.draws) }
-        if let budgeted, let budget { try postingState.charged(budgeted, day: budget.day) }
+        if let budgeted, let budget { try postingState.charged(budgeted, day: budget.day, in: connection) }
         return Posting(status: .posted, transfer: transfer, intoReserve: decision.intoReserve, overdraft: decision.uncovered,
                        budgetWarnings: budget?.softExceeded ?? [])
     }

@@ -93,7 +93,7 @@ public final class BatchPostingBook: PostingBook {
             return PostingOutcome(posted: request.credits, intoReserve: decision.intoReserve)
         }
         if var charged {
-            try tx.postingState.charged(budgeted, day: budget.day)
+            try tx.postingState.charged(budgeted, day: budget.day, in: tx.connection)
             charged.budgetWarnings = budget.softExceeded
             return charged
         }
