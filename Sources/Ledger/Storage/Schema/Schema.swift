@@ -29,6 +29,7 @@ enum Schema {
         migrator.registerMigration("v5-usage-charges", migrate: createUsageCharges)
         migrator.registerMigration("v6-holds", migrate: createHolds)
         migrator.registerMigration("v7-budgets", migrate: createBudgets)
+        migrator.registerMigration("v8-cost-events-by-occurrence", migrate: indexCostEventsByOccurrence)
         return migrator
     }
 

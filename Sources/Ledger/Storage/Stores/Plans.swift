@@ -161,9 +161,9 @@ extension LedgerReader {
     /// Streams the staged events not yet charged (and not voided) that occurred in `[from, before)` (from the
     /// beginning when `from` is nil), in occurrence order, then event id.
     ///
+    /// Streamed in index order (`cost_events_by_occurrence`), so memory does not grow with the night.
     /// Safe to post while iterating: a deduction posted for a returned event only concerns a row
-    /// already behind the walk (and with no index in occurrence order, SQLite sorts every
-    /// matching row before it returns the first).
+    /// already behind the walk, and postings write no `cost_events` row.
     public func forEachUnchargedEvent(
         from: Instant?, before: Instant, _ body: (UnchargedEvent) throws -> Void
     ) throws {
