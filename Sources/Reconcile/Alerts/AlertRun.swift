@@ -206,15 +206,7 @@ extension AlertRun {
     ) throws {
         guard observation.rule.sendsResolved else { return }
         let alert = FiredAlert.resolved(organisationID: organisation.id, observation: observation, asOf: summary.asOf)
-        let body = try alert.jsonBody()
-        let alertID = try tx.recordAlertFired(organisationID: organisation.id, rule: observation.rule,
-                                              subject: observation.subject, asOf: summary.asOf, payload: body)
-        for webhook in organisation.alertWebhooks {
-            try tx.enqueueAlertDelivery(
-                dedupeKey: "resolved-\(alertID)-\(webhook.url)", alertID: alertID, organisationID: organisation.id,
-                destination: webhook.url, secretEnv: webhook.secretEnv, payload: body)
-            summary.queued += 1
-        }
+        try record(alert, observation, organisation, dedupePrefix: "resolved", tx, &summary)
         summary.resolved.append(alert)
     }
 
@@ -224,15 +216,24 @@ extension AlertRun {
         _ summary: inout Summary
     ) throws {
         let alert = FiredAlert(organisationID: organisation.id, observation: observation, asOf: summary.asOf)
+        try record(alert, observation, organisation, dedupePrefix: "alert", tx, &summary)
+        summary.fired.append(alert)
+    }
+
+    /// Records `alert` and queues one delivery of it per configured webhook (dedupe key
+    /// `<prefix>-<alert id>-<url>`), in the caller's transaction.
+    private static func record(
+        _ alert: FiredAlert, _ observation: AlertObservation, _ organisation: Organisation, dedupePrefix: String,
+        _ tx: LedgerTransaction, _ summary: inout Summary
+    ) throws {
         let body = try alert.jsonBody()
         let alertID = try tx.recordAlertFired(organisationID: organisation.id, rule: observation.rule,
                                               subject: observation.subject, asOf: summary.asOf, payload: body)
         for webhook in organisation.alertWebhooks {
             try tx.enqueueAlertDelivery(
-                dedupeKey: "alert-\(alertID)-\(webhook.url)", alertID: alertID, organisationID: organisation.id,
+                dedupeKey: "\(dedupePrefix)-\(alertID)-\(webhook.url)", alertID: alertID, organisationID: organisation.id,
                 destination: webhook.url, secretEnv: webhook.secretEnv, payload: body)
             summary.queued += 1
         }
-        summary.fired.append(alert)
     }
 }
