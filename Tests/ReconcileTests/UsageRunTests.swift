@@ -206,7 +206,11 @@ import Reports
                 event.operation = ["llm.completion", "ocr", "transcription"][Int(random.next() % 3)]
                 staged.append(event)
             }
-            try world.observe(world.order("o0", state: "completed", updated: "2026-11-10T12:00:00Z"))
+            // Three packs before the first event, so no random night (up to ~27,000 credits of usage)
+            // passes the overdraft limit and leaves events uncharged: every event is in the sums.
+            for pack in ["p1", "p2", "p3"] {
+                try world.observe(world.order(pack, state: "completed", updated: "2026-11-10T12:00:00Z"))
+            }
             _ = try world.ledger.write { try $0.stage(staged) }
             _ = try world.reconcile()
             _ = try world.apply()
