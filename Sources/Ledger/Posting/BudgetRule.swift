@@ -9,67 +9,69 @@ import GRDB
 // once per scope and period and then kept current by every spend. Open holds on the spend's path
 // count as used (the live gate passes them; batch usage already happened and passes none).
 
-/// Usage per organisation, scope and local day, summed before it is written.
-struct ScopeDay: Hashable {
+/// One scope (the organisation itself, one of its teams or investigations) of one organisation.
+struct OrganisationScope: Hashable {
     let organisationID: String
-    let scope: SpendScopeKind
-    let scopeID: String
-    let day: Int
+    let scope: SpendScope
 }
 
-/// Usage per `ScopeDay` not yet written to `scope_spend_days`.
+/// Usage per organisation scope and local day, summed before it is written to `scope_spend_days`.
+///
+/// Keyed by scope, then day: a budget asks for its one scope's days, so the sum is a lookup however
+/// many scopes are pending (a night with 20,000 budgeted investigations made a scan of every
+/// pending day per budget the slowest step of reconcile).
 struct ScopeSpendDays {
-    private(set) var credits: [ScopeDay: Int64] = [:]
+    private var credits: [OrganisationScope: [Int: Int64]] = [:]
+    /// Pending (scope, day) sums: what a write would upsert.
+    private(set) var count = 0
 
-    var isEmpty: Bool { credits.isEmpty }
-    var count: Int { credits.count }
+    var isEmpty: Bool { count == 0 }
 
     /// Adds `amount` to the organisation's, the team's and the investigation's day.
     mutating func add(_ amount: Credits, organisationID: String, team: String?, investigation: String?, day: Int) throws {
         precondition(amount.isPositive, "usage adds positive credits")
-        try add(amount, ScopeDay(organisationID: organisationID, scope: .organisation, scopeID: organisationID, day: day))
-        if let team { try add(amount, ScopeDay(organisationID: organisationID, scope: .team, scopeID: team, day: day)) }
-        if let investigation {
-            try add(amount, ScopeDay(organisationID: organisationID, scope: .investigation, scopeID: investigation, day: day))
-        }
+        try add(amount, SpendScope(.organisation, id: organisationID), of: organisationID, day: day)
+        if let team { try add(amount, SpendScope(.team, id: team), of: organisationID, day: day) }
+        if let investigation { try add(amount, SpendScope(.investigation, id: investigation), of: organisationID, day: day) }
     }
 
-    private mutating func add(_ amount: Credits, _ key: ScopeDay) throws {
-        credits[key] = try Checked.add(credits[key] ?? 0, amount.microcredits)
+    private mutating func add(_ amount: Credits, _ scope: SpendScope, of organisationID: String, day: Int) throws {
+        let key = OrganisationScope(organisationID: organisationID, scope: scope)
+        let before = credits[key]?[day]
+        credits[key, default: [:]][day] = try Checked.add(before ?? 0, amount.microcredits)
+        if before == nil { count += 1 }
     }
 
     /// What is summed here for one scope over `days`.
     func sum(organisationID: String, scope: SpendScope, days: Range<Int>) throws -> Int64 {
+        guard let byDay = credits[OrganisationScope(organisationID: organisationID, scope: scope)] else { return 0 }
         var total: Int64 = 0
-        for (key, value) in credits
-        where key.organisationID == organisationID && key.scope == scope.kind && key.scopeID == scope.id
-            && days.contains(key.day) {
-            total = try Checked.add(total, value)
-        }
+        for (day, value) in byDay where days.contains(day) { total = try Checked.add(total, value) }
         return total
     }
 
     /// Adds every sum to its row and empties this; one upsert per row, in key order.
     mutating func write(_ db: Database) throws {
-        let keys = credits.keys.sorted {
-            ($0.organisationID, $0.scope.rawValue, $0.scopeID, $0.day) < ($1.organisationID, $1.scope.rawValue, $1.scopeID, $1.day)
+        let scopes = credits.keys.sorted {
+            ($0.organisationID, $0.scope.kind.rawValue, $0.scope.id) < ($1.organisationID, $1.scope.kind.rawValue, $1.scope.id)
         }
-        for key in keys {
-            guard let value = credits[key] else { continue }
-            try db.executeCached(sql: """
-                INSERT INTO scope_spend_days (organisation_id, scope, scope_id, day, credits) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (organisation_id, scope, scope_id, day) DO UPDATE SET credits = credits + excluded.credits
-                """
-            ) { row in
-                row.add(key.organisationID)
-                row.add(key.scope.rawValue)
-                row.add(key.scopeID)
-                row.add(Int64(key.day))
-                row.add(value)
+        for key in scopes {
+            for (day, value) in credits[key, default: [:]].sorted(by: { $0.key < $1.key }) {
+                try db.executeCached(sql: """
+                    INSERT INTO scope_spend_days (organisation_id, scope, scope_id, day, credits) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (organisation_id, scope, scope_id, day) DO UPDATE SET credits = credits + excluded.credits
+                    """
+                ) { row in
+                    row.add(key.organisationID)
+                    row.add(key.scope.kind.rawValue)
+                    row.add(key.scope.id)
+                    row.add(Int64(day))
+                    row.add(value)
+                }
             }
             credits[key] = nil
         }
-        precondition(credits.isEmpty, "a write writes every scope day")
+        count = 0
     }
 }
 
@@ -178,14 +180,10 @@ final class BudgetBook {
         var lastDay: (instants: Range<Instant>, day: Int)?
     }
 
-    private struct UsedKey: Hashable {
-        let organisationID: String
-        let scope: SpendScope
-        let days: Range<Int>
-    }
-
     private var organisations: [String: Organisation] = [:]
-    private var used: [UsedKey: Credits] = [:]
+    /// Each scope's use per period (its local days), read once; keyed by scope so a spend finds the
+    /// few periods on its path, however many scopes have budgets.
+    private var used: [OrganisationScope: [Range<Int>: Credits]] = [:]
 
     func forget(_ organisationID: String) {
         organisations[organisationID] = nil
@@ -242,10 +240,10 @@ final class BudgetBook {
     /// Records a spend charged on `day`: every period use read so far that holds it grows.
     func recorded(_ spend: BudgetedSpend, day: Int) throws {
         guard !used.isEmpty else { return }
-        let path = spend.path
-        for (key, value) in used where key.organisationID == spend.organisationID && key.days.contains(day)
-            && path.contains(key.scope) {
-            used[key] = try value.adding(spend.credits)
+        for scope in spend.path {
+            let key = OrganisationScope(organisationID: spend.organisationID, scope: scope)
+            guard let periods = used[key] else { continue }
+            for (days, value) in periods where days.contains(day) { used[key]![days] = try value.adding(spend.credits) }
         }
     }
 
@@ -263,12 +261,12 @@ final class BudgetBook {
     private func used(
         _ organisationID: String, _ scope: SpendScope, days: Range<Int>, pending: ScopeSpendDays, in db: Database
     ) throws -> Credits {
-        let key = UsedKey(organisationID: organisationID, scope: scope, days: days)
-        if let known = used[key] { return known }
+        let key = OrganisationScope(organisationID: organisationID, scope: scope)
+        if let known = used[key]?[days] { return known }
         let stored = try BudgetQueries.used(organisationID, scope, days: days, in: db)
         let total = Credits(microcredits: try Checked.add(
             stored.microcredits, pending.sum(organisationID: organisationID, scope: scope, days: days)))
-        used[key] = total
+        used[key, default: [:]][days] = total
         return total
     }
 
