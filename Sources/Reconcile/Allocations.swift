@@ -32,16 +32,22 @@ enum Allocations {
 /// Grants that expire by the as-of instant: those already in the ledger with credits left, and
 /// those the plan itself creates with an expiry in scope.
 enum Expiries {
-    static func due(reader: LedgerReader, asOf: Instant, planned: [PlanItem]) throws -> [PlanItem] {
+    static func due(
+        reader: LedgerReader, asOf: Instant, plannedAllocations: [PlanItem], plannedTopUps: [CompletedOrder]
+    ) throws -> [PlanItem] {
         var items: [PlanItem] = []
         for grant in try reader.grantsDueToExpire(by: asOf) {
             guard let creator = try reader.transfer(id: grant.transferID), let expiresAt = grant.expiresAt else { continue }
             items.append(expiry(grantKey: creator.idempotencyKey, organisationID: grant.organisationID, at: expiresAt))
         }
-        for item in planned where [.allocation, .topUp].contains(item.kind) {
-            let expiresAt = item.kind == .topUp ? item.order?.expiresAt : item.expiresAt
-            guard let expiresAt, expiresAt <= asOf else { continue }
+        for item in plannedAllocations where item.kind == .allocation {
+            guard let expiresAt = item.expiresAt, expiresAt <= asOf else { continue }
             items.append(expiry(grantKey: item.idempotencyKey, organisationID: item.organisationID, at: expiresAt))
+        }
+        for order in plannedTopUps {
+            guard let expiresAt = order.expiresAt, expiresAt <= asOf else { continue }
+            items.append(expiry(grantKey: IdempotencyKey.topUp(revolutOrderID: order.orderID),
+                                organisationID: order.organisationID, at: expiresAt))
         }
         return items
     }

@@ -9,7 +9,11 @@ struct PaymentMatcher {
     let reader: LedgerReader
     let asOf: Instant
     let agedAfter: Int64
-    var items: [PlanItem] = []
+    /// Completed orders not yet credited, as orders: each becomes a top-up item only when the walk
+    /// reaches it (`HeldCandidates`), so the walk holds one small value per order, not an item.
+    private(set) var topUps: [CompletedOrder] = []
+    /// Refunds and chargebacks to reverse (few).
+    private(set) var reversals: [PlanItem] = []
     var findings: [Finding] = []
     /// Each organisation and package read once per run, however many orders name it.
     private let catalogue: CachedSaleCatalogue
@@ -25,12 +29,11 @@ struct PaymentMatcher {
         self.catalogue = CachedSaleCatalogue(reader: reader)
     }
 
-    /// The items `run` proposed, moved out (this matcher holds none after), so the caller owns the
-    /// only copy.
-    mutating func takeItems() -> [PlanItem] {
-        var taken: [PlanItem] = []
-        swap(&taken, &items)
-        return taken
+    /// The top-ups and reversals `run` proposed, moved out (this matcher holds none after), so the
+    /// caller owns the only copy.
+    mutating func takeProposals() -> (topUps: [CompletedOrder], reversals: [PlanItem]) {
+        defer { topUps = []; reversals = [] }
+        return (topUps, reversals)
     }
 
     /// One pass over the orders, streamed by order id: payments first as they come; refunds and
@@ -96,10 +99,7 @@ struct PaymentMatcher {
                         "credited \(topUp.amount) credits by transfer \(topUp.id)")
             }
         } else {
-            items.append(PlanItem(
-                kind: .topUp, idempotencyKey: IdempotencyKey.topUp(revolutOrderID: orderID),
-                organisationID: tie.organisationID, effectiveAt: completedAt, order: order,
-                references: TransferReferences(revolutOrderID: orderID, memo: "package \(tie.packageID)")))
+            topUps.append(order)
         }
         return (order, completed.amount)
     }
@@ -158,7 +158,7 @@ struct PaymentMatcher {
         else { return }
         let effectiveAt = max(completed.updatedAt ?? completed.createdAt ?? asOf, original.order.completedAt)
         guard effectiveAt < asOf else { return }
-        items.append(PlanItem(
+        reversals.append(PlanItem(
             kind: .reversal, idempotencyKey: key, organisationID: original.order.organisationID, effectiveAt: effectiveAt,
             credits: Credits(microcredits: share), grantKey: IdempotencyKey.topUp(revolutOrderID: originalID),
             references: TransferReferences(revolutOrderID: originalID, memo: "\(latest.orderType.word) \(orderID)")))

@@ -98,6 +98,20 @@ public struct PlanItem: Sendable, Hashable, Codable {
         return left < right
     }
 
+    /// The top-up crediting a completed order.
+    static func topUp(_ order: CompletedOrder) -> PlanItem {
+        PlanItem(
+            kind: .topUp, idempotencyKey: IdempotencyKey.topUp(revolutOrderID: order.orderID),
+            organisationID: order.organisationID, effectiveAt: order.completedAt, order: order,
+            references: TransferReferences(revolutOrderID: order.orderID, memo: "package \(order.packageID)"))
+    }
+
+    /// `postingOrder` of the top-ups of two orders, read from the orders: a top-up is never carried
+    /// over, and its key is a fixed prefix before the order id.
+    static func topUpOrder(_ lhs: CompletedOrder, _ rhs: CompletedOrder) -> Bool {
+        (lhs.completedAt, lhs.orderID) < (rhs.completedAt, rhs.orderID)
+    }
+
     /// The stored form: one text per item, so the plan digest can be taken over what is stored.
     public var payload: String { PlanItemPayload.encode(self) }
 

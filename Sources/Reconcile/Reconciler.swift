@@ -169,13 +169,15 @@ struct PlanWalk {
     ) throws -> PlanWalk {
         var payments = PaymentMatcher(reader: reader, asOf: asOf, agedAfterDays: agedAfterDays)
         try payments.run()
-        // A top-up per completed order makes the payment items most of the candidates held in memory:
-        // they are moved here, not copied, so the walk never holds two arrays of them (issue 13).
-        var others = payments.takeItems()
-        others += try Allocations.due(reader: reader, asOf: asOf)
-        others += try Expiries.due(reader: reader, asOf: asOf, planned: others)
-        others.sort(by: PlanItem.postingOrder)
-        var candidates = Candidates(others: others, usage: UsageCharges(reader: reader, asOf: asOf))
+        // A top-up per completed order makes the top-ups most of what is held in memory: they are
+        // moved here, not copied, and held as orders, not items (issue 13).
+        let (topUps, reversals) = payments.takeProposals()
+        let allocations = try Allocations.due(reader: reader, asOf: asOf)
+        let expiries = try Expiries.due(
+            reader: reader, asOf: asOf, plannedAllocations: allocations, plannedTopUps: topUps)
+        var candidates = Candidates(
+            held: HeldCandidates(items: allocations + reversals + expiries, topUps: topUps),
+            usage: UsageCharges(reader: reader, asOf: asOf))
         var dryRun = DryRun(asOf: asOf)
         try candidates.forEach { item in
             if let transfer = try dryRun.post(item, in: book) { try each(item, transfer) }
@@ -185,23 +187,58 @@ struct PlanWalk {
     }
 }
 
-/// Every item a plan could hold, in posting order: the few allocations, payments and expiries
-/// (in memory), merged with the deductions streamed from the staged events.
+/// Every item a plan could hold, in posting order: the held candidates (allocations, payments and
+/// expiries), merged with the deductions streamed from the staged events.
 private struct Candidates {
-    let others: [PlanItem]
+    var held: HeldCandidates
     var usage: UsageCharges
 
     /// Calls `body` with each candidate; the same candidates in the same order on the same ledger.
     mutating func forEach(_ body: (PlanItem) throws -> Void) throws {
-        var pending = others[...]
         try usage.forEach { deduction in
-            while let next = pending.first, PlanItem.postingOrder(next, deduction) {
-                try body(next)
-                pending = pending.dropFirst()
-            }
+            while let next = held.popFirst(before: deduction) { try body(next) }
             try body(deduction)
         }
-        for item in pending { try body(item) }
+        while let next = held.popFirst(before: nil) { try body(next) }
+    }
+}
+
+/// The candidates held in memory, in posting order: allocations, reversals and expiries (few) as
+/// items, and top-ups (one per completed order not yet credited, most of what is held) as their
+/// orders, each made an item only when its turn comes: an item weighs several times its order.
+struct HeldCandidates {
+    private let items: [PlanItem]
+    private let topUps: [CompletedOrder]
+    private var nextItem = 0
+    private var nextTopUp = 0
+    /// The top-up of `topUps[nextTopUp]`, made once.
+    private var topUpHead: PlanItem?
+
+    init(items: [PlanItem], topUps: [CompletedOrder]) {
+        self.items = items.sorted(by: PlanItem.postingOrder)
+        self.topUps = topUps.sorted(by: PlanItem.topUpOrder)
+        topUpHead = self.topUps.first.map(PlanItem.topUp)
+    }
+
+    /// Removes and returns the first held candidate when it posts before `bound` (any, when nil).
+    mutating func popFirst(before bound: PlanItem?) -> PlanItem? {
+        let item = nextItem < items.count ? items[nextItem] : nil
+        let takeTopUp: Bool
+        switch (item, topUpHead) {
+        case (nil, nil): return nil
+        case (nil, _?): takeTopUp = true
+        case (_?, nil): takeTopUp = false
+        case (let item?, let topUp?): takeTopUp = PlanItem.postingOrder(topUp, item)
+        }
+        let first = takeTopUp ? topUpHead! : item!
+        if let bound, !PlanItem.postingOrder(first, bound) { return nil }
+        if takeTopUp {
+            nextTopUp += 1
+            topUpHead = nextTopUp < topUps.count ? PlanItem.topUp(topUps[nextTopUp]) : nil
+        } else {
+            nextItem += 1
+        }
+        return first
     }
 }
 

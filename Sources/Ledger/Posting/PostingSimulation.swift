@@ -36,6 +36,12 @@ public final class PostingSimulation: PostingBook {
     }
 
     public func postGrant(_ request: GrantRequest) throws -> PostingOutcome {
+        try postGrant(request, remembered: true)
+    }
+
+    /// `remembered`: whether the key is kept for a repeat (`posted`); a top-up's repeat is answered
+    /// by `creditedOrders`, so the night's many top-ups keep no closure and no copy of their key there.
+    private func postGrant(_ request: GrantRequest, remembered: Bool) throws -> PostingOutcome {
         let terms = try GrantTerms.of(request, currency: try organisation(request.organisationID) { $0.state.currency })
         if let existing = try existing(request.idempotencyKey, hash: { terms.contentHash }) { return existing }
         let grant = Grant(
@@ -49,6 +55,10 @@ public final class PostingSimulation: PostingBook {
         }
         grantsByKey[request.idempotencyKey] = (request.organisationID, grant.id)
         nextGrantID += 1
+        guard remembered else {
+            nextTransferID += 1
+            return PostingOutcome(posted: request.credits)
+        }
         return record(request.idempotencyKey, hash: { terms.contentHash }, request.credits,
                       organisationID: request.organisationID)
     }
@@ -56,7 +66,7 @@ public final class PostingSimulation: PostingBook {
     public func postCompletedOrder(_ order: CompletedOrder) throws -> PostingOutcome {
         if let credits = creditedOrders[order.orderID] { return PostingOutcome(posted: credits) }
         if let topUp = try reader.topUp(forRevolutOrder: order.orderID) { return PostingOutcome(posted: topUp.amount) }
-        let outcome = try postGrant(order.grantRequest)
+        let outcome = try postGrant(order.grantRequest, remembered: false)
         creditedOrders[order.orderID] = outcome.posted
         return outcome
     }
