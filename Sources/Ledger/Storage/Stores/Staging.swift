@@ -87,7 +87,7 @@ extension LedgerTransaction {
 
     /// Runs `body` with SQLite's page cache limited to `kibibytes`, then restores the limit.
     ///
-    /// Batch stages get a 64 MiB cache for indexes touched in random order. Staging appends to the
+    /// Batch stages get a 32 MiB cache for indexes touched in random order. Staging appends to the
     /// end of its indexes: measured on 1M events, 2 MiB and 64 MiB stage equally fast, but the big
     /// cache makes memory grow with the file until it is full (43 MB at 100k, 111 MB at 1M).
     public func withPageCache<T>(kibibytes: Int, _ body: () throws -> T) throws -> T {
