@@ -46,10 +46,16 @@ import TestSupport
         }
     }
 
-    /// `met` with a top-up of 1000 and 20 credits charged to team analysis (op-urgent) on 20 November;
-    /// the service's clock reads 2026-11-24T12:00Z.
+    /// `met` on a monthly plan whose financial year starts in April, with a top-up of 1000 and 20
+    /// credits charged to team analysis (op-urgent) on 20 November; the service's clock reads
+    /// 2026-11-24T12:00Z.
     func withWorld(_ body: (World) async throws -> Void) async throws {
-        let ledger = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("met")])
+        var plan = SampleWorld.monthlyPlan("team", credits: credits("100"), priceMinorGBP: 1000)
+        plan.financialYearStartMonth = 4
+        var organisation = SampleWorld.organisation("met")
+        organisation.planID = plan.id
+        organisation.planStart = LocalDate.parse("2026-01-01")
+        let ledger = try SampleWorld.ledger(in: directory, organisations: [organisation], plans: [plan])
         _ = try await ledger.write { tx in
             _ = try tx.grant(GrantRequest(
                 idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: credits("1000"),
@@ -129,6 +135,20 @@ import TestSupport
             }
             let budgets = try await world.budgets()
             #expect(budgets.count == 1 && budgets.first?["limit"] as? String == "30", "refusals change nothing")
+        }
+    }
+
+    /// A financial year given no month of its own starts in the plan's month, as organisations.yaml
+    /// has it, not in January.
+    @Test func setBudget_financialYearWithoutAMonth_startsInThePlansMonth() async throws {
+        try await withWorld { world in
+            let set = try await world.setBudget(
+                #"scope: TEAM, scopeId: "analysis", limit: "300", period: FINANCIAL_YEAR, idempotencyKey: "fy""#)
+            #expect((set["userErrors"] as? [Any])?.isEmpty == true, "\(set)")
+            let budget = try #require(try await world.budgets().first)
+            #expect(budget["financialYearStartMonth"] as? Int == 4, "\(budget)")
+            #expect(budget["periodFrom"] as? String == "2026-04-01" && budget["periodTo"] as? String == "2027-03-31",
+                    "\(budget)")
         }
     }
 

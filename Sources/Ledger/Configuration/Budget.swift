@@ -60,6 +60,10 @@ public enum BudgetPeriod: Sendable, Hashable, Codable {
     /// One fixed span of local days, `start` to `end` inclusive; outside it the budget limits nothing.
     case range(start: LocalDate, end: LocalDate)
 
+    /// The month a financial-year budget starts in: its own, else its organisation's plan's, else
+    /// January (the calendar year). The one rule `organisations.yaml` and `setBudget` both follow.
+    public static func financialYearStartMonth(own: Int?, plan: Int?) -> Int { own ?? plan ?? 1 }
+
     /// The local days (half-open, as days since the epoch) of the period holding `date`; nil when
     /// no period holds it (a fixed range that does not).
     public func days(holding date: LocalDate) -> Range<Int>? {

@@ -313,7 +313,8 @@ public enum ConfigurationLoader {
         switch file.period {
         case "month": return .month
         case "financial_year":
-            let month = file.financial_year_start_month ?? plan?.financialYearStartMonth ?? 1
+            let month = BudgetPeriod.financialYearStartMonth(
+                own: file.financial_year_start_month, plan: plan?.financialYearStartMonth)
             guard (1...12).contains(month) else {
                 throw ConfigurationError(file: name, key: "\(key).financial_year_start_month", problem: "must be 1 to 12")
             }

@@ -13,17 +13,17 @@ extension LedgerResolver {
             let organisationID = try authorised(context, input.organisationId)
             let limit = try Self.nonNegative(input.limit, field: .limit)
             let scope = SpendScope(input.scope.ledger, id: input.scopeId.value)
-            let budget: Budget?
-            if limit == .zero {
-                budget = nil
-            } else {
-                let period = try await budgetPeriod(input, organisationID: organisationID)
-                budget = Budget(
-                    scope: scope.kind, scopeID: scope.id, limit: limit, period: period, mode: (input.mode ?? .HARD).ledger,
-                    alertPercents: input.alertPercents ?? Budget.alertPercentsDefault)
-            }
             let attribution = try Self.attribution(context, idempotencyKey: input.idempotencyKey)
             try await ledger.write(as: context.actor) { tx in
+                // The plan's month is read in the write that sets the budget, so a plan changed in
+                // between cannot leave a financial year starting in a month no longer the plan's.
+                let budget = try limit == .zero ? nil : Budget(
+                    scope: scope.kind, scopeID: scope.id, limit: limit,
+                    period: Self.budgetPeriod(input) {
+                        try tx.reader.organisation(organisationID)?.planID.flatMap { try tx.reader.plan($0) }?
+                            .financialYearStartMonth
+                    },
+                    mode: (input.mode ?? .HARD).ledger, alertPercents: input.alertPercents ?? Budget.alertPercentsDefault)
                 _ = try tx.setBudget(organisationID: organisationID, scope: scope, budget: budget, by: attribution)
             }
             return try await organisation(context: context, arguments: .init(organisationId: input.organisationId))
@@ -32,17 +32,14 @@ extension LedgerResolver {
     }
 
     /// The input's period. A financial year without its own start month starts in the organisation's
-    /// plan's, else in January, as `organisations.yaml` has it.
-    private func budgetPeriod(_ input: SetBudgetInput, organisationID: String) async throws -> BudgetPeriod {
+    /// plan's (`planMonth`, read only then), as `organisations.yaml` has it.
+    private static func budgetPeriod(_ input: SetBudgetInput, planMonth: () throws -> Int?) throws -> BudgetPeriod {
         switch input.period ?? .MONTH {
         case .MONTH:
             return .month
         case .FINANCIAL_YEAR:
-            if let month = input.financialYearStartMonth { return .financialYear(startMonth: month) }
-            let planMonth = try await ledger.read { reader in
-                try reader.organisation(organisationID)?.planID.flatMap { try reader.plan($0) }?.financialYearStartMonth
-            }
-            return .financialYear(startMonth: planMonth ?? 1)
+            let own = input.financialYearStartMonth
+            return .financialYear(startMonth: BudgetPeriod.financialYearStartMonth(own: own, plan: own == nil ? try planMonth() : nil))
         case .RANGE:
             guard let from = input.periodFrom.flatMap(LocalDate.parse) else {
                 throw UserError(UserErrorCode(.budgetInvalid), field: .periodFrom,
