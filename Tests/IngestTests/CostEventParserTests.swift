@@ -1,6 +1,7 @@
 @testable import Ingest
 import Ledger
 import Testing
+import TestSupport
 
 /// The cost-event scanner: accepted forms, canonical content, and which rule each bad form breaks.
 struct CostEventParserTests {
@@ -76,7 +77,7 @@ struct CostEventParserTests {
 
     @Test("the record's canonical bytes equal the sorted-member object, whatever the unknown keys")
     func canonicalWriterMatchesSortedObject() throws {
-        var generator = SplitMix64(seed: 7)
+        var generator = SeededRandom(seed: 7)
         let keys = ["a", "attributes_x", "b_", "credit", "event", "event_id_2", "investigatio", "occurred", "op",
                     "organisation", "p", "quantity_", "teams", "u", "unit_", "zz", "\\u00e9"]
         for round in 0..<200 {

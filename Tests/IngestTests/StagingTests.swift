@@ -274,9 +274,7 @@ struct IngestStagingTests {
 
     @Test("nothing lost: random mixes of good, duplicate, conflicting and broken lines always add up")
     func nothingLost() throws {
-        let seed = UInt64(Date().timeIntervalSince1970)
-        print("nothingLost seed \(seed)")
-        var generator = SplitMix64(seed: seed)
+        var generator = SeededRandom(label: "StagingTests.nothingLost")
         let database = try ledger()
         let ingester = try EventIngester(database: database)
         var expectedStaged = 0
@@ -292,11 +290,11 @@ struct IngestStagingTests {
                 }
             }
             let summary = try ingester.ingest(path: write("f\(file).jsonl", lines))
-            #expect(summary.balances, "seed \(seed)")
-            #expect(summary.read == 300, "seed \(seed)")
+            #expect(summary.balances, "seed \(generator.seed)")
+            #expect(summary.read == 300, "seed \(generator.seed)")
             expectedStaged += summary.staged
         }
-        #expect(try database.read { try $0.stagedEventCount() } == expectedStaged, "seed \(seed)")
+        #expect(try database.read { try $0.stagedEventCount() } == expectedStaged, "seed \(generator.seed)")
     }
 
     @Test("order exports stage each distinct view once; the same view in another format is a duplicate")
@@ -319,21 +317,6 @@ struct IngestStagingTests {
         let views = try database.read { try $0.observations(ofOrder: "6a0f3c10-1b2e-a4d1-9c3e-0f1a2b3c4d01") }
         #expect(Set(views.map(\.source)) == ["api", "legacy_api", "settlement_csv"])
         #expect(views.allSatisfy { $0.amount == Money(minorUnits: 45000, currency: .gbp) })
-    }
-}
-
-/// A tiny seeded generator so a failing property run can be replayed from its printed seed.
-struct SplitMix64 {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

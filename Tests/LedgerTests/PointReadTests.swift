@@ -32,7 +32,7 @@ import TestSupport
         let ledger = try SampleWorld.ledger(
             in: directory, organisations: [SampleWorld.organisation("met", reservations: [reservation])])
         _ = try ledger.write { tx in
-            try tx.grant(GrantRequest(
+            _ = try tx.grant(GrantRequest(
                 idempotencyKey: "fund", organisationID: "met", source: .topUp, credits: credits("100"),
                 price: Money(minorUnits: 1000, currency: .gbp), effectiveAt: instant("2026-11-01T00:00:00Z")))
             _ = try tx.spend(spend("spent-once", "10"))

@@ -15,11 +15,11 @@ struct PostgresDigestTests {
         let ledger = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("met")])
         _ = try ledger.write { tx in
             for (index, memo) in memos.enumerated() {
-                try tx.grant(GrantRequest(
+                _ = try tx.grant(GrantRequest(
                     idempotencyKey: "grant-\(index)", organisationID: "met", source: .adjustment, credits: Credits(10),
                     effectiveAt: instant("2026-11-01T00:00:00Z"), references: TransferReferences(memo: memo)))
             }
-            try tx.spend(SpendRequest(
+            _ = try tx.spend(SpendRequest(
                 idempotencyKey: "spend", organisationID: "met", credits: Credits(25), effectiveAt: instant("2026-11-02T00:00:00Z"),
                 priority: .p3, policy: .withinSpendable, references: TransferReferences(team: "t\"1", memo: "ünïcode")))
         }

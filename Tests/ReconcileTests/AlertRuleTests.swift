@@ -170,24 +170,9 @@ struct AlertRuleTests {
 /// not-low to low, and re-arms exactly where it sees the recovery. The seed is printed.
 @Suite("alert crossings under random sequences")
 struct AlertCrossingModelTests {
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("fires once per crossing and re-arms once per recovery, as the model predicts")
     func lowBalance_matchesTheModel() throws {
-        // Replay a failure with ALERTS_SEED=<the printed seed>.
-        let seed = ProcessInfo.processInfo.environment["ALERTS_SEED"].flatMap { UInt64($0) }
-            ?? UInt64.random(in: 0..<UInt64.max)
-        print("AlertCrossingModelTests seed: \(seed)")
-        var random = SplitMix64(state: seed)
+        var random = SeededRandom(label: "AlertCrossingModelTests")
         let world = try AlertTestWorld(thresholds: Thresholds(lowBalanceCredits: Credits(100)))
         var balance: Int64 = 0
         var low = false
@@ -195,7 +180,7 @@ struct AlertCrossingModelTests {
         // The sequence starts at zero: the first evaluation sees the organisation low, so it crosses at
         // least once whatever the random steps do afterwards.
         let initial = try world.run()
-        #expect(initial.fired.filter { $0.rule == .lowBalance }.count == 1, "seed \(seed): zero is below 100")
+        #expect(initial.fired.filter { $0.rule == .lowBalance }.count == 1, "seed \(random.seed): zero is below 100")
         armed = false
         var crossings = 1
         world.clock.advance(days: 1)
@@ -217,8 +202,8 @@ struct AlertCrossingModelTests {
             // Spending every day also exercises unusual consumption; the model is of low balance only.
             let fired = summary.fired.filter { $0.rule == .lowBalance }
             let rearmed = summary.rearmed.filter { $0.rule == .lowBalance }
-            #expect(fired.count == (fires ? 1 : 0), "seed \(seed) step \(step) balance \(balance)")
-            #expect(rearmed.count == (rearms ? 1 : 0), "seed \(seed) step \(step) balance \(balance)")
+            #expect(fired.count == (fires ? 1 : 0), "seed \(random.seed) step \(step) balance \(balance)")
+            #expect(rearmed.count == (rearms ? 1 : 0), "seed \(random.seed) step \(step) balance \(balance)")
             world.clock.advance(days: 1)
         }
         #expect(crossings >= 1, "the sequence starts at zero, so it crosses at least once")

@@ -70,7 +70,7 @@ import TestSupport
                 staged.append(world.event("e\(events)", credits: "\(credits)", investigation: investigation,
                                           at: at(&random).description))
             }
-            try world.ledger.write { try $0.stage(staged) }
+            _ = try world.ledger.write { try $0.stage(staged) }
             for _ in 0..<Int.random(in: 0...3, using: &random) {
                 let id = "o\(orders.count + 1)"
                 let short = Bool.random(using: &random)

@@ -242,7 +242,7 @@ import TestSupport
                 ($0.references.costEventID ?? "", $0.actor)
             }
         }
-        let expected = Actor.pipeline(.apply, plan: try #require(applied.planID))
+        let expected = Actor.pipeline(.apply, plan: applied.planID)
         #expect(actors.filter { $0.0 != "live-1" }.allSatisfy { $0.1 == expected }, "\(actors)")
         #expect(actors.count == 3 && actors.contains { $0.0 == "live-1" && $0.1 == .tests }, "\(actors)")
     }

@@ -1,6 +1,7 @@
 import Ledger
 import Reports
 import Testing
+import TestSupport
 
 @Suite("largest remainder allocation")
 struct AllocationTests {
@@ -47,7 +48,7 @@ struct AllocationTests {
 
     @Test("random weights: parts sum exactly and each is the floor or ceiling of its exact share")
     func property() throws {
-        var generator = SplitMix64(seed: 42)
+        var generator = SeededRandom(seed: 42)
         for _ in 0..<500 {
             let count = Int(generator.next() % 12) + 1
             let weights = (0..<count).map { _ in Int64(generator.next() % 1_000_000_000) }
@@ -69,18 +70,5 @@ struct AllocationTests {
         let parts = try Allocation.money(Money(minorUnits: 10554, currency: .gbp), overCredits: credits)
         #expect(parts.map(\.minorUnits) == [4500, 4501, 1553])
         #expect(parts.allSatisfy { $0.currency == .gbp })
-    }
-}
-
-/// A tiny deterministic generator so property tests replay exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

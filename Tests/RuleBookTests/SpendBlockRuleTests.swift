@@ -86,10 +86,10 @@ import TestSupport
         let directory = TemporaryDirectory("spend-block-lapsed")
         let ledger = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("met")])
         _ = try await ledger.write { tx in
-            try tx.grant(GrantRequest(
+            _ = try tx.grant(GrantRequest(
                 idempotencyKey: "lapsing", organisationID: "met", source: .allocation, credits: credits("30000"),
                 effectiveAt: instant("2026-11-01T00:00:00Z"), expiresAt: instant("2026-11-05T00:00:00Z")))
-            try tx.grant(GrantRequest(
+            _ = try tx.grant(GrantRequest(
                 idempotencyKey: "lasting", organisationID: "met", source: .topUp, credits: credits("51912"),
                 effectiveAt: instant("2026-11-01T00:00:00Z")))
         }

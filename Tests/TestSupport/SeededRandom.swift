@@ -1,10 +1,17 @@
 import Foundation
 
-/// SplitMix64: a small, fast, reproducible generator. Randomised tests take their seed from
-/// `CREDITS_SEED` when set, else from the clock, and print it so any failure can be replayed.
+/// SplitMix64: a small, fast, reproducible generator, the one every randomised test draws from.
+/// Randomised tests take their seed from `CREDITS_SEED` when set, else from the clock, and print it
+/// so any failure can be replayed; property tests over a fixed sample take a fixed seed.
 public struct SeededRandom: RandomNumberGenerator {
     public let seed: UInt64
     private var state: UInt64
+
+    /// A fixed seed: the same values on every run.
+    public init(seed: UInt64) {
+        self.seed = seed
+        state = seed
+    }
 
     public init(label: String) {
         let environment = ProcessInfo.processInfo.environment["CREDITS_SEED"].flatMap(UInt64.init)

@@ -8,9 +8,10 @@ content: conflicts), 0.1% malformed lines and attributes on the LLM events; and 
 orders in the Merchant API JSON format (`{"orders": [...]}`, tied by metadata), mostly completed
 payments of the configured packages at their price. Usage:
 
-    python3 benchmarks/nightly/generate.py N OUT_DIR [--orders 100000] [--seed 13]
+    python3 benchmarks/nightly/generate.py N OUT_DIR [--orders 100000] [--seed 13] [--config-only]
 
-Writes OUT_DIR/config/*.yaml, OUT_DIR/events.jsonl and OUT_DIR/orders.json.
+Writes OUT_DIR/config/*.yaml, OUT_DIR/config-budgets/*.yaml (the same with a soft budget on every
+investigation), OUT_DIR/events.jsonl and OUT_DIR/orders.json; `--config-only` the two directories.
 """
 import argparse
 import bisect
@@ -39,8 +40,10 @@ def org_id(index):
     return f"org-{index + 1:03d}"
 
 
-def write_config(out):
-    config = os.path.join(out, "config")
+def write_config(out, budgets=False):
+    """Writes OUT/config; with `budgets`, OUT/config-budgets: the same world with a soft monthly budget
+    of 1,000,000 credits on each of its 20,000 investigations (what budgets cost a night at scale)."""
+    config = os.path.join(out, "config-budgets" if budgets else "config")
     os.makedirs(config, exist_ok=True)
     fixtures = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "config")
     for name in ["issuer.yaml", "operations.yaml", "packages.yaml"]:
@@ -66,6 +69,11 @@ def write_config(out):
                 orgs.write(f"    - {{id: {org}-i{inv + 1:03d}, name: Investigation {inv + 1}, "
                            f"team: {org}-t{inv % TEAMS_PER_ORG + 1:02d}, priority: P{inv % 4 + 1}{status}}}\n")
             orgs.write("  reservations:\n    - {id: p1, credits: 20000, max_priority: P1}\n")
+            if budgets:
+                orgs.write("  budgets:\n")
+                for inv in range(INVESTIGATIONS_PER_ORG):
+                    orgs.write(f"    - {{scope: investigation, id: {org}-i{inv + 1:03d}, limit: 1000000, "
+                               f"period: month, mode: soft}}\n")
 
 
 def zipf_picker(rng, count):
@@ -138,10 +146,14 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--config-only", action="store_true", help="write the two configuration directories only")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     os.makedirs(args.out, exist_ok=True)
     write_config(args.out)
+    write_config(args.out, budgets=True)
+    if args.config_only:
+        return
     write_events(args.out, args.events, rng)
     write_orders(args.out, args.orders, rng)
 

@@ -8,6 +8,7 @@
 # Usage: benchmarks/nightly/run.sh [EVENTS]
 #   CREDITS_BIN=path  the binary to measure (default: a release build in .build-release)
 #   ROUNDS=n, ORDERS=n, KEEP=1 (keep the ledgers and outputs in benchmarks/data/nightly-*/)
+#   BUDGETS=1  the same world with a soft monthly budget on each of its 20,000 investigations
 # Needs python3 with XlsxWriter (pip install XlsxWriter). Data goes to benchmarks/data/ (not in git).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,6 +22,8 @@ if [ -z "${CREDITS_BIN:-}" ]; then
 fi
 world="benchmarks/data/nightly-world-$events-$orders"
 [ -f "$world/orders.json" ] || python3 benchmarks/nightly/generate.py "$events" "$world" --orders "$orders"
+[ -d "$world/config-budgets" ] || python3 benchmarks/nightly/generate.py "$events" "$world" --orders "$orders" --config-only
+config="$world/config${BUDGETS:+-budgets}"
 work="benchmarks/data/nightly-run"
 export CREDITS_NOW="2026-12-01T06:00:00Z"
 
@@ -63,7 +66,7 @@ run_credits() {
         total=$(awk -v a="$total" -v b="$wall" 'BEGIN { printf "%.2f", a + b }')
         if [ "$rss" -gt "$peak" ]; then peak=$rss; fi
     }
-    stage init init --config "$world/config"
+    stage init init --config "$config"
     stage "ingest events" ingest events "$world/events.jsonl" --rejects "$work/credits/rejects-events.jsonl"
     stage "ingest orders" ingest orders "$world/orders.json" --rejects "$work/credits/rejects-orders.jsonl"
     stage reconcile reconcile --as-of 2026-11-30
@@ -74,7 +77,7 @@ run_credits() {
     measure "ledger verify" "$db" "$CREDITS_BIN" ledger verify --db "$db"
 }
 
-echo "== nightly: $events events, $orders orders, 200 organisations; $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;" \
+echo "== nightly: $events events, $orders orders, 200 organisations${BUDGETS:+, 20,000 investigation budgets}; $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;" \
      "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources || echo '+changes'); binary $CREDITS_BIN"
 mkdir -p "$work"
 for round in $(seq 1 "$rounds"); do

@@ -14,13 +14,13 @@ public enum HoldRoutes {
     /// The hold routes to pass in `ServiceDependencies.holdRoutes`.
     public static func spendingRoutes(ledger: LedgerDatabase) -> SpendingRoutes {
         SpendingRoutes(gate: LedgerCreditGate(ledger: ledger)) { request, _ in
-            let body = try await CreateBody.parse(try await collect(request))
+            let body = try CreateBody.parse(try await collect(request))
             return SpendIntent(
                 organisationID: body.request.organisationID, investigationID: body.request.investigation,
                 credits: body.request.credits, commitment: .hold, holdIdempotencyKey: body.request.idempotencyKey)
         } register: { group in
             group.post("holds") { request, context in
-                let body = try await CreateBody.parse(try await collect(request))
+                let body = try CreateBody.parse(try await collect(request))
                 let outcome = try await write(ledger, context) { try $0.createHold(body.request) }
                 return try answer(status: outcome.created ? .created : .ok, hold: outcome.hold, now: ledger.now)
             }
