@@ -176,7 +176,7 @@ struct PlanWalk {
         let expiries = try Expiries.due(
             reader: reader, asOf: asOf, plannedAllocations: allocations, plannedTopUps: topUps)
         var candidates = Candidates(
-            held: HeldCandidates(items: allocations + reversals + expiries, topUps: topUps),
+            held: HeldCandidates(items: allocations + reversals + expiries, topUps: consume topUps),
             usage: UsageCharges(reader: reader, asOf: asOf))
         var dryRun = DryRun(asOf: asOf)
         try candidates.forEach { item in
@@ -214,9 +214,12 @@ struct HeldCandidates {
     /// The top-up of `topUps[nextTopUp]`, made once.
     private var topUpHead: PlanItem?
 
-    init(items: [PlanItem], topUps: [CompletedOrder]) {
+    /// Takes `topUps` and sorts it in place: a caller that hands over its only copy (`consume`)
+    /// never holds the night's orders twice.
+    init(items: [PlanItem], topUps: consuming [CompletedOrder]) {
         self.items = items.sorted(by: PlanItem.postingOrder)
-        self.topUps = topUps.sorted(by: PlanItem.topUpOrder)
+        topUps.sort(by: PlanItem.topUpOrder)
+        self.topUps = topUps
         topUpHead = self.topUps.first.map(PlanItem.topUp)
     }
 

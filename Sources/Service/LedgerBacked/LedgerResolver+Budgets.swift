@@ -39,7 +39,8 @@ extension LedgerResolver {
             return .month
         case .FINANCIAL_YEAR:
             let own = input.financialYearStartMonth
-            return .financialYear(startMonth: BudgetPeriod.financialYearStartMonth(own: own, plan: own == nil ? try planMonth() : nil))
+            let plan = own == nil ? try planMonth() : nil
+            return .financialYear(startMonth: BudgetPeriod.financialYearStartMonth(own: own, plan: plan))
         case .RANGE:
             guard let from = input.periodFrom.flatMap(LocalDate.parse) else {
                 throw UserError(UserErrorCode(.budgetInvalid), field: .periodFrom,
