@@ -107,10 +107,12 @@ public enum PeriodReportQuery {
             let summary = try summary(reader, organisation: organisation, window: window)
             try checkTieOut(summary)
             report.summary.append(summary)
-            try appendBreakdowns(reader, organisation: organisation, window: window, expected: summary.consumption,
-                                 to: &report)
-            report.dailyTrend += try daily(reader, organisation: organisation, period: period)
-            report.unusualConsumption += try unusualConsumption(reader, period: period, organisation: organisation,
+            let consumption = try OrganisationConsumption.read(
+                reader, organisation: organisation, period: period, baselineDays: unusualRule.baselineDays)
+            try appendBreakdowns(reader, organisation: organisation, window: window, consumption: consumption,
+                                 expected: summary.consumption, to: &report)
+            report.dailyTrend += try daily(consumption, organisation: organisation)
+            report.unusualConsumption += try unusualConsumption(consumption, organisation: organisation,
                                                                 rule: unusualRule)
         }
         return report
@@ -147,14 +149,14 @@ public enum PeriodReportQuery {
     }
 
     static func appendBreakdowns(
-        _ reader: LedgerReader, organisation: Organisation, window: ReportWindow, expected: CreditsAndMoney,
-        to report: inout PeriodReport
+        _ reader: LedgerReader, organisation: Organisation, window: ReportWindow, consumption: OrganisationConsumption,
+        expected: CreditsAndMoney, to report: inout PeriodReport
     ) throws {
         let id = organisation.id
         let currency = organisation.currency
-        let teams = try reader.consumption(of: id, currency: currency, in: window, by: .team)
-        let investigations = try reader.consumption(of: id, currency: currency, in: window, by: .investigation)
-        let operations = try reader.consumption(of: id, currency: currency, in: window, by: .operation)
+        let teams = try consumption.groups(by: .team)
+        let investigations = try consumption.groups(by: .investigation)
+        let operations = try consumption.groups(by: .operation)
         for (name, groups) in [("team", teams), ("investigation", investigations), ("operation", operations)] {
             try checkSum(groups, equals: expected, organisationID: id, breakdown: name)
         }
@@ -223,15 +225,9 @@ public enum PeriodReportQuery {
         }
     }
 
-    static func daily(_ reader: LedgerReader, organisation: Organisation, period: ReportPeriod) throws -> [DailyUsage] {
-        let zone = try timeZone(organisation)
-        let days = period.days
-        let groups = try reader.dailyConsumption(
-            of: organisation.id, currency: organisation.currency, days: days.map { $0.startInstant(in: zone) },
-            end: period.lastDay.adding(days: 1).startInstant(in: zone))
-        precondition(groups.count == days.count, "one daily row per day")
-        return zip(days, groups).map { day, group in
-            DailyUsage(organisationID: organisation.id, date: day, eventCount: group.eventCount,
+    static func daily(_ consumption: OrganisationConsumption, organisation: Organisation) throws -> [DailyUsage] {
+        try zip(consumption.period, consumption.daily()).map { day, group in
+            DailyUsage(organisationID: organisation.id, date: consumption.days[day], eventCount: group.eventCount,
                        consumption: amount(group))
         }
     }

@@ -10,16 +10,20 @@ extension PeriodReportQuery {
         _ reader: LedgerReader, period: ReportPeriod, organisation: Organisation,
         rule: UnusualConsumptionRule = UnusualConsumptionRule()
     ) throws -> [UnusualConsumption] {
-        let zone = try timeZone(organisation)
-        let days = (-rule.baselineDays..<0).map { period.firstDay.adding(days: $0) } + period.days
-        let starts = days.map { $0.startInstant(in: zone) }
-        let end = period.lastDay.adding(days: 1).startInstant(in: zone)
+        try unusualConsumption(
+            OrganisationConsumption.read(reader, organisation: organisation, period: period, baselineDays: rule.baselineDays),
+            organisation: organisation, rule: rule)
+    }
+
+    /// The unusual days in `consumption` (read with the rule's baseline days before the period).
+    static func unusualConsumption(
+        _ consumption: OrganisationConsumption, organisation: Organisation, rule: UnusualConsumptionRule
+    ) throws -> [UnusualConsumption] {
+        precondition(consumption.period.lowerBound == rule.baselineDays, "read with the rule's baseline days")
         var rows: [UnusualConsumption] = []
         for dimension in [ConsumptionDimension.team, .investigation] {
-            let groups = try reader.dailyConsumption(of: organisation.id, currency: organisation.currency,
-                                                     days: starts, end: end, by: dimension)
-            rows += try flag(groups, days: days, rule: rule, organisationID: organisation.id,
-                             scope: dimension.rawValue)
+            rows += try flag(consumption.dailyGroups(by: dimension), days: consumption.days, rule: rule,
+                             organisationID: organisation.id, scope: dimension.rawValue)
         }
         return rows.sorted { ($0.date, $0.scope, $0.name) < ($1.date, $1.scope, $1.name) }
     }
