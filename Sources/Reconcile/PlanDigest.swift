@@ -8,6 +8,8 @@ import Ledger
 /// move exactly as finance reviewed it, whatever else was posted in between.
 struct PlanDigest {
     private var hasher = SHA256()
+    /// One buffer for every item's payload (a night has a million).
+    private var payload = FlatJSONArrayWriter()
 
     init(asOf: Instant) {
         update("as_of \(asOf.millisecondsSinceEpoch)\n")
@@ -15,9 +17,11 @@ struct PlanDigest {
 
     /// One posted item. The amount matters for items whose amount the ledger decides (an expiry
     /// takes what is left of its grant, a reversal what is left unspent).
-    mutating func add(payload: String, posted amount: Credits) {
+    mutating func add(_ item: PlanItem, posted amount: Credits) {
         update("item ")
-        update(payload)
+        payload.reset()
+        PlanItemPayload.write(item, to: &payload)
+        payload.withFinishedBytes { hasher.update(bufferPointer: $0) }
         update(" posted \(amount.microcredits)\n")
     }
 

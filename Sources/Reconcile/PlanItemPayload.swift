@@ -19,6 +19,13 @@ enum PlanItemPayload {
 
     static func encode(_ item: PlanItem) -> String {
         var out = FlatJSONArrayWriter()
+        write(item, to: &out)
+        return out.finish()
+    }
+
+    /// Writes the item's fields into `out`, which then holds its payload but for the closing bracket
+    /// (`FlatJSONArrayWriter.finish`, or `PlanDigest`, which hashes the bytes without making a text).
+    static func write(_ item: PlanItem, to out: inout FlatJSONArrayWriter) {
         out.string(format)
         out.string(item.kind.rawValue)
         out.string(item.idempotencyKey)
@@ -45,7 +52,6 @@ enum PlanItemPayload {
                       references.investigation, references.operation, references.memo] {
             out.string(field)
         }
-        return out.finish()
     }
 
     static func decode(_ payload: String) throws -> PlanItem {
@@ -110,10 +116,22 @@ enum PlanItemPayload {
 struct FlatJSONArrayWriter {
     private var bytes: [UInt8] = [UInt8(ascii: "[")]
 
+    /// Empties the array, keeping its storage: a writer reused for every item of a night allocates once.
+    mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(UInt8(ascii: "["))
+    }
+
     mutating func string(_ value: String?) {
         separate()
         guard let value else { return null() }
         bytes.append(UInt8(ascii: "\""))
+        // Most fields need no escape: copied at once.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: value.utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"):
@@ -146,6 +164,12 @@ struct FlatJSONArrayWriter {
 
     func finish() -> String {
         String(decoding: bytes + [UInt8(ascii: "]")], as: UTF8.self)
+    }
+
+    /// Closes the array and hands its bytes (exactly `finish()`'s text) to `body`.
+    mutating func withFinishedBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        bytes.append(UInt8(ascii: "]"))
+        return try bytes.withUnsafeBytes(body)
     }
 
     private mutating func null() { bytes.append(contentsOf: "null".utf8) }

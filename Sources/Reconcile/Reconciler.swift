@@ -305,7 +305,7 @@ private struct DryRun {
                 detail: "\(outcome.alreadySpent) of \(item.credits ?? .zero) refunded credits were already spent"))
         }
         guard let posted = outcome.posted else { return nil }
-        digest.add(payload: item.payload, posted: posted)
+        digest.add(item, posted: posted)
         if !totals.add(item, posted: posted) {
             unchargeable.append(Finding(
                 severity: .exception, code: .planTotalOverflow, organisationID: item.organisationID,
