@@ -48,10 +48,13 @@ enum PlanItemPayload {
         out.integer(item.order?.expiresAt?.millisecondsSinceEpoch)
         out.bool(item.carriedOver ?? false)
         let references = item.references
-        for field in [references.costEventID, references.revolutOrderID, references.planPeriod, references.team,
-                      references.investigation, references.operation, references.memo] {
-            out.string(field)
-        }
+        out.string(references.costEventID)
+        out.string(references.revolutOrderID)
+        out.string(references.planPeriod)
+        out.string(references.team)
+        out.string(references.investigation)
+        out.string(references.operation)
+        out.string(references.memo)
     }
 
     static func decode(_ payload: String) throws -> PlanItem {
@@ -126,9 +129,14 @@ struct FlatJSONArrayWriter {
         separate()
         guard let value else { return null() }
         bytes.append(UInt8(ascii: "\""))
-        // Most fields need no escape: copied at once.
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: value.utf8)
+        // Most fields need no escape: copied at once, from the string's own bytes.
+        var text = value
+        let plain = text.withUTF8 { utf8 in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if plain {
             bytes.append(UInt8(ascii: "\""))
             return
         }
@@ -154,7 +162,15 @@ struct FlatJSONArrayWriter {
     mutating func integer(_ value: Int64?) {
         separate()
         guard let value else { return null() }
-        bytes.append(contentsOf: String(value).utf8)
+        // Decimal digits written in place, most significant first (no text made per number).
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        bytes[start...].reverse()
     }
 
     mutating func bool(_ value: Bool) {

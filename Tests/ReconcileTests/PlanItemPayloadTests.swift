@@ -48,6 +48,19 @@ struct PlanItemPayloadTests {
         }
     }
 
+    @Test("integers are written as their decimal text, at Int64's edges and around zero")
+    func integersAtTheEdges() throws {
+        for value: Int64 in [.min, .min + 1, -1_000_000_000_000, -10, -9, -1, 0, 1, 9, 10, 1_796_083_200_000, .max] {
+            let item = PlanItem(
+                kind: .deduction, idempotencyKey: "k", organisationID: "a",
+                effectiveAt: Instant(millisecondsSinceEpoch: value), credits: Credits(microcredits: value),
+                overdraftLimit: Credits(microcredits: value))
+            let payload = item.payload
+            #expect(payload.hasPrefix(#"["plan-item/2","deduction","k","a",\#(value),\#(value),null,"#), "\(value)")
+            #expect(try PlanItem(payload: payload) == item)
+        }
+    }
+
     @Test("the text is a JSON array any JSON reader accepts, with integer amounts")
     func isJSON() throws {
         let payload = Self.items[2].payload

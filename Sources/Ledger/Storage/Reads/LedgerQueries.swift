@@ -35,8 +35,16 @@ extension LedgerReader {
     }
 
     /// The top-up that credited a Revolut order, if any.
+    ///
+    /// Asked for every completed order of a night, twice (matching, then posting), and almost always
+    /// not credited yet: a probe of the index without GRDB rows answers that, and only a top-up found
+    /// is read whole.
     public func topUp(forRevolutOrder orderID: String) throws -> Transfer? {
-        try Row.fetchOne(
+        guard try dbReadingNoBalances.fetchFirstCached(
+            sql: "SELECT 1 FROM transfers WHERE kind = 'top_up' AND revolut_order_id = ?",
+            bind: { $0.add(orderID) }, read: { _ in true }) != nil
+        else { return nil }
+        return try Row.fetchOne(
             dbReadingNoBalances, cached: "\(Self.transferSelect) WHERE t.kind = 'top_up' AND t.revolut_order_id = ?", arguments: [orderID]
         ).map(Self.transfer)
     }

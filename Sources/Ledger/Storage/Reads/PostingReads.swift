@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 
 // What posting and its simulation read besides an organisation's balance and grants
 // (`OrganisationPostingState.read`). Transfers and draws are appended at once, never deferred, so
@@ -19,17 +20,21 @@ extension LedgerReader {
 
     /// The transfer holding an idempotency key: its id, content hash, amount and the credits of it
     /// no grant covers.
+    ///
+    /// Reconcile asks this for every deduction it plans, and it finds nothing for all but a rerun's:
+    /// read through `fetchFirstCached`, not GRDB rows.
     func postedKey(_ key: String) throws -> (id: Int64, contentHash: String, amount: Credits, uncovered: Credits)? {
-        guard let row = try Row.fetchOne(
-            dbReadingNoBalances,
-            cached: """
+        try dbReadingNoBalances.fetchFirstCached(
+            sql: """
                 SELECT t.id, t.content_hash, t.amount,
                     (SELECT COALESCE(SUM(d.credits), 0) FROM grant_draws d WHERE d.transfer_id = t.id AND d.grant_id IS NULL)
                 FROM transfers t WHERE t.idempotency_key = ?
                 """,
-            arguments: [key])
-        else { return nil }
-        return (row[0], row[1], Credits(microcredits: row[2]), Credits(microcredits: row[3]))
+            bind: { $0.add(key) },
+            read: { row in
+                (sqlite3_column_int64(row, 0), String(cString: sqlite3_column_text(row, 1)),
+                 Credits(microcredits: sqlite3_column_int64(row, 2)), Credits(microcredits: sqlite3_column_int64(row, 3)))
+            })
     }
 
     /// The ids the next transfer and the next grant will get (SQLite gives one more than the largest).
