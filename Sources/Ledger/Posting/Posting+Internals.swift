@@ -9,13 +9,15 @@ extension LedgerTransaction {
     }
 
     func organisationFacts(_ id: String) throws -> OrganisationFacts {
-        guard let row = try Row.fetchOne(
-            connection, cached: "SELECT currency, overdraft_limit FROM organisations WHERE id = ?", arguments: [id])
+        // Read for every grant posted (a night's top-ups): off the statement, not through a GRDB row.
+        guard let (code, limit) = try connection.fetchFirstCached(
+            sql: "SELECT currency, overdraft_limit FROM organisations WHERE id = ?", bind: { $0.add(id) },
+            read: { (SQLiteColumn.text($0, 0), SQLiteColumn.int64($0, 1)) })
         else { throw PostingRejection.organisationNotFound(id) }
-        guard let currency = Currency(code: row["currency"]) else {
+        guard let currency = Currency(code: code) else {
             preconditionFailure("organisation \(id) has a currency the schema should have refused")
         }
-        return OrganisationFacts(currency: currency, overdraftLimit: Credits(microcredits: row["overdraft_limit"]))
+        return OrganisationFacts(currency: currency, overdraftLimit: Credits(microcredits: limit))
     }
 
     /// The size rule every transfer obeys: at most `Credits.transferMax`, so no amount the ledger
@@ -30,11 +32,12 @@ extension LedgerTransaction {
     /// key with different content is refused.
     /// Reads only what postings append (transfers, draws), so deferred balances stay deferred.
     func existingTransfer(key: String, hash: String) throws -> Posting? {
-        guard let row = try Row.fetchOne(
-            connection, cached: "SELECT id, content_hash FROM transfers WHERE idempotency_key = ?", arguments: [key])
+        // Asked before every grant and spend the ledger posts; almost always a miss, probed without GRDB rows.
+        guard let (id, existingHash) = try connection.fetchFirstCached(
+            sql: "SELECT id, content_hash FROM transfers WHERE idempotency_key = ?", bind: { $0.add(key) },
+            read: { (SQLiteColumn.int64($0, 0), SQLiteColumn.text($0, 1)) })
         else { return nil }
-        let id: Int64 = row[0]
-        try Self.checkSameContent(key: key, existingID: id, existingHash: row[1], hash: hash)
+        try Self.checkSameContent(key: key, existingID: id, existingHash: existingHash, hash: hash)
         let transfer = try reader.transfer(id: id)!
         let uncovered = try Int64.fetchOne(
             connection, cached: "SELECT COALESCE(SUM(credits), 0) FROM grant_draws WHERE transfer_id = ? AND grant_id IS NULL",

@@ -74,6 +74,56 @@ extension Database {
         case let code: throw DatabaseError(statement: handle, code: code, sql: sql)
         }
     }
+
+    /// Whether the cached query, with `value` as its one parameter, returns a row: the probe before
+    /// reading a row whole that is usually not there (`fetchFirstCached`).
+    func existsCached(sql: String, _ value: String) throws -> Bool {
+        try fetchFirstCached(sql: sql, bind: { $0.add(value) }, read: { _ in true }) ?? false
+    }
+
+    /// Runs a cached query whose parameters `bind` sets, handing each row to `body` as it is
+    /// stepped to (read it with `SQLiteColumn`), without building GRDB rows: for the walks over a
+    /// night's million staged events. `body` may run other statements, never this one.
+    func forEachRowCached(
+        sql: String, bind: (inout SQLiteBindings) -> Void, _ body: (SQLiteStatement) throws -> Void
+    ) throws {
+        let handle = try cachedStatement(sql: sql).sqliteStatement
+        sqlite3_reset(handle)
+        defer { sqlite3_reset(handle) }
+        var bindings = SQLiteBindings(statement: handle)
+        bind(&bindings)
+        try bindings.check(sql: sql)
+        while true {
+            switch sqlite3_step(handle) {
+            case SQLITE_ROW: try body(handle)
+            case SQLITE_DONE: return
+            case let code: throw DatabaseError(statement: handle, code: code, sql: sql)
+            }
+        }
+    }
+}
+
+/// Reads a column of the row a statement stands on (`fetchFirstCached`, `forEachRowCached`).
+enum SQLiteColumn {
+    static func int64(_ row: SQLiteStatement, _ index: Int32) -> Int64 {
+        sqlite3_column_int64(row, index)
+    }
+
+    /// Text of a column the schema declares NOT NULL, exactly its bytes (NUL included).
+    static func text(_ row: SQLiteStatement, _ index: Int32) -> String {
+        guard let text = optionalText(row, index) else {
+            preconditionFailure("column \(index) of \(String(cString: sqlite3_sql(row))) is NOT NULL")
+        }
+        return text
+    }
+
+    static func optionalText(_ row: SQLiteStatement, _ index: Int32) -> String? {
+        guard sqlite3_column_type(row, index) != SQLITE_NULL, let start = sqlite3_column_text(row, index) else {
+            return nil
+        }
+        return String(decoding: UnsafeBufferPointer(start: start, count: Int(sqlite3_column_bytes(row, index))),
+                      as: UTF8.self)
+    }
 }
 
 /// Binds a statement's parameters in order, remembering the first bind that failed (only out of

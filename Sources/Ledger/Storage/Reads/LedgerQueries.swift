@@ -40,9 +40,8 @@ extension LedgerReader {
     /// not credited yet: a probe of the index without GRDB rows answers that, and only a top-up found
     /// is read whole.
     public func topUp(forRevolutOrder orderID: String) throws -> Transfer? {
-        guard try dbReadingNoBalances.fetchFirstCached(
-            sql: "SELECT 1 FROM transfers WHERE kind = 'top_up' AND revolut_order_id = ?",
-            bind: { $0.add(orderID) }, read: { _ in true }) != nil
+        guard try dbReadingNoBalances.existsCached(
+            sql: "SELECT 1 FROM transfers WHERE kind = 'top_up' AND revolut_order_id = ?", orderID)
         else { return nil }
         return try Row.fetchOne(
             dbReadingNoBalances, cached: "\(Self.transferSelect) WHERE t.kind = 'top_up' AND t.revolut_order_id = ?", arguments: [orderID]

@@ -1,21 +1,27 @@
 import GRDB
-import GRDBSQLite
 
 // What posting and its simulation read besides an organisation's balance and grants
 // (`OrganisationPostingState.read`). Transfers and draws are appended at once, never deferred, so
 // these leave a transaction's deferred balance changes deferred.
 extension LedgerReader {
     /// The overdraft an organisation owes, oldest outflow first (`OverdraftSettlement`).
+    ///
+    /// Read for every grant posted (a night's top-ups), and almost always nothing: read off the
+    /// statement, not through GRDB rows.
     func owedCredits(of organisationID: String) throws -> [OwedCredits] {
-        try Row.fetchAll(
-            dbReadingNoBalances,
-            cached: """
+        var owed: [OwedCredits] = []
+        try dbReadingNoBalances.forEachRowCached(
+            sql: """
                 SELECT transfer_id, SUM(credits) FROM grant_draws
                 WHERE organisation_id = ? AND grant_id IS NULL
                 GROUP BY transfer_id HAVING SUM(credits) > 0 ORDER BY transfer_id
                 """,
-            arguments: [organisationID]
-        ).map { OwedCredits(transferID: $0[0], credits: Credits(microcredits: $0[1])) }
+            bind: { $0.add(organisationID) }
+        ) { row in
+            owed.append(OwedCredits(transferID: SQLiteColumn.int64(row, 0),
+                                    credits: Credits(microcredits: SQLiteColumn.int64(row, 1))))
+        }
+        return owed
     }
 
     /// The transfer holding an idempotency key: its id, content hash, amount and the credits of it
@@ -32,8 +38,8 @@ extension LedgerReader {
                 """,
             bind: { $0.add(key) },
             read: { row in
-                (sqlite3_column_int64(row, 0), String(cString: sqlite3_column_text(row, 1)),
-                 Credits(microcredits: sqlite3_column_int64(row, 2)), Credits(microcredits: sqlite3_column_int64(row, 3)))
+                (SQLiteColumn.int64(row, 0), SQLiteColumn.text(row, 1),
+                 Credits(microcredits: SQLiteColumn.int64(row, 2)), Credits(microcredits: SQLiteColumn.int64(row, 3)))
             })
     }
 

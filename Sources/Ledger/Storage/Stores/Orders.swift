@@ -189,12 +189,19 @@ extension LedgerReader {
         ).compactMap(Self.observation)
     }
 
+    /// Asked for every order a plan ties (twice: by order id, then by reference), and a miss for
+    /// orders we did not create: a probe without GRDB rows first, the row read only when there is one.
     public func purchase(reference: String) throws -> Purchase? {
-        try Row.fetchOne(db, cached: "SELECT * FROM purchases WHERE reference = ?", arguments: [reference]).map(Self.purchase)
+        guard try db.existsCached(sql: "SELECT 1 FROM purchases WHERE reference = ?", reference) else { return nil }
+        return try Row.fetchOne(db, cached: "SELECT * FROM purchases WHERE reference = ?", arguments: [reference])
+            .map(Self.purchase)
     }
 
     public func purchase(revolutOrderID: String) throws -> Purchase? {
-        try Row.fetchOne(db, cached: "SELECT * FROM purchases WHERE revolut_order_id = ?", arguments: [revolutOrderID])
+        guard try db.existsCached(sql: "SELECT 1 FROM purchases WHERE revolut_order_id = ?", revolutOrderID) else {
+            return nil
+        }
+        return try Row.fetchOne(db, cached: "SELECT * FROM purchases WHERE revolut_order_id = ?", arguments: [revolutOrderID])
             .map(Self.purchase)
     }
 

@@ -163,27 +163,42 @@ extension LedgerReader {
     ///
     /// Streamed in index order (`cost_events_by_occurrence`), so memory does not grow with the night.
     /// Safe to post while iterating: a deduction posted for a returned event only concerns a row
-    /// already behind the walk, and postings write no `cost_events` row.
+    /// already behind the walk, and postings write no `cost_events` row. Rows are read straight off
+    /// the statement (`forEachRowCached`), and each source file's name is made once, not per event.
     public func forEachUnchargedEvent(
         from: Instant?, before: Instant, _ body: (UnchargedEvent) throws -> Void
     ) throws {
-        let cursor = try Row.fetchCursor(
-            db.cachedStatement(sql: """
+        var files: [Int64: String] = [:]
+        try db.forEachRowCached(
+            sql: """
                 SELECT e.event_id, e.organisation_id, e.team, e.investigation, e.operation, e.credits, e.occurred_at,
-                    f.name, e.source_line
+                    e.source_file_id, f.name, e.source_line
                 FROM cost_events e JOIN source_files f ON f.id = e.source_file_id
                 WHERE e.occurred_at >= ? AND e.occurred_at < ?
                   AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.kind = 'deduction' AND t.cost_event_id = e.event_id)
                   AND NOT EXISTS (SELECT 1 FROM usage_charges c WHERE c.event_id = e.event_id)
                   AND NOT EXISTS (SELECT 1 FROM cost_event_voids v WHERE v.event_id = e.event_id)
                 ORDER BY e.occurred_at, e.event_id
-                """),
-            arguments: [from?.millisecondsSinceEpoch ?? Int64.min, before.millisecondsSinceEpoch])
-        while let row = try cursor.next() {
+                """,
+            bind: { arguments in
+                arguments.add(from?.millisecondsSinceEpoch ?? Int64.min)
+                arguments.add(before.millisecondsSinceEpoch)
+            }
+        ) { row in
+            let fileID = SQLiteColumn.int64(row, 7)
+            let file: String
+            if let known = files[fileID] {
+                file = known
+            } else {
+                file = SQLiteColumn.text(row, 8)
+                files[fileID] = file
+            }
             try body(UnchargedEvent(
-                eventID: row[0], organisationID: row[1], team: row[2], investigation: row[3], operation: row[4],
-                credits: Credits(microcredits: row[5]), occurredAt: Instant(millisecondsSinceEpoch: row[6]),
-                sourceFile: row[7], sourceLine: row[8]))
+                eventID: SQLiteColumn.text(row, 0), organisationID: SQLiteColumn.text(row, 1),
+                team: SQLiteColumn.text(row, 2), investigation: SQLiteColumn.optionalText(row, 3),
+                operation: SQLiteColumn.text(row, 4), credits: Credits(microcredits: SQLiteColumn.int64(row, 5)),
+                occurredAt: Instant(millisecondsSinceEpoch: SQLiteColumn.int64(row, 6)), sourceFile: file,
+                sourceLine: Int(SQLiteColumn.int64(row, 9))))
         }
     }
 
