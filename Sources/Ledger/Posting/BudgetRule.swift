@@ -175,7 +175,9 @@ struct BudgetStandingForSpend {
 final class BudgetBook {
     private struct Organisation {
         let timeZone: TimeZone
-        let budgets: [Budget]
+        /// By scope: a spend asks for the few scopes on its path, and an organisation may budget every
+        /// one of its hundreds of investigations (a scan of them per spend was most of a budgeted night).
+        let budgets: [SpendScope: Budget]
         /// The last local day asked for, so the calendar is asked once per day, not per spend.
         var lastDay: (instants: Range<Instant>, day: Int)?
     }
@@ -227,7 +229,7 @@ final class BudgetBook {
         guard !organisation.budgets.isEmpty else { return [] }
         var standings: [BudgetStandingForSpend] = []
         for scope in spend.path {
-            guard let budget = organisation.budgets.first(where: { $0.scope == scope.kind && $0.scopeID == scope.id }),
+            guard let budget = organisation.budgets[scope],
                   let window = budget.window(holding: spend.effectiveAt, in: organisation.timeZone)
             else { continue }
             let used = try self.used(spend.organisationID, scope, days: window.days, pending: pending, in: db)
@@ -278,7 +280,10 @@ final class BudgetBook {
         guard let zone = TimeZone(identifier: zoneID) else {
             preconditionFailure("organisation \(organisationID) has a time zone configuration should have refused")
         }
-        let budgets = try BudgetQueries.budgets(of: organisationID, in: db)
+        // One budget per scope (the schema's key); were there two, the first in key order is the one.
+        let budgets = Dictionary(
+            try BudgetQueries.budgets(of: organisationID, in: db).map { ($0.spendScope, $0) },
+            uniquingKeysWith: { first, _ in first })
         let organisation = Organisation(timeZone: zone, budgets: budgets, lastDay: nil)
         organisations[organisationID] = organisation
         return organisation
