@@ -39,15 +39,21 @@ extension Database {
     /// (an array of `DatabaseValue`s) cost about a microsecond a statement, a sixth of posting.
     /// Only for statements that return no rows and are run nowhere else through GRDB.
     func executeCached(sql: String, bind: (inout SQLiteBindings) -> Void) throws {
-        let statement = try cachedStatement(sql: sql)
-        let handle = statement.sqliteStatement
+        let handle = try boundCachedStatement(sql: sql, bind: bind)
+        let code = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        guard code == SQLITE_DONE else { throw DatabaseError(statement: handle, code: code, sql: sql) }
+    }
+
+    /// The connection's cached statement for `sql`, reset, with every parameter bound by `bind`
+    /// (checked): what `executeCached(sql:bind:)`, `fetchFirstCached` and `forEachRowCached` step.
+    private func boundCachedStatement(sql: String, bind: (inout SQLiteBindings) -> Void) throws -> SQLiteStatement {
+        let handle = try cachedStatement(sql: sql).sqliteStatement
         sqlite3_reset(handle)
         var bindings = SQLiteBindings(statement: handle)
         bind(&bindings)
         try bindings.check(sql: sql)
-        let code = sqlite3_step(handle)
-        sqlite3_reset(handle)
-        guard code == SQLITE_DONE else { throw DatabaseError(statement: handle, code: code, sql: sql) }
+        return handle
     }
 }
 
@@ -62,12 +68,8 @@ extension Database {
     func fetchFirstCached<Value>(
         sql: String, bind: (inout SQLiteBindings) -> Void, read: (SQLiteStatement) -> Value
     ) throws -> Value? {
-        let handle = try cachedStatement(sql: sql).sqliteStatement
-        sqlite3_reset(handle)
+        let handle = try boundCachedStatement(sql: sql, bind: bind)
         defer { sqlite3_reset(handle) }
-        var bindings = SQLiteBindings(statement: handle)
-        bind(&bindings)
-        try bindings.check(sql: sql)
         switch sqlite3_step(handle) {
         case SQLITE_ROW: return read(handle)
         case SQLITE_DONE: return nil
@@ -87,12 +89,8 @@ extension Database {
     func forEachRowCached(
         sql: String, bind: (inout SQLiteBindings) -> Void, _ body: (SQLiteStatement) throws -> Void
     ) throws {
-        let handle = try cachedStatement(sql: sql).sqliteStatement
-        sqlite3_reset(handle)
+        let handle = try boundCachedStatement(sql: sql, bind: bind)
         defer { sqlite3_reset(handle) }
-        var bindings = SQLiteBindings(statement: handle)
-        bind(&bindings)
-        try bindings.check(sql: sql)
         while true {
             switch sqlite3_step(handle) {
             case SQLITE_ROW: try body(handle)
