@@ -12,9 +12,8 @@ manual run or `airflow dags test credits_nightly 2026-12-01` processes the night
 
 Each task runs one stage for that night, with the clock pinned to the end of the night
 (CREDITS_NOW) so reruns are reproducible. Exit codes decide what Airflow does:
-  0, 3  success (3 = done with exceptions for a person; the reconcile report says what to review)
-  75    retry later (another run holds the lock, or the plan went stale: apply then reconciles
-        again first): AirflowException, retried
+  0, 3  success (3 = done with exceptions for a person; the plan's findings say what to review)
+  75    retry later (another run holds the lock): AirflowException, retried
   other fail at once without retries (bad input or an internal error: a retry changes nothing)
 """
 import glob
@@ -85,18 +84,6 @@ def report(night: str) -> None:
     run_credits("report", ["report", "--period", period, "--out", directory], night)
 
 
-def apply(night: str) -> None:
-    """Posts the plan. A stale plan (75: what it would post changed since reconcile; nothing was
-    posted) is planned again before Airflow retries, so the retry applies a fresh plan."""
-    try:
-        run_credits("apply", ["apply", "--no-alerts"], night)
-    except AirflowFailException:
-        raise
-    except AirflowException:
-        run_credits("reconcile", ["reconcile", "--as-of", night], night)
-        raise
-
-
 def task(task_id: str, function, **kwargs) -> PythonOperator:
     # `ds` is rendered at run time: the night being processed (see the module docstring).
     return PythonOperator(
@@ -114,9 +101,11 @@ with DAG(
     init = task("init", run_credits, stage="init", arguments=["init", "--config", CONFIG])
     ingest_events = task("ingest_events", ingest, kind="events")
     ingest_orders = task("ingest_orders", ingest, kind="orders")
-    reconcile = task("reconcile", run_credits, stage="reconcile", arguments=["reconcile", "--as-of", "{{ ds }}"])
-    apply_task = task("apply", apply)
+    # Reconcile and apply in one transaction (`reconcile --apply`), as nightly.sh runs them: the plan
+    # is posted as it is made, so nothing posted meanwhile can make it stale.
+    reconcile_apply = task("reconcile_apply", run_credits, stage="reconcile-apply",
+                           arguments=["reconcile", "--as-of", "{{ ds }}", "--apply"])
     alerts = task("alerts", run_credits, stage="alerts", arguments=["alerts"])
     report_task = task("report", report)
     invoice_task = task("invoice", invoice)
-    init >> ingest_events >> ingest_orders >> reconcile >> apply_task >> alerts >> report_task >> invoice_task
+    init >> ingest_events >> ingest_orders >> reconcile_apply >> alerts >> report_task >> invoice_task

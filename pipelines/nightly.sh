@@ -1,7 +1,7 @@
 #!/bin/sh
-# The nightly Credits run for one date: init (migrate), ingest events, ingest orders, reconcile,
-# apply, alerts, the period report, and on the first day of a month the previous month's final
-# report and its invoices.
+# The nightly Credits run for one date: init (migrate), ingest events, ingest orders, reconcile
+# and apply (one stage, `reconcile --apply`), alerts, the period report, and on the first day of a
+# month the previous month's final report and its invoices.
 # Inputs are taken from the inbox, archived with their content hashes, and everything the run did
 # is written to a manifest (JSON). Safe to rerun and safe to kill: every stage is idempotent.
 #
@@ -16,7 +16,7 @@
 #
 # Exit code: the worst stage's. 0 done; 3 done with exceptions to review (later stages still run);
 # any other code stops the later stages (64 usage, 65 bad input, 66 missing input, 70 internal,
-# 74 I/O, 75 another run holds the lock, or apply found the plan stale on every attempt: retry later).
+# 74 I/O, 75 another run holds the lock: retry later).
 #
 # --retries N reruns the whole night up to N more times, --retry-delay SECONDS apart (default 600),
 # while it exits 75, and never on any other code: what schedulers without a precise retry rule
@@ -115,10 +115,6 @@ night() {
         set -e
         printf '%s\t%s\n' "$name" "$code" >> "$run/stages.tsv"
         echo "nightly $day: $name exit $code" >&2
-        if [ -n "${retryable:-}" ] && [ "$code" = "$retryable" ]; then
-            echo "nightly $day: $name will be retried" >&2
-            return 0
-        fi
         case "$code" in
             0) ;;
             3) if [ "$worst" -eq 0 ]; then worst=3; fi ;;
@@ -147,30 +143,11 @@ night() {
     [ -n "$events" ] && run_stage ingest-events ingest events $events --rejects "$run/rejects-events.jsonl" $wait_flag
     # shellcheck disable=SC2086
     [ -n "$orders" ] && run_stage ingest-orders ingest orders $orders --rejects "$run/rejects-orders.jsonl" $wait_flag
-    # Reconcile and apply. Apply plans again in its own transaction and refuses (75, nothing posted)
-    # when what the plan posts has changed since reconcile (live usage, a webhook top-up or an
-    # adjustment touched it); reconcile then makes a fresh plan. That is retried up to
-    # CREDITS_APPLY_ATTEMPTS times (default 3); a stale attempt's files and stage names get the suffix
-    # -attempt-N. The last attempt's 75 stops the run like any other failure.
-    apply_attempts="${CREDITS_APPLY_ATTEMPTS:-3}"
-    apply_attempt=1
-    while :; do
-        run_stage reconcile reconcile --as-of "$day" $wait_flag
-        retryable=""
-        [ "$apply_attempt" -lt "$apply_attempts" ] && retryable=75
-        run_stage apply apply --no-alerts $wait_flag
-        retryable=""
-        if [ -n "$stopped" ] || [ "$code" != 75 ] || [ "$apply_attempt" -ge "$apply_attempts" ]; then
-            break
-        fi
-        for stage in reconcile apply; do
-            mv -f "$run/$stage.json" "$run/$stage-attempt-$apply_attempt.json"
-            mv -f "$run/$stage.log" "$run/$stage-attempt-$apply_attempt.log"
-        done
-        sed "s/^\(reconcile\|apply\)\t/\1-attempt-$apply_attempt\t/" "$run/stages.tsv" > "$run/stages.tsv.new"
-        mv -f "$run/stages.tsv.new" "$run/stages.tsv"
-        apply_attempt=$((apply_attempt + 1))
-    done
+    # Reconcile and apply as one stage: the plan is posted as it is made, in one transaction, so
+    # nothing the live service, a webhook or an administrator posts meanwhile can make it stale, and
+    # the staged events are walked once. (`credits reconcile` then `credits apply` is for a plan a
+    # person reviews before it posts.)
+    run_stage reconcile-apply reconcile --as-of "$day" --apply $wait_flag
     run_stage alerts alerts $wait_flag
     mkdir -p "$out/reports/$period"
     # The month-to-date report reads sums only; the per-transfer detail is for the month's final report.

@@ -42,6 +42,9 @@ public enum Reconciler {
         public var findings: [String: Int]
         public var exceptions: [Finding]
         public var aged: [Finding]
+        /// Only from `reconcileAndApply`: whether this run posted the plan (false when the ledger
+        /// already held it: a rerun).
+        public var applied: Bool? = nil
 
         public var needsReview: Bool { !exceptions.isEmpty }
     }
@@ -69,15 +72,6 @@ public enum Reconciler {
             let walk = try PlanWalk.run(
                 reader: tx.reader, book: try PostingSimulation(reader: tx.reader), asOf: options.asOf,
                 agedAfterDays: options.agedAfterDays)
-            let credits = walk.totals.creditsByKind()
-            let summary = { (planID: Int64, newPlan: Bool) in
-                Summary(
-                    planID: planID, digest: walk.digest, newPlan: newPlan, inputsUnchanged: false, asOf: options.asOf,
-                    items: walk.totals.transfersByKind, credits: credits,
-                    findings: Dictionary(grouping: walk.findings, by: \.severity.rawValue).mapValues(\.count),
-                    exceptions: walk.findings.filter { $0.severity == .exception },
-                    aged: walk.findings.filter { $0.severity == .aged })
-            }
 
             // Reuse only an intact identical plan, so a plan altered after it was stored is
             // replaced rather than handed to apply again. A plan gone stale has another digest.
@@ -99,33 +93,52 @@ public enum Reconciler {
                 newPlan = false
                 try tx.recordPlanInputs(planID: previous.id, inputs: inputs)
             } else {
-                let totals = walk.totals.rows
-                let findings = walk.findings.enumerated().map { seq, finding in
-                    StoredFinding(seq: seq, severity: finding.severity, code: finding.code,
-                                  organisationID: finding.organisationID, subject: finding.subject, detail: finding.detail)
-                }
-                let text = "\(walk.totals.count) items, \(findings.count) findings"
-                let planID = try tx.savePlan(
-                    asOf: options.asOf, agedAfterDays: options.agedAfterDays, ledgerPosition: ledgerPosition,
-                    digest: walk.digest,
-                    seal: PlanSeal.of(asOf: options.asOf, agedAfterDays: options.agedAfterDays, digest: walk.digest,
-                                      summary: text, totals: totals, findings: findings),
-                    summary: text, totals: totals, findings: findings, inputs: inputs)
-                guard let stored = try tx.reader.plan(id: planID) else { preconditionFailure("plan \(planID) was just stored") }
-                plan = stored
+                plan = try store(walk, options: options, ledgerPosition: ledgerPosition, inputs: inputs, in: tx)
                 newPlan = true
             }
             let proposed = Self.proposed(count: walk.totals.count, digest: walk.digest, tx, options)
             let written = try report(plan, proposed)
             CrashPoint.hit("reconcile.beforeCommit")
-            return (appliedPlanSeenAgain ? Reconciler.summary(ofStored: plan, options: options) : summary(plan.id, newPlan), written)
+            return (appliedPlanSeenAgain ? Reconciler.summary(ofStored: plan, options: options)
+                        : summary(of: walk, planID: plan.id, newPlan: newPlan, options: options), written)
         }
         CrashPoint.hit("reconcile.afterCommit")
         return result
     }
 
+    /// Stores `walk` as a new plan (under `id` when reserved), sealed, superseding any plan not yet applied.
+    static func store(
+        _ walk: PlanWalk, id: Int64? = nil, options: Options, ledgerPosition: Int64, inputs: String?,
+        in tx: LedgerTransaction
+    ) throws -> StoredPlan {
+        let totals = walk.totals.rows
+        let findings = walk.findings.enumerated().map { seq, finding in
+            StoredFinding(seq: seq, severity: finding.severity, code: finding.code,
+                          organisationID: finding.organisationID, subject: finding.subject, detail: finding.detail)
+        }
+        let text = "\(walk.totals.count) items, \(findings.count) findings"
+        let planID = try tx.savePlan(
+            id: id, asOf: options.asOf, agedAfterDays: options.agedAfterDays, ledgerPosition: ledgerPosition,
+            digest: walk.digest,
+            seal: PlanSeal.of(asOf: options.asOf, agedAfterDays: options.agedAfterDays, digest: walk.digest,
+                              summary: text, totals: totals, findings: findings),
+            summary: text, totals: totals, findings: findings, inputs: inputs)
+        guard let stored = try tx.reader.plan(id: planID) else { preconditionFailure("plan \(planID) was just stored") }
+        return stored
+    }
+
+    /// The summary of a plan just made by `walk`.
+    static func summary(of walk: PlanWalk, planID: Int64, newPlan: Bool, options: Options) -> Summary {
+        Summary(
+            planID: planID, digest: walk.digest, newPlan: newPlan, inputsUnchanged: false, asOf: options.asOf,
+            items: walk.totals.transfersByKind, credits: walk.totals.creditsByKind(),
+            findings: Dictionary(grouping: walk.findings, by: \.severity.rawValue).mapValues(\.count),
+            exceptions: walk.findings.filter { $0.severity == .exception },
+            aged: walk.findings.filter { $0.severity == .aged })
+    }
+
     /// The latest plan, when it still holds for `options` and nothing it was made from has changed.
-    private static func planWithUnchangedInputs(_ reader: LedgerReader, inputs: String, options: Options) throws
+    static func planWithUnchangedInputs(_ reader: LedgerReader, inputs: String, options: Options) throws
         -> StoredPlan?
     {
         guard let previous = try reader.latestPlan(), previous.inputs == inputs, previous.status != .superseded,

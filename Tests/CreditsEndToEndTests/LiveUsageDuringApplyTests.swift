@@ -32,7 +32,9 @@ import FoundationNetworking
     }
 
     /// `POST /v1/usage` for met-police's P1 investigation; returns the HTTP status.
-    func recordUsage(port: Int, key: String, eventID: String, credits amount: String) async throws -> Int {
+    static func recordUsage(
+        port: Int, key: String, eventID: String, credits amount: String, at occurredAt: String = "2026-11-04T05:00:00Z"
+    ) async throws -> Int {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/usage")!)
         request.httpMethod = "POST"
         request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
@@ -40,7 +42,7 @@ import FoundationNetworking
         request.httpBody = Data("""
             {"event_id":"\(eventID)","organisation_id":"met-police","team":"child-protection",\
             "investigation":"op-nightjar","operation":"transcription","credits":"\(amount)",\
-            "occurred_at":"2026-11-04T05:00:00Z"}
+            "occurred_at":"\(occurredAt)"}
             """.utf8)
         for _ in 0..<50 {
             if let (_, response) = try? await URLSession.shared.data(for: request) {
@@ -72,7 +74,7 @@ import FoundationNetworking
         try ingest("events-2026-11-02.json")
         let reviewed = try reconcile("2026-11-02")
         #expect((reviewed["items"] as? [String: Int])?["deduction"] ?? 0 > 0)
-        #expect(try await recordUsage(port: port, key: key, eventID: "live-1", credits: "10") == 201)
+        #expect(try await Self.recordUsage(port: port, key: key, eventID: "live-1", credits: "10") == 201)
         let applied = try credits(["apply", "--no-alerts", "--json"])
         #expect(applied.exitCode == 0, "\(applied.stderr)")
         #expect((try applied.json()["result"] as? [String: Any])?["digest"] as? String == reviewed["digest"] as? String)
@@ -82,7 +84,7 @@ import FoundationNetworking
         try ingest("events-2026-11-03.jsonl.gz")
         let stale = try reconcile("2026-11-03")
         let take = Int(try available("met-police")) - 4_000
-        #expect(try await recordUsage(port: port, key: key, eventID: "live-2", credits: "\(take)") == 201)
+        #expect(try await Self.recordUsage(port: port, key: key, eventID: "live-2", credits: "\(take)") == 201)
         let before = try available("met-police")
         let refused = try credits(["apply", "--no-alerts"])
         #expect(refused.exitCode == 75, "\(refused.stderr)")

@@ -131,7 +131,7 @@ import TestSupport
         #expect(manifest["exit_code"] as? Int == 3)
         let stages = try #require(manifest["stages"] as? [[String: Any]])
         #expect(stages.map { $0["name"] as? String } == [
-            "init", "ingest-events", "ingest-orders", "reconcile", "apply", "alerts", "report",
+            "init", "ingest-events", "ingest-orders", "reconcile-apply", "alerts", "report",
         ])
         #expect(stages.first { $0["name"] as? String == "ingest-events" }?["exit_code"] as? Int == 3)
         let inputs = try #require(manifest["inputs"] as? [[String: Any]])
@@ -204,53 +204,44 @@ import TestSupport
         #expect(try site.manifest("2026-11-26")["exit_code"] as? Int == Int(retried.code))
     }
 
-    /// A `credits` that, before each of the first `STALE_TIMES` applies, ingests one more event
-    /// dated inside the night: what the plan reconcile just made would charge has changed, as when
-    /// usage arrives late or the live service moves the ledger between the two stages.
-    static func staleMaker(in site: Site) throws -> String {
-        let path = site.directory.file("credits-stale")
-        try """
-            #!/bin/sh
-            if [ "$1" = apply ]; then
-                count=$(cat "$STALE_DIR/count" 2>/dev/null || echo 0)
-                if [ "$count" -lt "$STALE_TIMES" ]; then
-                    count=$((count + 1))
-                    echo "$count" > "$STALE_DIR/count"
-                    printf '{"event_id":"evt_late_%s","organisation_id":"met-police","team":"fraud","investigation":"op-larch","operation":"transcription","credits":"1","occurred_at":"%sT12:00:00Z"}\n' \
-                        "$count" "$STALE_NIGHT" > "$STALE_DIR/events-late-$count.jsonl"
-                    "$STALE_CREDITS" ingest events "$STALE_DIR/events-late-$count.jsonl" > /dev/null 2>&1 || exit 99
-                fi
-            fi
-            exec "$STALE_CREDITS" "$@"
-            """.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
-        return path
+    /// Issue 13: with `credits serve` recording usage for an organisation the night charges, all
+    /// through the night, the night used to find its plan stale and retry; reconcile and apply are now
+    /// one transaction, so nothing can post between the plan and its postings. The night succeeds on
+    /// its first attempt, every usage call answered 201 is charged exactly once, and verify passes.
+    @Test func liveUsageThroughTheNight_neverMakesItStale() async throws {
+        let site = try Site()
+        #expect(try site.run("2026-11-26") == 3)
+        let key = try CreditsBinary.run(["keys", "create", "--org", "met-police", "--db", site.db]).stdout
+            .split(separator: "\n").first.map(String.init) ?? ""
+        let (server, port) = try KeysAndServeCommandTests.serve(db: site.db)
+        defer { if server.isRunning { server.terminate() } }
+
+        let night = try site.start("2026-11-27")
+        var charged: [String] = []
+        var refused: [Int] = []
+        while night.isRunning {
+            let eventID = "live-\(charged.count + refused.count)"
+            let status = try await LiveUsageDuringApplyTests.recordUsage(
+                port: port, key: key, eventID: eventID, credits: "1", at: "2026-11-27T12:00:00Z")
+            if status == 201 { charged.append(eventID) } else { refused.append(status) }
+        }
+        night.waitUntilExit()
+        server.terminate()
+        server.waitUntilExit()
+
+        #expect(night.terminationStatus == 3)
+        let stages = try #require(try site.manifest("2026-11-27")["stages"] as? [[String: Any]])
+        #expect(stages.map { "\($0["name"] as? String ?? "?") \($0["exit_code"] as? Int ?? -1)" }.dropFirst(3).first
+                    .map { $0.hasPrefix("reconcile-apply ") && !$0.hasSuffix(" 75") } == true, "\(stages)")
+        #expect(!charged.isEmpty && refused.isEmpty, "\(charged.count) charged, refused: \(refused)")
+        #expect(try Self.uncharged(charged, db: site.db).isEmpty)
+        _ = try site.digest()
     }
 
-    @Test(arguments: [(staleTimes: 1, exitCode: Int32(3)), (staleTimes: 9, exitCode: Int32(75))])
-    func staleApply_reconcilesAgainAndRetries_boundedly(staleTimes: Int, exitCode: Int32) throws {
-        let site = try Site()
-        let night = "2026-11-26"
-        let code = try site.run(night, credits: try Self.staleMaker(in: site), environment: [
-            "STALE_DIR": site.directory.path, "STALE_TIMES": "\(staleTimes)", "STALE_NIGHT": night,
-            "STALE_CREDITS": CreditsBinary.path,
-        ])
-        #expect(code == exitCode)
-        let stages = try #require(try site.manifest(night)["stages"] as? [[String: Any]])
-        let outcomes = stages.map { "\($0["name"] as? String ?? "?") \($0["exit_code"] as? Int ?? -1)" }
-        if staleTimes == 1 {
-            #expect(Array(outcomes.dropFirst(3)) == [
-                "reconcile-attempt-1 0", "apply-attempt-1 75", "reconcile 0", "apply 0", "alerts 3", "report 0",
-            ])
-            // The late event was charged by the fresh plan.
-            let ledger = try LedgerDatabase.open(at: site.db)
-            #expect(try ledger.read { try $0.deductionCharging(costEventID: "evt_late_1") } != nil)
-        } else {
-            #expect(Array(outcomes.dropFirst(3)) == [
-                "reconcile-attempt-1 0", "apply-attempt-1 75", "reconcile-attempt-2 0", "apply-attempt-2 75",
-                "reconcile 0", "apply 75", "alerts -1", "report -1",
-            ], "three attempts (CREDITS_APPLY_ATTEMPTS), then the run stops")
-        }
+    /// Those of `eventIDs` that no deduction charges.
+    static func uncharged(_ eventIDs: [String], db: String) throws -> [String] {
+        let ledger = try LedgerDatabase.open(at: db)
+        return try ledger.read { reader in try eventIDs.filter { try reader.deductionCharging(costEventID: $0) == nil } }
     }
 
     @Test func twoRunsAtOnce_oneExits75() throws {

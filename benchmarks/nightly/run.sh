@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The nightly job against the plain script (issue 13), on the same generated world: N cost events
 # (default 100000) and 100,000 Revolut orders for 200 organisations. Runs the script and the Credits
-# stages (init, ingest events, ingest orders, reconcile, apply, report, then ledger verify) on a
-# fresh ledger, ROUNDS times (default 2), alternating which goes first, each under /usr/bin/time -v,
-# and prints per stage the wall time, peak RSS and database size, and the job's ratio to the script.
+# stages as pipelines/nightly.sh runs them (init, ingest events, ingest orders, reconcile --apply,
+# report, then ledger verify) on a fresh ledger, ROUNDS times (default 2), alternating which goes
+# first, each under /usr/bin/time -v, and prints per stage the wall time, peak RSS and database size,
+# and the job's ratio to the script.
 #
 # Usage: benchmarks/nightly/run.sh [EVENTS]
 #   CREDITS_BIN=path  the binary to measure (default: a release build in .build-release)
 #   ROUNDS=n, ORDERS=n, KEEP=1 (keep the ledgers and outputs in benchmarks/data/nightly-*/)
 #   BUDGETS=1  the same world with a soft monthly budget on each of its 20,000 investigations
+#   TWO_STAGES=1  reconcile, then apply, as two stages (a plan reviewed before it posts)
 # Needs python3 with XlsxWriter (pip install XlsxWriter). Data goes to benchmarks/data/ (not in git).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -69,8 +71,12 @@ run_credits() {
     stage init init --config "$config"
     stage "ingest events" ingest events "$world/events.jsonl" --rejects "$work/credits/rejects-events.jsonl"
     stage "ingest orders" ingest orders "$world/orders.json" --rejects "$work/credits/rejects-orders.jsonl"
-    stage reconcile reconcile --as-of 2026-11-30
-    stage apply apply --no-alerts
+    if [ -n "${TWO_STAGES:-}" ]; then
+        stage reconcile reconcile --as-of 2026-11-30
+        stage apply apply --no-alerts
+    else
+        stage "reconcile --apply" reconcile --as-of 2026-11-30 --apply
+    fi
     stage report report --period 2026-11 --out "$work/credits/report"
     credits_total=$total
     credits_peak=$peak

@@ -9,7 +9,12 @@ struct ReconcileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reconcile",
         abstract: "Plan allocations, payment top-ups and reversals, usage deductions and expiries (no balance changes).",
-        discussion: "Exit 3 when the plan has exceptions for a person to review; `credits apply` posts the plan.")
+        discussion: """
+            Exit 3 when the plan has exceptions for a person to review; `credits apply` posts the plan.
+            With --apply the plan is posted as it is made, in the same transaction (for a scheduler that
+            applies every plan at once): one walk instead of two, and never a stale plan. It holds the
+            apply lock too, and evaluates no alerts (run `credits alerts`).
+            """)
 
     @OptionGroup var options: GlobalOptions
 
@@ -25,9 +30,19 @@ struct ReconcileCommand: ParsableCommand {
     @Option(name: .long, help: "Comma-separated formats of --report: xlsx, csv.")
     var format = "xlsx,csv"
 
+    @Flag(name: .long, help: "Post the plan as it is made, in the same transaction (reconcile and apply back to back).")
+    var apply = false
+
+    func validate() throws {
+        if apply && report != nil {
+            throw ValidationError("--report shows a plan before it posts; write it with reconcile alone, or drop --apply")
+        }
+    }
+
     func run() throws {
         let asOf = try self.asOf.map(parseAsOf) ?? options.clock()()
         let formats = try parseReportFormats(format)
+        if apply { return try reconcileAndApply(asOf: asOf) }
         try Runner.run("reconcile", options: options) {
             let directory = report.map { URL(fileURLWithPath: $0, isDirectory: true) }
             // Before a plan is stored: a bad --report directory fails the run with the ledger as it was.
@@ -41,18 +56,41 @@ struct ReconcileCommand: ParsableCommand {
                 try directory.map { try ReconciliationReportFiles.write(plan: plan, proposed: proposed,
                                                                          formats: formats, to: $0) } ?? []
             }
-            var lines = ["plan \(summary.planID)\(summary.newPlan ? "" : " (unchanged)") as of \(asOf.iso8601), digest \(summary.digest)"]
-            for kind in summary.items.keys.sorted() {
-                lines.append("  \(kind): \(summary.items[kind]!) transfers, \(summary.credits[kind] ?? .zero) credits")
-            }
-            if summary.items.isEmpty { lines.append("  nothing to post") }
-            for finding in summary.exceptions + summary.aged {
-                lines.append("  \(finding.severity.rawValue) \(finding.code.rawValue) \(finding.subject): \(finding.detail)")
-            }
+            var lines = Self.lines(summary, asOf: asOf)
             if !files.isEmpty { lines.append("  report: \(files.count) file(s) in \(report ?? "")") }
             return StageOutcome(summary: Summary(plan: summary, reportFiles: files.map(\.path)), human: lines,
                                 needsReview: summary.needsReview)
         }
+    }
+
+    /// `--apply`: under the reconcile and the apply lock, as both stages would hold them in turn.
+    private func reconcileAndApply(asOf: Instant) throws {
+        try Runner.run("reconcile", options: options) {
+            let applyLock = try StageLock(stage: "apply", databasePath: options.db, wait: options.wait,
+                                          now: try options.clock()())
+            defer { withExtendedLifetime(applyLock) {} }
+            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
+            let summary = try Reconciler.reconcileAndApply(
+                ledger, options: Reconciler.Options(asOf: asOf, agedAfterDays: agedAfterDays))
+            var lines = Self.lines(summary, asOf: asOf)
+            lines.insert(summary.applied == true ? "applied plan \(summary.planID) as it was made"
+                             : "nothing to apply: plan \(summary.planID) is already applied", at: 1)
+            return StageOutcome(summary: Summary(plan: summary, reportFiles: []), human: lines,
+                                needsReview: summary.needsReview)
+        }
+    }
+
+    /// What a person reads: the plan, what it posts per kind, its exceptions and aged items.
+    private static func lines(_ summary: Reconciler.Summary, asOf: Instant) -> [String] {
+        var lines = ["plan \(summary.planID)\(summary.newPlan ? "" : " (unchanged)") as of \(asOf.iso8601), digest \(summary.digest)"]
+        for kind in summary.items.keys.sorted() {
+            lines.append("  \(kind): \(summary.items[kind]!) transfers, \(summary.credits[kind] ?? .zero) credits")
+        }
+        if summary.items.isEmpty { lines.append("  nothing to post") }
+        for finding in summary.exceptions + summary.aged {
+            lines.append("  \(finding.severity.rawValue) \(finding.code.rawValue) \(finding.subject): \(finding.detail)")
+        }
+        return lines
     }
 
     /// The reconcile summary, with the report files when `--report` was given.

@@ -70,22 +70,30 @@ public struct StoredFinding: Sendable, Hashable, Codable {
     }
 }
 extension LedgerTransaction {
+    /// The id the next stored plan gets (`savePlan(id:)`), so a plan posted as it is made
+    /// (`credits reconcile --apply`) can name itself on its transfers before it is stored. Valid
+    /// until this transaction stores a plan; no other writer can store one meanwhile.
+    public func nextPlanID() throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM reconcile_plans") ?? 1
+    }
+
     /// Stores a new plan with its totals and findings, and supersedes any earlier plan not yet
-    /// applied. Returns its id.
+    /// applied. Returns its id: `id` when given (from `nextPlanID`), else the next one.
     public func savePlan(
-        asOf: Instant, agedAfterDays: Int, ledgerPosition: Int64, digest: String, seal: String, summary: String,
-        totals: [PlanTotal], findings: [StoredFinding], inputs: String? = nil
+        id: Int64? = nil, asOf: Instant, agedAfterDays: Int, ledgerPosition: Int64, digest: String, seal: String,
+        summary: String, totals: [PlanTotal], findings: [StoredFinding], inputs: String? = nil
     ) throws -> Int64 {
         try db.execute(sql: "UPDATE reconcile_plans SET status = 'superseded' WHERE status = 'planned'")
         try db.execute(
             sql: """
-                INSERT INTO reconcile_plans (as_of, created_at, ledger_position, digest, status, summary, aged_after_days,
-                    seal, inputs)
-                VALUES (?, ?, ?, ?, 'planned', ?, ?, ?, ?)
+                INSERT INTO reconcile_plans (id, as_of, created_at, ledger_position, digest, status, summary,
+                    aged_after_days, seal, inputs)
+                VALUES (?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?)
                 """,
-            arguments: [asOf.millisecondsSinceEpoch, now.millisecondsSinceEpoch, ledgerPosition, digest, summary,
+            arguments: [id, asOf.millisecondsSinceEpoch, now.millisecondsSinceEpoch, ledgerPosition, digest, summary,
                         agedAfterDays, seal, inputs])
         let planID = connection.lastInsertedRowID
+        precondition(id == nil || id == planID, "a plan is stored under the id it reserved")
         let insertTotal = try db.cachedStatement(sql: """
             INSERT INTO reconcile_plan_totals (plan_id, organisation_id, kind, transfers, credits) VALUES (?, ?, ?, ?, ?)
             """)
