@@ -20,6 +20,21 @@ public struct VerificationReport: Sendable, Codable, Equatable {
     public let grants: Int
 
     public var passed: Bool { checks.allSatisfy(\.passed) }
+
+    /// What the report says besides its checks.
+    struct Summary: Sendable {
+        let digest: String
+        let transfers: Int
+        let accounts: Int
+        let grants: Int
+    }
+}
+
+extension VerificationReport {
+    init(checks: [Check], summary: Summary) {
+        self.init(checks: checks, digest: summary.digest, transfers: summary.transfers, accounts: summary.accounts,
+                  grants: summary.grants)
+    }
 }
 
 extension LedgerReader {
@@ -27,6 +42,11 @@ extension LedgerReader {
     /// digest. Each check is independent SQL over the raw tables, not the posting code's view
     /// (`LedgerChecks`, the same checks PostgreSQL runs).
     public func verify() throws -> VerificationReport {
+        VerificationReport(checks: try verificationChecks(), summary: try digestAndCounts())
+    }
+
+    /// Every invariant's check, in `LedgerChecks` order.
+    func verificationChecks() throws -> [VerificationReport.Check] {
         var checks: [VerificationReport.Check] = []
         for check in LedgerChecks.checks(.sqlite) {
             switch check {
@@ -36,10 +56,14 @@ extension LedgerReader {
                 checks.append(.init(name: "grantCostsExact", offending: try grantCostViolations()))
             }
         }
+        return checks
+    }
+
+    /// The digest and the row counts the report shows.
+    func digestAndCounts() throws -> VerificationReport.Summary {
         let counts = LedgerChecks.countQueries
-        return VerificationReport(
-            checks: checks, digest: try digest(),
-            transfers: try Int.fetchOne(db, sql: counts.transfers) ?? 0,
+        return VerificationReport.Summary(
+            digest: try digest(), transfers: try Int.fetchOne(db, sql: counts.transfers) ?? 0,
             accounts: try Int.fetchOne(db, sql: counts.accounts) ?? 0,
             grants: try Int.fetchOne(db, sql: counts.grants) ?? 0)
     }

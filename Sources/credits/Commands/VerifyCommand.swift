@@ -13,9 +13,11 @@ struct VerifyCommand: AsyncParsableCommand, RunsOnPostgres {
         guard case .postgres(let location) = options.store else {
             try Runner.run("ledger verify", options: options, lock: false, humanToStdout: true) {
                 let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-                let integrity = try ledger.quickCheck()
-                guard integrity == ["ok"] else { throw CorruptDatabase(path: options.db, problems: integrity) }
-                return try Self.outcome(try ledger.read { try $0.verify() })
+                let verification = try ledger.verify()
+                guard let report = verification.report else {
+                    throw CorruptDatabase(path: options.db, problems: verification.integrity)
+                }
+                return try Self.outcome(report)
             }
             return
         }

@@ -218,7 +218,7 @@ public final class LedgerDatabase: Sendable {
         try mapErrors { try writer.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") } }
     }
 
-    private func mapErrors<T>(_ body: () throws -> T) throws -> T {
+    func mapErrors<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as DatabaseError {
