@@ -36,7 +36,7 @@ import Reports
         }
     }
 
-    @Test func aNightOfUsage_isChargedInRunsSplitByDayAndByTopUps() throws {
+    @Test func aNightOfUsage_isChargedInRunsSplitByDay_notByTopUps() throws {
         let world = try Self.world()
         try Self.buyPack(world, id: "first", at: "2026-11-10T12:00:00Z")
         // Day 1 (local 11 Nov): 10 events. Day 2 (local 12 Nov): 10 events, a top-up at 15:00Z in the middle.
@@ -53,9 +53,9 @@ import Reports
         #expect(applied.transfers["deduction"] == 20, "the plan still counts one deduction per event")
 
         let runs = try deductions(world)
-        // Day 1 whole; day 2 before the top-up (10:30..14:30Z, five events) and after it (15:30..19:30Z).
-        #expect(runs.map(\.charges) == [10, 5, 5])
-        #expect(runs.map(\.amount) == [100, 100, 100].map { Credits($0).microcredits })
+        // Day 1 whole; day 2 whole: the top-up at 15:00Z does not split it (it only adds a grant).
+        #expect(runs.map(\.charges) == [10, 10])
+        #expect(runs.map(\.amount) == [100, 200].map { Credits($0).microcredits })
         #expect(runs.allSatisfy { $0.costEventID == nil })
         for event in events {
             #expect(try world.ledger.read { try $0.deductionCharging(costEventID: event.eventID) } != nil, "\(event.eventID)")
@@ -86,7 +86,37 @@ import Reports
         // A rerun charges nothing more, and its plan is empty.
         let rerun = try world.reconcile()
         #expect(rerun.items["deduction"] == nil)
-        #expect(try deductions(world).count == 3)
+        #expect(try deductions(world).count == 2)
+    }
+
+    /// A run open across a top-up draws on the new grant once the old one is spent: one deduction
+    /// with a draw from each grant, each costing its grant's share, and the ledger verifies.
+    @Test func aRunOpenAcrossATopUp_drawsOnTheNewGrant() throws {
+        let world = try Self.world()
+        try Self.buyPack(world, id: "first", at: "2026-11-10T12:00:00Z")
+        let events = (0..<10).map { index in
+            world.event("e\(index)", credits: "2000", at: "2026-11-12T1\(index):30:00Z")
+        }
+        _ = try world.ledger.write { try $0.stage(events) }
+        // After the fifth event (14:30Z) the first 10,000 credits are spent.
+        try Self.buyPack(world, id: "second", at: "2026-11-12T15:00:00Z")
+        _ = try world.reconcile()
+        _ = try world.apply()
+
+        let runs = try deductions(world)
+        #expect(runs.map(\.charges) == [10], "one run for the day, across the top-up")
+        let draws = try world.ledger.read { reader in
+            try Row.fetchAll(reader.db, sql: """
+                SELECT g.transfer_id, d.credits, d.cost_minor FROM grant_draws d JOIN grants g ON g.id = d.grant_id
+                WHERE d.transfer_id = ? ORDER BY g.id
+                """, arguments: [runs[0].id]).map { (transfer: $0[0] as Int64, credits: $0[1] as Int64, cost: $0[2] as Int64) }
+        }
+        #expect(draws.map(\.credits) == [Credits(10_000).microcredits, Credits(10_000).microcredits])
+        #expect(draws.map(\.cost) == [45_000, 45_000], "each grant's whole price: both are spent")
+        #expect(draws[1].transfer < runs[0].id, "the top-up posted before the run that drew on it")
+        #expect(try world.balance() == .zero)
+        let report = try world.verify()
+        #expect(report.passed, "\(report.checks.filter { !$0.passed })")
     }
 
     @Test func aRun_neverSpansTwoLocalDays() throws {

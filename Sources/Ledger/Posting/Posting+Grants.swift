@@ -22,10 +22,19 @@ extension LedgerTransaction {
                 INSERT INTO grants (organisation_id, source, transfer_id, credits, remaining, priority, expires_at,
                                     granted_at, cost_minor, currency)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [request.organisationID, request.source.rawValue, transfer.id, request.credits.microcredits,
-                        request.credits.microcredits, burnRank, request.expiresAt?.millisecondsSinceEpoch,
-                        request.effectiveAt.millisecondsSinceEpoch, price.minorUnits, price.currency.code])
+                """
+        ) { row in
+            row.add(request.organisationID)
+            row.add(request.source.rawValue)
+            row.add(transfer.id)
+            row.add(request.credits.microcredits)
+            row.add(request.credits.microcredits)
+            row.add(Int64(burnRank))
+            row.add(request.expiresAt?.millisecondsSinceEpoch)
+            row.add(request.effectiveAt.millisecondsSinceEpoch)
+            row.add(price.minorUnits)
+            row.add(price.currency.code)
+        }
         let grantID = connection.lastInsertedRowID
         let settled = try settleOverdraft(
             Grant(id: grantID, organisationID: request.organisationID, source: request.source, transferID: transfer.id,

@@ -12,10 +12,15 @@ import GRDB
 /// what it costs (`GrantCost` telescopes: the costs of consecutive draws from one grant sum to the
 /// cost of drawing them at once), what goes into reserves, and what the overdraft limit refuses.
 ///
-/// A run is written (closed) before anything else is posted for its organisation (a top-up,
-/// allocation, expiry or reversal reads or changes the grants the run drew from), when the next
-/// event falls on another local day of the organisation (so every report window, which is made of
-/// whole local days, holds a run whole), when it would pass `Credits.transferMax`, and by `finish`.
+/// A run is written (closed) before an allocation, expiry or reversal is posted for its organisation
+/// (they read or change the grants the run drew from, or settle against them), when the next event
+/// falls on another local day of the organisation (so every report window, which is made of whole
+/// local days, holds a run whole), when it would pass `Credits.transferMax`, and by `finish`. A top-up
+/// does not close it: it only adds a grant (to the posting state too, so the run's later events may
+/// draw on it) and settles overdraft, which runs never hold. Top-ups are the night's most frequent
+/// posting after usage: closing a run for each made 94,000 top-ups cost 71,000 extra deductions and
+/// 15% of a 1M-event apply. The run's deduction then follows the top-up in posting order even when some
+/// of its events came before it, as all of a run's events follow whatever posted during its day.
 /// Usage that runs beyond every grant (overdraft) is posted alone, as a deduction of its own, so a
 /// run's cost is final when written: later grants settle overdraft per transfer, and a run has none.
 public final class BatchPostingBook: PostingBook {
@@ -40,8 +45,7 @@ public final class BatchPostingBook: PostingBook {
     }
 
     public func postCompletedOrder(_ order: CompletedOrder) throws -> PostingOutcome {
-        try close(order.organisationID)
-        return try tx.postCompletedOrder(order)
+        try tx.postCompletedOrder(order)
     }
 
     public func postReversal(
