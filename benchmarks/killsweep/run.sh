@@ -7,6 +7,8 @@
 #    ingest events, ingest orders, reconcile, apply, alerts and invoice, uninterrupted. After each
 #    stage the ledger is kept as that stage's starting point, with its exit code, the ledger digest
 #    (`credits ledger verify`), its rejects file and its output files (the invoice workbooks).
+#    `reconcile --apply` (what nightly.sh runs) also runs from the ledger reconcile started from, and
+#    must leave the ledger reconcile then apply left.
 # 2. For each stage, KILLS times: start from the ledger the stage started from, run the stage,
 #    SIGKILL it after a random delay (0 to 1.2x its uninterrupted time), rerun it to completion and
 #    compare the rerun's exit code, the digest, the rejects file, the outputs, and the absence of
@@ -50,6 +52,7 @@ args() {
         ingest-events) echo ingest events "$world/events.jsonl" --rejects "$2/rejects-events.jsonl" ;;
         ingest-orders) echo ingest orders "$world/orders.json" --rejects "$2/rejects-orders.jsonl" ;;
         reconcile) echo reconcile --as-of 2026-11-30 ;;
+        reconcile-apply) echo reconcile --as-of 2026-11-30 --apply ;;
         apply) echo apply --no-alerts ;;
         alerts) echo alerts ;;
         invoice) echo invoice --period 2026-11 --out "$2/invoices" ;;
@@ -89,9 +92,12 @@ copy_ledger() { # copy_ledger FROM_DIR TO_DIR
 }
 
 # 1. The uninterrupted run.
-declare -A code_of seconds_of digest_of
+declare -A code_of seconds_of digest_of start_of
 previous=""
-for stage in "${stages[@]}"; do
+for stage in "${stages[@]}" reconcile-apply; do
+    # Each stage starts from the ledger the one before it left; reconcile --apply from reconcile's.
+    [ "$stage" = reconcile-apply ] && previous=${start_of[reconcile]}
+    start_of[$stage]=$previous
     dir="$work/clean/$stage"
     mkdir -p "$dir"
     [ -n "$previous" ] && copy_ledger "$work/clean/$previous" "$dir"
@@ -109,12 +115,16 @@ for stage in "${stages[@]}"; do
     printf 'uninterrupted %-14s exit %s  %6.2f s  digest %.16s\n' "$stage" "$code" "${seconds_of[$stage]}" "${digest_of[$stage]}"
     previous=$stage
 done
+if [ "${digest_of[reconcile-apply]}" != "${digest_of[apply]}" ]; then
+    echo "killsweep: reconcile --apply left digest ${digest_of[reconcile-apply]}, reconcile then apply ${digest_of[apply]}" >&2
+    exit 1
+fi
 
 # 2. The kills.
 total_kills=0
 total_differences=0
-previous=""
-for stage in "${stages[@]}"; do
+for stage in "${stages[@]}" reconcile-apply; do
+    previous=${start_of[$stage]}
     killed=0 finished_first=0 differences=0
     trials=$kills
     [ "$stage" = init ] && trials=$(( (kills + 3) / 4 ))
@@ -176,7 +186,6 @@ for stage in "${stages[@]}"; do
         "$finished_first" "$differences"
     total_kills=$((total_kills + killed))
     total_differences=$((total_differences + differences))
-    previous=$stage
 done
 echo "total: $total_kills kills, $total_differences differences ($events events, $orders orders; $(nproc) cores," \
     "load $(cut -d' ' -f1-3 /proc/loadavg); binary $credits)"
