@@ -213,9 +213,9 @@ public final class LedgerDatabase: Sendable {
         try mapErrors { try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") } }
     }
 
-    /// SQLite's own structural check of the file (used by `ledger verify`).
+    /// SQLite's own structural check of the file (`credits init`; `verify` runs it as part of its work).
     public func quickCheck() throws -> [String] {
-        try mapErrors { try writer.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") } }
+        try read { try $0.quickCheck() }
     }
 
     func mapErrors<T>(_ body: () throws -> T) throws -> T {

@@ -49,11 +49,14 @@ extension LedgerDatabase {
             }
             try? reader.inDatabase { try $0.execute(sql: "COMMIT") }
         }
+        guard let integrity = halves.integrity, let checks = halves.checks, let summary = halves.summary else {
+            preconditionFailure("concurrentPerform ran both halves")
+        }
         return try mapErrors {
-            let found = try halves.integrity.get()
+            let found = try integrity.get()
             guard found == ["ok"] else { return Verification(integrity: found, report: nil) }
-            return Verification(integrity: found, report: VerificationReport(checks: try halves.checks.get(),
-                                                                                      summary: try halves.summary.get()))
+            return Verification(integrity: found, report: VerificationReport(checks: try checks.get(),
+                                                                                      summary: try summary.get()))
         }
     }
 
@@ -99,10 +102,9 @@ extension LedgerDatabase {
 /// What each half of `verify` found. Half 0 writes `integrity` and `summary`, half 1 `checks`, read
 /// only after `concurrentPerform` has returned, so no field is ever touched by two threads at once.
 private final class Halves: @unchecked Sendable {
-    var integrity: Result<[String], any Error> = .success([])
-    var checks: Result<[VerificationReport.Check], any Error> = .success([])
-    var summary: Result<VerificationReport.Summary, any Error> = .success(
-        .init(digest: "", transfers: 0, accounts: 0, grants: 0))
+    var integrity: Result<[String], any Error>?
+    var checks: Result<[VerificationReport.Check], any Error>?
+    var summary: Result<VerificationReport.Summary, any Error>?
 }
 
 extension LedgerReader {
