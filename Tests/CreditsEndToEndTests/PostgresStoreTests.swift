@@ -201,7 +201,7 @@ struct PostgresStoreTests {
 
     @Test func stagesNotOnPostgresYet_areRefusedByName() async throws {
         try await PostgresTestServer.withDatabase { url, _ in
-            for arguments in [["ingest", "events", "x.jsonl"], ["reconcile"], ["apply"], ["ledger", "balance"],
+            for arguments in [["reconcile"], ["apply"], ["ledger", "balance"],
                               ["serve"], ["init", "--config", "\(repositoryRoot)/fixtures/config"]] {
                 let run = try CreditsBinary.run(arguments + ["--db", url])
                 #expect(run.exitCode == 64, "\(arguments): \(run.stderr)")
@@ -216,6 +216,11 @@ struct PostgresStoreTests {
             let empty = try CreditsBinary.run(["ledger", "verify", "--db", url])
             #expect(empty.exitCode == 66, "\(empty.stderr)")
             #expect(empty.stderr.contains("no credits ledger here"))
+            // And so does ingest, before it reads a record.
+            let ingest = try CreditsBinary.run(
+                ["ingest", "events", "\(repositoryRoot)/fixtures/events/events-2026-11-01.jsonl", "--db", url])
+            #expect(ingest.exitCode == 66 && ingest.stderr.contains("no credits ledger here"), "\(ingest.stderr)")
+            #expect(!ingest.stderr.contains("s3cret"), "the password leaked: \(ingest.stderr)")
         }
     }
 

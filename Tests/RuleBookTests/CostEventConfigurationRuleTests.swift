@@ -94,7 +94,7 @@ import TestSupport
         let file = directory.file("old.jsonl")
         try (#"{"event_id":"old","organisation_id":"gchq-lab","team":"research","operation":"ocr","credits":"1","occurred_at":"2001-01-01T00:00:00Z"}"# + "\n")
             .write(toFile: file, atomically: true, encoding: .utf8)
-        let summary = try EventIngester(database: ledger).ingest(path: file, displayName: "old.jsonl")
+        let summary = try EventIngester(store: ledger).ingest(path: file, displayName: "old.jsonl")
         #expect(summary.rejectedByReason["occurredBeforeOrganisationStart"] == 1 && summary.staged == 0, "\(summary)")
     }
 }

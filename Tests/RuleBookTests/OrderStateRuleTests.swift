@@ -56,7 +56,7 @@ import TestSupport
         let path = directory.file("orders.json")
         try Data(Self.orderJSON(state: word).utf8).write(to: URL(fileURLWithPath: path))
         let ledger = try SampleWorld.ledger(in: directory, organisations: [SampleWorld.organisation("met")])
-        _ = try OrderIngester(database: ledger).ingest(path: path)
+        _ = try OrderIngester(store: ledger).ingest(path: path)
         let summary = try Reconciler.reconcile(ledger, options: .init(asOf: instant("2026-11-20T00:00:00Z")))
         let codes = Set(summary.exceptions.map(\.code))
         let expected = try #require(Self.cases.first { $0.word == word })

@@ -60,7 +60,7 @@ import TestSupport
             let line = UsageRouteTests.event("e2", credits: "15", investigation: "op-routine")
             let file = directory.file("events.jsonl")
             try Data((line + "\n").utf8).write(to: URL(fileURLWithPath: file))
-            let summary = try EventIngester(database: ledger).ingest(path: file)
+            let summary = try EventIngester(store: ledger).ingest(path: file)
             #expect(summary.staged == 1, "\(summary)")
             let batch: SpendRefusal? = try await ledger.write { tx in
                 let book = BatchPostingBook(tx)

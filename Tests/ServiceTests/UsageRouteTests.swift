@@ -142,7 +142,7 @@ import TestSupport
 
                 let file = directory.file("events-\(byte).jsonl")
                 try Data(body + [0x0A]).write(to: URL(fileURLWithPath: file))
-                let summary = try EventIngester(database: ledger).ingest(path: file)
+                let summary = try EventIngester(store: ledger).ingest(path: file)
                 #expect(summary.rejectedByReason == [rule: 1], "\(summary)")
             }
             #expect(try await available(ledger) == credits("150"))
@@ -158,7 +158,7 @@ import TestSupport
                 + #""team":"analysis","organisation_id":"met","event_id":"b1","attributes":{"pages":3}}"#
             let file = directory.file("events.jsonl")
             try Data((line + "\n").utf8).write(to: URL(fileURLWithPath: file))
-            let summary = try EventIngester(database: ledger).ingest(path: file)
+            let summary = try EventIngester(store: ledger).ingest(path: file)
             #expect(summary.duplicates == 1 && summary.staged == 0, "\(summary)")
             #expect(try await available(ledger) == credits("140"))
 
@@ -185,7 +185,7 @@ import TestSupport
 
             let file = directory.file("operations.jsonl")
             try Data((body + "\n").utf8).write(to: URL(fileURLWithPath: file))
-            let summary = try EventIngester(database: ledger).ingest(path: file)
+            let summary = try EventIngester(store: ledger).ingest(path: file)
             #expect(summary.rejectedByReason == ["unknownOperation": 1], "\(summary)")
             #expect(try await available(ledger) == credits("140"))
         }
@@ -226,7 +226,7 @@ import TestSupport
 
             let file = directory.file("quantity.jsonl")
             try Data((Self.quantityEvent("q2", quantity: "1.5") + "\n").utf8).write(to: URL(fileURLWithPath: file))
-            let summary = try EventIngester(database: ledger).ingest(path: file)
+            let summary = try EventIngester(store: ledger).ingest(path: file)
             #expect(summary.staged == 1, "\(summary)")
             #expect(try await stagedCharge(ledger, "q2") == ["500000", "1.5", "page", "333333"])
 
@@ -254,7 +254,7 @@ import TestSupport
             let file = directory.file("unpriced.jsonl")
             try Data((Self.quantityEvent("n3", quantity: "3", unit: "word") + "\n").utf8)
                 .write(to: URL(fileURLWithPath: file))
-            let summary = try EventIngester(database: ledger).ingest(path: file)
+            let summary = try EventIngester(store: ledger).ingest(path: file)
             #expect(summary.rejected == 1 && summary.staged == 0, "\(summary)")
             #expect(try await available(ledger) == credits("150"))
         }
@@ -291,7 +291,7 @@ import TestSupport
             let file = directory.file("earliest.jsonl")
             try Data(cases.map { Self.event("b" + $0.0, occurredAt: $0.1) }.joined(separator: "\n").appending("\n").utf8)
                 .write(to: URL(fileURLWithPath: file))
-            let summary = try EventIngester(database: ledger).ingest(path: file)
+            let summary = try EventIngester(store: ledger).ingest(path: file)
             #expect(summary.staged == 1 && summary.rejectedByReason["occurredBeforeOrganisationStart"] == 2, "\(summary)")
         }
     }
@@ -312,7 +312,7 @@ import TestSupport
             let file = directory.file("big.jsonl")
             try Data((Self.event("big-1", credits: #""9223372036854.775807""#) + "\n").utf8)
                 .write(to: URL(fileURLWithPath: file))
-            let summary = try EventIngester(database: ledger).ingest(path: file)
+            let summary = try EventIngester(store: ledger).ingest(path: file)
             #expect(summary.rejected == 1 && summary.staged == 0, "\(summary)")
             #expect(try await available(ledger) == credits("150"))
         }

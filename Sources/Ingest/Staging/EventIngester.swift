@@ -1,10 +1,10 @@
 import Foundation
 import Ledger
 
-/// Stages cost-event files into the ledger database: read, validate (shape, then configuration),
-/// price quantities by the rate card, and dedupe, in batches inside one transaction per file.
-/// Reading and parsing run on a second thread (`EventPreparer`) while the transaction's thread
-/// stages what it has prepared, in file order: parsing and SQLite each take about half the time.
+/// Stages cost-event files into the ledger (SQLite or PostgreSQL, any `StagingStore`): read, validate
+/// (shape, then configuration), price quantities by the rate card, and dedupe, in batches inside one
+/// unit per file. Reading and parsing run on a second thread (`EventPreparer`) while the staging
+/// thread stages what it has prepared, in file order: parsing and the store each take about half the time.
 ///
 /// Guarantees:
 /// - Nothing lost: each record read ends staged, duplicate (same `event_id`, same canonical
@@ -23,12 +23,8 @@ public struct EventIngester {
     /// Batches the reading thread may run ahead of the staging thread: with the batch size, this
     /// bounds the records in memory whatever the file size.
     public static let handOffBatchesMax = 4
-    /// SQLite page cache while staging a file: appending needs little, and a fixed small cache
-    /// keeps memory the same whatever the file size (see `LedgerTransaction.withPageCache`).
-    public static let pageCacheKiB = 8192
-
     /// The ledger staged into.
-    public let database: LedgerDatabase
+    public let store: any StagingStore
     /// The configuration records are checked against (read once).
     public let directory: IngestDirectory
     /// The limits enforced while reading.
@@ -36,10 +32,10 @@ public struct EventIngester {
     /// Called after each batch with (bytes read from disk, file size); the CLI draws a progress bar.
     public var progress: ((Int64, Int64) -> Void)?
 
-    /// Reads the configuration from `database`.
-    public init(database: LedgerDatabase, limits: IngestLimits = .standard) throws {
-        self.database = database
-        self.directory = try database.read { try IngestDirectory(reader: $0) }
+    /// Reads the configuration from `store`.
+    public init(store: any StagingStore, limits: IngestLimits = .standard) throws {
+        self.store = store
+        self.directory = IngestDirectory(try store.ingestConfiguration())
         self.limits = limits
     }
 
@@ -50,34 +46,34 @@ public struct EventIngester {
     {
         let started = DispatchTime.now().uptimeNanoseconds
         let start = try FileStart(
-            kind: .events, path: path, displayName: displayName, limits: limits, database: database,
+            kind: .events, path: path, displayName: displayName, limits: limits, store: store,
             hashing: .whileReadingWhenNewSize)
         let name = start.name
         var summary = start.summary
         if start.alreadyIngested {
             try RecordedRejections.reemit(
-                contentSHA256: summary.contentSHA256, database: database, rejects: rejects, summary: &summary)
+                contentSHA256: summary.contentSHA256, store: store, rejects: rejects, summary: &summary)
             return summary
         }
         let mark = try rejects?.checkpoint()
         do {
-            summary = try database.write(as: .pipeline(.ingest)) { transaction in
+            summary = try store.stagingFile { unit in
                 var run = FileRun(
                     summary: summary, rejects: rejects, directory: directory, rawBytesMax: limits.rejectRawBytesMax)
                 let total = summary.bytes
                 run.progress = progress.map { report in { report($0, total) } }
-                let fingerprint = try transaction.withPageCache(kibibytes: Self.pageCacheKiB) {
-                    try run.stageAll(
-                        path: path, name: name, limits: limits, known: start.fingerprint, transaction: transaction)
-                }
+                let fingerprint = try run.stageAll(
+                    path: path, name: name, limits: limits, known: start.fingerprint, unit: unit)
                 run.summary.record(fingerprint)
-                if start.fingerprint == nil, try transaction.reader.ingestedFile(contentSHA256: fingerprint.sha256) != nil {
+                if start.fingerprint == nil, try unit.ingestedFile(contentSHA256: fingerprint.sha256) != nil {
                     // The file changed after its size was checked and now repeats an ingested one.
                     throw FileSeenBefore.sameContent(fingerprint)
                 }
-                try transaction.recordIngestedFile(
+                try unit.recordIngestedFile(
                     contentSHA256: fingerprint.sha256, kind: .events, path: name, bytes: fingerprint.bytes,
                     summary: String(decoding: try JSONEncoder.sorted.encode(run.summary), as: UTF8.self))
+                // Everything of the file is written and nothing committed: a kill here must leave none of it.
+                CrashPoint.hit("ingest.beforeCommit")
                 return run.summary
             }
         } catch let FileRefused.refused(rejection, partial) {
@@ -92,7 +88,7 @@ public struct EventIngester {
             summary.record(fingerprint)
             summary.alreadyIngested = true
             try RecordedRejections.reemit(
-                contentSHA256: fingerprint.sha256, database: database, rejects: rejects, summary: &summary)
+                contentSHA256: fingerprint.sha256, store: store, rejects: rejects, summary: &summary)
             return summary
         }
         summary.durationMs = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
@@ -118,10 +114,10 @@ extension JSONEncoder {
     }
 }
 
-/// The staging side of one file inside its transaction: takes the reading side's batches in file
-/// order, stages each event (deciding staged, duplicate or conflict), writes each rejection to the
-/// rejects file and, in the same transaction as the staging, to the ledger (`ingest_rejections`), and
-/// counts. The reading side (`EventPreparer`) runs on its own thread meanwhile.
+/// The staging side of one file inside its unit: takes the reading side's batches in file order,
+/// stages each batch's events at once (each decided staged, duplicate or conflict, in order), writes
+/// each rejection to the rejects file and, in the same unit as the staging, to the ledger
+/// (`ingest_rejections`), and counts. The reading side (`EventPreparer`) runs on its own thread meanwhile.
 private struct FileRun {
     var summary: IngestFileSummary
     let rejects: RejectsWriter?
@@ -141,9 +137,8 @@ private struct FileRun {
     /// front, else hashed while reading. A refusal leaves with the counts and fingerprint so far.
     /// The reading thread never outlives this call: on any exit it is stopped and waited for.
     mutating func stageAll(
-        path: String, name: String, limits: IngestLimits, known: FileFingerprint?, transaction: LedgerTransaction
+        path: String, name: String, limits: IngestLimits, known: FileFingerprint?, unit: any StagingUnit
     ) throws -> FileFingerprint {
-        let stager = try transaction.costEventStager()
         let handOff = HandOff<ReadingReport>(capacity: EventIngester.handOffBatchesMax)
         let preparer = EventPreparer(directory: directory, limits: limits)
         let readingEnded = DispatchSemaphore(value: 0)
@@ -162,7 +157,7 @@ private struct FileRun {
                 summary.format = layout.rawValue
                 summary.gzip = isGzip
             case .records(let records, let bytesRead):
-                for record in records { try stage(record, stager: stager, transaction: transaction) }
+                try stage(records, unit: unit)
                 progress?(bytesRead)
             case .finished(let fingerprint):
                 return fingerprint
@@ -175,29 +170,40 @@ private struct FileRun {
         }
     }
 
-    private mutating func stage(
-        _ record: PreparedRecord, stager: CostEventStager, transaction: LedgerTransaction
-    ) throws {
-        summary.read += 1
-        guard case .stage(let priced) = record else {
-            if case .reject(let rejection) = record { try reject(rejection, transaction: transaction) }
-            return
+    /// Stages one batch: its events in one call, then each record's result in file order, so the
+    /// rejects file and `ingest_rejections` list refusals as the file holds them.
+    private mutating func stage(_ records: [PreparedRecord], unit: any StagingUnit) throws {
+        let events = records.compactMap { record -> StagedCostEvent? in
+            guard case .stage(let priced) = record else { return nil }
+            return priced.staged
         }
-        let event = priced.staged
-        switch try stager.stage(event) {
-        case .staged: summary.staged += 1
-        case .duplicate: summary.duplicates += 1
-        case .conflict(let existingSource, let existingLine):
-            try reject(Rejection(
-                .eventIDConflict, file: event.sourceFile, line: event.sourceLine, field: "event_id",
-                detail: "\"\(event.eventID)\" was first staged from \(existingSource):\(existingLine) "
-                    + "with different content"), transaction: transaction)
+        let outcomes = try unit.stage(events)
+        precondition(outcomes.count == events.count, "one outcome per staged event")
+        var next = 0
+        var refused: [Rejection] = []
+        for record in records {
+            summary.read += 1
+            guard case .stage = record else {
+                if case .reject(let rejection) = record { refused.append(rejection) }
+                continue
+            }
+            let event = events[next]
+            switch outcomes[next] {
+            case .staged: summary.staged += 1
+            case .duplicate: summary.duplicates += 1
+            case .conflict(let existingSource, let existingLine):
+                refused.append(Rejection(
+                    .eventIDConflict, file: event.sourceFile, line: event.sourceLine, field: "event_id",
+                    detail: "\"\(event.eventID)\" was first staged from \(existingSource):\(existingLine) "
+                        + "with different content"))
+            }
+            next += 1
         }
-    }
-
-    private mutating func reject(_ rejection: Rejection, transaction: LedgerTransaction) throws {
-        summary.count(rejection)
-        try transaction.recordRejection(rejection.recorded(rawBytesMax: rawBytesMax))
-        try rejects?.write(rejection)
+        guard !refused.isEmpty else { return }
+        try unit.recordRejections(refused.map { $0.recorded(rawBytesMax: rawBytesMax) })
+        for rejection in refused {
+            summary.count(rejection)
+            try rejects?.write(rejection)
+        }
     }
 }

@@ -29,7 +29,7 @@ struct FileStart {
     let alreadyIngested: Bool
 
     init(
-        kind: IngestKind, path: String, displayName: String?, limits: IngestLimits, database: LedgerDatabase,
+        kind: IngestKind, path: String, displayName: String?, limits: IngestLimits, store: any StagingStore,
         hashing: Hashing = .upFront
     ) throws {
         name = displayName ?? path
@@ -44,7 +44,7 @@ struct FileStart {
         }
         if hashing == .whileReadingWhenNewSize {
             let size = try FileChunkSource(path: path, chunkBytes: limits.readChunkBytes).bytesAtOpen
-            if try !database.read({ try $0.hasIngestedFile(bytes: size) }) {
+            if try !store.hasIngestedFile(bytes: size) {
                 fingerprint = nil
                 summary = IngestFileSummary(file: name, kind: kind, bytes: size, contentSHA256: "")
                 alreadyIngested = false
@@ -54,7 +54,7 @@ struct FileStart {
         let fingerprint = try FileFingerprint.of(path: path, limits: limits)
         var summary = IngestFileSummary(
             file: name, kind: kind, bytes: fingerprint.bytes, contentSHA256: fingerprint.sha256)
-        alreadyIngested = try database.read { try $0.ingestedFile(contentSHA256: fingerprint.sha256) } != nil
+        alreadyIngested = try store.ingestedFile(contentSHA256: fingerprint.sha256) != nil
         summary.alreadyIngested = alreadyIngested
         self.fingerprint = fingerprint
         self.summary = summary

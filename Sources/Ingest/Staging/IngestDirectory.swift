@@ -21,8 +21,13 @@ public struct IngestDirectory: Sendable {
 
     /// Reads the configuration tables.
     public init(reader: LedgerReader) throws {
-        let earliest = try reader.issuer()?.usageEarliest
-        for organisation in try reader.organisations() {
+        self.init(try reader.ingestConfiguration())
+    }
+
+    /// The configuration as a store read it (`StagingStore.ingestConfiguration`).
+    public init(_ configuration: IngestConfiguration) {
+        let earliest = configuration.usageEarliest
+        for organisation in configuration.organisations {
             organisations[organisation.id] = OrganisationEntry(
                 teams: Set(organisation.teams.map(\.id)),
                 investigations: Dictionary(organisation.investigations.map { ($0.id, $0.priority) }, uniquingKeysWith: { first, _ in first }),
@@ -31,8 +36,8 @@ public struct IngestDirectory: Sendable {
                 investigationOwners[investigation.id, default: []].append(organisation.id)
             }
         }
-        operations = try reader.operations().map(Set.init)
-        for entry in try reader.rateCards() {
+        operations = configuration.operations.map(Set.init)
+        for entry in configuration.rateCards {
             rates[Self.rateKey(entry.organisationID ?? "", entry.operation, entry.unit)] = entry.creditsPerUnit
         }
     }

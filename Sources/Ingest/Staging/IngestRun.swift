@@ -4,7 +4,7 @@ import Ledger
 /// One `credits ingest` run over several files, with the rejects-file policy: every rejection of the
 /// run goes to one rejects file (by default `rejects/ingest-KIND-TIME.jsonl` beside the database),
 /// removed again when nothing was rejected; the files are ingested in order, each committed on its
-/// own; the database is checkpointed at the end. The executable only parses arguments and prints.
+/// own; the store finishes the run (SQLite checkpoints its log). The executable only parses arguments and prints.
 public enum IngestRun {
     /// What a run did, for the stage's summary.
     public struct Outcome: Sendable {
@@ -14,10 +14,15 @@ public enum IngestRun {
     }
 
     /// The rejects file of a run: `explicit` when given, else a new file named for the kind and
-    /// time in `rejects/` beside the database (the folder is created).
-    public static func rejectsPath(explicit: String?, kind: IngestKind, database: String, now: Instant) -> String {
+    /// time in `rejects/` beside the database (in the working directory when the ledger is a
+    /// PostgreSQL database); the folder is created.
+    public static func rejectsPath(explicit: String?, kind: IngestKind, store: StoreLocation, now: Instant) -> String {
         if let explicit { return explicit }
-        let directory = URL(fileURLWithPath: database).deletingLastPathComponent().appendingPathComponent("rejects")
+        let beside: URL = switch store {
+        case .sqlite(let path): URL(fileURLWithPath: path).deletingLastPathComponent()
+        case .postgres: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        }
+        let directory = beside.appendingPathComponent("rejects")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let stamp = now.iso8601.filter { $0.isNumber || $0 == "T" }
         return directory.appendingPathComponent("\(RejectsWriter.defaultNamePrefix)\(kind.rawValue)-\(stamp)Z.jsonl").path
@@ -25,7 +30,7 @@ public enum IngestRun {
 
     /// Ingests `files` in order with `ingestFile`, all rejections into the file at `rejectsPath`.
     public static func run(
-        files: [String], ledger: LedgerDatabase, rejectsPath: String,
+        files: [String], store: any StagingStore, rejectsPath: String,
         _ ingestFile: (String, RejectsWriter) throws -> IngestFileSummary
     ) throws -> Outcome {
         let rejects = try RejectsWriter(path: rejectsPath)
@@ -38,7 +43,7 @@ public enum IngestRun {
         }
         try rejects.finish()
         if rejects.count == 0 { try? FileManager.default.removeItem(atPath: rejectsPath) }
-        try ledger.checkpoint()
+        try store.finishRun()
         return Outcome(summary: IngestRunSummary(files: summaries), rejectsFile: rejects.count > 0 ? rejectsPath : nil)
     }
 }

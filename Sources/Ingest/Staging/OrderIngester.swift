@@ -7,17 +7,17 @@ import Ledger
 /// One transaction per file; a file whose bytes were ingested before is skipped.
 public struct OrderIngester {
     /// The ledger staged into.
-    public let database: LedgerDatabase
+    public let store: any StagingStore
     /// The limits enforced while reading.
     public var limits: IngestLimits
     /// A mapping for CSV layouts we do not recognise.
     public var columnMapping: RevolutCSVColumnMapping?
 
-    /// An ingester staging into `database`.
+    /// An ingester staging into `store` (SQLite or PostgreSQL).
     public init(
-        database: LedgerDatabase, columnMapping: RevolutCSVColumnMapping? = nil, limits: IngestLimits = .standard
+        store: any StagingStore, columnMapping: RevolutCSVColumnMapping? = nil, limits: IngestLimits = .standard
     ) {
-        self.database = database
+        self.store = store
         self.columnMapping = columnMapping
         self.limits = limits
     }
@@ -37,13 +37,13 @@ public struct OrderIngester {
         let path = spool?.path ?? path
         defer { withExtendedLifetime(spool) {} }
         let start = try FileStart(
-            kind: .orders, path: path, displayName: displayName, limits: limits, database: database)
+            kind: .orders, path: path, displayName: displayName, limits: limits, store: store)
         guard let fingerprint = start.fingerprint else { preconditionFailure("orders are hashed up front") }
         let name = start.name
         var summary = start.summary
         if start.alreadyIngested {
             try RecordedRejections.reemit(
-                contentSHA256: fingerprint.sha256, database: database, rejects: rejects, summary: &summary)
+                contentSHA256: fingerprint.sha256, store: store, rejects: rejects, summary: &summary)
             return summary
         }
         let file: RevolutOrderFile
@@ -58,24 +58,28 @@ public struct OrderIngester {
         }
         summary.format = file.format.rawValue
         summary.gzip = file.isGzip
-        summary = try database.write(as: .pipeline(.ingest)) { transaction in
+        summary = try store.stagingFile { unit in
             var summary = summary
             var observations: [OrderObservation] = []
+            var refused: [Rejection] = []
             for outcome in file.outcomes {
                 summary.read += 1
                 switch outcome {
                 case .order(let order): observations.append(Self.observation(order))
-                case .rejected(let rejection):
-                    summary.count(rejection)
-                    try transaction.recordRejection(rejection.recorded(rawBytesMax: limits.rejectRawBytesMax))
-                    try rejects?.write(rejection)
+                case .rejected(let rejection): refused.append(rejection)
                 }
             }
-            for isNew in try transaction.observe(observations) {
+            try unit.recordRejections(refused.map { $0.recorded(rawBytesMax: limits.rejectRawBytesMax) })
+            for rejection in refused {
+                summary.count(rejection)
+                try rejects?.write(rejection)
+            }
+            for isNew in try unit.observe(observations) {
                 if isNew { summary.staged += 1 } else { summary.duplicates += 1 }
             }
-            summary.ordersNotTied = try observations.filter { try !Self.isTied($0, reader: transaction.reader) }.count
-            try transaction.recordIngestedFile(
+            let recorded = try unit.recordedTies(of: observations)
+            summary.ordersNotTied = zip(observations, recorded).filter { !Self.isTied($0, recordedTie: $1) }.count
+            try unit.recordIngestedFile(
                 contentSHA256: fingerprint.sha256, kind: .orders, path: name, bytes: fingerprint.bytes,
                 summary: String(decoding: try JSONEncoder.sorted.encode(summary), as: UTF8.self))
             return summary
@@ -85,14 +89,10 @@ public struct OrderIngester {
     }
 
     /// Whether anything ties the order to an organisation, as reconcile will look for it: metadata
-    /// on this or any other view of the order, a purchase recorded under its reference or its id, or
-    /// (refunds, chargebacks) the order it refers to.
-    static func isTied(_ order: OrderObservation, reader: LedgerReader) throws -> Bool {
-        if order.organisationID != nil || order.relatedOrderID != nil { return true }
-        if let reference = order.merchantReference, try reader.purchase(reference: reference) != nil { return true }
-        if try reader.purchase(revolutOrderID: order.orderID) != nil { return true }
-        return try reader.observations(ofOrder: order.orderID)
-            .contains { $0.organisationID != nil || $0.relatedOrderID != nil }
+    /// on this view, or what the ledger records (`StagingUnit.recordedTies`: a purchase under its
+    /// reference or its id, another view with metadata or naming the order it refers to).
+    static func isTied(_ order: OrderObservation, recordedTie: Bool) -> Bool {
+        order.organisationID != nil || order.relatedOrderID != nil || recordedTie
     }
 
     /// The ledger's storage form: lower-case type and state words, the source format's name.

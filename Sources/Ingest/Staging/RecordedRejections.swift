@@ -20,15 +20,13 @@ enum RecordedRejections {
     /// Writes the rejections recorded for `contentSHA256` to `rejects` in their original order and
     /// counts them into `summary`.
     static func reemit(
-        contentSHA256: String, database: LedgerDatabase, rejects: RejectsWriter?, summary: inout IngestFileSummary
+        contentSHA256: String, store: any StagingStore, rejects: RejectsWriter?, summary: inout IngestFileSummary
     ) throws {
         var count = 0
-        try database.read { reader in
-            try reader.forEachRejection(ofIngestedFile: contentSHA256) { recorded in
-                guard let rejection = Rejection(recorded: recorded) else { throw UnknownRule(reason: recorded.reason) }
-                try rejects?.write(rejection)
-                count += 1
-            }
+        try store.forEachRejection(ofIngestedFile: contentSHA256) { recorded in
+            guard let rejection = Rejection(recorded: recorded) else { throw UnknownRule(reason: recorded.reason) }
+            try rejects?.write(rejection)
+            count += 1
         }
         summary.rejectedWhenIngested = count
     }

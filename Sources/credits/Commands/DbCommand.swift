@@ -95,7 +95,7 @@ protocol RunsOnPostgres {}
 
 enum PostgresGate {
     /// The commands that run on PostgreSQL today, as the refusal lists them.
-    static let supported = ["ledger verify", "db copy"]
+    static let supported = ["ingest events", "ingest orders", "ledger verify", "db copy"]
 
     /// Refuses `command` (a usage error, 64) when its `--db` names PostgreSQL and it does not run there yet.
     static func check(_ command: any ParsableCommand, path: String) throws {

@@ -33,8 +33,8 @@ struct IngestOptions: ParsableArguments {
         }
     }
 
-    func rejectsPath(kind: IngestKind, database: String, now: Instant) -> String {
-        IngestRun.rejectsPath(explicit: rejects, kind: kind, database: database, now: now)
+    func rejectsPath(kind: IngestKind, store: StoreLocation, now: Instant) -> String {
+        IngestRun.rejectsPath(explicit: rejects, kind: kind, store: store, now: now)
     }
 }
 
@@ -43,16 +43,19 @@ enum IngestCommandRun {
     /// Runs `ingestFile` over every file through `IngestRun`, and builds the stage outcome.
     static func run(
         kind: IngestKind, options: GlobalOptions, ingest: IngestOptions,
-        _ ingestFile: (LedgerDatabase, String, RejectsWriter) throws -> IngestFileSummary
+        _ ingestFile: (any StagingStore, String, RejectsWriter) throws -> IngestFileSummary
     ) throws {
-        try Runner.run("ingest \(kind.rawValue)", options: options) {
+        let command = "ingest \(kind.rawValue)"
+        // On PostgreSQL the stage lock is the database's advisory lock, taken once connected.
+        try Runner.run(command, options: options, lock: !options.store.isPostgres) {
             try ingest.requireFilesExist()
             let clock = try options.clock()
-            let ledger = try LedgerDatabase.open(at: options.db, clock: clock)
-            let outcome = try IngestRun.run(
-                files: ingest.files, ledger: ledger,
-                rejectsPath: ingest.rejectsPath(kind: kind, database: options.db, now: clock())
-            ) { file, rejects in try ingestFile(ledger, file, rejects) }
+            let outcome = try withStore(options: options, stage: command, clock: clock) { store in
+                try IngestRun.run(
+                    files: ingest.files, store: store,
+                    rejectsPath: ingest.rejectsPath(kind: kind, store: options.store, now: clock())
+                ) { file, rejects in try ingestFile(store, file, rejects) }
+            }
             let summary = outcome.summary
             var human = summary.files.map(describe)
             human.append("total: read \(summary.read), staged \(summary.staged), duplicate \(summary.duplicates), "
@@ -61,6 +64,23 @@ enum IngestCommandRun {
             return StageOutcome(
                 summary: Output(summary: summary, rejectsFile: outcome.rejectsFile), human: human,
                 needsReview: summary.hasRejections, badData: summary.filesRefused > 0)
+        }
+    }
+
+    /// Opens the ledger `--db` names for `body`: a SQLite file, or a PostgreSQL database whose advisory
+    /// lock for `stage` this run then holds (75 when another run holds it, unless `--wait`).
+    private static func withStore<T>(
+        options: GlobalOptions, stage: String, clock: @escaping @Sendable () -> Instant,
+        _ body: (any StagingStore) throws -> T
+    ) throws -> T {
+        switch options.store {
+        case .sqlite(let path):
+            return try body(LedgerDatabase.open(at: path, clock: clock))
+        case .postgres(let location):
+            let store = try PostgresStagingStore.open(at: location, clock: clock)
+            defer { store.close() }
+            try store.takeStageLock(stage, wait: options.wait)
+            return try body(store)
         }
     }
 
@@ -93,7 +113,7 @@ enum IngestCommandRun {
     }
 }
 
-struct IngestEventsCommand: ParsableCommand {
+struct IngestEventsCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "events", abstract: "Stage cost events (JSON Lines or a JSON array, optionally gzip).")
 
@@ -101,8 +121,8 @@ struct IngestEventsCommand: ParsableCommand {
     @OptionGroup var ingest: IngestOptions
 
     func run() throws {
-        try IngestCommandRun.run(kind: .events, options: options, ingest: ingest) { ledger, file, rejects in
-            var ingester = try EventIngester(database: ledger)
+        try IngestCommandRun.run(kind: .events, options: options, ingest: ingest) { store, file, rejects in
+            var ingester = try EventIngester(store: store)
             let bar = ProgressBar(label: file)
             ingester.progress = bar.map { bar in { bar.update(done: $0, total: $1) } }
             defer { bar?.finish() }
@@ -111,7 +131,7 @@ struct IngestEventsCommand: ParsableCommand {
     }
 }
 
-struct IngestOrdersCommand: ParsableCommand {
+struct IngestOrdersCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "orders", abstract: "Stage Revolut order exports (API JSON, JSON Lines, report CSVs).")
 
@@ -130,8 +150,8 @@ struct IngestOrdersCommand: ParsableCommand {
                 throw ValidationError("--column-mapping \(path): \(error)")
             }
         }
-        try IngestCommandRun.run(kind: .orders, options: options, ingest: ingest) { ledger, file, rejects in
-            try OrderIngester(database: ledger, columnMapping: mapping).ingest(path: file, rejects: rejects)
+        try IngestCommandRun.run(kind: .orders, options: options, ingest: ingest) { store, file, rejects in
+            try OrderIngester(store: store, columnMapping: mapping).ingest(path: file, rejects: rejects)
         }
     }
 }

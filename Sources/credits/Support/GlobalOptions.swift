@@ -7,7 +7,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(
         name: .long,
         help: """
-            The ledger: a SQLite file, or a postgres:// URL (only `ledger verify` runs on PostgreSQL yet). \
+            The ledger: a SQLite file, or a postgres:// URL (`ingest`, `ledger verify` and `db copy` run on PostgreSQL). \
             Default: $CREDITS_DB or ./credits.sqlite.
             """)
     var db: String = ProcessInfo.processInfo.environment["CREDITS_DB"] ?? "credits.sqlite"

@@ -245,47 +245,36 @@ struct TablePlan {
         }
         sql += " ORDER BY \(keyList) LIMIT \(limit)"
         var batch = Batch(data: ByteBuffer(), rows: 0, lastKey: nil)
+        var copy = CopyTextRow(into: ByteBuffer())
         let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         while let row = try cursor.next() {
             for index in 0..<columns.count {
-                if index > 0 { batch.data.writeInteger(UInt8(ascii: "\t")) }
-                try Self.writeCopyText(row[index] as DatabaseValue, column: columns[index], table: table, into: &batch.data)
+                try Self.writeCopyText(row[index] as DatabaseValue, column: columns[index], table: table, into: &copy)
             }
-            batch.data.writeInteger(UInt8(ascii: "\n"))
+            copy.endRow()
             batch.rows += 1
             batch.lastKey = (columns.count..<(columns.count + keyColumns.count)).map { row[$0] as DatabaseValue }
         }
+        batch.data = copy.buffer
         return batch
     }
 
-    /// One value in COPY's text format: `\N` for NULL, integers in decimal, text with backslash, tab,
-    /// newline and carriage return escaped, a blob as bytea's hex form.
-    static func writeCopyText(_ value: DatabaseValue, column: String, table: String, into buffer: inout ByteBuffer) throws {
+    /// One value of a row in COPY's text format (`CopyTextRow`).
+    static func writeCopyText(_ value: DatabaseValue, column: String, table: String, into row: inout CopyTextRow) throws {
         switch value.storage {
         case .null:
-            buffer.writeString("\\N")
+            row.appendNull()
         case .int64(let integer):
-            buffer.writeString(String(integer))
+            row.append(integer)
         case .string(let text):
-            for byte in text.utf8 {
-                switch byte {
-                case 0:
-                    throw PostgresStoreError(.badData, "\(table).\(column) holds text with a NUL byte, which PostgreSQL "
-                        + "text cannot store")
-                case UInt8(ascii: "\\"): buffer.writeString("\\\\")
-                case UInt8(ascii: "\t"): buffer.writeString("\\t")
-                case UInt8(ascii: "\n"): buffer.writeString("\\n")
-                case UInt8(ascii: "\r"): buffer.writeString("\\r")
-                default: buffer.writeInteger(byte)
-                }
+            do {
+                try row.append(text)
+            } catch is CopyTextRow.NULInText {
+                throw PostgresStoreError(.badData, "\(table).\(column) holds text with a NUL byte, which PostgreSQL "
+                    + "text cannot store")
             }
         case .blob(let data):
-            buffer.writeString("\\\\x")
-            let digits = Array("0123456789abcdef".utf8)
-            for byte in data {
-                buffer.writeInteger(digits[Int(byte >> 4)])
-                buffer.writeInteger(digits[Int(byte & 0x0F)])
-            }
+            row.append(bytea: data)
         case .double:
             throw PostgresStoreError(.badData, "\(table).\(column) holds a real number, which no ledger column holds")
         }
