@@ -30,17 +30,29 @@ struct CopyTextRow {
     }
 
     /// Text, escaped; throws `NULInText` for a NUL byte, which PostgreSQL text cannot store.
+    ///
+    /// Runs of bytes that need no escape are written at once: byte by byte, encoding was a sixth of
+    /// `ingest events` on PostgreSQL (4.6 of 26 s at 1M events, with their attributes JSON).
     mutating func append(_ text: String) throws {
         separate()
-        for byte in text.utf8 {
-            switch byte {
-            case 0: throw NULInText()
-            case UInt8(ascii: "\\"): buffer.writeString("\\\\")
-            case UInt8(ascii: "\t"): buffer.writeString("\\t")
-            case UInt8(ascii: "\n"): buffer.writeString("\\n")
-            case UInt8(ascii: "\r"): buffer.writeString("\\r")
-            default: buffer.writeInteger(byte)
+        var text = text
+        try text.withUTF8 { bytes in
+            var start = bytes.startIndex
+            for index in bytes.indices {
+                let escape: StaticString
+                switch bytes[index] {
+                case 0: throw NULInText()
+                case UInt8(ascii: "\\"): escape = "\\\\"
+                case UInt8(ascii: "\t"): escape = "\\t"
+                case UInt8(ascii: "\n"): escape = "\\n"
+                case UInt8(ascii: "\r"): escape = "\\r"
+                default: continue
+                }
+                buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<index])))
+                buffer.writeStaticString(escape)
+                start = index + 1
             }
+            buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start...])))
         }
     }
 
