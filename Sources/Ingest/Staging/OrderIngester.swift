@@ -77,8 +77,9 @@ public struct OrderIngester {
             for isNew in try unit.observe(observations) {
                 if isNew { summary.staged += 1 } else { summary.duplicates += 1 }
             }
-            let recorded = try unit.recordedTies(of: observations)
-            summary.ordersNotTied = zip(observations, recorded).filter { !Self.isTied($0, recordedTie: $1) }.count
+            // Only views that carry no tie of their own need the ledger asked.
+            let unmarked = observations.filter { !Self.carriesTie($0) }
+            summary.ordersNotTied = try unit.recordedTies(of: unmarked).filter { !$0 }.count
             try unit.recordIngestedFile(
                 contentSHA256: fingerprint.sha256, kind: .orders, path: name, bytes: fingerprint.bytes,
                 summary: String(decoding: try JSONEncoder.sorted.encode(summary), as: UTF8.self))
@@ -88,11 +89,12 @@ public struct OrderIngester {
         return summary
     }
 
-    /// Whether anything ties the order to an organisation, as reconcile will look for it: metadata
-    /// on this view, or what the ledger records (`StagingUnit.recordedTies`: a purchase under its
-    /// reference or its id, another view with metadata or naming the order it refers to).
-    static func isTied(_ order: OrderObservation, recordedTie: Bool) -> Bool {
-        order.organisationID != nil || order.relatedOrderID != nil || recordedTie
+    /// Whether the view ties its order to an organisation by itself: metadata naming one, or (refunds,
+    /// chargebacks) the order it refers to. An order is tied, as reconcile will look for it, when its
+    /// view carries a tie or the ledger records one (`StagingUnit.recordedTies`: a purchase under its
+    /// reference or its id, another view of the order carrying a tie).
+    static func carriesTie(_ order: OrderObservation) -> Bool {
+        order.organisationID != nil || order.relatedOrderID != nil
     }
 
     /// The ledger's storage form: lower-case type and state words, the source format's name.

@@ -34,9 +34,10 @@ public protocol StagingUnit {
     /// Records order views in order; for each, whether it was new (`true`) or a repeat of a view already
     /// recorded, by its content (`OrderObservation.contentHash`), earlier in this list included.
     func observe(_ observations: [OrderObservation]) throws -> [Bool]
-    /// For each order view, whether the ledger already ties its order to an organisation: a purchase
-    /// recorded under its merchant reference or under its order id, or a recorded view of the same order
-    /// (this file's included, once observed) that names an organisation or a related order.
+    /// For each order view, whether the ledger ties its order to an organisation: a purchase recorded
+    /// under its merchant reference or under its order id, or a recorded view of the same order (this
+    /// file's included, once observed) that names an organisation or a related order. Ingest asks only
+    /// about views that carry no tie of their own (`OrderIngester.carriesTie`).
     func recordedTies(of observations: [OrderObservation]) throws -> [Bool]
     func ingestedFile(contentSHA256: String) throws -> IngestedFile?
     /// Records that the file's content was ingested, with its summary (JSON), and claims the rejections
