@@ -52,7 +52,7 @@ public final class PostgresStagingStore: StagingStore, Sendable {
     }
 
     public func ingestConfiguration() throws -> IngestConfiguration {
-        return try ledger.blocking { ledger in
+        try ledger.blocking { ledger in
             let organisations = try await ledger.strings("SELECT settings FROM organisations ORDER BY id COLLATE \"C\"")
                 .map { try ConfigurationCodec.decode(Organisation.self, $0) }
             let issuer = try await ledger.strings("SELECT settings FROM issuer ORDER BY id COLLATE \"C\" LIMIT 1")
@@ -75,25 +75,28 @@ public final class PostgresStagingStore: StagingStore, Sendable {
     }
 
     public func hasIngestedFile(bytes: Int64) throws -> Bool {
-        return try ledger.blocking { ledger in
-            try await ledger.integer("SELECT CAST(COUNT(*) AS bigint) FROM ingested_files WHERE bytes = \(bytes)") ?? 0 > 0
+        try ledger.blocking { ledger in
+            try await ledger.integer("SELECT CAST(1 AS bigint) FROM ingested_files WHERE bytes = \(bytes) LIMIT 1") != nil
         }
     }
 
     public func ingestedFile(contentSHA256: String) throws -> IngestedFile? {
-        return try ledger.blocking { try await $0.ingestedFile(contentSHA256: contentSHA256) }
+        try ledger.blocking { try await $0.ingestedFile(contentSHA256: contentSHA256) }
     }
 
-    /// Streams the rejections a page at a time, so a file of a million refused records is never held whole.
+    /// Rejections read back per query: a file of a million refused records is never held whole.
+    static let rejectionPage = 1_000
+
+    /// Streams the rejections a page at a time (`rejectionPage`).
     public func forEachRejection(ofIngestedFile contentSHA256: String, _ body: (RecordedRejection) throws -> Void) throws {
         var after: Int64 = 0
         while true {
             let start = after
             let page = try ledger.blocking { ledger in
-                try await ledger.rejections(ofIngestedFile: contentSHA256, after: start, limit: 1_000)
+                try await ledger.rejections(ofIngestedFile: contentSHA256, after: start, limit: Self.rejectionPage)
             }
             for (_, rejection) in page { try body(rejection) }
-            guard let last = page.last, page.count == 1_000 else { return }
+            guard let last = page.last, page.count == Self.rejectionPage else { return }
             after = last.id
         }
     }
@@ -114,11 +117,11 @@ public final class PostgresStagingStore: StagingStore, Sendable {
     public func finishRun() throws {}
 
     public func observations(ofOrder orderID: String) throws -> [OrderObservation] {
-        return try ledger.blocking { try await $0.observations(ofOrder: orderID) }
+        try ledger.blocking { try await $0.observations(ofOrder: orderID) }
     }
 
     public func stagedEventCount() throws -> Int {
-        return Int(try ledger.blocking { try await $0.integer("SELECT CAST(COUNT(*) AS bigint) FROM cost_events") } ?? 0)
+        Int(try ledger.blocking { try await $0.integer("SELECT CAST(COUNT(*) AS bigint) FROM cost_events") } ?? 0)
     }
 }
 
@@ -168,8 +171,7 @@ private final class PostgresStagingUnit: StagingUnit, @unchecked Sendable {
         var staged = 0
         for event in events {
             if let holder = holders[event.eventID] {
-                outcomes.append(holder.digest == event.contentSHA256
-                    ? .duplicate : .conflict(existingSource: holder.source, existingLine: holder.line))
+                outcomes.append(.ofRepeat(event.contentSHA256, held: holder.digest, source: holder.source, line: holder.line))
                 continue
             }
             holders[event.eventID] = (event.contentSHA256, event.sourceFile, event.sourceLine)

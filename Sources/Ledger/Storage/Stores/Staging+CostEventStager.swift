@@ -92,9 +92,10 @@ public struct CostEventStager {
         try step(statement, expecting: SQLITE_ROW, sql: Self.existingSQL)
         let stored = ContentDigest(rawBytes: UnsafeRawBufferPointer(
             start: sqlite3_column_blob(statement, 0), count: Int(sqlite3_column_bytes(statement, 0))))
-        if stored == event.contentSHA256 { return .duplicate }
-        let source = String(cString: sqlite3_column_text(statement, 1))
-        return .conflict(existingSource: source, existingLine: Int(sqlite3_column_int64(statement, 2)))
+        guard let stored else { preconditionFailure("cost_events.content_sha256 is 32 bytes (CHECK)") }
+        return .ofRepeat(
+            event.contentSHA256, held: stored, source: String(cString: sqlite3_column_text(statement, 1)),
+            line: Int(sqlite3_column_int64(statement, 2)))
     }
 
     private func step(_ statement: OpaquePointer, expecting expected: CInt, sql: String) throws {

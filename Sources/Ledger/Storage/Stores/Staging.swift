@@ -58,6 +58,15 @@ public enum StagingOutcome: Sendable, Hashable {
     case duplicate
     /// Same id, different content: refused; the first one stands.
     case conflict(existingSource: String, existingLine: Int)
+
+    /// The outcome for an event whose id an earlier event already holds, staged from `source:line` with
+    /// content digest `held`: the same content is a duplicate, other content a conflict (the first one
+    /// stands). Both stores decide with this.
+    static func ofRepeat(_ content: ContentDigest, held: ContentDigest, source: @autoclosure () -> String, line: Int)
+        -> StagingOutcome
+    {
+        content == held ? .duplicate : .conflict(existingSource: source(), existingLine: line)
+    }
 }
 /// A file already ingested.
 public struct IngestedFile: Sendable, Hashable {
