@@ -9,6 +9,9 @@ import TestSupport
 ///
 /// The event tests are the staging stores' conformance suite (issue 17): each body runs against SQLite
 /// and, when `$CREDITS_TEST_POSTGRES_URL` names a server, against a PostgreSQL copy of the same ledger.
+/// Serialised: run all at once, their thirty-odd cases (each with a database of its own) loaded a
+/// 2-core CI machine enough that service tests running beside them timed out on HTTP.
+@Suite(.serialized)
 struct IngestStagingTests {
     let directory = TemporaryDirectory("ingest")
 
