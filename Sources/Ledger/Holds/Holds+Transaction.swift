@@ -225,13 +225,13 @@ enum HoldQueries {
         state, closed_at, settled_credits, settlement_transfer_id, content_hash
         """
 
-    static func held(organisationID: String, at instant: Instant, excluding: Int64?, in db: Database) throws -> Credits {
-        let sum = try Int64.fetchOne(
-            db, cached: """
-                SELECT COALESCE(SUM(credits), 0) FROM holds
-                WHERE organisation_id = ? AND state = 'open' AND expires_at > ? AND id IS NOT ?
-                """,
-            arguments: [organisationID, instant.millisecondsSinceEpoch, excluding]) ?? 0
+    static func held(organisationID: String, at instant: Instant, excluding: Int64?, in sql: some SQLSession) throws -> Credits {
+        let sum = try sql.integer(
+            """
+            SELECT CAST(COALESCE(SUM(credits), 0) AS BIGINT) FROM holds
+            WHERE organisation_id = ? AND state = 'open' AND expires_at > ? AND id IS DISTINCT FROM ?
+            """,
+            [.text(organisationID), .integer(instant.millisecondsSinceEpoch), SQLValue(excluding)]) ?? 0
         return Credits(microcredits: sum)
     }
 

@@ -292,10 +292,9 @@ final class BudgetBook {
 
 /// The SQL of budgets' terms.
 enum BudgetQueries {
-    static func budgets(of organisationID: String, in db: Database) throws -> [Budget] {
-        try String.fetchAll(
-            db, cached: "SELECT terms FROM budgets WHERE organisation_id = ? ORDER BY budget_key",
-            arguments: [organisationID]
+    static func budgets(of organisationID: String, in sql: some SQLSession) throws -> [Budget] {
+        try sql.strings(
+            "SELECT terms FROM budgets WHERE organisation_id = ? ORDER BY budget_key COLLATE BINARY", [.text(organisationID)]
         ).map { try ConfigurationCodec.decode(Budget.self, $0) }
     }
 
@@ -308,18 +307,18 @@ enum BudgetQueries {
         return Credits(microcredits: sum)
     }
 
-    static func replace(_ budgets: [Budget], of organisationID: String, in db: Database) throws {
-        try db.execute(sql: "DELETE FROM budgets WHERE organisation_id = ?", arguments: [organisationID])
-        for budget in budgets { try upsert(budget, of: organisationID, in: db) }
+    static func replace(_ budgets: [Budget], of organisationID: String, in sql: some SQLSession) throws {
+        try sql.execute("DELETE FROM budgets WHERE organisation_id = ?", [.text(organisationID)])
+        for budget in budgets { try upsert(budget, of: organisationID, in: sql) }
     }
 
-    static func upsert(_ budget: Budget, of organisationID: String, in db: Database) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO budgets (organisation_id, budget_key, terms) VALUES (?, ?, ?)
-                ON CONFLICT (organisation_id, budget_key) DO UPDATE SET terms = excluded.terms
-                """,
-            arguments: [organisationID, budget.key, try ConfigurationCodec.json(budget)])
+    static func upsert(_ budget: Budget, of organisationID: String, in sql: some SQLSession) throws {
+        try sql.execute(
+            """
+            INSERT INTO budgets (organisation_id, budget_key, terms) VALUES (?, ?, ?)
+            ON CONFLICT (organisation_id, budget_key) DO UPDATE SET terms = excluded.terms
+            """,
+            [.text(organisationID), .text(budget.key), .text(try ConfigurationCodec.json(budget))])
     }
 }
 

@@ -1,26 +1,11 @@
 import Foundation
 
-/// The few spellings in which the ledger's verification SQL differs between SQLite and PostgreSQL. The
-/// checks and the digest's queries are written once, with these, and run on either store.
+/// The one thing the ledger's verification SQL says differently on SQLite and PostgreSQL: where the
+/// triggers are listed. Everything else is portable SQL (`SQLSession`): `IS DISTINCT FROM`, text ordered
+/// `COLLATE BINARY`, which PostgreSQL runs as `PostgresDialect.translate` turns it.
 enum SQLDialect: Sendable {
     case sqlite
     case postgres
-
-    /// `a IS NOT b`, true when they differ, NULL included.
-    var isNot: String {
-        switch self {
-        case .sqlite: "IS NOT"
-        case .postgres: "IS DISTINCT FROM"
-        }
-    }
-
-    /// Orders text by its bytes, as SQLite's BINARY collation does (PostgreSQL's default follows the locale).
-    var byteOrder: String {
-        switch self {
-        case .sqlite: ""
-        case .postgres: #" COLLATE "C""#
-        }
-    }
 
     /// A subquery of the names of the triggers in force. On PostgreSQL a disabled trigger is not in force.
     var triggerNames: String {
@@ -42,26 +27,23 @@ enum LedgerChecks {
 
     /// The digest's input, in order: accounts, transfers, grants, draws, usage charges. The wall-clock
     /// `recorded_at` and the derived `actor`, `balance_after` are left out.
-    static func digestQueries(_ dialect: SQLDialect) -> [String] {
-        let bytes = dialect.byteOrder
-        return [
-            "SELECT id, organisation_id, kind, debits_posted, credits_posted FROM accounts ORDER BY id\(bytes)",
-            """
-            SELECT id, idempotency_key, content_hash, kind, debit_account, credit_account, amount, organisation_id,
-                   money_minor, currency, effective_at, cost_event_id, revolut_order_id, plan_period, team,
-                   investigation, operation, memo
-            FROM transfers ORDER BY id
-            """,
-            """
-            SELECT id, organisation_id, source, transfer_id, credits, remaining, priority, expires_at, granted_at,
-                   cost_minor, currency
-            FROM grants ORDER BY id
-            """,
-            "SELECT id, transfer_id, organisation_id, grant_id, credits, cost_minor FROM grant_draws ORDER BY id",
-            // Empty on a ledger that never charged a usage run, so such a ledger's digest is what it was.
-            "SELECT event_id, transfer_id, credits, cost_minor FROM usage_charges ORDER BY event_id\(bytes)",
-        ]
-    }
+    static let digestQueries = [
+        "SELECT id, organisation_id, kind, debits_posted, credits_posted FROM accounts ORDER BY id COLLATE BINARY",
+        """
+        SELECT id, idempotency_key, content_hash, kind, debit_account, credit_account, amount, organisation_id,
+               money_minor, currency, effective_at, cost_event_id, revolut_order_id, plan_period, team,
+               investigation, operation, memo
+        FROM transfers ORDER BY id
+        """,
+        """
+        SELECT id, organisation_id, source, transfer_id, credits, remaining, priority, expires_at, granted_at,
+               cost_minor, currency
+        FROM grants ORDER BY id
+        """,
+        "SELECT id, transfer_id, organisation_id, grant_id, credits, cost_minor FROM grant_draws ORDER BY id",
+        // Empty on a ledger that never charged a usage run, so such a ledger's digest is what it was.
+        "SELECT event_id, transfer_id, credits, cost_minor FROM usage_charges ORDER BY event_id COLLATE BINARY",
+    ]
 
     /// Each grant with its credits, remaining, price and the cost of its draws.
     static let grantCostRows = """
@@ -86,7 +68,6 @@ enum LedgerChecks {
 
     // swiftlint:disable:next function_body_length
     static func checks(_ dialect: SQLDialect) -> [Check] {
-        let isNot = dialect.isNot
         let triggers = dialect.triggerNames
         return [
             .sql(name: "doubleEntry", query: """
@@ -187,7 +168,7 @@ enum LedgerChecks {
                         SUM(CASE WHEN credit_account = 'org:' || organisation_id THEN amount ELSE -amount END)
                             OVER (PARTITION BY organisation_id ORDER BY id ROWS UNBOUNDED PRECEDING) AS running
                     FROM transfers) AS r
-                WHERE balance_after \(isNot) running
+                WHERE balance_after IS DISTINCT FROM running
                 UNION ALL
                 SELECT 'trigger transfers_record_balance_after is missing'
                 WHERE 'transfers_record_balance_after' NOT IN \(triggers)
@@ -198,7 +179,7 @@ enum LedgerChecks {
                     || ' but its last move (' || m.id || ') set ' || COALESCE(CAST(m.to_expires_at AS TEXT), 'never')
                 FROM grants g JOIN grant_expiry_moves m ON m.grant_id = g.id
                 WHERE m.id = (SELECT MAX(id) FROM grant_expiry_moves WHERE grant_id = g.id)
-                  AND g.expires_at \(isNot) m.to_expires_at
+                  AND g.expires_at IS DISTINCT FROM m.to_expires_at
                 """),
             .sql(name: "transfersNameTheirActor", query: """
                 SELECT 'trigger transfers_name_their_actor is missing'
@@ -228,7 +209,7 @@ enum LedgerChecks {
                     || COALESCE(e.investigation, '-') || '/' || e.operation
                 FROM usage_charges c JOIN cost_events e ON e.event_id = c.event_id JOIN transfers t ON t.id = c.transfer_id
                 WHERE c.credits <> e.credits OR e.organisation_id <> t.organisation_id OR c.occurred_at <> e.occurred_at
-                    OR c.team <> e.team OR c.investigation \(isNot) e.investigation OR c.operation <> e.operation
+                    OR c.team <> e.team OR c.investigation IS DISTINCT FROM e.investigation OR c.operation <> e.operation
                 """),
             // Exactly once: an event is charged by its own deduction or by one usage run, never both (the
             // key of `usage_charges` rules out two runs, its triggers the mix).

@@ -82,7 +82,7 @@ extension LedgerReader {
     public func digest() throws -> String {
         var dump = CanonicalDump()
         let db = try self.db
-        for query in LedgerChecks.digestQueries(.sqlite) { try dump.feed(query, from: db) }
+        for query in LedgerChecks.digestQueries { try dump.feed(query, from: db) }
         return dump.finalize()
     }
 }

@@ -5,7 +5,7 @@ import Reports
 
 /// `ledger audit`: an organisation's audit statement for a window, as XLSX and CSV, with its digest and,
 /// given the operator's key, its signature.
-struct AuditCommand: ParsableCommand {
+struct AuditCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Write an organisation's audit statement (every movement with actor and reason) as XLSX and CSV.",
@@ -54,8 +54,7 @@ struct AuditCommand: ParsableCommand {
             }
             let key = try keyPath.map { path throws(AuditKeyError) in try AuditSigningKey(contentsOf: path) }
             let directory = try output.directory()
-            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let (statement, outputs) = try ledger.read { reader in
+            let (statement, outputs) = try LedgerReadAccess.read(options, clock: try options.clock()) { reader in
                 let (from, to) = (try start.instant(for: org, reader), try end.instant(for: org, reader))
                 guard from < to else { throw ValidationError("--from must be before --to") }
                 let statement = try reader.auditStatement(of: org, from: from, to: to).signed(with: key)

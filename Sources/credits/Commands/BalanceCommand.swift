@@ -28,7 +28,7 @@ struct BalanceView: Encodable {
     }
 }
 
-struct BalanceCommand: ParsableCommand {
+struct BalanceCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(commandName: "balance", abstract: "Show balances.")
 
     @OptionGroup var options: GlobalOptions
@@ -73,9 +73,9 @@ struct BalanceCommand: ParsableCommand {
             return try consumption(by: by, moment: moment)
         }
         try Runner.run("ledger balance", options: options, lock: false, humanToStdout: true) {
-            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let now = ledger.now
-            let balances = try ledger.read { reader in
+            let clock = try options.clock()
+            let now = clock()
+            let balances = try LedgerReadAccess.read(options, clock: clock) { reader in
                 let stored = try org.map { [try reader.balance(of: $0)] } ?? reader.balances()
                 guard let moment else {
                     return try stored.map { $0.holding(try reader.heldCredits(of: $0.organisationID, at: now)) }
@@ -100,13 +100,13 @@ struct BalanceCommand: ParsableCommand {
     private func consumption(by: ConsumptionBy, moment: BalanceMoment?) throws {
         try Runner.run("ledger balance", options: options, lock: false, humanToStdout: true) {
             let clock = try options.clock()
-            let ledger = try LedgerDatabase.open(at: options.db, clock: clock)
-            let views = try ledger.read { reader in
+            let views = try LedgerReadAccess.read(options, clock: clock) { reader in
                 let organisations = try org.map { [try reader.balance(of: $0)] } ?? reader.balances()
                 return try organisations.flatMap { balance -> [ConsumptionView] in
                     let id = balance.organisationID
                     let instant = try moment?.instant(for: id, reader) ?? clock()
-                    return try reader.consumption(of: id, currency: balance.currency, by: by.dimension, asOf: instant)
+                    return try reader.consumption(
+                        of: id, currency: balance.currency, by: by.dimension, asOf: instant, from: nil)
                         .map { group in
                             ConsumptionView(
                                 organisationID: id, asOf: instant, by: by.rawValue,

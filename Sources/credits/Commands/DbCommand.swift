@@ -95,7 +95,10 @@ protocol RunsOnPostgres {}
 
 enum PostgresGate {
     /// The commands that run on PostgreSQL today, as the refusal lists them.
-    static let supported = ["ingest events", "ingest orders", "ledger verify", "db copy"]
+    static let supported = [
+        "init", "ingest events", "ingest orders", "ledger balance", "ledger history", "ledger grants", "ledger draws",
+        "ledger audit", "ledger verify", "db copy",
+    ]
 
     /// Refuses `command` (a usage error, 64) when its `--db` names PostgreSQL and it does not run there yet.
     static func check(_ command: any ParsableCommand, path: String) throws {

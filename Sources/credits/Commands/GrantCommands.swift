@@ -3,7 +3,7 @@ import Foundation
 import Ledger
 
 /// `ledger grants`: an organisation's grants, with what is left of each and when it expires.
-struct GrantsCommand: ParsableCommand {
+struct GrantsCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "grants", abstract: "List an organisation's grants (what funds its balance).")
 
@@ -12,8 +12,7 @@ struct GrantsCommand: ParsableCommand {
 
     func run() throws {
         try Runner.run("ledger grants", options: options, lock: false, humanToStdout: true) {
-            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let grants = try ledger.read { reader in
+            let grants = try LedgerReadAccess.read(options, clock: try options.clock()) { reader in
                 guard try reader.organisation(org) != nil else { throw PostingRejection.organisationNotFound(org) }
                 return try reader.grants(of: org)
             }
@@ -30,7 +29,7 @@ struct GrantsCommand: ParsableCommand {
 }
 
 /// `ledger draws`: which grants funded an outflow, or which outflows drew on a grant.
-struct DrawsCommand: ParsableCommand {
+struct DrawsCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "draws", abstract: "Show the grant draws of a transfer (--transfer) or of a grant (--grant).")
 
@@ -44,8 +43,7 @@ struct DrawsCommand: ParsableCommand {
 
     func run() throws {
         try Runner.run("ledger draws", options: options, lock: false, humanToStdout: true) {
-            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let draws = try ledger.read { reader in
+            let draws = try LedgerReadAccess.read(options, clock: try options.clock()) { reader in
                 if let grant {
                     guard try reader.grant(id: grant) != nil else { throw PostingRejection.grantNotFound(grant) }
                     return try reader.draws(ofGrant: grant)

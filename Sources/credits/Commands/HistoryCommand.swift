@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Ledger
 
-struct HistoryCommand: ParsableCommand {
+struct HistoryCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(commandName: "history", abstract: "List an organisation's transfers.")
 
     @OptionGroup var options: GlobalOptions
@@ -22,10 +22,10 @@ struct HistoryCommand: ParsableCommand {
         let to = try to.map { try parseInstantArgument($0, option: "--to") }
         guard limit > 0 else { throw ValidationError("--limit must be positive") }
         try Runner.run("ledger history", options: options, lock: false, humanToStdout: true) {
-            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let transfers = try ledger.read { reader in
+            let transfers = try LedgerReadAccess.read(options, clock: try options.clock()) { reader in
                 guard try reader.organisation(org) != nil else { throw PostingRejection.organisationNotFound(org) }
-                return try reader.history(of: org, from: from, to: to, kinds: kinds, limit: limit)
+                return try reader.history(
+                    of: org, from: from, to: to, kinds: kinds, afterID: nil, limit: limit, money: .asPosted)
             }
             var table = [["id", "effective", "kind", "credits", "before", "after", "money", "actor", "reference"]]
             for transfer in transfers {

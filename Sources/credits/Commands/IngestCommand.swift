@@ -77,10 +77,10 @@ enum IngestCommandRun {
         case .sqlite(let path):
             return try body(LedgerDatabase.open(at: path, clock: clock))
         case .postgres(let location):
-            let store = try PostgresStagingStore.open(at: location, clock: clock)
+            let store = try PostgresStore.open(at: location, clock: clock)
             defer { store.close() }
             try store.takeStageLock(stage, wait: options.wait)
-            return try body(store)
+            return try body(store.staging)
         }
     }
 

@@ -4,7 +4,7 @@ import Ledger
 
 /// `credits init --config DIR`: creates or migrates the database and loads the configuration.
 /// Idempotent: a second run with the same configuration changes nothing.
-struct InitCommand: ParsableCommand {
+struct InitCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "init", abstract: "Create or migrate the ledger database and load the configuration.")
 
@@ -21,18 +21,14 @@ struct InitCommand: ParsableCommand {
     }
 
     func run() throws {
-        try Runner.run("init", options: options) {
+        // On PostgreSQL the stage lock is the database's advisory lock, taken once connected.
+        try Runner.run("init", options: options, lock: !options.store.isPostgres) {
             let configuration = try ConfigurationLoader.load(directory: config)
-            let existed = FileManager.default.fileExists(atPath: options.db)
-            let ledger = try LedgerDatabase.create(at: options.db, clock: try options.clock())
-            if existed {
-                let problems = try ledger.quickCheck()
-                guard problems == ["ok"] else {
-                    throw CorruptDatabase(path: options.db, problems: problems)
-                }
+            let clock = try options.clock()
+            let (created, change, digest) = switch options.store {
+            case .sqlite(let path): try Self.initialise(path: path, configuration, clock: clock)
+            case .postgres(let location): try Self.initialise(location, configuration, clock: clock, wait: options.wait)
             }
-            let change = try ledger.write(as: .pipeline(.`init`)) { try $0.load(configuration) }
-            let digest = try ledger.read { try $0.digest() }
             // Said plainly: such an organisation accepts usage of any date (docs/INGEST.md, UsageStart).
             let unbounded = configuration.organisations
                 .filter { $0.usageStart(earliest: configuration.issuer.usageEarliest) == nil }.map(\.id)
@@ -40,16 +36,43 @@ struct InitCommand: ParsableCommand {
                 "warning: no usage start for \(unbounded.joined(separator: ", ")): usage of any date is accepted; "
                     + "set usage_start or plan_start in organisations.yaml, or usage_earliest in issuer.yaml",
             ]
+            let database = options.store.description
             return StageOutcome(
-                summary: Summary(database: options.db, created: !existed, configuration: change, digest: digest),
+                summary: Summary(database: database, created: created, configuration: change, digest: digest),
                 human: [
-                    "\(existed ? "opened" : "created") \(options.db)",
+                    "\(created ? "created" : "opened") \(database)",
                     "configuration \(change.changed ? "loaded" : "unchanged"): \(change.organisations) organisations, "
                         + "\(change.teams) teams, \(change.investigations) investigations, \(change.plans) plans, "
                         + "\(change.packages) packages, \(change.rateCardEntries) rates",
                     "ledger digest \(digest)",
                 ] + warnings)
         }
+    }
+
+    private static func initialise(
+        path: String, _ configuration: Configuration, clock: @escaping @Sendable () -> Instant
+    ) throws -> (created: Bool, ConfigurationChange, digest: String) {
+        let existed = FileManager.default.fileExists(atPath: path)
+        let ledger = try LedgerDatabase.create(at: path, clock: clock)
+        if existed {
+            let problems = try ledger.quickCheck()
+            guard problems == ["ok"] else {
+                throw CorruptDatabase(path: path, problems: problems)
+            }
+        }
+        let change = try ledger.write(as: .pipeline(.`init`)) { try $0.load(configuration) }
+        return (!existed, change, try ledger.read { try $0.digest() })
+    }
+
+    private static func initialise(
+        _ location: PostgresLocation, _ configuration: Configuration, clock: @escaping @Sendable () -> Instant,
+        wait: Bool
+    ) throws -> (created: Bool, ConfigurationChange, digest: String) {
+        let (store, created) = try PostgresStore.create(at: location, clock: clock)
+        defer { store.close() }
+        try store.takeStageLock("init", wait: wait)
+        let change = try store.load(configuration)
+        return (created, change, try store.digest())
     }
 }
 

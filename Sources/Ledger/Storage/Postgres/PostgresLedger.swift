@@ -119,7 +119,7 @@ public final class PostgresLedger: Sendable {
 
     // MARK: Schema
 
-    private func appliedMigrations() async throws -> Set<String> {
+    func appliedMigrations() async throws -> Set<String> {
         let exists = try await integer("SELECT CAST(COUNT(*) AS bigint) FROM pg_tables WHERE tablename = 'credits_migrations'")
         guard exists == 1 else { return [] }
         return Set(try await strings("SELECT name FROM credits_migrations"))
@@ -165,7 +165,7 @@ public final class PostgresLedger: Sendable {
                 for check in LedgerChecks.checks(.postgres) {
                     switch check {
                     case .sql(let name, let query):
-                        let offending = try await strings(PostgresQuery(unsafeSQL: query + " LIMIT 5"))
+                        let offending = try await strings(PostgresQuery(unsafeSQL: PostgresDialect.translate(query) + " LIMIT 5"))
                         checks.append(.init(name: name, offending: offending))
                     case .grantCosts:
                         checks.append(.init(name: "grantCostsExact", offending: try await grantCostViolations()))
@@ -196,8 +196,9 @@ public final class PostgresLedger: Sendable {
 
     private func digestInTransaction() async throws -> String {
         var dump = CanonicalDump()
-        for query in LedgerChecks.digestQueries(.postgres) {
-            try await dump.feed(try await connection.query(PostgresQuery(unsafeSQL: query), logger: logger))
+        for query in LedgerChecks.digestQueries {
+            try await dump.feed(try await connection.query(
+                PostgresQuery(unsafeSQL: PostgresDialect.translate(query)), logger: logger))
         }
         return dump.finalize()
     }

@@ -14,9 +14,10 @@ import PostgresNIO
 /// and one `COPY ... FROM STDIN` of the new ones, decided in order against both. So staging is set-based
 /// and streamed: memory holds one batch, never the file.
 ///
-/// Runs are serialised by the stage's advisory lock (`takeStageLock`), as the lock file serialises them on
-/// SQLite; a killed run's connection closes, which ends its transaction (nothing of the file is kept) and
-/// frees its lock.
+/// Runs are serialised by the stage's advisory lock (`PostgresStore.takeStageLock`), as the lock file
+/// serialises them on SQLite; a killed run's connection closes, which ends its transaction (nothing of the
+/// file is kept) and frees its lock. It is `PostgresStore.staging`: the store's connection, opened and
+/// closed by the store.
 ///
 /// Synchronous, as `StagingStore` is: each call waits for its PostgreSQL work (`PostgresBlocking`). Use it
 /// from a thread of its own (the CLI's main thread, a `Thread`), never from a task of Swift concurrency's pool.
@@ -27,28 +28,6 @@ public final class PostgresStagingStore: StagingStore, Sendable {
     init(ledger: PostgresLedger, clock: @escaping @Sendable () -> Instant) {
         self.ledger = ledger
         self.clock = clock
-    }
-
-    /// Connects to a database that holds a ledger (`PostgresLedger.open`).
-    public static func open(at location: PostgresLocation, clock: @escaping @Sendable () -> Instant) throws
-        -> PostgresStagingStore
-    {
-        do {
-            return PostgresStagingStore(ledger: try PostgresBlocking.wait { try await PostgresLedger.open(at: location) }, clock: clock)
-        } catch {
-            throw PostgresStoreError(error, at: location)
-        }
-    }
-
-    public func close() {
-        try? PostgresBlocking.wait { [ledger] in await ledger.close() }
-    }
-
-    /// Takes the advisory lock of `stage` for this connection's session, or throws `StageLock.Held` naming
-    /// the backend that holds it (or waits, if asked). The server frees it when the connection ends, however
-    /// the process ended: a lock left by a killed run is simply free.
-    public func takeStageLock(_ stage: String, wait: Bool) throws {
-        try ledger.blocking { try await $0.takeStageLock(stage, wait: wait) }
     }
 
     public func ingestConfiguration() throws -> IngestConfiguration {

@@ -34,30 +34,42 @@ extension LedgerReader {
         of organisationID: String, currency: Currency, by dimension: ConsumptionDimension, asOf instant: Instant,
         from: Instant? = nil
     ) throws -> [ConsumptionGroup] {
+        try ConsumptionQueries.consumption(
+            of: organisationID, currency: currency, by: dimension, asOf: instant, from: from, on: db)
+    }
+}
+
+/// Consumption as it stood at a past instant, in portable SQL (either store).
+enum ConsumptionQueries {
+    /// See `LedgerReader.consumption(of:currency:by:asOf:from:)`.
+    static func consumption(
+        of organisationID: String, currency: Currency, by dimension: ConsumptionDimension, asOf instant: Instant,
+        from: Instant?, on sql: some SQLSession
+    ) throws -> [ConsumptionGroup] {
         let column = dimension.rawValue
-        return try Row.fetchAll(
-            db,
-            sql: """
-                SELECT key, COUNT(*) AS n, SUM(credits) AS credits, SUM(money) AS money FROM (
-                    SELECT COALESCE(t.\(column), '') AS key, t.amount AS credits,
-                           COALESCE((
-                               SELECT SUM(d.cost_minor) FROM grant_draws d JOIN grants g ON g.id = d.grant_id
-                               WHERE d.transfer_id = t.id AND g.granted_at <= ?2), 0) AS money
-                    FROM transfers t
-                    WHERE t.organisation_id = ?1 AND t.kind = 'deduction' AND t.effective_at <= ?2
-                      AND t.effective_at >= ?3
-                      AND NOT EXISTS (SELECT 1 FROM usage_charges c WHERE c.transfer_id = t.id)
-                    UNION ALL
-                    SELECT COALESCE(c.\(column), ''), c.credits, c.cost_minor
-                    FROM transfers t JOIN usage_charges c ON c.transfer_id = t.id
-                    WHERE t.organisation_id = ?1 AND t.kind = 'deduction' AND t.effective_at <= ?2
-                      AND t.effective_at >= ?3)
-                GROUP BY 1 ORDER BY 1
-                """,
-            arguments: [organisationID, instant.millisecondsSinceEpoch, from?.millisecondsSinceEpoch ?? Int64.min]
+        return try sql.records(
+            """
+            SELECT key, COUNT(*), CAST(SUM(credits) AS BIGINT), CAST(SUM(money) AS BIGINT) FROM (
+                SELECT COALESCE(t.\(column), '') AS key, t.amount AS credits,
+                       COALESCE((
+                           SELECT SUM(d.cost_minor) FROM grant_draws d JOIN grants g ON g.id = d.grant_id
+                           WHERE d.transfer_id = t.id AND g.granted_at <= ?2), 0) AS money
+                FROM transfers t
+                WHERE t.organisation_id = ?1 AND t.kind = 'deduction' AND t.effective_at <= ?2
+                  AND t.effective_at >= ?3
+                  AND NOT EXISTS (SELECT 1 FROM usage_charges c WHERE c.transfer_id = t.id)
+                UNION ALL
+                SELECT COALESCE(c.\(column), ''), c.credits, c.cost_minor
+                FROM transfers t JOIN usage_charges c ON c.transfer_id = t.id
+                WHERE t.organisation_id = ?1 AND t.kind = 'deduction' AND t.effective_at <= ?2
+                  AND t.effective_at >= ?3) AS usage
+            GROUP BY key ORDER BY key COLLATE BINARY
+            """,
+            [.text(organisationID), .integer(instant.millisecondsSinceEpoch),
+             .integer(from?.millisecondsSinceEpoch ?? Int64.min)]
         ).map { row in
-            ConsumptionGroup(key: row["key"], eventCount: row["n"], credits: Credits(microcredits: row["credits"]),
-                             money: Money(minorUnits: row["money"] ?? 0, currency: currency))
+            ConsumptionGroup(key: row.text(0), eventCount: row.int64(1), credits: Credits(microcredits: row.int64(2)),
+                             money: Money(minorUnits: row.int64OrNil(3) ?? 0, currency: currency))
         }
     }
 }

@@ -3,7 +3,29 @@ import GRDB
 
 extension LedgerReader {
     /// An organisation's balance as it stood at `instant`, posting nothing (`ledger balance --as-of`,
-    /// GraphQL `creditBalance(asOf:)`).
+    /// GraphQL `creditBalance(asOf:)`); see `BalanceQueries.balance(of:asOf:on:)`.
+    public func balance(of organisationID: String, asOf instant: Instant) throws -> Balance {
+        try BalanceQueries.balance(of: organisationID, asOf: instant, on: db)
+    }
+}
+
+/// Balances, now and as of a past instant, in portable SQL (either store).
+enum BalanceQueries {
+    /// The organisation's balance and reservations, by one statement (`PointQueries.balanceSQL`, the
+    /// live service's own). Throws `PostingRejection.organisationNotFound` for an unknown organisation.
+    static func balance(of organisationID: String, on sql: some SQLSession) throws -> Balance {
+        let rows = try sql.records(
+            PointQueries.balanceSQL,
+            [.text(organisationID), .text(AccountID.available(organisationID: organisationID).rawValue)])
+        return try PointQueries.balance(organisationID, rows: rows.map { PointQueries.BalanceRow($0) })
+    }
+
+    /// Every organisation's balance, by organisation id.
+    static func balances(on sql: some SQLSession) throws -> [Balance] {
+        try sql.strings("SELECT id FROM organisations ORDER BY id COLLATE BINARY").map { try balance(of: $0, on: sql) }
+    }
+
+    /// An organisation's balance as it stood at `instant`, posting nothing.
     ///
     /// - `available`: every transfer effective at or before `instant`, credited less debited. Transfers
     ///   are append-only and a sum does not depend on the order they were posted in, so a deduction
@@ -15,21 +37,20 @@ extension LedgerReader {
     ///
     /// Cost: one indexed range sum over the organisation's transfers up to `instant`
     /// (`transfers_by_organisation`), and its reservation changes since.
-    public func balance(of organisationID: String, asOf instant: Instant) throws -> Balance {
-        let now = try balance(of: organisationID)
+    static func balance(of organisationID: String, asOf instant: Instant, on sql: some SQLSession) throws -> Balance {
+        let now = try balance(of: organisationID, on: sql)
         let account = AccountID.available(organisationID: organisationID).rawValue
-        let row = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT COALESCE(SUM(CASE WHEN credit_account = ?1 THEN amount ELSE 0 END), 0),
-                       COALESCE(SUM(CASE WHEN debit_account = ?1 THEN amount ELSE 0 END), 0)
-                FROM transfers WHERE organisation_id = ?2 AND effective_at <= ?3
-                """,
-            arguments: [account, organisationID, instant.millisecondsSinceEpoch])
-        guard let row else { preconditionFailure("an aggregate answers one row") }
-        let available = try Credits(microcredits: row[0]).subtracting(Credits(microcredits: row[1]))
+        guard let row = try sql.record(
+            """
+            SELECT CAST(COALESCE(SUM(CASE WHEN credit_account = ?1 THEN amount ELSE 0 END), 0) AS BIGINT),
+                   CAST(COALESCE(SUM(CASE WHEN debit_account = ?1 THEN amount ELSE 0 END), 0) AS BIGINT)
+            FROM transfers WHERE organisation_id = ?2 AND effective_at <= ?3
+            """,
+            [.text(account), .text(organisationID), .integer(instant.millisecondsSinceEpoch)])
+        else { preconditionFailure("an aggregate answers one row") }
+        let available = try Credits(microcredits: row.int64(0)).subtracting(Credits(microcredits: row.int64(1)))
         var reservations = Dictionary(uniqueKeysWithValues: now.reservations.map { ($0.id, $0) })
-        for change in try reservationChanges(of: organisationID, after: instant) {
+        for change in try ConfigurationChangeLog.reservationChanges(of: organisationID, after: instant, on: sql) {
             guard let id = change.reservationID else { continue }
             switch change.oldValue {
             case .reservation(let credits, let maxPriority)?:
@@ -55,7 +76,7 @@ public enum BalanceMoment: Sendable, Hashable {
     case endOf(LocalDate)
 
     /// The instant this moment is for `organisationID`.
-    public func instant(for organisationID: String, _ reader: LedgerReader) throws -> Instant {
+    public func instant(for organisationID: String, _ reader: some LedgerReads) throws -> Instant {
         switch self {
         case .instant(let instant):
             return instant

@@ -21,12 +21,17 @@ extension LedgerReader {
     }
 
     public func balances() throws -> [Balance] {
-        try String.fetchAll(db, cached: "SELECT id FROM organisations ORDER BY id").map { try balance(of: $0) }
+        try BalanceQueries.balances(on: db)
     }
 
     // Transfers are appended, never deferred: these lookups leave deferred balances deferred.
     public func transfer(id: Int64) throws -> Transfer? {
-        try Row.fetchOne(dbReadingNoBalances, cached: "\(Self.transferSelect) WHERE t.id = ?", arguments: [id]).map(Self.transfer)
+        try Self.transfer(id: id, on: dbReadingNoBalances)
+    }
+
+    /// `transfer(id:)` in portable SQL (either store).
+    static func transfer(id: Int64, on sql: some SQLSession) throws -> Transfer? {
+        try sql.record("\(transferSelect) WHERE t.id = ?", [.integer(id)]).map { try transfer($0) }
     }
 
     public func transfer(idempotencyKey: String) throws -> Transfer? {
@@ -54,30 +59,47 @@ extension LedgerReader {
         of organisationID: String, from: Instant? = nil, to: Instant? = nil, kinds: Set<TransferKind> = [],
         afterID: Int64? = nil, limit: Int = 1000, money: TransferMoney = .asPosted
     ) throws -> [Transfer] {
+        try Self.history(
+            of: organisationID, from: from, to: to, kinds: kinds, afterID: afterID, limit: limit, money: money, on: db)
+    }
+
+    /// `history(of:...)` in portable SQL (either store).
+    static func history(
+        of organisationID: String, from: Instant?, to: Instant?, kinds: Set<TransferKind>, afterID: Int64?,
+        limit: Int, money: TransferMoney, on sql: some SQLSession
+    ) throws -> [Transfer] {
         var conditions = ["t.organisation_id = ?"]
-        var arguments: StatementArguments = [organisationID]
-        if let from { conditions.append("t.effective_at >= ?"); arguments += [from.millisecondsSinceEpoch] }
-        if let to { conditions.append("t.effective_at < ?"); arguments += [to.millisecondsSinceEpoch] }
-        if let afterID { conditions.append("t.id > ?"); arguments += [afterID] }
+        var arguments: [SQLValue] = [.text(organisationID)]
+        if let from { conditions.append("t.effective_at >= ?"); arguments.append(.integer(from.millisecondsSinceEpoch)) }
+        if let to { conditions.append("t.effective_at < ?"); arguments.append(.integer(to.millisecondsSinceEpoch)) }
+        if let afterID { conditions.append("t.id > ?"); arguments.append(.integer(afterID)) }
         if !kinds.isEmpty {
             let sorted = kinds.map(\.rawValue).sorted()
             conditions.append("t.kind IN (\(sorted.map { _ in "?" }.joined(separator: ", ")))")
-            arguments += StatementArguments(sorted)
+            arguments += sorted.map(SQLValue.text)
         }
-        arguments += [limit]
-        return try Row.fetchAll(
-            db, sql: "\(Self.transferSelect(money)) WHERE \(conditions.joined(separator: " AND ")) ORDER BY t.id LIMIT ?",
-            arguments: arguments
-        ).map(Self.transfer)
+        arguments.append(SQLValue(limit))
+        return try sql.records(
+            "\(transferSelect(money)) WHERE \(conditions.joined(separator: " AND ")) ORDER BY t.id LIMIT ?", arguments
+        ).map { try transfer($0) }
     }
 
     public func grant(id: Int64) throws -> Grant? {
-        try Row.fetchOne(db, cached: "\(Self.grantSelect) WHERE id = ?", arguments: [id]).map(Self.grant)
+        try Self.grant(id: id, on: db)
     }
 
     public func grants(of organisationID: String) throws -> [Grant] {
-        try Row.fetchAll(db, cached: "\(Self.grantSelect) WHERE organisation_id = ? ORDER BY id", arguments: [organisationID])
-            .map(Self.grant)
+        try Self.grants(of: organisationID, on: db)
+    }
+
+    /// `grant(id:)` in portable SQL (either store).
+    static func grant(id: Int64, on sql: some SQLSession) throws -> Grant? {
+        try sql.record("\(grantSelect) WHERE id = ?", [.integer(id)]).map { try grant($0) }
+    }
+
+    /// `grants(of:)` in portable SQL (either store).
+    static func grants(of organisationID: String, on sql: some SQLSession) throws -> [Grant] {
+        try sql.records("\(grantSelect) WHERE organisation_id = ? ORDER BY id", [.text(organisationID)]).map { try grant($0) }
     }
 
     /// Grants with credits left that are not expired at `instant`, in burn-down order.
@@ -111,28 +133,37 @@ extension LedgerReader {
     /// Every draw on one grant, oldest first: which outflows (deductions, expiries, reversals, negative
     /// adjustments, overdraft settlements) took its credits.
     public func draws(ofGrant grantID: Int64) throws -> [GrantDraw] {
-        try draws(where: "d.grant_id = ?", grantID)
+        try Self.draws(ofGrant: grantID, on: db)
     }
 
     /// The draws of one outflow, oldest first: which grants funded it (`grantID` nil: overdraft).
     public func draws(ofTransfer transferID: Int64) throws -> [GrantDraw] {
-        try draws(where: "d.transfer_id = ?", transferID)
+        try Self.draws(ofTransfer: transferID, on: db)
     }
 
-    private func draws(where condition: String, _ id: Int64) throws -> [GrantDraw] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT d.transfer_id, d.grant_id, d.credits, d.cost_minor, t.currency
-                FROM grant_draws d JOIN transfers t ON t.id = d.transfer_id
-                WHERE \(condition) ORDER BY d.id
-                """,
-            arguments: [id]
+    /// `draws(ofGrant:)` in portable SQL (either store).
+    static func draws(ofGrant grantID: Int64, on sql: some SQLSession) throws -> [GrantDraw] {
+        try draws(where: "d.grant_id = ?", grantID, on: sql)
+    }
+
+    /// `draws(ofTransfer:)` in portable SQL (either store).
+    static func draws(ofTransfer transferID: Int64, on sql: some SQLSession) throws -> [GrantDraw] {
+        try draws(where: "d.transfer_id = ?", transferID, on: sql)
+    }
+
+    private static func draws(where condition: String, _ id: Int64, on sql: some SQLSession) throws -> [GrantDraw] {
+        try sql.records(
+            """
+            SELECT d.transfer_id, d.grant_id, d.credits, d.cost_minor, t.currency
+            FROM grant_draws d JOIN transfers t ON t.id = d.transfer_id
+            WHERE \(condition) ORDER BY d.id
+            """,
+            [.integer(id)]
         ).map { row in
-            let currency = try Currency(stored: row["currency"], table: "transfers")
+            let currency = try Currency(stored: row.text(4), table: "transfers")
             return GrantDraw(
-                transferID: row["transfer_id"], grantID: row["grant_id"], credits: Credits(microcredits: row["credits"]),
-                cost: Money(minorUnits: row["cost_minor"], currency: currency))
+                transferID: row.int64(0), grantID: row.int64OrNil(1), credits: Credits(microcredits: row.int64(2)),
+                cost: Money(minorUnits: row.int64(3), currency: currency))
         }
     }
 
@@ -162,7 +193,7 @@ extension LedgerReader {
     static let drawsCost = """
         (CASE WHEN EXISTS (SELECT 1 FROM grant_draws u WHERE u.organisation_id = t.organisation_id
                                AND u.transfer_id = t.id AND u.grant_id IS NULL)
-              THEN (SELECT COALESCE(SUM(d.cost_minor), 0) FROM grant_draws d WHERE d.transfer_id = t.id)
+              THEN (SELECT CAST(COALESCE(SUM(d.cost_minor), 0) AS BIGINT) FROM grant_draws d WHERE d.transfer_id = t.id)
               ELSE t.money_minor END)
         """
 
@@ -174,20 +205,21 @@ extension LedgerReader {
         """
 
     /// Decodes a row of `transferSelect` by column position (decoding by name costs a lookup per column).
-    static func transfer(_ row: Row) throws -> Transfer {
-        let kind = try TransferKind(stored: row[2], table: "transfers", column: "kind")
-        let currency = try Currency(stored: row[8], table: "transfers")
-        let actor = try Actor(stored: row[19])
+    static func transfer(_ row: some SQLColumns) throws -> Transfer {
+        let kind = try TransferKind(stored: row.text(2), table: "transfers", column: "kind")
+        let currency = try Currency(stored: row.text(8), table: "transfers")
+        let actor = try Actor(stored: row.text(19))
         return Transfer(
-            id: row[0], idempotencyKey: row[1], kind: kind, organisationID: row[3],
-            debitAccount: row[4], creditAccount: row[5],
-            amount: Credits(microcredits: row[6]), money: Money(minorUnits: row[7], currency: currency),
-            effectiveAt: Instant(millisecondsSinceEpoch: row[9]),
-            recordedAt: Instant(millisecondsSinceEpoch: row[10]),
+            id: row.int64(0), idempotencyKey: row.text(1), kind: kind, organisationID: row.text(3),
+            debitAccount: row.text(4), creditAccount: row.text(5),
+            amount: Credits(microcredits: row.int64(6)), money: Money(minorUnits: row.int64(7), currency: currency),
+            effectiveAt: Instant(millisecondsSinceEpoch: row.int64(9)),
+            recordedAt: Instant(millisecondsSinceEpoch: row.int64(10)),
             references: TransferReferences(
-                costEventID: row[11], revolutOrderID: row[12], planPeriod: row[13], team: row[14],
-                investigation: row[15], operation: row[16], memo: row[17]),
-            actor: actor, balanceAfter: Credits(microcredits: row[20]), grantID: row[18])
+                costEventID: row.textOrNil(11), revolutOrderID: row.textOrNil(12), planPeriod: row.textOrNil(13),
+                team: row.textOrNil(14), investigation: row.textOrNil(15), operation: row.textOrNil(16),
+                memo: row.textOrNil(17)),
+            actor: actor, balanceAfter: Credits(microcredits: row.int64(20)), grantID: row.int64OrNil(18))
     }
 
     static let grantSelect = """
@@ -197,15 +229,14 @@ extension LedgerReader {
         """
 
     /// Decodes a row of `grantSelect` by column position (decoding by name costs a lookup per column).
-    static func grant(_ row: Row) throws -> Grant {
-        let source = try GrantSource(stored: row[2], table: "grants", column: "source")
-        let currency = try Currency(stored: row[10], table: "grants")
-        let expiresAt: Int64? = row[7]
+    static func grant(_ row: some SQLColumns) throws -> Grant {
+        let source = try GrantSource(stored: row.text(2), table: "grants", column: "source")
+        let currency = try Currency(stored: row.text(10), table: "grants")
         return Grant(
-            id: row[0], organisationID: row[1], source: source, transferID: row[3],
-            credits: Credits(microcredits: row[4]), remaining: Credits(microcredits: row[5]),
-            burnRank: row[6], expiresAt: expiresAt.map(Instant.init(millisecondsSinceEpoch:)),
-            grantedAt: Instant(millisecondsSinceEpoch: row[8]),
-            cost: Money(minorUnits: row[9], currency: currency))
+            id: row.int64(0), organisationID: row.text(1), source: source, transferID: row.int64(3),
+            credits: Credits(microcredits: row.int64(4)), remaining: Credits(microcredits: row.int64(5)),
+            burnRank: Int(row.int64(6)), expiresAt: row.int64OrNil(7).map(Instant.init(millisecondsSinceEpoch:)),
+            grantedAt: Instant(millisecondsSinceEpoch: row.int64(8)),
+            cost: Money(minorUnits: row.int64(9), currency: currency))
     }
 }

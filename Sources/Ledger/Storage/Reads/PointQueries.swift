@@ -93,7 +93,7 @@ enum PointQueries {
                 $0.add(organisationID)
                 $0.add(AccountID.available(organisationID: organisationID).rawValue)
             },
-            map: BalanceRow.init)
+            map: { BalanceRow($0) })
         return try balance(organisationID, rows: rows)
     }
 
@@ -183,7 +183,7 @@ enum PointQueries {
         let available: Int64
         let reservation: Reservation?
 
-        init(_ row: SQLiteRow) {
+        init(_ row: some SQLColumns) {
             currency = row.text(0)
             overdraftLimit = row.int64(1)
             available = row.int64(2)
@@ -195,7 +195,7 @@ enum PointQueries {
         }
     }
 
-    private static func balance(_ organisationID: String, rows: [BalanceRow]) throws -> Balance {
+    static func balance(_ organisationID: String, rows: [BalanceRow]) throws -> Balance {
         guard let first = rows.first else { throw PostingRejection.organisationNotFound(organisationID) }
         let currency = try Currency(stored: first.currency, table: "organisations")
         return Balance(

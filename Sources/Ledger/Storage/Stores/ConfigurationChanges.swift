@@ -147,33 +147,6 @@ extension LedgerTransaction {
         return .changed
     }
 
-    /// Records what `credits init` changes in an existing organisation's reservations and thresholds,
-    /// one row per reservation added, changed or removed and one for the thresholds.
-    func recordConfiguredChanges(
-        before: Organisation, after: Organisation, attribution: ConfigurationChangeAttribution
-    ) throws {
-        precondition(before.id == after.id, "a change compares one organisation with itself")
-        let old = Dictionary(uniqueKeysWithValues: before.reservations.map { ($0.id, $0) })
-        let new = Dictionary(uniqueKeysWithValues: after.reservations.map { ($0.id, $0) })
-        for id in Set(old.keys).union(new.keys).sorted() where old[id] != new[id] {
-            try recordChange(
-                organisationID: after.id, attribution: attribution, subject: .reservation, reservationID: id,
-                old: old[id].map(ConfigurationValue.init), new: new[id].map(ConfigurationValue.init))
-        }
-        let oldBudgets = Dictionary(uniqueKeysWithValues: (before.budgets ?? []).map { ($0.key, $0) })
-        let newBudgets = Dictionary(uniqueKeysWithValues: (after.budgets ?? []).map { ($0.key, $0) })
-        for key in Set(oldBudgets.keys).union(newBudgets.keys).sorted() where oldBudgets[key] != newBudgets[key] {
-            try recordChange(
-                organisationID: after.id, attribution: attribution, subject: .budget, reservationID: nil,
-                old: oldBudgets[key].map { .budget($0) }, new: newBudgets[key].map { .budget($0) }, budgetKey: key)
-        }
-        if before.thresholds != after.thresholds {
-            try recordChange(
-                organisationID: after.id, attribution: attribution, subject: .thresholds, reservationID: nil,
-                old: .thresholds(before.thresholds), new: .thresholds(after.thresholds))
-        }
-    }
-
     /// True when the attribution's key already recorded exactly this change; throws when it recorded
     /// another one.
     private func isReplay(
@@ -198,17 +171,9 @@ extension LedgerTransaction {
         subject: ConfigurationChangeRecord.Subject, reservationID: String?, old: ConfigurationValue?,
         new: ConfigurationValue?, budgetKey: String? = nil
     ) throws {
-        precondition((subject == .reservation) == (reservationID != nil), "only reservations have an id")
-        precondition((subject == .budget) == (budgetKey != nil), "only budgets have a budget key")
-        try db.execute(
-            sql: """
-                INSERT INTO configuration_changes (organisation_id, changed_at, actor, idempotency_key, subject,
-                    reservation_id, old_value, new_value, budget_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [organisationID, now.millisecondsSinceEpoch, attribution.actor, attribution.idempotencyKey,
-                        subject.rawValue, reservationID, old.map(ConfigurationValueCodec.json),
-                        new.map(ConfigurationValueCodec.json), budgetKey])
+        try ConfigurationChangeLog.record(
+            organisationID: organisationID, attribution: attribution, subject: subject, reservationID: reservationID,
+            old: old, new: new, budgetKey: budgetKey, now: now, on: db)
     }
 
     /// Sets (or, with `budget` nil, removes) the organisation's budget on one scope, live, checked
@@ -285,50 +250,116 @@ extension LedgerReader {
     public func configurationChanges(
         of organisationID: String, beforeID: Int64? = nil, limit: Int
     ) throws -> [ConfigurationChangeRecord] {
-        precondition(limit > 0, "a page holds at least one change")
-        return try Row.fetchAll(
-            db,
-            sql: """
-                SELECT * FROM configuration_changes WHERE organisation_id = ? AND id < ?
-                ORDER BY id DESC LIMIT ?
-                """,
-            arguments: [organisationID, beforeID ?? Int64.max, limit]
-        ).map(Self.configurationChange)
+        try ConfigurationChangeLog.changes(of: organisationID, beforeID: beforeID, limit: limit, on: db)
     }
 
-    /// An organisation's reservation changes recorded after `instant`, newest first: what to undo, in
-    /// order, to see its reservations as they stood then (`balance(of:asOf:)`).
+    /// An organisation's reservation changes recorded after `instant`, newest first (see
+    /// `ConfigurationChangeLog.reservationChanges`).
     public func reservationChanges(of organisationID: String, after instant: Instant) throws
         -> [ConfigurationChangeRecord]
     {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT * FROM configuration_changes
-                WHERE organisation_id = ? AND subject = 'reservation' AND changed_at > ?
-                ORDER BY id DESC
-                """,
-            arguments: [organisationID, instant.millisecondsSinceEpoch]
-        ).map(Self.configurationChange)
+        try ConfigurationChangeLog.reservationChanges(of: organisationID, after: instant, on: db)
     }
 
     /// The change recorded under an idempotency key, if any.
     public func configurationChange(idempotencyKey: String) throws -> ConfigurationChangeRecord? {
-        try Row.fetchOne(
-            db, sql: "SELECT * FROM configuration_changes WHERE idempotency_key = ?", arguments: [idempotencyKey]
-        ).map(Self.configurationChange)
+        try ConfigurationChangeLog.change(idempotencyKey: idempotencyKey, on: db)
+    }
+}
+
+/// `configuration_changes`, written and read in portable SQL (either store).
+enum ConfigurationChangeLog {
+    static func record(
+        organisationID: String, attribution: ConfigurationChangeAttribution,
+        subject: ConfigurationChangeRecord.Subject, reservationID: String?, old: ConfigurationValue?,
+        new: ConfigurationValue?, budgetKey: String? = nil, now: Instant, on sql: some SQLSession
+    ) throws {
+        precondition((subject == .reservation) == (reservationID != nil), "only reservations have an id")
+        precondition((subject == .budget) == (budgetKey != nil), "only budgets have a budget key")
+        try sql.execute(
+            """
+            INSERT INTO configuration_changes (organisation_id, changed_at, actor, idempotency_key, subject,
+                reservation_id, old_value, new_value, budget_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [.text(organisationID), .integer(now.millisecondsSinceEpoch), .text(attribution.actor),
+             SQLValue(attribution.idempotencyKey), .text(subject.rawValue), SQLValue(reservationID),
+             SQLValue(try old.map(ConfigurationValueCodec.json)), SQLValue(try new.map(ConfigurationValueCodec.json)),
+             SQLValue(budgetKey)])
     }
 
-    private static func configurationChange(_ row: Row) throws -> ConfigurationChangeRecord {
+    /// Records what `credits init` changes in an existing organisation's reservations and thresholds,
+    /// one row per reservation added, changed or removed and one for the thresholds.
+    static func recordConfigured(
+        before: Organisation, after: Organisation, attribution: ConfigurationChangeAttribution, now: Instant,
+        on sql: some SQLSession
+    ) throws {
+        precondition(before.id == after.id, "a change compares one organisation with itself")
+        let old = Dictionary(uniqueKeysWithValues: before.reservations.map { ($0.id, $0) })
+        let new = Dictionary(uniqueKeysWithValues: after.reservations.map { ($0.id, $0) })
+        for id in Set(old.keys).union(new.keys).sorted() where old[id] != new[id] {
+            try record(
+                organisationID: after.id, attribution: attribution, subject: .reservation, reservationID: id,
+                old: old[id].map(ConfigurationValue.init), new: new[id].map(ConfigurationValue.init), now: now, on: sql)
+        }
+        let oldBudgets = Dictionary(uniqueKeysWithValues: (before.budgets ?? []).map { ($0.key, $0) })
+        let newBudgets = Dictionary(uniqueKeysWithValues: (after.budgets ?? []).map { ($0.key, $0) })
+        for key in Set(oldBudgets.keys).union(newBudgets.keys).sorted() where oldBudgets[key] != newBudgets[key] {
+            try record(
+                organisationID: after.id, attribution: attribution, subject: .budget, reservationID: nil,
+                old: oldBudgets[key].map { .budget($0) }, new: newBudgets[key].map { .budget($0) }, budgetKey: key,
+                now: now, on: sql)
+        }
+        if before.thresholds != after.thresholds {
+            try record(
+                organisationID: after.id, attribution: attribution, subject: .thresholds, reservationID: nil,
+                old: .thresholds(before.thresholds), new: .thresholds(after.thresholds), now: now, on: sql)
+        }
+    }
+
+    /// An organisation's configuration changes, newest first, at most `limit`, before change `beforeID`.
+    static func changes(
+        of organisationID: String, beforeID: Int64?, limit: Int, on sql: some SQLSession
+    ) throws -> [ConfigurationChangeRecord] {
+        precondition(limit > 0, "a page holds at least one change")
+        return try sql.records(
+            "\(select) WHERE organisation_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            [.text(organisationID), .integer(beforeID ?? Int64.max), SQLValue(limit)]
+        ).map(change)
+    }
+
+    /// An organisation's reservation changes recorded after `instant`, newest first: what to undo, in
+    /// order, to see its reservations as they stood then (`balance(of:asOf:)`).
+    static func reservationChanges(of organisationID: String, after instant: Instant, on sql: some SQLSession) throws
+        -> [ConfigurationChangeRecord]
+    {
+        try sql.records(
+            "\(select) WHERE organisation_id = ? AND subject = 'reservation' AND changed_at > ? ORDER BY id DESC",
+            [.text(organisationID), .integer(instant.millisecondsSinceEpoch)]
+        ).map(change)
+    }
+
+    /// The change recorded under an idempotency key, if any.
+    static func change(idempotencyKey: String, on sql: some SQLSession) throws -> ConfigurationChangeRecord? {
+        try sql.records("\(select) WHERE idempotency_key = ?", [.text(idempotencyKey)]).first.map(change)
+    }
+
+    private static let select = """
+        SELECT id, organisation_id, changed_at, actor, idempotency_key, subject, reservation_id, budget_key,
+            old_value, new_value
+        FROM configuration_changes
+        """
+
+    private static func change(_ row: SQLRecord) throws -> ConfigurationChangeRecord {
         let subject = try ConfigurationChangeRecord.Subject(
-            stored: row["subject"], table: "configuration_changes", column: "subject")
+            stored: row.text(5), table: "configuration_changes", column: "subject")
         return ConfigurationChangeRecord(
-            id: row["id"], organisationID: row["organisation_id"],
-            changedAt: Instant(millisecondsSinceEpoch: row["changed_at"]), actor: row["actor"],
-            idempotencyKey: row["idempotency_key"], subject: subject, reservationID: row["reservation_id"],
-            budgetKey: row["budget_key"],
-            oldValue: try (row["old_value"] as String?).map { try ConfigurationValueCodec.value($0, subject) },
-            newValue: try (row["new_value"] as String?).map { try ConfigurationValueCodec.value($0, subject) })
+            id: row.int64(0), organisationID: row.text(1),
+            changedAt: Instant(millisecondsSinceEpoch: row.int64(2)), actor: row.text(3),
+            idempotencyKey: row.textOrNil(4), subject: subject, reservationID: row.textOrNil(6),
+            budgetKey: row.textOrNil(7),
+            oldValue: try row.textOrNil(8).map { try ConfigurationValueCodec.value($0, subject) },
+            newValue: try row.textOrNil(9).map { try ConfigurationValueCodec.value($0, subject) })
     }
 }
 

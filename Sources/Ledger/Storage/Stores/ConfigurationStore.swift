@@ -16,12 +16,29 @@ public struct ConfigurationChange: Sendable, Equatable, Codable {
 }
 
 extension LedgerTransaction {
+    /// Writes the configuration (`ConfigurationLoad`), forgetting what the posting state had cached of
+    /// every organisation it names.
+    public func load(_ configuration: Configuration) throws -> ConfigurationChange {
+        let change = try ConfigurationLoad.load(configuration, now: now, on: db)
+        if change.changed {
+            for organisation in configuration.organisations { postingState.forget(organisation.id) }
+        }
+        return change
+    }
+
+    func insert(_ reservation: Reservation, for organisationID: String) throws {
+        try ConfigurationLoad.insert(reservation, for: organisationID, on: db)
+    }
+}
+
+/// `credits init`'s write of the configuration, in portable SQL: the same statements on either store.
+enum ConfigurationLoad {
     /// Writes the configuration, replacing what was loaded before. Organisations, teams and
     /// investigations are upserted and never deleted (the ledger references them); prices,
     /// reservations and rate cards are replaced. Loading the same configuration twice changes nothing.
-    public func load(_ configuration: Configuration) throws -> ConfigurationChange {
+    static func load(_ configuration: Configuration, now: Instant, on sql: some SQLSession) throws -> ConfigurationChange {
         let digest = try ConfigurationCodec.digest(configuration)
-        let previous = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'configuration_digest'")
+        let previous = try sql.strings("SELECT value FROM meta WHERE key = 'configuration_digest'").first
         let change = ConfigurationChange(
             organisations: configuration.organisations.count,
             teams: configuration.organisations.reduce(0) { $0 + $1.teams.count },
@@ -30,113 +47,114 @@ extension LedgerTransaction {
             rateCardEntries: configuration.rateCards.count, digest: digest, changed: previous != digest)
         guard change.changed else { return change }
 
-        try db.execute(
-            sql: "INSERT INTO issuer (id, settings) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET settings = excluded.settings",
-            arguments: [configuration.issuer.id, try ConfigurationCodec.json(configuration.issuer)])
+        try sql.execute(
+            "INSERT INTO issuer (id, settings) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings",
+            [.text(configuration.issuer.id), .text(try ConfigurationCodec.json(configuration.issuer))])
         for plan in configuration.plans {
-            try db.execute(
-                sql: """
-                    INSERT INTO plans (id, period, credits_per_period, settings) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET period = excluded.period,
-                        credits_per_period = excluded.credits_per_period, settings = excluded.settings
-                    """,
-                arguments: [plan.id, plan.period.rawValue, plan.creditsPerPeriod.microcredits,
-                            try ConfigurationCodec.json(plan)])
+            try sql.execute(
+                """
+                INSERT INTO plans (id, period, credits_per_period, settings) VALUES (?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET period = excluded.period,
+                    credits_per_period = excluded.credits_per_period, settings = excluded.settings
+                """,
+                [.text(plan.id), .text(plan.period.rawValue), .integer(plan.creditsPerPeriod.microcredits),
+                 .text(try ConfigurationCodec.json(plan))])
         }
         for package in configuration.packages {
-            try db.execute(
-                sql: """
-                    INSERT INTO credit_packages (id, credits, settings) VALUES (?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET credits = excluded.credits, settings = excluded.settings
-                    """,
-                arguments: [package.id, package.credits.microcredits, try ConfigurationCodec.json(package)])
+            try sql.execute(
+                """
+                INSERT INTO credit_packages (id, credits, settings) VALUES (?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET credits = excluded.credits, settings = excluded.settings
+                """,
+                [.text(package.id), .integer(package.credits.microcredits), .text(try ConfigurationCodec.json(package))])
         }
         // Reservations and thresholds may have been changed live; what this load replaces is audited.
         let attribution = ConfigurationChangeAttribution(actor: "config:\(digest.prefix(12))", idempotencyKey: nil)
         for organisation in configuration.organisations {
-            let before = try reader.organisation(organisation.id)
-            try upsert(organisation)
-            if let before { try recordConfiguredChanges(before: before, after: organisation, attribution: attribution) }
+            let before = try ConfigurationQueries.organisation(organisation.id, on: sql)
+            try upsert(organisation, on: sql)
+            if let before {
+                try ConfigurationChangeLog.recordConfigured(
+                    before: before, after: organisation, attribution: attribution, now: now, on: sql)
+            }
         }
-        try db.execute(sql: "DELETE FROM operations")
+        try sql.execute("DELETE FROM operations")
         for operation in configuration.operations ?? [] {
-            try db.execute(sql: "INSERT INTO operations (id) VALUES (?)", arguments: [operation])
+            try sql.execute("INSERT INTO operations (id) VALUES (?)", [.text(operation)])
         }
-        try db.execute(sql: "DELETE FROM rate_cards")
+        try sql.execute("DELETE FROM rate_cards")
         for rate in configuration.rateCards {
-            try db.execute(
-                sql: "INSERT INTO rate_cards (organisation_id, operation, unit, credits_per_unit) VALUES (?, ?, ?, ?)",
-                arguments: [rate.organisationID ?? "", rate.operation, rate.unit, rate.creditsPerUnit.microcredits])
+            try sql.execute(
+                "INSERT INTO rate_cards (organisation_id, operation, unit, credits_per_unit) VALUES (?, ?, ?, ?)",
+                [.text(rate.organisationID ?? ""), .text(rate.operation), .text(rate.unit),
+                 .integer(rate.creditsPerUnit.microcredits)])
         }
-        try db.execute(
-            sql: "INSERT INTO meta (key, value) VALUES ('configuration_digest', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            arguments: [digest])
+        try sql.execute(
+            """
+            INSERT INTO meta (key, value) VALUES ('configuration_digest', ?)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value
+            """,
+            [.text(digest)])
         return change
     }
 
-    private func upsert(_ organisation: Organisation) throws {
-        postingState.forget(organisation.id)
-        try db.execute(
-            sql: """
-                INSERT INTO organisations (id, name, currency, time_zone, plan_id, overdraft_limit, settings)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET name = excluded.name, currency = excluded.currency,
-                    time_zone = excluded.time_zone, plan_id = excluded.plan_id,
-                    overdraft_limit = excluded.overdraft_limit, settings = excluded.settings
-                """,
-            arguments: [organisation.id, organisation.name, organisation.currency.code, organisation.timeZone,
-                        organisation.planID, organisation.overdraftLimit.microcredits,
-                        try ConfigurationCodec.json(organisation)])
-        let existingCurrency = try String.fetchOne(
-            db, sql: "SELECT currency FROM transfers WHERE organisation_id = ? LIMIT 1", arguments: [organisation.id])
+    private static func upsert(_ organisation: Organisation, on sql: some SQLSession) throws {
+        try sql.execute(
+            """
+            INSERT INTO organisations (id, name, currency, time_zone, plan_id, overdraft_limit, settings)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, currency = excluded.currency,
+                time_zone = excluded.time_zone, plan_id = excluded.plan_id,
+                overdraft_limit = excluded.overdraft_limit, settings = excluded.settings
+            """,
+            [.text(organisation.id), .text(organisation.name), .text(organisation.currency.code),
+             .text(organisation.timeZone), SQLValue(organisation.planID), .integer(organisation.overdraftLimit.microcredits),
+             .text(try ConfigurationCodec.json(organisation))])
+        let existingCurrency = try sql.strings(
+            "SELECT currency FROM transfers WHERE organisation_id = ? LIMIT 1", [.text(organisation.id)]).first
         if let existingCurrency, existingCurrency != organisation.currency.code {
             throw ConfigurationError(
                 file: "organisations.yaml", key: organisation.id,
                 problem: "currency changed from \(existingCurrency) to \(organisation.currency.code) after transfers were posted")
         }
-        try db.execute(
-            sql: "INSERT INTO accounts (id, organisation_id, kind) VALUES (?, ?, 'available') ON CONFLICT(id) DO NOTHING",
-            arguments: [AccountID.available(organisationID: organisation.id).rawValue, organisation.id])
+        try sql.execute(
+            "INSERT INTO accounts (id, organisation_id, kind) VALUES (?, ?, 'available') ON CONFLICT (id) DO NOTHING",
+            [.text(AccountID.available(organisationID: organisation.id).rawValue), .text(organisation.id)])
         for team in organisation.teams {
-            try db.execute(
-                sql: """
-                    INSERT INTO teams (organisation_id, id, name) VALUES (?, ?, ?)
-                    ON CONFLICT(organisation_id, id) DO UPDATE SET name = excluded.name
-                    """,
-                arguments: [organisation.id, team.id, team.name])
+            try sql.execute(
+                """
+                INSERT INTO teams (organisation_id, id, name) VALUES (?, ?, ?)
+                ON CONFLICT (organisation_id, id) DO UPDATE SET name = excluded.name
+                """,
+                [.text(organisation.id), .text(team.id), .text(team.name)])
         }
         for investigation in organisation.investigations {
-            try db.execute(
-                sql: """
-                    INSERT INTO investigations (organisation_id, id, name, team_id, priority, status)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(organisation_id, id) DO UPDATE SET name = excluded.name,
-                        team_id = excluded.team_id, priority = excluded.priority, status = excluded.status
-                    """,
-                arguments: [organisation.id, investigation.id, investigation.name, investigation.teamID,
-                            investigation.priority.rank, investigation.status.rawValue])
+            try sql.execute(
+                """
+                INSERT INTO investigations (organisation_id, id, name, team_id, priority, status)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (organisation_id, id) DO UPDATE SET name = excluded.name,
+                    team_id = excluded.team_id, priority = excluded.priority, status = excluded.status
+                """,
+                [.text(organisation.id), .text(investigation.id), .text(investigation.name), .text(investigation.teamID),
+                 SQLValue(investigation.priority.rank), .text(investigation.status.rawValue)])
         }
-        try db.execute(sql: "DELETE FROM reservations WHERE organisation_id = ?", arguments: [organisation.id])
-        for reservation in organisation.reservations { try insert(reservation, for: organisation.id) }
-        try BudgetQueries.replace(organisation.budgets ?? [], of: organisation.id, in: db)
+        try sql.execute("DELETE FROM reservations WHERE organisation_id = ?", [.text(organisation.id)])
+        for reservation in organisation.reservations { try insert(reservation, for: organisation.id, on: sql) }
+        try BudgetQueries.replace(organisation.budgets ?? [], of: organisation.id, in: sql)
     }
 
-    func insert(_ reservation: Reservation, for organisationID: String) throws {
-        try db.execute(
-            sql: "INSERT INTO reservations (organisation_id, id, credits, max_priority) VALUES (?, ?, ?, ?)",
-            arguments: [organisationID, reservation.id, reservation.credits.microcredits, reservation.maxPriority.rank])
+    static func insert(_ reservation: Reservation, for organisationID: String, on sql: some SQLSession) throws {
+        try sql.execute(
+            "INSERT INTO reservations (organisation_id, id, credits, max_priority) VALUES (?, ?, ?, ?)",
+            [.text(organisationID), .text(reservation.id), .integer(reservation.credits.microcredits),
+             SQLValue(reservation.maxPriority.rank)])
     }
 }
 
 extension LedgerReader {
     public func organisation(_ id: String) throws -> Organisation? {
-        guard let json = try String.fetchOne(db, sql: "SELECT settings FROM organisations WHERE id = ?", arguments: [id])
-        else { return nil }
-        var organisation = try ConfigurationCodec.decode(Organisation.self, json)
-        organisation.reservations = try reservations(of: id)
-        let budgets = try BudgetQueries.budgets(of: id, in: db)
-        organisation.budgets = budgets.isEmpty ? nil : budgets
-        return organisation
+        try ConfigurationQueries.organisation(id, on: db)
     }
 
     public func organisations() throws -> [Organisation] {
@@ -145,16 +163,8 @@ extension LedgerReader {
 
     /// Current reservations (they may be changed live, so they are read from their own table).
     public func reservations(of organisationID: String) throws -> [Reservation] {
-        try Row.fetchAll(
-            db, cached: "SELECT id, credits, max_priority FROM reservations WHERE organisation_id = ? ORDER BY id",
-            arguments: [organisationID]
-        ).map { row in
-            Reservation(
-                id: row["id"], credits: Credits(microcredits: row["credits"]),
-                maxPriority: Priority(rank: row["max_priority"]) ?? .p1)
-        }
+        try ConfigurationQueries.reservations(of: organisationID, on: db)
     }
-
     public func issuer() throws -> Issuer? {
         try String.fetchOne(db, sql: "SELECT settings FROM issuer ORDER BY id LIMIT 1")
             .map { try ConfigurationCodec.decode(Issuer.self, $0) }
@@ -224,6 +234,31 @@ extension LedgerReader {
 
     public func configurationDigest() throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'configuration_digest'")
+    }
+}
+
+/// The configuration as the ledger holds it, read in portable SQL (either store).
+enum ConfigurationQueries {
+    static func organisation(_ id: String, on sql: some SQLSession) throws -> Organisation? {
+        guard let json = try sql.strings("SELECT settings FROM organisations WHERE id = ?", [.text(id)]).first
+        else { return nil }
+        var organisation = try ConfigurationCodec.decode(Organisation.self, json)
+        organisation.reservations = try reservations(of: id, on: sql)
+        let budgets = try BudgetQueries.budgets(of: id, in: sql)
+        organisation.budgets = budgets.isEmpty ? nil : budgets
+        return organisation
+    }
+
+    /// Current reservations, by id (they may be changed live, so they are read from their own table).
+    static func reservations(of organisationID: String, on sql: some SQLSession) throws -> [Reservation] {
+        try sql.records(
+            "SELECT id, credits, max_priority FROM reservations WHERE organisation_id = ? ORDER BY id COLLATE BINARY",
+            [.text(organisationID)]
+        ).map { row in
+            Reservation(
+                id: row.text(0), credits: Credits(microcredits: row.int64(1)),
+                maxPriority: Priority(rank: Int(row.int64(2))) ?? .p1)
+        }
     }
 }
 

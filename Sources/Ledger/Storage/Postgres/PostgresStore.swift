@@ -1,0 +1,99 @@
+import Foundation
+
+/// A ledger on PostgreSQL for the stages that run there through portable SQL (`SQLSession`): `credits
+/// init` (the schema, then the configuration, by the same `ConfigurationLoad` as on SQLite) and the read
+/// commands (`LedgerReads`, by the same queries as on SQLite).
+///
+/// One connection. Writes run in one transaction each, serialised between processes by the stage's
+/// advisory lock (`takeStageLock`); reads run in one `REPEATABLE READ READ ONLY` transaction, so every
+/// query of a command sees the same ledger.
+///
+/// Synchronous: each call waits for its PostgreSQL work, so use it from a thread of its own (the CLI's
+/// main thread, a `Thread`), never from a task of Swift concurrency's pool.
+public final class PostgresStore: Sendable {
+    let ledger: PostgresLedger
+    private let clock: @Sendable () -> Instant
+
+    private init(ledger: PostgresLedger, clock: @escaping @Sendable () -> Instant) {
+        self.ledger = ledger
+        self.clock = clock
+    }
+
+    /// Connects and applies every pending migration, creating the schema in an empty database. `created`
+    /// says whether the database held no ledger before.
+    public static func create(at location: PostgresLocation, clock: @escaping @Sendable () -> Instant) throws
+        -> (store: PostgresStore, created: Bool)
+    {
+        let ledger = try PostgresBlocking.wait { try await PostgresLedger.connect(location) }
+        let store = PostgresStore(ledger: ledger, clock: clock)
+        do {
+            let created = try ledger.blocking { ledger in
+                let before = try await ledger.appliedMigrations()
+                try await ledger.migrate()
+                return before.isEmpty
+            }
+            return (store, created)
+        } catch {
+            store.close()
+            throw error
+        }
+    }
+
+    /// Connects to a database that holds a ledger (`PostgresLedger.open`).
+    public static func open(at location: PostgresLocation, clock: @escaping @Sendable () -> Instant) throws
+        -> PostgresStore
+    {
+        do {
+            return PostgresStore(ledger: try PostgresBlocking.wait { try await PostgresLedger.open(at: location) }, clock: clock)
+        } catch {
+            throw PostgresStoreError(error, at: location)
+        }
+    }
+
+    public func close() {
+        try? PostgresBlocking.wait { [ledger] in await ledger.close() }
+    }
+
+    /// Takes the advisory lock of `stage` for this connection's session, or throws `StageLock.Held` naming
+    /// the backend that holds it (or waits, if asked). The server frees it when the connection ends, however
+    /// the process ended: a lock left by a killed run is simply free.
+    public func takeStageLock(_ stage: String, wait: Bool) throws {
+        try ledger.blocking { try await $0.takeStageLock(stage, wait: wait) }
+    }
+
+    /// What ingest stages through on this connection (`StagingStore`).
+    public var staging: PostgresStagingStore {
+        PostgresStagingStore(ledger: ledger, clock: clock)
+    }
+
+    /// Writes the configuration in one transaction (`ConfigurationLoad`, as on SQLite).
+    public func load(_ configuration: Configuration) throws -> ConfigurationChange {
+        let now = clock()
+        return try transaction("BEGIN") { try ConfigurationLoad.load(configuration, now: now, on: $0) }
+    }
+
+    /// The ledger digest (`ledger verify`'s), the same a SQLite ledger with the same content has.
+    public func digest() throws -> String {
+        try ledger.blocking { try await $0.digest() }
+    }
+
+    /// Runs `body` on one consistent, read-only view of the ledger.
+    public func read<T>(_ body: (any LedgerReads) throws -> T) throws -> T {
+        try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { try body(PostgresReader(sql: $0)) }
+    }
+
+    /// Runs `body` in one transaction that `begin` opens: committed if it returns, rolled back if it throws.
+    private func transaction<T>(_ begin: String, _ body: (PostgresSession) throws -> T) throws -> T {
+        let session = PostgresSession(ledger: ledger)
+        try session.execute(begin)
+        let value: T
+        do {
+            value = try body(session)
+        } catch {
+            try? session.execute("ROLLBACK")
+            throw error
+        }
+        try session.execute("COMMIT")
+        return value
+    }
+}

@@ -1,0 +1,102 @@
+/// What the ledger's read commands ask (`ledger balance`, `history`, `grants`, `draws`, `audit`), answered alike by either
+/// store: `LedgerReader` on SQLite and `PostgresReader` on PostgreSQL, through the same portable queries
+/// (`BalanceQueries`, `ConsumptionQueries`, `LedgerReader.history`, `ConfigurationQueries`, `HoldQueries`).
+/// Each conformer answers from one consistent state of the ledger (one read transaction).
+public protocol LedgerReads {
+    func organisation(_ id: String) throws -> Organisation?
+    /// Throws `PostingRejection.organisationNotFound` for an unknown organisation.
+    func balance(of organisationID: String) throws -> Balance
+    /// Every organisation's balance, by organisation id (byte order).
+    func balances() throws -> [Balance]
+    /// Credits the organisation's open holds promise at `instant`.
+    func heldCredits(of organisationID: String, at instant: Instant) throws -> Credits
+    /// The balance as it stood at `instant` (see `BalanceQueries.balance(of:asOf:on:)`).
+    func balance(of organisationID: String, asOf instant: Instant) throws -> Balance
+    /// Consumption by team, investigation or operation as it stood at `instant` (and since `from`).
+    func consumption(
+        of organisationID: String, currency: Currency, by dimension: ConsumptionDimension, asOf instant: Instant,
+        from: Instant?
+    ) throws -> [ConsumptionGroup]
+    /// The organisation's transfers in posting order, filtered, after `afterID`, at most `limit`.
+    func history(
+        of organisationID: String, from: Instant?, to: Instant?, kinds: Set<TransferKind>, afterID: Int64?,
+        limit: Int, money: TransferMoney
+    ) throws -> [Transfer]
+    func transfer(id: Int64) throws -> Transfer?
+    func grant(id: Int64) throws -> Grant?
+    /// The organisation's grants, oldest first.
+    func grants(of organisationID: String) throws -> [Grant]
+    /// The outflows that drew on a grant, oldest first.
+    func draws(ofGrant grantID: Int64) throws -> [GrantDraw]
+    /// The grants an outflow drew from, oldest first.
+    func draws(ofTransfer transferID: Int64) throws -> [GrantDraw]
+    /// The audit statement of `from..<to`; its entries are read while this read lasts.
+    func auditStatement(of organisationID: String, from: Instant, to: Instant) throws -> AuditStatement
+}
+
+extension LedgerReader: LedgerReads {}
+
+/// `LedgerReads` on a PostgreSQL ledger, inside the read transaction `PostgresStore.read` opened.
+struct PostgresReader: LedgerReads {
+    let sql: PostgresSession
+
+    func organisation(_ id: String) throws -> Organisation? {
+        try ConfigurationQueries.organisation(id, on: sql)
+    }
+
+    func balance(of organisationID: String) throws -> Balance {
+        try BalanceQueries.balance(of: organisationID, on: sql)
+    }
+
+    func balances() throws -> [Balance] {
+        try BalanceQueries.balances(on: sql)
+    }
+
+    func heldCredits(of organisationID: String, at instant: Instant) throws -> Credits {
+        try HoldQueries.held(organisationID: organisationID, at: instant, excluding: nil, in: sql)
+    }
+
+    func balance(of organisationID: String, asOf instant: Instant) throws -> Balance {
+        try BalanceQueries.balance(of: organisationID, asOf: instant, on: sql)
+    }
+
+    func consumption(
+        of organisationID: String, currency: Currency, by dimension: ConsumptionDimension, asOf instant: Instant,
+        from: Instant?
+    ) throws -> [ConsumptionGroup] {
+        try ConsumptionQueries.consumption(
+            of: organisationID, currency: currency, by: dimension, asOf: instant, from: from, on: sql)
+    }
+
+    func history(
+        of organisationID: String, from: Instant?, to: Instant?, kinds: Set<TransferKind>, afterID: Int64?,
+        limit: Int, money: TransferMoney
+    ) throws -> [Transfer] {
+        try LedgerReader.history(
+            of: organisationID, from: from, to: to, kinds: kinds, afterID: afterID, limit: limit, money: money, on: sql)
+    }
+
+    func transfer(id: Int64) throws -> Transfer? {
+        try LedgerReader.transfer(id: id, on: sql)
+    }
+
+    func grant(id: Int64) throws -> Grant? {
+        try LedgerReader.grant(id: id, on: sql)
+    }
+
+    func grants(of organisationID: String) throws -> [Grant] {
+        try LedgerReader.grants(of: organisationID, on: sql)
+    }
+
+    func draws(ofGrant grantID: Int64) throws -> [GrantDraw] {
+        try LedgerReader.draws(ofGrant: grantID, on: sql)
+    }
+
+    func draws(ofTransfer transferID: Int64) throws -> [GrantDraw] {
+        try LedgerReader.draws(ofTransfer: transferID, on: sql)
+    }
+
+    func auditStatement(of organisationID: String, from: Instant, to: Instant) throws -> AuditStatement {
+        try AuditStatementQueries.statement(of: organisationID, from: from, to: to, on: sql)
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Ledger
+import Testing
+import TestSupport
+
+/// Goal (issue 17): `credits init` and the read commands (`ledger balance`, `ledger history`) run on
+/// PostgreSQL through the same code as on SQLite. `init` creates the schema in an empty database and
+/// leaves the ledger digest SQLite's `init` leaves (same configuration, same `--now`), a rerun changes
+/// nothing, and a changed configuration is loaded and audited alike. On a copy of the fixture nights'
+/// ledger, every read command prints byte for byte what it prints on SQLite, errors and exit codes
+/// included.
+@Suite(.serialized, .enabled(if: PostgresTestServer.available, "\(PostgresTestServer.skipMessage)"))
+struct PostgresInitAndReadTests {
+    let directory = TemporaryDirectory("pg-init-read")
+
+    struct Initialised {
+        let code: Int32
+        let created: Bool?
+        let changed: Bool?
+        let digest: String?
+        let stderr: String
+    }
+
+    func initialise(_ db: String, config: String, now: String) async throws -> Initialised {
+        let run = try await onOwnThread {
+            try CreditsBinary.run(["init", "--config", config, "--db", db, "--json"], environment: ["CREDITS_NOW": now])
+        }
+        let result = (try? run.json())?["result"] as? [String: Any]
+        let configuration = result?["configuration"] as? [String: Any]
+        return Initialised(
+            code: run.exitCode, created: result?["created"] as? Bool, changed: configuration?["changed"] as? Bool,
+            digest: result?["digest"] as? String, stderr: run.stderr)
+    }
+
+    @Test func init_onPostgres_leavesSQLitesDigest_rerunsChangeNothing_andChangesAreAuditedAlike() async throws {
+        let config = directory.file("config")
+        try FileManager.default.copyItem(atPath: "\(repositoryRoot)/fixtures/config", toPath: config)
+        let sqlite = directory.file("ledger.sqlite")
+        try await PostgresTestServer.withDatabase { url, location in
+            let first = try await initialise(sqlite, config: config, now: "2026-11-01T06:00:00Z")
+            let onPostgres = try await initialise(url, config: config, now: "2026-11-01T06:00:00Z")
+            #expect(first.code == 0 && onPostgres.code == 0, "\(onPostgres.stderr)")
+            #expect(onPostgres.created == true && onPostgres.changed == true)
+            #expect(onPostgres.digest == first.digest && first.digest?.count == 64)
+            #expect(!onPostgres.stderr.contains("s3cret"), "the password leaked: \(onPostgres.stderr)")
+
+            let again = try await initialise(url, config: config, now: "2026-11-02T06:00:00Z")
+            #expect(again.code == 0 && again.created == false && again.changed == false, "\(again.stderr)")
+            #expect(again.digest == first.digest)
+
+            // A reservation and a team changed: loaded, and the replaced reservation audited, alike.
+            let organisations = "\(config)/organisations.yaml"
+            let yaml = try String(contentsOfFile: organisations, encoding: .utf8)
+            try yaml.replacingOccurrences(of: "{id: p1-safeguarding, credits: 5000, max_priority: P1}",
+                                          with: "{id: p1-safeguarding, credits: 6500, max_priority: P1}")
+                .replacingOccurrences(of: "    - {id: fraud, name: Economic Crime}",
+                                      with: "    - {id: fraud, name: Economic Crime Command}")
+                .write(toFile: organisations, atomically: true, encoding: .utf8)
+            let changedOnSQLite = try await initialise(sqlite, config: config, now: "2026-11-03T06:00:00Z")
+            let changedOnPostgres = try await initialise(url, config: config, now: "2026-11-03T06:00:00Z")
+            #expect(changedOnSQLite.changed == true && changedOnPostgres.changed == true, "\(changedOnPostgres.stderr)")
+            #expect(changedOnPostgres.digest == changedOnSQLite.digest)
+            // The digest covers the money; the configuration and its audit trail are compared row by row.
+            for query in [
+                "SELECT organisation_id || '|' || changed_at || '|' || actor || '|' || subject || '|' "
+                    + "|| COALESCE(reservation_id, '') || '|' || COALESCE(old_value, '') || '|' || COALESCE(new_value, '') "
+                    + "FROM configuration_changes",
+                "SELECT organisation_id || '|' || id || '|' || name FROM teams",
+                "SELECT organisation_id || '|' || id || '|' || credits || '|' || max_priority FROM reservations",
+                "SELECT id || '|' || settings FROM organisations",
+                "SELECT key || '|' || value FROM meta",
+            ] {
+                let onSQLite = try await PostgresIngestTests.sqliteLines(query, in: sqlite).sorted()
+                let onPostgres = try await PostgresTestServer.strings(query, at: location).sorted()
+                #expect(onPostgres == onSQLite && !onSQLite.isEmpty, "\(query)")
+            }
+            let audited = try await PostgresTestServer.strings(
+                "SELECT reservation_id || ' ' || old_value || ' -> ' || new_value FROM configuration_changes", at: location)
+            #expect(audited == [#"p1-safeguarding {"credits":"5000","max_priority":1} -> {"credits":"6500","max_priority":1}"#],
+                    "\(audited)")
+
+            let verified = try await onOwnThread { try CreditsBinary.run(["ledger", "verify", "--db", url, "--json"]) }
+            #expect(verified.exitCode == 0, "\(verified.stderr)")
+            #expect((try verified.json()["result"] as? [String: Any])?["digest"] as? String == changedOnSQLite.digest)
+            let balance = try await onOwnThread {
+                try CreditsBinary.run(["ledger", "balance", "--org", "met-police", "--as-of", "2026-11-02", "--db", url, "--json"])
+            }
+            let reserved = ((try balance.json()["result"] as? [[String: Any]])?.first)?["reserved"] as? String
+            #expect(reserved == "5000", "as of before the change, the reservation was 5000: \(balance.stdout)")
+        }
+    }
+
+    /// The read commands a finance team runs, with the answers a ledger of five nights gives.
+    static let readCommands: [[String]] = [
+        ["ledger", "balance"],
+        ["ledger", "balance", "--json"],
+        ["ledger", "balance", "--org", "nca", "--json"],
+        ["ledger", "balance", "--as-of", "2026-11-27", "--json"],
+        ["ledger", "balance", "--as-of", "2026-11-28T12:00:00Z"],
+        ["ledger", "balance", "--by", "team", "--json"],
+        ["ledger", "balance", "--by", "investigation", "--as-of", "2026-11-28"],
+        ["ledger", "balance", "--org", "nobody"],
+        ["ledger", "history", "--org", "met-police", "--json"],
+        ["ledger", "history", "--org", "nca", "--kind", "deduction", "--kind", "top_up", "--from", "2026-11-27",
+         "--to", "2026-11-29T12:00:00Z", "--limit", "9"],
+        ["ledger", "history", "--org", "europol-ec3", "--kind", "allocation", "--json"],
+        ["ledger", "history", "--org", "nobody", "--json"],
+        ["ledger", "grants", "--org", "nca"],
+        ["ledger", "grants", "--org", "met-police", "--json"],
+        ["ledger", "draws", "--grant", "1", "--json"],
+        ["ledger", "draws", "--transfer", "14"],
+        ["ledger", "draws", "--transfer", "999999"],
+    ]
+
+    @Test func readCommands_onPostgres_printWhatTheyPrintOnSQLite() async throws {
+        let ledger = try PostgresStoreTests.built.get()
+        try await PostgresTestServer.withDatabase { url, _ in
+            let copied = try await onOwnThread {
+                try CreditsBinary.run(["db", "copy", "--from", ledger.site.db, "--to", url])
+            }
+            #expect(copied.exitCode == 0, "\(copied.stderr)")
+            var codes: [Int32] = []
+            for arguments in Self.readCommands {
+                let environment = ["CREDITS_NOW": "2026-12-01T08:00:00Z"]
+                let (onSQLite, onPostgres) = try await onOwnThread {
+                    (try CreditsBinary.run(arguments + ["--db", ledger.site.db], environment: environment),
+                     try CreditsBinary.run(arguments + ["--db", url], environment: environment))
+                }
+                #expect(onPostgres.exitCode == onSQLite.exitCode, "\(arguments): \(onPostgres.stderr)")
+                #expect(Self.withoutTiming(onPostgres.stdout) == Self.withoutTiming(onSQLite.stdout), "\(arguments)")
+                #expect(onPostgres.stderr == onSQLite.stderr, "\(arguments)")
+                codes.append(onSQLite.exitCode)
+            }
+            // The answers are real ones: the unknown organisation and transfer are refused, the rest answers.
+            #expect(codes == Self.readCommands.map { $0.contains("nobody") ? 65 : $0.contains("999999") ? 66 : 0 },
+                    "\(codes)")
+
+            // An audit statement: the same summary, digest and files, byte for byte.
+            var written: [[String: Data]] = []
+            var summaries: [String] = []
+            for (name, db) in [("sqlite", ledger.site.db), ("postgres", url)] {
+                let out = directory.file("audit-\(name)")
+                let run = try await onOwnThread { try CreditsBinary.run(
+                    ["ledger", "audit", "--org", "met-police", "--from", "2026-11-26", "--to", "2026-11-30",
+                     "--out", out, "--db", db, "--json"], environment: ["CREDITS_NOW": "2026-12-01T08:00:00Z"]) }
+                #expect(run.exitCode == 0, "\(name): \(run.stderr)")
+                summaries.append(Self.withoutTiming(run.stdout).replacingOccurrences(of: out, with: "OUT"))
+                let files = try FileManager.default.contentsOfDirectory(atPath: out)
+                written.append(Dictionary(uniqueKeysWithValues: try files.map {
+                    ($0, try Data(contentsOf: URL(fileURLWithPath: "\(out)/\($0)")))
+                }))
+            }
+            #expect(summaries[0] == summaries[1])
+            #expect(summaries[0].contains("\"movements\":"), "\(summaries[0])")
+            #expect(written[0].count >= 2 && written[0] == written[1], "\(written.map { $0.keys.sorted() })")
+        }
+    }
+
+    static func withoutTiming(_ output: String) -> String {
+        output.replacingOccurrences(of: #""durationMs":[0-9]+"#, with: "", options: .regularExpression)
+    }
+}
