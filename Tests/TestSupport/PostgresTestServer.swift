@@ -28,7 +28,11 @@ public enum PostgresTestServer {
             throw PostgresStoreError(.usage, skipMessage)
         }
         let name = "credits_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        try await execute("CREATE DATABASE \(name)", at: server)
+        // Collated as most servers are (a language's order, not byte order), so a query that leaves text order
+        // to the database's collation instead of saying `COLLATE "C"` (`COLLATE BINARY` in portable SQL)
+        // answers differently from SQLite here, and fails.
+        try await execute(
+            "CREATE DATABASE \(name) TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'", at: server)
         var location = server
         location.database = name
         do {
