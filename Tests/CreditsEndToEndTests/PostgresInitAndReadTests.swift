@@ -8,7 +8,7 @@ import TestSupport
 /// leaves the ledger digest SQLite's `init` leaves (same configuration, same `--now`), a rerun changes
 /// nothing, and a changed configuration is loaded and audited alike. On a copy of the fixture nights'
 /// ledger, every read command prints byte for byte what it prints on SQLite, errors and exit codes
-/// included.
+/// included, and `credits report` writes the same files, byte for byte.
 @Suite(.serialized, .enabled(if: PostgresTestServer.available, "\(PostgresTestServer.skipMessage)"))
 struct PostgresInitAndReadTests {
     let directory = TemporaryDirectory("pg-init-read")
@@ -136,24 +136,51 @@ struct PostgresInitAndReadTests {
                     "\(codes)")
 
             // An audit statement: the same summary, digest and files, byte for byte.
-            var written: [[String: Data]] = []
-            var summaries: [String] = []
-            for (name, db) in [("sqlite", ledger.site.db), ("postgres", url)] {
-                let out = directory.file("audit-\(name)")
-                let run = try await onOwnThread { try CreditsBinary.run(
-                    ["ledger", "audit", "--org", "met-police", "--from", "2026-11-26", "--to", "2026-11-30",
-                     "--out", out, "--db", db, "--json"], environment: ["CREDITS_NOW": "2026-12-01T08:00:00Z"]) }
-                #expect(run.exitCode == 0, "\(name): \(run.stderr)")
-                summaries.append(Self.withoutTiming(run.stdout).replacingOccurrences(of: out, with: "OUT"))
-                let files = try FileManager.default.contentsOfDirectory(atPath: out)
-                written.append(Dictionary(uniqueKeysWithValues: try files.map {
-                    ($0, try Data(contentsOf: URL(fileURLWithPath: "\(out)/\($0)")))
-                }))
-            }
-            #expect(summaries[0] == summaries[1])
-            #expect(summaries[0].contains("\"movements\":"), "\(summaries[0])")
-            #expect(written[0].count >= 2 && written[0] == written[1], "\(written.map { $0.keys.sorted() })")
+            let audit = try await writeOnBoth(
+                ["ledger", "audit", "--org", "met-police", "--from", "2026-11-26", "--to", "2026-11-30"],
+                name: "audit", sqlite: ledger.site.db, postgres: url)
+            #expect(audit.summaries[0] == audit.summaries[1])
+            #expect(audit.summaries[0].contains("\"movements\":"), "\(audit.summaries[0])")
+            #expect(audit.files[0].count >= 2 && audit.files[0] == audit.files[1], "\(audit.files.map { $0.keys.sorted() })")
         }
+    }
+
+    @Test func report_onPostgres_writesSQLitesFiles_byteForByte() async throws {
+        let ledger = try PostgresStoreTests.built.get()
+        try await PostgresTestServer.withDatabase { url, _ in
+            let copied = try await onOwnThread {
+                try CreditsBinary.run(["db", "copy", "--from", ledger.site.db, "--to", url])
+            }
+            #expect(copied.exitCode == 0, "\(copied.stderr)")
+            for extra in [["--detail"], ["--org", "met-police", "--org", "nca"]] {
+                let report = try await writeOnBoth(
+                    ["report", "--period", "2026-11"] + extra, name: "report-\(extra.count)", sqlite: ledger.site.db,
+                    postgres: url)
+                #expect(report.summaries[0] == report.summaries[1], "\(extra)")
+                #expect(report.files[0].count >= 8 && report.files[0] == report.files[1],
+                        "\(extra): \(report.files.map { $0.keys.sorted() })")
+            }
+        }
+    }
+
+    /// Runs a command that writes files (`--out`) on both ledgers: each run's `--json` summary (timing and
+    /// output folder left out) and the files it wrote, by name; SQLite's first.
+    func writeOnBoth(
+        _ arguments: [String], name: String, sqlite: String, postgres: String
+    ) async throws -> (summaries: [String], files: [[String: Data]]) {
+        var summaries: [String] = []
+        var files: [[String: Data]] = []
+        for (store, db) in [("sqlite", sqlite), ("postgres", postgres)] {
+            let out = directory.file("\(name)-\(store)")
+            let run = try await onOwnThread { try CreditsBinary.run(
+                arguments + ["--out", out, "--db", db, "--json"], environment: ["CREDITS_NOW": "2026-12-01T08:00:00Z"]) }
+            #expect(run.exitCode == 0, "\(store) \(arguments): \(run.stderr)")
+            summaries.append(Self.withoutTiming(run.stdout).replacingOccurrences(of: out, with: "OUT"))
+            files.append(Dictionary(uniqueKeysWithValues: try FileManager.default.contentsOfDirectory(atPath: out).map {
+                ($0, try Data(contentsOf: URL(fileURLWithPath: "\(out)/\($0)")))
+            }))
+        }
+        return (summaries, files)
     }
 
     static func withoutTiming(_ output: String) -> String {

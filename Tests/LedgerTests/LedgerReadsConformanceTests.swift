@@ -18,6 +18,7 @@ import TestSupport
         var organisation = SampleWorld.organisation(
             id, reservations: [Reservation(id: "floor", credits: reservation, maxPriority: .p1)], overdraft: Credits(500))
         organisation.teams += [Team(id: "Zeta", name: "Zeta"), Team(id: "alpha", name: "Alpha")]
+        organisation.budgets = [Budget(scope: .team, scopeID: "alpha", limit: Credits(300), period: .month, mode: .soft)]
         return organisation
     }
 
@@ -82,6 +83,14 @@ import TestSupport
         var transfers: [Transfer?] = []
         var audits: [String] = []
         var auditEntries: [[AuditEntry]] = []
+        var netFlows: [NetFlow] = []
+        var flowsByKind: [[TransferKind: NetFlow]] = []
+        var cells: [[ConsumptionCell]] = []
+        var detail: [Int] = []
+        var streamed: [[Transfer]] = []
+        var budgets: [[BudgetStatus]] = []
+        var allOrganisations: [Organisation] = []
+        var findings: PlanFindings?
     }
 
     static let moments = ["2026-10-31T12:00:00Z", "2026-11-05T00:00:00Z", "2026-11-12T09:59:59.999Z",
@@ -123,6 +132,25 @@ import TestSupport
             answers.draws.append(try reader.draws(ofTransfer: id))
         }
         answers.grants.append([try reader.grant(id: 2), try reader.grant(id: 10_000)].compactMap { $0 })
+        // What a period report reads.
+        let window = ReportWindow(start: instant("2026-11-04T00:00:00Z"), end: instant("2026-11-21T00:00:00Z"))
+        let days = (0..<10).map { instant("2026-11-04T00:00:00Z").adding(days: $0) }
+        answers.allOrganisations = try reader.organisations()
+        answers.findings = try reader.latestPlanFindings()
+        for organisation in try reader.organisations() {
+            let id = organisation.id
+            answers.netFlows.append(try reader.balance(of: id, currency: .gbp, before: window.start))
+            answers.flowsByKind.append(try reader.netFlows(of: id, currency: .gbp, in: window))
+            answers.cells.append(try reader.consumptionCells(of: id, currency: .gbp, days: days, end: window.end)
+                .sorted { ($0.day, $0.team, $0.investigation, $0.operation) < ($1.day, $1.team, $1.investigation, $1.operation) })
+            answers.detail.append(try reader.detailRowCount(of: id, in: window))
+            var streamed: [Transfer] = []
+            try reader.forEachTransfer(of: id, in: window) { streamed.append($0) }
+            answers.streamed.append(streamed)
+            for moment in moments {
+                answers.budgets.append(try reader.budgetStatuses(of: organisation, at: moment, holds: true))
+            }
+        }
         return answers
     }
 
@@ -143,10 +171,18 @@ import TestSupport
         #expect(answers.asOf[met * Self.moments.count + 2].reserved == Credits(50))
         #expect(answers.asOf[met * Self.moments.count + 3].reserved == Credits(80))
         #expect(answers.organisations.last == .some(nil))
-        #expect(answers.histories[met * 2 + 1].count == 5)
+        let filtered = answers.histories[met * 2].filter { transfer in
+            transfer.id > 10 && [.deduction, .expiry].contains(transfer.kind)
+                && transfer.effectiveAt >= instant("2026-11-04T00:00:00Z") && transfer.effectiveAt < instant("2026-11-15T00:00:00Z")
+        }.prefix(5).map(\.id)
+        #expect(answers.histories[met * 2 + 1].map(\.id) == Array(filtered) && !filtered.isEmpty)
         #expect(answers.grants.allSatisfy { !$0.isEmpty } && answers.draws.contains { !$0.isEmpty })
         #expect(answers.transfers.last == .some(nil) && answers.transfers.first != .some(nil))
         #expect(answers.auditEntries.allSatisfy { $0.count > 5 }, "\(answers.auditEntries.map(\.count))")
+        #expect(answers.allOrganisations.map(\.id) == ["NCA", "bta", "met"])
+        #expect(answers.cells.allSatisfy { !$0.isEmpty } && answers.streamed.allSatisfy { !$0.isEmpty })
+        #expect(answers.budgets.joined().contains { $0.used.isPositive }, "usage on team alpha counts as used")
+        #expect(answers.budgets.joined().contains { $0.held == Credits(15) }, "met's hold on team alpha counts as held")
         // An unknown organisation is refused alike.
         let refused = try await withLedgerReads(kind, for: ledger) { reader in (try? reader.balance(of: "nobody")) == nil }
         #expect(refused)

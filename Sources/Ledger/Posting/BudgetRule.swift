@@ -92,19 +92,21 @@ public struct ScopeHolds: Sendable, Hashable {
     }
 
     /// The holds of an organisation open at `instant`, all but `excluding`.
-    static func read(organisationID: String, at instant: Instant, excluding: Int64?, in db: Database) throws -> ScopeHolds {
+    static func read(
+        organisationID: String, at instant: Instant, excluding: Int64?, in sql: some SQLSession
+    ) throws -> ScopeHolds {
         var holds = ScopeHolds()
-        let rows = try Row.fetchAll(db, cached: """
-            SELECT team, investigation, SUM(credits) FROM holds
-            WHERE organisation_id = ? AND state = 'open' AND expires_at > ? AND id IS NOT ?
+        let rows = try sql.records("""
+            SELECT team, investigation, CAST(SUM(credits) AS BIGINT) FROM holds
+            WHERE organisation_id = ? AND state = 'open' AND expires_at > ? AND id IS DISTINCT FROM ?
             GROUP BY team, investigation
-            """, arguments: [organisationID, instant.millisecondsSinceEpoch, excluding])
+            """, [.text(organisationID), .integer(instant.millisecondsSinceEpoch), SQLValue(excluding)])
         for row in rows {
-            let credits = Credits(microcredits: row[2])
+            let credits = Credits(microcredits: row.int64(2))
             holds.organisation = try holds.organisation.adding(credits)
-            let team: String = row[0]
+            let team = row.text(0)
             holds.teams[team] = try (holds.teams[team] ?? .zero).adding(credits)
-            if let investigation: String = row[1] {
+            if let investigation = row.textOrNil(1) {
                 holds.investigations[investigation] = try (holds.investigations[investigation] ?? .zero).adding(credits)
             }
         }
@@ -299,11 +301,12 @@ enum BudgetQueries {
     }
 
     /// Usage charged to one scope on the local `days`, as written to `scope_spend_days`.
-    static func used(_ organisationID: String, _ scope: SpendScope, days: Range<Int>, in db: Database) throws -> Credits {
-        let sum = try Int64.fetchOne(db, cached: """
-            SELECT COALESCE(SUM(credits), 0) FROM scope_spend_days
+    static func used(_ organisationID: String, _ scope: SpendScope, days: Range<Int>, in sql: some SQLSession) throws -> Credits {
+        let sum = try sql.integer("""
+            SELECT CAST(COALESCE(SUM(credits), 0) AS BIGINT) FROM scope_spend_days
             WHERE organisation_id = ? AND scope = ? AND scope_id = ? AND day >= ? AND day < ?
-            """, arguments: [organisationID, scope.kind.rawValue, scope.id, days.lowerBound, days.upperBound]) ?? 0
+            """, [.text(organisationID), .text(scope.kind.rawValue), .text(scope.id), SQLValue(days.lowerBound),
+                  SQLValue(days.upperBound)]) ?? 0
         return Credits(microcredits: sum)
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// One budget's standing at an instant, as reports, GraphQL and alerts show it: the period it is in,
 /// what was used and is held in it, what is left, and how much of the period has gone by.
@@ -31,11 +30,20 @@ extension LedgerReader {
     /// The standing of each of the organisation's budgets at `instant`, in budget key order. With
     /// `holds`, open holds at `instant` count as held (the live view); reports leave them out.
     public func budgetStatuses(of organisation: Organisation, at instant: Instant, holds: Bool) throws -> [BudgetStatus] {
+        try BudgetStatus.statuses(of: organisation, at: instant, holds: holds, on: db)
+    }
+}
+
+extension BudgetStatus {
+    /// See `LedgerReader.budgetStatuses(of:at:holds:)`; in portable SQL (either store).
+    static func statuses(
+        of organisation: Organisation, at instant: Instant, holds: Bool, on sql: some SQLSession
+    ) throws -> [BudgetStatus] {
         guard let budgets = organisation.budgets, !budgets.isEmpty else { return [] }
         guard let zone = TimeZone(identifier: organisation.timeZone) else {
             preconditionFailure("organisation \(organisation.id) has a time zone configuration should have refused")
         }
-        let held = holds ? try ScopeHolds.read(organisationID: organisation.id, at: instant, excluding: nil, in: db) : .none
+        let held = holds ? try ScopeHolds.read(organisationID: organisation.id, at: instant, excluding: nil, in: sql) : .none
         let today = LocalDate.of(instant, in: zone)
         return try budgets.sorted { $0.key < $1.key }.map { budget in
             let days = budget.period.days(holding: today) ?? budget.period.span
@@ -44,11 +52,11 @@ extension LedgerReader {
             // The period's days up to and including the instant's (none for a range not yet begun).
             let usedDays = days.lowerBound..<max(days.lowerBound, min(days.upperBound, today.daysSinceEpoch + 1))
             let used = usedDays.isEmpty ? Credits.zero
-                : try budgetUse(of: organisation.id, scope: budget.spendScope, days: usedDays)
+                : try BudgetQueries.used(organisation.id, budget.spendScope, days: usedDays, in: sql)
             return BudgetStatus(
                 budget: budget, firstDay: LocalDate(daysSinceEpoch: days.lowerBound),
                 lastDay: LocalDate(daysSinceEpoch: days.upperBound - 1), resetsAt: end, used: used,
-                held: held.on(budget.spendScope), percentOfPeriodElapsed: Self.percentElapsed(instant, of: start..<end),
+                held: held.on(budget.spendScope), percentOfPeriodElapsed: percentElapsed(instant, of: start..<end),
                 isCurrent: (start..<end).contains(instant))
         }
     }

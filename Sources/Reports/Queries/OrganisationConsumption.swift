@@ -17,7 +17,7 @@ struct OrganisationConsumption {
     private let currency: Currency
 
     static func read(
-        _ reader: LedgerReader, organisation: Organisation, period: ReportPeriod, baselineDays: Int
+        _ reader: any LedgerReads, organisation: Organisation, period: ReportPeriod, baselineDays: Int
     ) throws -> OrganisationConsumption {
         let zone = try PeriodReportQuery.timeZone(organisation)
         let days = (-baselineDays..<0).map { period.firstDay.adding(days: $0) } + period.days

@@ -51,7 +51,7 @@ public struct ReportQueryError: ClassifiedError, Equatable {
 /// Reads period reports out of the ledger.
 public enum PeriodReportQuery {
     /// The organisations to report on: `ids` in the given order, or every organisation by id.
-    public static func organisations(_ reader: LedgerReader, ids: [String]?) throws -> [Organisation] {
+    public static func organisations(_ reader: any LedgerReads, ids: [String]?) throws -> [Organisation] {
         guard let ids else { return try reader.organisations() }
         return try ids.map { id in
             guard let organisation = try reader.organisation(id) else {
@@ -79,7 +79,7 @@ public enum PeriodReportQuery {
     /// long (`aged`), in plan order: those of `organisationIDs`, or every one (including those tied
     /// to no organisation) when `organisationIDs` is nil. Empty before the first reconcile.
     public static func reconciliationExceptions(
-        _ reader: LedgerReader, organisationIDs: [String]?
+        _ reader: any LedgerReads, organisationIDs: [String]?
     ) throws -> [ReconciliationException] {
         guard let plan = try reader.latestPlanFindings() else { return [] }
         let wanted = organisationIDs.map(Set.init)
@@ -97,7 +97,7 @@ public enum PeriodReportQuery {
     /// Builds the report. Call inside one `LedgerDatabase.read` so every figure comes from the
     /// same snapshot. `exceptions` come from the reconcile stage (`reconciliationExceptions`).
     public static func report(
-        _ reader: LedgerReader, period: ReportPeriod, organisations: [Organisation], generatedAt: Instant,
+        _ reader: any LedgerReads, period: ReportPeriod, organisations: [Organisation], generatedAt: Instant,
         exceptions: [ReconciliationException] = [], unusualRule: UnusualConsumptionRule = UnusualConsumptionRule()
     ) throws -> PeriodReport {
         var report = PeriodReport(period: period, generatedAt: generatedAt, summary: [],
@@ -119,7 +119,7 @@ public enum PeriodReportQuery {
     }
 
     static func summary(
-        _ reader: LedgerReader, organisation: Organisation, window: ReportWindow
+        _ reader: any LedgerReads, organisation: Organisation, window: ReportWindow
     ) throws -> OrganisationSummary {
         let currency = organisation.currency
         let opening = try reader.balance(of: organisation.id, currency: currency, before: window.start)
@@ -149,7 +149,7 @@ public enum PeriodReportQuery {
     }
 
     static func appendBreakdowns(
-        _ reader: LedgerReader, organisation: Organisation, window: ReportWindow, consumption: OrganisationConsumption,
+        _ reader: any LedgerReads, organisation: Organisation, window: ReportWindow, consumption: OrganisationConsumption,
         expected: CreditsAndMoney, to report: inout PeriodReport
     ) throws {
         let id = organisation.id
@@ -182,7 +182,7 @@ public enum PeriodReportQuery {
 
     /// The organisation's team and investigation budgets as they stand at `instant`.
     static func budgetFigures(
-        _ reader: LedgerReader, organisation: Organisation, at instant: Instant
+        _ reader: any LedgerReads, organisation: Organisation, at instant: Instant
     ) throws -> (teams: [String: BudgetFigures], investigations: [String: BudgetFigures]) {
         var teams: [String: BudgetFigures] = [:]
         var investigations: [String: BudgetFigures] = [:]
@@ -236,7 +236,7 @@ public enum PeriodReportQuery {
     /// time order (then transfer id); a usage run as one row per event it charged (`runDetails`). The
     /// stream reads through `reader`, so it must be consumed inside the same `read` call.
     public static func details(
-        _ reader: LedgerReader, period: ReportPeriod, organisations: [Organisation]
+        _ reader: any LedgerReads, period: ReportPeriod, organisations: [Organisation]
     ) throws -> TransferDetailStream {
         let windows = try organisations.map { ($0.id, try window(period, for: $0)) }
         let count = try windows.reduce(0) { $0 + (try reader.detailRowCount(of: $1.0, in: $1.1)) }
@@ -254,7 +254,7 @@ public enum PeriodReportQuery {
     /// and key, the event's time, attribution, credits and cost, and the balance before and after it
     /// within the run (the run's balance before, less the events charged before it).
     static func runDetails(
-        _ run: Transfer, reader: LedgerReader, _ body: (TransferDetail) throws -> Void
+        _ run: Transfer, reader: any LedgerReads, _ body: (TransferDetail) throws -> Void
     ) throws {
         var before = run.balanceBefore
         try reader.forEachCharge(ofUsageRun: run.id, currency: run.money.currency) { charge in

@@ -41,7 +41,7 @@ public struct PeriodReportRun: Sendable {
     }
 
     /// Builds the report from `reader`'s snapshot and writes its files into `directory`.
-    public func write(_ reader: LedgerReader, to directory: URL) throws -> Summary {
+    public func write(_ reader: any LedgerReads, to directory: URL) throws -> Summary {
         let asked = organisationIDs.isEmpty ? nil : organisationIDs
         let organisations = try PeriodReportQuery.organisations(reader, ids: asked)
         let exceptions = try PeriodReportQuery.reconciliationExceptions(

@@ -7,7 +7,7 @@ import Ledger
 extension PeriodReportQuery {
     /// The unusual days of `organisation` in `period`, by the rule, ordered by date, scope, name.
     public static func unusualConsumption(
-        _ reader: LedgerReader, period: ReportPeriod, organisation: Organisation,
+        _ reader: any LedgerReads, period: ReportPeriod, organisation: Organisation,
         rule: UnusualConsumptionRule = UnusualConsumptionRule()
     ) throws -> [UnusualConsumption] {
         try unusualConsumption(

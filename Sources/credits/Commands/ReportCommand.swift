@@ -4,7 +4,7 @@ import Ledger
 import Reports
 
 /// `credits report`: the period report as one XLSX workbook and one CSV file per sheet.
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write the period report as XLSX and CSV (see docs/REPORTS.md).",
@@ -34,13 +34,13 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let period = try parseReportPeriod(period)
         let formats = try output.formats()
-        try Runner.run("report", options: options) {
+        // A report reads one snapshot; on PostgreSQL that is all it needs (no stage lock file to take).
+        try Runner.run("report", options: options, lock: !options.store.isPostgres) {
             let directory = try output.directory()
-            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
+            let clock = try options.clock()
             let run = PeriodReportRun(
-                period: period, organisationIDs: organisations, formats: formats, detail: detail,
-                generatedAt: try options.clock()())
-            let summary = try ledger.read { reader in try run.write(reader, to: directory) }
+                period: period, organisationIDs: organisations, formats: formats, detail: detail, generatedAt: clock())
+            let summary = try LedgerReadAccess.read(options, clock: clock) { reader in try run.write(reader, to: directory) }
             let transfers = summary.rows["transactions"].map { "\($0) transfer(s), " } ?? ""
             return StageOutcome(summary: summary, human: [
                 "report \(period.label): \(summary.organisations.count) organisation(s), "

@@ -13,7 +13,7 @@
 ///   function one of the two lacks.
 ///
 /// `records` brings a statement's rows back whole (configuration, one organisation's balance, a page of
-/// history); `forEachRecord` streams them. The hot paths of one store (the live gate's prepared
+/// history); `forEachRow` streams them. The hot paths of one store (the live gate's prepared
 /// SQLite statements, PostgreSQL's `COPY`) keep their own code and share SQL text and row mapping with
 /// this where they can (`PointQueries`).
 protocol SQLSession {
@@ -22,8 +22,9 @@ protocol SQLSession {
     /// Runs one query and returns every row.
     func records(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRecord]
     /// Runs one query and hands `body` each row as it is read: memory holds a page of rows at most, never
-    /// the whole result (an organisation's transfers of a month, for an audit statement).
-    func forEachRecord(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRecord) throws -> Void) throws
+    /// the whole result (an organisation's transfers of a month, for an audit statement or a report's
+    /// detail). A row is valid only during its call (SQLite's is the cursor's own, not a copy).
+    func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (any SQLColumns) throws -> Void) throws
 }
 
 extension SQLSession {

@@ -12,10 +12,10 @@ extension Database: SQLSession {
             .map(SQLRecord.init)
     }
 
-    func forEachRecord(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRecord) throws -> Void) throws {
+    func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (any SQLColumns) throws -> Void) throws {
         let rows = try Row.fetchCursor(
             cachedStatement(sql: sql), arguments: StatementArguments(arguments.map(\.databaseValue)))
-        while let row = try rows.next() { try body(SQLRecord(row)) }
+        while let row = try rows.next() { try body(row) }
     }
 }
 

@@ -29,7 +29,7 @@ struct PostgresSession: SQLSession {
     }
 
     /// Rows a page at a time through a cursor of the caller's transaction (`DECLARE ... CURSOR`, `FETCH`).
-    func forEachRecord(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRecord) throws -> Void) throws {
+    func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (any SQLColumns) throws -> Void) throws {
         let cursor = "credits_rows_\(Self.cursors.add(1, ordering: .relaxed).newValue)"
         let declare = PostgresDialect.query(sql, arguments, prefix: "DECLARE \(cursor) NO SCROLL CURSOR FOR ")
         try ledger.blocking { try await $0.execute(declare) }

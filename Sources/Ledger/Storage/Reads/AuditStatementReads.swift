@@ -104,7 +104,7 @@ enum AuditStatementQueries {
             sql += " LIMIT ?"
             arguments.append(SQLValue(limit))
         }
-        try session.forEachRecord(sql, arguments) { row in
+        try session.forEachRow(sql, arguments) { row in
             let transfer = try LedgerReader.transfer(row)
             let credits = transfer.signedAmount(for: organisationID)
             balance = try balance.adding(credits)

@@ -32,6 +32,29 @@ public protocol LedgerReads {
     func draws(ofTransfer transferID: Int64) throws -> [GrantDraw]
     /// The audit statement of `from..<to`; its entries are read while this read lasts.
     func auditStatement(of organisationID: String, from: Instant, to: Instant) throws -> AuditStatement
+
+    // Period reports (`credits report`).
+
+    /// Every organisation, by id.
+    func organisations() throws -> [Organisation]
+    /// The newest plan's findings, nil before the first plan.
+    func latestPlanFindings() throws -> PlanFindings?
+    /// The organisation's balance from every transfer effective before `instant`.
+    func balance(of organisationID: String, currency: Currency, before instant: Instant) throws -> NetFlow
+    /// Net flow per transfer kind in the window.
+    func netFlows(of organisationID: String, currency: Currency, in window: ReportWindow) throws -> [TransferKind: NetFlow]
+    /// Deductions per day, team, investigation and operation (`ReportQueries.consumptionCells`).
+    func consumptionCells(
+        of organisationID: String, currency: Currency, days: [Instant], end: Instant
+    ) throws -> [ConsumptionCell]
+    /// The standing of the organisation's budgets at `instant`.
+    func budgetStatuses(of organisation: Organisation, at instant: Instant, holds: Bool) throws -> [BudgetStatus]
+    /// The rows of the window's detail export.
+    func detailRowCount(of organisationID: String, in window: ReportWindow) throws -> Int
+    /// The organisation's transfers in the window, streamed in posting-time order.
+    func forEachTransfer(of organisationID: String, in window: ReportWindow, _ body: (Transfer) throws -> Void) throws
+    /// The events a usage run charged, streamed in posting order.
+    func forEachCharge(ofUsageRun transferID: Int64, currency: Currency, _ body: (UsageCharge) throws -> Void) throws
 }
 
 extension LedgerReader: LedgerReads {}
@@ -98,5 +121,43 @@ struct PostgresReader: LedgerReads {
 
     func auditStatement(of organisationID: String, from: Instant, to: Instant) throws -> AuditStatement {
         try AuditStatementQueries.statement(of: organisationID, from: from, to: to, on: sql)
+    }
+
+    func organisations() throws -> [Organisation] {
+        try ConfigurationQueries.organisations(on: sql)
+    }
+
+    func latestPlanFindings() throws -> PlanFindings? {
+        try PlanFindings.latest(on: sql)
+    }
+
+    func balance(of organisationID: String, currency: Currency, before instant: Instant) throws -> NetFlow {
+        try ReportQueries.balance(of: organisationID, currency: currency, before: instant, on: sql)
+    }
+
+    func netFlows(of organisationID: String, currency: Currency, in window: ReportWindow) throws -> [TransferKind: NetFlow] {
+        try ReportQueries.netFlows(of: organisationID, currency: currency, in: window, on: sql)
+    }
+
+    func consumptionCells(
+        of organisationID: String, currency: Currency, days: [Instant], end: Instant
+    ) throws -> [ConsumptionCell] {
+        try ReportQueries.consumptionCells(of: organisationID, currency: currency, days: days, end: end, on: sql)
+    }
+
+    func budgetStatuses(of organisation: Organisation, at instant: Instant, holds: Bool) throws -> [BudgetStatus] {
+        try BudgetStatus.statuses(of: organisation, at: instant, holds: holds, on: sql)
+    }
+
+    func detailRowCount(of organisationID: String, in window: ReportWindow) throws -> Int {
+        try ReportQueries.detailRowCount(of: organisationID, in: window, on: sql)
+    }
+
+    func forEachTransfer(of organisationID: String, in window: ReportWindow, _ body: (Transfer) throws -> Void) throws {
+        try ReportQueries.forEachTransfer(of: organisationID, in: window, on: sql, body)
+    }
+
+    func forEachCharge(ofUsageRun transferID: Int64, currency: Currency, _ body: (UsageCharge) throws -> Void) throws {
+        try ReportQueries.forEachCharge(ofUsageRun: transferID, currency: currency, on: sql, body)
     }
 }

@@ -127,42 +127,14 @@ public enum ConsumptionDimension: String, Sendable, CaseIterable {
 extension LedgerReader {
     /// The organisation's balance from every transfer effective before `instant`.
     public func balance(of organisationID: String, currency: Currency, before instant: Instant) throws -> NetFlow {
-        let account = AccountID.available(organisationID: organisationID).rawValue
-        let row = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT COUNT(*) AS n,
-                       COALESCE(SUM(CASE WHEN t.credit_account = ? THEN t.amount ELSE -t.amount END), 0) AS credits,
-                       COALESCE(SUM(\(Self.signedMoney)), 0) AS money
-                FROM transfers t WHERE t.organisation_id = ? AND t.effective_at < ?
-                """,
-            arguments: [account, account, organisationID, instant.millisecondsSinceEpoch])!
-        return Self.netFlow(row, currency: currency)
+        try ReportQueries.balance(of: organisationID, currency: currency, before: instant, on: db)
     }
 
     /// Net flow per transfer kind in the window (kinds without transfers are absent).
     public func netFlows(
         of organisationID: String, currency: Currency, in window: ReportWindow
     ) throws -> [TransferKind: NetFlow] {
-        let account = AccountID.available(organisationID: organisationID).rawValue
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT t.kind AS kind, COUNT(*) AS n,
-                       SUM(CASE WHEN t.credit_account = ? THEN t.amount ELSE -t.amount END) AS credits,
-                       SUM(\(Self.signedMoney)) AS money
-                FROM transfers t
-                WHERE t.organisation_id = ? AND t.effective_at >= ? AND t.effective_at < ?
-                GROUP BY t.kind ORDER BY t.kind
-                """,
-            arguments: [account, account, organisationID, window.start.millisecondsSinceEpoch,
-                        window.end.millisecondsSinceEpoch])
-        var flows: [TransferKind: NetFlow] = [:]
-        for row in rows {
-            let kind = try TransferKind(stored: row["kind"], table: "transfers", column: "kind")
-            flows[kind] = Self.netFlow(row, currency: currency)
-        }
-        return flows
+        try ReportQueries.netFlows(of: organisationID, currency: currency, in: window, on: db)
     }
 
     /// Deductions in the window grouped by `dimension`, sorted by key (byte order). Credits and
@@ -173,12 +145,12 @@ extension LedgerReader {
         try Row.fetchAll(
             db,
             sql: """
-                WITH \(Self.days(1)), \(Self.usage)
+                WITH \(ReportQueries.days(1)), \(ReportQueries.usage)
                 SELECT COALESCE(u.\(dimension.rawValue), '') AS key, COUNT(*) AS n, SUM(u.credits) AS credits,
                        SUM(u.money) AS money
                 FROM usage u GROUP BY 1 ORDER BY 1
                 """,
-            arguments: Self.usageArguments(organisationID, days: [window.start], end: window.end)
+            arguments: Self.statementArguments(ReportQueries.usageArguments(organisationID, days: [window.start], end: window.end))
         ).map { Self.group($0, key: $0["key"], currency: currency) }
     }
 
@@ -191,12 +163,12 @@ extension LedgerReader {
         try Row.fetchAll(
             db,
             sql: """
-                WITH \(Self.days(1)), \(Self.usage)
+                WITH \(ReportQueries.days(1)), \(ReportQueries.usage)
                 SELECT COALESCE(u.\(first.rawValue), '') AS first, COALESCE(u.\(second.rawValue), '') AS second,
                        COUNT(*) AS n, SUM(u.credits) AS credits, SUM(u.money) AS money
                 FROM usage u GROUP BY 1, 2 ORDER BY 1, 2
                 """,
-            arguments: Self.usageArguments(organisationID, days: [window.start], end: window.end)
+            arguments: Self.statementArguments(ReportQueries.usageArguments(organisationID, days: [window.start], end: window.end))
         ).map { row in
             ConsumptionPairGroup(first: row["first"], group: Self.group(row, key: row["second"], currency: currency))
         }
@@ -212,7 +184,7 @@ extension LedgerReader {
         return try Row.fetchAll(
             db,
             sql: """
-                WITH \(Self.days(days.count)), \(Self.usage)
+                WITH \(ReportQueries.days(days.count)), \(ReportQueries.usage)
                 SELECT d.day AS day, COALESCE(g.n, 0) AS n, COALESCE(g.credits, 0) AS credits,
                        COALESCE(g.money, 0) AS money
                 FROM days d LEFT JOIN (
@@ -220,7 +192,7 @@ extension LedgerReader {
                     FROM usage u GROUP BY u.day) g ON g.day = d.day
                 ORDER BY d.day
                 """,
-            arguments: Self.usageArguments(organisationID, days: days, end: end)
+            arguments: Self.statementArguments(ReportQueries.usageArguments(organisationID, days: days, end: end))
         ).map { Self.group($0, key: String($0["day"] as Int64), currency: currency) }
     }
 
@@ -233,15 +205,104 @@ extension LedgerReader {
         return try Row.fetchAll(
             db,
             sql: """
-                WITH \(Self.days(days.count)), \(Self.usage)
+                WITH \(ReportQueries.days(days.count)), \(ReportQueries.usage)
                 SELECT u.day AS day, COALESCE(u.\(dimension.rawValue), '') AS key, COUNT(*) AS n,
                        SUM(u.credits) AS credits, SUM(u.money) AS money
                 FROM usage u GROUP BY 1, 2 ORDER BY 1, 2
                 """,
-            arguments: Self.usageArguments(organisationID, days: days, end: end)
+            arguments: Self.statementArguments(ReportQueries.usageArguments(organisationID, days: days, end: end))
         ).map { row in
             DailyConsumptionGroup(day: row["day"], group: Self.group(row, key: row["key"], currency: currency))
         }
+    }
+
+    /// Deductions per day, team, investigation and operation, only where there were any, in no
+    /// particular order (`ReportQueries.consumptionCells`).
+    public func consumptionCells(
+        of organisationID: String, currency: Currency, days: [Instant], end: Instant
+    ) throws -> [ConsumptionCell] {
+        try ReportQueries.consumptionCells(of: organisationID, currency: currency, days: days, end: end, on: db)
+    }
+
+    /// The rows of the window's detail export: one per transfer, except that a usage run counts one
+    /// row per event it charged (`forEachCharge`).
+    public func detailRowCount(of organisationID: String, in window: ReportWindow) throws -> Int {
+        try ReportQueries.detailRowCount(of: organisationID, in: window, on: db)
+    }
+
+    /// Calls `body` with each event the usage run `transferID` charged, in posting order (occurrence
+    /// time, then event id).
+    public func forEachCharge(
+        ofUsageRun transferID: Int64, currency: Currency, _ body: (UsageCharge) throws -> Void
+    ) throws {
+        try ReportQueries.forEachCharge(ofUsageRun: transferID, currency: currency, on: db, body)
+    }
+
+    /// Streams the organisation's transfers in the window (`ReportQueries.forEachTransfer`).
+    public func forEachTransfer(
+        of organisationID: String, in window: ReportWindow, _ body: (Transfer) throws -> Void
+    ) throws {
+        try ReportQueries.forEachTransfer(of: organisationID, in: window, on: db, body)
+    }
+
+    /// Money into (+) or out of (-) the organisation's account, the account bound as the one parameter:
+    /// an inflow's price paid, an outflow's cost of its draws (settlements included).
+    static let signedMoney = "CASE WHEN t.credit_account = ? THEN t.money_minor ELSE -\(drawsCost) END"
+
+    /// What a deduction `t` cost: its draws' cost, overdraft settled by later grants included.
+    static let consumedMoney = drawsCost
+
+    private static func statementArguments(_ values: [SQLValue]) -> StatementArguments {
+        StatementArguments(values.map(\.databaseValue))
+    }
+
+    private static func group(_ row: Row, key: String, currency: Currency) -> ConsumptionGroup {
+        ConsumptionGroup(key: key, eventCount: row["n"], credits: Credits(microcredits: row["credits"]),
+                         money: Money(minorUnits: row["money"], currency: currency))
+    }
+}
+
+/// The sums and streams of period reports, in portable SQL (either store).
+enum ReportQueries {
+    /// See `LedgerReader.balance(of:currency:before:)`.
+    static func balance(
+        of organisationID: String, currency: Currency, before instant: Instant, on sql: some SQLSession
+    ) throws -> NetFlow {
+        let account = AccountID.available(organisationID: organisationID).rawValue
+        guard let row = try sql.record(
+            """
+            SELECT COUNT(*),
+                   CAST(COALESCE(SUM(CASE WHEN t.credit_account = ? THEN t.amount ELSE -t.amount END), 0) AS BIGINT),
+                   CAST(COALESCE(SUM(\(LedgerReader.signedMoney)), 0) AS BIGINT)
+            FROM transfers t WHERE t.organisation_id = ? AND t.effective_at < ?
+            """,
+            [.text(account), .text(account), .text(organisationID), .integer(instant.millisecondsSinceEpoch)])
+        else { preconditionFailure("an aggregate answers one row") }
+        return netFlow(row, currency: currency)
+    }
+
+    /// See `LedgerReader.netFlows(of:currency:in:)`.
+    static func netFlows(
+        of organisationID: String, currency: Currency, in window: ReportWindow, on sql: some SQLSession
+    ) throws -> [TransferKind: NetFlow] {
+        let account = AccountID.available(organisationID: organisationID).rawValue
+        let rows = try sql.records(
+            """
+            SELECT COUNT(*),
+                   CAST(SUM(CASE WHEN t.credit_account = ? THEN t.amount ELSE -t.amount END) AS BIGINT),
+                   CAST(SUM(\(LedgerReader.signedMoney)) AS BIGINT), t.kind
+            FROM transfers t
+            WHERE t.organisation_id = ? AND t.effective_at >= ? AND t.effective_at < ?
+            GROUP BY t.kind ORDER BY t.kind COLLATE BINARY
+            """,
+            [.text(account), .text(account), .text(organisationID), .integer(window.start.millisecondsSinceEpoch),
+             .integer(window.end.millisecondsSinceEpoch)])
+        var flows: [TransferKind: NetFlow] = [:]
+        for row in rows {
+            let kind = try TransferKind(stored: row.text(3), table: "transfers", column: "kind")
+            flows[kind] = netFlow(row, currency: currency)
+        }
+        return flows
     }
 
     /// Deductions per day, team, investigation and operation, only where there were any, in no
@@ -250,24 +311,24 @@ extension LedgerReader {
     /// One pass over the organisation's usage in the days: a report rolls its breakdowns by team,
     /// investigation and operation, its daily trend and its unusual days up from these cells, where
     /// it used to read the same usage six times, once per breakdown (issue 13).
-    public func consumptionCells(
-        of organisationID: String, currency: Currency, days: [Instant], end: Instant
+    static func consumptionCells(
+        of organisationID: String, currency: Currency, days: [Instant], end: Instant, on sql: some SQLSession
     ) throws -> [ConsumptionCell] {
         guard !days.isEmpty else { return [] }
-        let cursor = try Row.fetchCursor(
-            db,
-            sql: """
-                WITH \(Self.days(days.count)), \(Self.usage)
-                SELECT u.day, COALESCE(u.team, ''), COALESCE(u.investigation, ''), COALESCE(u.operation, ''),
-                       COUNT(*), SUM(u.credits), SUM(u.money)
-                FROM usage u GROUP BY 1, 2, 3, 4
-                """,
-            arguments: Self.usageArguments(organisationID, days: days, end: end))
         var cells: [ConsumptionCell] = []
-        while let row = try cursor.next() {
+        try sql.forEachRow(
+            """
+            WITH \(Self.days(days.count)), \(usage)
+            SELECT u.day, COALESCE(u.team, ''), COALESCE(u.investigation, ''), COALESCE(u.operation, ''),
+                   COUNT(*), CAST(SUM(u.credits) AS BIGINT), CAST(SUM(u.money) AS BIGINT)
+            FROM usage u GROUP BY 1, 2, 3, 4
+            """,
+            usageArguments(organisationID, days: days, end: end)
+        ) { row in
             cells.append(ConsumptionCell(
-                day: row[0], team: row[1], investigation: row[2], operation: row[3], eventCount: row[4],
-                credits: Credits(microcredits: row[5]), money: Money(minorUnits: row[6], currency: currency)))
+                day: Int(row.int64(0)), team: row.text(1), investigation: row.text(2), operation: row.text(3),
+                eventCount: row.int64(4), credits: Credits(microcredits: row.int64(5)),
+                money: Money(minorUnits: row.int64(6), currency: currency)))
         }
         return cells
     }
@@ -279,9 +340,9 @@ extension LedgerReader {
     /// exactly to the deduction flow of any window; a run never spans two local days of its
     /// organisation, so day windows hold whole runs. Each branch reads the transfers of one window
     /// through the index by organisation and time. Binds `usageArguments` after the days.
-    private static let usage = """
+    static let usage = """
         usage(day, team, investigation, operation, credits, money) AS (
-            SELECT d.day, t.team, t.investigation, t.operation, t.amount, \(consumedMoney)
+            SELECT d.day, t.team, t.investigation, t.operation, t.amount, \(LedgerReader.consumedMoney)
             FROM days d JOIN transfers t
                 ON t.organisation_id = ? AND t.effective_at >= d.start AND t.effective_at < d.finish
             WHERE t.kind = 'deduction' AND NOT EXISTS (SELECT 1 FROM usage_charges c WHERE c.transfer_id = t.id)
@@ -295,46 +356,48 @@ extension LedgerReader {
 
     /// The day windows' arguments (each day's index and bounds, the last ending at `end`), then the
     /// organisation for each branch of `usage`.
-    private static func usageArguments(_ organisationID: String, days: [Instant], end: Instant) -> StatementArguments {
+    static func usageArguments(_ organisationID: String, days: [Instant], end: Instant) -> [SQLValue] {
         let bounds = days.map(\.millisecondsSinceEpoch) + [end.millisecondsSinceEpoch]
-        var arguments: StatementArguments = []
-        for index in days.indices { arguments += [index, bounds[index], bounds[index + 1]] }
-        return arguments + [organisationID, organisationID]
+        var arguments: [SQLValue] = []
+        for index in days.indices {
+            arguments += [SQLValue(index), .integer(bounds[index]), .integer(bounds[index + 1])]
+        }
+        return arguments + [.text(organisationID), .text(organisationID)]
     }
 
     /// `days(day, start, finish)`: `count` day windows, bound first by `usageArguments`.
-    private static func days(_ count: Int) -> String {
+    static func days(_ count: Int) -> String {
         "days(day, start, finish) AS (VALUES \((0..<count).map { _ in "(?, ?, ?)" }.joined(separator: ", ")))"
     }
 
-    /// The rows of the window's detail export: one per transfer, except that a usage run counts one
-    /// row per event it charged (`forEachCharge`).
-    public func detailRowCount(of organisationID: String, in window: ReportWindow) throws -> Int {
-        try Int.fetchOne(
-            db,
-            sql: """
-                SELECT COUNT(*) + COALESCE(SUM((SELECT COUNT(*) FROM usage_charges c WHERE c.transfer_id = t.id)), 0)
-                    - COALESCE(SUM(EXISTS (SELECT 1 FROM usage_charges c WHERE c.transfer_id = t.id)), 0)
-                FROM transfers t WHERE t.organisation_id = ? AND t.effective_at >= ? AND t.effective_at < ?
-                """,
-            arguments: [organisationID, window.start.millisecondsSinceEpoch, window.end.millisecondsSinceEpoch]) ?? 0
+    /// See `LedgerReader.detailRowCount(of:in:)`.
+    static func detailRowCount(of organisationID: String, in window: ReportWindow, on sql: some SQLSession) throws -> Int {
+        Int(try sql.integer(
+            """
+            SELECT CAST(COUNT(*) + COALESCE(SUM((SELECT COUNT(*) FROM usage_charges c WHERE c.transfer_id = t.id)), 0)
+                - COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM usage_charges c WHERE c.transfer_id = t.id)
+                                    THEN 1 ELSE 0 END), 0) AS BIGINT)
+            FROM transfers t WHERE t.organisation_id = ? AND t.effective_at >= ? AND t.effective_at < ?
+            """,
+            [.text(organisationID), .integer(window.start.millisecondsSinceEpoch),
+             .integer(window.end.millisecondsSinceEpoch)]) ?? 0)
     }
 
-    /// Calls `body` with each event the usage run `transferID` charged, in posting order (occurrence
-    /// time, then event id).
-    public func forEachCharge(
-        ofUsageRun transferID: Int64, currency: Currency, _ body: (UsageCharge) throws -> Void
+    /// See `LedgerReader.forEachCharge(ofUsageRun:currency:_:)`.
+    static func forEachCharge(
+        ofUsageRun transferID: Int64, currency: Currency, on sql: some SQLSession, _ body: (UsageCharge) throws -> Void
     ) throws {
-        let cursor = try Row.fetchCursor(
-            db.cachedStatement(sql: """
-                SELECT event_id, occurred_at, team, investigation, operation, credits, cost_minor
-                FROM usage_charges WHERE transfer_id = ? ORDER BY occurred_at, event_id
-                """),
-            arguments: [transferID])
-        while let row = try cursor.next() {
+        try sql.forEachRow(
+            """
+            SELECT event_id, occurred_at, team, investigation, operation, credits, cost_minor
+            FROM usage_charges WHERE transfer_id = ? ORDER BY occurred_at, event_id COLLATE BINARY
+            """,
+            [.integer(transferID)]
+        ) { row in
             try body(UsageCharge(
-                eventID: row[0], occurredAt: Instant(millisecondsSinceEpoch: row[1]), team: row[2], investigation: row[3],
-                operation: row[4], credits: Credits(microcredits: row[5]), cost: Money(minorUnits: row[6], currency: currency)))
+                eventID: row.text(0), occurredAt: Instant(millisecondsSinceEpoch: row.int64(1)), team: row.text(2),
+                investigation: row.textOrNil(3), operation: row.text(4), credits: Credits(microcredits: row.int64(5)),
+                cost: Money(minorUnits: row.int64(6), currency: currency)))
         }
     }
 
@@ -342,34 +405,23 @@ extension LedgerReader {
     /// outflow's money being the cost of its draws (`TransferMoney.includingSettlements`), without
     /// loading them all. That order is the index's own, so SQLite streams rows as it finds them
     /// instead of sorting the month's transfers first (id order cost a sort of every row).
-    public func forEachTransfer(
-        of organisationID: String, in window: ReportWindow, _ body: (Transfer) throws -> Void
+    static func forEachTransfer(
+        of organisationID: String, in window: ReportWindow, on sql: some SQLSession, _ body: (Transfer) throws -> Void
     ) throws {
-        let cursor = try Row.fetchCursor(
-            db,
-            sql: """
-                \(Self.transferSelect(.includingSettlements))
-                WHERE t.organisation_id = ? AND t.effective_at >= ? AND t.effective_at < ?
-                ORDER BY t.effective_at, t.id
-                """,
-            arguments: [organisationID, window.start.millisecondsSinceEpoch, window.end.millisecondsSinceEpoch])
-        while let row = try cursor.next() { try body(Self.transfer(row)) }
+        try sql.forEachRow(
+            """
+            \(LedgerReader.transferSelect(.includingSettlements))
+            WHERE t.organisation_id = ? AND t.effective_at >= ? AND t.effective_at < ?
+            ORDER BY t.effective_at, t.id
+            """,
+            [.text(organisationID), .integer(window.start.millisecondsSinceEpoch),
+             .integer(window.end.millisecondsSinceEpoch)]
+        ) { row in try body(LedgerReader.transfer(row)) }
     }
 
-    /// Money into (+) or out of (-) the organisation's account, the account bound as the one parameter:
-    /// an inflow's price paid, an outflow's cost of its draws (settlements included).
-    static let signedMoney = "CASE WHEN t.credit_account = ? THEN t.money_minor ELSE -\(drawsCost) END"
-
-    /// What a deduction `t` cost: its draws' cost, overdraft settled by later grants included.
-    static let consumedMoney = drawsCost
-
-    private static func netFlow(_ row: Row, currency: Currency) -> NetFlow {
-        NetFlow(credits: Credits(microcredits: row["credits"]),
-                money: Money(minorUnits: row["money"], currency: currency), transferCount: row["n"])
-    }
-
-    private static func group(_ row: Row, key: String, currency: Currency) -> ConsumptionGroup {
-        ConsumptionGroup(key: key, eventCount: row["n"], credits: Credits(microcredits: row["credits"]),
-                         money: Money(minorUnits: row["money"], currency: currency))
+    /// Columns 0-2 of `balance` and `netFlows`: count, credits, money.
+    private static func netFlow(_ row: SQLRecord, currency: Currency) -> NetFlow {
+        NetFlow(credits: Credits(microcredits: row.int64(1)), money: Money(minorUnits: row.int64(2), currency: currency),
+                transferCount: row.int64(0))
     }
 }

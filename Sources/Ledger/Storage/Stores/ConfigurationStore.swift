@@ -158,7 +158,7 @@ extension LedgerReader {
     }
 
     public func organisations() throws -> [Organisation] {
-        try String.fetchAll(db, sql: "SELECT id FROM organisations ORDER BY id").compactMap { try organisation($0) }
+        try ConfigurationQueries.organisations(on: db)
     }
 
     /// Current reservations (they may be changed live, so they are read from their own table).
@@ -239,6 +239,11 @@ extension LedgerReader {
 
 /// The configuration as the ledger holds it, read in portable SQL (either store).
 enum ConfigurationQueries {
+    /// Every organisation, by id.
+    static func organisations(on sql: some SQLSession) throws -> [Organisation] {
+        try sql.strings("SELECT id FROM organisations ORDER BY id COLLATE BINARY").compactMap { try organisation($0, on: sql) }
+    }
+
     static func organisation(_ id: String, on sql: some SQLSession) throws -> Organisation? {
         guard let json = try sql.strings("SELECT settings FROM organisations WHERE id = ?", [.text(id)]).first
         else { return nil }
