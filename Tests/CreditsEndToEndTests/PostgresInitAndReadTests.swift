@@ -163,6 +163,40 @@ struct PostgresInitAndReadTests {
         }
     }
 
+    @Test func invoice_onPostgres_takesTheSameNumbers_writesTheSameFiles_andRerunsTakeNone() async throws {
+        let ledger = try PostgresStoreTests.built.get()
+        let sqlite = directory.file("invoiced.sqlite")
+        try FileManager.default.copyItem(atPath: ledger.site.db, toPath: sqlite)
+        try await PostgresTestServer.withDatabase { url, location in
+            let copied = try await onOwnThread { try CreditsBinary.run(["db", "copy", "--from", sqlite, "--to", url]) }
+            #expect(copied.exitCode == 0, "\(copied.stderr)")
+            // Killed after its commit, before any file: the rerun writes the files and takes no number.
+            let killed = try await onOwnThread { try CreditsBinary.run(
+                ["invoice", "--period", "2026-11", "--out", directory.file("killed"), "--db", url],
+                environment: ["CREDITS_NOW": "2026-12-01T08:00:00Z", "CREDITS_CRASH_AT": "invoice.afterCommit"]) }
+            #expect(killed.exitCode != 0, "\(killed.stderr)")
+            let invoiced = try await writeOnBoth(["invoice", "--period", "2026-11"], name: "invoice", sqlite: sqlite, postgres: url)
+            #expect(invoiced.files[0].count >= 6 && invoiced.files[0] == invoiced.files[1],
+                    "\(invoiced.files.map { $0.keys.sorted() })")
+            // The same invoices, numbers and all; on PostgreSQL all of them were issued by the killed run.
+            let numbers = #/"number":"(CR-\d+)"/#
+            #expect(invoiced.summaries.map { $0.matches(of: numbers).map(\.output.1) }.allSatisfy { $0 == ["CR-000001",
+                "CR-000002", "CR-000003", "CR-000004"] }, "\(invoiced.summaries)")
+            #expect(invoiced.summaries[1].contains("\"newlyIssued\":false") && !invoiced.summaries[1].contains("\"newlyIssued\":true"))
+            let query = "SELECT number || '|' || organisation_id || '|' || period || '|' || total_minor || '|' || lines "
+                + "|| '|' || details || '|' || created_at FROM invoices"
+            #expect(try await PostgresTestServer.strings(query, at: location).sorted()
+                == PostgresIngestTests.sqliteLines(query, in: sqlite).sorted())
+            let counters = try await PostgresTestServer.strings(
+                "SELECT issuer_id || ' ' || last_sequence FROM invoice_counters", at: location)
+            #expect(counters == ["credits-ltd 4"] || counters.count == 1 && counters[0].hasSuffix(" 4"), "\(counters)")
+            // Again: nothing new on either store.
+            let again = try await writeOnBoth(["invoice", "--period", "2026-11"], name: "again", sqlite: sqlite, postgres: url)
+            #expect(again.summaries[0] == again.summaries[1] && !again.summaries[1].contains("\"newlyIssued\":true"))
+            #expect(again.files[1] == invoiced.files[1])
+        }
+    }
+
     /// Runs a command that writes files (`--out`) on both ledgers: each run's `--json` summary (timing and
     /// output folder left out) and the files it wrote, by name; SQLite's first.
     func writeOnBoth(

@@ -73,27 +73,34 @@ public enum InvoiceIssuing {
         _ ledger: LedgerDatabase, period: ReportPeriod, organisationIDs: [String]?, issueDate: LocalDate? = nil
     ) throws -> Outcome {
         try ledger.write(as: .pipeline(.invoice)) { tx in
-            let reader = tx.reader
-            guard let issuer = try reader.issuer() else { throw InvoiceIssueError(.noIssuer, detail: "") }
-            var outcome = Outcome()
-            for organisation in try PeriodReportQuery.organisations(reader, ids: organisationIDs) {
-                let draft = try InvoiceQuery.draft(
-                    reader, organisation: organisation, issuer: issuer, period: period, number: "",
-                    issueDate: issueDate ?? period.lastDay)
-                let stored = try reader.invoice(organisationID: organisation.id, period: period.label)
-                guard stored != nil || !draft.lines.isEmpty else {
-                    outcome.nothingToBill.append(organisation.id)
-                    continue
-                }
-                let record = try stored ?? tx.recordInvoice(try draft.content(organisationID: organisation.id),
-                                                            issuer: issuer).invoice
-                let invoice = try Invoice(stored: record, period: period)
-                outcome.invoices.append(IssuedInvoice(
-                    organisationID: organisation.id, invoice: invoice, newlyIssued: stored == nil,
-                    differsFromLedger: billed(invoice.lines) != billed(draft.lines)))
-            }
-            return outcome
+            try issue(in: tx, period: period, organisationIDs: organisationIDs, issueDate: issueDate)
         }
+    }
+
+    /// `issue` inside a write transaction of either store (`PostgresStore.invoicing` on PostgreSQL).
+    public static func issue(
+        in tx: any LedgerInvoicing, period: ReportPeriod, organisationIDs: [String]?, issueDate: LocalDate? = nil
+    ) throws -> Outcome {
+        let reader = tx.reads
+        guard let issuer = try reader.issuer() else { throw InvoiceIssueError(.noIssuer, detail: "") }
+        var outcome = Outcome()
+        for organisation in try PeriodReportQuery.organisations(reader, ids: organisationIDs) {
+            let draft = try InvoiceQuery.draft(
+                reader, organisation: organisation, issuer: issuer, period: period, number: "",
+                issueDate: issueDate ?? period.lastDay)
+            let stored = try reader.invoice(organisationID: organisation.id, period: period.label)
+            guard stored != nil || !draft.lines.isEmpty else {
+                outcome.nothingToBill.append(organisation.id)
+                continue
+            }
+            let record = try stored ?? tx.recordInvoice(try draft.content(organisationID: organisation.id),
+                                                        issuer: issuer).invoice
+            let invoice = try Invoice(stored: record, period: period)
+            outcome.invoices.append(IssuedInvoice(
+                organisationID: organisation.id, invoice: invoice, newlyIssued: stored == nil,
+                differsFromLedger: billed(invoice.lines) != billed(draft.lines)))
+        }
+        return outcome
     }
 }
 

@@ -15,7 +15,7 @@ public enum InvoiceQuery {
     /// The invoice for `organisation` and `period`, numbered `number`, issued on `issueDate` and due
     /// `paymentTermsDays` later, taxed at the organisation's rate (parts per million).
     public static func draft(
-        _ reader: LedgerReader, organisation: Organisation, issuer: Issuer, period: ReportPeriod, number: String,
+        _ reader: any LedgerReads, organisation: Organisation, issuer: Issuer, period: ReportPeriod, number: String,
         issueDate: LocalDate
     ) throws -> Invoice {
         let window = try PeriodReportQuery.window(period, for: organisation)
@@ -40,12 +40,12 @@ public enum InvoiceQuery {
     /// Transfers read per page; an organisation has few billable transfers a period.
     static let pageTransfersMax = 1000
 
-    static func billable(_ reader: LedgerReader, organisationID: String, window: ReportWindow) throws -> [Transfer] {
+    static func billable(_ reader: any LedgerReads, organisationID: String, window: ReportWindow) throws -> [Transfer] {
         var transfers: [Transfer] = []
         var afterID: Int64?
         while true {
             let page = try reader.history(of: organisationID, from: window.start, to: window.end, kinds: billedKinds,
-                                          afterID: afterID, limit: pageTransfersMax)
+                                          afterID: afterID, limit: pageTransfersMax, money: .asPosted)
             transfers += page
             guard page.count == pageTransfersMax, let last = page.last else { return transfers }
             afterID = last.id

@@ -96,8 +96,8 @@ protocol RunsOnPostgres {}
 enum PostgresGate {
     /// The commands that run on PostgreSQL today, as the refusal lists them.
     static let supported = [
-        "init", "ingest events", "ingest orders", "report", "ledger balance", "ledger history", "ledger grants",
-        "ledger draws", "ledger audit", "ledger verify", "db copy",
+        "init", "ingest events", "ingest orders", "report", "invoice", "ledger balance", "ledger history",
+        "ledger grants", "ledger draws", "ledger audit", "ledger verify", "db copy",
     ]
 
     /// Refuses `command` (a usage error, 64) when its `--db` names PostgreSQL and it does not run there yet.

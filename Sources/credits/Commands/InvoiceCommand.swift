@@ -4,7 +4,7 @@ import Ledger
 import Reports
 
 /// `credits invoice`: one numbered invoice per organisation and period, as XLSX and CSV.
-struct InvoiceCommand: ParsableCommand {
+struct InvoiceCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "invoice",
         abstract: "Issue the period's invoices (numbered in the ledger) and write them as XLSX and CSV.",
@@ -56,14 +56,23 @@ struct InvoiceCommand: ParsableCommand {
             }
             return date
         }
-        try Runner.run("invoice", options: options) {
+        // On PostgreSQL the stage lock is the database's advisory lock, taken once connected.
+        try Runner.run("invoice", options: options, lock: !options.store.isPostgres) {
             // Before the ledger changes: a bad --out must leave no numbered invoice behind.
             let directory = try output.directory()
             try OutputDirectory.checkWritable(directory)
-            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let issuing = try InvoiceIssuing.issue(
-                ledger, period: period, organisationIDs: organisations.isEmpty ? nil : organisations,
-                issueDate: issueDate)
+            let clock = try options.clock()
+            let asked = organisations.isEmpty ? nil : organisations
+            let issuing = switch options.store {
+            case .sqlite(let path):
+                try InvoiceIssuing.issue(
+                    LedgerDatabase.open(at: path, clock: clock), period: period, organisationIDs: asked,
+                    issueDate: issueDate)
+            case .postgres(let location):
+                try Self.issue(at: location, clock: clock, wait: options.wait) { tx in
+                    try InvoiceIssuing.issue(in: tx, period: period, organisationIDs: asked, issueDate: issueDate)
+                }
+            }
             CrashPoint.hit("invoice.afterCommit")
             var outputs: [URL] = []
             for issued in issuing.invoices {
@@ -72,6 +81,17 @@ struct InvoiceCommand: ParsableCommand {
             }
             return stageOutcome(issuing, period: period, outputs: outputs)
         }
+    }
+
+    /// Runs `body` in one PostgreSQL write transaction, holding the `invoice` stage's advisory lock.
+    private static func issue<T>(
+        at location: PostgresLocation, clock: @escaping @Sendable () -> Instant, wait: Bool,
+        _ body: (any LedgerInvoicing) throws -> T
+    ) throws -> T {
+        let store = try PostgresStore.open(at: location, clock: clock)
+        defer { store.close() }
+        try store.takeStageLock("invoice", wait: wait)
+        return try store.invoicing(body)
     }
 
     private func stageOutcome(

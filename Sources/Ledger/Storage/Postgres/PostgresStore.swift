@@ -1,8 +1,9 @@
 import Foundation
 
 /// A ledger on PostgreSQL for the stages that run there through portable SQL (`SQLSession`): `credits
-/// init` (the schema, then the configuration, by the same `ConfigurationLoad` as on SQLite) and the read
-/// commands (`LedgerReads`, by the same queries as on SQLite).
+/// init` (the schema, then the configuration, by the same `ConfigurationLoad` as on SQLite), the read
+/// commands and `report` (`LedgerReads`, by the same queries as on SQLite), and `credits invoice`
+/// (`LedgerInvoicing`: the same `InvoiceBook`, gap-free numbers kept by the schema's triggers).
 ///
 /// One connection. Writes run in one transaction each, serialised between processes by the stage's
 /// advisory lock (`takeStageLock`); reads run in one `REPEATABLE READ READ ONLY` transaction, so every
@@ -75,6 +76,13 @@ public final class PostgresStore: Sendable {
     /// The ledger digest (`ledger verify`'s), the same a SQLite ledger with the same content has.
     public func digest() throws -> String {
         try ledger.blocking { try await $0.digest() }
+    }
+
+    /// Runs `body` in one write transaction for issuing invoices (`LedgerInvoicing`): committed if it
+    /// returns, rolled back if it throws. Serialise runs with the `invoice` stage lock first.
+    public func invoicing<T>(_ body: (any LedgerInvoicing) throws -> T) throws -> T {
+        let now = clock()
+        return try transaction("BEGIN") { try body(PostgresInvoicing(sql: $0, now: now)) }
     }
 
     /// Runs `body` on one consistent, read-only view of the ledger.

@@ -55,6 +55,41 @@ public protocol LedgerReads {
     func forEachTransfer(of organisationID: String, in window: ReportWindow, _ body: (Transfer) throws -> Void) throws
     /// The events a usage run charged, streamed in posting order.
     func forEachCharge(ofUsageRun transferID: Int64, currency: Currency, _ body: (UsageCharge) throws -> Void) throws
+
+    // Invoices (`credits invoice`).
+
+    func issuer() throws -> Issuer?
+    func plan(_ id: String) throws -> Plan?
+    /// The invoice issued to the organisation for the period, if any.
+    func invoice(organisationID: String, period: String) throws -> StoredInvoice?
+    /// Deductions in the window grouped by two dimensions, sorted by both keys.
+    func consumption(
+        of organisationID: String, currency: Currency, in window: ReportWindow, by first: ConsumptionDimension,
+        then second: ConsumptionDimension
+    ) throws -> [ConsumptionPairGroup]
+}
+
+/// What issuing invoices needs of a write transaction, on either store: its reads, and recording an
+/// invoice, which takes the issuer's next number in the same transaction (`InvoiceBook`).
+public protocol LedgerInvoicing {
+    var reads: any LedgerReads { get }
+    func recordInvoice(_ content: InvoiceContent, issuer: Issuer) throws -> (invoice: StoredInvoice, created: Bool)
+}
+
+extension LedgerTransaction: LedgerInvoicing {
+    public var reads: any LedgerReads { reader }
+}
+
+/// `LedgerInvoicing` inside the write transaction `PostgresStore.invoicing` opened.
+struct PostgresInvoicing: LedgerInvoicing {
+    let sql: PostgresSession
+    let now: Instant
+
+    var reads: any LedgerReads { PostgresReader(sql: sql) }
+
+    func recordInvoice(_ content: InvoiceContent, issuer: Issuer) throws -> (invoice: StoredInvoice, created: Bool) {
+        try InvoiceBook.record(content, issuer: issuer, now: now, on: sql)
+    }
 }
 
 extension LedgerReader: LedgerReads {}
@@ -159,5 +194,24 @@ struct PostgresReader: LedgerReads {
 
     func forEachCharge(ofUsageRun transferID: Int64, currency: Currency, _ body: (UsageCharge) throws -> Void) throws {
         try ReportQueries.forEachCharge(ofUsageRun: transferID, currency: currency, on: sql, body)
+    }
+
+    func issuer() throws -> Issuer? {
+        try ConfigurationQueries.issuer(on: sql)
+    }
+
+    func plan(_ id: String) throws -> Plan? {
+        try ConfigurationQueries.plan(id, on: sql)
+    }
+
+    func invoice(organisationID: String, period: String) throws -> StoredInvoice? {
+        try InvoiceBook.invoice(organisationID: organisationID, period: period, on: sql)
+    }
+
+    func consumption(
+        of organisationID: String, currency: Currency, in window: ReportWindow, by first: ConsumptionDimension,
+        then second: ConsumptionDimension
+    ) throws -> [ConsumptionPairGroup] {
+        try ReportQueries.consumption(of: organisationID, currency: currency, in: window, by: first, then: second, on: sql)
     }
 }

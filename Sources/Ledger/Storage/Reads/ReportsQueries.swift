@@ -155,23 +155,13 @@ extension LedgerReader {
     }
 
     /// Deductions in the window grouped by two dimensions (e.g. team then investigation), sorted by
-    /// both keys; "" where a transfer carries no value. Sums exactly to the negated deduction flow.
+    /// both keys (byte order); "" where a transfer carries no value. Sums exactly to the negated
+    /// deduction flow.
     public func consumption(
         of organisationID: String, currency: Currency, in window: ReportWindow, by first: ConsumptionDimension,
         then second: ConsumptionDimension
     ) throws -> [ConsumptionPairGroup] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                WITH \(ReportQueries.days(1)), \(ReportQueries.usage)
-                SELECT COALESCE(u.\(first.rawValue), '') AS first, COALESCE(u.\(second.rawValue), '') AS second,
-                       COUNT(*) AS n, SUM(u.credits) AS credits, SUM(u.money) AS money
-                FROM usage u GROUP BY 1, 2 ORDER BY 1, 2
-                """,
-            arguments: Self.statementArguments(ReportQueries.usageArguments(organisationID, days: [window.start], end: window.end))
-        ).map { row in
-            ConsumptionPairGroup(first: row["first"], group: Self.group(row, key: row["second"], currency: currency))
-        }
+        try ReportQueries.consumption(of: organisationID, currency: currency, in: window, by: first, then: second, on: db)
     }
 
     /// Deductions per day, one group per entry of `days` (zero for idle days), in the given order.
@@ -368,6 +358,27 @@ enum ReportQueries {
     /// `days(day, start, finish)`: `count` day windows, bound first by `usageArguments`.
     static func days(_ count: Int) -> String {
         "days(day, start, finish) AS (VALUES \((0..<count).map { _ in "(?, ?, ?)" }.joined(separator: ", ")))"
+    }
+
+    /// See `LedgerReader.consumption(of:currency:in:by:then:)`.
+    static func consumption(
+        of organisationID: String, currency: Currency, in window: ReportWindow, by first: ConsumptionDimension,
+        then second: ConsumptionDimension, on sql: some SQLSession
+    ) throws -> [ConsumptionPairGroup] {
+        try sql.records(
+            """
+            WITH \(days(1)), \(usage)
+            SELECT COALESCE(u.\(first.rawValue), ''), COALESCE(u.\(second.rawValue), ''),
+                   COUNT(*), CAST(SUM(u.credits) AS BIGINT), CAST(SUM(u.money) AS BIGINT)
+            FROM usage u GROUP BY 1, 2
+            ORDER BY COALESCE(u.\(first.rawValue), '') COLLATE BINARY, COALESCE(u.\(second.rawValue), '') COLLATE BINARY
+            """,
+            usageArguments(organisationID, days: [window.start], end: window.end)
+        ).map { row in
+            ConsumptionPairGroup(first: row.text(0), group: ConsumptionGroup(
+                key: row.text(1), eventCount: row.int64(2), credits: Credits(microcredits: row.int64(3)),
+                money: Money(minorUnits: row.int64(4), currency: currency)))
+        }
     }
 
     /// See `LedgerReader.detailRowCount(of:in:)`.

@@ -166,13 +166,11 @@ extension LedgerReader {
         try ConfigurationQueries.reservations(of: organisationID, on: db)
     }
     public func issuer() throws -> Issuer? {
-        try String.fetchOne(db, sql: "SELECT settings FROM issuer ORDER BY id LIMIT 1")
-            .map { try ConfigurationCodec.decode(Issuer.self, $0) }
+        try ConfigurationQueries.issuer(on: db)
     }
 
     public func plan(_ id: String) throws -> Plan? {
-        try String.fetchOne(db, sql: "SELECT settings FROM plans WHERE id = ?", arguments: [id])
-            .map { try ConfigurationCodec.decode(Plan.self, $0) }
+        try ConfigurationQueries.plan(id, on: db)
     }
 
     public func plans() throws -> [Plan] {
@@ -239,6 +237,16 @@ extension LedgerReader {
 
 /// The configuration as the ledger holds it, read in portable SQL (either store).
 enum ConfigurationQueries {
+    static func issuer(on sql: some SQLSession) throws -> Issuer? {
+        try sql.strings("SELECT settings FROM issuer ORDER BY id COLLATE BINARY LIMIT 1").first
+            .map { try ConfigurationCodec.decode(Issuer.self, $0) }
+    }
+
+    static func plan(_ id: String, on sql: some SQLSession) throws -> Plan? {
+        try sql.strings("SELECT settings FROM plans WHERE id = ?", [.text(id)]).first
+            .map { try ConfigurationCodec.decode(Plan.self, $0) }
+    }
+
     /// Every organisation, by id.
     static func organisations(on sql: some SQLSession) throws -> [Organisation] {
         try sql.strings("SELECT id FROM organisations ORDER BY id COLLATE BINARY").compactMap { try organisation($0, on: sql) }

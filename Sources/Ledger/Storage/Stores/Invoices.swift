@@ -1,5 +1,3 @@
-import GRDB
-
 /// The content of an invoice to record: everything but its number. `lines` and `details` are
 /// canonical JSON written by Reports (opaque here), so the stored record alone can reproduce the
 /// invoice's files.
@@ -66,58 +64,86 @@ extension LedgerTransaction {
     public func recordInvoice(
         _ content: InvoiceContent, issuer: Issuer
     ) throws -> (invoice: StoredInvoice, created: Bool) {
-        if let existing = try reader.invoice(organisationID: content.organisationID, period: content.period) {
-            return (existing, false)
-        }
-        precondition(content.subtotal.currency == content.currency && content.tax.currency == content.currency,
-                     "an invoice's amounts share one currency")
-        try db.execute(sql: "INSERT OR IGNORE INTO invoice_counters (issuer_id, last_sequence) VALUES (?, 0)",
-                       arguments: [issuer.id])
-        let last = try Int64.fetchOne(
-            db, sql: "SELECT last_sequence FROM invoice_counters WHERE issuer_id = ?", arguments: [issuer.id]) ?? 0
-        let sequence = last + 1
-        try db.execute(
-            sql: """
-                INSERT INTO invoices (issuer_id, sequence, number, organisation_id, period, issue_date, due_date,
-                    currency, tax_rate_ppm, subtotal_minor, tax_minor, total_minor, lines, details, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                issuer.id, sequence, issuer.invoiceNumber(sequence: sequence), content.organisationID, content.period,
-                content.issueDate.description, content.dueDate.description, content.currency.code,
-                content.taxRatePPM, content.subtotal.minorUnits, content.tax.minorUnits, content.total.minorUnits,
-                content.lines, content.details, now.millisecondsSinceEpoch,
-            ])
-        return (try reader.invoice(organisationID: content.organisationID, period: content.period)!, true)
+        try InvoiceBook.record(content, issuer: issuer, now: now, on: db)
     }
 }
 
 extension LedgerReader {
     /// The invoice issued to `organisationID` for `period`, if any.
     public func invoice(organisationID: String, period: String) throws -> StoredInvoice? {
-        try Row.fetchOne(
-            db, sql: "SELECT * FROM invoices WHERE organisation_id = ? AND period = ?",
-            arguments: [organisationID, period]
-        ).map(Self.invoice)
+        try InvoiceBook.invoice(organisationID: organisationID, period: period, on: db)
     }
 
     /// Every invoice of `issuerID`, in sequence order.
     public func invoices(issuerID: String) throws -> [StoredInvoice] {
-        try Row.fetchAll(db, sql: "SELECT * FROM invoices WHERE issuer_id = ? ORDER BY sequence",
-                         arguments: [issuerID]).map(Self.invoice)
+        try InvoiceBook.invoices(issuerID: issuerID, on: db)
+    }
+}
+
+/// Invoices and their numbers, in portable SQL (either store). The numbers are gap-free by the schema:
+/// an invoice must take its issuer's next sequence, and taking it moves the counter (triggers on both).
+enum InvoiceBook {
+    /// See `LedgerTransaction.recordInvoice(_:issuer:)`.
+    static func record(
+        _ content: InvoiceContent, issuer: Issuer, now: Instant, on sql: some SQLSession
+    ) throws -> (invoice: StoredInvoice, created: Bool) {
+        if let existing = try invoice(organisationID: content.organisationID, period: content.period, on: sql) {
+            return (existing, false)
+        }
+        precondition(content.subtotal.currency == content.currency && content.tax.currency == content.currency,
+                     "an invoice's amounts share one currency")
+        try sql.execute(
+            "INSERT INTO invoice_counters (issuer_id, last_sequence) VALUES (?, 0) ON CONFLICT (issuer_id) DO NOTHING",
+            [.text(issuer.id)])
+        let last = try sql.integer(
+            "SELECT last_sequence FROM invoice_counters WHERE issuer_id = ?", [.text(issuer.id)]) ?? 0
+        let sequence = last + 1
+        try sql.execute(
+            """
+            INSERT INTO invoices (issuer_id, sequence, number, organisation_id, period, issue_date, due_date,
+                currency, tax_rate_ppm, subtotal_minor, tax_minor, total_minor, lines, details, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(issuer.id), .integer(sequence), .text(issuer.invoiceNumber(sequence: sequence)),
+                .text(content.organisationID), .text(content.period), .text(content.issueDate.description),
+                .text(content.dueDate.description), .text(content.currency.code), .integer(content.taxRatePPM),
+                .integer(content.subtotal.minorUnits), .integer(content.tax.minorUnits),
+                .integer(content.total.minorUnits), .text(content.lines), .text(content.details),
+                .integer(now.millisecondsSinceEpoch),
+            ])
+        guard let recorded = try invoice(organisationID: content.organisationID, period: content.period, on: sql) else {
+            preconditionFailure("the invoice was just recorded")
+        }
+        return (recorded, true)
     }
 
-    private static func invoice(_ row: Row) throws -> StoredInvoice {
-        let currency = try Currency(stored: row["currency"], table: "invoices")
-        let issueDate = try LocalDate(stored: row["issue_date"], table: "invoices", column: "issue_date")
-        let dueDate = try LocalDate(stored: row["due_date"], table: "invoices", column: "due_date")
-        func money(_ column: String) -> Money { Money(minorUnits: row[column], currency: currency) }
+    static func invoice(organisationID: String, period: String, on sql: some SQLSession) throws -> StoredInvoice? {
+        try sql.record("\(select) WHERE organisation_id = ? AND period = ?", [.text(organisationID), .text(period)])
+            .map(invoice)
+    }
+
+    static func invoices(issuerID: String, on sql: some SQLSession) throws -> [StoredInvoice] {
+        try sql.records("\(select) WHERE issuer_id = ? ORDER BY sequence", [.text(issuerID)]).map(invoice)
+    }
+
+    private static let select = """
+        SELECT issuer_id, sequence, number, organisation_id, period, issue_date, due_date, currency, tax_rate_ppm,
+            subtotal_minor, tax_minor, total_minor, lines, details, created_at
+        FROM invoices
+        """
+
+    private static func invoice(_ row: SQLRecord) throws -> StoredInvoice {
+        let currency = try Currency(stored: row.text(7), table: "invoices")
+        let issueDate = try LocalDate(stored: row.text(5), table: "invoices", column: "issue_date")
+        let dueDate = try LocalDate(stored: row.text(6), table: "invoices", column: "due_date")
         let content = InvoiceContent(
-            organisationID: row["organisation_id"], period: row["period"], issueDate: issueDate, dueDate: dueDate,
-            taxRatePPM: row["tax_rate_ppm"], subtotal: money("subtotal_minor"), tax: money("tax_minor"),
-            total: money("total_minor"), lines: row["lines"], details: row["details"])
+            organisationID: row.text(3), period: row.text(4), issueDate: issueDate, dueDate: dueDate,
+            taxRatePPM: row.int64(8), subtotal: Money(minorUnits: row.int64(9), currency: currency),
+            tax: Money(minorUnits: row.int64(10), currency: currency),
+            total: Money(minorUnits: row.int64(11), currency: currency), lines: row.text(12), details: row.text(13))
         return StoredInvoice(
-            issuerID: row["issuer_id"], sequence: row["sequence"], number: row["number"], content: content,
-            createdAt: Instant(millisecondsSinceEpoch: row["created_at"]))
+            issuerID: row.text(0), sequence: row.int64(1), number: row.text(2), content: content,
+            createdAt: Instant(millisecondsSinceEpoch: row.int64(14)))
     }
 }
