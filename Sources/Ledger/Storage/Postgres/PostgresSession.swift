@@ -65,8 +65,8 @@ enum PostgresDialect {
         return PostgresQuery(unsafeSQL: prefix + translate(sql), binds: bindings)
     }
 
-    /// `sql` with `?` and `?N` as `$N` and `COLLATE BINARY` as `COLLATE "C"`, outside quoted text and
-    /// names; remembered per text (statements are constants).
+    /// `sql` with each `?` and `?N` outside quoted text and names as `$N`, and `COLLATE BINARY` as
+    /// `COLLATE "C"`; remembered per text (statements are constants).
     static func translate(_ sql: String) -> String {
         if let known = translated.withLock({ $0[sql] }) { return known }
         var result = ""
