@@ -91,6 +91,9 @@ import TestSupport
         var budgets: [[BudgetStatus]] = []
         var allOrganisations: [Organisation] = []
         var findings: PlanFindings?
+        var available: [Credits] = []
+        var runways: [Runway] = []
+        var daily: [[DailyConsumptionGroup]] = []
     }
 
     static let moments = ["2026-10-31T12:00:00Z", "2026-11-05T00:00:00Z", "2026-11-12T09:59:59.999Z",
@@ -149,6 +152,13 @@ import TestSupport
             answers.streamed.append(streamed)
             for moment in moments {
                 answers.budgets.append(try reader.budgetStatuses(of: organisation, at: moment, holds: true))
+                // What an alerts run reads.
+                answers.available.append(try reader.available(of: id, at: moment))
+                answers.runways.append(try reader.runway(of: id, spendable: Credits(100), asOf: moment))
+            }
+            for dimension in [ConsumptionDimension.team, .investigation] {
+                answers.daily.append(try reader.dailyConsumption(
+                    of: id, currency: .gbp, days: days, end: window.end, by: dimension))
             }
         }
         return answers
@@ -183,6 +193,8 @@ import TestSupport
         #expect(answers.cells.allSatisfy { !$0.isEmpty } && answers.streamed.allSatisfy { !$0.isEmpty })
         #expect(answers.budgets.joined().contains { $0.used.isPositive }, "usage on team alpha counts as used")
         #expect(answers.budgets.joined().contains { $0.held == Credits(15) }, "met's hold on team alpha counts as held")
+        #expect(answers.runways.contains { $0.burn.isPositive } && answers.daily.allSatisfy { !$0.isEmpty })
+        #expect(answers.daily.allSatisfy { groups in groups.map(\.day) == groups.map(\.day).sorted() })
         // An unknown organisation is refused alike.
         let refused = try await withLedgerReads(kind, for: ledger) { reader in (try? reader.balance(of: "nobody")) == nil }
         #expect(refused)

@@ -7,29 +7,9 @@
 #   ROUNDS=2 benchmarks/postgres/ingest.sh 1000000
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-events="${1:-100000}"
-orders="${ORDERS:-100000}"
-rounds="${ROUNDS:-2}"
-admin="${CREDITS_TEST_POSTGRES_URL:?needs a PostgreSQL superuser URL: eval \"\$(scripts/pg-cluster start)\"}"
-if [ -z "${CREDITS_BIN:-}" ]; then
-    swift build -c release --product credits --scratch-path .build-release >/dev/null
-    CREDITS_BIN=.build-release/release/credits
-fi
-world="benchmarks/data/nightly-world-$events-$orders"
-[ -f "$world/orders.json" ] || python3 benchmarks/nightly/generate.py "$events" "$world" --orders "$orders"
-work="benchmarks/data/postgres-ingest"
-rm -rf "$work" && mkdir -p "$work"
-export CREDITS_NOW="2026-12-01T06:00:00Z"
+name=ingest
+source benchmarks/postgres/common.sh
 "$CREDITS_BIN" init --db "$work/init.sqlite" --config "$world/config" >/dev/null 2>&1
-
-database="credits_bench_ingest"
-target="$(python3 - "$admin" "$database" <<'PY'
-import sys, urllib.parse
-url = urllib.parse.urlsplit(sys.argv[1])
-print(urllib.parse.urlunsplit(url._replace(path="/" + sys.argv[2])))
-PY
-)"
-psql_admin() { PGOPTIONS="-c client_min_messages=warning" psql "$admin" -qAt -v ON_ERROR_STOP=1 "$@" >/dev/null; }
 
 measure() { # measure STORE DB KIND FILE
     /usr/bin/time -f "%e %M" -o "$work/time" "$CREDITS_BIN" ingest "$3" --db "$2" --rejects "$work/$1-$3.jsonl" \

@@ -66,11 +66,3 @@ public struct Runway: Sendable, Hashable {
         return min(value, cap)
     }
 }
-
-extension LedgerReader {
-    /// The organisation's runway judged at `asOf` for `spendable` credits, by the one `Runway` rule.
-    public func runway(of organisationID: String, spendable: Credits, asOf: Instant) throws -> Runway {
-        let burn = try deductions(of: organisationID, after: Runway.windowStart(asOf: asOf), through: asOf)
-        return Runway(spendable: spendable, burn: burn)
-    }
-}

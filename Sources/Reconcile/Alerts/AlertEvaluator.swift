@@ -7,11 +7,11 @@ import Ledger
 /// Every comparison is on exact integers (micro-credits and milliseconds); docs/ALERTS.md states
 /// each rule.
 public struct AlertEvaluator {
-    let reader: LedgerReader
+    let reader: any LedgerReads
     let asOf: Instant
     let unusualRule: UnusualConsumptionRule
 
-    public init(reader: LedgerReader, asOf: Instant, unusualRule: UnusualConsumptionRule = UnusualConsumptionRule()) {
+    public init(reader: any LedgerReads, asOf: Instant, unusualRule: UnusualConsumptionRule = UnusualConsumptionRule()) {
         self.reader = reader
         self.asOf = asOf
         self.unusualRule = unusualRule

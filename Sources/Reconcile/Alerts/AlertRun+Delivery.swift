@@ -11,8 +11,8 @@ extension AlertRun {
     /// A rerun at the instant of an earlier run (the same `--now`, or a run killed after an attempt was
     /// recorded) sends nothing again, but lists in `failures` the attempts that failed at that instant, as
     /// that run did; so it needs review (exit 3) exactly when the uninterrupted run did, as for fired alerts.
-    static func deliver(_ ledger: LedgerDatabase, options: Options, summary: inout Summary) throws {
-        let (due, earlier) = try ledger.read { reader in
+    static func deliver(_ ledger: some AlertingStore, options: Options, summary: inout Summary) throws {
+        let (due, earlier) = try ledger.reading { reader in
             (try reader.dueAlertDeliveries(at: options.clock(), limit: options.deliveriesMax),
              try reader.alertDeliveriesAttempted(at: summary.asOf))
         }
@@ -30,7 +30,7 @@ extension AlertRun {
             let retryAt = options.retry.retryAt(afterAttempts: attempts, now: timestamp)
             let outcome: AlertDeliveryOutcome = response.delivered
                 ? .delivered : .failed(error: response.errorText, retryAt: retryAt)
-            _ = try ledger.write(as: .pipeline(.alerts)) { tx in
+            _ = try ledger.alerting(rollingBack: false) { tx in
                 try tx.recordDeliveryAttempt(id: delivery.id, signatureTimestamp: timestamp, outcome: outcome)
             }
             summary.deliveries.attempted += 1

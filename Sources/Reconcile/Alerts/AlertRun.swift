@@ -118,39 +118,39 @@ public enum AlertRun {
         public var needsReview: Bool { !fired.isEmpty || deliveries.failed > 0 || !failures.isEmpty }
     }
 
-    public static func run(_ ledger: LedgerDatabase, options: Options) throws -> Summary {
+    public static func run(_ ledger: some AlertingStore, options: Options) throws -> Summary {
         let start = Summary(asOf: options.clock(), dryRun: options.dryRun)
         if options.dryRun { return try preview(ledger, from: start, options: options) }
-        var summary = try ledger.write(as: .pipeline(.alerts)) { tx in try evaluate(in: tx, summary: start, rule: options.unusualRule) }
+        var summary = try ledger.alerting(rollingBack: false) { tx in
+            try evaluate(in: tx, summary: start, rule: options.unusualRule)
+        }
         try deliver(ledger, options: options, summary: &summary)
         return summary
     }
 
-    /// The dry run: the same evaluation in a savepoint that is rolled back, plus what is due to send.
-    private static func preview(_ ledger: LedgerDatabase, from start: Summary, options: Options) throws -> Summary {
-        try ledger.write(as: .pipeline(.alerts)) { tx in
-            try tx.dryRun { dry in
-                var planned = try evaluate(in: dry, summary: start, rule: options.unusualRule)
-                let due = try dry.reader.dueAlertDeliveries(at: planned.asOf, limit: options.deliveriesMax)
-                planned.wouldSend = due.map {
-                    PlannedDelivery(organisationID: $0.organisationID, destination: $0.destination,
-                                    attempt: $0.attempts + 1, body: $0.payload)
-                }
-                return planned
+    /// The dry run: the same evaluation in a transaction that is rolled back, plus what is due to send.
+    private static func preview(_ ledger: some AlertingStore, from start: Summary, options: Options) throws -> Summary {
+        try ledger.alerting(rollingBack: true) { dry in
+            var planned = try evaluate(in: dry, summary: start, rule: options.unusualRule)
+            let due = try dry.reads.dueAlertDeliveries(at: planned.asOf, limit: options.deliveriesMax)
+            planned.wouldSend = due.map {
+                PlannedDelivery(organisationID: $0.organisationID, destination: $0.destination,
+                                attempt: $0.attempts + 1, body: $0.payload)
             }
+            return planned
         }
     }
 }
 
 extension AlertRun {
     /// Compares every observation with its stored state and writes the transitions.
-    static func evaluate(in tx: LedgerTransaction, summary: Summary, rule: UnusualConsumptionRule) throws -> Summary {
+    static func evaluate(in tx: any LedgerAlerting, summary: Summary, rule: UnusualConsumptionRule) throws -> Summary {
         var summary = summary
-        let evaluator = AlertEvaluator(reader: tx.reader, asOf: summary.asOf, unusualRule: rule)
-        for organisation in try tx.reader.organisations() {
+        let evaluator = AlertEvaluator(reader: tx.reads, asOf: summary.asOf, unusualRule: rule)
+        for organisation in try tx.reads.organisations() {
             let observations = try evaluator.observations(for: organisation)
             var states: [String: AlertState] = [:]
-            for state in try tx.reader.alertStates(of: organisation.id) {
+            for state in try tx.reads.alertStates(of: organisation.id) {
                 states["\(state.rule.rawValue)|\(state.subject)"] = state
             }
             for observation in observations {
@@ -176,7 +176,7 @@ extension AlertRun {
     /// Fire from armed when breached; re-arm from fired when cleared; otherwise keep the arming.
     private static func transition(
         _ observation: AlertObservation, from previous: AlertState?, _ organisation: Organisation,
-        _ tx: LedgerTransaction, _ summary: inout Summary
+        _ tx: any LedgerAlerting, _ summary: inout Summary
     ) throws {
         let wasFired = previous?.arming == .fired
         let arming: AlertArming = observation.breached ? .fired : .armed
@@ -201,7 +201,7 @@ extension AlertRun {
     /// A fired crossing cleared: for rules that send it, records a `credits.alert.resolved` alert and
     /// queues it to every webhook, in the caller's transaction (so, like a fired alert, once).
     private static func resolve(
-        _ observation: AlertObservation, _ organisation: Organisation, _ tx: LedgerTransaction,
+        _ observation: AlertObservation, _ organisation: Organisation, _ tx: any LedgerAlerting,
         _ summary: inout Summary
     ) throws {
         guard observation.rule.sendsResolved else { return }
@@ -212,7 +212,7 @@ extension AlertRun {
 
     /// Records the alert and queues one delivery per configured webhook, in the caller's transaction.
     private static func fire(
-        _ observation: AlertObservation, _ organisation: Organisation, _ tx: LedgerTransaction,
+        _ observation: AlertObservation, _ organisation: Organisation, _ tx: any LedgerAlerting,
         _ summary: inout Summary
     ) throws {
         let alert = FiredAlert(organisationID: organisation.id, observation: observation, asOf: summary.asOf)
@@ -224,7 +224,7 @@ extension AlertRun {
     /// `<prefix>-<alert id>-<url>`), in the caller's transaction.
     private static func record(
         _ alert: FiredAlert, _ observation: AlertObservation, _ organisation: Organisation, dedupePrefix: String,
-        _ tx: LedgerTransaction, _ summary: inout Summary
+        _ tx: any LedgerAlerting, _ summary: inout Summary
     ) throws {
         let body = try alert.jsonBody()
         let alertID = try tx.recordAlertFired(organisationID: organisation.id, rule: observation.rule,

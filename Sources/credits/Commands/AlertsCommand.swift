@@ -5,7 +5,7 @@ import Reconcile
 
 /// `credits alerts`: evaluate low balance, runway and unusual consumption as of the clock, record
 /// crossings, and deliver the signed webhooks waiting in the outbox.
-struct AlertsCommand: ParsableCommand {
+struct AlertsCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "alerts",
         abstract: "Evaluate alerts as of now (--now), record crossings, deliver signed webhooks with retries.",
@@ -20,13 +20,29 @@ struct AlertsCommand: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        try Runner.run("alerts", options: options) {
+        // On PostgreSQL the stage lock is the database's advisory lock, taken once connected.
+        try Runner.run("alerts", options: options, lock: !options.store.isPostgres) {
             let clock = try options.clock()
-            let ledger = try LedgerDatabase.open(at: options.db, clock: clock)
-            let summary = try AlertRun.run(ledger, options: AlertRun.Options(
-                clock: clock, dryRun: dryRun, environment: ProcessInfo.processInfo.environment))
+            let runOptions = AlertRun.Options(
+                clock: clock, dryRun: dryRun, environment: ProcessInfo.processInfo.environment)
+            let summary = switch options.store {
+            case .sqlite(let path):
+                try AlertRun.run(LedgerDatabase.open(at: path, clock: clock), options: runOptions)
+            case .postgres(let location):
+                try Self.run(at: location, clock: clock, wait: options.wait, options: runOptions)
+            }
             return StageOutcome(summary: summary, human: AlertLines.of(summary), needsReview: summary.needsReview)
         }
+    }
+
+    /// The run on PostgreSQL, holding the `alerts` stage's advisory lock for as long as it lasts.
+    private static func run(
+        at location: PostgresLocation, clock: @escaping @Sendable () -> Instant, wait: Bool, options: AlertRun.Options
+    ) throws -> AlertRun.Summary {
+        let store = try PostgresStore.open(at: location, clock: clock)
+        defer { store.close() }
+        try store.takeStageLock("alerts", wait: wait)
+        return try AlertRun.run(store, options: options)
     }
 }
 

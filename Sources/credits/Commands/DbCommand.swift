@@ -96,7 +96,7 @@ protocol RunsOnPostgres {}
 enum PostgresGate {
     /// The commands that run on PostgreSQL today, as the refusal lists them.
     static let supported = [
-        "init", "ingest events", "ingest orders", "report", "invoice", "ledger balance", "ledger history",
+        "init", "ingest events", "ingest orders", "report", "invoice", "alerts", "ledger balance", "ledger history",
         "ledger grants", "ledger draws", "ledger audit", "ledger verify", "db copy",
     ]
 

@@ -3,7 +3,8 @@ import Foundation
 /// A ledger on PostgreSQL for the stages that run there through portable SQL (`SQLSession`): `credits
 /// init` (the schema, then the configuration, by the same `ConfigurationLoad` as on SQLite), the read
 /// commands and `report` (`LedgerReads`, by the same queries as on SQLite), and `credits invoice`
-/// (`LedgerInvoicing`: the same `InvoiceBook`, gap-free numbers kept by the schema's triggers).
+/// (`LedgerInvoicing`: the same `InvoiceBook`, gap-free numbers kept by the schema's triggers), and
+/// `credits alerts` (`AlertingStore`: the same `AlertQueries`).
 ///
 /// One connection. Writes run in one transaction each, serialised between processes by the stage's
 /// advisory lock (`takeStageLock`); reads run in one `REPEATABLE READ READ ONLY` transaction, so every
@@ -13,7 +14,7 @@ import Foundation
 /// main thread, a `Thread`), never from a task of Swift concurrency's pool.
 public final class PostgresStore: Sendable {
     let ledger: PostgresLedger
-    private let clock: @Sendable () -> Instant
+    let clock: @Sendable () -> Instant
 
     private init(ledger: PostgresLedger, clock: @escaping @Sendable () -> Instant) {
         self.ledger = ledger
@@ -90,8 +91,9 @@ public final class PostgresStore: Sendable {
         try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { try body(PostgresReader(sql: $0)) }
     }
 
-    /// Runs `body` in one transaction that `begin` opens: committed if it returns, rolled back if it throws.
-    private func transaction<T>(_ begin: String, _ body: (PostgresSession) throws -> T) throws -> T {
+    /// Runs `body` in one transaction that `begin` opens: committed if it returns (rolled back instead when
+    /// `commit` is false), rolled back if it throws.
+    func transaction<T>(_ begin: String, commit: Bool = true, _ body: (PostgresSession) throws -> T) throws -> T {
         let session = PostgresSession(ledger: ledger)
         try session.execute(begin)
         let value: T
@@ -101,7 +103,7 @@ public final class PostgresStore: Sendable {
             try? session.execute("ROLLBACK")
             throw error
         }
-        try session.execute("COMMIT")
+        try session.execute(commit ? "COMMIT" : "ROLLBACK")
         return value
     }
 }

@@ -1,6 +1,7 @@
-/// What the ledger's read commands ask (`ledger balance`, `history`, `grants`, `draws`, `audit`), answered alike by either
-/// store: `LedgerReader` on SQLite and `PostgresReader` on PostgreSQL, through the same portable queries
-/// (`BalanceQueries`, `ConsumptionQueries`, `LedgerReader.history`, `ConfigurationQueries`, `HoldQueries`).
+/// What the ledger's read commands (`ledger balance`, `history`, `grants`, `draws`, `audit`), `report`,
+/// `invoice` and `alerts` ask, answered alike by either store: `LedgerReader` on SQLite and `PostgresReader` on
+/// PostgreSQL, through the same portable queries (`BalanceQueries`, `ConsumptionQueries`,
+/// `LedgerReader.history`, `ConfigurationQueries`, `HoldQueries`, `ReportQueries`, `AlertQueries`).
 /// Each conformer answers from one consistent state of the ledger (one read transaction).
 public protocol LedgerReads {
     func organisation(_ id: String) throws -> Organisation?
@@ -67,6 +68,35 @@ public protocol LedgerReads {
         of organisationID: String, currency: Currency, in window: ReportWindow, by first: ConsumptionDimension,
         then second: ConsumptionDimension
     ) throws -> [ConsumptionPairGroup]
+
+    // Alerts (`credits alerts`).
+
+    /// The organisation's balance from transfers effective at or before `instant`.
+    func available(of organisationID: String, at instant: Instant) throws -> Credits
+    /// Deductions from the organisation's balance effective in `(after, through]`.
+    func deductions(of organisationID: String, after: Instant, through: Instant) throws -> Credits
+    /// Deductions per day and per value of `dimension` (`ReportQueries.dailyConsumption`).
+    func dailyConsumption(
+        of organisationID: String, currency: Currency, days: [Instant], end: Instant, by dimension: ConsumptionDimension
+    ) throws -> [DailyConsumptionGroup]
+    /// Every stored alert state of the organisation, by rule then subject.
+    func alertStates(of organisationID: String) throws -> [AlertState]
+    /// Payloads of the alerts fired for the organisation, oldest first.
+    func alertsFired(of organisationID: String) throws -> [String]
+    /// Pending deliveries whose next attempt is due at `instant`, oldest first, at most `limit`.
+    func dueAlertDeliveries(at instant: Instant, limit: Int) throws -> [AlertDelivery]
+    /// Outbox rows whose last attempt was signed at exactly `instant`, oldest first.
+    func alertDeliveriesAttempted(at instant: Instant) throws -> [AlertDelivery]
+    /// Every outbox row, oldest first.
+    func alertDeliveries() throws -> [AlertDelivery]
+}
+
+extension LedgerReads {
+    /// The organisation's runway judged at `asOf` for `spendable` credits, by the one `Runway` rule.
+    public func runway(of organisationID: String, spendable: Credits, asOf: Instant) throws -> Runway {
+        let burn = try deductions(of: organisationID, after: Runway.windowStart(asOf: asOf), through: asOf)
+        return Runway(spendable: spendable, burn: burn)
+    }
 }
 
 /// What issuing invoices needs of a write transaction, on either store: its reads, and recording an
@@ -213,5 +243,40 @@ struct PostgresReader: LedgerReads {
         then second: ConsumptionDimension
     ) throws -> [ConsumptionPairGroup] {
         try ReportQueries.consumption(of: organisationID, currency: currency, in: window, by: first, then: second, on: sql)
+    }
+
+    func available(of organisationID: String, at instant: Instant) throws -> Credits {
+        try AlertQueries.available(of: organisationID, at: instant, on: sql)
+    }
+
+    func deductions(of organisationID: String, after: Instant, through: Instant) throws -> Credits {
+        try AlertQueries.deductions(of: organisationID, after: after, through: through, on: sql)
+    }
+
+    func dailyConsumption(
+        of organisationID: String, currency: Currency, days: [Instant], end: Instant, by dimension: ConsumptionDimension
+    ) throws -> [DailyConsumptionGroup] {
+        try ReportQueries.dailyConsumption(
+            of: organisationID, currency: currency, days: days, end: end, by: dimension, on: sql)
+    }
+
+    func alertStates(of organisationID: String) throws -> [AlertState] {
+        try AlertQueries.alertStates(of: organisationID, on: sql)
+    }
+
+    func alertsFired(of organisationID: String) throws -> [String] {
+        try AlertQueries.alertsFired(of: organisationID, on: sql)
+    }
+
+    func dueAlertDeliveries(at instant: Instant, limit: Int) throws -> [AlertDelivery] {
+        try AlertQueries.dueAlertDeliveries(at: instant, limit: limit, on: sql)
+    }
+
+    func alertDeliveriesAttempted(at instant: Instant) throws -> [AlertDelivery] {
+        try AlertQueries.alertDeliveriesAttempted(at: instant, on: sql)
+    }
+
+    func alertDeliveries() throws -> [AlertDelivery] {
+        try AlertQueries.alertDeliveries(on: sql)
     }
 }

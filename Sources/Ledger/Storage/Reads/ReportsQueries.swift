@@ -142,16 +142,7 @@ extension LedgerReader {
     public func consumption(
         of organisationID: String, currency: Currency, in window: ReportWindow, by dimension: ConsumptionDimension
     ) throws -> [ConsumptionGroup] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                WITH \(ReportQueries.days(1)), \(ReportQueries.usage)
-                SELECT COALESCE(u.\(dimension.rawValue), '') AS key, COUNT(*) AS n, SUM(u.credits) AS credits,
-                       SUM(u.money) AS money
-                FROM usage u GROUP BY 1 ORDER BY 1
-                """,
-            arguments: Self.statementArguments(ReportQueries.usageArguments(organisationID, days: [window.start], end: window.end))
-        ).map { Self.group($0, key: $0["key"], currency: currency) }
+        try ReportQueries.consumption(of: organisationID, currency: currency, in: window, by: dimension, on: db)
     }
 
     /// Deductions in the window grouped by two dimensions (e.g. team then investigation), sorted by
@@ -170,40 +161,16 @@ extension LedgerReader {
     public func dailyConsumption(
         of organisationID: String, currency: Currency, days: [Instant], end: Instant
     ) throws -> [ConsumptionGroup] {
-        guard !days.isEmpty else { return [] }
-        return try Row.fetchAll(
-            db,
-            sql: """
-                WITH \(ReportQueries.days(days.count)), \(ReportQueries.usage)
-                SELECT d.day AS day, COALESCE(g.n, 0) AS n, COALESCE(g.credits, 0) AS credits,
-                       COALESCE(g.money, 0) AS money
-                FROM days d LEFT JOIN (
-                    SELECT u.day AS day, COUNT(*) AS n, SUM(u.credits) AS credits, SUM(u.money) AS money
-                    FROM usage u GROUP BY u.day) g ON g.day = d.day
-                ORDER BY d.day
-                """,
-            arguments: Self.statementArguments(ReportQueries.usageArguments(organisationID, days: days, end: end))
-        ).map { Self.group($0, key: String($0["day"] as Int64), currency: currency) }
+        try ReportQueries.dailyConsumption(of: organisationID, currency: currency, days: days, end: end, on: db)
     }
 
     /// Deductions per day and per value of `dimension`, only where there were any, ordered by day
-    /// then key. Days are the windows `[days[i], days[i + 1])`, the last ending at `end`.
+    /// then key (byte order). Days are the windows `[days[i], days[i + 1])`, the last ending at `end`.
     public func dailyConsumption(
         of organisationID: String, currency: Currency, days: [Instant], end: Instant, by dimension: ConsumptionDimension
     ) throws -> [DailyConsumptionGroup] {
-        guard !days.isEmpty else { return [] }
-        return try Row.fetchAll(
-            db,
-            sql: """
-                WITH \(ReportQueries.days(days.count)), \(ReportQueries.usage)
-                SELECT u.day AS day, COALESCE(u.\(dimension.rawValue), '') AS key, COUNT(*) AS n,
-                       SUM(u.credits) AS credits, SUM(u.money) AS money
-                FROM usage u GROUP BY 1, 2 ORDER BY 1, 2
-                """,
-            arguments: Self.statementArguments(ReportQueries.usageArguments(organisationID, days: days, end: end))
-        ).map { row in
-            DailyConsumptionGroup(day: row["day"], group: Self.group(row, key: row["key"], currency: currency))
-        }
+        try ReportQueries.dailyConsumption(
+            of: organisationID, currency: currency, days: days, end: end, by: dimension, on: db)
     }
 
     /// Deductions per day, team, investigation and operation, only where there were any, in no
@@ -241,15 +208,6 @@ extension LedgerReader {
 
     /// What a deduction `t` cost: its draws' cost, overdraft settled by later grants included.
     static let consumedMoney = drawsCost
-
-    private static func statementArguments(_ values: [SQLValue]) -> StatementArguments {
-        StatementArguments(values.map(\.databaseValue))
-    }
-
-    private static func group(_ row: Row, key: String, currency: Currency) -> ConsumptionGroup {
-        ConsumptionGroup(key: key, eventCount: row["n"], credits: Credits(microcredits: row["credits"]),
-                         money: Money(minorUnits: row["money"], currency: currency))
-    }
 }
 
 /// The sums and streams of period reports, in portable SQL (either store).
@@ -293,6 +251,49 @@ enum ReportQueries {
             flows[kind] = netFlow(row, currency: currency)
         }
         return flows
+    }
+
+    /// See `LedgerReader.dailyConsumption(of:currency:days:end:)`.
+    static func dailyConsumption(
+        of organisationID: String, currency: Currency, days: [Instant], end: Instant, on sql: some SQLSession
+    ) throws -> [ConsumptionGroup] {
+        guard !days.isEmpty else { return [] }
+        return try sql.records(
+            """
+            WITH \(Self.days(days.count)), \(usage)
+            SELECT d.day, COALESCE(g.n, 0), CAST(COALESCE(g.credits, 0) AS BIGINT), CAST(COALESCE(g.money, 0) AS BIGINT)
+            FROM days d LEFT JOIN (
+                SELECT u.day AS day, COUNT(*) AS n, SUM(u.credits) AS credits, SUM(u.money) AS money
+                FROM usage u GROUP BY u.day) g ON g.day = d.day
+            ORDER BY d.day
+            """,
+            usageArguments(organisationID, days: days, end: end)
+        ).map { row in
+            ConsumptionGroup(key: String(row.int64(0)), eventCount: row.int64(1),
+                             credits: Credits(microcredits: row.int64(2)),
+                             money: Money(minorUnits: row.int64(3), currency: currency))
+        }
+    }
+
+    /// See `LedgerReader.dailyConsumption(of:currency:days:end:by:)`.
+    static func dailyConsumption(
+        of organisationID: String, currency: Currency, days: [Instant], end: Instant, by dimension: ConsumptionDimension,
+        on sql: some SQLSession
+    ) throws -> [DailyConsumptionGroup] {
+        guard !days.isEmpty else { return [] }
+        return try sql.records(
+            """
+            WITH \(Self.days(days.count)), \(usage)
+            SELECT u.day, COALESCE(u.\(dimension.rawValue), ''), COUNT(*), CAST(SUM(u.credits) AS BIGINT),
+                   CAST(SUM(u.money) AS BIGINT)
+            FROM usage u GROUP BY 1, 2 ORDER BY 1, COALESCE(u.\(dimension.rawValue), '') COLLATE BINARY
+            """,
+            usageArguments(organisationID, days: days, end: end)
+        ).map { row in
+            DailyConsumptionGroup(day: Int(row.int64(0)), group: ConsumptionGroup(
+                key: row.text(1), eventCount: row.int64(2), credits: Credits(microcredits: row.int64(3)),
+                money: Money(minorUnits: row.int64(4), currency: currency)))
+        }
     }
 
     /// Deductions per day, team, investigation and operation, only where there were any, in no
@@ -358,6 +359,25 @@ enum ReportQueries {
     /// `days(day, start, finish)`: `count` day windows, bound first by `usageArguments`.
     static func days(_ count: Int) -> String {
         "days(day, start, finish) AS (VALUES \((0..<count).map { _ in "(?, ?, ?)" }.joined(separator: ", ")))"
+    }
+
+    /// See `LedgerReader.consumption(of:currency:in:by:)`.
+    static func consumption(
+        of organisationID: String, currency: Currency, in window: ReportWindow, by dimension: ConsumptionDimension,
+        on sql: some SQLSession
+    ) throws -> [ConsumptionGroup] {
+        try sql.records(
+            """
+            WITH \(days(1)), \(usage)
+            SELECT COALESCE(u.\(dimension.rawValue), ''), COUNT(*), CAST(SUM(u.credits) AS BIGINT),
+                   CAST(SUM(u.money) AS BIGINT)
+            FROM usage u GROUP BY 1 ORDER BY COALESCE(u.\(dimension.rawValue), '') COLLATE BINARY
+            """,
+            usageArguments(organisationID, days: [window.start], end: window.end)
+        ).map { row in
+            ConsumptionGroup(key: row.text(0), eventCount: row.int64(1), credits: Credits(microcredits: row.int64(2)),
+                             money: Money(minorUnits: row.int64(3), currency: currency))
+        }
     }
 
     /// See `LedgerReader.consumption(of:currency:in:by:then:)`.
