@@ -18,10 +18,10 @@ public struct LedgerAPIKeyStore: APIKeyStore {
     /// Creates a key for `organisationID` (nil: a platform-admin key) and returns its text, which is
     /// shown once and never stored.
     public static func issue(
-        in ledger: LedgerDatabase, organisationID: String?, label: String, by actor: Actor
+        in ledger: some APIKeyIssuing, organisationID: String?, label: String, by actor: Actor
     ) throws -> String {
         let (key, hash) = APIKey.generate()
-        _ = try ledger.write(as: actor) { try $0.insertAPIKey(hash: hash.hex, organisationID: organisationID, label: label) }
+        _ = try ledger.insertAPIKey(hash: hash.hex, organisationID: organisationID, label: label, by: actor)
         return key
     }
 }

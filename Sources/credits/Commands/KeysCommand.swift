@@ -9,7 +9,7 @@ struct KeysCommand: ParsableCommand {
         commandName: "keys", abstract: "API keys of the live service.", subcommands: [CreateKeyCommand.self])
 }
 
-struct CreateKeyCommand: ParsableCommand {
+struct CreateKeyCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "create",
         abstract: "Create an API key; it is printed once and stored only as its SHA-256.")
@@ -33,9 +33,15 @@ struct CreateKeyCommand: ParsableCommand {
 
     func run() throws {
         try Runner.run("keys create", options: options, lock: false, humanToStdout: true) {
-            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let key = try LedgerAPIKeyStore.issue(
-                in: ledger, organisationID: org, label: label, by: .operator(name: OperatorName.login()))
+            let clock = try options.clock()
+            let actor = Actor.operator(name: OperatorName.login())
+            let key = switch options.store {
+            case .sqlite(let path):
+                try LedgerAPIKeyStore.issue(
+                    in: LedgerDatabase.open(at: path, clock: clock), organisationID: org, label: label, by: actor)
+            case .postgres(let location):
+                try Self.issue(at: location, clock: clock, organisationID: org, label: label, by: actor)
+            }
             let owner = org.map { "organisation \($0)" } ?? "platform admin"
             guard let keyID = APIKey.hash(presented: key)?.id else { preconditionFailure("issued keys are well formed") }
             // With --json the key is in the summary on stdout and nowhere else: stderr often ends up
@@ -45,5 +51,15 @@ struct CreateKeyCommand: ParsableCommand {
                 summary: Summary(key: key, keyID: keyID, organisationID: org, admin: admin),
                 human: options.json ? [note] : [key, note])
         }
+    }
+
+    /// Issues the key on PostgreSQL: one insert, in one transaction; no stage lock (keys are independent rows).
+    private static func issue(
+        at location: PostgresLocation, clock: @escaping @Sendable () -> Instant, organisationID: String?, label: String,
+        by actor: Actor
+    ) throws -> String {
+        let store = try PostgresStore.open(at: location, clock: clock)
+        defer { store.close() }
+        return try LedgerAPIKeyStore.issue(in: store, organisationID: organisationID, label: label, by: actor)
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Ledger
 
 /// `ledger void-event`: an operator's decision that a staged cost event must never be charged.
-struct VoidEventCommand: ParsableCommand {
+struct VoidEventCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "void-event", abstract: "Void a staged cost event so reconcile never charges it (audited).",
         discussion: """
@@ -24,10 +24,14 @@ struct VoidEventCommand: ParsableCommand {
 
     func run() throws {
         let actor = Actor.operator(name: by ?? OperatorName.login())
-        try Runner.run("ledger void-event", options: options) {
-            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let result = try ledger.write(as: actor) { tx in
-                try tx.voidCostEvent(eventID: eventID, actor: actor.storedText, reason: reason)
+        // On PostgreSQL the transaction itself keeps a void and a charge of the same event apart (SERIALIZABLE).
+        try Runner.run("ledger void-event", options: options, lock: !options.store.isPostgres) {
+            let clock = try options.clock()
+            let result = switch options.store {
+            case .sqlite(let path):
+                try LedgerDatabase.open(at: path, clock: clock).voidCostEvent(eventID: eventID, reason: reason, by: actor)
+            case .postgres(let location):
+                try Self.void(eventID, reason: reason, by: actor, at: location, clock: clock)
             }
             let void = result.void
             let verb = result.status == .voided ? "voided" : "already voided"
@@ -36,6 +40,17 @@ struct VoidEventCommand: ParsableCommand {
                 human: ["\(verb): cost event \(void.eventID) of \(void.organisationID) (\(void.credits) credits) "
                         + "at \(void.voidedAt.iso8601) by \(void.actor): \(void.reason)"])
         }
+    }
+}
+
+extension VoidEventCommand {
+    private static func void(
+        _ eventID: String, reason: String, by actor: Actor, at location: PostgresLocation,
+        clock: @escaping @Sendable () -> Instant
+    ) throws -> (status: CostEventVoidStatus, void: CostEventVoid) {
+        let store = try PostgresStore.open(at: location, clock: clock)
+        defer { store.close() }
+        return try store.voidCostEvent(eventID: eventID, reason: reason, by: actor)
     }
 }
 

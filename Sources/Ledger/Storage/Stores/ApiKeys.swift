@@ -1,5 +1,3 @@
-import GRDB
-
 /// A stored API key of the live service. Only the SHA-256 of the key is kept: the key itself is shown
 /// once by `credits keys create` and never stored.
 public struct APIKeyRecord: Sendable, Equatable {
@@ -17,23 +15,62 @@ public struct APIKeyRecord: Sendable, Equatable {
 extension LedgerTransaction {
     /// Stores a new key hash for `organisationID` (nil: a platform-admin key).
     public func insertAPIKey(hash: String, organisationID: String?, label: String) throws -> APIKeyRecord {
-        if let organisationID {
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM organisations WHERE id = ?", arguments: [organisationID])
-                != nil
-            else { throw PostingRejection.organisationNotFound(organisationID) }
-        }
-        try db.execute(
-            sql: "INSERT INTO api_keys (key_hash, organisation_id, label, created_at) VALUES (?, ?, ?, ?)",
-            arguments: [hash, organisationID, label, now.millisecondsSinceEpoch])
-        return APIKeyRecord(keyHash: hash, organisationID: organisationID, label: label, createdAt: now, revokedAt: nil)
+        try APIKeyQueries.insert(hash: hash, organisationID: organisationID, label: label, now: now, on: db)
     }
 
     /// Revokes a key; true if it was active.
     public func revokeAPIKey(hash: String) throws -> Bool {
-        try db.execute(
-            sql: "UPDATE api_keys SET revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL",
-            arguments: [now.millisecondsSinceEpoch, hash])
-        return connection.changesCount == 1
+        try APIKeyQueries.revoke(hash: hash, now: now, on: db)
+    }
+}
+
+/// Where `credits keys create` stores a key, on either store: `LedgerDatabase` (SQLite) or `PostgresStore`.
+public protocol APIKeyIssuing {
+    /// Stores a new key hash for `organisationID` (nil: a platform-admin key) in one transaction; throws
+    /// `PostingRejection.organisationNotFound` for an unknown organisation.
+    func insertAPIKey(hash: String, organisationID: String?, label: String, by actor: Actor) throws -> APIKeyRecord
+}
+
+extension LedgerDatabase: APIKeyIssuing {
+    public func insertAPIKey(hash: String, organisationID: String?, label: String, by actor: Actor) throws
+        -> APIKeyRecord
+    {
+        try write(as: actor) { try $0.insertAPIKey(hash: hash, organisationID: organisationID, label: label) }
+    }
+}
+
+extension PostgresStore: APIKeyIssuing {
+    public func insertAPIKey(hash: String, organisationID: String?, label: String, by actor: Actor) throws
+        -> APIKeyRecord
+    {
+        let now = clock()
+        return try transaction("BEGIN") {
+            try APIKeyQueries.insert(hash: hash, organisationID: organisationID, label: label, now: now, on: $0)
+        }
+    }
+}
+
+/// The API keys' writes, in portable SQL (either store).
+enum APIKeyQueries {
+    /// See `LedgerTransaction.insertAPIKey`.
+    static func insert(
+        hash: String, organisationID: String?, label: String, now: Instant, on sql: some SQLSession
+    ) throws -> APIKeyRecord {
+        if let organisationID {
+            guard try sql.integer("SELECT 1 FROM organisations WHERE id = ?", [.text(organisationID)]) != nil
+            else { throw PostingRejection.organisationNotFound(organisationID) }
+        }
+        try sql.execute(
+            "INSERT INTO api_keys (key_hash, organisation_id, label, created_at) VALUES (?, ?, ?, ?)",
+            [.text(hash), SQLValue(organisationID), .text(label), .integer(now.millisecondsSinceEpoch)])
+        return APIKeyRecord(keyHash: hash, organisationID: organisationID, label: label, createdAt: now, revokedAt: nil)
+    }
+
+    /// See `LedgerTransaction.revokeAPIKey`.
+    static func revoke(hash: String, now: Instant, on sql: some SQLSession) throws -> Bool {
+        try sql.integer(
+            "UPDATE api_keys SET revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL RETURNING 1",
+            [.integer(now.millisecondsSinceEpoch), .text(hash)]) != nil
     }
 }
 

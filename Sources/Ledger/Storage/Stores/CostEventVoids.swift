@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 // Voiding a staged cost event: an operator's decision that an event must never be charged (a
 // producer's bug, a test record, credits no transfer can carry). Staged events are the input
@@ -76,43 +75,96 @@ extension LedgerTransaction {
     public func voidCostEvent(
         eventID: String, actor: String, reason: String
     ) throws -> (status: CostEventVoidStatus, void: CostEventVoid) {
-        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reason.isEmpty, reason.utf8.count <= CostEventVoidRefusal.reasonBytesMax else {
-            throw CostEventVoidRefusal.reasonRequired
-        }
-        guard !actor.isEmpty, actor.utf8.count <= 200 else { throw CostEventVoidRefusal.actorRequired }
-        if let existing = try reader.costEventVoid(eventID: eventID) { return (.alreadyVoided, existing) }
-        guard try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM cost_events WHERE event_id = ?)", arguments: [eventID]) == true
-        else { throw CostEventVoidRefusal.eventNotStaged(eventID: eventID) }
-        if let transferID = try reader.deductionCharging(costEventID: eventID) {
-            throw CostEventVoidRefusal.eventAlreadyCharged(eventID: eventID, transferID: transferID)
-        }
-        try db.execute(
-            sql: "INSERT INTO cost_event_voids (event_id, voided_at, actor, reason) VALUES (?, ?, ?, ?)",
-            arguments: [eventID, now.millisecondsSinceEpoch, actor, reason])
-        guard let void = try reader.costEventVoid(eventID: eventID) else {
-            preconditionFailure("a void just inserted reads back")
-        }
-        return (.voided, void)
+        try CostEventVoidQueries.void(eventID: eventID, actor: actor, reason: reason, now: now, on: db)
     }
 }
 
 extension LedgerReader {
     /// The void of one event, if it was voided.
     public func costEventVoid(eventID: String) throws -> CostEventVoid? {
-        try Row.fetchOne(
-            db,
-            sql: """
-                SELECT v.event_id, e.organisation_id, e.credits, v.voided_at, v.actor, v.reason
-                FROM cost_event_voids v JOIN cost_events e ON e.event_id = v.event_id
-                WHERE v.event_id = ?
-                """,
-            arguments: [eventID]
+        try CostEventVoidQueries.costEventVoid(eventID: eventID, on: db)
+    }
+}
+
+/// Where `credits ledger void-event` records a void, on either store: `LedgerDatabase` (SQLite) or
+/// `PostgresStore`, by the same rules (`CostEventVoidQueries`).
+public protocol CostEventVoiding {
+    /// Voids a staged, uncharged cost event for `actor`, in one transaction (`LedgerTransaction.voidCostEvent`).
+    func voidCostEvent(eventID: String, reason: String, by actor: Actor) throws
+        -> (status: CostEventVoidStatus, void: CostEventVoid)
+}
+
+extension LedgerDatabase: CostEventVoiding {
+    public func voidCostEvent(eventID: String, reason: String, by actor: Actor) throws
+        -> (status: CostEventVoidStatus, void: CostEventVoid)
+    {
+        try write(as: actor) { try $0.voidCostEvent(eventID: eventID, actor: actor.storedText, reason: reason) }
+    }
+}
+
+extension PostgresStore: CostEventVoiding {
+    /// A `SERIALIZABLE` transaction: the event's "not charged" and the void commit together or not at all, even
+    /// beside a transaction that charges it (one of the two then fails with a serialization error: exit 75, run
+    /// it again).
+    public func voidCostEvent(eventID: String, reason: String, by actor: Actor) throws
+        -> (status: CostEventVoidStatus, void: CostEventVoid)
+    {
+        let now = clock()
+        return try transaction("BEGIN ISOLATION LEVEL SERIALIZABLE") {
+            try CostEventVoidQueries.void(eventID: eventID, actor: actor.storedText, reason: reason, now: now, on: $0)
+        }
+    }
+}
+
+/// Voids and their reads, in portable SQL (either store).
+enum CostEventVoidQueries {
+    /// See `LedgerTransaction.voidCostEvent`.
+    static func void(
+        eventID: String, actor: String, reason: String, now: Instant, on sql: some SQLSession
+    ) throws -> (status: CostEventVoidStatus, void: CostEventVoid) {
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty, reason.utf8.count <= CostEventVoidRefusal.reasonBytesMax else {
+            throw CostEventVoidRefusal.reasonRequired
+        }
+        guard !actor.isEmpty, actor.utf8.count <= 200 else { throw CostEventVoidRefusal.actorRequired }
+        if let existing = try costEventVoid(eventID: eventID, on: sql) { return (.alreadyVoided, existing) }
+        guard try sql.integer("SELECT 1 FROM cost_events WHERE event_id = ?", [.text(eventID)]) != nil
+        else { throw CostEventVoidRefusal.eventNotStaged(eventID: eventID) }
+        if let transferID = try deductionCharging(costEventID: eventID, on: sql) {
+            throw CostEventVoidRefusal.eventAlreadyCharged(eventID: eventID, transferID: transferID)
+        }
+        try sql.execute(
+            "INSERT INTO cost_event_voids (event_id, voided_at, actor, reason) VALUES (?, ?, ?, ?)",
+            [.text(eventID), .integer(now.millisecondsSinceEpoch), .text(actor), .text(reason)])
+        guard let void = try costEventVoid(eventID: eventID, on: sql) else {
+            preconditionFailure("a void just inserted reads back")
+        }
+        return (.voided, void)
+    }
+
+    /// See `LedgerReader.costEventVoid(eventID:)`.
+    static func costEventVoid(eventID: String, on sql: some SQLSession) throws -> CostEventVoid? {
+        try sql.record(
+            """
+            SELECT v.event_id, e.organisation_id, e.credits, v.voided_at, v.actor, v.reason
+            FROM cost_event_voids v JOIN cost_events e ON e.event_id = v.event_id
+            WHERE v.event_id = ?
+            """,
+            [.text(eventID)]
         ).map { row in
             CostEventVoid(
-                eventID: row[0], organisationID: row[1], credits: Credits(microcredits: row[2]),
-                voidedAt: Instant(millisecondsSinceEpoch: row[3]), actor: row[4], reason: row[5])
+                eventID: row.text(0), organisationID: row.text(1), credits: Credits(microcredits: row.int64(2)),
+                voidedAt: Instant(millisecondsSinceEpoch: row.int64(3)), actor: row.text(4), reason: row.text(5))
         }
+    }
+
+    /// The deduction that charged the event, if one did (`LedgerReader.deductionCharging`).
+    static func deductionCharging(costEventID: String, on sql: some SQLSession) throws -> Int64? {
+        try sql.integer(
+            """
+            SELECT id FROM transfers WHERE kind = 'deduction' AND cost_event_id = ?1
+            UNION ALL SELECT transfer_id FROM usage_charges WHERE event_id = ?1
+            """,
+            [.text(costEventID)])
     }
 }
