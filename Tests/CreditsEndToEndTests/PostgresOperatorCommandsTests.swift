@@ -6,7 +6,8 @@ import TestSupport
 
 /// Goal (issue 17): the operator's write commands that post nothing run on PostgreSQL through the same code as
 /// on SQLite. `credits keys create` stores only the key's SHA-256; `credits ledger void-event` records who voided
-/// a staged event, when and why, once, and refuses an unknown or charged event with SQLite's exit code and message.
+/// a staged event, when and why, once, and refuses an unknown or charged event with SQLite's exit code and message;
+/// `credits ledger move-expiry` moves a grant's expiry once, audited, and both ledgers keep one digest.
 @Suite(.serialized, .enabled(if: PostgresTestServer.available, "\(PostgresTestServer.skipMessage)"))
 struct PostgresOperatorCommandsTests {
     let directory = TemporaryDirectory("pg-operator")
@@ -112,6 +113,49 @@ struct PostgresOperatorCommandsTests {
             }
             #expect(onSQLite.exitCode == 65 && onPostgres.exitCode == 65, "\(onPostgres.stderr)")
             #expect(onPostgres.stderr == onSQLite.stderr && onPostgres.stderr.contains("was already charged by transfer"))
+        }
+    }
+
+    @Test func moveExpiry_onPostgres_movesOnce_refusesAlike_andKeepsSQLitesDigest() async throws {
+        let built = try PostgresStoreTests.built.get()
+        let sqlite = directory.file("moves.sqlite")
+        try FileManager.default.copyItem(atPath: built.site.db, toPath: sqlite)
+        let grant = try #require(try await PostgresIngestTests.sqliteLines(
+            "SELECT id FROM grants WHERE remaining > 0 AND expires_at IS NOT NULL ORDER BY id LIMIT 1", in: sqlite).first)
+        try await PostgresTestServer.withDatabase { url, location in
+            let copied = try await onOwnThread { try CreditsBinary.run(["db", "copy", "--from", sqlite, "--to", url]) }
+            #expect(copied.exitCode == 0, "\(copied.stderr)")
+            func both(_ arguments: [String]) async throws -> [CreditsBinary.Result] {
+                let environment = ["CREDITS_NOW": "2026-12-02T10:00:00Z"]
+                let runs = try await onOwnThread {
+                    [try CreditsBinary.run(arguments + ["--db", sqlite], environment: environment),
+                     try CreditsBinary.run(arguments + ["--db", url], environment: environment)]
+                }
+                #expect(runs[0].exitCode == runs[1].exitCode, "\(arguments): \(runs[1].stderr)")
+                #expect(PostgresInitAndReadTests.withoutTiming(runs[0].stdout)
+                    .replacingOccurrences(of: #""database":"[^"]*""#, with: "", options: .regularExpression)
+                    == PostgresInitAndReadTests.withoutTiming(runs[1].stdout)
+                    .replacingOccurrences(of: #""database":"[^"]*""#, with: "", options: .regularExpression), "\(arguments)")
+                #expect(runs[0].stderr == runs[1].stderr, "\(arguments)")
+                return runs
+            }
+            let move = ["ledger", "move-expiry", "--grant", grant, "--to", "2027-06-30", "--key", "extend-1",
+                        "--reason", "contract extended", "--actor", "alice", "--json"]
+            let moved = try await both(move)
+            #expect(moved[1].exitCode == 0 && moved[1].stdout.contains("\"status\":\"posted\""), "\(moved[1].stdout)")
+            let again = try await both(move)
+            #expect(again[1].exitCode == 0 && again[1].stdout.contains("\"status\":\"exists\""), "\(again[1].stdout)")
+            // The same key for another move, a move before now, an unknown grant: refused alike.
+            #expect(try await both(["ledger", "move-expiry", "--grant", grant, "--to", "2027-07-31", "--key", "extend-1",
+                                    "--reason", "contract extended"]).allSatisfy { $0.exitCode == 65 })
+            #expect(try await both(["ledger", "move-expiry", "--grant", grant, "--to", "2026-12-01", "--key", "extend-2",
+                                    "--reason", "too early"]).allSatisfy { $0.exitCode == 65 })
+            #expect(try await both(["ledger", "move-expiry", "--grant", "999999", "--to", "never", "--key", "extend-3",
+                                    "--reason", "no grant"]).allSatisfy { $0.exitCode != 0 })
+            let expiry = "SELECT CAST(expires_at AS TEXT) FROM grants WHERE id = \(grant)"
+            #expect(try await PostgresTestServer.strings(expiry, at: location) == PostgresIngestTests.sqliteLines(expiry, in: sqlite))
+            let verified = try await both(["ledger", "verify", "--json"])
+            #expect(verified.allSatisfy { $0.exitCode == 0 }, "\(verified[1].stderr)")
         }
     }
 }

@@ -72,39 +72,17 @@ extension LedgerTransaction {
         grantID: Int64, to expiresAt: Instant?, idempotencyKey: String, reason: String
     ) throws -> (move: GrantExpiryMove, status: Posting.Status) {
         try Self.checkControl(idempotencyKey: idempotencyKey, reason: reason)
-        if let existing = try reader.grantExpiryMove(idempotencyKey: idempotencyKey) {
-            guard existing.grantID == grantID, existing.to == expiresAt, existing.reason == reason else {
-                throw PostingRejection.idempotencyKeyReusedWithDifferentContent(
-                    key: idempotencyKey, existingTransferID: existing.id)
-            }
-            return (existing, .exists)
-        }
-        guard let grant = try reader.grant(id: grantID) else { throw PostingRejection.grantNotFound(grantID) }
-        if let expiresAt, expiresAt < now { throw GrantControlRejection.expiryBeforeNow(requested: expiresAt, now: now) }
-        guard grant.remaining.isPositive else { throw GrantControlRejection.grantUsedUp(grantID: grantID) }
-        guard actor.mayPost else { throw PostingRejection.actorRequired }
-        postingState.forget(grant.organisationID)
-        try db.execute(
-            sql: "UPDATE grants SET expires_at = ? WHERE id = ?",
-            arguments: [expiresAt?.millisecondsSinceEpoch, grantID])
-        try db.execute(
-            sql: """
-                INSERT INTO grant_expiry_moves (grant_id, organisation_id, from_expires_at, to_expires_at, moved_at,
-                    actor, reason, idempotency_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [grantID, grant.organisationID, grant.expiresAt?.millisecondsSinceEpoch,
-                        expiresAt?.millisecondsSinceEpoch, now.millisecondsSinceEpoch, actor.storedText, reason,
-                        idempotencyKey])
-        guard let move = try reader.grantExpiryMove(idempotencyKey: idempotencyKey) else {
-            preconditionFailure("the move was recorded above, in this transaction")
-        }
-        return (move, .posted)
+        let result = try GrantExpiryMoves.move(
+            grantID: grantID, to: expiresAt, idempotencyKey: idempotencyKey, reason: reason, actor: actor, now: now,
+            on: db)
+        // The organisation's spending state holds the grant's old expiry: read it afresh.
+        if result.status == .posted { postingState.forget(result.move.organisationID) }
+        return result
     }
 
     /// The rules every grant control shares with the other hand postings: an idempotency key of the
     /// administrator's length, and a reason.
-    private static func checkControl(idempotencyKey: String, reason: String) throws {
+    static func checkControl(idempotencyKey: String, reason: String) throws {
         guard (1...AdminPostingRequest.idempotencyKeyBytesMax).contains(idempotencyKey.utf8.count) else {
             throw AdminPostingRejection.idempotencyKeyLength(max: AdminPostingRequest.idempotencyKeyBytesMax)
         }
@@ -115,27 +93,110 @@ extension LedgerTransaction {
 extension LedgerReader {
     /// The expiry move recorded under an administrator's idempotency key, if any.
     public func grantExpiryMove(idempotencyKey: String) throws -> GrantExpiryMove? {
-        try Row.fetchOne(
-            db, sql: "SELECT * FROM grant_expiry_moves WHERE idempotency_key = ?", arguments: [idempotencyKey]
-        ).map(Self.grantExpiryMove)
+        try GrantExpiryMoves.move(idempotencyKey: idempotencyKey, on: db)
     }
 
     /// Every move of a grant's expiry, oldest first.
     public func grantExpiryMoves(ofGrant grantID: Int64) throws -> [GrantExpiryMove] {
-        try Row.fetchAll(
-            db, sql: "SELECT * FROM grant_expiry_moves WHERE grant_id = ? ORDER BY id", arguments: [grantID]
-        ).map(Self.grantExpiryMove)
+        try GrantExpiryMoves.moves(ofGrant: grantID, on: db)
+    }
+}
+
+/// Where `credits ledger move-expiry` records a move, on either store: `LedgerDatabase` (SQLite) or
+/// `PostgresStore`, by the same rules (`GrantExpiryMoves`).
+public protocol GrantExpiryMoving {
+    /// Moves the grant's expiry for `actor`, in one transaction (`LedgerTransaction.moveGrantExpiry`).
+    func moveGrantExpiry(
+        grantID: Int64, to expiresAt: Instant?, idempotencyKey: String, reason: String, by actor: Actor
+    ) throws -> (move: GrantExpiryMove, status: Posting.Status)
+}
+
+extension LedgerDatabase: GrantExpiryMoving {
+    public func moveGrantExpiry(
+        grantID: Int64, to expiresAt: Instant?, idempotencyKey: String, reason: String, by actor: Actor
+    ) throws -> (move: GrantExpiryMove, status: Posting.Status) {
+        try write(as: actor) {
+            try $0.moveGrantExpiry(grantID: grantID, to: expiresAt, idempotencyKey: idempotencyKey, reason: reason)
+        }
+    }
+}
+
+extension PostgresStore: GrantExpiryMoving {
+    /// A `SERIALIZABLE` transaction: the grant's remaining credits and its new expiry are judged and written
+    /// together, even beside a transaction that draws from the grant (one of the two then fails with a
+    /// serialization error: exit 75, run it again).
+    public func moveGrantExpiry(
+        grantID: Int64, to expiresAt: Instant?, idempotencyKey: String, reason: String, by actor: Actor
+    ) throws -> (move: GrantExpiryMove, status: Posting.Status) {
+        let now = clock()
+        return try transaction("BEGIN ISOLATION LEVEL SERIALIZABLE") {
+            try GrantExpiryMoves.move(
+                grantID: grantID, to: expiresAt, idempotencyKey: idempotencyKey, reason: reason, actor: actor, now: now,
+                on: $0)
+        }
+    }
+}
+
+/// Moves of grants' expiries and their reads, in portable SQL (either store).
+enum GrantExpiryMoves {
+    /// See `LedgerTransaction.moveGrantExpiry`.
+    static func move(
+        grantID: Int64, to expiresAt: Instant?, idempotencyKey: String, reason: String, actor: Actor, now: Instant,
+        on sql: some SQLSession
+    ) throws -> (move: GrantExpiryMove, status: Posting.Status) {
+        try LedgerTransaction.checkControl(idempotencyKey: idempotencyKey, reason: reason)
+        if let existing = try move(idempotencyKey: idempotencyKey, on: sql) {
+            guard existing.grantID == grantID, existing.to == expiresAt, existing.reason == reason else {
+                throw PostingRejection.idempotencyKeyReusedWithDifferentContent(
+                    key: idempotencyKey, existingTransferID: existing.id)
+            }
+            return (existing, .exists)
+        }
+        guard let grant = try LedgerReader.grant(id: grantID, on: sql) else { throw PostingRejection.grantNotFound(grantID) }
+        if let expiresAt, expiresAt < now { throw GrantControlRejection.expiryBeforeNow(requested: expiresAt, now: now) }
+        guard grant.remaining.isPositive else { throw GrantControlRejection.grantUsedUp(grantID: grantID) }
+        guard actor.mayPost else { throw PostingRejection.actorRequired }
+        try sql.execute(
+            "UPDATE grants SET expires_at = ? WHERE id = ?", [SQLValue(expiresAt?.millisecondsSinceEpoch), .integer(grantID)])
+        try sql.execute(
+            """
+            INSERT INTO grant_expiry_moves (grant_id, organisation_id, from_expires_at, to_expires_at, moved_at,
+                actor, reason, idempotency_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [.integer(grantID), .text(grant.organisationID), SQLValue(grant.expiresAt?.millisecondsSinceEpoch),
+             SQLValue(expiresAt?.millisecondsSinceEpoch), .integer(now.millisecondsSinceEpoch), .text(actor.storedText),
+             .text(reason), .text(idempotencyKey)])
+        guard let move = try move(idempotencyKey: idempotencyKey, on: sql) else {
+            preconditionFailure("the move was recorded above, in this transaction")
+        }
+        return (move, .posted)
     }
 
-    private static func grantExpiryMove(_ row: Row) -> GrantExpiryMove {
-        guard let actor = Actor(storedText: row["actor"]) else {
-            preconditionFailure("grant expiry move \(row["id"] as Int64) holds an actor the schema should refuse")
+    /// See `LedgerReader.grantExpiryMove(idempotencyKey:)`.
+    static func move(idempotencyKey: String, on sql: some SQLSession) throws -> GrantExpiryMove? {
+        try sql.record("\(select) WHERE idempotency_key = ?", [.text(idempotencyKey)]).map(move)
+    }
+
+    /// See `LedgerReader.grantExpiryMoves(ofGrant:)`.
+    static func moves(ofGrant grantID: Int64, on sql: some SQLSession) throws -> [GrantExpiryMove] {
+        try sql.records("\(select) WHERE grant_id = ? ORDER BY id", [.integer(grantID)]).map(move)
+    }
+
+    private static let select = """
+        SELECT id, grant_id, organisation_id, from_expires_at, to_expires_at, moved_at, actor, reason, idempotency_key
+        FROM grant_expiry_moves
+        """
+
+    private static func move(_ row: SQLRecord) -> GrantExpiryMove {
+        guard let actor = Actor(storedText: row.text(6)) else {
+            preconditionFailure("grant expiry move \(row.int64(0)) holds an actor the schema should refuse")
         }
         return GrantExpiryMove(
-            id: row["id"], grantID: row["grant_id"], organisationID: row["organisation_id"],
-            from: (row["from_expires_at"] as Int64?).map(Instant.init(millisecondsSinceEpoch:)),
-            to: (row["to_expires_at"] as Int64?).map(Instant.init(millisecondsSinceEpoch:)),
-            movedAt: Instant(millisecondsSinceEpoch: row["moved_at"]), actor: actor, reason: row["reason"],
-            idempotencyKey: row["idempotency_key"])
+            id: row.int64(0), grantID: row.int64(1), organisationID: row.text(2),
+            from: row.int64OrNil(3).map(Instant.init(millisecondsSinceEpoch:)),
+            to: row.int64OrNil(4).map(Instant.init(millisecondsSinceEpoch:)),
+            movedAt: Instant(millisecondsSinceEpoch: row.int64(5)), actor: actor, reason: row.text(7),
+            idempotencyKey: row.text(8))
     }
 }

@@ -97,8 +97,8 @@ enum PostgresGate {
     /// The commands that run on PostgreSQL today, as the refusal lists them.
     static let supported = [
         "init", "ingest events", "ingest orders", "report", "invoice", "alerts", "ledger balance", "ledger history",
-        "ledger grants", "ledger draws", "ledger audit", "ledger verify", "ledger void-event", "db copy",
-        "keys create",
+        "ledger grants", "ledger draws", "ledger audit", "ledger verify", "ledger void-event", "ledger move-expiry",
+        "db copy", "keys create",
     ]
 
     /// Refuses `command` (a usage error, 64) when its `--db` names PostgreSQL and it does not run there yet.

@@ -108,7 +108,7 @@ struct VoidGrantCommand: ParsableCommand {
 }
 
 /// `ledger move-expiry`: moves one grant's expiry, later or earlier but never before now (audited).
-struct MoveExpiryCommand: ParsableCommand {
+struct MoveExpiryCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "move-expiry", abstract: "Move one grant's expiry (audited, exactly once; never before now).")
 
@@ -118,11 +118,16 @@ struct MoveExpiryCommand: ParsableCommand {
 
     func run() throws {
         let expiresAt = to == "never" ? nil : try parseInstantArgument(to, option: "--to")
-        try Runner.run("ledger move-expiry", options: options) {
-            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let (move, status) = try ledger.write(as: control.controlActor) { tx in
-                try tx.moveGrantExpiry(
-                    grantID: control.grant, to: expiresAt, idempotencyKey: control.key, reason: control.reason)
+        // On PostgreSQL the transaction itself keeps a move and a draw from the grant apart (SERIALIZABLE).
+        try Runner.run("ledger move-expiry", options: options, lock: !options.store.isPostgres) {
+            let clock = try options.clock()
+            let (move, status) = switch options.store {
+            case .sqlite(let path):
+                try LedgerDatabase.open(at: path, clock: clock).moveGrantExpiry(
+                    grantID: control.grant, to: expiresAt, idempotencyKey: control.key, reason: control.reason,
+                    by: control.controlActor)
+            case .postgres(let location):
+                try Self.move(control, to: expiresAt, at: location, clock: clock)
             }
             return StageOutcome(
                 summary: MoveSummary(status: status, move: move),
@@ -130,6 +135,17 @@ struct MoveExpiryCommand: ParsableCommand {
                         + "\(move.to?.iso8601 ?? "never") (was \(move.from?.iso8601 ?? "never")), by "
                         + "\(move.actor.storedText): \(move.reason)"])
         }
+    }
+
+    private static func move(
+        _ control: GrantControlOptions, to expiresAt: Instant?, at location: PostgresLocation,
+        clock: @escaping @Sendable () -> Instant
+    ) throws -> (move: GrantExpiryMove, status: Posting.Status) {
+        let store = try PostgresStore.open(at: location, clock: clock)
+        defer { store.close() }
+        return try store.moveGrantExpiry(
+            grantID: control.grant, to: expiresAt, idempotencyKey: control.key, reason: control.reason,
+            by: control.controlActor)
     }
 
     struct MoveSummary: Encodable {

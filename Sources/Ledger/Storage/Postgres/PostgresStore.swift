@@ -4,8 +4,8 @@ import Foundation
 /// init` (the schema, then the configuration, by the same `ConfigurationLoad` as on SQLite), the read
 /// commands and `report` (`LedgerReads`, by the same queries as on SQLite), and `credits invoice`
 /// (`LedgerInvoicing`: the same `InvoiceBook`, gap-free numbers kept by the schema's triggers), and
-/// `credits alerts` (`AlertingStore`: the same `AlertQueries`), `credits keys create` (`APIKeyIssuing`) and
-/// `credits ledger void-event` (`CostEventVoiding`).
+/// `credits alerts` (`AlertingStore`: the same `AlertQueries`), `credits keys create` (`APIKeyIssuing`),
+/// `credits ledger void-event` (`CostEventVoiding`) and `credits ledger move-expiry` (`GrantExpiryMoving`).
 ///
 /// One connection. Writes run in one transaction each, serialised between processes by the stage's
 /// advisory lock (`takeStageLock`); reads run in one `REPEATABLE READ READ ONLY` transaction, so every
