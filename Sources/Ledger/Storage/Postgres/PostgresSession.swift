@@ -4,14 +4,14 @@ import Synchronization
 
 /// Portable SQL (`SQLSession`) on a PostgreSQL connection, inside whatever transaction the caller opened.
 ///
-/// Synchronous: each statement waits for its round trip (`PostgresLedger.blocking`), so use it from a thread
-/// of its own (the CLI's main thread, a `Thread`), never from a task of Swift concurrency's pool.
+/// Synchronous: each statement waits for its round trip (`PostgresLedger.waitForResult`), so use it from a
+/// thread of its own (the CLI's main thread, a `Thread`), never from an event loop or a task of Swift
+/// concurrency's pool.
 struct PostgresSession: SQLSession {
     let ledger: PostgresLedger
 
     func execute(_ sql: String, _ arguments: [SQLValue]) throws {
-        let query = PostgresDialect.query(sql, arguments)
-        try ledger.blocking { try await $0.execute(query) }
+        _ = try ledger.waitForResult(of: PostgresDialect.query(sql, arguments))
     }
 
     func records(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRecord] {
@@ -19,12 +19,8 @@ struct PostgresSession: SQLSession {
     }
 
     private func records(_ query: PostgresQuery) throws -> [SQLRecord] {
-        try ledger.blocking { ledger in
-            var records: [SQLRecord] = []
-            for try await row in try await ledger.connection.query(query, logger: ledger.logger) {
-                records.append(SQLRecord(values: try row.makeRandomAccess().map(PostgresDialect.value)))
-            }
-            return records
+        try ledger.waitForResult(of: query).rows.map { row in
+            SQLRecord(values: try row.makeRandomAccess().map(PostgresDialect.value))
         }
     }
 
@@ -32,13 +28,13 @@ struct PostgresSession: SQLSession {
     func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (any SQLColumns) throws -> Void) throws {
         let cursor = "credits_rows_\(Self.cursors.add(1, ordering: .relaxed).newValue)"
         let declare = PostgresDialect.query(sql, arguments, prefix: "DECLARE \(cursor) NO SCROLL CURSOR FOR ")
-        try ledger.blocking { try await $0.execute(declare) }
+        _ = try ledger.waitForResult(of: declare)
         while true {
             let page = try records(PostgresQuery(unsafeSQL: "FETCH \(Self.cursorPage) FROM \(cursor)"))
             for record in page { try body(record) }
             if page.count < Self.cursorPage { break }
         }
-        try ledger.blocking { try await $0.execute(sql: "CLOSE \(cursor)") }
+        _ = try ledger.waitForResult(of: PostgresQuery(unsafeSQL: "CLOSE \(cursor)"))
     }
 
     /// Rows per `FETCH`.

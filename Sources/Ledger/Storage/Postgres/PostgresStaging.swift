@@ -463,6 +463,21 @@ extension PostgresLedger {
     }
 }
 
+extension PostgresLedger {
+    /// Runs one statement and waits, on the calling thread, for all its rows: through postgres-nio's
+    /// `EventLoopFuture` interface, so a statement costs the hop to the connection's event loop and back,
+    /// where `blocking` also hops to and from a task of Swift concurrency's pool (about half a millisecond a
+    /// statement on the 2-core machine, most of a small query's time: benchmarks/README.md). The calling
+    /// thread must not be an event loop (`EventLoopFuture.wait` refuses) nor a task of the pool.
+    func waitForResult(of query: PostgresQuery) throws -> PostgresQueryResult {
+        do {
+            return try connection.query(query, logger: logger).wait()
+        } catch {
+            throw PostgresStoreError(error, at: location)
+        }
+    }
+}
+
 /// Waits, on a thread of the caller's, for async PostgreSQL work: how the synchronous `StagingStore`
 /// calls reach postgres-nio. The work runs on Swift concurrency's pool and NIO's event loops, so the
 /// waiting thread must be neither (the CLI's main thread, or a `Thread` of its own).
