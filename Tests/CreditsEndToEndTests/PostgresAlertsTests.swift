@@ -93,8 +93,7 @@ struct PostgresAlertsTests {
         defer { server.stop() }
         let webhook = server.url("/alerts/met-police")
         try await PostgresTestServer.withDatabase { url, location in
-            let copied = try await onOwnThread { try CreditsBinary.run(["db", "copy", "--from", sqlite, "--to", url]) }
-            #expect(copied.exitCode == 0, "\(copied.stderr)")
+            try await PostgresStoreTests.copyLedger(sqlite, to: url)
             func both(_ arguments: [String], at now: String = Self.now) async throws
                 -> (codes: [Int32], summaries: [String], requests: [[LoopbackHTTPServer.Request]])
             {
@@ -146,12 +145,8 @@ struct PostgresAlertsTests {
     }
 
     @Test func twoAlertRunsAtOnce_onPostgres_theSecondExits75() async throws {
-        let ledger = try PostgresStoreTests.built.get()
         try await PostgresTestServer.withDatabase { url, location in
-            let copied = try await onOwnThread {
-                try CreditsBinary.run(["db", "copy", "--from", ledger.site.db, "--to", url])
-            }
-            #expect(copied.exitCode == 0, "\(copied.stderr)")
+            try await PostgresStoreTests.copyLedger(to: url)
             // Another run's connection holds the stage's lock (taken as every run takes it).
             let holder = try await onOwnThread {
                 let store = try PostgresStore.open(at: location, clock: { Instant(millisecondsSinceEpoch: 0) })

@@ -115,10 +115,7 @@ struct PostgresInitAndReadTests {
     @Test func readCommands_onPostgres_printWhatTheyPrintOnSQLite() async throws {
         let ledger = try PostgresStoreTests.built.get()
         try await PostgresTestServer.withDatabase { url, _ in
-            let copied = try await onOwnThread {
-                try CreditsBinary.run(["db", "copy", "--from", ledger.site.db, "--to", url])
-            }
-            #expect(copied.exitCode == 0, "\(copied.stderr)")
+            try await PostgresStoreTests.copyLedger(to: url)
             var codes: [Int32] = []
             for arguments in Self.readCommands {
                 let environment = ["CREDITS_NOW": "2026-12-01T08:00:00Z"]
@@ -148,10 +145,7 @@ struct PostgresInitAndReadTests {
     @Test func report_onPostgres_writesSQLitesFiles_byteForByte() async throws {
         let ledger = try PostgresStoreTests.built.get()
         try await PostgresTestServer.withDatabase { url, _ in
-            let copied = try await onOwnThread {
-                try CreditsBinary.run(["db", "copy", "--from", ledger.site.db, "--to", url])
-            }
-            #expect(copied.exitCode == 0, "\(copied.stderr)")
+            try await PostgresStoreTests.copyLedger(to: url)
             for extra in [["--detail"], ["--org", "met-police", "--org", "nca"]] {
                 let report = try await writeOnBoth(
                     ["report", "--period", "2026-11"] + extra, name: "report-\(extra.count)", sqlite: ledger.site.db,
@@ -168,8 +162,7 @@ struct PostgresInitAndReadTests {
         let sqlite = directory.file("invoiced.sqlite")
         try FileManager.default.copyItem(atPath: ledger.site.db, toPath: sqlite)
         try await PostgresTestServer.withDatabase { url, location in
-            let copied = try await onOwnThread { try CreditsBinary.run(["db", "copy", "--from", sqlite, "--to", url]) }
-            #expect(copied.exitCode == 0, "\(copied.stderr)")
+            try await PostgresStoreTests.copyLedger(sqlite, to: url)
             // Killed after its commit, before any file: the rerun writes the files and takes no number.
             let killed = try await onOwnThread { try CreditsBinary.run(
                 ["invoice", "--period", "2026-11", "--out", directory.file("killed"), "--db", url],

@@ -101,8 +101,7 @@ struct PostgresOperatorCommandsTests {
         let chargedCopy = directory.file("charged.sqlite")
         try FileManager.default.copyItem(atPath: charged.site.db, toPath: chargedCopy)
         try await PostgresTestServer.withDatabase { url, _ in
-            let copied = try await onOwnThread { try CreditsBinary.run(["db", "copy", "--from", chargedCopy, "--to", url]) }
-            #expect(copied.exitCode == 0, "\(copied.stderr)")
+            try await PostgresStoreTests.copyLedger(chargedCopy, to: url)
             let chargedEvent = try #require(try await PostgresIngestTests.sqliteLines(
                 "SELECT event_id FROM usage_charges ORDER BY event_id LIMIT 1", in: chargedCopy).first)
             let arguments = ["ledger", "void-event", "--event-id", chargedEvent, "--reason", "too late"]
@@ -123,8 +122,7 @@ struct PostgresOperatorCommandsTests {
         let grant = try #require(try await PostgresIngestTests.sqliteLines(
             "SELECT id FROM grants WHERE remaining > 0 AND expires_at IS NOT NULL ORDER BY id LIMIT 1", in: sqlite).first)
         try await PostgresTestServer.withDatabase { url, location in
-            let copied = try await onOwnThread { try CreditsBinary.run(["db", "copy", "--from", sqlite, "--to", url]) }
-            #expect(copied.exitCode == 0, "\(copied.stderr)")
+            try await PostgresStoreTests.copyLedger(sqlite, to: url)
             func both(_ arguments: [String]) async throws -> [CreditsBinary.Result] {
                 let environment = ["CREDITS_NOW": "2026-12-02T10:00:00Z"]
                 let runs = try await onOwnThread {

@@ -34,6 +34,14 @@ struct PostgresStoreTests {
 
     static let built = Result { try Built() }
 
+    /// Copies the SQLite ledger at `path` (the fixture nights' own when nil) into the empty database at `url`
+    /// with `credits db copy`, expecting it to succeed: where a test starts from the same ledger on both stores.
+    static func copyLedger(_ path: String? = nil, to url: String) async throws {
+        let source = try path ?? built.get().site.db
+        let copied = try await onOwnThread { try CreditsBinary.run(["db", "copy", "--from", source, "--to", url]) }
+        #expect(copied.exitCode == 0, "\(copied.stderr)")
+    }
+
     func copy(_ url: String, extra: [String] = [], environment: [String: String] = [:]) throws -> CreditsBinary.Result {
         let ledger = try Self.built.get()
         return try CreditsBinary.run(["db", "copy", "--from", ledger.site.db, "--to", url, "--json"] + extra,

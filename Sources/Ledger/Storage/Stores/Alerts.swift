@@ -1,3 +1,5 @@
+import GRDB
+
 /// Whether an alert may fire (`armed`) or has fired and waits for its condition to clear.
 public enum AlertArming: String, Sendable, Hashable, Codable {
     case armed
@@ -97,8 +99,7 @@ extension LedgerReader {
 }
 
 /// Where an alerts run records what it found: the alert states, the alerts fired and the outbox, in
-/// one write transaction of either store (`LedgerTransaction` on SQLite, `PostgresAlerting`), through
-/// the same SQL (`AlertQueries`).
+/// one write transaction of either store (`AlertBook`, the same SQL on both: `AlertQueries`).
 public protocol LedgerAlerting {
     /// The ledger as this transaction sees it.
     var reads: any LedgerReads { get }
@@ -118,41 +119,6 @@ public protocol LedgerAlerting {
     func recordDeliveryAttempt(id: Int64, signatureTimestamp: Instant, outcome: AlertDeliveryOutcome) throws -> Bool
 }
 
-extension LedgerTransaction: LedgerAlerting {
-    public func saveAlertState(
-        organisationID: String, rule: AlertRule, subject: String, arming: AlertArming, lastValue: String
-    ) throws {
-        try AlertQueries.saveAlertState(
-            organisationID: organisationID, rule: rule, subject: subject, arming: arming, lastValue: lastValue,
-            now: now, on: db)
-    }
-
-    public func recordAlertFired(
-        organisationID: String, rule: AlertRule, subject: String, asOf: Instant, payload: String
-    ) throws -> Int64 {
-        try AlertQueries.recordAlertFired(
-            organisationID: organisationID, rule: rule, subject: subject, asOf: asOf, payload: payload, now: now,
-            on: db)
-    }
-
-    public func enqueueAlertDelivery(
-        dedupeKey: String, alertID: Int64, organisationID: String, destination: String, secretEnv: String,
-        payload: String
-    ) throws {
-        try AlertQueries.enqueueAlertDelivery(
-            dedupeKey: dedupeKey, alertID: alertID, organisationID: organisationID, destination: destination,
-            secretEnv: secretEnv, payload: payload, now: now, on: db)
-    }
-
-    @discardableResult
-    public func recordDeliveryAttempt(
-        id: Int64, signatureTimestamp: Instant, outcome: AlertDeliveryOutcome
-    ) throws -> Bool {
-        try AlertQueries.recordDeliveryAttempt(
-            id: id, signatureTimestamp: signatureTimestamp, outcome: outcome, now: now, on: db)
-    }
-}
-
 /// A ledger an alerts run works on, on either store: `LedgerDatabase` (SQLite) or `PostgresStore`. The run
 /// evaluates in one write transaction, then records each delivery attempt in one of its own.
 public protocol AlertingStore {
@@ -166,8 +132,8 @@ public protocol AlertingStore {
 extension LedgerDatabase: AlertingStore {
     public func alerting<T>(rollingBack: Bool, _ body: (any LedgerAlerting) throws -> T) throws -> T {
         try write(as: .pipeline(.alerts)) { tx in
-            if rollingBack { return try tx.dryRun { try body($0) } }
-            return try body(tx)
+            if rollingBack { return try tx.dryRun { try body(AlertBook(in: $0)) } }
+            return try body(AlertBook(in: tx))
         }
     }
 
@@ -182,7 +148,7 @@ extension PostgresStore: AlertingStore {
     public func alerting<T>(rollingBack: Bool, _ body: (any LedgerAlerting) throws -> T) throws -> T {
         let now = clock()
         return try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ", commit: !rollingBack) {
-            try body(PostgresAlerting(sql: $0, now: now))
+            try body(AlertBook(sql: $0, now: now, reads: PostgresReader(sql: $0)))
         }
     }
 
@@ -191,12 +157,12 @@ extension PostgresStore: AlertingStore {
     }
 }
 
-/// `LedgerAlerting` in a PostgreSQL write transaction (`PostgresStore.alerting`).
-struct PostgresAlerting: LedgerAlerting {
-    let sql: PostgresSession
+/// `LedgerAlerting` in one write transaction of either store: a SQLite connection inside a `LedgerTransaction`
+/// (alerts post nothing, so nothing is deferred), or a PostgreSQL session inside `PostgresStore.alerting`.
+struct AlertBook<Session: SQLSession>: LedgerAlerting {
+    let sql: Session
     let now: Instant
-
-    var reads: any LedgerReads { PostgresReader(sql: sql) }
+    let reads: any LedgerReads
 
     func saveAlertState(
         organisationID: String, rule: AlertRule, subject: String, arming: AlertArming, lastValue: String
@@ -227,6 +193,13 @@ struct PostgresAlerting: LedgerAlerting {
     func recordDeliveryAttempt(id: Int64, signatureTimestamp: Instant, outcome: AlertDeliveryOutcome) throws -> Bool {
         try AlertQueries.recordDeliveryAttempt(
             id: id, signatureTimestamp: signatureTimestamp, outcome: outcome, now: now, on: sql)
+    }
+}
+
+extension AlertBook where Session == Database {
+    /// The book of a SQLite write transaction (or of its dry run).
+    init(in tx: LedgerTransaction) throws {
+        self.init(sql: try tx.db, now: tx.now, reads: tx.reader)
     }
 }
 
