@@ -329,31 +329,37 @@ enum ReportQueries {
     /// was charged under and its share of the run's money) and one per other deduction (its own references,
     /// the cost of its draws). Rows are placed at their deduction's effective time, so they sum
     /// exactly to the deduction flow of any window; a run never spans two local days of its
-    /// organisation, so day windows hold whole runs. Each branch reads the transfers of one window
-    /// through the index by organisation and time. Binds `usageArguments` after the days.
+    /// organisation, so day windows hold whole runs.
+    ///
+    /// `runs` reads the organisation's deductions in the windows' whole span once, through the index by
+    /// organisation and time, and gives each the window it falls in (the windows are consecutive, so
+    /// exactly one). Joining every window to the transfers instead let PostgreSQL plan a sequential scan
+    /// of all transfers per organisation, 8x slower there and no faster on SQLite (benchmarks/README.md).
+    /// Binds `usageArguments` after the days.
     static let usage = """
+        runs(day, id, team, investigation, operation, amount, money) AS (
+            SELECT (SELECT d.day FROM days d WHERE t.effective_at >= d.start AND t.effective_at < d.finish),
+                   t.id, t.team, t.investigation, t.operation, t.amount, \(LedgerReader.consumedMoney)
+            FROM transfers t
+            WHERE t.organisation_id = ? AND t.effective_at >= ? AND t.effective_at < ? AND t.kind = 'deduction'),
         usage(day, team, investigation, operation, credits, money) AS (
-            SELECT d.day, t.team, t.investigation, t.operation, t.amount, \(LedgerReader.consumedMoney)
-            FROM days d JOIN transfers t
-                ON t.organisation_id = ? AND t.effective_at >= d.start AND t.effective_at < d.finish
-            WHERE t.kind = 'deduction' AND NOT EXISTS (SELECT 1 FROM usage_charges c WHERE c.transfer_id = t.id)
+            SELECT r.day, r.team, r.investigation, r.operation, r.amount, r.money
+            FROM runs r WHERE NOT EXISTS (SELECT 1 FROM usage_charges c WHERE c.transfer_id = r.id)
             UNION ALL
-            SELECT d.day, c.team, c.investigation, c.operation, c.credits, c.cost_minor
-            FROM days d JOIN transfers t
-                ON t.organisation_id = ? AND t.effective_at >= d.start AND t.effective_at < d.finish
-            JOIN usage_charges c ON c.transfer_id = t.id
-            WHERE t.kind = 'deduction')
+            SELECT r.day, c.team, c.investigation, c.operation, c.credits, c.cost_minor
+            FROM runs r JOIN usage_charges c ON c.transfer_id = r.id)
         """
 
     /// The day windows' arguments (each day's index and bounds, the last ending at `end`), then the
-    /// organisation for each branch of `usage`.
+    /// organisation and the windows' span for `runs`. The days ascend, so the windows are consecutive.
     static func usageArguments(_ organisationID: String, days: [Instant], end: Instant) -> [SQLValue] {
         let bounds = days.map(\.millisecondsSinceEpoch) + [end.millisecondsSinceEpoch]
+        precondition(zip(bounds, bounds.dropFirst()).allSatisfy { $0 <= $1 }, "day windows must ascend")
         var arguments: [SQLValue] = []
         for index in days.indices {
             arguments += [SQLValue(index), .integer(bounds[index]), .integer(bounds[index + 1])]
         }
-        return arguments + [.text(organisationID), .text(organisationID)]
+        return arguments + [.text(organisationID), .integer(bounds[0]), .integer(end.millisecondsSinceEpoch)]
     }
 
     /// `days(day, start, finish)`: `count` day windows, bound first by `usageArguments`.
