@@ -4,11 +4,13 @@ import Testing
 import TestSupport
 
 /// Goal (issue 17): `credits alerts` runs on PostgreSQL through the same evaluation and the same SQL as on
-/// SQLite. On a copy of the fixture nights' ledger, with met-police's webhook on a loopback receiver and the
-/// same `--now` on both stores: the dry run answers alike and changes and sends nothing; the run fires the
-/// same alerts, sends the same signed bodies, and leaves the same alert states, fired alerts and outbox rows;
-/// the rerun at that instant answers as the run did and sends nothing again; two runs at once on PostgreSQL:
-/// the second exits 75.
+/// SQLite. On a SQLite and a PostgreSQL copy of the fixture nights' ledger, with met-police's webhook on a
+/// loopback receiver and the same `--now` on both: with met-police's thresholds lowered, the dry run answers
+/// alike and changes and sends nothing; the run clears its two fired alerts and sends the same signed
+/// `credits.alert.resolved` bodies; the rerun at that instant answers as the run did and sends nothing again;
+/// an hour later, with the fixture's thresholds back, both fire again and are sent once. After each step
+/// both stores hold the same alert states, fired alerts and outbox rows. While another run holds the
+/// `alerts` lock on PostgreSQL, a run exits 75.
 @Suite(.serialized, .enabled(if: PostgresTestServer.available, "\(PostgresTestServer.skipMessage)"))
 struct PostgresAlertsTests {
     let directory = TemporaryDirectory("pg-alerts")
