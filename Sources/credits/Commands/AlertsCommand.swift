@@ -29,20 +29,12 @@ struct AlertsCommand: ParsableCommand, RunsOnPostgres {
             case .sqlite(let path):
                 try AlertRun.run(LedgerDatabase.open(at: path, clock: clock), options: runOptions)
             case .postgres(let location):
-                try Self.run(at: location, clock: clock, wait: options.wait, options: runOptions)
+                try PostgresStore.using(location, clock: clock, stageLock: "alerts", wait: options.wait) {
+                    try AlertRun.run($0, options: runOptions)
+                }
             }
             return StageOutcome(summary: summary, human: AlertLines.of(summary), needsReview: summary.needsReview)
         }
-    }
-
-    /// The run on PostgreSQL, holding the `alerts` stage's advisory lock for as long as it lasts.
-    private static func run(
-        at location: PostgresLocation, clock: @escaping @Sendable () -> Instant, wait: Bool, options: AlertRun.Options
-    ) throws -> AlertRun.Summary {
-        let store = try PostgresStore.open(at: location, clock: clock)
-        defer { store.close() }
-        try store.takeStageLock("alerts", wait: wait)
-        return try AlertRun.run(store, options: options)
     }
 }
 

@@ -127,7 +127,11 @@ struct MoveExpiryCommand: ParsableCommand, RunsOnPostgres {
                     grantID: control.grant, to: expiresAt, idempotencyKey: control.key, reason: control.reason,
                     by: control.controlActor)
             case .postgres(let location):
-                try Self.move(control, to: expiresAt, at: location, clock: clock)
+                try PostgresStore.using(location, clock: clock) {
+                    try $0.moveGrantExpiry(
+                        grantID: control.grant, to: expiresAt, idempotencyKey: control.key, reason: control.reason,
+                        by: control.controlActor)
+                }
             }
             return StageOutcome(
                 summary: MoveSummary(status: status, move: move),
@@ -135,17 +139,6 @@ struct MoveExpiryCommand: ParsableCommand, RunsOnPostgres {
                         + "\(move.to?.iso8601 ?? "never") (was \(move.from?.iso8601 ?? "never")), by "
                         + "\(move.actor.storedText): \(move.reason)"])
         }
-    }
-
-    private static func move(
-        _ control: GrantControlOptions, to expiresAt: Instant?, at location: PostgresLocation,
-        clock: @escaping @Sendable () -> Instant
-    ) throws -> (move: GrantExpiryMove, status: Posting.Status) {
-        let store = try PostgresStore.open(at: location, clock: clock)
-        defer { store.close() }
-        return try store.moveGrantExpiry(
-            grantID: control.grant, to: expiresAt, idempotencyKey: control.key, reason: control.reason,
-            by: control.controlActor)
     }
 
     struct MoveSummary: Encodable {

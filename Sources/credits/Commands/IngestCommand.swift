@@ -77,10 +77,9 @@ enum IngestCommandRun {
         case .sqlite(let path):
             return try body(LedgerDatabase.open(at: path, clock: clock))
         case .postgres(let location):
-            let store = try PostgresStore.open(at: location, clock: clock)
-            defer { store.close() }
-            try store.takeStageLock(stage, wait: options.wait)
-            return try body(store.staging)
+            return try PostgresStore.using(location, clock: clock, stageLock: stage, wait: options.wait) {
+                try body($0.staging)
+            }
         }
     }
 

@@ -69,8 +69,10 @@ struct InvoiceCommand: ParsableCommand, RunsOnPostgres {
                     LedgerDatabase.open(at: path, clock: clock), period: period, organisationIDs: asked,
                     issueDate: issueDate)
             case .postgres(let location):
-                try Self.issue(at: location, clock: clock, wait: options.wait) { tx in
-                    try InvoiceIssuing.issue(in: tx, period: period, organisationIDs: asked, issueDate: issueDate)
+                try PostgresStore.using(location, clock: clock, stageLock: "invoice", wait: options.wait) { store in
+                    try store.invoicing { tx in
+                        try InvoiceIssuing.issue(in: tx, period: period, organisationIDs: asked, issueDate: issueDate)
+                    }
                 }
             }
             CrashPoint.hit("invoice.afterCommit")
@@ -81,17 +83,6 @@ struct InvoiceCommand: ParsableCommand, RunsOnPostgres {
             }
             return stageOutcome(issuing, period: period, outputs: outputs)
         }
-    }
-
-    /// Runs `body` in one PostgreSQL write transaction, holding the `invoice` stage's advisory lock.
-    private static func issue<T>(
-        at location: PostgresLocation, clock: @escaping @Sendable () -> Instant, wait: Bool,
-        _ body: (any LedgerInvoicing) throws -> T
-    ) throws -> T {
-        let store = try PostgresStore.open(at: location, clock: clock)
-        defer { store.close() }
-        try store.takeStageLock("invoice", wait: wait)
-        return try store.invoicing(body)
     }
 
     private func stageOutcome(

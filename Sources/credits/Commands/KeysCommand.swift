@@ -40,7 +40,10 @@ struct CreateKeyCommand: ParsableCommand, RunsOnPostgres {
                 try LedgerAPIKeyStore.issue(
                     in: LedgerDatabase.open(at: path, clock: clock), organisationID: org, label: label, by: actor)
             case .postgres(let location):
-                try Self.issue(at: location, clock: clock, organisationID: org, label: label, by: actor)
+                // One insert in one transaction; no stage lock (keys are independent rows).
+                try PostgresStore.using(location, clock: clock) {
+                    try LedgerAPIKeyStore.issue(in: $0, organisationID: org, label: label, by: actor)
+                }
             }
             let owner = org.map { "organisation \($0)" } ?? "platform admin"
             guard let keyID = APIKey.hash(presented: key)?.id else { preconditionFailure("issued keys are well formed") }
@@ -51,15 +54,5 @@ struct CreateKeyCommand: ParsableCommand, RunsOnPostgres {
                 summary: Summary(key: key, keyID: keyID, organisationID: org, admin: admin),
                 human: options.json ? [note] : [key, note])
         }
-    }
-
-    /// Issues the key on PostgreSQL: one insert, in one transaction; no stage lock (keys are independent rows).
-    private static func issue(
-        at location: PostgresLocation, clock: @escaping @Sendable () -> Instant, organisationID: String?, label: String,
-        by actor: Actor
-    ) throws -> String {
-        let store = try PostgresStore.open(at: location, clock: clock)
-        defer { store.close() }
-        return try LedgerAPIKeyStore.issue(in: store, organisationID: organisationID, label: label, by: actor)
     }
 }

@@ -31,7 +31,9 @@ struct VoidEventCommand: ParsableCommand, RunsOnPostgres {
             case .sqlite(let path):
                 try LedgerDatabase.open(at: path, clock: clock).voidCostEvent(eventID: eventID, reason: reason, by: actor)
             case .postgres(let location):
-                try Self.void(eventID, reason: reason, by: actor, at: location, clock: clock)
+                try PostgresStore.using(location, clock: clock) {
+                    try $0.voidCostEvent(eventID: eventID, reason: reason, by: actor)
+                }
             }
             let void = result.void
             let verb = result.status == .voided ? "voided" : "already voided"
@@ -40,17 +42,6 @@ struct VoidEventCommand: ParsableCommand, RunsOnPostgres {
                 human: ["\(verb): cost event \(void.eventID) of \(void.organisationID) (\(void.credits) credits) "
                         + "at \(void.voidedAt.iso8601) by \(void.actor): \(void.reason)"])
         }
-    }
-}
-
-extension VoidEventCommand {
-    private static func void(
-        _ eventID: String, reason: String, by actor: Actor, at location: PostgresLocation,
-        clock: @escaping @Sendable () -> Instant
-    ) throws -> (status: CostEventVoidStatus, void: CostEventVoid) {
-        let store = try PostgresStore.open(at: location, clock: clock)
-        defer { store.close() }
-        return try store.voidCostEvent(eventID: eventID, reason: reason, by: actor)
     }
 }
 

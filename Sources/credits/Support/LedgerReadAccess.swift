@@ -11,9 +11,7 @@ enum LedgerReadAccess {
         case .sqlite(let path):
             return try LedgerDatabase.open(at: path, clock: clock).read { try body($0) }
         case .postgres(let location):
-            let store = try PostgresStore.open(at: location, clock: clock)
-            defer { store.close() }
-            return try store.read(body)
+            return try PostgresStore.using(location, clock: clock) { try $0.read(body) }
         }
     }
 }

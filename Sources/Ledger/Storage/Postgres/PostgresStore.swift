@@ -53,6 +53,19 @@ public final class PostgresStore: Sendable {
         }
     }
 
+    /// Connects (`open`), takes `stage`'s advisory lock when one is named, runs `body` with the store and closes
+    /// the connection however `body` ends: one command's use of a PostgreSQL ledger. The lock ends with the
+    /// connection.
+    public static func using<T>(
+        _ location: PostgresLocation, clock: @escaping @Sendable () -> Instant, stageLock stage: String? = nil,
+        wait: Bool = false, _ body: (PostgresStore) throws -> T
+    ) throws -> T {
+        let store = try open(at: location, clock: clock)
+        defer { store.close() }
+        if let stage { try store.takeStageLock(stage, wait: wait) }
+        return try body(store)
+    }
+
     public func close() {
         try? PostgresBlocking.wait { [ledger] in await ledger.close() }
     }
