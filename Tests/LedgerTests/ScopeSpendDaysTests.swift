@@ -16,24 +16,23 @@ import TestSupport
     @Test func aLongTransaction_writesScopeDaysEarly_andTheBudgetStillCountsEachSpendOnce() throws {
         let spends = PostingState.scopeDaysHeldMax + 100
         var organisation = SampleWorld.organisation("met")
+        // One budget over every day the spends fall on: only the organisation's scope is measured.
         organisation.budgets = [
             Budget(scope: .organisation, scopeID: "met", limit: Credits(microcredits: Int64(spends + 100) * 1_000_000),
-                   period: .month, mode: .hard),
+                   period: .range(start: LocalDate.parse("2026-01-01")!, end: LocalDate.parse("2075-12-31")!), mode: .hard),
         ]
         let ledger = try SampleWorld.ledger(in: directory, organisations: [organisation])
         let refusedAt: Int? = try ledger.write { tx in
             _ = try tx.grant(GrantRequest(
                 idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: credits("1000000"),
-                effectiveAt: instant("2026-11-01T00:00:00Z")))
-            // One investigation each: three scope days per spend at first, then one more per spend.
-            for index in 0..<spends {
-                _ = try tx.spend(Self.spend(index, investigation: "inv-\(index)"))
-            }
+                effectiveAt: instant("2026-01-01T00:00:00Z")))
+            // One local day each: one scope day per spend.
+            for index in 0..<spends { _ = try tx.spend(Self.spend(index, day: index)) }
             let written = try Int.fetchOne(tx.db, sql: "SELECT COUNT(*) FROM scope_spend_days") ?? 0
             #expect(written >= PostingState.scopeDaysHeldMax, "written before the transaction ends: \(written)")
             for extra in 0..<101 {
                 do {
-                    _ = try tx.spend(Self.spend(spends + extra, investigation: "inv-0"))
+                    _ = try tx.spend(Self.spend(spends + extra, day: 0))
                 } catch PostingRejection.budgetExceeded {
                     return extra
                 }
@@ -45,14 +44,14 @@ import TestSupport
             try Row.fetchAll(reader.db, sql: "SELECT scope, COUNT(*), SUM(credits) FROM scope_spend_days GROUP BY scope ORDER BY scope")
                 .map { [$0[0] as String, String($0[1] as Int), String(($0[2] as Int64) / 1_000_000)] }
         }
-        let total = String(spends + 100)
-        #expect(rows == [["investigation", String(spends), total], ["organisation", "1", total], ["team", "1", total]])
+        #expect(rows == [["organisation", String(spends), String(spends + 100)]])
     }
 
-    static func spend(_ index: Int, investigation: String) -> SpendRequest {
+    static func spend(_ index: Int, day: Int) -> SpendRequest {
         SpendRequest(
             idempotencyKey: "use-\(index)", organisationID: "met", credits: credits("1"),
-            effectiveAt: instant("2026-11-20T10:00:00Z"), priority: .p3, policy: .allowOverdraft(limit: .zero),
-            references: TransferReferences(team: "analysis", investigation: investigation, operation: "ocr"))
+            effectiveAt: instant("2026-01-01T10:00:00Z").adding(milliseconds: Int64(day) * 86_400_000), priority: .p3,
+            policy: .allowOverdraft(limit: .zero),
+            references: TransferReferences(team: "analysis", investigation: "inv-\(index % 7)", operation: "ocr"))
     }
 }

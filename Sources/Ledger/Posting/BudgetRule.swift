@@ -29,17 +29,19 @@ struct ScopeSpendDays {
 
     /// Adds `amount` to the organisation's, the team's and the investigation's day.
     mutating func add(_ amount: Credits, organisationID: String, team: String?, investigation: String?, day: Int) throws {
-        precondition(amount.isPositive, "usage adds positive credits")
-        try add(amount, SpendScope(.organisation, id: organisationID), of: organisationID, day: day)
-        if let team { try add(amount, SpendScope(.team, id: team), of: organisationID, day: day) }
-        if let investigation { try add(amount, SpendScope(.investigation, id: investigation), of: organisationID, day: day) }
+        try add(amount, to: SpendScope.path(organisationID: organisationID, team: team, investigation: investigation),
+                of: organisationID, day: day)
     }
 
-    private mutating func add(_ amount: Credits, _ scope: SpendScope, of organisationID: String, day: Int) throws {
-        let key = OrganisationScope(organisationID: organisationID, scope: scope)
-        let before = credits[key]?[day]
-        credits[key, default: [:]][day] = try Checked.add(before ?? 0, amount.microcredits)
-        if before == nil { count += 1 }
+    /// Adds `amount` to the day of each of `scopes` (the organisation's scopes a budget measures).
+    mutating func add(_ amount: Credits, to scopes: [SpendScope], of organisationID: String, day: Int) throws {
+        precondition(amount.isPositive, "usage adds positive credits")
+        for scope in scopes {
+            let key = OrganisationScope(organisationID: organisationID, scope: scope)
+            let before = credits[key]?[day]
+            credits[key, default: [:]][day] = try Checked.add(before ?? 0, amount.microcredits)
+            if before == nil { count += 1 }
+        }
     }
 
     /// What is summed here for one scope over `days`.
@@ -52,23 +54,37 @@ struct ScopeSpendDays {
 
     /// Adds every sum to its row and empties this; one upsert per row, in key order.
     mutating func write(_ db: Database) throws {
+        try forEachRow { key, day, value in
+            try db.executeCached(sql: Self.upsert) { row in
+                row.add(key.organisationID)
+                row.add(key.scope.kind.rawValue)
+                row.add(key.scope.id)
+                row.add(Int64(day))
+                row.add(value)
+            }
+        }
+    }
+
+    /// `write` on either store (rewriting a scope's days when a budget starts measuring it).
+    mutating func write(portable sql: some SQLSession) throws {
+        try forEachRow { key, day, value in
+            try sql.execute(Self.upsert, [.text(key.organisationID), .text(key.scope.kind.rawValue), .text(key.scope.id),
+                                          SQLValue(day), .integer(value)])
+        }
+    }
+
+    private static let upsert = """
+        INSERT INTO scope_spend_days (organisation_id, scope, scope_id, day, credits) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (organisation_id, scope, scope_id, day) DO UPDATE SET credits = scope_spend_days.credits + excluded.credits
+        """
+
+    /// Hands every pending sum to `body` in key order, each leaving this as it is handed over.
+    private mutating func forEachRow(_ body: (OrganisationScope, Int, Int64) throws -> Void) throws {
         let scopes = credits.keys.sorted {
             ($0.organisationID, $0.scope.kind.rawValue, $0.scope.id) < ($1.organisationID, $1.scope.kind.rawValue, $1.scope.id)
         }
         for key in scopes {
-            for (day, value) in credits[key, default: [:]].sorted(by: { $0.key < $1.key }) {
-                try db.executeCached(sql: """
-                    INSERT INTO scope_spend_days (organisation_id, scope, scope_id, day, credits) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (organisation_id, scope, scope_id, day) DO UPDATE SET credits = credits + excluded.credits
-                    """
-                ) { row in
-                    row.add(key.organisationID)
-                    row.add(key.scope.kind.rawValue)
-                    row.add(key.scope.id)
-                    row.add(Int64(day))
-                    row.add(value)
-                }
-            }
+            for (day, value) in credits[key, default: [:]].sorted(by: { $0.key < $1.key }) { try body(key, day, value) }
             credits[key] = nil
         }
         count = 0
@@ -140,6 +156,13 @@ struct BudgetedSpend {
 
     /// The scopes on the spend's path, outermost first.
     var path: [SpendScope] {
+        SpendScope.path(organisationID: organisationID, team: team, investigation: investigation)
+    }
+}
+
+extension SpendScope {
+    /// The scopes usage of a team and investigation is charged to, outermost first.
+    static func path(organisationID: String, team: String?, investigation: String?) -> [SpendScope] {
         [SpendScope(.organisation, id: organisationID)] + [team.map { SpendScope(.team, id: $0) },
          investigation.map { SpendScope(.investigation, id: $0) }].compactMap { $0 }
     }
@@ -202,6 +225,14 @@ final class BudgetBook {
     /// Whether the organisation has any budget (so the live gate reads open holds by scope only then).
     func hasBudgets(_ organisationID: String, in db: Database) throws -> Bool {
         !(try organisation(organisationID, in: db).budgets.isEmpty)
+    }
+
+    /// The scopes on the spend's path that a budget measures: the only ones whose use is kept
+    /// (`scope_spend_days`); none for most organisations, which have no budget.
+    func measuredScopes(of spend: BudgetedSpend, in db: Database) throws -> [SpendScope] {
+        let budgets = try organisation(spend.organisationID, in: db).budgets
+        guard !budgets.isEmpty else { return [] }
+        return spend.path.filter { budgets[$0] != nil }
     }
 
     /// The rule: every hard budget on the spend's path whose period holds the spend must still allow
@@ -310,18 +341,73 @@ enum BudgetQueries {
         return Credits(microcredits: sum)
     }
 
+    /// Sets the organisation's budgets to `budgets`; a scope none measured before gets its use written
+    /// (`ScopeUse.rewrite`).
     static func replace(_ budgets: [Budget], of organisationID: String, in sql: some SQLSession) throws {
+        let measured = Set(try self.budgets(of: organisationID, in: sql).map(\.spendScope))
         try sql.execute("DELETE FROM budgets WHERE organisation_id = ?", [.text(organisationID)])
-        for budget in budgets { try upsert(budget, of: organisationID, in: sql) }
+        for budget in budgets { try write(budget, of: organisationID, in: sql) }
+        try ScopeUse.rewrite(Set(budgets.map(\.spendScope)).subtracting(measured), of: organisationID, in: sql)
     }
 
+    /// Adds or changes one budget; a scope no budget measured before gets its use written.
     static func upsert(_ budget: Budget, of organisationID: String, in sql: some SQLSession) throws {
+        let measured = try budgets(of: organisationID, in: sql).contains { $0.spendScope == budget.spendScope }
+        try write(budget, of: organisationID, in: sql)
+        if !measured { try ScopeUse.rewrite([budget.spendScope], of: organisationID, in: sql) }
+    }
+
+    private static func write(_ budget: Budget, of organisationID: String, in sql: some SQLSession) throws {
         try sql.execute(
             """
             INSERT INTO budgets (organisation_id, budget_key, terms) VALUES (?, ?, ?)
             ON CONFLICT (organisation_id, budget_key) DO UPDATE SET terms = excluded.terms
             """,
             [.text(organisationID), .text(budget.key), .text(try ConfigurationCodec.json(budget))])
+    }
+}
+
+/// The usage a budget measures, kept only where one does.
+///
+/// Rule: `scope_spend_days` holds, for every scope a budget measures, the credits of every deduction
+/// charged to it per local day of its organisation. Posting adds to those scopes only (most
+/// organisations have no budget, and adding three scopes' days per event was a tenth of a night's apply);
+/// a scope that starts being measured (a budget added by `init` or the admin mutation) gets its days
+/// written from the ledger's deductions first, so its budget starts from the period's true use. Rows of
+/// a scope no budget measures any more are not kept current and nothing reads them; measuring it again
+/// rewrites them.
+enum ScopeUse {
+    static func rewrite(_ scopes: Set<SpendScope>, of organisationID: String, in sql: some SQLSession) throws {
+        guard !scopes.isEmpty else { return }
+        guard let zoneID = try sql.record("SELECT time_zone FROM organisations WHERE id = ?", [.text(organisationID)])?
+            .text(0)
+        else { throw PostingRejection.organisationNotFound(organisationID) }
+        guard let zone = TimeZone(identifier: zoneID) else {
+            preconditionFailure("organisation \(organisationID) has a time zone configuration should have refused")
+        }
+        for scope in scopes.sorted(by: { ($0.kind.rawValue, $0.id) < ($1.kind.rawValue, $1.id) }) {
+            try sql.execute("DELETE FROM scope_spend_days WHERE organisation_id = ? AND scope = ? AND scope_id = ?",
+                            [.text(organisationID), .text(scope.kind.rawValue), .text(scope.id)])
+        }
+        var days = ScopeSpendDays()
+        // Every deduction: its own (the live path's, and usage beyond every grant), or a usage run's events.
+        try sql.forEachRow(
+            """
+            SELECT effective_at, team, investigation, amount FROM transfers
+            WHERE organisation_id = ?1 AND kind = 'deduction'
+                AND NOT EXISTS (SELECT 1 FROM usage_charges c WHERE c.transfer_id = transfers.id)
+            UNION ALL
+            SELECT c.occurred_at, c.team, c.investigation, c.credits
+            FROM usage_charges c JOIN transfers t ON t.id = c.transfer_id WHERE t.organisation_id = ?1
+            """, [.text(organisationID)]
+        ) { row in
+            let path = SpendScope.path(organisationID: organisationID, team: row.textOrNil(1), investigation: row.textOrNil(2))
+                .filter(scopes.contains)
+            guard !path.isEmpty else { return }
+            let day = LocalDate.of(Instant(millisecondsSinceEpoch: row.int64(0)), in: zone).daysSinceEpoch
+            try days.add(Credits(microcredits: row.int64(3)), to: path, of: organisationID, day: day)
+        }
+        try days.write(portable: sql)
     }
 }
 

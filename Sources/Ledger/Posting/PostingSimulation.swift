@@ -88,12 +88,13 @@ public final class PostingSimulation: PostingBook {
         }
         // Not remembered (see `posted`): one transfer id taken, nothing kept per event.
         nextTransferID += 1
-        // Only what a budget can ask for is kept: the simulation writes no `scope_spend_days`, and
-        // keeping every scope's day of a night for organisations without budgets held 44 MB at 1M events.
-        if let budgeted, let budget, try budgets.hasBudgets(budgeted.organisationID, in: reader.dbReadingNoBalances) {
-            try charged.add(budgeted.credits, organisationID: budgeted.organisationID, team: budgeted.team,
-                            investigation: budgeted.investigation, day: budget.day)
-            try budgets.recorded(budgeted, day: budget.day)
+        // Only what a budget measures is kept (`ScopeUse`), as posting keeps it.
+        if let budgeted, let budget {
+            let scopes = try budgets.measuredScopes(of: budgeted, in: reader.dbReadingNoBalances)
+            if !scopes.isEmpty {
+                try charged.add(budgeted.credits, to: scopes, of: budgeted.organisationID, day: budget.day)
+                try budgets.recorded(budgeted, day: budget.day)
+            }
         }
         var outcome = PostingOutcome(posted: request.credits, intoReserve: decision.intoReserve, overdraft: decision.uncovered)
         outcome.budgetWarnings = budget?.softExceeded ?? []

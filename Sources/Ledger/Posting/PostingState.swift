@@ -91,12 +91,15 @@ final class PostingState {
         try budgets.check(spend, held: held, pending: deferred.scopeDays, in: connection)
     }
 
-    /// Usage charged on `day` of its organisation: added to its scopes' days by the next flush, or
-    /// sooner: a night's usage touches hundreds of thousands of scope days (44 MB held to the end of a
-    /// 1M-event apply), so they are written whenever `scopeDaysHeldMax` are waiting. Writing early is
-    /// the same sums (each row adds), and a savepoint rolled back takes its rows back with it.
+    /// Usage charged on `day` of its organisation: added to the days of the scopes a budget measures
+    /// (`ScopeUse`) by the next flush, or sooner: a night's usage can touch hundreds of thousands of
+    /// scope days (44 MB held to the end of a 1M-event apply), so they are written whenever
+    /// `scopeDaysHeldMax` are waiting. Writing early is the same sums (each row adds), and a savepoint
+    /// rolled back takes its rows back with it.
     func charged(_ spend: BudgetedSpend, day: Int, in connection: Database) throws {
-        try deferred.charge(spend, day: day)
+        let scopes = try budgets.measuredScopes(of: spend, in: connection)
+        guard !scopes.isEmpty else { return }
+        try deferred.charge(spend, to: scopes, day: day)
         try budgets.recorded(spend, day: day)
         if deferred.scopeDays.count >= Self.scopeDaysHeldMax { try deferred.writeScopeDays(connection) }
     }
@@ -169,9 +172,8 @@ struct DeferredBalances {
         try scopeDays.write(connection)
     }
 
-    fileprivate mutating func charge(_ spend: BudgetedSpend, day: Int) throws {
-        try scopeDays.add(spend.credits, organisationID: spend.organisationID, team: spend.team,
-                          investigation: spend.investigation, day: day)
+    fileprivate mutating func charge(_ spend: BudgetedSpend, to scopes: [SpendScope], day: Int) throws {
+        try scopeDays.add(spend.credits, to: scopes, of: spend.organisationID, day: day)
     }
 
     fileprivate mutating func post(_ amount: Int64, debit: String, credit: String) throws {

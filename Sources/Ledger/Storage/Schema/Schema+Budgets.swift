@@ -11,7 +11,9 @@ extension Schema {
     /// investigation) and local day of the organisation (days since 1970-01-01). Every deduction adds
     /// to its organisation's, team's and investigation's row of its day, in the transaction that
     /// charges it, whether or not a budget exists, so a budget configured later starts from the
-    /// period's true use. A period's use is the sum of at most 366 rows of one scope (primary key
+    /// period's true use. (Since 2026-12-07 posting keeps only the scopes a budget measures, and a
+    /// budget added later writes its scope's days from the ledger then: `ScopeUse`.) A period's use is
+    /// the sum of at most 366 rows of one scope (primary key
     /// range), which keeps the gate's budget check a few index reads. Periods roll over by the
     /// calendar: the next period sums other days, nothing is reset.
     ///
