@@ -119,6 +119,30 @@ import Reports
         #expect(report.passed, "\(report.checks.filter { !$0.passed })")
     }
 
+    /// A run's charges are written `UsageRun.rowsPerInsert` to a statement, the rest one by one: a run of
+    /// two full statements and a remainder still has one charge per event, each its event's own.
+    @Test func aLongRun_hasEveryChargeItsEventsOwn() throws {
+        let world = try Self.world()
+        try Self.buyPack(world, id: "first", at: "2026-11-10T12:00:00Z")
+        let count = 2 * UsageRun.rowsPerInsert + 7
+        let events = (0..<count).map { index in
+            world.event("long-\(index)", credits: "\(1 + index % 9).5", investigation: index.isMultiple(of: 3) ? "op-deep" : nil,
+                        at: instant("2026-11-11T06:00:00Z").adding(milliseconds: Int64(index) * 60_000).description)
+        }
+        _ = try world.ledger.write { try $0.stage(events) }
+        _ = try world.reconcile()
+        _ = try world.apply()
+        let runs = try deductions(world)
+        #expect(runs.map(\.charges) == [count])
+        let charged = try world.ledger.read { reader in
+            try Row.fetchAll(reader.db, sql: "SELECT event_id, credits, investigation FROM usage_charges ORDER BY event_id")
+                .map { "\($0[0] as String) \($0[1] as Int64) \(($0[2] as String?) ?? "-")" }
+        }
+        #expect(charged == events.sorted { $0.eventID < $1.eventID }
+            .map { "\($0.eventID) \($0.credits.microcredits) \($0.investigation ?? "-")" })
+        #expect(try world.verify().passed)
+    }
+
     @Test func aRun_neverSpansTwoLocalDays() throws {
         let world = try Self.world()
         try Self.buyPack(world, id: "first", at: "2026-11-10T12:00:00Z")
