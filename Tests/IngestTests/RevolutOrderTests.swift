@@ -200,6 +200,43 @@ struct RevolutOrderEdgeTests {
         #expect(file.outcomes[2].rejection?.rule == .fieldWrongType)
     }
 
+    @Test("a field of the wrong type, or a required one absent, is rejected naming its path")
+    func fieldRejections() throws {
+        let scratch = ScratchDirectory()
+        let base = "\"id\":\"o\",\"type\":\"payment\",\"state\":\"completed\""
+        let cases: [(json: String, rule: RejectionRule, field: String, detail: String)] = [
+            ("{\"id\":7,\"type\":\"payment\",\"state\":\"completed\",\"amount\":1,\"currency\":\"GBP\"}",
+             .fieldWrongType, "id", "expected a string"),
+            ("{\(base),\"amount\":\"100\",\"currency\":\"GBP\"}", .fieldWrongType, "amount", "expected a whole number"),
+            ("{\(base),\"order_amount\":{\"currency\":\"GBP\"}}", .fieldMissing, "order_amount.value",
+             "required field is missing"),
+            ("{\(base),\"order_amount\":{\"value\":null,\"currency\":\"GBP\"}}", .fieldWrongType,
+             "order_amount.value", "expected a whole number"),
+            ("{\(base),\"order_amount\":{\"value\":5,\"currency\":false}}", .fieldWrongType,
+             "order_amount.currency", "expected a string"),
+            ("{\(base),\"amount\":1,\"currency\":\"GBP\",\"metadata\":[]}", .fieldWrongType, "metadata",
+             "expected an object"),
+            ("{\(base),\"amount\":1,\"currency\":\"GBP\",\"merchant_order_data\":{\"reference\":1}}", .fieldWrongType,
+             "merchant_order_data.reference", "expected a string"),
+            ("{\"type\":\"payment\",\"state\":\"completed\",\"amount\":1,\"currency\":\"GBP\"}", .fieldMissing, "id",
+             "required field is missing"),
+            ("42", .fieldWrongType, "", "expected an object"),
+        ]
+        let file = try RevolutOrderReader.read(path: scratch.write("w.jsonl", cases.map(\.json).joined(separator: "\n") + "\n"))
+        #expect(file.outcomes.count == cases.count)
+        for (outcome, expected) in zip(file.outcomes, cases) {
+            let rejection = try #require(outcome.rejection, "\(expected.json)")
+            #expect(rejection.rule == expected.rule, "\(expected.json)")
+            #expect(rejection.field == expected.field, "\(expected.json)")
+            #expect(rejection.detail == expected.detail, "\(expected.json)")
+        }
+        // Unknown keys, nulls and escapes are fine.
+        let fine = "{\(base),\"amount\":1,\"currency\":\"GBP\",\"extra\":{\"deep\":[1,{\"x\":null}]},"
+            + "\"related_order_id\":null,\"merchant_order_data\":{\"reference\":\"r\\u00e9f\"}}"
+        let order = try #require(try RevolutOrderReader.read(path: scratch.write("f.jsonl", fine + "\n")).outcomes.first?.order)
+        #expect(order.merchantReference == "réf" && order.relatedOrderID == nil)
+    }
+
     @Test("metadata without an organisation or package is kept, not rejected")
     func metadataMissing() throws {
         let scratch = ScratchDirectory()
