@@ -27,12 +27,6 @@ struct ScopeSpendDays {
 
     var isEmpty: Bool { count == 0 }
 
-    /// Adds `amount` to the organisation's, the team's and the investigation's day.
-    mutating func add(_ amount: Credits, organisationID: String, team: String?, investigation: String?, day: Int) throws {
-        try add(amount, to: SpendScope.path(organisationID: organisationID, team: team, investigation: investigation),
-                of: organisationID, day: day)
-    }
-
     /// Adds `amount` to the day of each of `scopes` (the organisation's scopes a budget measures).
     mutating func add(_ amount: Credits, to scopes: [SpendScope], of organisationID: String, day: Int) throws {
         precondition(amount.isPositive, "usage adds positive credits")
@@ -390,7 +384,16 @@ enum ScopeUse {
                             [.text(organisationID), .text(scope.kind.rawValue), .text(scope.id)])
         }
         var days = ScopeSpendDays()
-        // Every deduction: its own (the live path's, and usage beyond every grant), or a usage run's events.
+        try sum(organisationID, in: zone, into: &days, on: sql, keeping: scopes.contains)
+        try days.write(portable: sql)
+    }
+
+    /// Adds every deduction charged to the organisation (its own: the live path's, and usage beyond
+    /// every grant; or a usage run's events) to `days`, by its local day, for the scopes `keeping` keeps.
+    static func sum(
+        _ organisationID: String, in zone: TimeZone, into days: inout ScopeSpendDays, on sql: some SQLSession,
+        keeping: (SpendScope) -> Bool
+    ) throws {
         try sql.forEachRow(
             """
             SELECT effective_at, team, investigation, amount FROM transfers
@@ -402,12 +405,11 @@ enum ScopeUse {
             """, [.text(organisationID)]
         ) { row in
             let path = SpendScope.path(organisationID: organisationID, team: row.textOrNil(1), investigation: row.textOrNil(2))
-                .filter(scopes.contains)
+                .filter(keeping)
             guard !path.isEmpty else { return }
             let day = LocalDate.of(Instant(millisecondsSinceEpoch: row.int64(0)), in: zone).daysSinceEpoch
             try days.add(Credits(microcredits: row.int64(3)), to: path, of: organisationID, day: day)
         }
-        try days.write(portable: sql)
     }
 }
 

@@ -93,19 +93,7 @@ extension Schema {
                 preconditionFailure("organisation \(organisationID) has a time zone configuration should have refused")
             }
             var days = ScopeSpendDays()
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT effective_at, team, investigation, amount FROM transfers
-                WHERE organisation_id = ?1 AND kind = 'deduction'
-                    AND NOT EXISTS (SELECT 1 FROM usage_charges c WHERE c.transfer_id = transfers.id)
-                UNION ALL
-                SELECT c.occurred_at, c.team, c.investigation, c.credits
-                FROM usage_charges c JOIN transfers t ON t.id = c.transfer_id WHERE t.organisation_id = ?1
-                """, arguments: [organisationID])
-            while let row = try rows.next() {
-                let day = LocalDate.of(Instant(millisecondsSinceEpoch: row[0]), in: zone).daysSinceEpoch
-                try days.add(Credits(microcredits: row[3]), organisationID: organisationID, team: row[1],
-                             investigation: row[2], day: day)
-            }
+            try ScopeUse.sum(organisationID, in: zone, into: &days, on: db) { _ in true }
             try days.write(db)
         }
     }
