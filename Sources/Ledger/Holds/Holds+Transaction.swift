@@ -11,11 +11,11 @@ extension LedgerTransaction {
     public func spendableBalance(
         of organisationID: String, spendableAt instant: Instant, excludingHold: Int64? = nil
     ) throws -> Balance {
-        let balance = try postingState.withState(of: organisationID, in: connection) {
+        let balance = try postingState.withState(of: organisationID, in: session) {
             try $0.balance(spendableAt: instant)
         }
         return balance.holding(try HoldQueries.held(
-            organisationID: organisationID, at: now, excluding: excludingHold, in: connection))
+            organisationID: organisationID, at: now, excluding: excludingHold, in: session))
     }
 
     /// `spend` for live work, which must leave what open holds promise alone: refused with the
@@ -35,8 +35,8 @@ extension LedgerTransaction {
 
     /// What open holds promise on each scope, for the budgets (read only when the organisation has any).
     func heldByScope(_ organisationID: String, excludingHold: Int64?) throws -> ScopeHolds {
-        guard try postingState.budgets.hasBudgets(organisationID, in: connection) else { return .none }
-        return try ScopeHolds.read(organisationID: organisationID, at: now, excluding: excludingHold, in: connection)
+        guard try postingState.budgets.hasBudgets(organisationID, in: session) else { return .none }
+        return try ScopeHolds.read(organisationID: organisationID, at: now, excluding: excludingHold, in: session)
     }
 
     /// Creates a hold of `request.credits` for `request.expiresInSeconds` from now, if the balance less
@@ -59,7 +59,7 @@ extension LedgerTransaction {
             _ = try postingState.checkBudgets(
                 BudgetedSpend(organisationID: request.organisationID, team: request.team,
                               investigation: request.investigation, credits: request.credits, effectiveAt: now),
-                held: try heldByScope(request.organisationID, excludingHold: nil), in: connection)
+                held: try heldByScope(request.organisationID, excludingHold: nil), in: session)
         } catch PostingRejection.budgetExceeded(let refusal) {
             throw HoldRejection.refused(refusal)
         }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 // Budgets in posting: the one rule the live gate (`POST /v1/usage`, holds) and the nightly plan and
 // apply all ask (`BudgetBook.check`), and the spend per scope and local day it measures against.
@@ -47,20 +46,7 @@ struct ScopeSpendDays {
     }
 
     /// Adds every sum to its row and empties this; one upsert per row, in key order.
-    mutating func write(_ db: Database) throws {
-        try forEachRow { key, day, value in
-            try db.executeCached(sql: Self.upsert) { row in
-                row.add(key.organisationID)
-                row.add(key.scope.kind.rawValue)
-                row.add(key.scope.id)
-                row.add(Int64(day))
-                row.add(value)
-            }
-        }
-    }
-
-    /// `write` on either store (rewriting a scope's days when a budget starts measuring it).
-    mutating func write(portable sql: some SQLSession) throws {
+    mutating func write(_ sql: some SQLSession) throws {
         try forEachRow { key, day, value in
             try sql.execute(Self.upsert, [.text(key.organisationID), .text(key.scope.kind.rawValue), .text(key.scope.id),
                                           SQLValue(day), .integer(value)])
@@ -217,14 +203,14 @@ final class BudgetBook {
     }
 
     /// Whether the organisation has any budget (so the live gate reads open holds by scope only then).
-    func hasBudgets(_ organisationID: String, in db: Database) throws -> Bool {
-        !(try organisation(organisationID, in: db).budgets.isEmpty)
+    func hasBudgets(_ organisationID: String, in sql: some SQLSession) throws -> Bool {
+        !(try organisation(organisationID, in: sql).budgets.isEmpty)
     }
 
     /// The scopes on the spend's path that a budget measures: the only ones whose use is kept
     /// (`scope_spend_days`); none for most organisations, which have no budget.
-    func measuredScopes(of spend: BudgetedSpend, in db: Database) throws -> [SpendScope] {
-        let budgets = try organisation(spend.organisationID, in: db).budgets
+    func measuredScopes(of spend: BudgetedSpend, in sql: some SQLSession) throws -> [SpendScope] {
+        let budgets = try organisation(spend.organisationID, in: sql).budgets
         guard !budgets.isEmpty else { return [] }
         return spend.path.filter { budgets[$0] != nil }
     }
@@ -234,10 +220,10 @@ final class BudgetBook {
     /// left; on a tie the innermost scope) refuses with `budgetExceeded`. Soft budgets it passes are
     /// returned, the tightest first. `pending` is what was charged and not yet written.
     func check(
-        _ spend: BudgetedSpend, held: ScopeHolds, pending: ScopeSpendDays, in db: Database
+        _ spend: BudgetedSpend, held: ScopeHolds, pending: ScopeSpendDays, in sql: some SQLSession
     ) throws -> BudgetCheck {
-        let day = try localDay(of: spend.effectiveAt, organisationID: spend.organisationID, in: db)
-        let standings = try self.standings(spend, held: held, pending: pending, in: db)
+        let day = try localDay(of: spend.effectiveAt, organisationID: spend.organisationID, in: sql)
+        let standings = try self.standings(spend, held: held, pending: pending, in: sql)
         let passed = standings.filter { $0.left < spend.credits.microcredits }
         // Stable: on equal `left` the later (inner) scope wins, as the path runs outermost first.
         let ordered = passed.enumerated().sorted { ($0.element.left, -$0.offset) < ($1.element.left, -$1.offset) }
@@ -250,16 +236,16 @@ final class BudgetBook {
 
     /// Each budget on the spend's path whose period holds it, outermost first.
     func standings(
-        _ spend: BudgetedSpend, held: ScopeHolds, pending: ScopeSpendDays, in db: Database
+        _ spend: BudgetedSpend, held: ScopeHolds, pending: ScopeSpendDays, in sql: some SQLSession
     ) throws -> [BudgetStandingForSpend] {
-        let organisation = try organisation(spend.organisationID, in: db)
+        let organisation = try organisation(spend.organisationID, in: sql)
         guard !organisation.budgets.isEmpty else { return [] }
         var standings: [BudgetStandingForSpend] = []
         for scope in spend.path {
             guard let budget = organisation.budgets[scope],
                   let window = budget.window(holding: spend.effectiveAt, in: organisation.timeZone)
             else { continue }
-            let used = try self.used(spend.organisationID, scope, days: window.days, pending: pending, in: db)
+            let used = try self.used(spend.organisationID, scope, days: window.days, pending: pending, in: sql)
             standings.append(BudgetStandingForSpend(
                 budget: budget, used: used, held: held.on(scope), resetsAt: window.instants.upperBound))
         }
@@ -277,8 +263,8 @@ final class BudgetBook {
     }
 
     /// The local day (days since the epoch) holding `instant` in the organisation's time zone.
-    func localDay(of instant: Instant, organisationID: String, in db: Database) throws -> Int {
-        var organisation = try organisation(organisationID, in: db)
+    func localDay(of instant: Instant, organisationID: String, in sql: some SQLSession) throws -> Int {
+        var organisation = try organisation(organisationID, in: sql)
         if let last = organisation.lastDay, last.instants.contains(instant) { return last.day }
         let date = LocalDate.of(instant, in: organisation.timeZone)
         let instants = date.startInstant(in: organisation.timeZone)..<date.adding(days: 1).startInstant(in: organisation.timeZone)
@@ -288,28 +274,27 @@ final class BudgetBook {
     }
 
     private func used(
-        _ organisationID: String, _ scope: SpendScope, days: Range<Int>, pending: ScopeSpendDays, in db: Database
+        _ organisationID: String, _ scope: SpendScope, days: Range<Int>, pending: ScopeSpendDays, in sql: some SQLSession
     ) throws -> Credits {
         let key = OrganisationScope(organisationID: organisationID, scope: scope)
         if let known = used[key]?[days] { return known }
-        let stored = try BudgetQueries.used(organisationID, scope, days: days, in: db)
+        let stored = try BudgetQueries.used(organisationID, scope, days: days, in: sql)
         let total = Credits(microcredits: try Checked.add(
             stored.microcredits, pending.sum(organisationID: organisationID, scope: scope, days: days)))
         used[key, default: [:]][days] = total
         return total
     }
 
-    private func organisation(_ organisationID: String, in db: Database) throws -> Organisation {
+    private func organisation(_ organisationID: String, in sql: some SQLSession) throws -> Organisation {
         if let known = organisations[organisationID] { return known }
-        guard let zoneID = try String.fetchOne(
-            db, cached: "SELECT time_zone FROM organisations WHERE id = ?", arguments: [organisationID])
+        guard let zoneID = try sql.record("SELECT time_zone FROM organisations WHERE id = ?", [.text(organisationID)])?.text(0)
         else { throw PostingRejection.organisationNotFound(organisationID) }
         guard let zone = TimeZone(identifier: zoneID) else {
             preconditionFailure("organisation \(organisationID) has a time zone configuration should have refused")
         }
         // One budget per scope (the schema's key); were there two, the first in key order is the one.
         let budgets = Dictionary(
-            try BudgetQueries.budgets(of: organisationID, in: db).map { ($0.spendScope, $0) },
+            try BudgetQueries.budgets(of: organisationID, in: sql).map { ($0.spendScope, $0) },
             uniquingKeysWith: { first, _ in first })
         let organisation = Organisation(timeZone: zone, budgets: budgets, lastDay: nil)
         organisations[organisationID] = organisation
@@ -385,7 +370,7 @@ enum ScopeUse {
         }
         var days = ScopeSpendDays()
         try sum(organisationID, in: zone, into: &days, on: sql, keeping: scopes.contains)
-        try days.write(portable: sql)
+        try days.write(sql)
     }
 
     /// Adds every deduction charged to the organisation (its own: the live path's, and usage beyond
@@ -417,6 +402,6 @@ extension LedgerReader {
     /// Credits charged to one scope of an organisation on the local `days` (days since the epoch):
     /// a budget period's use, as the budget rule reads it (without open holds).
     public func budgetUse(of organisationID: String, scope: SpendScope, days: Range<Int>) throws -> Credits {
-        try BudgetQueries.used(organisationID, scope, days: days, in: db)
+        try BudgetQueries.used(organisationID, scope, days: days, in: sql)
     }
 }

@@ -30,7 +30,7 @@ extension LedgerReader {
     /// The standing of each of the organisation's budgets at `instant`, in budget key order. With
     /// `holds`, open holds at `instant` count as held (the live view); reports leave them out.
     public func budgetStatuses(of organisation: Organisation, at instant: Instant, holds: Bool) throws -> [BudgetStatus] {
-        try BudgetStatus.statuses(of: organisation, at: instant, holds: holds, on: db)
+        try BudgetStatus.statuses(of: organisation, at: instant, holds: holds, on: sql)
     }
 }
 

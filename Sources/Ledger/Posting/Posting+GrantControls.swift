@@ -56,8 +56,12 @@ extension LedgerTransaction {
     public func voidGrant(grantID: Int64, idempotencyKey: String, reason: String) throws -> Posting {
         try Self.checkControl(idempotencyKey: idempotencyKey, reason: reason)
         let hash = ContentHash.of(["void-grant", String(grantID), reason])
+        guard let grant = try reader.grant(id: grantID) else {
+            if let existing = try existingTransfer(key: idempotencyKey, hash: hash) { return existing }
+            throw PostingRejection.grantNotFound(grantID)
+        }
+        try postingState.lock(grant.organisationID, in: session)
         if let existing = try existingTransfer(key: idempotencyKey, hash: hash) { return existing }
-        guard let grant = try reader.grant(id: grantID) else { throw PostingRejection.grantNotFound(grantID) }
         guard grant.remaining.isPositive else { throw GrantControlRejection.nothingLeftToVoid(grantID: grantID) }
         return try drawFromOneGrant(
             grant, credits: grant.remaining, kind: .reversal, credit: .issuance, key: idempotencyKey, hash: hash,
@@ -72,9 +76,11 @@ extension LedgerTransaction {
         grantID: Int64, to expiresAt: Instant?, idempotencyKey: String, reason: String
     ) throws -> (move: GrantExpiryMove, status: Posting.Status) {
         try Self.checkControl(idempotencyKey: idempotencyKey, reason: reason)
+        // Judged under the organisation's lock, as every draw from the grant is (`PostingSession.lockOrganisation`).
+        if let grant = try reader.grant(id: grantID) { try postingState.lock(grant.organisationID, in: session) }
         let result = try GrantExpiryMoves.move(
             grantID: grantID, to: expiresAt, idempotencyKey: idempotencyKey, reason: reason, actor: actor, now: now,
-            on: db)
+            on: sql)
         // The organisation's spending state holds the grant's old expiry: read it afresh.
         if result.status == .posted { postingState.forget(result.move.organisationID) }
         return result
@@ -93,12 +99,12 @@ extension LedgerTransaction {
 extension LedgerReader {
     /// The expiry move recorded under an administrator's idempotency key, if any.
     public func grantExpiryMove(idempotencyKey: String) throws -> GrantExpiryMove? {
-        try GrantExpiryMoves.move(idempotencyKey: idempotencyKey, on: db)
+        try GrantExpiryMoves.move(idempotencyKey: idempotencyKey, on: sql)
     }
 
     /// Every move of a grant's expiry, oldest first.
     public func grantExpiryMoves(ofGrant grantID: Int64) throws -> [GrantExpiryMove] {
-        try GrantExpiryMoves.moves(ofGrant: grantID, on: db)
+        try GrantExpiryMoves.moves(ofGrant: grantID, on: sql)
     }
 }
 
@@ -122,17 +128,13 @@ extension LedgerDatabase: GrantExpiryMoving {
 }
 
 extension PostgresStore: GrantExpiryMoving {
-    /// A `SERIALIZABLE` transaction: the grant's remaining credits and its new expiry are judged and written
-    /// together, even beside a transaction that draws from the grant (one of the two then fails with a
-    /// serialization error: exit 75, run it again).
+    /// The same transaction as on SQLite (`write`): the grant's remaining credits and its new expiry are
+    /// judged and written under its organisation's lock, which every draw from the grant takes first.
     public func moveGrantExpiry(
         grantID: Int64, to expiresAt: Instant?, idempotencyKey: String, reason: String, by actor: Actor
     ) throws -> (move: GrantExpiryMove, status: Posting.Status) {
-        let now = clock()
-        return try transaction("BEGIN ISOLATION LEVEL SERIALIZABLE") {
-            try GrantExpiryMoves.move(
-                grantID: grantID, to: expiresAt, idempotencyKey: idempotencyKey, reason: reason, actor: actor, now: now,
-                on: $0)
+        try write(as: actor) {
+            try $0.moveGrantExpiry(grantID: grantID, to: expiresAt, idempotencyKey: idempotencyKey, reason: reason)
         }
     }
 }

@@ -1,5 +1,3 @@
-import GRDB
-
 extension LedgerTransaction {
     /// Puts credits into an organisation's balance as a new grant: one transfer from the issuance
     /// (or adjustment) account to the organisation. Idempotent by `request.idempotencyKey`.
@@ -17,13 +15,14 @@ extension LedgerTransaction {
             references: request.references)
         else { preconditionFailure("the key was probed above, in this transaction") }
         // A new row: deferred draws from other grants may wait (see `PostingState`).
-        try connection.executeCached(
-            sql: """
-                INSERT INTO grants (organisation_id, source, transfer_id, credits, remaining, priority, expires_at,
-                                    granted_at, cost_minor, currency)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ) { row in
+        let inserted = try session.first(
+            """
+            INSERT INTO grants (organisation_id, source, transfer_id, credits, remaining, priority, expires_at,
+                                granted_at, cost_minor, currency)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            RETURNING id
+            """,
+            bind: { row in
             row.add(request.organisationID)
             row.add(request.source.rawValue)
             row.add(transfer.id)
@@ -34,8 +33,8 @@ extension LedgerTransaction {
             row.add(request.effectiveAt.millisecondsSinceEpoch)
             row.add(price.minorUnits)
             row.add(price.currency.code)
-        }
-        let grantID = connection.lastInsertedRowID
+            }, read: { $0.int64(0) })
+        guard let grantID = inserted else { preconditionFailure("an INSERT ... RETURNING returns the row it inserted") }
         let settled = try settleOverdraft(
             Grant(id: grantID, organisationID: request.organisationID, source: request.source, transferID: transfer.id,
                   credits: request.credits, remaining: request.credits, burnRank: burnRank, expiresAt: request.expiresAt,
@@ -49,6 +48,7 @@ extension LedgerTransaction {
     public func expire(grantID: Int64, at effectiveAt: Instant, idempotencyKey: String) throws -> Posting? {
         guard let grant = try reader.grant(id: grantID) else { throw PostingRejection.grantNotFound(grantID) }
         let hash = GrantOutflowHash.expiry(grantID: grantID, at: effectiveAt)
+        try postingState.lock(grant.organisationID, in: session)
         if let existing = try existingTransfer(key: idempotencyKey, hash: hash) { return existing }
         guard grant.remaining.isPositive else { return nil }
         return try drawFromOneGrant(
@@ -66,6 +66,7 @@ extension LedgerTransaction {
         guard credits.isPositive else { throw PostingRejection.amountMustBePositive }
         guard let grant = try reader.grant(id: grantID) else { throw PostingRejection.grantNotFound(grantID) }
         let hash = GrantOutflowHash.reversal(grantID: grantID, credits: credits, at: effectiveAt, references: references)
+        try postingState.lock(grant.organisationID, in: session)
         if let existing = try existingTransfer(key: idempotencyKey, hash: hash) {
             return (existing, try credits.subtracting(existing.transfer.amount))
         }
@@ -99,7 +100,7 @@ extension LedgerTransaction {
     /// as it is after.
     private func settleOverdraft(_ newGrant: Grant) throws -> Grant {
         // Draws are appended at once, never deferred: no flush needed to read them.
-        let owed = try LedgerReader(db: connection).owedCredits(of: newGrant.organisationID)
+        let owed = try LedgerReader.owedCredits(of: newGrant.organisationID, on: session)
         let (settlements, grant) = try OverdraftSettlement.settle(owed, from: newGrant)
         for settlement in settlements {
             try recordDraw(transferID: settlement.transferID, organisationID: grant.organisationID, grantID: nil,

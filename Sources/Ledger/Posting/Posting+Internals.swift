@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 
 extension LedgerTransaction {
     struct OrganisationFacts {
@@ -8,11 +7,13 @@ extension LedgerTransaction {
         let overdraftLimit: Credits
     }
 
+    /// Locks the organisation for this transaction (`PostingState.lock`) and reads what every grant needs.
     func organisationFacts(_ id: String) throws -> OrganisationFacts {
+        try postingState.lock(id, in: session)
         // Read for every grant posted (a night's top-ups): off the statement, not through a GRDB row.
-        guard let (code, limit) = try connection.fetchFirstCached(
-            sql: "SELECT currency, overdraft_limit FROM organisations WHERE id = ?", bind: { $0.add(id) },
-            read: { (SQLiteColumn.text($0, 0), SQLiteColumn.int64($0, 1)) })
+        guard let (code, limit) = try session.first(
+            "SELECT currency, overdraft_limit FROM organisations WHERE id = ?", bind: { $0.add(id) },
+            read: { ($0.text(0), $0.int64(1)) })
         else { throw PostingRejection.organisationNotFound(id) }
         guard let currency = Currency(code: code) else {
             preconditionFailure("organisation \(id) has a currency the schema should have refused")
@@ -33,15 +34,15 @@ extension LedgerTransaction {
     /// Reads only what postings append (transfers, draws), so deferred balances stay deferred.
     func existingTransfer(key: String, hash: String) throws -> Posting? {
         // Asked before every grant and spend the ledger posts; almost always a miss, probed without GRDB rows.
-        guard let (id, existingHash) = try connection.fetchFirstCached(
-            sql: "SELECT id, content_hash FROM transfers WHERE idempotency_key = ?", bind: { $0.add(key) },
-            read: { (SQLiteColumn.int64($0, 0), SQLiteColumn.text($0, 1)) })
+        guard let (id, existingHash) = try session.first(
+            "SELECT id, content_hash FROM transfers WHERE idempotency_key = ?", bind: { $0.add(key) },
+            read: { ($0.int64(0), $0.text(1)) })
         else { return nil }
         try Self.checkSameContent(key: key, existingID: id, existingHash: existingHash, hash: hash)
         let transfer = try reader.transfer(id: id)!
-        let uncovered = try Int64.fetchOne(
-            connection, cached: "SELECT COALESCE(SUM(credits), 0) FROM grant_draws WHERE transfer_id = ? AND grant_id IS NULL",
-            arguments: [id]) ?? 0
+        let uncovered = try session.integer(
+            "SELECT CAST(COALESCE(SUM(credits), 0) AS BIGINT) FROM grant_draws WHERE transfer_id = ? AND grant_id IS NULL",
+            [.integer(id)]) ?? 0
         return Posting(status: .exists, transfer: transfer, intoReserve: .zero, overdraft: Credits(microcredits: uncovered))
     }
 
@@ -62,18 +63,20 @@ extension LedgerTransaction {
         let account = AccountID.available(organisationID: organisationID)
         precondition(credit == account || debit == account, "every transfer moves its organisation's account")
         let balanceAfter = try postingState.balance(
-            of: account, after: credit == account ? amount.microcredits : -amount.microcredits, in: connection)
+            of: account, organisationID: organisationID, after: credit == account ? amount.microcredits : -amount.microcredits,
+            in: session)
         // Reads neither grants nor (beyond the running balance's first read) accounts, so deferred
         // balance changes may wait.
-        try connection.executeCached(
-            sql: """
+        let inserted = try session.first(
+            """
                 INSERT INTO transfers (idempotency_key, content_hash, kind, debit_account, credit_account, amount,
                     organisation_id, money_minor, currency, effective_at, recorded_at, cost_event_id,
                     revolut_order_id, plan_period, team, investigation, operation, memo, actor, balance_after)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (idempotency_key) DO NOTHING
-                """
-        ) { row in
+                RETURNING id
+                """,
+            bind: { row in
             row.add(key)
             row.add(hash)
             row.add(kind.rawValue)
@@ -94,10 +97,9 @@ extension LedgerTransaction {
             row.add(references.memo)
             row.add(actorText)
             row.add(balanceAfter)
-        }
-        guard connection.changesCount == 1 else { return nil }
+            }, read: { $0.int64(0) })
+        guard let transferID = inserted else { return nil }
         postingState.posted(balanceAfter: balanceAfter, to: account)
-        let transferID = connection.lastInsertedRowID
         try postingState.deferPosting(amount, debit: debit, credit: credit)
         return Transfer(
             id: transferID, idempotencyKey: key, kind: kind, organisationID: organisationID,
@@ -109,8 +111,8 @@ extension LedgerTransaction {
     /// Records one leg of an outflow and burns the grant down by it (deferred, see `PostingState`).
     func recordDraw(transferID: Int64, organisationID: String, grantID: Int64?, credits: Credits, cost: Money) throws {
         // Reads and writes neither accounts nor grants, so deferred balance changes may wait.
-        try connection.executeCached(
-            sql: "INSERT INTO grant_draws (transfer_id, organisation_id, grant_id, credits, cost_minor) VALUES (?, ?, ?, ?, ?)"
+        try session.run(
+            "INSERT INTO grant_draws (transfer_id, organisation_id, grant_id, credits, cost_minor) VALUES (?, ?, ?, ?, ?)"
         ) { row in
             row.add(transferID)
             row.add(organisationID)

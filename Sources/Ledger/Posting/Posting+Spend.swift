@@ -1,5 +1,3 @@
-import GRDB
-
 extension LedgerTransaction {
     /// Takes credits out of an organisation's balance: one transfer to the consumption (or
     /// adjustment) account, drawn from grants in burn-down order. Grants that expired before the
@@ -23,14 +21,15 @@ extension LedgerTransaction {
         let budgeted = BudgetedSpend(request)
         let organisationID = request.organisationID
         let hash = request.contentHash
+        try postingState.lock(organisationID, in: session)
         // The idempotency rule comes before every other: a key already posted is answered by its
         // transfer (or refused for different content) whatever the balance says now. The key is
         // not probed up front: the insert below finds it, and only a refusal probes for it here.
         let decision: SpendDecision
         let budget: BudgetCheck?
         do {
-            budget = try budgeted.map { try postingState.checkBudgets($0, held: held, in: connection) }
-            decision = try postingState.withState(of: organisationID, in: connection) {
+            budget = try budgeted.map { try postingState.checkBudgets($0, held: held, in: session) }
+            decision = try postingState.withState(of: organisationID, in: session) {
                 try SpendDecision.decide(request, from: $0)
             }
         } catch {
@@ -51,15 +50,15 @@ extension LedgerTransaction {
             }
             return existing
         }
-        let grantIDs = try postingState.withState(of: organisationID, in: connection) { state in
+        let grantIDs = try postingState.withState(of: organisationID, in: session) { state in
             decision.draws.map { draw in draw.grantIndex.map { state.grants[$0].id } }
         }
         for (draw, grantID) in zip(decision.draws, grantIDs) {
             try recordDraw(transferID: transfer.id, organisationID: organisationID, grantID: grantID,
                            credits: draw.credits, cost: draw.cost)
         }
-        try postingState.withState(of: organisationID, in: connection) { try $0.spent(request.credits, draws: decision.draws) }
-        if let budgeted, let budget { try postingState.charged(budgeted, day: budget.day, in: connection) }
+        try postingState.withState(of: organisationID, in: session) { try $0.spent(request.credits, draws: decision.draws) }
+        if let budgeted, let budget { try postingState.charged(budgeted, day: budget.day, in: session) }
         return Posting(status: .posted, transfer: transfer, intoReserve: decision.intoReserve, overdraft: decision.uncovered,
                        budgetWarnings: budget?.softExceeded ?? [])
     }

@@ -141,8 +141,8 @@ public final class PostingSimulation: PostingBook {
     private func organisation<T>(_ id: String, _ body: (inout SimulatedOrganisation) throws -> T) throws -> T {
         if organisations[id] == nil {
             organisations[id] = SimulatedOrganisation(
-                state: try OrganisationPostingState.read(id, from: reader.dbReadingNoBalances),
-                owed: try reader.owedCredits(of: id))
+                state: try OrganisationPostingState.read(id, from: reader.sqlReadingNoBalances),
+                owed: try LedgerReader.owedCredits(of: id, on: reader.sqlReadingNoBalances))
         }
         return try body(&organisations[id]!)
     }

@@ -1,4 +1,4 @@
-import GRDB
+import Foundation
 
 /// What spending needs to know about an organisation (its balance, reservations, overdraft limit
 /// and the grants it can burn, in burn-down order), read from the database once per transaction
@@ -13,7 +13,7 @@ import GRDB
 ///
 /// The rule that keeps the database the truth: nothing reads SQL while changes are deferred.
 /// `LedgerTransaction.db` and the readers a transaction hands out flush before every use; only the
-/// posting code's own appends (`LedgerTransaction.connection`) run with changes still deferred, and
+/// posting code's own appends (`LedgerTransaction.session`) run with changes still deferred, and
 /// they neither read nor write accounts or grants. The transaction flushes before it commits. A
 /// savepoint that rolls back (a dry run, a failed unit of a group commit) puts `deferred` back as
 /// it was when the savepoint began (see `savepointStarted` / `savepointRolledBack`), since any
@@ -31,18 +31,32 @@ final class PostingState {
     /// once (stored totals plus what is deferred) and then kept by the postings: what each new transfer
     /// records as `balance_after` without a read per transfer.
     private var runningBalances: [String: Int64] = [:]
+    /// The organisations this transaction locked (`PostingSession.lockOrganisation`) before reading
+    /// what it decides on.
+    private var locked: Set<String> = []
+
+    /// Locks the organisation for this transaction, once (see `PostingSession.lockOrganisation`).
+    func lock(_ organisationID: String, in session: any PostingSession) throws {
+        guard !locked.contains(organisationID) else { return }
+        try session.lockOrganisation(organisationID)
+        locked.insert(organisationID)
+    }
 
     /// The balance of `account` once a transfer moving `signed` micro-credits (positive into it) is
     /// added: what the transfer records as `balance_after`. Call `posted(balanceAfter:to:)` once the
     /// transfer is written.
-    func balance(of account: AccountID, after signed: Int64, in connection: Database) throws -> Int64 {
+    func balance(
+        of account: AccountID, organisationID: String, after signed: Int64, in session: any PostingSession
+    ) throws -> Int64 {
         let key = account.rawValue
         let before: Int64
         if let running = runningBalances[key] {
             before = running
         } else {
-            guard let stored = try Int64.fetchOne(
-                connection, cached: "SELECT credits_posted - debits_posted FROM accounts WHERE id = ?", arguments: [key])
+            try lock(organisationID, in: session)
+            guard let stored = try session.first(
+                "SELECT credits_posted - debits_posted FROM accounts WHERE id = ?", bind: { $0.add(key) },
+                read: { $0.int64(0) })
             else { preconditionFailure("account \(key) must exist before a transfer posts to it") }
             let pending = deferred.accounts[key] ?? (debits: 0, credits: 0)
             before = try Checked.add(stored, Checked.subtract(pending.credits, pending.debits))
@@ -66,11 +80,12 @@ final class PostingState {
     /// Runs `body` on the organisation's state in place (read first if this transaction has not
     /// yet), so a spend never copies the organisation's grants.
     func withState<T>(
-        of organisationID: String, in connection: Database, _ body: (inout OrganisationPostingState) throws -> T
+        of organisationID: String, in session: any PostingSession, _ body: (inout OrganisationPostingState) throws -> T
     ) throws -> T {
         if organisations[organisationID] == nil {
-            try flush(connection)
-            organisations[organisationID] = try OrganisationPostingState.read(organisationID, from: connection)
+            try lock(organisationID, in: session)
+            try flush(session)
+            organisations[organisationID] = try OrganisationPostingState.read(organisationID, from: session)
         }
         return try body(&organisations[organisationID]!)
     }
@@ -87,8 +102,8 @@ final class PostingState {
 
     /// The budget rule for `spend` (`BudgetBook.check`), counting what this transaction charged and
     /// has not written yet.
-    func checkBudgets(_ spend: BudgetedSpend, held: ScopeHolds, in connection: Database) throws -> BudgetCheck {
-        try budgets.check(spend, held: held, pending: deferred.scopeDays, in: connection)
+    func checkBudgets(_ spend: BudgetedSpend, held: ScopeHolds, in session: any PostingSession) throws -> BudgetCheck {
+        try budgets.check(spend, held: held, pending: deferred.scopeDays, in: session)
     }
 
     /// Usage charged on `day` of its organisation: added to the days of the scopes a budget measures
@@ -96,12 +111,12 @@ final class PostingState {
     /// scope days (44 MB held to the end of a 1M-event apply), so they are written whenever
     /// `scopeDaysHeldMax` are waiting. Writing early is the same sums (each row adds), and a savepoint
     /// rolled back takes its rows back with it.
-    func charged(_ spend: BudgetedSpend, day: Int, in connection: Database) throws {
-        let scopes = try budgets.measuredScopes(of: spend, in: connection)
+    func charged(_ spend: BudgetedSpend, day: Int, in session: any PostingSession) throws {
+        let scopes = try budgets.measuredScopes(of: spend, in: session)
         guard !scopes.isEmpty else { return }
         try deferred.charge(spend, to: scopes, day: day)
         try budgets.recorded(spend, day: day)
-        if deferred.scopeDays.count >= Self.scopeDaysHeldMax { try deferred.writeScopeDays(connection) }
+        if deferred.scopeDays.count >= Self.scopeDaysHeldMax { try deferred.writeScopeDays(session) }
     }
 
     static let scopeDaysHeldMax = 16_384
@@ -121,29 +136,29 @@ final class PostingState {
     /// Writes every deferred change: one UPDATE per account and per grant touched since the last
     /// flush. Each row leaves `deferred` as its UPDATE succeeds, so what is deferred plus what is
     /// written is always every posting, even if an UPDATE fails.
-    func flush(_ connection: Database) throws {
+    func flush(_ session: any PostingSession) throws {
         guard !deferred.isEmpty else { return }
         for (accountID, totals) in deferred.accounts.sorted(by: { $0.key < $1.key }) {
-            try connection.executeCached(
-                sql: "UPDATE accounts SET debits_posted = debits_posted + ?, credits_posted = credits_posted + ? WHERE id = ?"
+            let changed = try session.run(
+                "UPDATE accounts SET debits_posted = debits_posted + ?, credits_posted = credits_posted + ? WHERE id = ?"
             ) { row in
                 row.add(totals.debits)
                 row.add(totals.credits)
                 row.add(accountID)
             }
-            precondition(connection.changesCount == 1, "account \(accountID) must exist")
+            precondition(changed == 1, "account \(accountID) must exist")
             deferred.accounts[accountID] = nil
         }
         for (grantID, drawn) in deferred.grants.sorted(by: { $0.key < $1.key }) {
-            try connection.executeCached(sql: "UPDATE grants SET remaining = remaining - ? WHERE id = ? AND remaining >= ?") { row in
+            let changed = try session.run("UPDATE grants SET remaining = remaining - ? WHERE id = ? AND remaining >= ?") { row in
                 row.add(drawn)
                 row.add(grantID)
                 row.add(drawn)
             }
-            precondition(connection.changesCount == 1, "grant \(grantID) must hold the credits drawn from it")
+            precondition(changed == 1, "grant \(grantID) must hold the credits drawn from it")
             deferred.grants[grantID] = nil
         }
-        try deferred.scopeDays.write(connection)
+        try deferred.scopeDays.write(session)
         precondition(deferred.isEmpty, "a flush writes every deferred change")
     }
 
@@ -156,6 +171,8 @@ final class PostingState {
         deferred = start
         forgetAll()
         runningBalances.removeAll()
+        // PostgreSQL releases the row locks a rolled-back savepoint took.
+        locked.removeAll()
     }
 }
 
@@ -168,8 +185,8 @@ struct DeferredBalances {
 
     var isEmpty: Bool { accounts.isEmpty && grants.isEmpty && scopeDays.isEmpty }
 
-    fileprivate mutating func writeScopeDays(_ connection: Database) throws {
-        try scopeDays.write(connection)
+    fileprivate mutating func writeScopeDays(_ session: any PostingSession) throws {
+        try scopeDays.write(session)
     }
 
     fileprivate mutating func charge(_ spend: BudgetedSpend, to scopes: [SpendScope], day: Int) throws {
@@ -277,24 +294,22 @@ struct OrganisationPostingState {
         return true
     }
 
-    static func read(_ organisationID: String, from db: Database) throws -> OrganisationPostingState {
-        guard let row = try Row.fetchOne(
-            db,
-            cached: """
-                SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted
-                FROM organisations o JOIN accounts a ON a.id = ? AND a.organisation_id = o.id
-                WHERE o.id = ?
-                """,
-            arguments: [AccountID.available(organisationID: organisationID).rawValue, organisationID])
+    static func read(_ organisationID: String, from session: any PostingSession) throws -> OrganisationPostingState {
+        guard let row = try session.record(
+            """
+            SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted
+            FROM organisations o JOIN accounts a ON a.id = ? AND a.organisation_id = o.id
+            WHERE o.id = ?
+            """, [.text(AccountID.available(organisationID: organisationID).rawValue), .text(organisationID)])
         else { throw PostingRejection.organisationNotFound(organisationID) }
-        guard let currency = Currency(code: row[0]) else {
+        guard let currency = Currency(code: row.text(0)) else {
             preconditionFailure("organisation \(organisationID) has a currency the schema should have refused")
         }
-        let reader = LedgerReader(db: db)
         return OrganisationPostingState(
-            organisationID: organisationID, currency: currency, overdraftLimit: Credits(microcredits: row[1]),
-            reservations: try reader.reservations(of: organisationID), available: Credits(microcredits: row[2]),
-            grants: try reader.grantsWithCreditsLeft(of: organisationID))
+            organisationID: organisationID, currency: currency, overdraftLimit: Credits(microcredits: row.int64(1)),
+            reservations: try ConfigurationQueries.reservations(of: organisationID, on: session),
+            available: Credits(microcredits: row.int64(2)),
+            grants: try LedgerReader.grantsWithCreditsLeft(of: organisationID, on: session))
     }
 }
 

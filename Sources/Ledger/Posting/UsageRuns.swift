@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The ledger as the nightly batch posts to it: everything posts as `LedgerTransaction` posts it,
 /// except usage, which is charged in runs (`UsageRun`): one deduction transfer for an
@@ -78,10 +77,10 @@ public final class BatchPostingBook: PostingBook {
         let budgeted = BudgetedSpend(organisationID: organisationID, team: request.references.team,
                                      investigation: request.references.investigation, credits: request.credits,
                                      effectiveAt: request.effectiveAt)
-        let budget = try tx.postingState.checkBudgets(budgeted, held: .none, in: tx.connection)
+        let budget = try tx.postingState.checkBudgets(budgeted, held: .none, in: tx.session)
         let day = try localDay(of: request.effectiveAt, organisationID: organisationID)
         if let open = runs[organisationID], !open.accepts(request.credits, on: day) { try close(organisationID) }
-        let charged = try tx.postingState.withState(of: organisationID, in: tx.connection) { state -> PostingOutcome? in
+        let charged = try tx.postingState.withState(of: organisationID, in: tx.session) { state -> PostingOutcome? in
             let decision = try SpendDecision.decide(request, from: state)
             guard !decision.uncovered.isPositive else { return nil }
             let grantIDs = decision.draws.map { draw in draw.grantIndex.map { state.grants[$0].id } }
@@ -97,7 +96,7 @@ public final class BatchPostingBook: PostingBook {
             return PostingOutcome(posted: request.credits, intoReserve: decision.intoReserve)
         }
         if var charged {
-            try tx.postingState.charged(budgeted, day: budget.day, in: tx.connection)
+            try tx.postingState.charged(budgeted, day: budget.day, in: tx.session)
             charged.budgetWarnings = budget.softExceeded
             return charged
         }
@@ -113,11 +112,11 @@ public final class BatchPostingBook: PostingBook {
     }
 
     private func ownerOfGrant(createdBy key: String) throws -> String? {
-        try String.fetchOne(
-            tx.connection, cached: """
-                SELECT g.organisation_id FROM grants g JOIN transfers t ON t.id = g.transfer_id
-                WHERE t.idempotency_key = ?
-                """, arguments: [key])
+        try tx.session.record(
+            """
+            SELECT g.organisation_id FROM grants g JOIN transfers t ON t.id = g.transfer_id
+            WHERE t.idempotency_key = ?
+            """, [.text(key)])?.text(0)
     }
 
     /// The organisation's local day holding `instant`, as the half-open span of instants it covers.
@@ -127,8 +126,8 @@ public final class BatchPostingBook: PostingBook {
         if let known = timeZones[organisationID] {
             zone = known
         } else {
-            guard let identifier = try String.fetchOne(
-                tx.connection, cached: "SELECT time_zone FROM organisations WHERE id = ?", arguments: [organisationID])
+            guard let identifier = try tx.session.record(
+                "SELECT time_zone FROM organisations WHERE id = ?", [.text(organisationID)])?.text(0)
             else { throw PostingRejection.organisationNotFound(organisationID) }
             guard let found = TimeZone(identifier: identifier) else {
                 preconditionFailure("organisation \(organisationID) has a time zone configuration should have refused")
@@ -256,7 +255,7 @@ struct UsageRun {
         var rest = charges[...]
         while !rest.isEmpty {
             let rows = rest.count >= Self.rowsPerInsert ? Self.rowsPerInsert : 1
-            try tx.connection.executeCached(sql: rows == 1 ? Self.insertOne : Self.insertMany) { row in
+            try tx.session.run(rows == 1 ? Self.insertOne : Self.insertMany) { row in
                 for charge in rest.prefix(rows) {
                     row.add(transfer.id)
                     row.add(charge.eventID)

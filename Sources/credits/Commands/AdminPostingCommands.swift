@@ -36,13 +36,13 @@ private func postAdmin(
 ) throws {
     let amount = try parseCreditsArgument(posting.credits, option: "--credits")
     let expiresAt = try expires.map { try parseInstantArgument($0, option: "--expires") }
-    try Runner.run(command, options: options) {
-        let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
+    // On PostgreSQL the organisation's row lock keeps concurrent postings apart, not a stage lock.
+    try Runner.run(command, options: options, lock: !options.store.isPostgres) {
         let request = AdminPostingRequest(
             kind: kind, idempotencyKey: posting.key, organisationID: posting.org, credits: amount,
             price: price.map(AdminPostingRequest.Price.major), effectiveAt: try posting.effectiveAt(options),
             expiresAt: expiresAt, revolutOrderID: order, memo: posting.memo)
-        let (result, balance) = try ledger.write(as: posting.postingActor) { tx in
+        let (result, balance) = try LedgerWriteAccess.write(options, as: posting.postingActor) { tx in
             (try tx.postAdmin(request), try tx.reader.balance(of: posting.org))
         }
         let change = result.transfer.signedAmount(for: posting.org)
@@ -53,7 +53,7 @@ private func postAdmin(
     }
 }
 
-struct AllocateCommand: ParsableCommand {
+struct AllocateCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(commandName: "allocate", abstract: "Allocate credits (a grant).")
     @OptionGroup var options: GlobalOptions
     @OptionGroup var posting: PostingOptions
@@ -66,7 +66,7 @@ struct AllocateCommand: ParsableCommand {
     }
 }
 
-struct TopUpCommand: ParsableCommand {
+struct TopUpCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(commandName: "top-up", abstract: "Top up credits (a purchased grant).")
     @OptionGroup var options: GlobalOptions
     @OptionGroup var posting: PostingOptions
@@ -80,7 +80,7 @@ struct TopUpCommand: ParsableCommand {
     }
 }
 
-struct AdjustCommand: ParsableCommand {
+struct AdjustCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "adjust", abstract: "Correct a balance with an adjustment (positive or negative credits).",
         discussion: "Write a negative amount with an equals sign: --credits=-25.5")

@@ -83,7 +83,7 @@ struct GrantControlOptions: ParsableArguments {
 }
 
 /// `ledger void-grant`: takes back what is left of one grant (a reversal, audited, exactly once).
-struct VoidGrantCommand: ParsableCommand {
+struct VoidGrantCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "void-grant", abstract: "Void what is left of one grant (audited, exactly once).")
 
@@ -91,9 +91,8 @@ struct VoidGrantCommand: ParsableCommand {
     @OptionGroup var control: GrantControlOptions
 
     func run() throws {
-        try Runner.run("ledger void-grant", options: options) {
-            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let (posting, balance) = try ledger.write(as: control.controlActor) { tx in
+        try Runner.run("ledger void-grant", options: options, lock: !options.store.isPostgres) {
+            let (posting, balance) = try LedgerWriteAccess.write(options, as: control.controlActor) { tx in
                 let posting = try tx.voidGrant(grantID: control.grant, idempotencyKey: control.key, reason: control.reason)
                 return (posting, try tx.reader.balance(of: posting.transfer.organisationID))
             }

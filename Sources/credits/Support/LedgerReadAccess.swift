@@ -15,3 +15,21 @@ enum LedgerReadAccess {
         }
     }
 }
+
+/// How a command that posts reaches the ledger `--db` names, on either store.
+enum LedgerWriteAccess {
+    /// Runs `body` as one write transaction posting for `actor` (`LedgerTransaction`, the same rules on
+    /// both stores): SQLite's exclusive write transaction, or `PostgresStore.write` (row locks per
+    /// organisation, run again after a deadlock).
+    static func write<T>(
+        _ options: GlobalOptions, as actor: Actor, _ body: (LedgerTransaction) throws -> T
+    ) throws -> T {
+        let clock = try options.clock()
+        switch options.store {
+        case .sqlite(let path):
+            return try LedgerDatabase.open(at: path, clock: clock).write(as: actor, body)
+        case .postgres(let location):
+            return try PostgresStore.using(location, clock: clock) { try $0.write(as: actor, body) }
+        }
+    }
+}

@@ -245,6 +245,10 @@ public struct PostgresStoreError: ClassifiedError {
     /// The server's SQLSTATE, when the server refused something (`23001` for an append-only trigger).
     public let sqlState: String?
 
+    /// A deadlock or a serialization failure: the server rolled the transaction back, and running it again
+    /// from the start is the fix.
+    var isTransient: Bool { sqlState == "40001" || sqlState == "40P01" }
+
     init(_ failureClass: FailureClass, _ message: String, sqlState: String? = nil) {
         self.failureClass = failureClass
         self.message = message

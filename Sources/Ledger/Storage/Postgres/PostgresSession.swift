@@ -9,9 +9,19 @@ import Synchronization
 /// concurrency's pool.
 struct PostgresSession: SQLSession {
     let ledger: PostgresLedger
+    /// Whether a statement of this session's transaction failed on a deadlock or a serialization failure
+    /// (`PostgresStoreError.isTransient`): the transaction is lost whatever the code above made of the
+    /// error (the next statement fails as "transaction aborted"), and running it again is the fix.
+    private let failures = TransientFailures()
+
+    init(ledger: PostgresLedger) {
+        self.ledger = ledger
+    }
+
+    var sawTransientFailure: Bool { failures.seen.withLock { $0 } }
 
     func execute(_ sql: String, _ arguments: [SQLValue]) throws {
-        _ = try ledger.waitForResult(of: PostgresDialect.query(sql, arguments))
+        _ = try result(of: PostgresDialect.query(sql, arguments))
     }
 
     func records(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRecord] {
@@ -19,22 +29,36 @@ struct PostgresSession: SQLSession {
     }
 
     private func records(_ query: PostgresQuery) throws -> [SQLRecord] {
-        try ledger.waitForResult(of: query).rows.map { row in
+        try result(of: query).rows.map { row in
             SQLRecord(values: try row.makeRandomAccess().map(PostgresDialect.value))
         }
+    }
+
+    /// Runs one statement and waits for its result, remembering a transient failure.
+    func result(of query: PostgresQuery) throws -> PostgresQueryResult {
+        do {
+            return try ledger.waitForResult(of: query)
+        } catch let error as PostgresStoreError where error.isTransient {
+            failures.seen.withLock { $0 = true }
+            throw error
+        }
+    }
+
+    private final class TransientFailures: Sendable {
+        let seen = Mutex(false)
     }
 
     /// Rows a page at a time through a cursor of the caller's transaction (`DECLARE ... CURSOR`, `FETCH`).
     func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (any SQLColumns) throws -> Void) throws {
         let cursor = "credits_rows_\(Self.cursors.add(1, ordering: .relaxed).newValue)"
         let declare = PostgresDialect.query(sql, arguments, prefix: "DECLARE \(cursor) NO SCROLL CURSOR FOR ")
-        _ = try ledger.waitForResult(of: declare)
+        _ = try result(of: declare)
         while true {
             let page = try records(PostgresQuery(unsafeSQL: "FETCH \(Self.cursorPage) FROM \(cursor)"))
             for record in page { try body(record) }
             if page.count < Self.cursorPage { break }
         }
-        _ = try ledger.waitForResult(of: PostgresQuery(unsafeSQL: "CLOSE \(cursor)"))
+        _ = try result(of: PostgresQuery(unsafeSQL: "CLOSE \(cursor)"))
     }
 
     /// Rows per `FETCH`.

@@ -93,6 +93,33 @@ public final class PostgresStore: Sendable {
         try ledger.blocking { try await $0.digest() }
     }
 
+    /// Runs `body` as one write transaction of posting (`LedgerTransaction`: the same rules and SQL as on
+    /// SQLite): committed if it returns, rolled back if it throws. Every transfer it posts records `actor`.
+    ///
+    /// Concurrency, the PostgreSQL way: the transaction runs at READ COMMITTED and locks each organisation
+    /// it posts for before it reads what it decides on (`PostingSession.lockOrganisation`), so a replica
+    /// posting for the same organisation waits for this one to commit and then decides on its result: no
+    /// lost update of a balance or a grant, no double charge. A deadlock between two such transactions
+    /// (or a serialization failure) rolls this one back, and `body` runs again from the start, at most
+    /// `writeAttempts` times in all; so `body` must do everything through the transaction it is handed.
+    public func write<T>(as actor: Actor, _ body: (LedgerTransaction) throws -> T) throws -> T {
+        var attempt = 1
+        while true {
+            let now = clock()
+            let session = PostgresSession(ledger: ledger)
+            do {
+                return try transaction("BEGIN ISOLATION LEVEL READ COMMITTED", session: session) { session in
+                    try LedgerTransaction(postgres: session, now: now, actor: actor).run(body)
+                }
+            } catch where session.sawTransientFailure && attempt < Self.writeAttempts {
+                attempt += 1
+            }
+        }
+    }
+
+    /// How often `write` runs a transaction that a deadlock or serialization failure rolled back.
+    static let writeAttempts = 5
+
     /// Runs `body` in one write transaction for issuing invoices (`LedgerInvoicing`): committed if it
     /// returns, rolled back if it throws. Serialise runs with the `invoice` stage lock first.
     public func invoicing<T>(_ body: (any LedgerInvoicing) throws -> T) throws -> T {
@@ -107,8 +134,10 @@ public final class PostgresStore: Sendable {
 
     /// Runs `body` in one transaction that `begin` opens: committed if it returns (rolled back instead when
     /// `commit` is false), rolled back if it throws.
-    func transaction<T>(_ begin: String, commit: Bool = true, _ body: (PostgresSession) throws -> T) throws -> T {
-        let session = PostgresSession(ledger: ledger)
+    func transaction<T>(
+        _ begin: String, commit: Bool = true, session: PostgresSession? = nil, _ body: (PostgresSession) throws -> T
+    ) throws -> T {
+        let session = session ?? PostgresSession(ledger: ledger)
         try session.execute(begin)
         let value: T
         do {

@@ -3,10 +3,13 @@ import GRDB
 
 /// A write transaction. Everything done through one value commits atomically.
 public struct LedgerTransaction {
-    /// The connection as it is, with balance changes possibly still deferred (see `PostingState`).
-    /// Only for statements that neither read nor write accounts or grants (posting's own inserts,
-    /// staging); everything else uses `db`.
-    let connection: Database
+    /// The store's connection as it is, with balance changes possibly still deferred (see
+    /// `PostingState`): posting's SQL, written once for SQLite and PostgreSQL. Only for statements that
+    /// neither read nor write accounts or grants (posting's own inserts) or that posting keeps current
+    /// itself; everything else reads through `reader` or `db`, which flush first.
+    let session: any PostingSession
+    /// The SQLite connection, when the ledger is a SQLite file; nil on PostgreSQL.
+    private let sqliteConnection: Database?
     /// The wall-clock time of this transaction, from the database's injected clock.
     public let now: Instant
     /// Spending facts read once per transaction and kept current by postings, and the balance
@@ -19,7 +22,16 @@ public struct LedgerTransaction {
     private(set) var actorText: String?
 
     init(db: Database, now: Instant, actor: Actor) {
-        self.connection = db
+        self.session = db
+        self.sqliteConnection = db
+        self.now = now
+        self.actor = actor
+        self.actorText = actor.mayPost ? actor.storedText : nil
+    }
+
+    init(postgres session: PostgresSession, now: Instant, actor: Actor) {
+        self.session = session
+        self.sqliteConnection = nil
         self.now = now
         self.actor = actor
         self.actorText = actor.mayPost ? actor.storedText : nil
@@ -34,20 +46,40 @@ public struct LedgerTransaction {
         return copy
     }
 
-    /// The connection with every deferred balance change written, so any SQL sees the ledger whole.
+    /// The SQLite connection as it is (see `session`), for the stores that run on SQLite only so far
+    /// (staging, orders, plans); on PostgreSQL they are refused before a transaction opens
+    /// (`credits` says which stages run there), so reaching one there is a bug, reported as one.
+    var connection: Database {
+        get throws {
+            guard let sqliteConnection else { throw SQLiteOnlyStore() }
+            return sqliteConnection
+        }
+    }
+
+    /// The SQLite connection with every deferred balance change written, so any SQL sees the ledger
+    /// whole (see `connection`).
     var db: Database {
         get throws {
-            try postingState.flush(connection)
+            let connection = try connection
+            try postingState.flush(session)
             return connection
         }
     }
 
+    /// The session with every deferred balance change written, so any SQL sees the ledger whole.
+    var sql: any PostingSession {
+        get throws {
+            try postingState.flush(session)
+            return session
+        }
+    }
+
     /// A reader of this transaction that writes the deferred balance changes before each query.
-    public var reader: LedgerReader { LedgerReader(db: connection, flushing: postingState) }
+    public var reader: LedgerReader { LedgerReader(session: session, sqlite: sqliteConnection, flushing: postingState) }
 
     /// Writes the deferred balance changes (before the commit; see `PostingState`).
     func flushDeferredBalances() throws {
-        try postingState.flush(connection)
+        try postingState.flush(session)
     }
 
     /// Runs `body` as the whole transaction, then writes what it deferred, so the commit holds it.
@@ -69,4 +101,11 @@ public struct LedgerTransaction {
         postingState.savepointRolledBack(to: deferredAtStart)
         return try result!.get()
     }
+}
+
+/// A store of a SQLite ledger reached from a transaction on PostgreSQL: `credits` refuses those stages on
+/// PostgreSQL before they open one, so this is a bug, not bad input.
+struct SQLiteOnlyStore: ClassifiedError {
+    var failureClass: FailureClass { .internal }
+    var description: String { "this step runs on a SQLite ledger only so far, and the ledger is on PostgreSQL" }
 }

@@ -35,7 +35,7 @@ extension LedgerReader {
         from: Instant? = nil
     ) throws -> [ConsumptionGroup] {
         try ConsumptionQueries.consumption(
-            of: organisationID, currency: currency, by: dimension, asOf: instant, from: from, on: db)
+            of: organisationID, currency: currency, by: dimension, asOf: instant, from: from, on: sql)
     }
 }
 

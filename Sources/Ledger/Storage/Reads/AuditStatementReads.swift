@@ -3,7 +3,7 @@ extension LedgerReader {
     /// Reads the window twice: once for the closing balance and the digest, once per `forEachEntry`.
     /// Call it on a read snapshot that stays open while the entries are read.
     public func auditStatement(of organisationID: String, from: Instant, to: Instant) throws -> AuditStatement {
-        try AuditStatementQueries.statement(of: organisationID, from: from, to: to, on: db)
+        try AuditStatementQueries.statement(of: organisationID, from: from, to: to, on: sql)
     }
 
     /// One page of the statement's movements (`AuditStatementQueries.entries`).
@@ -11,7 +11,7 @@ extension LedgerReader {
         of organisationID: String, from: Instant, to: Instant, afterTransferID: Int64?, limit: Int
     ) throws -> [AuditEntry]? {
         try AuditStatementQueries.entries(
-            of: organisationID, from: from, to: to, afterTransferID: afterTransferID, limit: limit, on: db)
+            of: organisationID, from: from, to: to, afterTransferID: afterTransferID, limit: limit, on: sql)
     }
 }
 

@@ -5,7 +5,7 @@ extension LedgerReader {
     /// An organisation's balance as it stood at `instant`, posting nothing (`ledger balance --as-of`,
     /// GraphQL `creditBalance(asOf:)`); see `BalanceQueries.balance(of:asOf:on:)`.
     public func balance(of organisationID: String, asOf instant: Instant) throws -> Balance {
-        try BalanceQueries.balance(of: organisationID, asOf: instant, on: db)
+        try BalanceQueries.balance(of: organisationID, asOf: instant, on: sql)
     }
 }
 

@@ -6,7 +6,8 @@ extension LedgerReader {
     /// even outside a transaction, see `LedgerDatabase.pointRead`). Throws
     /// `PostingRejection.organisationNotFound` for an unknown organisation.
     public func balance(of organisationID: String) throws -> Balance {
-        try PointQueries.balance(of: organisationID, on: db)
+        guard isSQLite else { return try BalanceQueries.balance(of: organisationID, on: sql) }
+        return try PointQueries.balance(of: organisationID, on: db)
     }
 
     /// What the live credit gate asks before a spend, in one statement (see `GateView`).
@@ -21,12 +22,12 @@ extension LedgerReader {
     }
 
     public func balances() throws -> [Balance] {
-        try BalanceQueries.balances(on: db)
+        try BalanceQueries.balances(on: sql)
     }
 
     // Transfers are appended, never deferred: these lookups leave deferred balances deferred.
     public func transfer(id: Int64) throws -> Transfer? {
-        try Self.transfer(id: id, on: dbReadingNoBalances)
+        try Self.transfer(id: id, on: sqlReadingNoBalances)
     }
 
     /// `transfer(id:)` in portable SQL (either store).
@@ -35,8 +36,8 @@ extension LedgerReader {
     }
 
     public func transfer(idempotencyKey: String) throws -> Transfer? {
-        try Row.fetchOne(dbReadingNoBalances, cached: "\(Self.transferSelect) WHERE t.idempotency_key = ?", arguments: [idempotencyKey])
-            .map(Self.transfer)
+        try sqlReadingNoBalances.record("\(Self.transferSelect) WHERE t.idempotency_key = ?", [.text(idempotencyKey)])
+            .map { try Self.transfer($0) }
     }
 
     /// The top-up that credited a Revolut order, if any.
@@ -45,12 +46,14 @@ extension LedgerReader {
     /// not credited yet: a probe of the index without GRDB rows answers that, and only a top-up found
     /// is read whole.
     public func topUp(forRevolutOrder orderID: String) throws -> Transfer? {
-        guard try dbReadingNoBalances.existsCached(
-            sql: "SELECT 1 FROM transfers WHERE kind = 'top_up' AND revolut_order_id = ?", orderID)
+        let session = sqlReadingNoBalances
+        guard try session.first(
+            "SELECT 1 FROM transfers WHERE kind = 'top_up' AND revolut_order_id = ?", bind: { $0.add(orderID) },
+            read: { _ in true }) ?? false
         else { return nil }
-        return try Row.fetchOne(
-            dbReadingNoBalances, cached: "\(Self.transferSelect) WHERE t.kind = 'top_up' AND t.revolut_order_id = ?", arguments: [orderID]
-        ).map(Self.transfer)
+        return try session.record(
+            "\(Self.transferSelect) WHERE t.kind = 'top_up' AND t.revolut_order_id = ?", [.text(orderID)]
+        ).map { try Self.transfer($0) }
     }
 
     /// An organisation's transfers in posting order, optionally filtered, after a cursor
@@ -60,7 +63,7 @@ extension LedgerReader {
         afterID: Int64? = nil, limit: Int = 1000, money: TransferMoney = .asPosted
     ) throws -> [Transfer] {
         try Self.history(
-            of: organisationID, from: from, to: to, kinds: kinds, afterID: afterID, limit: limit, money: money, on: db)
+            of: organisationID, from: from, to: to, kinds: kinds, afterID: afterID, limit: limit, money: money, on: sql)
     }
 
     /// `history(of:...)` in portable SQL (either store).
@@ -85,11 +88,11 @@ extension LedgerReader {
     }
 
     public func grant(id: Int64) throws -> Grant? {
-        try Self.grant(id: id, on: db)
+        try Self.grant(id: id, on: sql)
     }
 
     public func grants(of organisationID: String) throws -> [Grant] {
-        try Self.grants(of: organisationID, on: db)
+        try Self.grants(of: organisationID, on: sql)
     }
 
     /// `grant(id:)` in portable SQL (either store).
@@ -110,15 +113,17 @@ extension LedgerReader {
     /// Grants with credits left (expired or not), in burn-down order: burn rank, soonest expiry
     /// (none last), oldest, id.
     func grantsWithCreditsLeft(of organisationID: String) throws -> [Grant] {
-        try Row.fetchAll(
-            db,
-            cached: """
-                \(Self.grantSelect)
-                WHERE organisation_id = ? AND remaining > 0
-                ORDER BY priority, expires_at IS NULL, expires_at, granted_at, id
-                """,
-            arguments: [organisationID]
-        ).map(Self.grant)
+        try Self.grantsWithCreditsLeft(of: organisationID, on: sql)
+    }
+
+    static func grantsWithCreditsLeft(of organisationID: String, on sql: some SQLSession) throws -> [Grant] {
+        try sql.records(
+            """
+            \(grantSelect)
+            WHERE organisation_id = ? AND remaining > 0
+            ORDER BY priority, expires_at IS NULL, expires_at, granted_at, id
+            """, [.text(organisationID)]
+        ).map(grant)
     }
 
     /// Grants with credits left whose expiry is at or before `instant`.
@@ -133,12 +138,12 @@ extension LedgerReader {
     /// Every draw on one grant, oldest first: which outflows (deductions, expiries, reversals, negative
     /// adjustments, overdraft settlements) took its credits.
     public func draws(ofGrant grantID: Int64) throws -> [GrantDraw] {
-        try Self.draws(ofGrant: grantID, on: db)
+        try Self.draws(ofGrant: grantID, on: sql)
     }
 
     /// The draws of one outflow, oldest first: which grants funded it (`grantID` nil: overdraft).
     public func draws(ofTransfer transferID: Int64) throws -> [GrantDraw] {
-        try Self.draws(ofTransfer: transferID, on: db)
+        try Self.draws(ofTransfer: transferID, on: sql)
     }
 
     /// `draws(ofGrant:)` in portable SQL (either store).
@@ -169,7 +174,7 @@ extension LedgerReader {
 
     /// The highest transfer id: a cheap position of the ledger, which only ever grows.
     public func ledgerPosition() throws -> Int64 {
-        try Int64.fetchOne(db, cached: "SELECT COALESCE(MAX(id), 0) FROM transfers") ?? 0
+        try sql.integer("SELECT COALESCE(MAX(id), 0) FROM transfers") ?? 0
     }
 
     /// `transferSelect` with the money column `money` asks for.

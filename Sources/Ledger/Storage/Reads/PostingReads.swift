@@ -8,18 +8,17 @@ extension LedgerReader {
     ///
     /// Read for every grant posted (a night's top-ups), and almost always nothing: read off the
     /// statement, not through GRDB rows.
-    func owedCredits(of organisationID: String) throws -> [OwedCredits] {
+    static func owedCredits(of organisationID: String, on session: any PostingSession) throws -> [OwedCredits] {
         var owed: [OwedCredits] = []
-        try dbReadingNoBalances.forEachRowCached(
-            sql: """
-                SELECT transfer_id, SUM(credits) FROM grant_draws
-                WHERE organisation_id = ? AND grant_id IS NULL
-                GROUP BY transfer_id HAVING SUM(credits) > 0 ORDER BY transfer_id
-                """,
+        try session.forEach(
+            """
+            SELECT transfer_id, CAST(SUM(credits) AS BIGINT) FROM grant_draws
+            WHERE organisation_id = ? AND grant_id IS NULL
+            GROUP BY transfer_id HAVING SUM(credits) > 0 ORDER BY transfer_id
+            """,
             bind: { $0.add(organisationID) }
         ) { row in
-            owed.append(OwedCredits(transferID: SQLiteColumn.int64(row, 0),
-                                    credits: Credits(microcredits: SQLiteColumn.int64(row, 1))))
+            owed.append(OwedCredits(transferID: row.int64(0), credits: Credits(microcredits: row.int64(1))))
         }
         return owed
     }

@@ -127,14 +127,14 @@ public enum ConsumptionDimension: String, Sendable, CaseIterable {
 extension LedgerReader {
     /// The organisation's balance from every transfer effective before `instant`.
     public func balance(of organisationID: String, currency: Currency, before instant: Instant) throws -> NetFlow {
-        try ReportQueries.balance(of: organisationID, currency: currency, before: instant, on: db)
+        try ReportQueries.balance(of: organisationID, currency: currency, before: instant, on: sql)
     }
 
     /// Net flow per transfer kind in the window (kinds without transfers are absent).
     public func netFlows(
         of organisationID: String, currency: Currency, in window: ReportWindow
     ) throws -> [TransferKind: NetFlow] {
-        try ReportQueries.netFlows(of: organisationID, currency: currency, in: window, on: db)
+        try ReportQueries.netFlows(of: organisationID, currency: currency, in: window, on: sql)
     }
 
     /// Deductions in the window grouped by `dimension`, sorted by key (byte order). Credits and
@@ -142,7 +142,7 @@ extension LedgerReader {
     public func consumption(
         of organisationID: String, currency: Currency, in window: ReportWindow, by dimension: ConsumptionDimension
     ) throws -> [ConsumptionGroup] {
-        try ReportQueries.consumption(of: organisationID, currency: currency, in: window, by: dimension, on: db)
+        try ReportQueries.consumption(of: organisationID, currency: currency, in: window, by: dimension, on: sql)
     }
 
     /// Deductions in the window grouped by two dimensions (e.g. team then investigation), sorted by
@@ -152,7 +152,7 @@ extension LedgerReader {
         of organisationID: String, currency: Currency, in window: ReportWindow, by first: ConsumptionDimension,
         then second: ConsumptionDimension
     ) throws -> [ConsumptionPairGroup] {
-        try ReportQueries.consumption(of: organisationID, currency: currency, in: window, by: first, then: second, on: db)
+        try ReportQueries.consumption(of: organisationID, currency: currency, in: window, by: first, then: second, on: sql)
     }
 
     /// Deductions per day, one group per entry of `days` (zero for idle days), in the given order.
@@ -161,7 +161,7 @@ extension LedgerReader {
     public func dailyConsumption(
         of organisationID: String, currency: Currency, days: [Instant], end: Instant
     ) throws -> [ConsumptionGroup] {
-        try ReportQueries.dailyConsumption(of: organisationID, currency: currency, days: days, end: end, on: db)
+        try ReportQueries.dailyConsumption(of: organisationID, currency: currency, days: days, end: end, on: sql)
     }
 
     /// Deductions per day and per value of `dimension`, only where there were any, ordered by day
@@ -170,7 +170,7 @@ extension LedgerReader {
         of organisationID: String, currency: Currency, days: [Instant], end: Instant, by dimension: ConsumptionDimension
     ) throws -> [DailyConsumptionGroup] {
         try ReportQueries.dailyConsumption(
-            of: organisationID, currency: currency, days: days, end: end, by: dimension, on: db)
+            of: organisationID, currency: currency, days: days, end: end, by: dimension, on: sql)
     }
 
     /// Deductions per day, team, investigation and operation, only where there were any, in no
@@ -178,13 +178,13 @@ extension LedgerReader {
     public func consumptionCells(
         of organisationID: String, currency: Currency, days: [Instant], end: Instant
     ) throws -> [ConsumptionCell] {
-        try ReportQueries.consumptionCells(of: organisationID, currency: currency, days: days, end: end, on: db)
+        try ReportQueries.consumptionCells(of: organisationID, currency: currency, days: days, end: end, on: sql)
     }
 
     /// The rows of the window's detail export: one per transfer, except that a usage run counts one
     /// row per event it charged (`forEachCharge`).
     public func detailRowCount(of organisationID: String, in window: ReportWindow) throws -> Int {
-        try ReportQueries.detailRowCount(of: organisationID, in: window, on: db)
+        try ReportQueries.detailRowCount(of: organisationID, in: window, on: sql)
     }
 
     /// Calls `body` with each event the usage run `transferID` charged, in posting order (occurrence

@@ -63,38 +63,38 @@ public enum AlertDeliveryOutcome: Sendable, Hashable {
 extension LedgerReader {
     /// The organisation's balance from transfers effective at or before `instant`.
     public func available(of organisationID: String, at instant: Instant) throws -> Credits {
-        try AlertQueries.available(of: organisationID, at: instant, on: db)
+        try AlertQueries.available(of: organisationID, at: instant, on: sql)
     }
 
     /// Deductions from the organisation's balance effective in `(after, through]`.
     public func deductions(of organisationID: String, after: Instant, through: Instant) throws -> Credits {
-        try AlertQueries.deductions(of: organisationID, after: after, through: through, on: db)
+        try AlertQueries.deductions(of: organisationID, after: after, through: through, on: sql)
     }
 
     /// Every stored alert state of the organisation, by rule then subject.
     public func alertStates(of organisationID: String) throws -> [AlertState] {
-        try AlertQueries.alertStates(of: organisationID, on: db)
+        try AlertQueries.alertStates(of: organisationID, on: sql)
     }
 
     /// Payloads of the alerts fired for the organisation, oldest first.
     public func alertsFired(of organisationID: String) throws -> [String] {
-        try AlertQueries.alertsFired(of: organisationID, on: db)
+        try AlertQueries.alertsFired(of: organisationID, on: sql)
     }
 
     /// Pending deliveries whose next attempt is due at `instant`, oldest first, at most `limit`.
     public func dueAlertDeliveries(at instant: Instant, limit: Int = 1000) throws -> [AlertDelivery] {
-        try AlertQueries.dueAlertDeliveries(at: instant, limit: limit, on: db)
+        try AlertQueries.dueAlertDeliveries(at: instant, limit: limit, on: sql)
     }
 
     /// Outbox rows whose last attempt was signed at exactly `instant`, oldest first: what a rerun of the
     /// alerts run at that instant reports again instead of sending again (docs/ALERTS.md).
     public func alertDeliveriesAttempted(at instant: Instant) throws -> [AlertDelivery] {
-        try AlertQueries.alertDeliveriesAttempted(at: instant, on: db)
+        try AlertQueries.alertDeliveriesAttempted(at: instant, on: sql)
     }
 
     /// Every outbox row, oldest first (for tests and `ledger`-style inspection).
     public func alertDeliveries() throws -> [AlertDelivery] {
-        try AlertQueries.alertDeliveries(on: db)
+        try AlertQueries.alertDeliveries(on: sql)
     }
 }
 

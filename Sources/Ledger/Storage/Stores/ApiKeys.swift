@@ -15,12 +15,12 @@ public struct APIKeyRecord: Sendable, Equatable {
 extension LedgerTransaction {
     /// Stores a new key hash for `organisationID` (nil: a platform-admin key).
     public func insertAPIKey(hash: String, organisationID: String?, label: String) throws -> APIKeyRecord {
-        try APIKeyQueries.insert(hash: hash, organisationID: organisationID, label: label, now: now, on: db)
+        try APIKeyQueries.insert(hash: hash, organisationID: organisationID, label: label, now: now, on: sql)
     }
 
     /// Revokes a key; true if it was active.
     public func revokeAPIKey(hash: String) throws -> Bool {
-        try APIKeyQueries.revoke(hash: hash, now: now, on: db)
+        try APIKeyQueries.revoke(hash: hash, now: now, on: sql)
     }
 }
 

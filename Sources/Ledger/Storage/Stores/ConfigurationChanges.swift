@@ -173,7 +173,7 @@ extension LedgerTransaction {
     ) throws {
         try ConfigurationChangeLog.record(
             organisationID: organisationID, attribution: attribution, subject: subject, reservationID: reservationID,
-            old: old, new: new, budgetKey: budgetKey, now: now, on: db)
+            old: old, new: new, budgetKey: budgetKey, now: now, on: sql)
     }
 
     /// Sets (or, with `budget` nil, removes) the organisation's budget on one scope, live, checked
@@ -233,7 +233,7 @@ extension LedgerTransaction {
         }
         postingState.forget(organisationID)
         if let budget {
-            try BudgetQueries.upsert(budget, of: organisationID, in: db)
+            try BudgetQueries.upsert(budget, of: organisationID, in: sql)
         } else {
             try db.execute(sql: "DELETE FROM budgets WHERE organisation_id = ? AND budget_key = ?",
                            arguments: [organisationID, key])
@@ -250,7 +250,7 @@ extension LedgerReader {
     public func configurationChanges(
         of organisationID: String, beforeID: Int64? = nil, limit: Int
     ) throws -> [ConfigurationChangeRecord] {
-        try ConfigurationChangeLog.changes(of: organisationID, beforeID: beforeID, limit: limit, on: db)
+        try ConfigurationChangeLog.changes(of: organisationID, beforeID: beforeID, limit: limit, on: sql)
     }
 
     /// An organisation's reservation changes recorded after `instant`, newest first (see
@@ -258,12 +258,12 @@ extension LedgerReader {
     public func reservationChanges(of organisationID: String, after instant: Instant) throws
         -> [ConfigurationChangeRecord]
     {
-        try ConfigurationChangeLog.reservationChanges(of: organisationID, after: instant, on: db)
+        try ConfigurationChangeLog.reservationChanges(of: organisationID, after: instant, on: sql)
     }
 
     /// The change recorded under an idempotency key, if any.
     public func configurationChange(idempotencyKey: String) throws -> ConfigurationChangeRecord? {
-        try ConfigurationChangeLog.change(idempotencyKey: idempotencyKey, on: db)
+        try ConfigurationChangeLog.change(idempotencyKey: idempotencyKey, on: sql)
     }
 }
 

@@ -19,7 +19,7 @@ extension LedgerTransaction {
     /// Writes the configuration (`ConfigurationLoad`), forgetting what the posting state had cached of
     /// every organisation it names.
     public func load(_ configuration: Configuration) throws -> ConfigurationChange {
-        let change = try ConfigurationLoad.load(configuration, now: now, on: db)
+        let change = try ConfigurationLoad.load(configuration, now: now, on: sql)
         if change.changed {
             for organisation in configuration.organisations { postingState.forget(organisation.id) }
         }
@@ -27,7 +27,7 @@ extension LedgerTransaction {
     }
 
     func insert(_ reservation: Reservation, for organisationID: String) throws {
-        try ConfigurationLoad.insert(reservation, for: organisationID, on: db)
+        try ConfigurationLoad.insert(reservation, for: organisationID, on: sql)
     }
 }
 
@@ -154,23 +154,23 @@ enum ConfigurationLoad {
 
 extension LedgerReader {
     public func organisation(_ id: String) throws -> Organisation? {
-        try ConfigurationQueries.organisation(id, on: db)
+        try ConfigurationQueries.organisation(id, on: sql)
     }
 
     public func organisations() throws -> [Organisation] {
-        try ConfigurationQueries.organisations(on: db)
+        try ConfigurationQueries.organisations(on: sql)
     }
 
     /// Current reservations (they may be changed live, so they are read from their own table).
     public func reservations(of organisationID: String) throws -> [Reservation] {
-        try ConfigurationQueries.reservations(of: organisationID, on: db)
+        try ConfigurationQueries.reservations(of: organisationID, on: sql)
     }
     public func issuer() throws -> Issuer? {
-        try ConfigurationQueries.issuer(on: db)
+        try ConfigurationQueries.issuer(on: sql)
     }
 
     public func plan(_ id: String) throws -> Plan? {
-        try ConfigurationQueries.plan(id, on: db)
+        try ConfigurationQueries.plan(id, on: sql)
     }
 
     public func plans() throws -> [Plan] {

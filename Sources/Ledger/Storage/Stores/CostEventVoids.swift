@@ -75,14 +75,19 @@ extension LedgerTransaction {
     public func voidCostEvent(
         eventID: String, actor: String, reason: String
     ) throws -> (status: CostEventVoidStatus, void: CostEventVoid) {
-        try CostEventVoidQueries.void(eventID: eventID, actor: actor, reason: reason, now: now, on: db)
+        // Judged under the organisation's lock, as a charge of the event is (`PostingSession.lockOrganisation`).
+        if let organisationID = try session.record(
+            "SELECT organisation_id FROM cost_events WHERE event_id = ?", [.text(eventID)])?.text(0) {
+            try postingState.lock(organisationID, in: session)
+        }
+        return try CostEventVoidQueries.void(eventID: eventID, actor: actor, reason: reason, now: now, on: sql)
     }
 }
 
 extension LedgerReader {
     /// The void of one event, if it was voided.
     public func costEventVoid(eventID: String) throws -> CostEventVoid? {
-        try CostEventVoidQueries.costEventVoid(eventID: eventID, on: db)
+        try CostEventVoidQueries.costEventVoid(eventID: eventID, on: sql)
     }
 }
 
@@ -103,16 +108,12 @@ extension LedgerDatabase: CostEventVoiding {
 }
 
 extension PostgresStore: CostEventVoiding {
-    /// A `SERIALIZABLE` transaction: the event's "not charged" and the void commit together or not at all, even
-    /// beside a transaction that charges it (one of the two then fails with a serialization error: exit 75, run
-    /// it again).
+    /// The same transaction as on SQLite (`write`): the event's "not charged" is judged under its
+    /// organisation's lock, which every charge of the event takes first.
     public func voidCostEvent(eventID: String, reason: String, by actor: Actor) throws
         -> (status: CostEventVoidStatus, void: CostEventVoid)
     {
-        let now = clock()
-        return try transaction("BEGIN ISOLATION LEVEL SERIALIZABLE") {
-            try CostEventVoidQueries.void(eventID: eventID, actor: actor.storedText, reason: reason, now: now, on: $0)
-        }
+        try write(as: actor) { try $0.voidCostEvent(eventID: eventID, actor: actor.storedText, reason: reason) }
     }
 }
 

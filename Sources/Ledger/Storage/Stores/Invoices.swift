@@ -64,19 +64,19 @@ extension LedgerTransaction {
     public func recordInvoice(
         _ content: InvoiceContent, issuer: Issuer
     ) throws -> (invoice: StoredInvoice, created: Bool) {
-        try InvoiceBook.record(content, issuer: issuer, now: now, on: db)
+        try InvoiceBook.record(content, issuer: issuer, now: now, on: sql)
     }
 }
 
 extension LedgerReader {
     /// The invoice issued to `organisationID` for `period`, if any.
     public func invoice(organisationID: String, period: String) throws -> StoredInvoice? {
-        try InvoiceBook.invoice(organisationID: organisationID, period: period, on: db)
+        try InvoiceBook.invoice(organisationID: organisationID, period: period, on: sql)
     }
 
     /// Every invoice of `issuerID`, in sequence order.
     public func invoices(issuerID: String) throws -> [StoredInvoice] {
-        try InvoiceBook.invoices(issuerID: issuerID, on: db)
+        try InvoiceBook.invoices(issuerID: issuerID, on: sql)
     }
 }
 

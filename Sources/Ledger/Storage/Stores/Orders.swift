@@ -98,7 +98,7 @@ extension LedgerTransaction {
                 observation.createdAt?.millisecondsSinceEpoch, observation.updatedAt?.millisecondsSinceEpoch,
                 observation.source, observation.sourceFile, observation.sourceLine, now.millisecondsSinceEpoch,
             ])
-            return connection.changesCount == 1
+            return try connection.changesCount == 1
         }
     }
 

@@ -10,12 +10,12 @@ public struct PlanFindings: Sendable, Hashable {
 extension LedgerReader {
     /// The newest plan's findings (whatever its status), in plan order; nil before the first plan.
     public func latestPlanFindings() throws -> PlanFindings? {
-        try PlanFindings.latest(on: db)
+        try PlanFindings.latest(on: sql)
     }
 
     /// The plan's findings, in plan order.
     func findings(ofPlan id: Int64) throws -> [StoredFinding] {
-        try PlanFindings.findings(ofPlan: id, on: db)
+        try PlanFindings.findings(ofPlan: id, on: sql)
     }
 }
 

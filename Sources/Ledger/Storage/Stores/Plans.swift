@@ -92,7 +92,7 @@ extension LedgerTransaction {
                 """,
             arguments: [id, asOf.millisecondsSinceEpoch, now.millisecondsSinceEpoch, ledgerPosition, digest, summary,
                         agedAfterDays, seal, inputs])
-        let planID = connection.lastInsertedRowID
+        let planID = try connection.lastInsertedRowID
         precondition(id == nil || id == planID, "a plan is stored under the id it reserved")
         let insertTotal = try db.cachedStatement(sql: """
             INSERT INTO reconcile_plan_totals (plan_id, organisation_id, kind, transfers, credits) VALUES (?, ?, ?, ?, ?)
@@ -119,7 +119,8 @@ extension LedgerTransaction {
         try db.execute(
             sql: "UPDATE reconcile_plans SET status = 'applied', applied_at = ? WHERE id = ? AND status = 'planned'",
             arguments: [now.millisecondsSinceEpoch, planID])
-        precondition(connection.changesCount == 1, "only a planned plan can be applied")
+        let changed = try connection.changesCount
+        precondition(changed == 1, "only a planned plan can be applied")
     }
 }
 extension LedgerReader {
