@@ -6,7 +6,7 @@
 # is written to a manifest (JSON). Safe to rerun and safe to kill: every stage is idempotent.
 #
 # Usage: pipelines/nightly.sh [--date YYYY-MM-DD] [--inbox DIR] [--archive DIR] [--out DIR]
-#                             [--db FILE] [--config DIR] [--credits BINARY] [--wait]
+#                             [--db FILE|URL] [--config DIR] [--credits BINARY] [--wait]
 #                             [--retries N] [--retry-delay SECONDS] [--syslog TAG]
 #
 # --date defaults to yesterday (UTC). The inbox may hold the files directly or in a folder named
@@ -84,15 +84,19 @@ night() {
     export CREDITS_DB="$db"
     export CREDITS_NOW="${CREDITS_NOW:-${next_day}T00:00:00Z}"
     run="$out/runs/$day"
-    mkdir -p "$run" "$out/reports" "$(dirname "$db")"
-
     # One nightly run per database at a time. flock(1) holds the lock on a descriptor; the kernel
-    # releases it if this shell is killed, so a killed run never leaves a stale lock behind.
-    exec 9>"$db.nightly.lock"
+    # releases it if this shell is killed, so a killed run never leaves a stale lock behind. A
+    # PostgreSQL database (--db postgres://...) has no file to put it beside: the lock is the out
+    # folder's, and each stage still takes its own advisory lock in the database.
+    case "$db" in
+        postgres://*|postgresql://*) lock="$out/nightly.lock"; mkdir -p "$run" "$out/reports" ;;
+        *) lock="$db.nightly.lock"; mkdir -p "$run" "$out/reports" "$(dirname "$db")" ;;
+    esac
+    exec 9>"$lock"
     if [ -n "$wait_flag" ]; then
         flock 9
     elif ! flock -n 9; then
-        echo "nightly: another nightly run holds $db.nightly.lock; try again later (or pass --wait)" >&2
+        echo "nightly: another nightly run holds $lock; try again later (or pass --wait)" >&2
         exit 75
     fi
 

@@ -54,13 +54,13 @@ public enum PlanApplier {
         }
     }
 
-    public static func apply(_ ledger: LedgerDatabase) throws -> Summary {
+    public static func apply(_ ledger: some LedgerWriting) throws -> Summary {
         let summary = try post(ledger)
         CrashPoint.hit("apply.afterCommit")
         return summary
     }
 
-    private static func post(_ ledger: LedgerDatabase) throws -> Summary {
+    private static func post(_ ledger: some LedgerWriting) throws -> Summary {
         try ledger.write(as: .pipeline(.apply)) { tx in
             guard let plan = try tx.reader.latestPlan(), plan.status == .planned else {
                 return Summary(status: .nothingToApply, planID: nil, digest: nil, transfers: [:], credits: [:])

@@ -12,7 +12,7 @@ import Ledger
 /// `reconcile` then `apply` would have posted on the same ledger, transfer for transfer (the
 /// transfers name the plan as apply's do: `pipeline:apply:plan-<id>`).
 extension Reconciler {
-    public static func reconcileAndApply(_ ledger: LedgerDatabase, options: Options) throws -> Summary {
+    public static func reconcileAndApply(_ ledger: some LedgerWriting, options: Options) throws -> Summary {
         let outcome = try ledger.write(as: .pipeline(.reconcile)) { tx in
             let inputs = try tx.reader.planInputs()
             // Nothing changed since this night's plan was applied: a walk would post nothing.

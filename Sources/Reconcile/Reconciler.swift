@@ -49,7 +49,7 @@ public enum Reconciler {
         public var needsReview: Bool { !exceptions.isEmpty }
     }
 
-    public static func reconcile(_ ledger: LedgerDatabase, options: Options) throws -> Summary {
+    public static func reconcile(_ ledger: some LedgerWriting, options: Options) throws -> Summary {
         try reconcile(ledger, options: options) { _, _ in }.summary
     }
 
@@ -57,7 +57,7 @@ public enum Reconciler {
     /// streamed from a dry run in the ledger (posted, then rolled back) in the same transaction, so
     /// the report shows exactly the plan's transfers; it runs only when a report is wanted.
     public static func reconcile<Report>(
-        _ ledger: LedgerDatabase, options: Options, report: (StoredPlan, ProposedTransfers) throws -> Report
+        _ ledger: some LedgerWriting, options: Options, report: (StoredPlan, ProposedTransfers) throws -> Report
     ) throws -> (summary: Summary, report: Report) {
         let result = try ledger.write(as: .pipeline(.reconcile)) { tx in
             let ledgerPosition = try tx.reader.ledgerPosition()

@@ -209,7 +209,7 @@ struct PostgresStoreTests {
 
     @Test func stagesNotOnPostgresYet_areRefusedByName() async throws {
         try await PostgresTestServer.withDatabase { url, _ in
-            for arguments in [["reconcile"], ["apply"], ["serve"]] {
+            for arguments in [["serve"]] {
                 let run = try CreditsBinary.run(arguments + ["--db", url])
                 #expect(run.exitCode == 64, "\(arguments): \(run.stderr)")
                 #expect(run.stderr.contains("`credits \(arguments.prefix { !$0.hasPrefix("-") }.joined(separator: " "))` does not run on PostgreSQL yet"),
@@ -217,13 +217,14 @@ struct PostgresStoreTests {
                 #expect(!run.stderr.contains("s3cret"), "the password leaked: \(run.stderr)")
             }
             // CREDITS_DB is read the same way.
-            let fromEnvironment = try CreditsBinary.run(["reconcile"], environment: ["CREDITS_DB": url])
+            let fromEnvironment = try CreditsBinary.run(["serve"], environment: ["CREDITS_DB": url])
             #expect(fromEnvironment.exitCode == 64, "\(fromEnvironment.stderr)")
             // The commands that run there, on a database that holds no ledger: missing (66), not a crash.
             for arguments in [["ledger", "verify"], ["ledger", "balance"], ["ledger", "history", "--org", "x"],
                               ["report", "--period", "2026-11", "--out", TemporaryDirectory("pg-report").file("out")],
                               ["invoice", "--period", "2026-11", "--out", TemporaryDirectory("pg-invoice").file("out")],
-                              ["alerts"], ["keys", "create", "--admin"]] {
+                              ["alerts"], ["keys", "create", "--admin"], ["reconcile"], ["apply"],
+                              ["ledger", "allocate", "--org", "x", "--credits", "1", "--key", "k", "--reason", "r"]] {
                 let empty = try CreditsBinary.run(arguments + ["--db", url])
                 #expect(empty.exitCode == 66, "\(arguments): \(empty.stderr)")
                 #expect(empty.stderr.contains("no credits ledger here"), "\(arguments): \(empty.stderr)")

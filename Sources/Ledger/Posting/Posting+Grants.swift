@@ -15,14 +15,15 @@ extension LedgerTransaction {
             references: request.references)
         else { preconditionFailure("the key was probed above, in this transaction") }
         // A new row: deferred draws from other grants may wait (see `PostingState`).
-        let inserted = try session.first(
+        let grantID = try postingState.nextID(of: .grants, in: session)
+        try session.run(
             """
-            INSERT INTO grants (organisation_id, source, transfer_id, credits, remaining, priority, expires_at,
+            INSERT INTO grants (id, organisation_id, source, transfer_id, credits, remaining, priority, expires_at,
                                 granted_at, cost_minor, currency)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            RETURNING id
-            """,
-            bind: { row in
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        ) { row in
+            row.add(grantID)
             row.add(request.organisationID)
             row.add(request.source.rawValue)
             row.add(transfer.id)
@@ -33,8 +34,8 @@ extension LedgerTransaction {
             row.add(request.effectiveAt.millisecondsSinceEpoch)
             row.add(price.minorUnits)
             row.add(price.currency.code)
-            }, read: { $0.int64(0) })
-        guard let grantID = inserted else { preconditionFailure("an INSERT ... RETURNING returns the row it inserted") }
+        }
+        postingState.added(to: .grants)
         let settled = try settleOverdraft(
             Grant(id: grantID, organisationID: request.organisationID, source: request.source, transferID: transfer.id,
                   credits: request.credits, remaining: request.credits, burnRank: burnRank, expiresAt: request.expiresAt,

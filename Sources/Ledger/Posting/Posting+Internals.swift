@@ -67,16 +67,18 @@ extension LedgerTransaction {
             in: session)
         // Reads neither grants nor (beyond the running balance's first read) accounts, so deferred
         // balance changes may wait.
+        let id = try postingState.nextID(of: .transfers, in: session)
         let inserted = try session.first(
             """
-                INSERT INTO transfers (idempotency_key, content_hash, kind, debit_account, credit_account, amount,
+                INSERT INTO transfers (id, idempotency_key, content_hash, kind, debit_account, credit_account, amount,
                     organisation_id, money_minor, currency, effective_at, recorded_at, cost_event_id,
                     revolut_order_id, plan_period, team, investigation, operation, memo, actor, balance_after)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (idempotency_key) DO NOTHING
                 RETURNING id
                 """,
             bind: { row in
+            row.add(id)
             row.add(key)
             row.add(hash)
             row.add(kind.rawValue)
@@ -99,6 +101,7 @@ extension LedgerTransaction {
             row.add(balanceAfter)
             }, read: { $0.int64(0) })
         guard let transferID = inserted else { return nil }
+        postingState.added(to: .transfers)
         postingState.posted(balanceAfter: balanceAfter, to: account)
         try postingState.deferPosting(amount, debit: debit, credit: credit)
         return Transfer(
@@ -111,15 +114,18 @@ extension LedgerTransaction {
     /// Records one leg of an outflow and burns the grant down by it (deferred, see `PostingState`).
     func recordDraw(transferID: Int64, organisationID: String, grantID: Int64?, credits: Credits, cost: Money) throws {
         // Reads and writes neither accounts nor grants, so deferred balance changes may wait.
+        let id = try postingState.nextID(of: .grantDraws, in: session)
         try session.run(
-            "INSERT INTO grant_draws (transfer_id, organisation_id, grant_id, credits, cost_minor) VALUES (?, ?, ?, ?, ?)"
+            "INSERT INTO grant_draws (id, transfer_id, organisation_id, grant_id, credits, cost_minor) VALUES (?, ?, ?, ?, ?, ?)"
         ) { row in
+            row.add(id)
             row.add(transferID)
             row.add(organisationID)
             row.add(grantID)
             row.add(credits.microcredits)
             row.add(cost.minorUnits)
         }
+        postingState.added(to: .grantDraws)
         guard let grantID else { return }
         precondition(credits.isPositive, "a draw from a grant takes a positive amount")
         try postingState.deferDraw(credits, fromGrant: grantID)

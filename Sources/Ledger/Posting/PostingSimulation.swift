@@ -76,7 +76,7 @@ public final class PostingSimulation: PostingBook {
         try organisation(request.organisationID) { _ in }
         if let existing = try existing(request.idempotencyKey, hash: { request.contentHash }) { return existing }
         let budgeted = BudgetedSpend(request)
-        let budget = try budgeted.map { try budgets.check($0, held: .none, pending: charged, in: reader.dbReadingNoBalances) }
+        let budget = try budgeted.map { try budgets.check($0, held: .none, pending: charged, in: reader.sqlReadingNoBalances) }
         let transferID = nextTransferID
         let decision = try organisation(request.organisationID) { organisation in
             let decision = try SpendDecision.decide(request, from: organisation.state)
@@ -90,7 +90,7 @@ public final class PostingSimulation: PostingBook {
         nextTransferID += 1
         // Only what a budget measures is kept (`ScopeUse`), as posting keeps it.
         if let budgeted, let budget {
-            let scopes = try budgets.measuredScopes(of: budgeted, in: reader.dbReadingNoBalances)
+            let scopes = try budgets.measuredScopes(of: budgeted, in: reader.sqlReadingNoBalances)
             if !scopes.isEmpty {
                 try charged.add(budgeted.credits, to: scopes, of: budgeted.organisationID, day: budget.day)
                 try budgets.recorded(budgeted, day: budget.day)

@@ -35,6 +35,23 @@ final class PostingState {
     /// what it decides on.
     private var locked: Set<String> = []
 
+    /// The ids of the next transfer, grant and draw this transaction adds (`LedgerRowIDs`).
+    private var rowIDs: LedgerRowIDs?
+
+    /// The id the next row of `table` gets: one more than the largest, as SQLite numbers rows, and given
+    /// explicitly on both stores, so a ledger's ids (which its digest covers) do not depend on the store
+    /// or on transactions rolled back before it: PostgreSQL's identity sequences skip the numbers a
+    /// rolled-back insert took. Call `added(to:)` once the row is in.
+    func nextID(of table: LedgerRowIDs.Table, in session: any PostingSession) throws -> Int64 {
+        if rowIDs == nil { rowIDs = try LedgerRowIDs.read(in: session) }
+        return rowIDs!.next(table)
+    }
+
+    /// A row of `table` took the id `nextID(of:)` gave.
+    func added(to table: LedgerRowIDs.Table) {
+        rowIDs!.advance(table)
+    }
+
     /// Locks the organisation for this transaction, once (see `PostingSession.lockOrganisation`).
     func lock(_ organisationID: String, in session: any PostingSession) throws {
         guard !locked.contains(organisationID) else { return }
@@ -171,8 +188,9 @@ final class PostingState {
         deferred = start
         forgetAll()
         runningBalances.removeAll()
-        // PostgreSQL releases the row locks a rolled-back savepoint took.
+        // PostgreSQL releases the locks a rolled-back savepoint took, and its rows' ids are free again.
         locked.removeAll()
+        rowIDs = nil
     }
 }
 
@@ -325,5 +343,34 @@ extension Grant {
             id: id, organisationID: organisationID, source: source, transferID: transferID, credits: self.credits,
             remaining: try remaining.subtracting(credits), burnRank: burnRank, expiresAt: expiresAt,
             grantedAt: grantedAt, cost: cost)
+    }
+}
+
+/// The next ids of the ledger's numbered rows, which its digest covers: transfers, grants and draws.
+/// Read once per transaction under `PostingSession.lockRowNumbering`, so no other transaction adds
+/// such rows until this one ends, then counted up as rows are added.
+struct LedgerRowIDs {
+    enum Table: Int {
+        case transfers, grants, grantDraws
+    }
+
+    private var next: [Int64]
+
+    static func read(in session: any PostingSession) throws -> LedgerRowIDs {
+        try session.lockRowNumbering()
+        guard let row = try session.record("""
+            SELECT (SELECT COALESCE(MAX(id), 0) FROM transfers), (SELECT COALESCE(MAX(id), 0) FROM grants),
+                (SELECT COALESCE(MAX(id), 0) FROM grant_draws)
+            """)
+        else { preconditionFailure("a row of subqueries answers one row") }
+        return LedgerRowIDs(next: [row.int64(0) + 1, row.int64(1) + 1, row.int64(2) + 1])
+    }
+
+    func next(_ table: Table) -> Int64 {
+        next[table.rawValue]
+    }
+
+    mutating func advance(_ table: Table) {
+        next[table.rawValue] += 1
     }
 }

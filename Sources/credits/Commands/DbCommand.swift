@@ -98,7 +98,7 @@ enum PostgresGate {
     static let supported = [
         "init", "ingest events", "ingest orders", "report", "invoice", "alerts", "ledger balance", "ledger history",
         "ledger grants", "ledger draws", "ledger audit", "ledger verify", "ledger void-event", "ledger move-expiry",
-        "ledger allocate", "ledger top-up", "ledger adjust", "ledger void-grant",
+        "ledger allocate", "ledger top-up", "ledger adjust", "ledger void-grant", "reconcile", "apply",
         "db copy", "keys create",
     ]
 

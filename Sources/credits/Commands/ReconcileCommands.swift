@@ -5,7 +5,7 @@ import Reconcile
 import Reports
 
 /// `credits reconcile`: plan the transfers that bring the ledger up to date; change no balance.
-struct ReconcileCommand: ParsableCommand {
+struct ReconcileCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "reconcile",
         abstract: "Plan allocations, payment top-ups and reversals, usage deductions and expiries (no balance changes).",
@@ -43,18 +43,18 @@ struct ReconcileCommand: ParsableCommand {
         let asOf = try self.asOf.map(parseAsOf) ?? options.clock()()
         let formats = try parseReportFormats(format)
         if apply { return try reconcileAndApply(asOf: asOf) }
-        try Runner.run("reconcile", options: options) {
+        try Runner.run("reconcile", options: options, lock: !options.store.isPostgres) {
             let directory = report.map { URL(fileURLWithPath: $0, isDirectory: true) }
             // Before a plan is stored: a bad --report directory fails the run with the ledger as it was.
             if let directory { try OutputDirectory.checkWritable(directory) }
-            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
             // The report is written in reconcile's transaction, from a replay of its dry run: a
             // failure to write it leaves the ledger as it was.
-            let (summary, files) = try Reconciler.reconcile(
-                ledger, options: Reconciler.Options(asOf: asOf, agedAfterDays: agedAfterDays)
-            ) { plan, proposed in
-                try directory.map { try ReconciliationReportFiles.write(plan: plan, proposed: proposed,
-                                                                         formats: formats, to: $0) } ?? []
+            let (summary, files) = try LedgerWriteAccess.stage(options, "reconcile") { ledger in
+                try Reconciler.reconcile(ledger, options: Reconciler.Options(asOf: asOf, agedAfterDays: agedAfterDays)) {
+                    plan, proposed in
+                    try directory.map { try ReconciliationReportFiles.write(plan: plan, proposed: proposed,
+                                                                             formats: formats, to: $0) } ?? []
+                }
             }
             var lines = Self.lines(summary, asOf: asOf)
             if !files.isEmpty { lines.append("  report: \(files.count) file(s) in \(report ?? "")") }
@@ -65,13 +65,10 @@ struct ReconcileCommand: ParsableCommand {
 
     /// `--apply`: under the reconcile and the apply lock, as both stages would hold them in turn.
     private func reconcileAndApply(asOf: Instant) throws {
-        try Runner.run("reconcile", options: options) {
-            let applyLock = try StageLock(stage: "apply", databasePath: options.db, wait: options.wait,
-                                          now: try options.clock()())
-            defer { withExtendedLifetime(applyLock) {} }
-            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let summary = try Reconciler.reconcileAndApply(
-                ledger, options: Reconciler.Options(asOf: asOf, agedAfterDays: agedAfterDays))
+        try Runner.run("reconcile", options: options, lock: !options.store.isPostgres) {
+            let summary = try LedgerWriteAccess.stage(options, "reconcile", alsoLocking: ["apply"]) { ledger in
+                try Reconciler.reconcileAndApply(ledger, options: Reconciler.Options(asOf: asOf, agedAfterDays: agedAfterDays))
+            }
             var lines = Self.lines(summary, asOf: asOf)
             lines.insert(summary.applied == true ? "applied plan \(summary.planID) as it was made"
                              : "nothing to apply: plan \(summary.planID) is already applied", at: 1)
@@ -115,7 +112,7 @@ struct ReconcileCommand: ParsableCommand {
 }
 
 /// `credits apply`: post the latest plan exactly, in one transaction.
-struct ApplyCommand: ParsableCommand {
+struct ApplyCommand: ParsableCommand, RunsOnPostgres {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Post the latest reconcile plan in one transaction (refuses an altered or stale plan).",
@@ -131,38 +128,41 @@ struct ApplyCommand: ParsableCommand {
     var noAlerts = false
 
     func run() throws {
-        try Runner.run("apply", options: options) {
-            let ledger = try LedgerDatabase.open(at: options.db, clock: try options.clock())
-            let summary = try PlanApplier.apply(ledger)
-            var lines: [String]
-            if summary.status == .applied {
-                lines = ["applied plan \(summary.planID!) (digest \(summary.digest!))"]
-                for kind in summary.transfers.keys.sorted() {
-                    lines.append("  \(kind): \(summary.transfers[kind]!) transfers, \(summary.credits[kind] ?? .zero) credits")
-                }
-            } else {
-                lines = ["nothing to apply: the latest plan is already applied"]
-            }
-            let alerts: ApplyAlerts = if noAlerts {
-                ApplyAlerts(status: .skipped, detail: "--no-alerts", result: nil)
-            } else if summary.status == .applied {
-                evaluateAlerts(ledger)
-            } else {
-                ApplyAlerts(status: .skipped, detail: "nothing was applied, so nothing changed to evaluate", result: nil)
-            }
-            lines += alerts.result.map(AlertLines.of) ?? ["alerts \(alerts.status.rawValue): \(alerts.detail ?? "")"]
-            return StageOutcome(summary: ApplyOutcome(apply: summary, alerts: alerts), human: lines)
+        try Runner.run("apply", options: options, lock: !options.store.isPostgres) {
+            try LedgerWriteAccess.stage(options, "apply") { ledger in try applyPlan(ledger) }
         }
+    }
+
+    private func applyPlan(_ ledger: any LedgerWriting & AlertingStore) throws -> StageOutcome<ApplyOutcome> {
+        let summary = try PlanApplier.apply(ledger)
+        var lines: [String]
+        if summary.status == .applied {
+            lines = ["applied plan \(summary.planID!) (digest \(summary.digest!))"]
+            for kind in summary.transfers.keys.sorted() {
+                lines.append("  \(kind): \(summary.transfers[kind]!) transfers, \(summary.credits[kind] ?? .zero) credits")
+            }
+        } else {
+            lines = ["nothing to apply: the latest plan is already applied"]
+        }
+        let alerts: ApplyAlerts = if noAlerts {
+            ApplyAlerts(status: .skipped, detail: "--no-alerts", result: nil)
+        } else if summary.status == .applied {
+            evaluateAlerts(ledger)
+        } else {
+            ApplyAlerts(status: .skipped, detail: "nothing was applied, so nothing changed to evaluate", result: nil)
+        }
+        lines += alerts.result.map(AlertLines.of) ?? ["alerts \(alerts.status.rawValue): \(alerts.detail ?? "")"]
+        return StageOutcome(summary: ApplyOutcome(apply: summary, alerts: alerts), human: lines)
     }
 
     /// Alerts after the apply has committed, in their own transaction and under the `alerts`
     /// stage lock. The apply's exit code stays the apply's: alerts that fire here are in the
     /// summary, and `credits alerts` is the stage whose exit code reports them. A failure here
     /// cannot undo the apply, so it is reported in the summary instead of failing the stage.
-    private func evaluateAlerts(_ ledger: LedgerDatabase) -> ApplyAlerts {
+    private func evaluateAlerts(_ ledger: any LedgerWriting & AlertingStore) -> ApplyAlerts {
         do {
             let clock = try options.clock()
-            let lock = try StageLock(stage: "alerts", databasePath: options.db, wait: false, now: clock())
+            let lock = try LedgerWriteAccess.lock("alerts", of: ledger, options)
             defer { withExtendedLifetime(lock) {} }
             let result = try AlertRun.run(
                 ledger, options: AlertRun.Options(clock: clock, environment: ProcessInfo.processInfo.environment))

@@ -24,6 +24,10 @@ protocol PostingSession: SQLSession {
     /// lock on the organisation (`SELECT ... FOR UPDATE`), which a second replica posting for it waits on;
     /// on SQLite nothing, as a write transaction already excludes every other writer.
     func lockOrganisation(_ organisationID: String) throws
+    /// Makes this transaction the only one adding transfers, grants and draws until it ends, so it may
+    /// number them itself (`LedgerRowIDs`): on PostgreSQL a transaction-scoped advisory lock, on SQLite
+    /// nothing (its write transaction already is the only one).
+    func lockRowNumbering() throws
 }
 
 /// A statement's parameters, in order: bound into SQLite's prepared statement as they are added, or
@@ -90,6 +94,8 @@ extension Database: PostingSession {
 
     func lockOrganisation(_ organisationID: String) throws {}
 
+    func lockRowNumbering() throws {}
+
     /// The connection's cached statement for `sql`, reset, with every parameter bound by `bind`.
     private func bound(_ sql: String, _ bind: (inout SQLBinder) -> Void) throws -> SQLiteStatement {
         let handle = try cachedStatement(sql: sql).sqliteStatement
@@ -115,15 +121,21 @@ extension PostgresSession: PostingSession {
         return try records(sql, binder.values).first.map(read)
     }
 
+    /// Through a cursor, a page of rows at a time (`forEachRow`): a night's staged events are streamed,
+    /// not held.
     func forEach(_ sql: String, bind: (inout SQLBinder) -> Void, _ body: (any SQLColumns) throws -> Void) throws {
         var binder = SQLBinder()
         bind(&binder)
-        for record in try records(sql, binder.values) { try body(record) }
+        try forEachRow(sql, binder.values, body)
     }
 
     func lockOrganisation(_ organisationID: String) throws {
         guard try record("SELECT 1 FROM organisations WHERE id = ? FOR UPDATE", [.text(organisationID)]) != nil else {
             throw PostingRejection.organisationNotFound(organisationID)
         }
+    }
+
+    func lockRowNumbering() throws {
+        try execute("SELECT pg_advisory_xact_lock(\(PostgresSchema.rowNumberingLockKey))")
     }
 }

@@ -45,6 +45,10 @@ enum PostgresSchema {
         "configuration_changes", "ingest_rejections", "holds", "budgets", "scope_spend_days",
     ]
 
+    /// The advisory lock a posting transaction holds from its first new transfer, grant or draw until it
+    /// ends (`PostingSession.lockRowNumbering`).
+    static let rowNumberingLockKey: Int64 = 0x4352_4544_4954_5302 // "CREDITS" + 2
+
     /// Tables with an identity column, whose sequence must continue after the largest copied id.
     static let identityTables = [
         "transfers", "grants", "grant_draws", "grant_expiry_moves", "source_files", "revolut_order_observations",

@@ -94,9 +94,16 @@ public struct LedgerTransaction {
     public func dryRun<T>(_ body: (LedgerTransaction) throws -> T) throws -> T {
         var result: Result<T, any Error>?
         let deferredAtStart = postingState.savepointStarted()
-        try connection.inSavepoint {
+        if let sqliteConnection {
+            try sqliteConnection.inSavepoint {
+                result = Result { try body(self) }
+                return .rollback
+            }
+        } else {
+            try session.execute("SAVEPOINT credits_dry_run")
             result = Result { try body(self) }
-            return .rollback
+            try session.execute("ROLLBACK TO SAVEPOINT credits_dry_run")
+            try session.execute("RELEASE SAVEPOINT credits_dry_run")
         }
         postingState.savepointRolledBack(to: deferredAtStart)
         return try result!.get()
@@ -109,3 +116,14 @@ struct SQLiteOnlyStore: ClassifiedError {
     var failureClass: FailureClass { .internal }
     var description: String { "this step runs on a SQLite ledger only so far, and the ledger is on PostgreSQL" }
 }
+
+/// Where a stage posts: a SQLite ledger (`LedgerDatabase`) or a PostgreSQL one (`PostgresStore`), each
+/// running `body` as one write transaction of posting (`LedgerTransaction`, the same code on both), every
+/// transfer it posts made by `actor`. Reconcile and apply are written against this, so they are one piece of
+/// code on either store.
+public protocol LedgerWriting {
+    func write<T>(as actor: Actor, _ body: (LedgerTransaction) throws -> T) throws -> T
+}
+
+extension LedgerDatabase: LedgerWriting {}
+extension PostgresStore: LedgerWriting {}

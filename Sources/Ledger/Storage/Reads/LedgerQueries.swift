@@ -128,11 +128,10 @@ extension LedgerReader {
 
     /// Grants with credits left whose expiry is at or before `instant`.
     public func grantsDueToExpire(by instant: Instant) throws -> [Grant] {
-        try Row.fetchAll(
-            db,
-            sql: "\(Self.grantSelect) WHERE remaining > 0 AND expires_at <= ? ORDER BY expires_at, id",
-            arguments: [instant.millisecondsSinceEpoch]
-        ).map(Self.grant)
+        try sql.records(
+            "\(Self.grantSelect) WHERE remaining > 0 AND expires_at <= ? ORDER BY expires_at, id",
+            [.integer(instant.millisecondsSinceEpoch)]
+        ).map { try Self.grant($0) }
     }
 
     /// Every draw on one grant, oldest first: which outflows (deductions, expiries, reversals, negative

@@ -1,5 +1,4 @@
 import Crypto
-import GRDB
 
 extension LedgerReader {
     /// A fingerprint of everything a reconcile plan is made from, read in a few indexed lookups: when it
@@ -17,11 +16,15 @@ extension LedgerReader {
     /// Anything else a plan reads (grants, accounts, reservations) changes only through the rows above.
     /// A test changes each input in turn and expects a new plan (`PlanInputsTests`).
     public func planInputs() throws -> String {
-        guard let row = try Row.fetchOne(db, sql: """
+        // Staged events and voids have no id on PostgreSQL: their count moves with every row added too
+        // (on SQLite the highest rowid is one lookup, where a count walks a million rows).
+        let staged = isSQLite
+            ? "(SELECT COALESCE(MAX(rowid), 0) FROM cost_events), (SELECT COALESCE(MAX(rowid), 0) FROM cost_event_voids)"
+            : "(SELECT COUNT(*) FROM cost_events), (SELECT COUNT(*) FROM cost_event_voids)"
+        guard let row = try sql.record("""
             SELECT
                 (SELECT COALESCE(MAX(id), 0) FROM transfers),
-                (SELECT COALESCE(MAX(rowid), 0) FROM cost_events),
-                (SELECT COALESCE(MAX(rowid), 0) FROM cost_event_voids),
+                \(staged),
                 (SELECT COALESCE(MAX(id), 0) FROM revolut_order_observations),
                 (SELECT COALESCE(MAX(id), 0) FROM grant_expiry_moves),
                 (SELECT COALESCE(MAX(id), 0) FROM configuration_changes),
@@ -30,14 +33,20 @@ extension LedgerReader {
                 (SELECT COUNT(*) || ':' || COALESCE(MAX(applied_at), 0) FROM reconcile_plans WHERE status = 'applied')
             """)
         else { preconditionFailure("a row of subqueries answers one row") }
-        let fields = (0..<9).map { index in String(describing: row[index] as DatabaseValue) }
-        return ContentHash.of(["plan-inputs v1"] + fields)
+        let fields = row.values.map { value in
+            switch value {
+            case .null: "NULL"
+            case .integer(let integer): String(integer)
+            case .text(let text): text
+            }
+        }
+        return ContentHash.of(["plan-inputs v2"] + fields)
     }
 }
 
 extension LedgerTransaction {
     /// Records that `planID`'s plan still holds for the inputs `inputs` (a rerun that kept it).
     public func recordPlanInputs(planID: Int64, inputs: String) throws {
-        try db.execute(sql: "UPDATE reconcile_plans SET inputs = ? WHERE id = ?", arguments: [inputs, planID])
+        try sql.execute("UPDATE reconcile_plans SET inputs = ? WHERE id = ?", [.text(inputs), .integer(planID)])
     }
 }

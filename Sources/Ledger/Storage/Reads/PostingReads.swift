@@ -1,5 +1,3 @@
-import GRDB
-
 // What posting and its simulation read besides an organisation's balance and grants
 // (`OrganisationPostingState.read`). Transfers and draws are appended at once, never deferred, so
 // these leave a transaction's deferred balance changes deferred.
@@ -27,38 +25,35 @@ extension LedgerReader {
     /// no grant covers.
     ///
     /// Reconcile asks this for every deduction it plans, and it finds nothing for all but a rerun's:
-    /// read through `fetchFirstCached`, not GRDB rows.
+    /// read off the statement (`PostingSession.first`), not through rows.
     func postedKey(_ key: String) throws -> (id: Int64, contentHash: String, amount: Credits, uncovered: Credits)? {
-        try dbReadingNoBalances.fetchFirstCached(
-            sql: """
-                SELECT t.id, t.content_hash, t.amount,
-                    (SELECT COALESCE(SUM(d.credits), 0) FROM grant_draws d WHERE d.transfer_id = t.id AND d.grant_id IS NULL)
-                FROM transfers t WHERE t.idempotency_key = ?
-                """,
+        try sqlReadingNoBalances.first(
+            """
+            SELECT t.id, t.content_hash, t.amount,
+                (SELECT CAST(COALESCE(SUM(d.credits), 0) AS BIGINT) FROM grant_draws d
+                 WHERE d.transfer_id = t.id AND d.grant_id IS NULL)
+            FROM transfers t WHERE t.idempotency_key = ?
+            """,
             bind: { $0.add(key) },
             read: { row in
-                (SQLiteColumn.int64(row, 0), SQLiteColumn.text(row, 1),
-                 Credits(microcredits: SQLiteColumn.int64(row, 2)), Credits(microcredits: SQLiteColumn.int64(row, 3)))
+                (row.int64(0), row.text(1), Credits(microcredits: row.int64(2)), Credits(microcredits: row.int64(3)))
             })
     }
 
-    /// The ids the next transfer and the next grant will get (SQLite gives one more than the largest).
+    /// The ids the next transfer and the next grant will get: one more than the largest. SQLite gives
+    /// exactly those; PostgreSQL's identity sequences give those or larger (a sequence skips the numbers
+    /// of rolled-back inserts), in the same order, which is all a simulation's decisions depend on (grants
+    /// of equal rank burn down by id, overdraft settles the oldest transfer first).
     func nextRowIDs() throws -> (transfer: Int64, grant: Int64) {
-        let row = try Row.fetchOne(
-            dbReadingNoBalances,
-            sql: "SELECT (SELECT COALESCE(MAX(id), 0) FROM transfers), (SELECT COALESCE(MAX(id), 0) FROM grants)")!
-        return ((row[0] as Int64) + 1, (row[1] as Int64) + 1)
+        guard let row = try sqlReadingNoBalances.record(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM transfers), (SELECT COALESCE(MAX(id), 0) FROM grants)")
+        else { preconditionFailure("a row of subqueries answers one row") }
+        return (row.int64(0) + 1, row.int64(1) + 1)
     }
 
     /// The deduction that charged a cost event: its own (the live path, and deductions posted before
     /// usage runs) or the usage run holding it; nil when the event is not charged.
     public func deductionCharging(costEventID: String) throws -> Int64? {
-        try Int64.fetchOne(
-            dbReadingNoBalances,
-            cached: """
-                SELECT id FROM transfers WHERE kind = 'deduction' AND cost_event_id = ?1
-                UNION ALL SELECT transfer_id FROM usage_charges WHERE event_id = ?1
-                """,
-            arguments: [costEventID])
+        try CostEventVoidQueries.deductionCharging(costEventID: costEventID, on: sqlReadingNoBalances)
     }
 }

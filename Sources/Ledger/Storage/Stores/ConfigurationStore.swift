@@ -174,17 +174,17 @@ extension LedgerReader {
     }
 
     public func plans() throws -> [Plan] {
-        try String.fetchAll(db, sql: "SELECT settings FROM plans ORDER BY id")
+        try sql.strings("SELECT settings FROM plans ORDER BY id COLLATE BINARY")
             .map { try ConfigurationCodec.decode(Plan.self, $0) }
     }
 
     public func creditPackage(_ id: String) throws -> CreditPackage? {
-        try String.fetchOne(db, sql: "SELECT settings FROM credit_packages WHERE id = ?", arguments: [id])
+        try sql.strings("SELECT settings FROM credit_packages WHERE id = ?", [.text(id)]).first
             .map { try ConfigurationCodec.decode(CreditPackage.self, $0) }
     }
 
     public func creditPackages() throws -> [CreditPackage] {
-        try String.fetchAll(db, sql: "SELECT settings FROM credit_packages ORDER BY id")
+        try sql.strings("SELECT settings FROM credit_packages ORDER BY id COLLATE BINARY")
             .map { try ConfigurationCodec.decode(CreditPackage.self, $0) }
     }
 
@@ -192,20 +192,19 @@ extension LedgerReader {
     public func rate(organisationID: String, operation: String, unit: String) throws -> Credits? {
         // A point lookup inside the live route's group commit: cached statement, and it reads no
         // balances, so it leaves the transaction's deferred balance changes deferred.
-        try Int64.fetchOne(
-            dbReadingNoBalances,
-            cached: """
-                SELECT credits_per_unit FROM rate_cards
-                WHERE organisation_id IN (?, '') AND operation = ? AND unit = ?
-                ORDER BY organisation_id DESC LIMIT 1
-                """,
-            arguments: [organisationID, operation, unit]
-        ).map { Credits(microcredits: $0) }
+        try sqlReadingNoBalances.first(
+            """
+            SELECT credits_per_unit FROM rate_cards
+            WHERE organisation_id IN (?, '') AND operation = ? AND unit = ?
+            ORDER BY organisation_id COLLATE BINARY DESC LIMIT 1
+            """,
+            bind: { $0.add(organisationID); $0.add(operation); $0.add(unit) },
+            read: { Credits(microcredits: $0.int64(0)) })
     }
 
     /// The configured operations, sorted; nil when none are configured (any operation is accepted).
     public func operations() throws -> [String]? {
-        let operations = try String.fetchAll(db, sql: "SELECT id FROM operations ORDER BY id")
+        let operations = try sql.strings("SELECT id FROM operations ORDER BY id COLLATE BINARY")
         return operations.isEmpty ? nil : operations
     }
 
@@ -213,25 +212,27 @@ extension LedgerReader {
     public func acceptsOperation(_ operation: String) throws -> Bool {
         // A point lookup inside the live route's group commit: cached statement, and it reads no
         // balances, so it leaves the transaction's deferred balance changes deferred.
-        try Bool.fetchOne(
-            dbReadingNoBalances,
-            cached: "SELECT EXISTS (SELECT 1 FROM operations WHERE id = ?) OR NOT EXISTS (SELECT 1 FROM operations)",
-            arguments: [operation]) ?? false
+        try sqlReadingNoBalances.first(
+            "SELECT 1 WHERE EXISTS (SELECT 1 FROM operations WHERE id = ?) OR NOT EXISTS (SELECT 1 FROM operations)",
+            bind: { $0.add(operation) }, read: { _ in true }) ?? false
     }
 
     public func rateCards() throws -> [RateCardEntry] {
-        try Row.fetchAll(
-            db, sql: "SELECT * FROM rate_cards ORDER BY organisation_id, operation, unit"
+        try sql.records(
+            """
+            SELECT organisation_id, operation, unit, credits_per_unit FROM rate_cards
+            ORDER BY organisation_id COLLATE BINARY, operation COLLATE BINARY, unit COLLATE BINARY
+            """, []
         ).map { row in
-            let organisation: String = row["organisation_id"]
+            let organisation = row.text(0)
             return RateCardEntry(
-                organisationID: organisation.isEmpty ? nil : organisation, operation: row["operation"],
-                unit: row["unit"], creditsPerUnit: Credits(microcredits: row["credits_per_unit"]))
+                organisationID: organisation.isEmpty ? nil : organisation, operation: row.text(1),
+                unit: row.text(2), creditsPerUnit: Credits(microcredits: row.int64(3)))
         }
     }
 
     public func configurationDigest() throws -> String? {
-        try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'configuration_digest'")
+        try sql.strings("SELECT value FROM meta WHERE key = 'configuration_digest'").first
     }
 }
 

@@ -129,15 +129,17 @@ extension LedgerReader {
     /// first (by update time, views without one last, then arrival). Streamed through the index by
     /// order: memory holds one order's views, not the whole payment history.
     public func forEachOrder(_ body: ([OrderObservation]) throws -> Void) throws {
-        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM revolut_order_observations ORDER BY order_id, updated_at, id")
         var views: [OrderObservation] = []
         func hand() throws {
-            // SQLite sorts NULL first; a view without an update time goes after those with one.
+            // Views without an update time go after those with one (SQLite sorts NULL first, PostgreSQL last).
             try body(views.filter { $0.updatedAt != nil } + views.filter { $0.updatedAt == nil })
             views.removeAll(keepingCapacity: true)
         }
-        while let row = try cursor.next() {
-            guard let observation = Self.observation(row) else { continue }
+        try sql.forEachRow(
+            "SELECT \(Self.observationColumns) FROM revolut_order_observations ORDER BY order_id COLLATE BINARY, updated_at, id",
+            []
+        ) { row in
+            guard let observation = Self.observation(row) else { return }
             if let first = views.first, first.orderID != observation.orderID { try hand() }
             views.append(observation)
         }
@@ -146,85 +148,96 @@ extension LedgerReader {
 
     /// The orders some other order (a refund, a chargeback) names as the one it refers to.
     public func ordersNamedByOtherOrders() throws -> Set<String> {
-        Set(try String.fetchAll(
-            db, sql: "SELECT DISTINCT related_order_id FROM revolut_order_observations WHERE related_order_id IS NOT NULL"))
+        Set(try sql.strings(
+            "SELECT DISTINCT related_order_id FROM revolut_order_observations WHERE related_order_id IS NOT NULL"))
     }
 
     /// Top-ups effective before `before` that name a Revolut order of which no completed payment
     /// was observed, oldest first: one set-based query, not every top-up read back.
     public func orderTopUpsWithoutCompletedPayment(effectiveBefore before: Instant) throws -> [Transfer] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                \(Self.transferSelect)
-                WHERE t.kind = 'top_up' AND t.revolut_order_id IS NOT NULL AND t.effective_at < ?
-                    AND NOT EXISTS (SELECT 1 FROM revolut_order_observations o
-                                    WHERE o.order_id = t.revolut_order_id AND o.state = ? AND o.order_type = ?)
-                ORDER BY t.id
-                """,
-            arguments: [before.millisecondsSinceEpoch, RevolutOrderState.completed.word, RevolutOrderType.payment.word]
-        ).map(Self.transfer)
+        try sql.records(
+            """
+            \(Self.transferSelect)
+            WHERE t.kind = 'top_up' AND t.revolut_order_id IS NOT NULL AND t.effective_at < ?
+                AND NOT EXISTS (SELECT 1 FROM revolut_order_observations o
+                                WHERE o.order_id = t.revolut_order_id AND o.state = ? AND o.order_type = ?)
+            ORDER BY t.id
+            """,
+            [.integer(before.millisecondsSinceEpoch), .text(RevolutOrderState.completed.word),
+             .text(RevolutOrderType.payment.word)]
+        ).map { try Self.transfer($0) }
     }
 
     /// Purchases that no observed order names, neither by our reference nor as the order attached
     /// to the purchase, oldest first.
     public func purchasesWithoutObservedOrder() throws -> [Purchase] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT * FROM purchases p
-                WHERE NOT EXISTS (SELECT 1 FROM revolut_order_observations o WHERE o.merchant_reference = p.reference)
-                    AND (p.revolut_order_id IS NULL
-                         OR NOT EXISTS (SELECT 1 FROM revolut_order_observations o WHERE o.order_id = p.revolut_order_id))
-                ORDER BY p.created_at, p.reference
-                """
+        try sql.records(
+            """
+            SELECT \(Self.purchaseColumns) FROM purchases p
+            WHERE NOT EXISTS (SELECT 1 FROM revolut_order_observations o WHERE o.merchant_reference = p.reference)
+                AND (p.revolut_order_id IS NULL
+                     OR NOT EXISTS (SELECT 1 FROM revolut_order_observations o WHERE o.order_id = p.revolut_order_id))
+            ORDER BY p.created_at, p.reference COLLATE BINARY
+            """, []
         ).map(Self.purchase)
     }
 
     public func observations(ofOrder orderID: String) throws -> [OrderObservation] {
-        try Row.fetchAll(
-            db,
-            cached: "SELECT * FROM revolut_order_observations WHERE order_id = ? ORDER BY updated_at IS NULL, updated_at, id",
-            arguments: [orderID]
+        try sql.records(
+            """
+            SELECT \(Self.observationColumns) FROM revolut_order_observations WHERE order_id = ?
+            ORDER BY updated_at IS NULL, updated_at, id
+            """, [.text(orderID)]
         ).compactMap(Self.observation)
     }
 
     /// Asked for every order a plan ties (twice: by order id, then by reference), and a miss for
-    /// orders we did not create: a probe without GRDB rows first, the row read only when there is one.
+    /// orders we did not create: a probe of the index first, the row read only when there is one.
     public func purchase(reference: String) throws -> Purchase? {
-        guard try db.existsCached(sql: "SELECT 1 FROM purchases WHERE reference = ?", reference) else { return nil }
-        return try Row.fetchOne(db, cached: "SELECT * FROM purchases WHERE reference = ?", arguments: [reference])
-            .map(Self.purchase)
+        try purchase(where: "reference", is: reference)
     }
 
     public func purchase(revolutOrderID: String) throws -> Purchase? {
-        guard try db.existsCached(sql: "SELECT 1 FROM purchases WHERE revolut_order_id = ?", revolutOrderID) else {
-            return nil
-        }
-        return try Row.fetchOne(db, cached: "SELECT * FROM purchases WHERE revolut_order_id = ?", arguments: [revolutOrderID])
+        try purchase(where: "revolut_order_id", is: revolutOrderID)
+    }
+
+    private func purchase(where column: String, is value: String) throws -> Purchase? {
+        let session = sqlReadingNoBalances
+        guard try session.first(
+            "SELECT 1 FROM purchases WHERE \(column) = ?", bind: { $0.add(value) }, read: { _ in true }) ?? false
+        else { return nil }
+        return try session.record("SELECT \(Self.purchaseColumns) FROM purchases p WHERE \(column) = ?", [.text(value)])
             .map(Self.purchase)
     }
 
-    static func observation(_ row: Row) -> OrderObservation? {
-        guard let currency = Currency(code: row["currency"]) else { return nil }
-        let created: Int64? = row["created_at"]
-        let updated: Int64? = row["updated_at"]
+    static let observationColumns = """
+        order_type, order_id, state, amount_minor, currency, merchant_reference, organisation_id, package_id,
+        related_order_id, created_at, updated_at, source, source_file, source_line
+        """
+
+    static func observation(_ row: some SQLColumns) -> OrderObservation? {
+        guard let currency = Currency(code: row.text(4)) else { return nil }
         return OrderObservation(
-            orderType: RevolutOrderType(normalising: row["order_type"]), orderID: row["order_id"],
-            state: RevolutOrderState(normalising: row["state"]),
-            amount: Money(minorUnits: row["amount_minor"], currency: currency), merchantReference: row["merchant_reference"],
-            organisationID: row["organisation_id"], packageID: row["package_id"], relatedOrderID: row["related_order_id"],
-            createdAt: created.map(Instant.init(millisecondsSinceEpoch:)),
-            updatedAt: updated.map(Instant.init(millisecondsSinceEpoch:)), source: row["source"],
-            sourceFile: row["source_file"], sourceLine: row["source_line"])
+            orderType: RevolutOrderType(normalising: row.text(0)), orderID: row.text(1),
+            state: RevolutOrderState(normalising: row.text(2)),
+            amount: Money(minorUnits: row.int64(3), currency: currency), merchantReference: row.textOrNil(5),
+            organisationID: row.textOrNil(6), packageID: row.textOrNil(7), relatedOrderID: row.textOrNil(8),
+            createdAt: row.int64OrNil(9).map(Instant.init(millisecondsSinceEpoch:)),
+            updatedAt: row.int64OrNil(10).map(Instant.init(millisecondsSinceEpoch:)), source: row.text(11),
+            sourceFile: row.text(12), sourceLine: Int(row.int64(13)))
     }
 
-    static func purchase(_ row: Row) -> Purchase {
+    static let purchaseColumns = """
+        p.reference, p.organisation_id, p.package_id, p.credits, p.price_minor, p.currency, p.revolut_order_id,
+        p.checkout_url, p.created_at
+        """
+
+    static func purchase(_ row: some SQLColumns) -> Purchase {
         Purchase(
-            reference: row["reference"], organisationID: row["organisation_id"], packageID: row["package_id"],
-            credits: Credits(microcredits: row["credits"]),
-            price: Money(minorUnits: row["price_minor"], currency: Currency(code: row["currency"])!),
-            revolutOrderID: row["revolut_order_id"], checkoutURL: row["checkout_url"],
-            createdAt: Instant(millisecondsSinceEpoch: row["created_at"]))
+            reference: row.text(0), organisationID: row.text(1), packageID: row.text(2),
+            credits: Credits(microcredits: row.int64(3)),
+            price: Money(minorUnits: row.int64(4), currency: Currency(code: row.text(5))!),
+            revolutOrderID: row.textOrNil(6), checkoutURL: row.textOrNil(7),
+            createdAt: Instant(millisecondsSinceEpoch: row.int64(8)))
     }
 }
