@@ -158,11 +158,7 @@ struct PostgresInitAndReadTests {
     }
 
     @Test func invoice_onPostgres_takesTheSameNumbers_writesTheSameFiles_andRerunsTakeNone() async throws {
-        let ledger = try PostgresStoreTests.built.get()
-        let sqlite = directory.file("invoiced.sqlite")
-        try FileManager.default.copyItem(atPath: ledger.site.db, toPath: sqlite)
-        try await PostgresTestServer.withDatabase { url, location in
-            try await PostgresStoreTests.copyLedger(sqlite, to: url)
+        try await PostgresStoreTests.withBuiltLedgerOnBoth("invoiced.sqlite", in: directory) { sqlite, url, location in
             // Killed after its commit, before any file: the rerun writes the files and takes no number.
             let killed = try await onOwnThread { try CreditsBinary.run(
                 ["invoice", "--period", "2026-11", "--out", directory.file("killed"), "--db", url],
@@ -212,5 +208,10 @@ struct PostgresInitAndReadTests {
 
     static func withoutTiming(_ output: String) -> String {
         output.replacingOccurrences(of: #""durationMs":[0-9]+"#, with: "", options: .regularExpression)
+    }
+
+    /// `withoutTiming`, and without the `database` the output names (a file on one store, a URL on the other).
+    static func withoutTimingOrDatabase(_ output: String) -> String {
+        withoutTiming(output).replacingOccurrences(of: #""database":"[^"]*""#, with: "", options: .regularExpression)
     }
 }

@@ -116,13 +116,9 @@ struct PostgresOperatorCommandsTests {
     }
 
     @Test func moveExpiry_onPostgres_movesOnce_refusesAlike_andKeepsSQLitesDigest() async throws {
-        let built = try PostgresStoreTests.built.get()
-        let sqlite = directory.file("moves.sqlite")
-        try FileManager.default.copyItem(atPath: built.site.db, toPath: sqlite)
-        let grant = try #require(try await PostgresIngestTests.sqliteLines(
-            "SELECT id FROM grants WHERE remaining > 0 AND expires_at IS NOT NULL ORDER BY id LIMIT 1", in: sqlite).first)
-        try await PostgresTestServer.withDatabase { url, location in
-            try await PostgresStoreTests.copyLedger(sqlite, to: url)
+        try await PostgresStoreTests.withBuiltLedgerOnBoth("moves.sqlite", in: directory) { sqlite, url, location in
+            let grant = try #require(try await PostgresIngestTests.sqliteLines(
+                "SELECT id FROM grants WHERE remaining > 0 AND expires_at IS NOT NULL ORDER BY id LIMIT 1", in: sqlite).first)
             func both(_ arguments: [String]) async throws -> [CreditsBinary.Result] {
                 let environment = ["CREDITS_NOW": "2026-12-02T10:00:00Z"]
                 let runs = try await onOwnThread {
@@ -130,10 +126,8 @@ struct PostgresOperatorCommandsTests {
                      try CreditsBinary.run(arguments + ["--db", url], environment: environment)]
                 }
                 #expect(runs[0].exitCode == runs[1].exitCode, "\(arguments): \(runs[1].stderr)")
-                #expect(PostgresInitAndReadTests.withoutTiming(runs[0].stdout)
-                    .replacingOccurrences(of: #""database":"[^"]*""#, with: "", options: .regularExpression)
-                    == PostgresInitAndReadTests.withoutTiming(runs[1].stdout)
-                    .replacingOccurrences(of: #""database":"[^"]*""#, with: "", options: .regularExpression), "\(arguments)")
+                #expect(PostgresInitAndReadTests.withoutTimingOrDatabase(runs[0].stdout)
+                    == PostgresInitAndReadTests.withoutTimingOrDatabase(runs[1].stdout), "\(arguments)")
                 #expect(runs[0].stderr == runs[1].stderr, "\(arguments)")
                 return runs
             }

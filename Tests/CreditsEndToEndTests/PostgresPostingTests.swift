@@ -13,11 +13,7 @@ struct PostgresPostingTests {
     let directory = TemporaryDirectory("pg-posting")
 
     @Test func adminPostings_onPostgres_answerAsOnSQLite_andKeepOneDigest() async throws {
-        let built = try PostgresStoreTests.built.get()
-        let sqlite = directory.file("admin.sqlite")
-        try FileManager.default.copyItem(atPath: built.site.db, toPath: sqlite)
-        try await PostgresTestServer.withDatabase { url, _ in
-            try await PostgresStoreTests.copyLedger(sqlite, to: url)
+        try await PostgresStoreTests.withBuiltLedgerOnBoth("admin.sqlite", in: directory) { sqlite, url, _ in
             func both(_ arguments: [String], exitCode: Int32) async throws -> [String: Any] {
                 let environment = ["CREDITS_NOW": "2026-12-02T10:00:00Z"]
                 let runs = try await onOwnThread {
@@ -25,10 +21,7 @@ struct PostgresPostingTests {
                      try CreditsBinary.run(arguments + ["--json", "--db", url], environment: environment)]
                 }
                 #expect(runs.map(\.exitCode) == [exitCode, exitCode], "\(arguments): \(runs[1].stderr)")
-                let outputs = runs.map {
-                    PostgresInitAndReadTests.withoutTiming($0.stdout)
-                        .replacingOccurrences(of: #""database":"[^"]*""#, with: "", options: .regularExpression)
-                }
+                let outputs = runs.map { PostgresInitAndReadTests.withoutTimingOrDatabase($0.stdout) }
                 #expect(outputs[0] == outputs[1], "\(arguments)")
                 #expect(runs[0].stderr == runs[1].stderr, "\(arguments)")
                 return try runs[1].json()

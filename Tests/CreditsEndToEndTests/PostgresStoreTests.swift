@@ -42,6 +42,20 @@ struct PostgresStoreTests {
         #expect(copied.exitCode == 0, "\(copied.stderr)")
     }
 
+    /// The fixture nights' ledger twice, as a SQLite file `name` in `directory` and in a database of its own on
+    /// the test server: where a test runs one command on both stores and compares.
+    static func withBuiltLedgerOnBoth<T>(
+        _ name: String, in directory: TemporaryDirectory,
+        _ body: (_ sqlite: String, _ url: String, _ location: PostgresLocation) async throws -> T
+    ) async throws -> T {
+        let sqlite = directory.file(name)
+        try FileManager.default.copyItem(atPath: try built.get().site.db, toPath: sqlite)
+        return try await PostgresTestServer.withDatabase { url, location in
+            try await copyLedger(sqlite, to: url)
+            return try await body(sqlite, url, location)
+        }
+    }
+
     func copy(_ url: String, extra: [String] = [], environment: [String: String] = [:]) throws -> CreditsBinary.Result {
         let ledger = try Self.built.get()
         return try CreditsBinary.run(["db", "copy", "--from", ledger.site.db, "--to", url, "--json"] + extra,

@@ -11,6 +11,8 @@
 #   ROUNDS=n, ORDERS=n, KEEP=1 (keep the ledgers and outputs in benchmarks/data/nightly-*/)
 #   BUDGETS=1  the same world with a soft monthly budget on each of its 20,000 investigations
 #   TWO_STAGES=1  reconcile, then apply, as two stages (a plan reviewed before it posts)
+#   POSTGRES_URL=postgresql://...  a PostgreSQL superuser's URL: each round also runs the Credits job on
+#                 PostgreSQL, in a database credits_bench it creates afresh (issue 17); needs psql
 # Needs python3 with XlsxWriter (pip install XlsxWriter). Data goes to benchmarks/data/ (not in git).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -45,7 +47,10 @@ measure() {
     fi
     wall=$(seconds "$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time.txt")")
     rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$work/time.txt")
-    size=$( (du -cm "$db" "$db"-wal 2>/dev/null || true) | tail -1 | cut -f1)
+    case "$db" in
+        postgres://*|postgresql://*) size=$(psql "$db" -tAc "SELECT pg_database_size(current_database()) / 1048576") ;;
+        *) size=$( (du -cm "$db" "$db"-wal 2>/dev/null || true) | tail -1 | cut -f1) ;;
+    esac
     printf '  %-22s wall %8.2f s   peak RSS %5s MB   database %5s MB\n' "$label" "$wall" "$rss" "$size"
 }
 
@@ -57,10 +62,14 @@ run_script() {
     script_wall=$wall
 }
 
+# run_credits [DB]: the Credits job on a fresh ledger: a SQLite file, or PostgreSQL's credits_bench.
 run_credits() {
-    local db="$work/credits/ledger.sqlite"
+    local db="${1:-$work/credits/ledger.sqlite}"
     rm -rf "$work/credits"
     mkdir -p "$work/credits/report"
+    if [ -n "${1:-}" ]; then
+        psql "$POSTGRES_URL" -q -c "DROP DATABASE IF EXISTS credits_bench WITH (FORCE)" -c "CREATE DATABASE credits_bench"
+    fi
     local total=0 peak=0
     stage() { # stage LABEL ARGS...
         local label="$1"; shift
@@ -91,5 +100,15 @@ for round in $(seq 1 "$rounds"); do
     if [ $((round % 2)) -eq 1 ]; then run_script; run_credits; else run_credits; run_script; fi
     printf '  %-22s wall %8.2f s   = %.1fx the script; highest peak RSS %s MB\n' "credits job (no verify)" \
         "$credits_total" "$(awk -v a="$credits_total" -v b="$script_wall" 'BEGIN { print a / b }')" "$credits_peak"
+    if [ -n "${POSTGRES_URL:-}" ]; then
+        sqlite_total=$credits_total
+        echo "   on PostgreSQL:"
+        run_credits "$(sed -E 's#^(postgres(ql)?://[^/?]*)/?[^?]*#\1/credits_bench#' <<< "$POSTGRES_URL")"
+        printf '  %-22s wall %8.2f s   = %.1fx the script, %.1fx SQLite; highest peak RSS %s MB\n' \
+            "credits job (no verify)" "$credits_total" \
+            "$(awk -v a="$credits_total" -v b="$script_wall" 'BEGIN { print a / b }')" \
+            "$(awk -v a="$credits_total" -v b="$sqlite_total" 'BEGIN { print a / b }')" "$credits_peak"
+    fi
 done
+[ -z "${POSTGRES_URL:-}" ] || psql "$POSTGRES_URL" -q -c "DROP DATABASE IF EXISTS credits_bench WITH (FORCE)"
 [ -n "${KEEP:-}" ] || rm -rf "$work"

@@ -78,8 +78,7 @@ extension LedgerReader {
         orderID: String, merchantReference: String?, metadataOrganisationID: String?, metadataPackageID: String?,
         catalogue: some SaleCatalogue
     ) throws -> Result<OrderSale, OrderSaleProblem> {
-        let purchase = try self.purchase(revolutOrderID: orderID)
-            ?? merchantReference.flatMap { try self.purchase(reference: $0) }
+        let purchase = try self.purchase(revolutOrderID: orderID, orElseReference: merchantReference)
         if let purchase, let attached = purchase.revolutOrderID, attached != orderID {
             return .failure(.purchaseOfAnotherOrder(reference: purchase.reference, paidBy: attached))
         }

@@ -5,15 +5,19 @@ extension LedgerTransaction {
     public func grant(_ request: GrantRequest) throws -> Posting {
         let terms = try GrantTerms.of(request, currency: try organisationFacts(request.organisationID).currency)
         let (price, burnRank, hash) = (terms.price, terms.burnRank, terms.contentHash)
-        if let existing = try existingTransfer(key: request.idempotencyKey, hash: hash) { return existing }
-
         let debit: AccountID = request.source == .adjustment ? .adjustment : .issuance
+        // The key is not probed up front: the insert finds it (a round trip less per top-up on PostgreSQL).
         guard let transfer = try insertTransfer(
             key: request.idempotencyKey, hash: hash, kind: request.kind, debit: debit,
             credit: .available(organisationID: request.organisationID), amount: request.credits,
             organisationID: request.organisationID, money: price, effectiveAt: request.effectiveAt,
             references: request.references)
-        else { preconditionFailure("the key was probed above, in this transaction") }
+        else {
+            guard let existing = try existingTransfer(key: request.idempotencyKey, hash: hash) else {
+                preconditionFailure("an insert refused for its idempotency key finds the transfer holding it")
+            }
+            return existing
+        }
         // A new row: deferred draws from other grants may wait (see `PostingState`).
         let grantID = try postingState.nextID(of: .grants, in: session)
         try session.run(

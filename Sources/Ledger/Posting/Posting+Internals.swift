@@ -7,10 +7,11 @@ extension LedgerTransaction {
         let overdraftLimit: Credits
     }
 
-    /// Locks the organisation for this transaction (`PostingState.lock`) and reads what every grant needs.
+    /// Locks the organisation for this transaction (`PostingState.lock`) and reads what every grant needs,
+    /// once per transaction (a night's top-ups ask it for every order).
     func organisationFacts(_ id: String) throws -> OrganisationFacts {
         try postingState.lock(id, in: session)
-        // Read for every grant posted (a night's top-ups): off the statement, not through a GRDB row.
+        if let known = postingState.facts[id] { return known }
         guard let (code, limit) = try session.first(
             "SELECT currency, overdraft_limit FROM organisations WHERE id = ?", bind: { $0.add(id) },
             read: { ($0.text(0), $0.int64(1)) })
@@ -18,7 +19,9 @@ extension LedgerTransaction {
         guard let currency = Currency(code: code) else {
             preconditionFailure("organisation \(id) has a currency the schema should have refused")
         }
-        return OrganisationFacts(currency: currency, overdraftLimit: Credits(microcredits: limit))
+        let facts = OrganisationFacts(currency: currency, overdraftLimit: Credits(microcredits: limit))
+        postingState.facts[id] = facts
+        return facts
     }
 
     /// The size rule every transfer obeys: at most `Credits.transferMax`, so no amount the ledger

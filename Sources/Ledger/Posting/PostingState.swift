@@ -35,6 +35,10 @@ final class PostingState {
     /// what it decides on.
     private var locked: Set<String> = []
 
+    /// Each organisation's currency and overdraft limit, as this transaction read them
+    /// (`LedgerTransaction.organisationFacts`); forgotten with the organisation's state.
+    var facts: [String: LedgerTransaction.OrganisationFacts] = [:]
+
     /// The ids of the next transfer, grant and draw this transaction adds (`LedgerRowIDs`).
     private var rowIDs: LedgerRowIDs?
 
@@ -109,11 +113,13 @@ final class PostingState {
 
     func forget(_ organisationID: String) {
         organisations[organisationID] = nil
+        facts[organisationID] = nil
         budgets.forget(organisationID)
     }
 
     func forgetAll() {
         organisations.removeAll()
+        facts.removeAll()
         budgets.forgetAll()
     }
 

@@ -16,8 +16,13 @@ protocol PostingSession: SQLSession {
     /// Runs one query whose parameters `bind` sets and hands its first row to `read`; nil when it has none.
     func first<Value>(_ sql: String, bind: (inout SQLBinder) -> Void, read: (any SQLColumns) throws -> Value) throws
         -> Value?
-    /// Runs one query whose parameters `bind` sets and hands `body` each row (valid during its call only).
+    /// Runs one query whose parameters `bind` sets and hands `body` each row (valid during its call only),
+    /// streaming: for results of any size (a night's staged events).
     func forEach(_ sql: String, bind: (inout SQLBinder) -> Void, _ body: (any SQLColumns) throws -> Void) throws
+    /// Runs one query whose parameters `bind` sets and maps every row with `read`, at once: for results of a
+    /// few rows, usually none (one round trip on PostgreSQL, where `forEach` opens a cursor).
+    func all<Value>(_ sql: String, bind: (inout SQLBinder) -> Void, read: (any SQLColumns) throws -> Value) throws
+        -> [Value]
     /// Makes this transaction the only one that may change the organisation's balance, grants and holds
     /// until it ends. Posting calls it before it reads what it decides on (the organisation's balance,
     /// grants and running balance), so two writers never decide on the same state: on PostgreSQL a row
@@ -92,6 +97,14 @@ extension Database: PostingSession {
         }
     }
 
+    func all<Value>(_ sql: String, bind: (inout SQLBinder) -> Void, read: (any SQLColumns) throws -> Value) throws
+        -> [Value]
+    {
+        var values: [Value] = []
+        try forEach(sql, bind: bind) { values.append(try read($0)) }
+        return values
+    }
+
     func lockOrganisation(_ organisationID: String) throws {}
 
     func lockRowNumbering() throws {}
@@ -127,6 +140,14 @@ extension PostgresSession: PostingSession {
         var binder = SQLBinder()
         bind(&binder)
         try forEachRow(sql, binder.values, body)
+    }
+
+    func all<Value>(_ sql: String, bind: (inout SQLBinder) -> Void, read: (any SQLColumns) throws -> Value) throws
+        -> [Value]
+    {
+        var binder = SQLBinder()
+        bind(&binder)
+        return try records(sql, binder.values).map(read)
     }
 
     func lockOrganisation(_ organisationID: String) throws {

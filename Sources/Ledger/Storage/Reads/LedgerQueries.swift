@@ -43,17 +43,12 @@ extension LedgerReader {
     /// The top-up that credited a Revolut order, if any.
     ///
     /// Asked for every completed order of a night, twice (matching, then posting), and almost always
-    /// not credited yet: a probe of the index without GRDB rows answers that, and only a top-up found
-    /// is read whole.
+    /// not credited yet: one query of the index, its row read in place only when there is one (a
+    /// round trip each on PostgreSQL, so not a probe and then a read).
     public func topUp(forRevolutOrder orderID: String) throws -> Transfer? {
-        let session = sqlReadingNoBalances
-        guard try session.first(
-            "SELECT 1 FROM transfers WHERE kind = 'top_up' AND revolut_order_id = ?", bind: { $0.add(orderID) },
-            read: { _ in true }) ?? false
-        else { return nil }
-        return try session.record(
-            "\(Self.transferSelect) WHERE t.kind = 'top_up' AND t.revolut_order_id = ?", [.text(orderID)]
-        ).map { try Self.transfer($0) }
+        try sqlReadingNoBalances.first(
+            "\(Self.transferSelect) WHERE t.kind = 'top_up' AND t.revolut_order_id = ?", bind: { $0.add(orderID) },
+            read: { try Self.transfer($0) })
     }
 
     /// An organisation's transfers in posting order, optionally filtered, after a cursor

@@ -5,20 +5,16 @@ extension LedgerReader {
     /// The overdraft an organisation owes, oldest outflow first (`OverdraftSettlement`).
     ///
     /// Read for every grant posted (a night's top-ups), and almost always nothing: read off the
-    /// statement, not through GRDB rows.
+    /// statement, not through rows (`PostingSession.all`, one round trip on PostgreSQL).
     static func owedCredits(of organisationID: String, on session: any PostingSession) throws -> [OwedCredits] {
-        var owed: [OwedCredits] = []
-        try session.forEach(
+        try session.all(
             """
             SELECT transfer_id, CAST(SUM(credits) AS BIGINT) FROM grant_draws
             WHERE organisation_id = ? AND grant_id IS NULL
             GROUP BY transfer_id HAVING SUM(credits) > 0 ORDER BY transfer_id
             """,
-            bind: { $0.add(organisationID) }
-        ) { row in
-            owed.append(OwedCredits(transferID: row.int64(0), credits: Credits(microcredits: row.int64(1))))
-        }
-        return owed
+            bind: { $0.add(organisationID) },
+            read: { OwedCredits(transferID: $0.int64(0), credits: Credits(microcredits: $0.int64(1))) })
     }
 
     /// The transfer holding an idempotency key: its id, content hash, amount and the credits of it

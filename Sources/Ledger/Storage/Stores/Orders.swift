@@ -191,23 +191,24 @@ extension LedgerReader {
         ).compactMap(Self.observation)
     }
 
-    /// Asked for every order a plan ties (twice: by order id, then by reference), and a miss for
-    /// orders we did not create: a probe of the index first, the row read only when there is one.
     public func purchase(reference: String) throws -> Purchase? {
-        try purchase(where: "reference", is: reference)
+        try purchase(revolutOrderID: nil, orElseReference: reference)
     }
 
     public func purchase(revolutOrderID: String) throws -> Purchase? {
-        try purchase(where: "revolut_order_id", is: revolutOrderID)
+        try purchase(revolutOrderID: revolutOrderID, orElseReference: nil)
     }
 
-    private func purchase(where column: String, is value: String) throws -> Purchase? {
-        let session = sqlReadingNoBalances
-        guard try session.first(
-            "SELECT 1 FROM purchases WHERE \(column) = ?", bind: { $0.add(value) }, read: { _ in true }) ?? false
-        else { return nil }
-        return try session.record("SELECT \(Self.purchaseColumns) FROM purchases p WHERE \(column) = ?", [.text(value)])
-            .map(Self.purchase)
+    /// The purchase we attached to the order `revolutOrderID`, else the one of our reference `reference`.
+    /// Asked for every order a plan ties, and a miss for orders we did not create: one query of both
+    /// indexes (a round trip on PostgreSQL), its row read in place only when there is one.
+    public func purchase(revolutOrderID: String?, orElseReference reference: String?) throws -> Purchase? {
+        try sqlReadingNoBalances.first(
+            """
+            SELECT \(Self.purchaseColumns) FROM purchases p WHERE p.revolut_order_id = ?1 OR p.reference = ?2
+            ORDER BY CASE WHEN p.revolut_order_id = ?1 THEN 0 ELSE 1 END LIMIT 1
+            """,
+            bind: { $0.add(revolutOrderID); $0.add(reference) }, read: { Self.purchase($0) })
     }
 
     static let observationColumns = """
