@@ -121,9 +121,11 @@ import Testing
 
     @Test func testTimeoutAfterCreationLooksUpByReferenceAndCreatesOnce() async throws {
         let stub = RevolutStub()
-        stub.enqueue(.slow(.seconds(3), afterProcessing: true), for: .create)
+        // The create answers long after the client gives up; the lookups that follow must answer within the
+        // same timeout while the rest of the suite loads both cores (a 1 s timeout failed there twice).
+        stub.enqueue(.slow(.seconds(8), afterProcessing: true), for: .create)
         try await stub.run { url in
-            let order = try await Self.client(url, timeout: .seconds(1)).createOrder(Self.purchase)
+            let order = try await Self.client(url, timeout: .seconds(3)).createOrder(Self.purchase)
             #expect(order.checkoutURL != nil)
             #expect(stub.orderCount == 1)
         }
