@@ -53,6 +53,7 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
     let resolver: Resolver
     let limits: GraphQLLimits
     let cache: GraphQLDocumentCache
+    let preparation: GraphQLPreparationPool
     let metrics: MetricsRegistry
     let makeContext: @Sendable (Principal, String, String) -> Context
     let compiler: @Sendable (Document) -> CompiledGraphQLQuery<Context>?
@@ -78,6 +79,7 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
         self.limits = limits
         self.metrics = metrics
         self.cache = cache ?? GraphQLDocumentCache(capacity: limits.maxCachedDocuments)
+        self.preparation = GraphQLPreparationPool(threads: limits.preparationThreads)
     }
 
     /// The document cache (tests assert hits through it).
@@ -255,7 +257,7 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
         } catch {
             return .failure(refusal(error))
         }
-        switch await GraphQLPreparationPool.shared.run(budget: limits.preparationBudget, { parseAndValidate(query) }) {
+        switch await preparation.run(budget: limits.preparationBudget, { parseAndValidate(query) }) {
         case .finished(.success(let entry)):
             cache.insert(entry, for: query)
             return .success(entry)

@@ -15,6 +15,9 @@ public struct GraphQLLimits: Sendable {
     /// Longest a caller waits for one document's parsing and validation, which run off the event loop
     /// (`GraphQLPreparationPool`). Past it the request is refused and no route has waited for it.
     public var preparationBudget: Duration = .seconds(2)
+    /// Threads that parse and validate documents the cache does not hold (`GraphQLPreparationPool`): two,
+    /// the cores of the machines the service runs on.
+    public var preparationThreads = 2
     /// Deepest field nesting, counting fragments' fields where they are spread. Fields under `__schema`
     /// and `__type` count towards `maxIntrospectionDepth` instead.
     public var maxDepth = 10

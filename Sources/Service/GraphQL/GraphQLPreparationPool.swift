@@ -9,11 +9,14 @@ import Synchronization
 /// D2). `GraphQLNestingScan` removes the slow documents known today; this pool makes an unforeseen one
 /// cost at most a pool thread, never a loop. A caller waits at most the budget: a job still queued
 /// then is dropped unrun, and a job still running is abandoned to finish on its thread (GraphQL's
-/// validation cannot be interrupted). The pool is never shut down, so an abandoned job cannot hold up
-/// the server's shutdown. Only cache misses come here; a cached document never leaves its loop.
+/// validation cannot be interrupted). Nobody waits for the pool to stop, so an abandoned job cannot hold
+/// up the server's shutdown: its threads end once the endpoint that owns it is gone and their last job
+/// is done. Only cache misses come here; a cached document never leaves its loop.
+///
+/// Each `GraphQLEndpoint` owns one (the service has one endpoint): a pool shared by every endpoint of a
+/// process let one server's abandoned jobs delay another's past its budget, which the tests, running many
+/// servers at once, saw as a document refused for the wrong reason.
 final class GraphQLPreparationPool: Sendable {
-    /// The service's pool: two threads, the size of the machines it runs on.
-    static let shared = GraphQLPreparationPool(threads: 2)
 
     enum Outcome<Value: Sendable>: Sendable {
         case finished(Value)
@@ -28,6 +31,10 @@ final class GraphQLPreparationPool: Sendable {
     init(threads: Int) {
         pool = NIOThreadPool(numberOfThreads: threads)
         pool.start()
+    }
+
+    deinit {
+        pool.shutdownGracefully { _ in }
     }
 
     /// Runs `work` on a pool thread and returns its value, or why there is none after `budget`.
