@@ -175,7 +175,7 @@ extension LedgerReader {
     /// Streamed in index order (`cost_events_by_occurrence`), so memory does not grow with the night.
     /// Safe to post while iterating: a deduction posted for a returned event only concerns a row
     /// already behind the walk, and postings write no `cost_events` row. Rows are read straight off
-    /// the statement (`forEachRowCached`), and each source file's name is made once, not per event.
+    /// the statement (`PostingSession.forEach`), and each source file's name is made once, not per event.
     public func forEachUnchargedEvent(
         from: Instant?, before: Instant, _ body: (UnchargedEvent) throws -> Void
     ) throws {
