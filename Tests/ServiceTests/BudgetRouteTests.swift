@@ -16,26 +16,26 @@ import TestSupport
     let directory = TemporaryDirectory("service-budgets")
 
     func withBudgetService(
-        _ budgets: [Budget], _ body: (ServiceHTTPTests.Harness, LedgerDatabase) async throws -> Void
+        _ store: StoreKind, _ budgets: [Budget], _ body: (ServiceHTTPTests.Harness, any LiveLedger) async throws -> Void
     ) async throws {
-        let ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"), durability: .live)
         var met = SampleWorld.organisation("met")
         met.budgets = budgets
-        _ = try await ledger.write { [met] tx in try tx.load(SampleWorld.configuration([met])) }
-        _ = try await ledger.write { tx in
-            try tx.grant(GrantRequest(
-                idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: credits("1000"),
-                effectiveAt: instant("2026-11-01T00:00:00Z")))
-        }
-        try await ServiceHTTPTests.withService(spendingRoutes: UsageRoute.spendingRoutes(ledger: ledger)) { service in
-            try await body(service, ledger)
+        try await withLiveLedger(store, in: directory, configuration: SampleWorld.configuration([met])) { ledger in
+            _ = try await ledger.write(as: .tests) { tx in
+                try tx.grant(GrantRequest(
+                    idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: credits("1000"),
+                    effectiveAt: instant("2026-11-01T00:00:00Z")))
+            }
+            try await ServiceHTTPTests.withService(spendingRoutes: UsageRoute.spendingRoutes(ledger: ledger)) { service in
+                try await body(service, ledger)
+            }
         }
     }
 
     static let teamBudget = Budget(scope: .team, scopeID: "analysis", limit: credits("30"), period: .month, mode: .hard)
 
-    @Test func usage_whenATeamBudgetWouldBePassed_is402BudgetExceeded_andBatchRefusesTheSameEvent() async throws {
-        try await withBudgetService([
+    @Test(arguments: StoreKind.available) func usage_whenATeamBudgetWouldBePassed_is402BudgetExceeded_andBatchRefusesTheSameEvent(_ store: StoreKind) async throws {
+        try await withBudgetService(store, [
             Budget(scope: .organisation, scopeID: "met", limit: credits("500"), period: .month, mode: .hard),
             Self.teamBudget,
             Budget(scope: .investigation, scopeID: "op-routine", limit: credits("25"), period: .month, mode: .soft),
@@ -60,9 +60,9 @@ import TestSupport
             let line = UsageRouteTests.event("e2", credits: "15", investigation: "op-routine")
             let file = directory.file("events.jsonl")
             try Data((line + "\n").utf8).write(to: URL(fileURLWithPath: file))
-            let summary = try EventIngester(store: ledger).ingest(path: file)
+            let summary = try await withStagingStore(of: ledger) { try EventIngester(store: $0).ingest(path: file) }
             #expect(summary.staged == 1, "\(summary)")
-            let batch: SpendRefusal? = try await ledger.write { tx in
+            let batch: SpendRefusal? = try await ledger.write(as: .tests) { tx in
                 let book = BatchPostingBook(tx)
                 do {
                     _ = try book.postSpend(SpendRequest(
@@ -86,8 +86,8 @@ import TestSupport
         }
     }
 
-    @Test func usage_pastASoftBudget_isCharged() async throws {
-        try await withBudgetService([
+    @Test(arguments: StoreKind.available) func usage_pastASoftBudget_isCharged(_ store: StoreKind) async throws {
+        try await withBudgetService(store, [
             Budget(scope: .team, scopeID: "analysis", limit: credits("10"), period: .month, mode: .soft),
         ]) { service, _ in
             let answer = try await UsageRouteTests.post(service, UsageRouteTests.event("s1", credits: "25"))
@@ -95,8 +95,8 @@ import TestSupport
         }
     }
 
-    @Test func hold_countsAgainstTheBudgetOnItsPath() async throws {
-        try await withBudgetService([Self.teamBudget]) { service, ledger in
+    @Test(arguments: StoreKind.available) func hold_countsAgainstTheBudgetOnItsPath(_ store: StoreKind) async throws {
+        try await withBudgetService(store, [Self.teamBudget]) { service, ledger in
             _ = try await ledger.write(as: .operator(name: "test")) { tx in
                 try tx.createHold(HoldRequest(
                     idempotencyKey: "job", organisationID: "met", team: "analysis", operation: "ocr",

@@ -16,27 +16,29 @@ import TestSupport
 
     /// `met`: 150 credits, 100 reserved for P1 (`op-urgent` P1, `op-routine` P3): 50 spendable below P1.
     func withHoldService(
-        reserve: Credits = credits("100"), _ body: (ServiceHTTPTests.Harness, LedgerDatabase) async throws -> Void
+        _ store: StoreKind, reserve: Credits = credits("100"),
+        _ body: (ServiceHTTPTests.Harness, any LiveLedger) async throws -> Void
     ) async throws {
         let reservations = reserve.isPositive ? [Reservation(id: "p1-floor", credits: reserve, maxPriority: .p1)] : []
-        let ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"), durability: .live, clock: clock.provider)
         let configuration = SampleWorld.configuration([
             SampleWorld.organisation("met", reservations: reservations), SampleWorld.organisation("gmp"),
         ])
-        _ = try await ledger.write { [configuration] tx in try tx.load(configuration) }
-        _ = try await ledger.write { tx in
-            try tx.grant(GrantRequest(
-                idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: credits("150"),
-                effectiveAt: instant("2026-11-01T00:00:00Z")))
-        }
-        try await ServiceHTTPTests.withService(
-            graphQL: try LedgerSchema.endpoint(
-                ledger: ledger, now: clock.provider, limits: GraphQLLimits(), metrics: MetricsRegistry()),
-            spendingRoutes: UsageRoute.spendingRoutes(ledger: ledger), holdRoutes: HoldRoutes.spendingRoutes(ledger: ledger)
-        ) { service in
-            try await body(service, ledger)
-            let report = try await ledger.read { try $0.verify() }
-            #expect(report.passed, "\(report.checks.filter { !$0.passed })")
+        try await withLiveLedger(store, in: directory, configuration: configuration, clock: clock.provider) { ledger in
+            _ = try await ledger.write(as: .tests) { tx in
+                try tx.grant(GrantRequest(
+                    idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: credits("150"),
+                    effectiveAt: instant("2026-11-01T00:00:00Z")))
+            }
+            try await ServiceHTTPTests.withService(
+                graphQL: try LedgerSchema.endpoint(
+                    ledger: ledger, now: clock.provider, limits: GraphQLLimits(), metrics: MetricsRegistry()),
+                spendingRoutes: UsageRoute.spendingRoutes(ledger: ledger),
+                holdRoutes: HoldRoutes.spendingRoutes(ledger: ledger)
+            ) { service in
+                try await body(service, ledger)
+                let report = try await verification(of: ledger)
+                #expect(report.passed, "\(report.checks.filter { !$0.passed })")
+            }
         }
     }
 
@@ -68,17 +70,17 @@ import TestSupport
         try await request(service, "POST", "v1/holds/\(id)/settle", #"{"credits":\#(credits)}"#)
     }
 
-    func held(_ ledger: LedgerDatabase) async throws -> Credits {
+    func held(_ ledger: any LiveLedger) async throws -> Credits {
         let now = clock.now
         return try await ledger.read { try $0.heldCredits(of: "met", at: now) }
     }
 
-    func available(_ ledger: LedgerDatabase) async throws -> Credits {
+    func available(_ ledger: any LiveLedger) async throws -> Credits {
         try await ledger.read { try $0.balance(of: "met").available }
     }
 
-    @Test func create_settle_postsOneDeduction_andASecondSettleChangesNothing() async throws {
-        try await withHoldService { service, ledger in
+    @Test(arguments: StoreKind.available) func create_settle_postsOneDeduction_andASecondSettleChangesNothing(_ store: StoreKind) async throws {
+        try await withHoldService(store) { service, ledger in
             let created = try await Self.hold(service, Self.holdBody("job-1"))
             #expect(created.status == 201, "\(created.text)")
             let id = try #require(try created.json()["hold_id"] as? Int)
@@ -116,8 +118,8 @@ import TestSupport
         }
     }
 
-    @Test func settle_acceptsUpToTheToleranceAboveTheEstimate() async throws {
-        try await withHoldService { service, _ in
+    @Test(arguments: StoreKind.available) func settle_acceptsUpToTheToleranceAboveTheEstimate(_ store: StoreKind) async throws {
+        try await withHoldService(store) { service, _ in
             let id = try #require(try await Self.hold(service, Self.holdBody("job-2", credits: #""40""#)).json()["hold_id"] as? Int)
             let above = try await Self.settle(service, id, #""44.000001""#)
             try ServiceHTTPTests.expectProblem(above, status: 400)
@@ -127,8 +129,8 @@ import TestSupport
         }
     }
 
-    @Test func heldCreditsCountAgainstSpendable_forUsageAndForHolds() async throws {
-        try await withHoldService(reserve: .zero) { service, ledger in
+    @Test(arguments: StoreKind.available) func heldCreditsCountAgainstSpendable_forUsageAndForHolds(_ store: StoreKind) async throws {
+        try await withHoldService(store, reserve: .zero) { service, ledger in
             #expect(try await Self.hold(service, Self.holdBody("job-3", credits: #""145""#)).status == 201)
             let usage = try await UsageRouteTests.post(service, UsageRouteTests.event("e1", credits: "10"))
             try ServiceHTTPTests.expectProblem(usage, status: 402)
@@ -154,8 +156,8 @@ import TestSupport
         }
     }
 
-    @Test func aHoldBlockedByTheReserveNamesReserveFloor_andP1WorkMayHoldTheReserve() async throws {
-        try await withHoldService { service, ledger in
+    @Test(arguments: StoreKind.available) func aHoldBlockedByTheReserveNamesReserveFloor_andP1WorkMayHoldTheReserve(_ store: StoreKind) async throws {
+        try await withHoldService(store) { service, ledger in
             // 150 available, 100 reserved for P1: 50 spendable below P1.
             #expect(try await Self.hold(service, Self.holdBody("job-13", credits: #""45""#)).status == 201)
             let low = try await Self.hold(service, Self.holdBody("job-14", credits: #""6""#, investigation: "op-routine"))
@@ -175,8 +177,8 @@ import TestSupport
         }
     }
 
-    @Test func release_freesTheCredits_andASettledHoldCannotBeReleased() async throws {
-        try await withHoldService { service, ledger in
+    @Test(arguments: StoreKind.available) func release_freesTheCredits_andASettledHoldCannotBeReleased(_ store: StoreKind) async throws {
+        try await withHoldService(store) { service, ledger in
             let id = try #require(try await Self.hold(service, Self.holdBody("job-7", credits: "50")).json()["hold_id"] as? Int)
             #expect(try await held(ledger) == credits("50"))
             let released = try await Self.request(service, "DELETE", "v1/holds/\(id)")
@@ -196,8 +198,8 @@ import TestSupport
         }
     }
 
-    @Test func anotherOrganisationsHoldIsNotFound() async throws {
-        try await withHoldService { service, _ in
+    @Test(arguments: StoreKind.available) func anotherOrganisationsHoldIsNotFound(_ store: StoreKind) async throws {
+        try await withHoldService(store) { service, _ in
             let id = try #require(try await Self.hold(service, Self.holdBody("job-9", credits: "5")).json()["hold_id"] as? Int)
             let foreignSettle = try await Self.request(
                 service, "POST", "v1/holds/\(id)/settle", #"{"credits":"5"}"#, key: ServiceHTTPTests.orgKey.key)
@@ -210,8 +212,8 @@ import TestSupport
         }
     }
 
-    @Test func refusesBadBodies_namingTheField() async throws {
-        try await withHoldService { service, _ in
+    @Test(arguments: StoreKind.available) func refusesBadBodies_namingTheField(_ store: StoreKind) async throws {
+        try await withHoldService(store) { service, _ in
             let cases: [(String, String)] = [
                 (Self.holdBody("k", credits: "0"), "estimateMustBePositive"),
                 (Self.holdBody("k", expiresIn: Int(Hold.expirySecondsMax) + 1), "expiryOutOfRange"),
@@ -231,8 +233,8 @@ import TestSupport
         }
     }
 
-    @Test func anExpiredHoldFreesItsCreditsAtTheExpiryInstantExactly() async throws {
-        try await withHoldService { service, ledger in
+    @Test(arguments: StoreKind.available) func anExpiredHoldFreesItsCreditsAtTheExpiryInstantExactly(_ store: StoreKind) async throws {
+        try await withHoldService(store) { service, ledger in
             let created = try await Self.hold(service, Self.holdBody("job-11", credits: "50", expiresIn: 600))
             #expect(created.status == 201)
             #expect(try created.json()["expires_at"] as? String == "2026-11-20T10:10:00.000Z")
@@ -248,8 +250,8 @@ import TestSupport
         }
     }
 
-    @Test func concurrentHoldsNeverPromiseMoreThanWasSpendable() async throws {
-        try await withHoldService(reserve: .zero) { service, ledger in
+    @Test(arguments: StoreKind.available) func concurrentHoldsNeverPromiseMoreThanWasSpendable(_ store: StoreKind) async throws {
+        try await withHoldService(store, reserve: .zero) { service, ledger in
             // 150 spendable; 24 clients ask for 7 each (168): exactly 21 may be promised (147).
             let answers = try await withThrowingTaskGroup(of: Int.self) { group in
                 for client in 0..<24 {
@@ -266,8 +268,8 @@ import TestSupport
         }
     }
 
-    @Test func graphQLListsOpenHolds_perTeamAndInvestigation_andNotAnotherOrganisations() async throws {
-        try await withHoldService(reserve: .zero) { service, _ in
+    @Test(arguments: StoreKind.available) func graphQLListsOpenHolds_perTeamAndInvestigation_andNotAnotherOrganisations(_ store: StoreKind) async throws {
+        try await withHoldService(store, reserve: .zero) { service, _ in
             #expect(try await Self.hold(service, Self.holdBody("job-20", credits: "10")).status == 201)
             #expect(try await Self.hold(service, Self.holdBody("job-21", credits: "20", investigation: "op-urgent")).status == 201)
             let short = try await Self.hold(service, Self.holdBody("job-22", credits: "5", expiresIn: 60))

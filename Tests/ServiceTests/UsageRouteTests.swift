@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Ingest
 import Testing
 import TestSupport
@@ -8,7 +7,8 @@ import TestSupport
 @testable import Service
 
 /// `POST /v1/usage` over a real ledger: recorded once, gated by spendable balance and priority, 402 bodies,
-/// duplicates and conflicts, and parallel spends that never pass the floor (I12, F5).
+/// duplicates and conflicts, and parallel spends that never pass the floor (I12, F5). Every test runs on
+/// both stores the service runs on (`StoreKind.available`): the same answers from SQLite and PostgreSQL.
 @Suite struct UsageRouteTests {
     let directory = TemporaryDirectory("service-usage")
 
@@ -16,11 +16,10 @@ import TestSupport
     /// Rate cards: `ocr` by the `page` at 0.5 by default, 0.333333 for `met`. `operations`: the configured
     /// list (nil: any operation).
     func withUsageService(
-        operations: [String]? = nil, metPlanStart: LocalDate? = nil, usageEarliest: LocalDate? = nil,
-        _ body: (ServiceHTTPTests.Harness, LedgerDatabase) async throws -> Void
+        _ store: StoreKind, operations: [String]? = nil, metPlanStart: LocalDate? = nil, usageEarliest: LocalDate? = nil,
+        _ body: (ServiceHTTPTests.Harness, any LiveLedger) async throws -> Void
     ) async throws {
         let reservation = Reservation(id: "p1-floor", credits: credits("100"), maxPriority: .p1)
-        let ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"), durability: .live)
         var met = SampleWorld.organisation("met", reservations: [reservation])
         met.planStart = metPlanStart
         var configuration = SampleWorld.configuration([met, SampleWorld.organisation("gmp")])
@@ -30,14 +29,15 @@ import TestSupport
         ]
         configuration.operations = operations
         configuration.issuer.usageEarliest = usageEarliest
-        _ = try await ledger.write { [configuration] tx in try tx.load(configuration) }
-        _ = try await ledger.write { tx in
-            try tx.grant(GrantRequest(
-                idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: credits("150"),
-                effectiveAt: instant("2026-11-01T00:00:00Z")))
-        }
-        try await ServiceHTTPTests.withService(spendingRoutes: UsageRoute.spendingRoutes(ledger: ledger)) { service in
-            try await body(service, ledger)
+        try await withLiveLedger(store, in: directory, configuration: configuration) { ledger in
+            _ = try await ledger.write(as: .tests) { tx in
+                try tx.grant(GrantRequest(
+                    idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: credits("150"),
+                    effectiveAt: instant("2026-11-01T00:00:00Z")))
+            }
+            try await ServiceHTTPTests.withService(spendingRoutes: UsageRoute.spendingRoutes(ledger: ledger)) { service in
+                try await body(service, ledger)
+            }
         }
     }
 
@@ -59,12 +59,12 @@ import TestSupport
             headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json"], body: Data(body.utf8))
     }
 
-    func available(_ ledger: LedgerDatabase, _ org: String = "met") async throws -> Credits {
+    func available(_ ledger: any LiveLedger, _ org: String = "met") async throws -> Credits {
         try await ledger.read { try $0.balance(of: org).available }
     }
 
-    @Test func testRecordsOnceAndAnswersDuplicatesAndConflicts() async throws {
-        try await withUsageService { service, ledger in
+    @Test(arguments: StoreKind.available) func testRecordsOnceAndAnswersDuplicatesAndConflicts(_ store: StoreKind) async throws {
+        try await withUsageService(store) { service, ledger in
             let first = try await Self.post(service, Self.event("e1", credits: #""12.5""#))
             #expect(first.status == 201, "\(first.text)")
             #expect(try first.json()["status"] as? String == "recorded")
@@ -86,8 +86,8 @@ import TestSupport
         }
     }
 
-    @Test func testZeroBalanceAndReserveFloorAre402() async throws {
-        try await withUsageService { service, ledger in
+    @Test(arguments: StoreKind.available) func testZeroBalanceAndReserveFloorAre402(_ store: StoreKind) async throws {
+        try await withUsageService(store) { service, ledger in
             let broke = try await Self.post(service, Self.event("g1", org: "gmp"), key: ServiceHTTPTests.adminKey.key)
             try ServiceHTTPTests.expectProblem(broke, status: 402)
             #expect(try broke.json()["rule"] as? String == "insufficient_balance")
@@ -107,8 +107,8 @@ import TestSupport
         }
     }
 
-    @Test func testForeignOrganisationAndBadBodies() async throws {
-        try await withUsageService { service, ledger in
+    @Test(arguments: StoreKind.available) func testForeignOrganisationAndBadBodies(_ store: StoreKind) async throws {
+        try await withUsageService(store) { service, ledger in
             try ServiceHTTPTests.expectProblem(
                 try await Self.post(service, Self.event("x1", org: "gmp")), status: 403)
             let bad = [
@@ -127,8 +127,8 @@ import TestSupport
 
     /// Goal (issue 15, D8): bytes that batch ingest refuses as `invalidUTF8` (or `nulByte`) are
     /// refused live with the same rule, never recorded with U+FFFD in their place.
-    @Test func testInvalidUTF8IsRefusedAsInBatch() async throws {
-        try await withUsageService { service, ledger in
+    @Test(arguments: StoreKind.available) func testInvalidUTF8IsRefusedAsInBatch(_ store: StoreKind) async throws {
+        try await withUsageService(store) { service, ledger in
             for (byte, rule) in [(UInt8(0xFF), "invalidUTF8"), (UInt8(0x00), "nulByte")] {
                 var body = Array(Self.event("u-\(byte)").utf8)
                 let pages = try #require(body.firstRange(of: Array("3}".utf8)))
@@ -142,7 +142,7 @@ import TestSupport
 
                 let file = directory.file("events-\(byte).jsonl")
                 try Data(body + [0x0A]).write(to: URL(fileURLWithPath: file))
-                let summary = try EventIngester(store: ledger).ingest(path: file)
+                let summary = try await withStagingStore(of: ledger) { try EventIngester(store: $0).ingest(path: file) }
                 #expect(summary.rejectedByReason == [rule: 1], "\(summary)")
             }
             #expect(try await available(ledger) == credits("150"))
@@ -150,15 +150,15 @@ import TestSupport
         }
     }
 
-    @Test func testLiveThenBatchIsADuplicateAndConfigurationIsChecked() async throws {
-        try await withUsageService { service, ledger in
+    @Test(arguments: StoreKind.available) func testLiveThenBatchIsADuplicateAndConfigurationIsChecked(_ store: StoreKind) async throws {
+        try await withUsageService(store) { service, ledger in
             #expect(try await Self.post(service, Self.event("b1", credits: "10")).status == 201)
             // The same event in a batch file, keys reordered and credits spelled differently.
             let line = #"{"credits":"10.0","occurred_at":"2026-11-20T11:00:00+01:00","operation":"ocr","#
                 + #""team":"analysis","organisation_id":"met","event_id":"b1","attributes":{"pages":3}}"#
             let file = directory.file("events.jsonl")
             try Data((line + "\n").utf8).write(to: URL(fileURLWithPath: file))
-            let summary = try EventIngester(store: ledger).ingest(path: file)
+            let summary = try await withStagingStore(of: ledger) { try EventIngester(store: $0).ingest(path: file) }
             #expect(summary.duplicates == 1 && summary.staged == 0, "\(summary)")
             #expect(try await available(ledger) == credits("140"))
 
@@ -174,8 +174,8 @@ import TestSupport
     }
 
     /// With operations configured, another operation is refused live and in batch by the same rule.
-    @Test func testAnUnconfiguredOperationIsRejectedAsInBatch() async throws {
-        try await withUsageService(operations: ["ocr", "llm.completion"]) { service, ledger in
+    @Test(arguments: StoreKind.available) func testAnUnconfiguredOperationIsRejectedAsInBatch(_ store: StoreKind) async throws {
+        try await withUsageService(store, operations: ["ocr", "llm.completion"]) { service, ledger in
             let body = Self.event("o1").replacingOccurrences(of: #""ocr""#, with: #""telepathy""#)
             let answer = try await Self.post(service, body)
             try ServiceHTTPTests.expectProblem(answer, status: 400)
@@ -185,7 +185,7 @@ import TestSupport
 
             let file = directory.file("operations.jsonl")
             try Data((body + "\n").utf8).write(to: URL(fileURLWithPath: file))
-            let summary = try EventIngester(store: ledger).ingest(path: file)
+            let summary = try await withStagingStore(of: ledger) { try EventIngester(store: $0).ingest(path: file) }
             #expect(summary.rejectedByReason == ["unknownOperation": 1], "\(summary)")
             #expect(try await available(ledger) == credits("140"))
         }
@@ -201,22 +201,18 @@ import TestSupport
     }
 
     /// Credits, quantity, unit and rate of a staged event, as stored.
-    func stagedCharge(_ ledger: LedgerDatabase, _ eventID: String) async throws -> [String] {
+    func stagedCharge(_ ledger: any LiveLedger, _ eventID: String) async throws -> [String] {
         try await ledger.read { reader in
-            let row = try Row.fetchOne(
-                reader.db, sql: "SELECT credits, quantity, unit, rate FROM cost_events WHERE event_id = ?",
-                arguments: [eventID])
-            return row.map { row in
-                ["\(row["credits"] as Int64)", row["quantity"] as String, row["unit"] as String,
-                 "\(row["rate"] as Int64)"]
-            } ?? []
+            let row = try reader.sql.record(
+                "SELECT credits, quantity, unit, rate FROM cost_events WHERE event_id = ?", [.text(eventID)])
+            return row.map { row in ["\(row.int64(0))", row.text(1), row.text(2), "\(row.int64(3))"] } ?? []
         }
     }
 
     /// 1.5 pages at met's 0.333333 is 0.4999995, rounded half-even to 0.5 (its own card overrides the
     /// default 0.5); batch ingest prices the same record to the same credits and records the same rate.
-    @Test func testQuantityIsPricedByTheRateCardAsBatchDoes() async throws {
-        try await withUsageService { service, ledger in
+    @Test(arguments: StoreKind.available) func testQuantityIsPricedByTheRateCardAsBatchDoes(_ store: StoreKind) async throws {
+        try await withUsageService(store) { service, ledger in
             let answer = try await Self.post(service, Self.quantityEvent("q1", quantity: #""1.5""#))
             #expect(answer.status == 201, "\(answer.text)")
             let deduction = try await ledger.read { try $0.transfer(idempotencyKey: "deduction:cost-event:q1") }
@@ -226,7 +222,7 @@ import TestSupport
 
             let file = directory.file("quantity.jsonl")
             try Data((Self.quantityEvent("q2", quantity: "1.5") + "\n").utf8).write(to: URL(fileURLWithPath: file))
-            let summary = try EventIngester(store: ledger).ingest(path: file)
+            let summary = try await withStagingStore(of: ledger) { try EventIngester(store: $0).ingest(path: file) }
             #expect(summary.staged == 1, "\(summary)")
             #expect(try await stagedCharge(ledger, "q2") == ["500000", "1.5", "page", "333333"])
 
@@ -238,8 +234,8 @@ import TestSupport
     }
 
     /// An operation or unit without a rate is refused with batch ingest's rule, field and words.
-    @Test func testUnknownUnitOrOperationIsRejectedAsInBatch() async throws {
-        try await withUsageService { service, ledger in
+    @Test(arguments: StoreKind.available) func testUnknownUnitOrOperationIsRejectedAsInBatch(_ store: StoreKind) async throws {
+        try await withUsageService(store) { service, ledger in
             for (body, detail) in [
                 (Self.quantityEvent("n1", quantity: "3", unit: "word"),
                  "unit: no rate for operation ocr in unit word for met"),
@@ -254,7 +250,7 @@ import TestSupport
             let file = directory.file("unpriced.jsonl")
             try Data((Self.quantityEvent("n3", quantity: "3", unit: "word") + "\n").utf8)
                 .write(to: URL(fileURLWithPath: file))
-            let summary = try EventIngester(store: ledger).ingest(path: file)
+            let summary = try await withStagingStore(of: ledger) { try EventIngester(store: $0).ingest(path: file) }
             #expect(summary.rejected == 1 && summary.staged == 0, "\(summary)")
             #expect(try await available(ledger) == credits("150"))
         }
@@ -262,8 +258,8 @@ import TestSupport
 
     /// D9: usage dated before the organisation's plan start is refused live with batch staging's
     /// rule; the start instant itself is charged. `met` starts 2026-11-01 in Europe/London (00:00Z).
-    @Test func testUsageBeforeTheOrganisationStartedIsRefusedAsInBatch() async throws {
-        try await withUsageService(metPlanStart: LocalDate.parse("2026-11-01")) { service, ledger in
+    @Test(arguments: StoreKind.available) func testUsageBeforeTheOrganisationStartedIsRefusedAsInBatch(_ store: StoreKind) async throws {
+        try await withUsageService(store, metPlanStart: LocalDate.parse("2026-11-01")) { service, ledger in
             for (id, at) in [("old-1", "2001-01-01T00:00:00Z"), ("old-2", "2026-10-31T23:59:59.999Z")] {
                 let answer = try await Self.post(service, Self.event(id, occurredAt: at))
                 try ServiceHTTPTests.expectProblem(answer, status: 400)
@@ -279,8 +275,8 @@ import TestSupport
     /// D9 without a plan start: `met` has none here, so its usage start is the issuer's `usage_earliest`
     /// (2026-11-01, London); live and batch refuse 2001 and the last millisecond before it alike, and
     /// accept the start instant.
-    @Test func testUsageBeforeTheIssuersEarliestIsRefusedLiveAndInBatchAlike() async throws {
-        try await withUsageService(usageEarliest: LocalDate.parse("2026-11-01")) { service, ledger in
+    @Test(arguments: StoreKind.available) func testUsageBeforeTheIssuersEarliestIsRefusedLiveAndInBatchAlike(_ store: StoreKind) async throws {
+        try await withUsageService(store, usageEarliest: LocalDate.parse("2026-11-01")) { service, ledger in
             let cases = [("e-1", "2001-01-01T00:00:00Z"), ("e-2", "2026-10-31T23:59:59.999Z"), ("e-3", "2026-11-01T00:00:00Z")]
             var live: [String] = []
             for (id, at) in cases {
@@ -291,15 +287,15 @@ import TestSupport
             let file = directory.file("earliest.jsonl")
             try Data(cases.map { Self.event("b" + $0.0, occurredAt: $0.1) }.joined(separator: "\n").appending("\n").utf8)
                 .write(to: URL(fileURLWithPath: file))
-            let summary = try EventIngester(store: ledger).ingest(path: file)
+            let summary = try await withStagingStore(of: ledger) { try EventIngester(store: $0).ingest(path: file) }
             #expect(summary.staged == 1 && summary.rejectedByReason["occurredBeforeOrganisationStart"] == 2, "\(summary)")
         }
     }
 
     /// D4: an event above the per-event limit (`Credits.transferMax`) is refused live with batch
     /// ingest's rule, before the credit gate (400, not 402), stated or priced; batch refuses the same.
-    @Test func testCreditsAboveTheEventLimitAreRefusedAsInBatch() async throws {
-        try await withUsageService { service, ledger in
+    @Test(arguments: StoreKind.available) func testCreditsAboveTheEventLimitAreRefusedAsInBatch(_ store: StoreKind) async throws {
+        try await withUsageService(store) { service, ledger in
             for body in [
                 Self.event("big-1", credits: #""9223372036854.775807""#),
                 Self.event("big-2", credits: "1000000000.000001"),
@@ -312,7 +308,7 @@ import TestSupport
             let file = directory.file("big.jsonl")
             try Data((Self.event("big-1", credits: #""9223372036854.775807""#) + "\n").utf8)
                 .write(to: URL(fileURLWithPath: file))
-            let summary = try EventIngester(store: ledger).ingest(path: file)
+            let summary = try await withStagingStore(of: ledger) { try EventIngester(store: $0).ingest(path: file) }
             #expect(summary.rejected == 1 && summary.staged == 0, "\(summary)")
             #expect(try await available(ledger) == credits("150"))
         }
@@ -321,8 +317,8 @@ import TestSupport
     /// 50 credits are spendable without priority: 150 pages at 0.333333 (49.99995) pass, then 3 more
     /// pages (0.999999) do not, although the gate in front saw a positive balance; a P1 investigation may
     /// spend into the reserve.
-    @Test func testPricedAmountOverSpendableIs402() async throws {
-        try await withUsageService { service, ledger in
+    @Test(arguments: StoreKind.available) func testPricedAmountOverSpendableIs402(_ store: StoreKind) async throws {
+        try await withUsageService(store) { service, ledger in
             #expect(try await Self.post(service, Self.quantityEvent("s1", quantity: "150")).status == 201)
             let refused = try await Self.post(service, Self.quantityEvent("s2", quantity: "3"))
             try ServiceHTTPTests.expectProblem(refused, status: 402)
@@ -335,8 +331,8 @@ import TestSupport
         }
     }
 
-    @Test func testParallelSpendsNeverPassTheFloor() async throws {
-        try await withUsageService { service, ledger in
+    @Test(arguments: StoreKind.available) func testParallelSpendsNeverPassTheFloor(_ store: StoreKind) async throws {
+        try await withUsageService(store) { service, ledger in
             // 50 credits are spendable without priority; twelve parallel spends of 10 each.
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<12 {
@@ -347,15 +343,15 @@ import TestSupport
             #expect(statuses.filter { $0 == 201 }.count == 5)
             #expect(statuses.filter { $0 == 402 }.count == 7)
             #expect(try await available(ledger) == credits("100"))
-            let report = try await ledger.read { try $0.verify() }
+            let report = try await verification(of: ledger)
             #expect(report.passed)
         }
     }
 
     /// Sixty spends of one credit race for fifty spendable credits; the group commit decides each inside
     /// the transaction, in order, so exactly fifty pass, and every 201 is in the ledger once.
-    @Test func testGroupCommittedSpendsAreExactAndDurable() async throws {
-        try await withUsageService { service, ledger in
+    @Test(arguments: StoreKind.available) func testGroupCommittedSpendsAreExactAndDurable(_ store: StoreKind) async throws {
+        try await withUsageService(store) { service, ledger in
             let answers = try await withThrowingTaskGroup(of: (String, Int).self) { group in
                 for index in 0..<60 {
                     group.addTask { ("r\(index)", try await Self.post(service, Self.event("r\(index)", credits: "1")).status) }
@@ -371,7 +367,7 @@ import TestSupport
             }
             #expect(charged.count == 50)
             #expect(try await ledger.read { try $0.stagedEventCount() } == 50)
-            #expect(try await ledger.read { try $0.verify() }.passed)
+            #expect(try await verification(of: ledger).passed)
         }
     }
 }

@@ -13,7 +13,7 @@ import TestSupport
     static let now = instant("2026-11-24T12:00:00Z")
     let directory = TemporaryDirectory("service-webhook")
 
-    func makeLedger() throws -> LedgerDatabase {
+    static func configuration() -> Configuration {
         var configuration = SampleWorld.configuration([SampleWorld.organisation("met")])
         configuration.packages = [
             CreditPackage(
@@ -24,16 +24,14 @@ import TestSupport
                 id: "pack_5k", name: "5,000 credits", credits: credits("5000"),
                 prices: [Money(minorUnits: 28_000, currency: .eur)], expiresAfterDays: nil),
         ]
-        let ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"), durability: .live)
-        _ = try ledger.write { try $0.load(configuration) }
-        return ledger
+        return configuration
     }
 
     struct Harness {
         let service: ServiceHTTPTests.Harness
         let stub: RevolutStub
         let client: RevolutClient
-        let ledger: LedgerDatabase
+        let ledger: any LiveLedger
 
         /// Posts a correctly signed delivery for `event` and `orderID`.
         func deliver(_ event: String, orderID: String) async throws -> HTTPAnswer {
@@ -75,35 +73,36 @@ import TestSupport
         }
     }
 
-    func withHarness(_ body: (Harness) async throws -> Void) async throws {
-        let ledger = try makeLedger()
-        let stub = RevolutStub()
-        try await stub.run { url in
-            let client = RevolutClientTests.client(url)
-            var configuration = ServiceConfiguration()
-            configuration.port = 0
-            configuration.webhookSecrets = [Self.secret]
-            let metrics = MetricsRegistry()
-            let handler = LedgerWebhookHandler(
-                ledger: ledger, revolut: client, now: { Self.now }, logger: quietLogger("webhook"))
-            let endpoint = try LedgerSchema.endpoint(
-                ledger: ledger, now: { Self.now }, limits: GraphQLLimits(), metrics: metrics, revolut: client)
-            let dependencies = ServiceDependencies(
-                keyStore: ServiceHTTPTests.store, metrics: metrics, now: { Self.now }, webhookHandler: handler,
-                graphQL: endpoint)
-            try await withLiveApplication({ onRunning in
-                try CreditsServer.makeApplication(
-                    configuration: configuration, dependencies: dependencies, logger: quietLogger("service"),
-                    onServerRunning: onRunning)
-            }) { port in
-                let service = ServiceHTTPTests.Harness(base: URL(string: "http://127.0.0.1:\(port)")!, metrics: metrics)
-                try await body(Harness(service: service, stub: stub, client: client, ledger: ledger))
+    func withHarness(_ store: StoreKind, _ body: (Harness) async throws -> Void) async throws {
+        try await withLiveLedger(store, in: directory, configuration: Self.configuration()) { ledger in
+            let stub = RevolutStub()
+            try await stub.run { url in
+                let client = RevolutClientTests.client(url)
+                var configuration = ServiceConfiguration()
+                configuration.port = 0
+                configuration.webhookSecrets = [Self.secret]
+                let metrics = MetricsRegistry()
+                let handler = LedgerWebhookHandler(
+                    ledger: ledger, revolut: client, now: { Self.now }, logger: quietLogger("webhook"))
+                let endpoint = try LedgerSchema.endpoint(
+                    ledger: ledger, now: { Self.now }, limits: GraphQLLimits(), metrics: metrics, revolut: client)
+                let dependencies = ServiceDependencies(
+                    keyStore: ServiceHTTPTests.store, metrics: metrics, now: { Self.now }, webhookHandler: handler,
+                    graphQL: endpoint)
+                try await withLiveApplication({ onRunning in
+                    try CreditsServer.makeApplication(
+                        configuration: configuration, dependencies: dependencies, logger: quietLogger("service"),
+                        onServerRunning: onRunning)
+                }) { port in
+                    let service = ServiceHTTPTests.Harness(base: URL(string: "http://127.0.0.1:\(port)")!, metrics: metrics)
+                    try await body(Harness(service: service, stub: stub, client: client, ledger: ledger))
+                }
             }
         }
     }
 
-    @Test func testConcurrentDuplicateDeliveriesCreditOnce() async throws {
-        try await withHarness { harness in
+    @Test(arguments: StoreKind.available) func testConcurrentDuplicateDeliveriesCreditOnce(_ store: StoreKind) async throws {
+        try await withHarness(store) { harness in
             let order = try await harness.order()
             harness.stub.setState("completed", orderID: order.id)
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -124,7 +123,7 @@ import TestSupport
             #expect(topUp?.effectiveAt == instant("2026-01-01T00:00:00Z"))
             #expect(topUp?.money == Money(minorUnits: 45_000, currency: .gbp))
             #expect(topUp?.actor == .revolutWebhook)
-            let report = try await harness.ledger.read { try $0.verify() }
+            let report = try await verification(of: harness.ledger)
             #expect(report.passed)
             let observations = try await harness.ledger.read { try $0.observations(ofOrder: order.id) }
             #expect(observations.count == 1)
@@ -134,12 +133,12 @@ import TestSupport
         }
     }
 
-    @Test func testRecordedPurchaseIsWhatWasAgreed() async throws {
-        try await withHarness { harness in
+    @Test(arguments: StoreKind.available) func testRecordedPurchaseIsWhatWasAgreed(_ store: StoreKind) async throws {
+        try await withHarness(store) { harness in
             // Sold at an older price: the purchase, not today's package price, decides.
             let order = try await harness.order(amount: 40_000)
             let reference = try #require(order.merchantReference)
-            try await harness.ledger.write { tx in
+            try await harness.ledger.write(as: .tests) { tx in
                 try tx.recordPurchase(Purchase(
                     reference: reference, organisationID: "met", packageID: "pack_10k", credits: credits("10000"),
                     price: Money(minorUnits: 40_000, currency: .gbp), createdAt: WebhookCreditTests.now))
@@ -151,7 +150,7 @@ import TestSupport
 
             // A purchase already tied to another order does not vouch for a second order with its reference.
             let other = try await harness.order()
-            try await harness.ledger.write { tx in
+            try await harness.ledger.write(as: .tests) { tx in
                 try tx.recordPurchase(Purchase(
                     reference: other.merchantReference!, organisationID: "met", packageID: "pack_10k",
                     credits: credits("10000"), price: Money(minorUnits: 45_000, currency: .gbp),
@@ -163,12 +162,12 @@ import TestSupport
         }
     }
 
-    @Test func testOrderAlreadyCreditedByTheBatchPathIsADuplicate() async throws {
-        try await withHarness { harness in
+    @Test(arguments: StoreKind.available) func testOrderAlreadyCreditedByTheBatchPathIsADuplicate(_ store: StoreKind) async throws {
+        try await withHarness(store) { harness in
             let order = try await harness.order()
             harness.stub.setState("completed", orderID: order.id)
             // Reconcile/apply credited it first, through the same ledger call, at another effective time.
-            try await harness.ledger.write { tx in
+            try await harness.ledger.write(as: .tests) { tx in
                 _ = try tx.creditCompletedOrder(CompletedOrder(
                     orderID: order.id, organisationID: "met", packageID: "pack_10k", credits: credits("10000"),
                     price: Money(minorUnits: 45_000, currency: .gbp), completedAt: instant("2026-01-02T00:00:00Z"),
@@ -180,8 +179,8 @@ import TestSupport
         }
     }
 
-    @Test func testOrderNotYetCompletedAsksForRedelivery() async throws {
-        try await withHarness { harness in
+    @Test(arguments: StoreKind.available) func testOrderNotYetCompletedAsksForRedelivery(_ store: StoreKind) async throws {
+        try await withHarness(store) { harness in
             let order = try await harness.order()
             let early = try await harness.deliver("ORDER_COMPLETED", orderID: order.id)
             #expect(early.status == 503)
@@ -191,8 +190,8 @@ import TestSupport
         }
     }
 
-    @Test func testMismatchedOrdersAreNotCredited() async throws {
-        try await withHarness { harness in
+    @Test(arguments: StoreKind.available) func testMismatchedOrdersAreNotCredited(_ store: StoreKind) async throws {
+        try await withHarness(store) { harness in
             let cheap = try await harness.order(amount: 100)
             let wrongCurrency = try await harness.order(amount: 52_000, currency: .eur)
             let unknownPackage = try await harness.order(package: "pack_free")
@@ -206,8 +205,8 @@ import TestSupport
         }
     }
 
-    @Test func testOtherAndUnknownEventsAreAcknowledgedWithoutEffect() async throws {
-        try await withHarness { harness in
+    @Test(arguments: StoreKind.available) func testOtherAndUnknownEventsAreAcknowledgedWithoutEffect(_ store: StoreKind) async throws {
+        try await withHarness(store) { harness in
             let order = try await harness.order()
             harness.stub.setState("completed", orderID: order.id)
             for event in ["ORDER_AUTHORISED", "ORDER_PAYMENT_DECLINED", "SOMETHING_NEW"] {
@@ -219,8 +218,8 @@ import TestSupport
         }
     }
 
-    @Test func testRevolutOutageAsksForRedelivery() async throws {
-        try await withHarness { harness in
+    @Test(arguments: StoreKind.available) func testRevolutOutageAsksForRedelivery(_ store: StoreKind) async throws {
+        try await withHarness(store) { harness in
             let order = try await harness.order()
             harness.stub.setState("completed", orderID: order.id)
             for _ in 0..<3 {
@@ -253,8 +252,8 @@ extension WebhookCreditTests {
         return try #require(payload["purchase"] as? [String: Any], "\(answer.text)")
     }
 
-    @Test func testPurchaseCreatesOneOrderAndTheWebhookCreditsIt() async throws {
-        try await withHarness { harness in
+    @Test(arguments: StoreKind.available) func testPurchaseCreatesOneOrderAndTheWebhookCreditsIt(_ store: StoreKind) async throws {
+        try await withHarness(store) { harness in
             let first = try Self.purchaseResult(try await harness.purchase(key: "basket-1"))
             let orderID = try #require(first["orderId"] as? String)
             #expect((first["checkoutUrl"] as? String)?.hasPrefix("https://checkout.stub/") == true)
@@ -278,11 +277,11 @@ extension WebhookCreditTests {
         }
     }
 
-    @Test func testRetriedPurchaseAfterACrashFindsTheOrderByReference() async throws {
-        try await withHarness { harness in
+    @Test(arguments: StoreKind.available) func testRetriedPurchaseAfterACrashFindsTheOrderByReference(_ store: StoreKind) async throws {
+        try await withHarness(store) { harness in
             // The first attempt recorded the purchase and created the order, then died before attaching it.
             let reference = PurchaseService.reference(organisationID: "met", idempotencyKey: "basket-2")
-            try await harness.ledger.write { tx in
+            try await harness.ledger.write(as: .tests) { tx in
                 try tx.recordPurchase(Purchase(
                     reference: reference, organisationID: "met", packageID: "pack_10k", credits: credits("10000"),
                     price: Money(minorUnits: 45_000, currency: .gbp), createdAt: WebhookCreditTests.now))
@@ -298,8 +297,8 @@ extension WebhookCreditTests {
         }
     }
 
-    @Test func testUnconfirmedCreationIsReportedAndARetryCreatesOnce() async throws {
-        try await withHarness { harness in
+    @Test(arguments: StoreKind.available) func testUnconfirmedCreationIsReportedAndARetryCreatesOnce(_ store: StoreKind) async throws {
+        try await withHarness(store) { harness in
             harness.stub.enqueue(.status(500, retryAfter: nil, afterProcessing: false), for: .create)
             for _ in 0..<3 { harness.stub.enqueue(.status(500, retryAfter: nil, afterProcessing: false), for: .list) }
             let failed = try await harness.purchase(key: "basket-3")
@@ -311,8 +310,8 @@ extension WebhookCreditTests {
         }
     }
 
-    @Test func testPurchaseRefusals() async throws {
-        try await withHarness { harness in
+    @Test(arguments: StoreKind.available) func testPurchaseRefusals(_ store: StoreKind) async throws {
+        try await withHarness(store) { harness in
             let foreign = try await harness.purchase(key: "k1", apiKey: ServiceHTTPTests.orgKey.key)
             #expect(foreign.text.contains(#""purchase":null,"userErrors":[{"code":"organisationNotFound","#
                 + #""field":["input","organisationId"],"message":"Organisation not found."}]"#), "\(foreign.text)")
@@ -334,8 +333,8 @@ extension WebhookCreditTests {
         }
     }
 
-    @Test func testCreditPackagesArePricedInTheOrganisationsCurrency() async throws {
-        try await withHarness { harness in
+    @Test(arguments: StoreKind.available) func testCreditPackagesArePricedInTheOrganisationsCurrency(_ store: StoreKind) async throws {
+        try await withHarness(store) { harness in
             let answer = try await harness.service.graphQL(
                 LedgerBackedTests.query(
                     "{ creditPackages(organisationId: \"met\") { id credits price { minorUnits currency } } }"),

@@ -1,8 +1,8 @@
-import GRDB
-
 // Holds in a write transaction: create, settle, release, and the spendable balance that counts them.
 // Every decision asks `Balance.refusal`, the rule the gate and the posting ask. Settling posts through
-// `spend`, the posting `POST /v1/usage` uses.
+// `spend`, the posting `POST /v1/usage` uses. Portable SQL: the same on both stores. Each change
+// locks the hold's organisation first (`PostingSession.lockOrganisation`), so replicas on PostgreSQL
+// decide on one state of its balance and holds, as SQLite's single writer does.
 
 extension LedgerTransaction {
     /// The balance work at `instant` may spend from, counting the credits open holds promise at this
@@ -45,7 +45,8 @@ extension LedgerTransaction {
     public func createHold(_ request: HoldRequest) throws -> HoldOutcome {
         try Self.check(request)
         let hash = request.contentHash
-        if let existing = try HoldQueries.hold(idempotencyKey: request.idempotencyKey, in: connection) {
+        try session.lockOrganisation(request.organisationID)
+        if let existing = try HoldQueries.hold(idempotencyKey: request.idempotencyKey, in: session) {
             guard existing.hash == hash else {
                 throw HoldRejection.idempotencyKeyReusedWithDifferentContent(
                     key: request.idempotencyKey, existingHoldID: existing.hold.id)
@@ -68,11 +69,8 @@ extension LedgerTransaction {
         }
         guard let actorText else { throw PostingRejection.actorRequired }
         let expiresAt = now.adding(milliseconds: request.expiresInSeconds * 1000)
-        let id = try HoldQueries.insert(request, hash: hash, createdAt: now, expiresAt: expiresAt, actor: actorText,
-                                        in: connection)
-        guard let hold = try HoldQueries.hold(id: id, in: connection) else {
-            preconditionFailure("hold \(id) was just inserted")
-        }
+        let hold = try HoldQueries.insert(
+            request, hash: hash, createdAt: now, expiresAt: expiresAt, actor: actorText, in: session)
         return HoldOutcome(hold: hold, created: true)
     }
 
@@ -119,8 +117,8 @@ extension LedgerTransaction {
         }
         try HoldQueries.close(
             id: hold.id, state: .settled, at: now, by: actorText, settledCredits: actual,
-            transferID: posting.transfer.id, in: connection)
-        guard let settled = try HoldQueries.hold(id: hold.id, in: connection) else {
+            transferID: posting.transfer.id, in: session)
+        guard let settled = try HoldQueries.hold(id: hold.id, in: session) else {
             preconditionFailure("hold \(hold.id) was just settled")
         }
         return HoldSettlement(hold: settled, transfer: posting.transfer, posted: posting.status == .posted)
@@ -137,17 +135,21 @@ extension LedgerTransaction {
         }
         try HoldQueries.close(
             id: hold.id, state: .released, at: now, by: actorText, settledCredits: nil, transferID: nil,
-            in: connection)
-        guard let released = try HoldQueries.hold(id: hold.id, in: connection) else {
+            in: session)
+        guard let released = try HoldQueries.hold(id: hold.id, in: session) else {
             preconditionFailure("hold \(hold.id) was just released")
         }
         return released
     }
 
+    /// The hold, as it stands once its organisation is locked (so no other transaction settles or releases
+    /// it meanwhile); not found when `organisationID` is given and is not the hold's.
     private func visibleHold(id: Int64, organisationID: String?) throws -> Hold {
-        guard let hold = try HoldQueries.hold(id: id, in: connection),
-              organisationID.map({ $0 == hold.organisationID }) ?? true
+        guard let found = try HoldQueries.hold(id: id, in: session),
+              organisationID.map({ $0 == found.organisationID }) ?? true
         else { throw HoldRejection.holdNotFound(id) }
+        try session.lockOrganisation(found.organisationID)
+        guard let hold = try HoldQueries.hold(id: id, in: session) else { throw HoldRejection.holdNotFound(id) }
         return hold
     }
 
@@ -155,7 +157,7 @@ extension LedgerTransaction {
     /// organisation does not configure, since a hold is a promise made before any work exists.
     private func workPriority(organisationID: String, team: String, investigation: String?) throws -> Priority {
         let found = try HoldQueries.configured(
-            organisationID: organisationID, team: team, investigation: investigation, in: connection)
+            organisationID: organisationID, team: team, investigation: investigation, in: session)
         guard found.organisation else { throw HoldRejection.organisationNotFound(organisationID) }
         guard found.team else { throw HoldRejection.unknownTeam(team) }
         guard let investigation else { return .unprioritised }
@@ -188,19 +190,23 @@ extension LedgerTransaction {
 extension LedgerReader {
     /// Credits the organisation's open holds promise at `instant` (holds past their expiry promise nothing).
     public func heldCredits(of organisationID: String, at instant: Instant) throws -> Credits {
-        try HoldQueries.held(organisationID: organisationID, at: instant, excluding: nil, in: dbReadingNoBalances)
+        try HoldQueries.held(organisationID: organisationID, at: instant, excluding: nil, in: sqlReadingNoBalances)
     }
 
     /// Credits the organisation's holds promised at a past `instant`, as they stood then: made at or
     /// before it, not yet expired, and not settled or released by then.
     public func heldCredits(of organisationID: String, asOf instant: Instant) throws -> Credits {
-        let sum = try Int64.fetchOne(
-            dbReadingNoBalances, cached: """
-                SELECT COALESCE(SUM(credits), 0) FROM holds
-                WHERE organisation_id = ?1 AND created_at <= ?2 AND expires_at > ?2
-                    AND (closed_at IS NULL OR closed_at > ?2)
-                """,
-            arguments: [organisationID, instant.millisecondsSinceEpoch]) ?? 0
+        let sum = try sqlReadingNoBalances.first(
+            """
+            SELECT CAST(COALESCE(SUM(credits), 0) AS BIGINT) FROM holds
+            WHERE organisation_id = ?1 AND created_at <= ?2 AND expires_at > ?2
+                AND (closed_at IS NULL OR closed_at > ?2)
+            """,
+            bind: {
+                $0.add(organisationID)
+                $0.add(instant.millisecondsSinceEpoch)
+            },
+            read: { $0.int64(0) }) ?? 0
         return Credits(microcredits: sum)
     }
 
@@ -210,11 +216,11 @@ extension LedgerReader {
     ) throws -> [Hold] {
         try HoldQueries.open(
             organisationID: organisationID, at: instant, team: team, investigation: investigation,
-            in: dbReadingNoBalances)
+            in: sqlReadingNoBalances)
     }
 
     public func hold(id: Int64) throws -> Hold? {
-        try HoldQueries.hold(id: id, in: dbReadingNoBalances)
+        try HoldQueries.hold(id: id, in: sqlReadingNoBalances)
     }
 }
 
@@ -236,83 +242,113 @@ enum HoldQueries {
     }
 
     static func open(
-        organisationID: String, at instant: Instant, team: String?, investigation: String?, in db: Database
+        organisationID: String, at instant: Instant, team: String?, investigation: String?,
+        in sql: some PostingSession
     ) throws -> [Hold] {
-        try Row.fetchAll(
-            db, cached: """
-                SELECT \(columns) FROM holds
-                WHERE organisation_id = ? AND state = 'open' AND expires_at > ?
-                    AND (?3 IS NULL OR team = ?3) AND (?4 IS NULL OR investigation = ?4)
-                ORDER BY id
-                """,
-            arguments: [organisationID, instant.millisecondsSinceEpoch, team, investigation]
-        ).map { hold(from: $0).hold }
+        try sql.all(
+            """
+            SELECT \(columns) FROM holds
+            WHERE organisation_id = ?1 AND state = 'open' AND expires_at > ?2
+                AND (CAST(?3 AS TEXT) IS NULL OR team = ?3) AND (CAST(?4 AS TEXT) IS NULL OR investigation = ?4)
+            ORDER BY id
+            """,
+            bind: {
+                $0.add(organisationID)
+                $0.add(instant.millisecondsSinceEpoch)
+                $0.add(team)
+                $0.add(investigation)
+            },
+            read: { hold(from: $0).hold })
     }
 
-    static func hold(id: Int64, in db: Database) throws -> Hold? {
-        try Row.fetchOne(db, cached: "SELECT \(columns) FROM holds WHERE id = ?", arguments: [id]).map { hold(from: $0).hold }
+    static func hold(id: Int64, in sql: some PostingSession) throws -> Hold? {
+        try sql.first("SELECT \(columns) FROM holds WHERE id = ?", bind: { $0.add(id) }, read: { hold(from: $0).hold })
     }
 
-    static func hold(idempotencyKey: String, in db: Database) throws -> (hold: Hold, hash: String)? {
-        try Row.fetchOne(db, cached: "SELECT \(columns) FROM holds WHERE idempotency_key = ?", arguments: [idempotencyKey])
-            .map(hold(from:))
+    static func hold(idempotencyKey: String, in sql: some PostingSession) throws -> (hold: Hold, hash: String)? {
+        try sql.first(
+            "SELECT \(columns) FROM holds WHERE idempotency_key = ?", bind: { $0.add(idempotencyKey) },
+            read: hold(from:))
     }
 
     static func insert(
-        _ request: HoldRequest, hash: String, createdAt: Instant, expiresAt: Instant, actor: String, in db: Database
-    ) throws -> Int64 {
-        try db.execute(
-            sql: """
-                INSERT INTO holds (organisation_id, team, investigation, operation, credits, idempotency_key, content_hash,
-                    created_at, expires_at, actor, state)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')
-                """,
-            arguments: [request.organisationID, request.team, request.investigation, request.operation,
-                        request.credits.microcredits, request.idempotencyKey, hash, createdAt.millisecondsSinceEpoch,
-                        expiresAt.millisecondsSinceEpoch, actor])
-        return db.lastInsertedRowID
+        _ request: HoldRequest, hash: String, createdAt: Instant, expiresAt: Instant, actor: String,
+        in sql: some PostingSession
+    ) throws -> Hold {
+        let inserted = try sql.first(
+            """
+            INSERT INTO holds (organisation_id, team, investigation, operation, credits, idempotency_key, content_hash,
+                created_at, expires_at, actor, state)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')
+            RETURNING \(columns)
+            """,
+            bind: {
+                $0.add(request.organisationID)
+                $0.add(request.team)
+                $0.add(request.investigation)
+                $0.add(request.operation)
+                $0.add(request.credits.microcredits)
+                $0.add(request.idempotencyKey)
+                $0.add(hash)
+                $0.add(createdAt.millisecondsSinceEpoch)
+                $0.add(expiresAt.millisecondsSinceEpoch)
+                $0.add(actor)
+            },
+            read: { hold(from: $0).hold })
+        guard let inserted else { preconditionFailure("an INSERT ... RETURNING returns the row it inserted") }
+        return inserted
     }
 
     static func close(
         id: Int64, state: HoldState, at instant: Instant, by actor: String?, settledCredits: Credits?, transferID: Int64?,
-        in db: Database
+        in sql: some PostingSession
     ) throws {
         precondition(state != .open, "closing a hold settles or releases it")
         guard let actor else { throw PostingRejection.actorRequired }
-        try db.execute(
-            sql: """
-                UPDATE holds SET state = ?, closed_at = ?, closed_by = ?, settled_credits = ?, settlement_transfer_id = ?
-                WHERE id = ? AND state = 'open'
-                """,
-            arguments: [state.rawValue, instant.millisecondsSinceEpoch, actor, settledCredits?.microcredits, transferID, id])
-        precondition(db.changesCount == 1, "hold \(id) was open when this transaction read it")
+        let changed = try sql.run(
+            """
+            UPDATE holds SET state = ?, closed_at = ?, closed_by = ?, settled_credits = ?, settlement_transfer_id = ?
+            WHERE id = ? AND state = 'open'
+            """,
+            bind: {
+                $0.add(state.rawValue)
+                $0.add(instant.millisecondsSinceEpoch)
+                $0.add(actor)
+                $0.add(settledCredits?.microcredits)
+                $0.add(transferID)
+                $0.add(id)
+            })
+        precondition(changed == 1, "hold \(id) was open when this transaction read it")
     }
 
     /// Whether the organisation, its team and its investigation are configured (the investigation's priority).
     static func configured(
-        organisationID: String, team: String, investigation: String?, in db: Database
+        organisationID: String, team: String, investigation: String?, in sql: some PostingSession
     ) throws -> (organisation: Bool, team: Bool, investigationPriority: Int64?) {
-        guard let row = try Row.fetchOne(
-            db, cached: """
-                SELECT EXISTS (SELECT 1 FROM teams WHERE organisation_id = ?1 AND id = ?2),
-                    (SELECT priority FROM investigations WHERE organisation_id = ?1 AND id = ?3)
-                FROM organisations WHERE id = ?1
-                """,
-            arguments: [organisationID, team, investigation])
-        else { return (false, false, nil) }
-        return (true, row[0], row[1])
+        try sql.first(
+            """
+            SELECT EXISTS (SELECT 1 FROM teams WHERE organisation_id = ?1 AND id = ?2),
+                (SELECT priority FROM investigations WHERE organisation_id = ?1 AND id = ?3)
+            FROM organisations WHERE id = ?1
+            """,
+            bind: {
+                $0.add(organisationID)
+                $0.add(team)
+                $0.add(investigation)
+            },
+            read: { row in (true, row.int64(0) != 0, row.int64OrNil(1)) }) ?? (false, false, nil)
     }
 
-    private static func hold(from row: Row) -> (hold: Hold, hash: String) {
-        guard let state = HoldState(rawValue: row[10]) else {
+    private static func hold(from row: any SQLColumns) -> (hold: Hold, hash: String) {
+        guard let state = HoldState(rawValue: row.text(10)) else {
             preconditionFailure("holds.state is CHECKed to open, settled or released")
         }
         let hold = Hold(
-            id: row[0], organisationID: row[1], team: row[2], investigation: row[3], operation: row[4],
-            credits: Credits(microcredits: row[5]), idempotencyKey: row[6],
-            createdAt: Instant(millisecondsSinceEpoch: row[7]), expiresAt: Instant(millisecondsSinceEpoch: row[8]),
-            actor: row[9], state: state, closedAt: (row[11] as Int64?).map(Instant.init(millisecondsSinceEpoch:)),
-            settledCredits: (row[12] as Int64?).map(Credits.init(microcredits:)), settlementTransferID: row[13])
-        return (hold, row[14])
+            id: row.int64(0), organisationID: row.text(1), team: row.text(2), investigation: row.textOrNil(3),
+            operation: row.text(4), credits: Credits(microcredits: row.int64(5)), idempotencyKey: row.text(6),
+            createdAt: Instant(millisecondsSinceEpoch: row.int64(7)), expiresAt: Instant(millisecondsSinceEpoch: row.int64(8)),
+            actor: row.text(9), state: state, closedAt: row.int64OrNil(11).map(Instant.init(millisecondsSinceEpoch:)),
+            settledCredits: row.int64OrNil(12).map(Credits.init(microcredits:)), settlementTransferID: row.int64OrNil(13))
+        return (hold, row.text(14))
     }
 }

@@ -38,7 +38,7 @@ final class GroupCommitQueue<Unit: Sendable, Outcome: Sendable>: Sendable {
         case refused
     }
 
-    let ledger: LedgerDatabase
+    let ledger: any LiveLedger
     let groupUnitsMax: Int
     let waitingUnitsMax: Int
     private let body: Body
@@ -46,7 +46,7 @@ final class GroupCommitQueue<Unit: Sendable, Outcome: Sendable>: Sendable {
     /// Where the commits run: off the event loops, since a commit waits for the disk.
     private let writerQueue: DispatchQueue
 
-    init(ledger: LedgerDatabase, label: String, groupUnitsMax: Int = 256, waitingUnitsMax: Int = 4096, body: @escaping Body) {
+    init(ledger: any LiveLedger, label: String, groupUnitsMax: Int = 256, waitingUnitsMax: Int = 4096, body: @escaping Body) {
         precondition(groupUnitsMax > 0, "a group holds at least one unit")
         precondition(waitingUnitsMax >= groupUnitsMax, "the queue holds at least one full group")
         self.ledger = ledger

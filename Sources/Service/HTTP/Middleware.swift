@@ -141,7 +141,11 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             problem = error.status == .contentTooLarge
                 ? .generic(.contentTooLarge) : .generic(error.status, detail: (error as? HTTPError)?.body)
         } catch {
-            context.logger.error("unhandled error", metadata: ["error.type": .string("\(type(of: error))")])
+            // The operator's detail, never the client's: a classified error says what failed (its text names no
+            // secret: PostgreSQL errors carry the URL without its password).
+            var metadata: Logger.Metadata = ["error.type": .string("\(type(of: error))")]
+            if let classified = error as? any ClassifiedError { metadata["error"] = .string(classified.description) }
+            context.logger.error("unhandled error", metadata: metadata)
             problem = .generic(.internalServerError)
         }
         // RFC 9457 `instance`: this occurrence, named by the request id the response echoes.

@@ -41,7 +41,7 @@ public struct AuditStatementView: Sendable {
 
 /// The inputs of `entries`: the statement's organisation (already authorised) and window.
 struct AuditMovementsSource: Sendable {
-    let ledger: LedgerDatabase
+    let ledger: any LiveLedger
     let organisationID: String
     let from: Instant
     let to: Instant

@@ -24,7 +24,7 @@ public struct CreditBalanceView: Sendable {
 
 /// The inputs of `runwayDays`, read from the same instant as the balance it belongs to.
 struct RunwayEstimate: Sendable {
-    let ledger: LedgerDatabase
+    let ledger: any LiveLedger
     let organisationID: String
     let spendable: Credits
     let asOf: Instant

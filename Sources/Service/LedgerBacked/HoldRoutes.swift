@@ -12,7 +12,7 @@ import Ledger
 /// and the ledger checks a settlement above the estimate. Every decision is the ledger's `Balance.refusal`.
 public enum HoldRoutes {
     /// The hold routes to pass in `ServiceDependencies.holdRoutes`.
-    public static func spendingRoutes(ledger: LedgerDatabase) -> SpendingRoutes {
+    public static func spendingRoutes(ledger: any LiveLedger) -> SpendingRoutes {
         SpendingRoutes(gate: LedgerCreditGate(ledger: ledger)) { request, _ in
             let body = try CreateBody.parse(try await collect(request))
             return SpendIntent(
@@ -59,7 +59,7 @@ public enum HoldRoutes {
 
     /// Runs a hold change as the caller's key; a refusal becomes its problem.
     static func write<T: Sendable>(
-        _ ledger: LedgerDatabase, _ context: AuthenticatedContext,
+        _ ledger: any LiveLedger, _ context: AuthenticatedContext,
         _ body: @escaping @Sendable (LedgerTransaction) throws -> T
     ) async throws -> T {
         do {

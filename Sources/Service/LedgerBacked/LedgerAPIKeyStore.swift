@@ -2,16 +2,16 @@ import Ledger
 
 /// API keys stored in the ledger database (`api_keys`, hashes only).
 public struct LedgerAPIKeyStore: APIKeyStore {
-    let ledger: LedgerDatabase
+    let ledger: any LiveLedger
 
-    public init(ledger: LedgerDatabase) {
+    public init(ledger: any LiveLedger) {
         self.ledger = ledger
     }
 
     public func principal(for hash: APIKeyHash) async throws -> Principal? {
         let hex = hash.hex
-        // On every authenticated request: a point read (LedgerDatabase.pointRead).
-        let record = try ledger.pointRead { try $0.activeAPIKey(hash: hex) }
+        // On every authenticated request: a point read (LiveLedger.pointRead).
+        let record = try await ledger.pointRead { try $0.activeAPIKey(hash: hex) }
         return record.map { $0.organisationID.map { Principal.organisation(id: $0) } ?? .platformAdmin }
     }
 

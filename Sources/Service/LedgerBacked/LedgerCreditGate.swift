@@ -4,9 +4,9 @@ import Ledger
 /// work's priority (less what open holds promise, at the ledger's clock) covers it (any positive amount when the cost is not yet known). High-priority
 /// investigations may spend into reservations that admit them (ARCHITECTURE.md, reservations).
 public struct LedgerCreditGate: CreditGate {
-    let ledger: LedgerDatabase
+    let ledger: any LiveLedger
 
-    public init(ledger: LedgerDatabase) {
+    public init(ledger: any LiveLedger) {
         self.ledger = ledger
     }
 
@@ -15,7 +15,7 @@ public struct LedgerCreditGate: CreditGate {
         // early answer; the spend's write transaction checks the spendable balance again and refuses
         // (402) whatever changed in between.
         // One statement: the balance, whether this cost event was already charged, the investigation's priority.
-        try ledger.pointRead { reader in
+        try await ledger.pointRead { [ledger] reader in
             let view: GateView
             do {
                 let now = ledger.now

@@ -10,7 +10,7 @@ public struct LedgerResolver: Sendable {
     /// The page size when `first` is not given.
     public static let defaultPageSize = 20
 
-    let ledger: LedgerDatabase
+    let ledger: any LiveLedger
     let now: NowProvider
     /// Creates Revolut orders for `purchaseCreditPackage`; nil when the service has no Revolut credentials.
     let revolut: (any RevolutOrdersAPI)?
@@ -18,7 +18,7 @@ public struct LedgerResolver: Sendable {
     let auditSigningKey: AuditSigningKey?
 
     public init(
-        ledger: LedgerDatabase, now: @escaping NowProvider, revolut: (any RevolutOrdersAPI)? = nil,
+        ledger: any LiveLedger, now: @escaping NowProvider, revolut: (any RevolutOrdersAPI)? = nil,
         auditSigningKey: AuditSigningKey? = nil
     ) {
         self.ledger = ledger
@@ -72,8 +72,8 @@ public struct LedgerResolver: Sendable {
                         .holding(try reader.heldCredits(of: organisationID, asOf: past))
                 }
             } else {
-                // One statement, so one consistent state: a point read (LedgerDatabase.pointRead).
-                balance = try ledger.pointRead { try $0.balance(of: organisationID, holdsAt: asOf) }
+                // One statement, so one consistent state: a point read (LiveLedger.pointRead).
+                balance = try await ledger.pointRead { try $0.balance(of: organisationID, holdsAt: asOf) }
             }
         } catch PostingRejection.organisationNotFound {
             throw Self.notFound

@@ -470,7 +470,7 @@ public enum LedgerSchema {
 
     /// The endpoint serving this schema, with the balance query compiled (`CreditBalancePlan`).
     public static func endpoint(
-        ledger: LedgerDatabase, now: @escaping NowProvider, limits: GraphQLLimits, metrics: MetricsRegistry,
+        ledger: any LiveLedger, now: @escaping NowProvider, limits: GraphQLLimits, metrics: MetricsRegistry,
         revolut: (any RevolutOrdersAPI)? = nil, auditSigningKey: AuditSigningKey? = nil
     ) throws -> GraphQLEndpoint<LedgerResolver, GraphQLRequestContext> {
         let resolver = LedgerResolver(ledger: ledger, now: now, revolut: revolut, auditSigningKey: auditSigningKey)

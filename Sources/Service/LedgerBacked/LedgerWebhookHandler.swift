@@ -10,12 +10,12 @@ import Logging
 /// reconcile does), which checks for an earlier top-up in the same write transaction; the schema allows one
 /// top-up per order, so duplicate, concurrent or reordered deliveries and the batch path credit once.
 public struct LedgerWebhookHandler: RevolutWebhookHandler {
-    let ledger: LedgerDatabase
+    let ledger: any LiveLedger
     let revolut: any RevolutOrdersAPI
     let now: NowProvider
     let logger: Logger
 
-    public init(ledger: LedgerDatabase, revolut: any RevolutOrdersAPI, now: @escaping NowProvider, logger: Logger) {
+    public init(ledger: any LiveLedger, revolut: any RevolutOrdersAPI, now: @escaping NowProvider, logger: Logger) {
         self.ledger = ledger
         self.revolut = revolut
         self.now = now

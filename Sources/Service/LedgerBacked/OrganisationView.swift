@@ -41,7 +41,7 @@ public struct OrganisationView: Sendable {
 
 /// The inputs of `configurationChanges`: the organisation whose view it belongs to, already authorised.
 struct ConfigurationChangesSource: Sendable {
-    let ledger: LedgerDatabase
+    let ledger: any LiveLedger
     let organisationID: String
 
     func read(first: Int, beforeID: Int64?) async throws -> [ConfigurationChangeView] {

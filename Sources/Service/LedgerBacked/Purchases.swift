@@ -38,7 +38,7 @@ public struct PurchaseView: Codable, Sendable {
 /// without an order (a crash or an unconfirmed creation), the order is looked up by reference before one
 /// is created, so a retried purchase creates one order (TESTPLAN F8).
 struct PurchaseService: Sendable {
-    let ledger: LedgerDatabase
+    let ledger: any LiveLedger
     let revolut: any RevolutOrdersAPI
     let now: NowProvider
 

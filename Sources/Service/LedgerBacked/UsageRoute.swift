@@ -104,7 +104,7 @@ public struct LiveCostEvent: Sendable, Equatable {
 /// 403, 400, 503 (the ledger is busy or too many events are waiting).
 public enum UsageRoute {
     /// The spending routes to pass in `ServiceDependencies.spendingRoutes`.
-    public static func spendingRoutes(ledger: LedgerDatabase) -> SpendingRoutes {
+    public static func spendingRoutes(ledger: any LiveLedger) -> SpendingRoutes {
         let commits = GroupCommitQueue<LiveCostEvent, Answer>(ledger: ledger, label: "credits.usage.commit") {
             transaction, event in try charge(event, transaction)
         }

@@ -53,7 +53,7 @@ private func postAdmin(
     }
 }
 
-struct AllocateCommand: ParsableCommand, RunsOnPostgres {
+struct AllocateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "allocate", abstract: "Allocate credits (a grant).")
     @OptionGroup var options: GlobalOptions
     @OptionGroup var posting: PostingOptions
@@ -66,7 +66,7 @@ struct AllocateCommand: ParsableCommand, RunsOnPostgres {
     }
 }
 
-struct TopUpCommand: ParsableCommand, RunsOnPostgres {
+struct TopUpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "top-up", abstract: "Top up credits (a purchased grant).")
     @OptionGroup var options: GlobalOptions
     @OptionGroup var posting: PostingOptions
@@ -80,7 +80,7 @@ struct TopUpCommand: ParsableCommand, RunsOnPostgres {
     }
 }
 
-struct AdjustCommand: ParsableCommand, RunsOnPostgres {
+struct AdjustCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adjust", abstract: "Correct a balance with an adjustment (positive or negative credits).",
         discussion: "Write a negative amount with an equals sign: --credits=-25.5")

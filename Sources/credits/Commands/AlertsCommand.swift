@@ -5,7 +5,7 @@ import Reconcile
 
 /// `credits alerts`: evaluate low balance, runway and unusual consumption as of the clock, record
 /// crossings, and deliver the signed webhooks waiting in the outbox.
-struct AlertsCommand: ParsableCommand, RunsOnPostgres {
+struct AlertsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alerts",
         abstract: "Evaluate alerts as of now (--now), record crossings, deliver signed webhooks with retries.",

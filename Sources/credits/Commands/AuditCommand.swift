@@ -5,7 +5,7 @@ import Reports
 
 /// `ledger audit`: an organisation's audit statement for a window, as XLSX and CSV, with its digest and,
 /// given the operator's key, its signature.
-struct AuditCommand: ParsableCommand, RunsOnPostgres {
+struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Write an organisation's audit statement (every movement with actor and reason) as XLSX and CSV.",

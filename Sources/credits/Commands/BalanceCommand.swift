@@ -28,7 +28,7 @@ struct BalanceView: Encodable {
     }
 }
 
-struct BalanceCommand: ParsableCommand, RunsOnPostgres {
+struct BalanceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "balance", abstract: "Show balances.")
 
     @OptionGroup var options: GlobalOptions

@@ -10,7 +10,7 @@ struct DbCommand: ParsableCommand {
 }
 
 /// `credits db copy --from FILE --to URL`: a whole SQLite ledger into PostgreSQL, resumable, proved by digests.
-struct DbCopyCommand: AsyncParsableCommand, RunsOnPostgres {
+struct DbCopyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "copy",
         abstract: "Copy a whole SQLite ledger into a PostgreSQL database and prove it by equal digests.",
@@ -88,34 +88,3 @@ struct CopyDigestsDiffer: ClassifiedError {
             + lines.joined(separator: "\n")
     }
 }
-
-/// A command that runs with `--db postgres://...`. Every other command is refused on PostgreSQL by name
-/// before it opens anything (`PostgresGate`).
-protocol RunsOnPostgres {}
-
-enum PostgresGate {
-    /// The commands that run on PostgreSQL today, as the refusal lists them.
-    static let supported = [
-        "init", "ingest events", "ingest orders", "report", "invoice", "alerts", "ledger balance", "ledger history",
-        "ledger grants", "ledger draws", "ledger audit", "ledger verify", "ledger void-event", "ledger move-expiry",
-        "ledger allocate", "ledger top-up", "ledger adjust", "ledger void-grant", "reconcile", "apply",
-        "db copy", "keys create",
-    ]
-
-    /// Refuses `command` (a usage error, 64) when its `--db` names PostgreSQL and it does not run there yet.
-    static func check(_ command: any ParsableCommand, path: String) throws {
-        guard !(command is RunsOnPostgres) else { return }
-        for child in Mirror(reflecting: command).children {
-            guard let group = child.value as? OptionGroup<GlobalOptions> else { continue }
-            if group.wrappedValue.store.isPostgres {
-                throw ValidationError("`credits \(path)` does not run on PostgreSQL yet (--db \(group.wrappedValue.store.description)); "
-                    + "on PostgreSQL today: \(supported.map { "credits \($0)" }.joined(separator: ", ")). "
-                    + "Use a SQLite file for this stage.")
-            }
-        }
-    }
-}
-
-// They read no ledger (a statement's files, a key pair), so `--db` does not matter to them.
-extension AuditVerifyCommand: RunsOnPostgres {}
-extension AuditKeygenCommand: RunsOnPostgres {}

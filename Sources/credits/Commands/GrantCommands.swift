@@ -3,7 +3,7 @@ import Foundation
 import Ledger
 
 /// `ledger grants`: an organisation's grants, with what is left of each and when it expires.
-struct GrantsCommand: ParsableCommand, RunsOnPostgres {
+struct GrantsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grants", abstract: "List an organisation's grants (what funds its balance).")
 
@@ -29,7 +29,7 @@ struct GrantsCommand: ParsableCommand, RunsOnPostgres {
 }
 
 /// `ledger draws`: which grants funded an outflow, or which outflows drew on a grant.
-struct DrawsCommand: ParsableCommand, RunsOnPostgres {
+struct DrawsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "draws", abstract: "Show the grant draws of a transfer (--transfer) or of a grant (--grant).")
 
@@ -83,7 +83,7 @@ struct GrantControlOptions: ParsableArguments {
 }
 
 /// `ledger void-grant`: takes back what is left of one grant (a reversal, audited, exactly once).
-struct VoidGrantCommand: ParsableCommand, RunsOnPostgres {
+struct VoidGrantCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "void-grant", abstract: "Void what is left of one grant (audited, exactly once).")
 
@@ -107,7 +107,7 @@ struct VoidGrantCommand: ParsableCommand, RunsOnPostgres {
 }
 
 /// `ledger move-expiry`: moves one grant's expiry, later or earlier but never before now (audited).
-struct MoveExpiryCommand: ParsableCommand, RunsOnPostgres {
+struct MoveExpiryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "move-expiry", abstract: "Move one grant's expiry (audited, exactly once; never before now).")
 

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Ledger
 
-struct HistoryCommand: ParsableCommand, RunsOnPostgres {
+struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "history", abstract: "List an organisation's transfers.")
 
     @OptionGroup var options: GlobalOptions

@@ -112,7 +112,7 @@ enum IngestCommandRun {
     }
 }
 
-struct IngestEventsCommand: ParsableCommand, RunsOnPostgres {
+struct IngestEventsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events", abstract: "Stage cost events (JSON Lines or a JSON array, optionally gzip).")
 
@@ -130,7 +130,7 @@ struct IngestEventsCommand: ParsableCommand, RunsOnPostgres {
     }
 }
 
-struct IngestOrdersCommand: ParsableCommand, RunsOnPostgres {
+struct IngestOrdersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orders", abstract: "Stage Revolut order exports (API JSON, JSON Lines, report CSVs).")
 

@@ -4,7 +4,7 @@ import Ledger
 
 /// `credits init --config DIR`: creates or migrates the database and loads the configuration.
 /// Idempotent: a second run with the same configuration changes nothing.
-struct InitCommand: ParsableCommand, RunsOnPostgres {
+struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init", abstract: "Create or migrate the ledger database and load the configuration.")
 

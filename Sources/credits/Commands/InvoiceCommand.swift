@@ -4,7 +4,7 @@ import Ledger
 import Reports
 
 /// `credits invoice`: one numbered invoice per organisation and period, as XLSX and CSV.
-struct InvoiceCommand: ParsableCommand, RunsOnPostgres {
+struct InvoiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invoice",
         abstract: "Issue the period's invoices (numbered in the ledger) and write them as XLSX and CSV.",

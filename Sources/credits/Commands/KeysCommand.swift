@@ -9,7 +9,7 @@ struct KeysCommand: ParsableCommand {
         commandName: "keys", abstract: "API keys of the live service.", subcommands: [CreateKeyCommand.self])
 }
 
-struct CreateKeyCommand: ParsableCommand, RunsOnPostgres {
+struct CreateKeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
         abstract: "Create an API key; it is printed once and stored only as its SHA-256.")

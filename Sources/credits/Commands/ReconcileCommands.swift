@@ -5,7 +5,7 @@ import Reconcile
 import Reports
 
 /// `credits reconcile`: plan the transfers that bring the ledger up to date; change no balance.
-struct ReconcileCommand: ParsableCommand, RunsOnPostgres {
+struct ReconcileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reconcile",
         abstract: "Plan allocations, payment top-ups and reversals, usage deductions and expiries (no balance changes).",
@@ -112,7 +112,7 @@ struct ReconcileCommand: ParsableCommand, RunsOnPostgres {
 }
 
 /// `credits apply`: post the latest plan exactly, in one transaction.
-struct ApplyCommand: ParsableCommand, RunsOnPostgres {
+struct ApplyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Post the latest reconcile plan in one transaction (refuses an altered or stale plan).",

@@ -4,7 +4,7 @@ import Ledger
 import Reports
 
 /// `credits report`: the period report as one XLSX workbook and one CSV file per sheet.
-struct ReportCommand: ParsableCommand, RunsOnPostgres {
+struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write the period report as XLSX and CSV (see docs/REPORTS.md).",

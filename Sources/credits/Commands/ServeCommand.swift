@@ -48,9 +48,14 @@ struct ServeCommand: AsyncParsableCommand {
         lifecycle.logLevel = min(logger.logLevel, .notice)
         let environment = ProcessInfo.processInfo.environment
         let clock = try options.clock()
-        let ledger: LedgerDatabase
+        let ledger: any LiveLedger
         do {
-            ledger = try LedgerDatabase.open(at: options.db, durability: .live, clock: clock)
+            switch options.store {
+            case .sqlite(let path):
+                ledger = try LedgerDatabase.open(at: path, durability: .live, clock: clock)
+            case .postgres(let location):
+                ledger = try await PostgresLiveLedger.connect(at: location, clock: clock)
+            }
         } catch let error as ClassifiedError {
             lifecycle.error("credits serve: error: \(error.description)")
             throw ExitCode(ExitStatus.code(for: error.failureClass))

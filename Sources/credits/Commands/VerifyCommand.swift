@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Ledger
 
-struct VerifyCommand: AsyncParsableCommand, RunsOnPostgres {
+struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check every ledger invariant and print the ledger digest (exit 70 if an invariant is broken).",

@@ -3,7 +3,7 @@ import Foundation
 import Ledger
 
 /// `ledger void-event`: an operator's decision that a staged cost event must never be charged.
-struct VoidEventCommand: ParsableCommand, RunsOnPostgres {
+struct VoidEventCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "void-event", abstract: "Void a staged cost event so reconcile never charges it (audited).",
         discussion: """

@@ -7,7 +7,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(
         name: .long,
         help: """
-            The ledger: a SQLite file, or a postgres:// URL (`ingest`, `ledger verify` and `db copy` run on PostgreSQL). \
+            The ledger: a SQLite file, or a postgres://user:password@host:port/database URL (every command runs on either). \
             Default: $CREDITS_DB or ./credits.sqlite.
             """)
     var db: String = ProcessInfo.processInfo.environment["CREDITS_DB"] ?? "credits.sqlite"

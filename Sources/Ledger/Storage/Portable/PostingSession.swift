@@ -9,7 +9,7 @@ import GRDBSQLite
 /// their rows are read in place: on SQLite, building argument arrays and GRDB rows per statement was a
 /// sixth of posting (issue 13). And what the stores do differently for concurrent writers is said here
 /// once: `lockOrganisation`.
-protocol PostingSession: SQLSession {
+protocol PostingSession: SQLSession, PointQuerySource {
     /// Runs one statement whose parameters `bind` sets; how many rows it inserted, updated or deleted.
     @discardableResult
     func run(_ sql: String, bind: (inout SQLBinder) -> Void) throws -> Int
@@ -41,7 +41,7 @@ struct SQLBinder {
     private var sqlite: SQLiteBindings?
     private(set) var values: [SQLValue] = []
 
-    fileprivate init(sqlite: SQLiteBindings) {
+    init(sqlite: SQLiteBindings) {
         self.sqlite = sqlite
     }
 
@@ -56,7 +56,7 @@ struct SQLBinder {
     }
 
     /// The SQLite bindings, checked: every parameter bound, every bind succeeded.
-    fileprivate func checked(sql: String) throws -> SQLiteStatement {
+    func checked(sql: String) throws -> SQLiteStatement {
         guard let sqlite else { preconditionFailure("only a SQLite binder has a statement") }
         try sqlite.check(sql: sql)
         return sqlite.statement

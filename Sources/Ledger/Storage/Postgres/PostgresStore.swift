@@ -112,6 +112,9 @@ public final class PostgresStore: Sendable {
                     try LedgerTransaction(postgres: session, now: now, actor: actor).run(body)
                 }
             } catch where session.sawTransientFailure && attempt < Self.writeAttempts {
+                // A random pause, longer each time, so two transactions that deadlocked do not meet again in
+                // the same order at once.
+                usleep(UInt32.random(in: 1_000...5_000) * UInt32(attempt))
                 attempt += 1
             }
         }
@@ -119,6 +122,35 @@ public final class PostgresStore: Sendable {
 
     /// How often `write` runs a transaction that a deadlock or serialization failure rolled back.
     static let writeAttempts = 5
+
+    /// Group commit (`LedgerDatabase.writeEach`'s contract, the live service's): runs `body` for every unit
+    /// in one write transaction (`write`), each unit in a savepoint of its own, and commits once. A unit that
+    /// throws is rolled back alone and its error is its result, a constraint the schema enforces included;
+    /// any other failure of the database is thrown, and then nothing of any unit was written. A deadlock or
+    /// serialization failure runs the whole group again (`write`).
+    public func writeEach<Unit, Outcome>(
+        _ units: [Unit], actor: (Unit) -> Actor, _ body: (LedgerTransaction, Unit) throws -> Outcome
+    ) throws -> [Result<Outcome, any Error>] {
+        guard let first = units.first else { return [] }
+        return try write(as: actor(first)) { transaction in
+            try units.map { unit in
+                let acting = transaction.acting(as: actor(unit))
+                return try acting.inOwnPostgresSavepoint { try body(acting, unit) }
+            }
+        }
+    }
+
+    /// Runs `body` on one consistent, read-only view of the ledger, as the live service reads it
+    /// (`LedgerReader`: the same reads as on SQLite).
+    public func reading<T>(_ body: (LedgerReader) throws -> T) throws -> T {
+        try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { try body(LedgerReader(postgres: $0)) }
+    }
+
+    /// Runs `body` with the live service's point reads (`PointReader`), each one statement outside any
+    /// transaction, so each sees the latest commit (as `LedgerDatabase.pointRead`).
+    public func pointRead<T>(_ body: (PointReader) throws -> T) throws -> T {
+        try body(PointReader(connection: PostgresSession(ledger: ledger)))
+    }
 
     /// Runs `body` in one write transaction for issuing invoices (`LedgerInvoicing`): committed if it
     /// returns, rolled back if it throws. Serialise runs with the `invoice` stage lock first.

@@ -162,6 +162,12 @@ public final class LedgerDatabase: Sendable {
         try mapErrors { try pointReads.withConnection { try body(PointReader(connection: $0)) } }
     }
 
+    /// `pointRead` for the live service (`LiveLedger`): in place, on the calling thread, since a point read
+    /// takes microseconds and a hop to another thread and back would cost more.
+    public func pointRead<T: Sendable>(_ body: @escaping @Sendable (PointReader) throws -> T) async throws -> T {
+        try mapErrors { try pointReads.withConnection { try body(PointReader(connection: $0)) } }
+    }
+
     /// Group commit: runs `body` for every unit in one write transaction, each unit in its own savepoint,
     /// and commits once, so many small independent changes share one commit and one fsync.
     ///

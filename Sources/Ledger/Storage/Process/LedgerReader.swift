@@ -14,6 +14,13 @@ public struct LedgerReader {
         self.deferred = nil
     }
 
+    /// A reader of a PostgreSQL transaction that defers nothing (`PostgresStore.reading`).
+    init(postgres session: PostgresSession) {
+        self.session = session
+        self.sqlite = nil
+        self.deferred = nil
+    }
+
     init(session: any PostingSession, sqlite: Database?, flushing deferred: PostingState) {
         self.session = session
         self.sqlite = sqlite

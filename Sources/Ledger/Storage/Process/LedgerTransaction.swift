@@ -110,6 +110,31 @@ public struct LedgerTransaction {
     }
 }
 
+extension LedgerTransaction {
+    /// One unit of a group commit on PostgreSQL (`PostgresStore.writeEach`), in a savepoint of its own:
+    /// its value, or its error with everything it wrote undone (and what it did to the posting state). A
+    /// failure of the database other than a constraint the schema enforces (SQLSTATE class 23) is thrown:
+    /// the transaction is lost (a deadlock or a lost connection), not the unit.
+    func inOwnPostgresSavepoint<Outcome>(_ body: () throws -> Outcome) throws -> Result<Outcome, any Error> {
+        let deferredAtStart = postingState.savepointStarted()
+        try session.execute("SAVEPOINT credits_unit")
+        let outcome: Result<Outcome, any Error>
+        do {
+            outcome = .success(try body())
+        } catch let error as PostgresStoreError where !(error.sqlState?.hasPrefix("23") ?? false) {
+            throw error
+        } catch {
+            outcome = .failure(error)
+        }
+        if case .failure = outcome {
+            try session.execute("ROLLBACK TO SAVEPOINT credits_unit")
+            postingState.savepointRolledBack(to: deferredAtStart)
+        }
+        try session.execute("RELEASE SAVEPOINT credits_unit")
+        return outcome
+    }
+}
+
 /// A store of a SQLite ledger reached from a transaction on PostgreSQL: `credits` refuses those stages on
 /// PostgreSQL before they open one, so this is a bug, not bad input.
 struct SQLiteOnlyStore: ClassifiedError {

@@ -1,5 +1,3 @@
-import GRDB
-
 /// Grants and consumption as they stood at a past instant (docs/LEDGER.md "Balances at a past
 /// instant"), posting nothing: the draws the ledger recorded, counted when the outflow that made them
 /// took effect; a grant exists from when it took effect (`granted_at`). So the figures are the burn-down
@@ -11,18 +9,17 @@ extension LedgerReader {
     /// left of it then: its credits less the draws of outflows (deductions, expiries, voids) effective at
     /// or before the instant. The expiry shown is today's (a moved expiry shows where it now is).
     public func grants(of organisationID: String, asOf instant: Instant) throws -> [Grant] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT g.id, g.organisation_id, g.source, g.transfer_id, g.credits,
-                    g.credits - COALESCE((
-                        SELECT SUM(d.credits) FROM grant_draws d JOIN transfers o ON o.id = d.transfer_id
-                        WHERE d.grant_id = g.id AND o.effective_at <= ?1), 0),
-                    g.priority, g.expires_at, g.granted_at, g.cost_minor, g.currency
-                FROM grants g WHERE g.organisation_id = ?2 AND g.granted_at <= ?1 ORDER BY g.id
-                """,
-            arguments: [instant.millisecondsSinceEpoch, organisationID]
-        ).map(Self.grant)
+        try sql.records(
+            """
+            SELECT g.id, g.organisation_id, g.source, g.transfer_id, g.credits,
+                g.credits - CAST(COALESCE((
+                    SELECT SUM(d.credits) FROM grant_draws d JOIN transfers o ON o.id = d.transfer_id
+                    WHERE d.grant_id = g.id AND o.effective_at <= ?1), 0) AS BIGINT),
+                g.priority, g.expires_at, g.granted_at, g.cost_minor, g.currency
+            FROM grants g WHERE g.organisation_id = ?2 AND g.granted_at <= ?1 ORDER BY g.id
+            """,
+            [.integer(instant.millisecondsSinceEpoch), .text(organisationID)]
+        ).map { try Self.grant($0) }
     }
 
     /// Consumption grouped by team, investigation or operation, as it stood at `instant`: every deduction

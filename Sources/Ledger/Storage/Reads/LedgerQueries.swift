@@ -6,8 +6,7 @@ extension LedgerReader {
     /// even outside a transaction, see `LedgerDatabase.pointRead`). Throws
     /// `PostingRejection.organisationNotFound` for an unknown organisation.
     public func balance(of organisationID: String) throws -> Balance {
-        guard isSQLite else { return try BalanceQueries.balance(of: organisationID, on: sql) }
-        return try PointQueries.balance(of: organisationID, on: db)
+        try PointQueries.balance(of: organisationID, on: sql)
     }
 
     /// What the live credit gate asks before a spend, in one statement (see `GateView`).
@@ -18,7 +17,7 @@ extension LedgerReader {
         try PointQueries.gateView(
             organisationID: organisationID, idempotencyKey: idempotencyKey, holdIdempotencyKey: holdIdempotencyKey,
             investigationID: investigationID,
-            spendableAt: spendableAt, now: now, on: db)
+            spendableAt: spendableAt, now: now, on: sql)
     }
 
     public func balances() throws -> [Balance] {

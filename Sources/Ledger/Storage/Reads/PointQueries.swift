@@ -2,20 +2,16 @@ import GRDB
 import GRDBSQLite
 
 // The point queries the live service makes on every request (an API key, a balance, the credit
-// gate's view), written once against prepared SQLite statements so they run the same on a ledger
-// connection (inside a transaction, through `LedgerReader`) and on a point-read connection
-// (outside any transaction, through `PointReader`). Each is one statement, so one consistent state
-// even without a transaction around it.
+// gate's view), written once in portable SQL so they run the same on a ledger connection (inside a
+// transaction, through `LedgerReader`), on a SQLite point-read connection (outside any transaction,
+// through `PointReader`) and on a PostgreSQL connection. Each is one statement, so one consistent
+// state even without a transaction around it.
 
-/// Where a point query gets its prepared statement for a constant SQL text.
-protocol PreparedStatementSource {
-    func preparedStatement(_ sql: String) throws -> SQLiteStatement
-}
-
-extension Database: PreparedStatementSource {
-    func preparedStatement(_ sql: String) throws -> SQLiteStatement {
-        try cachedStatement(sql: sql).sqliteStatement
-    }
+/// Where a point query runs: one statement whose parameters `bind` sets, every row mapped by `read`.
+/// A `PostingSession` (either store, inside a transaction) or a SQLite point-read connection.
+protocol PointQuerySource {
+    func all<Value>(_ sql: String, bind: (inout SQLBinder) -> Void, read: (any SQLColumns) throws -> Value) throws
+        -> [Value]
 }
 
 /// The current row of a statement being stepped. Column types are those the schema declares
@@ -39,34 +35,12 @@ struct SQLiteRow {
 }
 
 enum PointQueries {
-    /// Runs `sql` with the parameters `bind` sets and maps every row; the statement is reset
-    /// afterwards whatever happens, so it never holds a read lock between calls.
-    static func rows<T>(
-        _ sql: String, on source: some PreparedStatementSource,
-        bind: (inout SQLiteBindings) -> Void, map: (SQLiteRow) throws -> T
-    ) throws -> [T] {
-        let statement = try source.preparedStatement(sql)
-        sqlite3_reset(statement)
-        defer { sqlite3_reset(statement) }
-        var bindings = SQLiteBindings(statement: statement)
-        bind(&bindings)
-        try bindings.check(sql: sql)
-        var rows: [T] = []
-        while true {
-            switch sqlite3_step(statement) {
-            case SQLITE_ROW: rows.append(try map(SQLiteRow(statement: statement)))
-            case SQLITE_DONE: return rows
-            case let code: throw DatabaseError(statement: statement, code: code, sql: sql)
-            }
-        }
-    }
-
     static let activeAPIKeySQL = """
         SELECT organisation_id, label, created_at FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL
         """
 
-    static func activeAPIKey(hash: String, on source: some PreparedStatementSource) throws -> APIKeyRecord? {
-        try rows(activeAPIKeySQL, on: source, bind: { $0.add(hash) }) { row in
+    static func activeAPIKey(hash: String, on source: some PointQuerySource) throws -> APIKeyRecord? {
+        try source.all(activeAPIKeySQL, bind: { $0.add(hash) }) { row in
             APIKeyRecord(
                 keyHash: hash, organisationID: row.textOrNil(0), label: row.text(1),
                 createdAt: Instant(millisecondsSinceEpoch: row.int64(2)), revokedAt: nil)
@@ -86,14 +60,14 @@ enum PointQueries {
         ORDER BY r.id
         """
 
-    static func balance(of organisationID: String, on source: some PreparedStatementSource) throws -> Balance {
-        let rows = try rows(
-            balanceSQL, on: source,
+    static func balance(of organisationID: String, on source: some PointQuerySource) throws -> Balance {
+        let rows = try source.all(
+            balanceSQL,
             bind: {
                 $0.add(organisationID)
                 $0.add(AccountID.available(organisationID: organisationID).rawValue)
             },
-            map: { BalanceRow($0) })
+            read: { BalanceRow($0) })
         return try balance(organisationID, rows: rows)
     }
 
@@ -103,7 +77,7 @@ enum PointQueries {
     /// `balanceSQL` with column 6: what holds open at ?3 promise.
     static let balanceHoldingSQL = """
         SELECT o.currency, o.overdraft_limit, a.credits_posted - a.debits_posted, r.id, r.credits, r.max_priority,
-            (SELECT COALESCE(SUM(h.credits), 0) FROM holds h
+            (SELECT CAST(COALESCE(SUM(h.credits), 0) AS BIGINT) FROM holds h
                 WHERE h.organisation_id = o.id AND h.state = 'open' AND h.expires_at > ?3)
         FROM organisations o
         JOIN accounts a ON a.id = ?2 AND a.organisation_id = o.id
@@ -114,16 +88,16 @@ enum PointQueries {
 
     /// The organisation's balance with what its holds open at `instant` promise (`Balance.held`).
     static func balance(
-        of organisationID: String, holdsAt instant: Instant, on source: some PreparedStatementSource
+        of organisationID: String, holdsAt instant: Instant, on source: some PointQuerySource
     ) throws -> Balance {
-        let rows = try rows(
-            balanceHoldingSQL, on: source,
+        let rows = try source.all(
+            balanceHoldingSQL,
             bind: {
                 $0.add(organisationID)
                 $0.add(AccountID.available(organisationID: organisationID).rawValue)
                 $0.add(instant.millisecondsSinceEpoch)
             },
-            map: { row in (balance: BalanceRow(row), held: row.int64(6)) })
+            read: { row in (balance: BalanceRow(row), held: row.int64(6)) })
         return try balance(organisationID, rows: rows.map(\.balance)).holding(Credits(microcredits: rows[0].held))
     }
 
@@ -132,9 +106,9 @@ enum PointQueries {
             EXISTS (SELECT 1 FROM transfers WHERE idempotency_key = ?1)
                 OR EXISTS (SELECT 1 FROM holds WHERE idempotency_key = ?7),
             (SELECT priority FROM investigations i WHERE i.organisation_id = o.id AND i.id = ?2),
-            (SELECT COALESCE(SUM(g.remaining), 0) FROM grants g
+            (SELECT CAST(COALESCE(SUM(g.remaining), 0) AS BIGINT) FROM grants g
                 WHERE g.organisation_id = o.id AND g.remaining > 0 AND g.expires_at <= ?5),
-            (SELECT COALESCE(SUM(h.credits), 0) FROM holds h
+            (SELECT CAST(COALESCE(SUM(h.credits), 0) AS BIGINT) FROM holds h
                 WHERE h.organisation_id = o.id AND h.state = 'open' AND h.expires_at > ?6)
         FROM organisations o
         JOIN accounts a ON a.id = ?4 AND a.organisation_id = o.id
@@ -148,10 +122,10 @@ enum PointQueries {
     /// open holds promise.
     static func gateView(
         organisationID: String, idempotencyKey: String?, holdIdempotencyKey: String? = nil, investigationID: String?,
-        spendableAt: Instant, now: Instant, on source: some PreparedStatementSource
+        spendableAt: Instant, now: Instant, on source: some PointQuerySource
     ) throws -> GateView {
-        let rows = try rows(
-            gateViewSQL, on: source,
+        let rows = try source.all(
+            gateViewSQL,
             bind: {
                 $0.add(idempotencyKey)
                 $0.add(investigationID)
@@ -161,7 +135,7 @@ enum PointQueries {
                 $0.add(now.millisecondsSinceEpoch)
                 $0.add(holdIdempotencyKey)
             },
-            map: { row in
+            read: { row in
                 (balance: BalanceRow(row), alreadyPosted: row.int64(6) != 0, priority: row.int64OrNil(7),
                  lapsed: row.int64(8), held: row.int64(9))
             })

@@ -35,7 +35,7 @@ final class PointReadConnections: Sendable {
 ///
 /// `@unchecked Sendable`: `PointReadConnections` hands a connection to one caller at a time, so its
 /// statement cache is never touched by two threads at once.
-final class PointReadConnection: PreparedStatementSource, @unchecked Sendable {
+final class PointReadConnection: PointQuerySource, @unchecked Sendable {
     private let handle: OpaquePointer
     private var statements: [String: SQLiteStatement] = [:]
 
@@ -56,7 +56,29 @@ final class PointReadConnection: PreparedStatementSource, @unchecked Sendable {
         sqlite3_close_v2(handle)
     }
 
-    func preparedStatement(_ sql: String) throws -> SQLiteStatement {
+    /// Runs the statement this connection prepared for `sql`, reset before and after (so it never holds a
+    /// read lock between calls).
+    func all<Value>(_ sql: String, bind: (inout SQLBinder) -> Void, read: (any SQLColumns) throws -> Value) throws
+        -> [Value]
+    {
+        let statement = try preparedStatement(sql)
+        sqlite3_reset(statement)
+        defer { sqlite3_reset(statement) }
+        var binder = SQLBinder(sqlite: SQLiteBindings(statement: statement))
+        bind(&binder)
+        _ = try binder.checked(sql: sql)
+        let row = SQLiteRow(statement: statement)
+        var values: [Value] = []
+        while true {
+            switch sqlite3_step(statement) {
+            case SQLITE_ROW: values.append(try read(row))
+            case SQLITE_DONE: return values
+            case let code: throw DatabaseError(statement: statement, code: code, sql: sql)
+            }
+        }
+    }
+
+    private func preparedStatement(_ sql: String) throws -> SQLiteStatement {
         if let statement = statements[sql] { return statement }
         var statement: SQLiteStatement?
         let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
@@ -71,7 +93,8 @@ final class PointReadConnection: PreparedStatementSource, @unchecked Sendable {
 
 /// The point reads of the live service (see `LedgerDatabase.pointRead`).
 public struct PointReader {
-    let connection: PointReadConnection
+    /// A SQLite point-read connection, or a PostgreSQL session outside any transaction.
+    let connection: any PointQuerySource
 
     /// The key with this hash if it exists and is not revoked.
     public func activeAPIKey(hash: String) throws -> APIKeyRecord? {

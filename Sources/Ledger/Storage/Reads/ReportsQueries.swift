@@ -192,14 +192,14 @@ extension LedgerReader {
     public func forEachCharge(
         ofUsageRun transferID: Int64, currency: Currency, _ body: (UsageCharge) throws -> Void
     ) throws {
-        try ReportQueries.forEachCharge(ofUsageRun: transferID, currency: currency, on: db, body)
+        try ReportQueries.forEachCharge(ofUsageRun: transferID, currency: currency, on: sql, body)
     }
 
     /// Streams the organisation's transfers in the window (`ReportQueries.forEachTransfer`).
     public func forEachTransfer(
         of organisationID: String, in window: ReportWindow, _ body: (Transfer) throws -> Void
     ) throws {
-        try ReportQueries.forEachTransfer(of: organisationID, in: window, on: db, body)
+        try ReportQueries.forEachTransfer(of: organisationID, in: window, on: sql, body)
     }
 
     /// Money into (+) or out of (-) the organisation's account, the account bound as the one parameter:

@@ -77,6 +77,6 @@ enum APIKeyQueries {
 extension LedgerReader {
     /// The key with this hash if it exists and is not revoked.
     public func activeAPIKey(hash: String) throws -> APIKeyRecord? {
-        try PointQueries.activeAPIKey(hash: hash, on: db)
+        try PointQueries.activeAPIKey(hash: hash, on: sqlReadingNoBalances)
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The audit trail of live configuration changes: who changed an organisation's reservations or
 /// low-balance thresholds, when, and from what to what.
@@ -98,6 +97,8 @@ extension LedgerTransaction {
         organisationID: String, reservationID: String, credits: Credits, maxPriority: Priority,
         by attribution: ConfigurationChangeAttribution
     ) throws -> ConfigurationChangeOutcome {
+        // Before anything is read: a replica changing the organisation, or posting for it, waits.
+        try session.lockOrganisation(organisationID)
         guard try reader.organisationExists(organisationID) else {
             throw PostingRejection.organisationNotFound(organisationID)
         }
@@ -107,17 +108,18 @@ extension LedgerTransaction {
         let old = try reader.reservations(of: organisationID).first { $0.id == reservationID }
         postingState.forget(organisationID)
         if credits == .zero {
-            try db.execute(
-                sql: "DELETE FROM reservations WHERE organisation_id = ? AND id = ?",
-                arguments: [organisationID, reservationID])
+            try sql.execute(
+                "DELETE FROM reservations WHERE organisation_id = ? AND id = ?",
+                [.text(organisationID), .text(reservationID)])
         } else {
-            try db.execute(
-                sql: """
-                    INSERT INTO reservations (organisation_id, id, credits, max_priority) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(organisation_id, id) DO UPDATE SET credits = excluded.credits,
-                        max_priority = excluded.max_priority
-                    """,
-                arguments: [organisationID, reservationID, credits.microcredits, maxPriority.rank])
+            try sql.execute(
+                """
+                INSERT INTO reservations (organisation_id, id, credits, max_priority) VALUES (?, ?, ?, ?)
+                ON CONFLICT (organisation_id, id) DO UPDATE SET credits = excluded.credits,
+                    max_priority = excluded.max_priority
+                """,
+                [.text(organisationID), .text(reservationID), .integer(credits.microcredits),
+                 .integer(Int64(maxPriority.rank))])
         }
         try recordChange(
             organisationID: organisationID, attribution: attribution, subject: .reservation,
@@ -130,17 +132,16 @@ extension LedgerTransaction {
     public func setThresholds(
         organisationID: String, thresholds: Thresholds, by attribution: ConfigurationChangeAttribution
     ) throws -> ConfigurationChangeOutcome {
-        guard let json = try String.fetchOne(
-            db, sql: "SELECT settings FROM organisations WHERE id = ?", arguments: [organisationID])
+        try session.lockOrganisation(organisationID)
+        guard let json = try sql.record("SELECT settings FROM organisations WHERE id = ?", [.text(organisationID)])?.text(0)
         else { throw PostingRejection.organisationNotFound(organisationID) }
         let new = ConfigurationValue.thresholds(thresholds)
         if try isReplay(attribution, organisationID, .thresholds, nil, new) { return .replayed }
         var organisation = try ConfigurationCodec.decode(Organisation.self, json)
         let old = organisation.thresholds
         organisation.thresholds = thresholds
-        try db.execute(
-            sql: "UPDATE organisations SET settings = ? WHERE id = ?",
-            arguments: [try ConfigurationCodec.json(organisation), organisationID])
+        try sql.execute(
+            "UPDATE organisations SET settings = ? WHERE id = ?", [.text(try ConfigurationCodec.json(organisation)), .text(organisationID)])
         try recordChange(
             organisationID: organisationID, attribution: attribution, subject: .thresholds, reservationID: nil,
             old: .thresholds(old), new: new)
@@ -183,6 +184,7 @@ extension LedgerTransaction {
     public func setBudget(
         organisationID: String, scope: SpendScope, budget: Budget?, by attribution: ConfigurationChangeAttribution
     ) throws -> ConfigurationChangeOutcome {
+        try session.lockOrganisation(organisationID)
         guard let organisation = try reader.organisation(organisationID) else {
             throw PostingRejection.organisationNotFound(organisationID)
         }
@@ -235,8 +237,7 @@ extension LedgerTransaction {
         if let budget {
             try BudgetQueries.upsert(budget, of: organisationID, in: sql)
         } else {
-            try db.execute(sql: "DELETE FROM budgets WHERE organisation_id = ? AND budget_key = ?",
-                           arguments: [organisationID, key])
+            try sql.execute("DELETE FROM budgets WHERE organisation_id = ? AND budget_key = ?", [.text(organisationID), .text(key)])
         }
         try recordChange(
             organisationID: organisationID, attribution: attribution, subject: .budget, reservationID: nil,

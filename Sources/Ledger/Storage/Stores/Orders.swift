@@ -83,44 +83,64 @@ extension LedgerTransaction {
     /// Records order observations; returns for each whether it was new (`true`) or an exact
     /// repeat of a view already recorded (`false`).
     public func observe(_ observations: [OrderObservation]) throws -> [Bool] {
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO revolut_order_observations (observation_hash, order_id, order_type, state, amount_minor, currency,
-                merchant_reference, organisation_id, package_id, related_order_id, created_at, updated_at, source,
-                source_file, source_line, observed_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(observation_hash) DO NOTHING
-            """)
+        let sql = try self.sql
         return try observations.map { observation in
-            try insert.execute(arguments: [
-                observation.contentHash, observation.orderID, observation.orderType.word, observation.state.word,
-                observation.amount.minorUnits, observation.amount.currency.code, observation.merchantReference,
-                observation.organisationID, observation.packageID, observation.relatedOrderID,
-                observation.createdAt?.millisecondsSinceEpoch, observation.updatedAt?.millisecondsSinceEpoch,
-                observation.source, observation.sourceFile, observation.sourceLine, now.millisecondsSinceEpoch,
-            ])
-            return try connection.changesCount == 1
+            try sql.run("""
+                INSERT INTO revolut_order_observations (observation_hash, order_id, order_type, state, amount_minor,
+                    currency, merchant_reference, organisation_id, package_id, related_order_id, created_at, updated_at,
+                    source, source_file, source_line, observed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (observation_hash) DO NOTHING
+                """) { row in
+                row.add(observation.contentHash)
+                row.add(observation.orderID)
+                row.add(observation.orderType.word)
+                row.add(observation.state.word)
+                row.add(observation.amount.minorUnits)
+                row.add(observation.amount.currency.code)
+                row.add(observation.merchantReference)
+                row.add(observation.organisationID)
+                row.add(observation.packageID)
+                row.add(observation.relatedOrderID)
+                row.add(observation.createdAt?.millisecondsSinceEpoch)
+                row.add(observation.updatedAt?.millisecondsSinceEpoch)
+                row.add(observation.source)
+                row.add(observation.sourceFile)
+                row.add(Int64(observation.sourceLine))
+                row.add(now.millisecondsSinceEpoch)
+            } == 1
         }
     }
 
     /// Records a purchase before its Revolut order exists, so a crash between creating the order
     /// and recording it can be recovered by looking the order up by reference.
     public func recordPurchase(_ purchase: Purchase) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO purchases (reference, organisation_id, package_id, credits, price_minor, currency,
-                    revolut_order_id, checkout_url, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [purchase.reference, purchase.organisationID, purchase.packageID, purchase.credits.microcredits,
-                        purchase.price.minorUnits, purchase.price.currency.code, purchase.revolutOrderID,
-                        purchase.checkoutURL, purchase.createdAt.millisecondsSinceEpoch])
+        try sql.run("""
+            INSERT INTO purchases (reference, organisation_id, package_id, credits, price_minor, currency,
+                revolut_order_id, checkout_url, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """) { row in
+            row.add(purchase.reference)
+            row.add(purchase.organisationID)
+            row.add(purchase.packageID)
+            row.add(purchase.credits.microcredits)
+            row.add(purchase.price.minorUnits)
+            row.add(purchase.price.currency.code)
+            row.add(purchase.revolutOrderID)
+            row.add(purchase.checkoutURL)
+            row.add(purchase.createdAt.millisecondsSinceEpoch)
+        }
     }
 
     /// Attaches the Revolut order Revolut created for a purchase.
     public func attachOrder(toPurchase reference: String, orderID: String, checkoutURL: String?) throws {
-        try db.execute(
-            sql: "UPDATE purchases SET revolut_order_id = ?, checkout_url = ? WHERE reference = ? AND revolut_order_id IS NULL",
-            arguments: [orderID, checkoutURL, reference])
+        try sql.run(
+            "UPDATE purchases SET revolut_order_id = ?, checkout_url = ? WHERE reference = ? AND revolut_order_id IS NULL"
+        ) { row in
+            row.add(orderID)
+            row.add(checkoutURL)
+            row.add(reference)
+        }
     }
 }
 

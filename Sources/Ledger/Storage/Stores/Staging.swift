@@ -83,8 +83,11 @@ extension LedgerTransaction {
     /// duplicate or conflict, decided against everything staged before (including earlier in
     /// the same batch).
     public func stage(_ events: [StagedCostEvent]) throws -> [StagingOutcome] {
-        let stager = try costEventStager()
-        return try events.map { try stager.stage($0) }
+        guard let postgres = session as? PostgresSession else {
+            let stager = try costEventStager()
+            return try events.map { try stager.stage($0) }
+        }
+        return try events.map { try PostgresEventStaging.stage($0, on: postgres, now: now) }
     }
 
     /// A stager for many events in this transaction (the bulk path: one prepared statement).
@@ -148,6 +151,6 @@ extension LedgerReader {
     }
 
     public func stagedEventCount() throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cost_events") ?? 0
+        Int(try sqlReadingNoBalances.integer("SELECT COUNT(*) FROM cost_events") ?? 0)
     }
 }
