@@ -21,11 +21,7 @@ import TestSupport
         var met = SampleWorld.organisation("met")
         met.budgets = budgets
         try await withLiveLedger(store, in: directory, configuration: SampleWorld.configuration([met])) { ledger in
-            _ = try await ledger.write(as: .tests) { tx in
-                try tx.grant(GrantRequest(
-                    idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: credits("1000"),
-                    effectiveAt: instant("2026-11-01T00:00:00Z")))
-            }
+            try await grantTopUp(credits("1000"), to: "met", in: ledger)
             try await ServiceHTTPTests.withService(spendingRoutes: UsageRoute.spendingRoutes(ledger: ledger)) { service in
                 try await body(service, ledger)
             }

@@ -14,8 +14,8 @@ import TestSupport
         (try answer.json()["data"] as? [String: Any])?[field] ?? nil
     }
 
-    @Test func grantsDrawsVoidAndMoveExpiry() async throws {
-        try await world.withLedgerService { service, keys in
+    @Test(arguments: StoreKind.available) func grantsDrawsVoidAndMoveExpiry(_ store: StoreKind) async throws {
+        try await world.withLedgerService(store) { service, keys in
             func send(_ query: String, key: String) async throws -> HTTPAnswer {
                 try await service.graphQL(LedgerBackedTests.query(query), key: key)
             }
@@ -69,11 +69,11 @@ import TestSupport
     /// Issue 19: `auditStatement` answers the movements a page at a time (actor, reason, balance before and
     /// after, chained across pages from the opening to the closing) and, when the service has an audit key,
     /// the signature of its digest, which the key's public half verifies; without a key it says unsigned.
-    @Test func auditStatement_movementsPaged_andSignedWithTheServiceKey() async throws {
+    @Test(arguments: StoreKind.available) func auditStatement_movementsPaged_andSignedWithTheServiceKey(_ store: StoreKind) async throws {
         let key = AuditSigningKey()
         let window = #"organisationId: "met", from: "2026-11-01T00:00:00Z", to: "2026-12-01T00:00:00Z""#
         let movement = "cursor node { transactionId kind credits actor reason reference balanceBefore balanceAfter }"
-        try await world.withLedgerService(auditSigningKey: key) { service, keys in
+        try await world.withLedgerService(store, auditSigningKey: key) { service, keys in
             func send(_ query: String) async throws -> [String: Any] {
                 let answer = try await service.graphQL(LedgerBackedTests.query(query), key: keys.met)
                 return try #require(try data(answer, "auditStatement") as? [String: Any], "\(answer.text)")
@@ -125,7 +125,7 @@ import TestSupport
                 "{ auditStatement(\(window)) { entries(after: \"bm9wZTox\") { edges { cursor } } } }"), key: keys.met)
             #expect(foreignCursor.text.contains("not a cursor"), "\(foreignCursor.text)")
         }
-        try await world.withLedgerService { service, keys in
+        try await world.withLedgerService(store) { service, keys in
             let answer = try await service.graphQL(LedgerBackedTests.query(
                 "{ auditStatement(\(window)) { signed signature signingPublicKey } }"), key: keys.met)
             #expect(answer.text.contains(#""signed":false,"signature":null,"signingPublicKey":null"#), "\(answer.text)")

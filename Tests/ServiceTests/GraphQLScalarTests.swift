@@ -28,8 +28,8 @@ import TestSupport
         }
     }
 
-    @Test func creditsAreExactWithinTheLedgersLimitAndNeverFloats() async throws {
-        try await world.withLedgerService { service, keys in
+    @Test(arguments: StoreKind.available) func creditsAreExactWithinTheLedgersLimitAndNeverFloats(_ store: StoreKind) async throws {
+        try await world.withLedgerService(store) { service, keys in
             func allocate(_ credits: String, key: String) async throws -> HTTPAnswer {
                 try await service.graphQL(Self.body(Self.allocate, variables:
                     #"{"input":{"organisationId":"met","credits":\#(credits),"idempotencyKey":"\#(key)","memo":"test"}}"#),
@@ -83,8 +83,8 @@ import TestSupport
         }
     }
 
-    @Test func minorUnitsAreWholeNumbers() async throws {
-        try await world.withLedgerService { service, keys in
+    @Test(arguments: StoreKind.available) func minorUnitsAreWholeNumbers(_ store: StoreKind) async throws {
+        try await world.withLedgerService(store) { service, keys in
             let integer = try await service.graphQL(Self.body(Self.allocate, variables:
                 #"{"input":{"organisationId":"met","credits":"1","idempotencyKey":"m1","priceMinorUnits":450,"memo":"test"}}"#),
                 key: keys.admin)
@@ -101,8 +101,8 @@ import TestSupport
         }
     }
 
-    @Test func dateTimesNeedAnOffsetAndAreAnsweredInUTC() async throws {
-        try await world.withLedgerService { service, keys in
+    @Test(arguments: StoreKind.available) func dateTimesNeedAnOffsetAndAreAnsweredInUTC(_ store: StoreKind) async throws {
+        try await world.withLedgerService(store) { service, keys in
             let time = try await service.graphQL(LedgerBackedTests.query("{ serverTime }"), key: keys.met)
             #expect(time.text == #"{"data":{"serverTime":"2026-11-24T12:00:00.000Z"}}"#)
             // 01:00 at +01:00 is midnight UTC: the same window as the Z form.
@@ -129,8 +129,8 @@ import TestSupport
         }
     }
 
-    @Test func identifiersTakeStringsOrIntegers() async throws {
-        try await world.withLedgerService { service, keys in
+    @Test(arguments: StoreKind.available) func identifiersTakeStringsOrIntegers(_ store: StoreKind) async throws {
+        try await world.withLedgerService(store) { service, keys in
             let number = try await service.graphQL(
                 LedgerBackedTests.query("{ creditBalance(organisationId: 42) { available } }"), key: keys.admin)
             #expect(try Self.errors(number).map(\.message) == ["Organisation not found."], "\(number.text)")

@@ -24,11 +24,7 @@ import TestSupport
             SampleWorld.organisation("met", reservations: reservations), SampleWorld.organisation("gmp"),
         ])
         try await withLiveLedger(store, in: directory, configuration: configuration, clock: clock.provider) { ledger in
-            _ = try await ledger.write(as: .tests) { tx in
-                try tx.grant(GrantRequest(
-                    idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: credits("150"),
-                    effectiveAt: instant("2026-11-01T00:00:00Z")))
-            }
+            try await grantTopUp(credits("150"), to: "met", in: ledger)
             try await ServiceHTTPTests.withService(
                 graphQL: try LedgerSchema.endpoint(
                     ledger: ledger, now: clock.provider, limits: GraphQLLimits(), metrics: MetricsRegistry()),

@@ -38,20 +38,37 @@ import TestSupport
         let admin: String
     }
 
+    /// `makeLedger`'s world on `store`, served, with a key for each organisation and an admin key.
     func withLedgerService(
-        auditSigningKey: AuditSigningKey? = nil, _ body: (ServiceHTTPTests.Harness, Keys) async throws -> Void
+        _ store: StoreKind, auditSigningKey: AuditSigningKey? = nil,
+        _ body: (ServiceHTTPTests.Harness, Keys) async throws -> Void
     ) async throws {
-        let ledger = try makeLedger()
-        let keys = Keys(
-            met: try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test", by: .tests),
-            gmp: try LedgerAPIKeyStore.issue(in: ledger, organisationID: "gmp", label: "test", by: .tests),
-            admin: try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin", by: .tests))
-        try await Self.serve(ledger, name: "ledger-service", auditSigningKey: auditSigningKey) { try await body($0, keys) }
+        let reservation = Reservation(id: "p1-floor", credits: credits("100"), maxPriority: .p1)
+        let configuration = SampleWorld.configuration([
+            SampleWorld.organisation("met", reservations: [reservation]), SampleWorld.organisation("gmp"),
+        ])
+        // The clock `makeLedger`'s ledger has (`SampleWorld.ledger`).
+        try await withLiveLedger(store, in: directory, configuration: configuration, clock: TestClock().provider) { ledger in
+            _ = try await ledger.write(as: .tests) { tx in
+                for (index, amount) in ["50", "60", "40"].enumerated() {
+                    _ = try tx.grant(GrantRequest(
+                        idempotencyKey: "grant-\(index)", organisationID: "met", source: .topUp, credits: credits(amount),
+                        price: Money(minorUnits: 100 * Int64(index + 1), currency: .gbp),
+                        effectiveAt: instant("2026-11-0\(index + 1)T10:00:00Z"),
+                        references: TransferReferences(revolutOrderID: "order-\(index)")))
+                }
+            }
+            let keys = Keys(
+                met: try await LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test"),
+                gmp: try await LedgerAPIKeyStore.issue(in: ledger, organisationID: "gmp", label: "test"),
+                admin: try await LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin"))
+            try await Self.serve(ledger, name: "ledger-service", auditSigningKey: auditSigningKey) { try await body($0, keys) }
+        }
     }
 
     /// Runs the real service over `ledger` on a loopback port for the length of `body`.
     static func serve(
-        _ ledger: LedgerDatabase, name: String, limits: GraphQLLimits = GraphQLLimits(),
+        _ ledger: any LiveLedger, name: String, limits: GraphQLLimits = GraphQLLimits(),
         eventLoopGroup: (any EventLoopGroup)? = nil, auditSigningKey: AuditSigningKey? = nil,
         _ body: (ServiceHTTPTests.Harness) async throws -> Void
     ) async throws {
@@ -118,8 +135,8 @@ import TestSupport
         }
     }
 
-    @Test func testCreditBalanceAndIsolation() async throws {
-        try await withLedgerService { service, keys in
+    @Test(arguments: StoreKind.available) func testCreditBalanceAndIsolation(_ store: StoreKind) async throws {
+        try await withLedgerService(store) { service, keys in
             let balance = "{ creditBalance(organisationId: \"met\") "
                 + "{ organisationId available reserved spendable currency asOf } }"
             let own = try await service.graphQL(Self.query(balance), key: keys.met)
@@ -145,8 +162,8 @@ import TestSupport
         }
     }
 
-    @Test func testTransactionsPageWithCursorsAndFilters() async throws {
-        try await withLedgerService { service, keys in
+    @Test(arguments: StoreKind.available) func testTransactionsPageWithCursorsAndFilters(_ store: StoreKind) async throws {
+        try await withLedgerService(store) { service, keys in
             let first = try await service.graphQL(Self.query(
                 "{ transactions(organisationId: \"met\", first: 2) { edges { cursor node { kind credits "
                     + "money { minorUnits currency } "
@@ -248,8 +265,8 @@ extension LedgerBackedTests {
             + "{ organisation { id } } }",
     ]
 
-    @Test func testIsolationMatrixAnotherOrganisationsKeyGetsNothing() async throws {
-        try await withLedgerService { service, keys in
+    @Test(arguments: StoreKind.available) func testIsolationMatrixAnotherOrganisationsKeyGetsNothing(_ store: StoreKind) async throws {
+        try await withLedgerService(store) { service, keys in
             let before = try await service.graphQL(
                 Self.query(#"{ creditBalance(organisationId: "met") { available } }"#), key: keys.admin).text
             for operation in Self.everyOperation {
@@ -275,8 +292,8 @@ extension LedgerBackedTests {
         }
     }
 
-    @Test func testAdminMutationsAreIdempotentAndAdminOnly() async throws {
-        try await withLedgerService { service, keys in
+    @Test(arguments: StoreKind.available) func testAdminMutationsAreIdempotentAndAdminOnly(_ store: StoreKind) async throws {
+        try await withLedgerService(store) { service, keys in
             let allocate = #"mutation { allocateCredits(input: {organisationId: "met", credits: "100", "#
                 + #"idempotencyKey: "a1", memo: "annual allocation"}) { transaction { id kind credits } "#
                 + "userErrors { code field message } } }"
@@ -341,8 +358,8 @@ extension LedgerBackedTests {
         }
     }
 
-    @Test func testSetReservationAndThresholds() async throws {
-        try await withLedgerService { service, keys in
+    @Test(arguments: StoreKind.available) func testSetReservationAndThresholds(_ store: StoreKind) async throws {
+        try await withLedgerService(store) { service, keys in
             let reserve = #"mutation { setReservation(input: {organisationId: "met", reservationId: "p1-floor", "#
                 + #"credits: "120", maxPriority: 2, idempotencyKey: "r1"}) "#
                 + "{ organisation { reservations { id credits maxPriority } } userErrors { code field message } } }"
@@ -451,6 +468,25 @@ extension LedgerBackedTests {
                 key: key)
             #expect(settings.text == #"{"data":{"organisation":{"currency":"GBP","timeZone":"Europe/London","#
                 + #""reservations":[{"id":"p1-floor","credits":"100","maxPriority":1}]}}}"#)
+        }
+    }
+}
+
+extension LedgerAPIKeyStore {
+    /// `issue` on a live ledger of either store: a PostgreSQL one through a connection of its own, as
+    /// `credits keys create` issues it beside a running service.
+    static func issue(in ledger: any LiveLedger, organisationID: String?, label: String) async throws -> String {
+        switch ledger {
+        case let sqlite as LedgerDatabase:
+            return try issue(in: sqlite, organisationID: organisationID, label: label, by: .tests)
+        case let postgres as PostgresLiveLedger:
+            return try await onOwnThread {
+                try PostgresStore.using(postgres.location, clock: { postgres.now }) {
+                    try issue(in: $0, organisationID: organisationID, label: label, by: .tests)
+                }
+            }
+        default:
+            preconditionFailure("a live ledger is on SQLite or PostgreSQL")
         }
     }
 }

@@ -30,11 +30,7 @@ import TestSupport
         configuration.operations = operations
         configuration.issuer.usageEarliest = usageEarliest
         try await withLiveLedger(store, in: directory, configuration: configuration) { ledger in
-            _ = try await ledger.write(as: .tests) { tx in
-                try tx.grant(GrantRequest(
-                    idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: credits("150"),
-                    effectiveAt: instant("2026-11-01T00:00:00Z")))
-            }
+            try await grantTopUp(credits("150"), to: "met", in: ledger)
             try await ServiceHTTPTests.withService(spendingRoutes: UsageRoute.spendingRoutes(ledger: ledger)) { service in
                 try await body(service, ledger)
             }

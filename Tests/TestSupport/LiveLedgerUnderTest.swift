@@ -91,3 +91,13 @@ public func withStagingStore<T>(of ledger: any LiveLedger, _ body: (any StagingS
         preconditionFailure("a live ledger is on SQLite or PostgreSQL")
     }
 }
+
+/// The service tests' starting balance: `credits` granted to `organisationID` as a top-up effective on
+/// 1 November 2026 (key `grant`).
+public func grantTopUp(_ credits: Credits, to organisationID: String, in ledger: any LiveLedger) async throws {
+    _ = try await ledger.write(as: .tests) { tx in
+        try tx.grant(GrantRequest(
+            idempotencyKey: "grant", organisationID: organisationID, source: .topUp, credits: credits,
+            effectiveAt: instant("2026-11-01T00:00:00Z")))
+    }
+}
