@@ -158,7 +158,7 @@ struct PostgresAlertsTests {
             let second = try await onOwnThread {
                 try CreditsBinary.run(["alerts", "--db", url], environment: ["CREDITS_NOW": Self.now])
             }
-            holder.close()
+            try await onOwnThread { holder.close() }
             #expect(second.exitCode == 75, "\(second.stderr)")
             #expect(second.stderr.contains("another `credits alerts` run holds the advisory lock"), "\(second.stderr)")
             let free = try await onOwnThread {

@@ -61,8 +61,10 @@ struct PostgresPostingTests {
             }
             #expect(initialised.exitCode == 0, "\(initialised.stderr)")
             let now = try Instant.parse("2026-11-02T09:00:00Z").get()
-            let store = try PostgresStore.open(at: location, clock: { now })
-            defer { store.close() }
+            // Opened, used and closed on threads of their own: the store waits for the server, which must never
+            // hold a thread of Swift concurrency's pool (the suite's other tests need them). If the test fails
+            // before the end, dropping its database closes the connection.
+            let store = try await onOwnThread { try PostgresStore.open(at: location, clock: { now }) }
             let start = try await onOwnThread {
                 try store.write(as: .operator(name: "test")) { tx in
                     _ = try tx.grant(GrantRequest(
@@ -110,7 +112,10 @@ struct PostgresPostingTests {
             let posted = outcomes.posted
             #expect(posted + outcomes.refused == writers * spendsEach)
             #expect(Int64(posted) == spendable.microcredits / 1_000_000, "every credit spendable is spent, none twice")
-            let end = try await onOwnThread { try store.read { try $0.balance(of: "met-police") } }
+            let end = try await onOwnThread {
+                defer { store.close() }
+                return try store.read { try $0.balance(of: "met-police") }
+            }
             #expect(try start.available.subtracting(end.available) == Credits(microcredits: Int64(posted) * 1_000_000))
             // Each spend saw the one before it: the balances after them are one step apart, none repeated.
             let after = try await PostgresTestServer.strings(

@@ -45,7 +45,7 @@ extension LedgerTransaction {
     public func createHold(_ request: HoldRequest) throws -> HoldOutcome {
         try Self.check(request)
         let hash = request.contentHash
-        try session.lockOrganisation(request.organisationID)
+        try lockOrganisation(request.organisationID)
         if let existing = try HoldQueries.hold(idempotencyKey: request.idempotencyKey, in: session) {
             guard existing.hash == hash else {
                 throw HoldRejection.idempotencyKeyReusedWithDifferentContent(
@@ -148,7 +148,7 @@ extension LedgerTransaction {
         guard let found = try HoldQueries.hold(id: id, in: session),
               organisationID.map({ $0 == found.organisationID }) ?? true
         else { throw HoldRejection.holdNotFound(id) }
-        try session.lockOrganisation(found.organisationID)
+        try lockOrganisation(found.organisationID)
         guard let hold = try HoldQueries.hold(id: id, in: session) else { throw HoldRejection.holdNotFound(id) }
         return hold
     }

@@ -60,7 +60,7 @@ extension LedgerTransaction {
             if let existing = try existingTransfer(key: idempotencyKey, hash: hash) { return existing }
             throw PostingRejection.grantNotFound(grantID)
         }
-        try postingState.lock(grant.organisationID, in: session)
+        try lockOrganisation(grant.organisationID)
         if let existing = try existingTransfer(key: idempotencyKey, hash: hash) { return existing }
         guard grant.remaining.isPositive else { throw GrantControlRejection.nothingLeftToVoid(grantID: grantID) }
         return try drawFromOneGrant(
@@ -77,7 +77,7 @@ extension LedgerTransaction {
     ) throws -> (move: GrantExpiryMove, status: Posting.Status) {
         try Self.checkControl(idempotencyKey: idempotencyKey, reason: reason)
         // Judged under the organisation's lock, as every draw from the grant is (`PostingSession.lockOrganisation`).
-        if let grant = try reader.grant(id: grantID) { try postingState.lock(grant.organisationID, in: session) }
+        if let grant = try reader.grant(id: grantID) { try lockOrganisation(grant.organisationID) }
         let result = try GrantExpiryMoves.move(
             grantID: grantID, to: expiresAt, idempotencyKey: idempotencyKey, reason: reason, actor: actor, now: now,
             on: sql)

@@ -53,7 +53,7 @@ extension LedgerTransaction {
     public func expire(grantID: Int64, at effectiveAt: Instant, idempotencyKey: String) throws -> Posting? {
         guard let grant = try reader.grant(id: grantID) else { throw PostingRejection.grantNotFound(grantID) }
         let hash = GrantOutflowHash.expiry(grantID: grantID, at: effectiveAt)
-        try postingState.lock(grant.organisationID, in: session)
+        try lockOrganisation(grant.organisationID)
         if let existing = try existingTransfer(key: idempotencyKey, hash: hash) { return existing }
         guard grant.remaining.isPositive else { return nil }
         return try drawFromOneGrant(
@@ -71,7 +71,7 @@ extension LedgerTransaction {
         guard credits.isPositive else { throw PostingRejection.amountMustBePositive }
         guard let grant = try reader.grant(id: grantID) else { throw PostingRejection.grantNotFound(grantID) }
         let hash = GrantOutflowHash.reversal(grantID: grantID, credits: credits, at: effectiveAt, references: references)
-        try postingState.lock(grant.organisationID, in: session)
+        try lockOrganisation(grant.organisationID)
         if let existing = try existingTransfer(key: idempotencyKey, hash: hash) {
             return (existing, try credits.subtracting(existing.transfer.amount))
         }

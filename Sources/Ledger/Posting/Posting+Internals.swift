@@ -10,7 +10,7 @@ extension LedgerTransaction {
     /// Locks the organisation for this transaction (`PostingState.lock`) and reads what every grant needs,
     /// once per transaction (a night's top-ups ask it for every order).
     func organisationFacts(_ id: String) throws -> OrganisationFacts {
-        try postingState.lock(id, in: session)
+        try lockOrganisation(id)
         if let known = postingState.facts[id] { return known }
         guard let (code, limit) = try session.first(
             "SELECT currency, overdraft_limit FROM organisations WHERE id = ?", bind: { $0.add(id) },

@@ -21,7 +21,7 @@ extension LedgerTransaction {
         let budgeted = BudgetedSpend(request)
         let organisationID = request.organisationID
         let hash = request.contentHash
-        try postingState.lock(organisationID, in: session)
+        try lockOrganisation(organisationID)
         // The idempotency rule comes before every other: a key already posted is answered by its
         // transfer (or refused for different content) whatever the balance says now. The key is
         // not probed up front: the insert below finds it, and only a refusal probes for it here.

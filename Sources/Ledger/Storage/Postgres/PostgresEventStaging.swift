@@ -7,14 +7,13 @@
 /// first's transaction, then inserts nothing, and reads the row the first committed (READ COMMITTED: each
 /// statement sees every commit before it). So an event is staged, and charged, once.
 ///
-/// The event's organisation is locked first (`PostingSession.lockOrganisation`), as posting locks it before
-/// anything it writes: were the event staged first, a replica could hold the staged row while it waited for
-/// the organisation, and another hold the organisation while it waited for that row (a deadlock, measured:
-/// one group commit in three lost to it with three replicas posting for one organisation).
+/// The caller has locked the event's organisation (`LedgerTransaction.lockOrganisation`), as posting locks it
+/// before anything it writes: were the event staged first, a replica could hold the staged row while it
+/// waited for the organisation, and another hold the organisation while it waited for that row (a deadlock,
+/// measured: one group commit in three lost to it with three replicas posting for one organisation).
 enum PostgresEventStaging {
     static func stage(_ event: StagedCostEvent, on session: PostgresSession, now: Instant) throws -> StagingOutcome {
         precondition(event.credits.isPositive, "staged credits are validated positive")
-        try session.lockOrganisation(event.organisationID)
         try session.execute(
             "INSERT INTO source_files (name) VALUES (?) ON CONFLICT (name) DO NOTHING", [.text(event.sourceFile)])
         let inserted = try session.run(insertSQL) { row in

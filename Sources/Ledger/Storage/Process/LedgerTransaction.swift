@@ -74,6 +74,15 @@ public struct LedgerTransaction {
         }
     }
 
+    /// Makes this transaction the only one that may change the organisation (its balance, grants, holds,
+    /// staged events and configuration) until it ends: `PostingSession.lockOrganisation`, once per
+    /// transaction. The one locking rule of the ledger: whatever stages, reads to decide or writes anything
+    /// for an organisation calls this first, before its first read, so concurrent writers on PostgreSQL
+    /// take turns per organisation and always take the same lock first (no deadlock between them).
+    func lockOrganisation(_ organisationID: String) throws {
+        try postingState.lock(organisationID, in: session)
+    }
+
     /// A reader of this transaction that writes the deferred balance changes before each query.
     public var reader: LedgerReader { LedgerReader(session: session, sqlite: sqliteConnection, flushing: postingState) }
 

@@ -98,7 +98,7 @@ extension LedgerTransaction {
         by attribution: ConfigurationChangeAttribution
     ) throws -> ConfigurationChangeOutcome {
         // Before anything is read: a replica changing the organisation, or posting for it, waits.
-        try session.lockOrganisation(organisationID)
+        try lockOrganisation(organisationID)
         guard try reader.organisationExists(organisationID) else {
             throw PostingRejection.organisationNotFound(organisationID)
         }
@@ -132,7 +132,7 @@ extension LedgerTransaction {
     public func setThresholds(
         organisationID: String, thresholds: Thresholds, by attribution: ConfigurationChangeAttribution
     ) throws -> ConfigurationChangeOutcome {
-        try session.lockOrganisation(organisationID)
+        try lockOrganisation(organisationID)
         guard let json = try sql.record("SELECT settings FROM organisations WHERE id = ?", [.text(organisationID)])?.text(0)
         else { throw PostingRejection.organisationNotFound(organisationID) }
         let new = ConfigurationValue.thresholds(thresholds)
@@ -184,7 +184,7 @@ extension LedgerTransaction {
     public func setBudget(
         organisationID: String, scope: SpendScope, budget: Budget?, by attribution: ConfigurationChangeAttribution
     ) throws -> ConfigurationChangeOutcome {
-        try session.lockOrganisation(organisationID)
+        try lockOrganisation(organisationID)
         guard let organisation = try reader.organisation(organisationID) else {
             throw PostingRejection.organisationNotFound(organisationID)
         }

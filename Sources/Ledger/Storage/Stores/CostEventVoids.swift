@@ -78,7 +78,7 @@ extension LedgerTransaction {
         // Judged under the organisation's lock, as a charge of the event is (`PostingSession.lockOrganisation`).
         if let organisationID = try session.record(
             "SELECT organisation_id FROM cost_events WHERE event_id = ?", [.text(eventID)])?.text(0) {
-            try postingState.lock(organisationID, in: session)
+            try lockOrganisation(organisationID)
         }
         return try CostEventVoidQueries.void(eventID: eventID, actor: actor, reason: reason, now: now, on: sql)
     }

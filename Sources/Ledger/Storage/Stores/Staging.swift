@@ -87,7 +87,10 @@ extension LedgerTransaction {
             let stager = try costEventStager()
             return try events.map { try stager.stage($0) }
         }
-        return try events.map { try PostgresEventStaging.stage($0, on: postgres, now: now) }
+        return try events.map { event in
+            try lockOrganisation(event.organisationID)
+            return try PostgresEventStaging.stage(event, on: postgres, now: now)
+        }
     }
 
     /// A stager for many events in this transaction (the bulk path: one prepared statement).
