@@ -63,9 +63,12 @@ struct HTTPAnswer: Sendable {
     }
 }
 
-/// One request over loopback.
+/// One request over loopback. A minute by default: in the full suite on two cores the requests of a test
+/// that sends dozens at once (to a PostgreSQL ledger, a round trip per statement) wait for CPU behind every
+/// other suite, and in a clean-clone CI run one such request took over 10 s. A test that means a short wait
+/// says so.
 func send(
-    _ method: String, _ url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 10
+    _ method: String, _ url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 60
 ) async throws -> HTTPAnswer {
     var request = URLRequest(url: url)
     request.httpMethod = method

@@ -8,7 +8,7 @@ import Synchronization
 /// never on the event loops or on Swift concurrency's pool: `connections` worker threads, each holding one
 /// connection (`PostgresStore`), take the requests' reads and writes in arrival order. The group commits
 /// (`writeEach`) run on the thread that calls them (the group commit's writer queue) with a connection of
-/// their own, taken from the same set when one is idle.
+/// their own: one made with the workers', more when commits of several queues overlap, kept idle between.
 ///
 /// What keeps replicas from losing or doubling anything is the posting transaction's, not this type's:
 /// READ COMMITTED with the organisation locked before posting decides, unique keys for every charge and
@@ -23,7 +23,8 @@ public final class PostgresLiveLedger: LiveLedger {
     private let workers: Int
 
     private struct Jobs {
-        var queue: [@Sendable (PostgresStore) -> Void] = []
+        /// Each job gets the worker's connection, or why there is none (it was lost and cannot be made again).
+        var queue: [@Sendable (Result<PostgresStore, any Error>) -> Void] = []
         var head = 0
         var closed = false
     }
@@ -37,11 +38,13 @@ public final class PostgresLiveLedger: LiveLedger {
         self.workers = connections
         var stores: [PostgresStore] = []
         do {
-            for _ in 0..<connections { stores.append(try PostgresStore.open(at: location, clock: clock)) }
+            // One more for the first group commit, so a commit does not wait for a connection to be made.
+            for _ in 0...connections { stores.append(try PostgresStore.open(at: location, clock: clock)) }
         } catch {
             for store in stores { store.close() }
             throw error
         }
+        idle.withLock { $0.append(stores.removeLast()) }
         for (index, store) in stores.enumerated() {
             let thread = Thread { [self] in work(on: store) }
             thread.name = "credits.postgres.\(index)"
@@ -90,7 +93,8 @@ public final class PostgresLiveLedger: LiveLedger {
     public func writeEach<Unit, Outcome>(
         _ units: [Unit], actor: (Unit) -> Actor, _ body: (LedgerTransaction, Unit) throws -> Outcome
     ) throws -> [Result<Outcome, any Error>] {
-        let store = try idle.withLock { $0.popLast() } ?? PostgresStore.open(at: location, clock: clock)
+        let store = try idle.withLock { $0.popLast() }.flatMap { $0.isClosed ? nil : $0 }
+            ?? PostgresStore.open(at: location, clock: clock)
         defer {
             // Back to the idle connections, or closed when the ledger was closed meanwhile (on this thread,
             // the group commit's own).
@@ -104,7 +108,7 @@ public final class PostgresLiveLedger: LiveLedger {
         try await withCheckedThrowingContinuation { continuation in
             let queued = jobs.withLock { jobs in
                 guard !jobs.closed else { return false }
-                jobs.queue.append { store in continuation.resume(with: Result { try body(store) }) }
+                jobs.queue.append { connection in continuation.resume(with: Result { try body(connection.get()) }) }
                 return true
             }
             guard queued else { return continuation.resume(throwing: PostgresStoreError(.io, "the ledger is closed")) }
@@ -112,11 +116,14 @@ public final class PostgresLiveLedger: LiveLedger {
         }
     }
 
-    /// A worker thread: runs jobs, one at a time, until the ledger is closed and nothing is queued.
-    private func work(on store: PostgresStore) {
+    /// A worker thread: runs jobs, one at a time, until the ledger is closed and nothing is queued. A lost
+    /// connection (the server restarted, or ended it) is replaced before the next job; if that fails too,
+    /// the job fails with why (a lost connection is never used), and the next one tries again.
+    private func work(on first: PostgresStore) {
+        var store = first
         while true {
             jobsWaiting.wait()
-            let job: (@Sendable (PostgresStore) -> Void)? = jobs.withLock { jobs in
+            let job: (@Sendable (Result<PostgresStore, any Error>) -> Void)? = jobs.withLock { jobs in
                 guard jobs.head < jobs.queue.count else { return nil }
                 defer {
                     jobs.head += 1
@@ -128,7 +135,16 @@ public final class PostgresLiveLedger: LiveLedger {
                 return jobs.queue[jobs.head]
             }
             guard let job else { break }
-            job(store)
+            guard store.isClosed else {
+                job(.success(store))
+                continue
+            }
+            do {
+                store = try PostgresStore.open(at: location, clock: clock)
+                job(.success(store))
+            } catch {
+                job(.failure(error))
+            }
         }
         store.close()
     }

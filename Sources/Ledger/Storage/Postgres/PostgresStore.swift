@@ -70,6 +70,9 @@ public final class PostgresStore: Sendable {
         try? PostgresBlocking.wait { [ledger] in await ledger.close() }
     }
 
+    /// Whether the connection is gone (closed, or lost: the server restarted or ended it).
+    public var isClosed: Bool { ledger.connection.isClosed }
+
     /// Takes the advisory lock of `stage` for this connection's session, or throws `StageLock.Held` naming
     /// the backend that holds it (or waits, if asked). The server frees it when the connection ends, however
     /// the process ended: a lock left by a killed run is simply free.

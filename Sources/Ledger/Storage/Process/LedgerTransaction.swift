@@ -46,9 +46,9 @@ public struct LedgerTransaction {
         return copy
     }
 
-    /// The SQLite connection as it is (see `session`), for the stores that run on SQLite only so far
-    /// (staging, orders, plans); on PostgreSQL they are refused before a transaction opens
-    /// (`credits` says which stages run there), so reaching one there is a bug, reported as one.
+    /// The SQLite connection as it is (see `session`), for what runs on SQLite only: batch staging's bound
+    /// statements (PostgreSQL stages through `PostgresStagingStore` and `PostgresEventStaging`), so reaching
+    /// it from a PostgreSQL transaction is a bug, reported as one (`SQLiteOnlyStore`).
     var connection: Database {
         get throws {
             guard let sqliteConnection else { throw SQLiteOnlyStore() }
@@ -144,8 +144,8 @@ extension LedgerTransaction {
     }
 }
 
-/// A store of a SQLite ledger reached from a transaction on PostgreSQL: `credits` refuses those stages on
-/// PostgreSQL before they open one, so this is a bug, not bad input.
+/// A store of a SQLite ledger (batch staging, whose PostgreSQL twin is `PostgresStagingStore`) reached from a
+/// transaction on PostgreSQL: a bug, not bad input.
 struct SQLiteOnlyStore: ClassifiedError {
     var failureClass: FailureClass { .internal }
     var description: String { "this step runs on a SQLite ledger only so far, and the ledger is on PostgreSQL" }
