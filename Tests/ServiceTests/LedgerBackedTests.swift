@@ -12,22 +12,31 @@ import TestSupport
 @Suite struct LedgerBackedTests {
     let directory = TemporaryDirectory("service-ledger")
 
-    /// `met` with 150 credits from three grants and 100 of them reserved for P1; `gmp` with nothing.
-    func makeLedger() throws -> LedgerDatabase {
+    /// `met` with 100 credits reserved for P1; `gmp` with nothing.
+    static let configuration: Ledger.Configuration = {
         let reservation = Reservation(id: "p1-floor", credits: credits("100"), maxPriority: .p1)
-        let ledger = try SampleWorld.ledger(
-            in: directory,
-            organisations: [
-                SampleWorld.organisation("met", reservations: [reservation]), SampleWorld.organisation("gmp"),
-            ])
+        return SampleWorld.configuration([
+            SampleWorld.organisation("met", reservations: [reservation]), SampleWorld.organisation("gmp"),
+        ])
+    }()
+
+    /// `met`'s 150 credits, from three grants.
+    static func grantThree(_ tx: LedgerTransaction) throws {
+        for (index, amount) in ["50", "60", "40"].enumerated() {
+            _ = try tx.grant(GrantRequest(
+                idempotencyKey: "grant-\(index)", organisationID: "met", source: .topUp, credits: credits(amount),
+                price: Money(minorUnits: 100 * Int64(index + 1), currency: .gbp),
+                effectiveAt: instant("2026-11-0\(index + 1)T10:00:00Z"),
+                references: TransferReferences(revolutOrderID: "order-\(index)")))
+        }
+    }
+
+    /// `configuration` with `grantThree` on a SQLite ledger (`SampleWorld.ledger`'s clock).
+    func makeLedger() throws -> LedgerDatabase {
+        let ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"), clock: TestClock().provider)
         try ledger.write { tx in
-            for (index, amount) in ["50", "60", "40"].enumerated() {
-                _ = try tx.grant(GrantRequest(
-                    idempotencyKey: "grant-\(index)", organisationID: "met", source: .topUp, credits: credits(amount),
-                    price: Money(minorUnits: 100 * Int64(index + 1), currency: .gbp),
-                    effectiveAt: instant("2026-11-0\(index + 1)T10:00:00Z"),
-                    references: TransferReferences(revolutOrderID: "order-\(index)")))
-            }
+            _ = try tx.load(Self.configuration)
+            try Self.grantThree(tx)
         }
         return ledger
     }
@@ -43,21 +52,9 @@ import TestSupport
         _ store: StoreKind, auditSigningKey: AuditSigningKey? = nil,
         _ body: (ServiceHTTPTests.Harness, Keys) async throws -> Void
     ) async throws {
-        let reservation = Reservation(id: "p1-floor", credits: credits("100"), maxPriority: .p1)
-        let configuration = SampleWorld.configuration([
-            SampleWorld.organisation("met", reservations: [reservation]), SampleWorld.organisation("gmp"),
-        ])
-        // The clock `makeLedger`'s ledger has (`SampleWorld.ledger`).
-        try await withLiveLedger(store, in: directory, configuration: configuration, clock: TestClock().provider) { ledger in
-            _ = try await ledger.write(as: .tests) { tx in
-                for (index, amount) in ["50", "60", "40"].enumerated() {
-                    _ = try tx.grant(GrantRequest(
-                        idempotencyKey: "grant-\(index)", organisationID: "met", source: .topUp, credits: credits(amount),
-                        price: Money(minorUnits: 100 * Int64(index + 1), currency: .gbp),
-                        effectiveAt: instant("2026-11-0\(index + 1)T10:00:00Z"),
-                        references: TransferReferences(revolutOrderID: "order-\(index)")))
-                }
-            }
+        // The clock `makeLedger`'s ledger has.
+        try await withLiveLedger(store, in: directory, configuration: Self.configuration, clock: TestClock().provider) { ledger in
+            try await ledger.write(as: .tests) { try Self.grantThree($0) }
             let keys = Keys(
                 met: try await LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test"),
                 gmp: try await LedgerAPIKeyStore.issue(in: ledger, organisationID: "gmp", label: "test"),

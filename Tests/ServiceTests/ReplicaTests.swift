@@ -170,34 +170,21 @@ extension ReplicaTests {
     /// The server ends every connection of a replica (a restart, a failover, an administrator): the replica
     /// connects again and goes on answering, without being restarted itself.
     @Test func aReplicaWhoseConnectionsTheServerEndedConnectsAgain() async throws {
-        try await PostgresTestServer.withDatabase { _, location in
-            try await onOwnThread {
-                let (store, _) = try PostgresStore.create(at: location, clock: { Self.now })
-                defer { store.close() }
-                _ = try store.load(Self.configuration())
-                _ = try store.write(as: .tests) { tx in
-                    try tx.grant(GrantRequest(
-                        idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: credits("50"),
-                        effectiveAt: instant("2026-11-01T00:00:00Z")))
-                }
+        try await withReplicas(1, granted: credits("50"), revolut: nil) { replicas, ledgers in
+            let location = ledgers[0].location
+            #expect(try await UsageRouteTests.post(replicas[0], UsageRouteTests.event("before", credits: "1")).status == 201)
+            try await PostgresTestServer.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(location.database)' AND pid <> pg_backend_pid()",
+                at: location)
+            // Until the replica has seen its connections end, a request may still fail on one.
+            var status = 0
+            for attempt in 0..<20 where status != 201 {
+                if attempt > 0 { try await Task.sleep(for: .milliseconds(100)) }
+                status = try await UsageRouteTests.post(replicas[0], UsageRouteTests.event("after", credits: "1")).status
             }
-            try await withLiveReplicas(1, at: location, clock: { Self.now }) { ledgers in
-                try await Self.serve(ledgers[...], revolut: nil, serving: []) { replicas in
-                    #expect(try await UsageRouteTests.post(replicas[0], UsageRouteTests.event("before", credits: "1")).status == 201)
-                    try await PostgresTestServer.execute(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(location.database)' AND pid <> pg_backend_pid()",
-                        at: location)
-                    // Until the replica has seen its connections end, a request may still fail on one.
-                    var status = 0
-                    for attempt in 0..<20 where status != 201 {
-                        if attempt > 0 { try await Task.sleep(for: .milliseconds(100)) }
-                        status = try await UsageRouteTests.post(replicas[0], UsageRouteTests.event("after", credits: "1")).status
-                    }
-                    #expect(status == 201)
-                    let balance = try await ledgers[0].read { try $0.balance(of: "met") }
-                    #expect(balance.available == credits("48"))
-                }
-            }
+            #expect(status == 201)
+            let balance = try await ledgers[0].read { try $0.balance(of: "met") }
+            #expect(balance.available == credits("48"))
         }
     }
 }
