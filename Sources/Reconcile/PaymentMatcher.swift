@@ -44,10 +44,10 @@ struct PaymentMatcher {
         let named = try reader.ordersNamedByOtherOrders()
         var credited: [String: (order: CompletedOrder, amount: Money)] = [:]
         var otherOrders: [[OrderObservation]] = []
-        try reader.forEachOrder { views in
-            let orderID = views[0].orderID
-            guard views[0].orderType == .payment else { return otherOrders.append(views) }
-            if let completed = try matchPayment(orderID, views), named.contains(orderID) { credited[orderID] = completed }
+        try reader.forEachOrder { order in
+            let orderID = order.views[0].orderID
+            guard order.views[0].orderType == .payment else { return otherOrders.append(order.views) }
+            if let completed = try matchPayment(order), named.contains(orderID) { credited[orderID] = completed }
         }
         for views in otherOrders { try matchRefund(views[0].orderID, views, credited: credited) }
         try findTopUpsWithoutOrders()
@@ -55,7 +55,9 @@ struct PaymentMatcher {
     }
 
     /// Returns the credited order (proposed or already in the ledger) when the payment completed.
-    private mutating func matchPayment(_ orderID: String, _ views: [OrderObservation]) throws -> (order: CompletedOrder, amount: Money)? {
+    private mutating func matchPayment(_ observed: ObservedOrder) throws -> (order: CompletedOrder, amount: Money)? {
+        let views = observed.views
+        let orderID = views[0].orderID
         let latest = views.last!
         guard let completed = views.first(where: { $0.state == .completed }) else {
             if latest.state.isOpen {
@@ -76,7 +78,7 @@ struct PaymentMatcher {
                     "sources report different amounts: \(amounts.map(\.description).sorted().joined(separator: ", "))")
             return nil
         }
-        guard let tie = try tie(views) else { return nil }
+        guard let tie = try tie(observed) else { return nil }
         let completedAt = completed.updatedAt ?? completed.createdAt ?? asOf
         guard completedAt < asOf else { return nil }
         let order = CompletedOrder(
@@ -93,10 +95,10 @@ struct PaymentMatcher {
                     "paid \(completed.amount) but \(tie.packageID) costs \(tie.price); nothing credited")
             return nil
         }
-        if let topUp = try reader.topUp(forRevolutOrder: orderID) {
+        if let topUp = observed.topUp {
             if matchedSince.map({ topUp.recordedAt >= $0 }) ?? true {
                 finding(.matched, FindingCode.orderMatched, tie.organisationID, orderID,
-                        "credited \(topUp.amount) credits by transfer \(topUp.id)")
+                        "credited \(topUp.credits) credits by transfer \(topUp.transferID)")
             }
         } else {
             topUps.append(order)
@@ -104,13 +106,13 @@ struct PaymentMatcher {
         return (order, completed.amount)
     }
 
-    /// Ties an order to what was sold by the one rule the webhook shares (`LedgerReader.orderSale`);
-    /// a problem becomes the finding of the same name.
-    private mutating func tie(_ views: [OrderObservation]) throws -> OrderSale? {
+    /// Ties an order to what was sold by the one rule the webhook shares (`OrderSale.of`, with the
+    /// purchase read with the order); a problem becomes the finding of the same name.
+    private mutating func tie(_ order: ObservedOrder) throws -> OrderSale? {
+        let views = order.views
         let orderID = views[0].orderID
-        let reference = views.compactMap(\.merchantReference).first
-        switch try reader.orderSale(
-            orderID: orderID, merchantReference: reference,
+        switch try OrderSale.of(
+            orderID: orderID, merchantReference: views.compactMap(\.merchantReference).first, purchase: order.purchase,
             metadataOrganisationID: views.compactMap(\.organisationID).first,
             metadataPackageID: views.compactMap(\.packageID).first, catalogue: catalogue)
         {

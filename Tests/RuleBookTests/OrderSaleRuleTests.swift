@@ -22,7 +22,7 @@ import TestSupport
 
     static func answers(
         orderID: String = "order-2", reference: String = "cpk_1", metadata: [String: String],
-        purchase: Purchase? = nil
+        purchases: [Purchase] = []
     ) async throws -> (live: CompletedOrder?, batch: Answer) {
         let directory = TemporaryDirectory("order-sale")
         var configured = SampleWorld.configuration([SampleWorld.organisation("met")])
@@ -31,7 +31,7 @@ import TestSupport
         let ledger = try LedgerDatabase.create(at: directory.file("ledger.sqlite"), clock: TestClock().provider)
         _ = try await ledger.write { tx in
             _ = try tx.load(configuration)
-            if let purchase { try tx.recordPurchase(purchase) }
+            for purchase in purchases { try tx.recordPurchase(purchase) }
         }
         let order = RevolutOrder(
             id: orderID, type: .payment, state: .completed, amountMinorUnits: 45_000, currencyCode: "GBP",
@@ -70,8 +70,36 @@ import TestSupport
             price: Money(minorUnits: 45_000, currency: .gbp), revolutOrderID: "order-1",
             createdAt: instant("2026-11-10T11:00:00Z"))
         let (live, batch) = try await Self.answers(
-            orderID: "order-2", metadata: ["organisation_id": "met", "package_id": "pack_10k"], purchase: purchase)
+            orderID: "order-2", metadata: ["organisation_id": "met", "package_id": "pack_10k"], purchases: [purchase])
         #expect(live == nil)
         #expect(batch == Answer(credited: nil, finding: .purchaseOfAnotherOrder))
+    }
+
+    /// Reconcile reads each order's purchases with the order (`LedgerReader.forEachOrder`) while the webhook
+    /// looks them up; both must pick the same one.
+    @Test("the purchase attached to the order decides before the one its reference names, on both paths")
+    func purchaseOfTheOrderFirst() async throws {
+        let ofReference = Purchase(
+            reference: "cpk_1", organisationID: "met", packageID: "pack_10k", credits: Credits(10_000),
+            price: Money(minorUnits: 45_000, currency: .gbp), createdAt: instant("2026-11-10T11:00:00Z"))
+        let attached = Purchase(
+            reference: "cpk_2", organisationID: "met", packageID: "pack_10k", credits: Credits(12_000),
+            price: Money(minorUnits: 45_000, currency: .gbp), revolutOrderID: "order-2",
+            createdAt: instant("2026-11-10T11:30:00Z"))
+        let (live, batch) = try await Self.answers(metadata: [:], purchases: [ofReference, attached])
+        let credited = try #require(live)
+        #expect(credited.credits == Credits(12_000), "the attached purchase's credits")
+        #expect(batch == Answer(credited: credited, finding: nil))
+    }
+
+    @Test("a purchase found by the order's reference ties it on both paths, at the purchase's terms")
+    func purchaseByReference() async throws {
+        let purchase = Purchase(
+            reference: "cpk_1", organisationID: "met", packageID: "pack_10k", credits: Credits(11_000),
+            price: Money(minorUnits: 45_000, currency: .gbp), createdAt: instant("2026-11-10T11:00:00Z"))
+        let (live, batch) = try await Self.answers(metadata: [:], purchases: [purchase])
+        let credited = try #require(live)
+        #expect(credited.credits == Credits(11_000) && credited.organisationID == "met")
+        #expect(batch == Answer(credited: credited, finding: nil))
     }
 }

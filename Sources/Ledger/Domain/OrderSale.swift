@@ -59,26 +59,29 @@ public final class CachedSaleCatalogue: SaleCatalogue {
 }
 
 extension LedgerReader {
-    /// Ties an order to what was sold, reading the configuration from the ledger.
+    /// Ties an order to what was sold (`OrderSale.of`), reading its purchase and the configuration from
+    /// the ledger.
     public func orderSale(
         orderID: String, merchantReference: String?, metadataOrganisationID: String?, metadataPackageID: String?
     ) throws -> Result<OrderSale, OrderSaleProblem> {
-        try orderSale(
-            orderID: orderID, merchantReference: merchantReference, metadataOrganisationID: metadataOrganisationID,
-            metadataPackageID: metadataPackageID, catalogue: self)
+        try OrderSale.of(
+            orderID: orderID, merchantReference: merchantReference,
+            purchase: try purchase(revolutOrderID: orderID, orElseReference: merchantReference),
+            metadataOrganisationID: metadataOrganisationID, metadataPackageID: metadataPackageID, catalogue: self)
     }
+}
 
-    /// Ties an order to what was sold. The purchase we recorded when creating the order decides,
-    /// found by the order's id first (the exact order we attached it to), else by our reference;
-    /// a purchase already attached to another order is refused. Without a purchase, the order's
-    /// metadata names the organisation and package, priced at the package's current price in the
-    /// organisation's currency. A package missing from the configuration is refused on every path
-    /// (the credits' expiry would be unknown).
-    public func orderSale(
-        orderID: String, merchantReference: String?, metadataOrganisationID: String?, metadataPackageID: String?,
+extension OrderSale {
+    /// Ties an order to what was sold. The purchase we recorded when creating the order decides (the
+    /// one attached to the order, else the one our reference names; the caller reads it); a purchase
+    /// already attached to another order is refused. Without a purchase, the order's metadata names
+    /// the organisation and package, priced at the package's current price in the organisation's
+    /// currency. A package missing from the configuration is refused on every path (the credits'
+    /// expiry would be unknown).
+    public static func of(
+        orderID: String, merchantReference: String?, purchase: Purchase?, metadataOrganisationID: String?, metadataPackageID: String?,
         catalogue: some SaleCatalogue
     ) throws -> Result<OrderSale, OrderSaleProblem> {
-        let purchase = try self.purchase(revolutOrderID: orderID, orElseReference: merchantReference)
         if let purchase, let attached = purchase.revolutOrderID, attached != orderID {
             return .failure(.purchaseOfAnotherOrder(reference: purchase.reference, paidBy: attached))
         }

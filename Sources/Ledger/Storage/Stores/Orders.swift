@@ -53,6 +53,23 @@ public struct OrderObservation: Sendable, Hashable {
     }
 }
 
+/// One Revolut order as the payments match reads it (`LedgerReader.forEachOrder`): its views, the
+/// top-up that credited it, and the purchase that ties it (the one attached to the order, else the one
+/// its reference names: what `LedgerReader.purchase(revolutOrderID:orElseReference:)` finds).
+public struct ObservedOrder: Sendable {
+    /// Oldest first (by update time, views without one last, then arrival); never empty.
+    public let views: [OrderObservation]
+    public let topUp: OrderTopUp?
+    public let purchase: Purchase?
+}
+
+/// The top-up that credited an order: its transfer, credits and when it was recorded.
+public struct OrderTopUp: Sendable, Hashable {
+    public let transferID: Int64
+    public let credits: Credits
+    public let recordedAt: Instant
+}
+
 /// An order we created through the live path.
 public struct Purchase: Sendable, Hashable, Codable {
     public var reference: String
@@ -145,23 +162,48 @@ extension LedgerTransaction {
 }
 
 extension LedgerReader {
-    /// Every order's observations, one order at a time in order-id order, each order's oldest view
-    /// first (by update time, views without one last, then arrival). Streamed through the index by
-    /// order: memory holds one order's views, not the whole payment history.
-    public func forEachOrder(_ body: ([OrderObservation]) throws -> Void) throws {
-        var views: [OrderObservation] = []
+    /// Every order, one at a time in order-id order: its observations, each order's oldest view first
+    /// (by update time, views without one last, then arrival), its top-up and its purchase. Streamed
+    /// through the index by order: memory holds one order's views, not the whole payment history.
+    public func forEachOrder(_ body: (ObservedOrder) throws -> Void) throws {
+        // Each view with the purchase its reference names; the order's top-up and the purchase attached to
+        // it are the same on every view. Read in the one pass, so tying and matching a night's orders asks
+        // nothing per order (two round trips each on PostgreSQL).
+        var views: [(view: OrderObservation, purchaseOfReference: Purchase?)] = []
+        var topUp: OrderTopUp?
+        var purchaseOfOrder: Purchase?
         func hand() throws {
             // Views without an update time go after those with one (SQLite sorts NULL first, PostgreSQL last).
-            try body(views.filter { $0.updatedAt != nil } + views.filter { $0.updatedAt == nil })
+            let ordered = views.filter { $0.view.updatedAt != nil } + views.filter { $0.view.updatedAt == nil }
+            let byReference = ordered.first { $0.view.merchantReference != nil }?.purchaseOfReference
+            try body(ObservedOrder(views: ordered.map(\.view), topUp: topUp, purchase: purchaseOfOrder ?? byReference))
             views.removeAll(keepingCapacity: true)
         }
+        let observation = Self.observationColumns.split(separator: ",")
+            .map { "o.\($0.trimmingCharacters(in: .whitespacesAndNewlines))" }.joined(separator: ", ")
         try sql.forEachRow(
-            "SELECT \(Self.observationColumns) FROM revolut_order_observations ORDER BY order_id COLLATE BINARY, updated_at, id",
+            """
+            SELECT \(observation), t.id, t.amount, t.recorded_at,
+                \(Self.purchaseColumns.replacingOccurrences(of: "p.", with: "po.")),
+                \(Self.purchaseColumns.replacingOccurrences(of: "p.", with: "pr."))
+            FROM revolut_order_observations o
+            LEFT JOIN transfers t ON t.kind = 'top_up' AND t.revolut_order_id = o.order_id
+            LEFT JOIN purchases po ON po.revolut_order_id = o.order_id
+            LEFT JOIN purchases pr ON pr.reference = o.merchant_reference
+            ORDER BY o.order_id COLLATE BINARY, o.updated_at, o.id
+            """,
             []
         ) { row in
             guard let observation = Self.observation(row) else { return }
-            if let first = views.first, first.orderID != observation.orderID { try hand() }
-            views.append(observation)
+            if let first = views.first, first.view.orderID != observation.orderID { try hand() }
+            if views.isEmpty {
+                topUp = row.int64OrNil(14).map {
+                    OrderTopUp(transferID: $0, credits: Credits(microcredits: row.int64(15)),
+                               recordedAt: Instant(millisecondsSinceEpoch: row.int64(16)))
+                }
+                purchaseOfOrder = row.textOrNil(17).map { _ in Self.purchase(row, from: 17) }
+            }
+            views.append((observation, row.textOrNil(26).map { _ in Self.purchase(row, from: 26) }))
         }
         if !views.isEmpty { try hand() }
     }
@@ -199,7 +241,7 @@ extension LedgerReader {
                      OR NOT EXISTS (SELECT 1 FROM revolut_order_observations o WHERE o.order_id = p.revolut_order_id))
             ORDER BY p.created_at, p.reference COLLATE BINARY
             """, []
-        ).map(Self.purchase)
+        ).map { Self.purchase($0) }
     }
 
     public func observations(ofOrder orderID: String) throws -> [OrderObservation] {
@@ -253,12 +295,13 @@ extension LedgerReader {
         p.checkout_url, p.created_at
         """
 
-    static func purchase(_ row: some SQLColumns) -> Purchase {
+    /// Decodes `purchaseColumns`, starting at column `first`.
+    static func purchase(_ row: some SQLColumns, from first: Int32 = 0) -> Purchase {
         Purchase(
-            reference: row.text(0), organisationID: row.text(1), packageID: row.text(2),
-            credits: Credits(microcredits: row.int64(3)),
-            price: Money(minorUnits: row.int64(4), currency: Currency(code: row.text(5))!),
-            revolutOrderID: row.textOrNil(6), checkoutURL: row.textOrNil(7),
-            createdAt: Instant(millisecondsSinceEpoch: row.int64(8)))
+            reference: row.text(first), organisationID: row.text(first + 1), packageID: row.text(first + 2),
+            credits: Credits(microcredits: row.int64(first + 3)),
+            price: Money(minorUnits: row.int64(first + 4), currency: Currency(code: row.text(first + 5))!),
+            revolutOrderID: row.textOrNil(first + 6), checkoutURL: row.textOrNil(first + 7),
+            createdAt: Instant(millisecondsSinceEpoch: row.int64(first + 8)))
     }
 }
