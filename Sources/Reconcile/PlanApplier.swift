@@ -73,7 +73,7 @@ public enum PlanApplier {
             // Plan again, posting for real; throwing rolls every posting back. Each transfer names the plan.
             let tx = tx.acting(as: .pipeline(.apply, plan: plan.id))
             // Usage is charged in runs (`BatchPostingBook`): the same decisions per event, fewer rows.
-            let book = BatchPostingBook(tx)
+            let book = try BatchPostingBook(tx)
             let walk = try PlanWalk.run(reader: tx.reader, book: book, asOf: plan.asOf, agedAfterDays: agedAfterDays)
             try book.finish()
             guard walk.digest == plan.digest else {

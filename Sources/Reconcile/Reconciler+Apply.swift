@@ -22,11 +22,12 @@ extension Reconciler {
                 CrashPoint.hit("reconcile.beforeCommit")
                 return appliedSummary(summary(ofStored: applied, options: options, inputsUnchanged: true), now: false)
             }
-            let ledgerPosition = try tx.reader.ledgerPosition()
             let planID = try tx.nextPlanID()
             let posting = tx.acting(as: .pipeline(.apply, plan: planID))
-            // Usage is charged in runs, as apply charges it (`BatchPostingBook`).
-            let book = BatchPostingBook(posting)
+            // Usage is charged in runs, as apply charges it (`BatchPostingBook`); the book holds the ledger's
+            // postings from here, so the position read next is the one the walk starts from.
+            let book = try BatchPostingBook(posting)
+            let ledgerPosition = try tx.reader.ledgerPosition()
             let walk = try PlanWalk.run(
                 reader: posting.reader, book: book, asOf: options.asOf, agedAfterDays: options.agedAfterDays)
             try book.finish()

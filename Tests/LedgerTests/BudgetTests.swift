@@ -197,7 +197,7 @@ import TestSupport
                          references: TransferReferences(costEventID: nil, team: team, investigation: investigation))
         }
         let outcome = try ledger.write { tx in
-            let book = BatchPostingBook(tx)
+            let book = try BatchPostingBook(tx)
             _ = try book.postSpend(usage("a", "100", team: "analysis", investigation: "op-b"))
             #expect(throws: PostingRejection.self) { try book.postSpend(usage("b", "21", team: "analysis", investigation: "op-b")) }
             let soft = try book.postSpend(usage("c", "260", team: "collection", investigation: "op-c"))

@@ -34,6 +34,43 @@ import TestSupport
         try expectVerified(ledger, available: "83")
     }
 
+    /// The night's top-ups (`BatchPostingBook.postCompletedOrder`) are appended, not inserted one by one:
+    /// nothing may see the ledger without them either. An overdraft they settle, a spend drawing on them,
+    /// a reversal of one, a reader, a dry run and the commit all come after their rows are written.
+    @Test func appendedTopUps_areWrittenBeforeAnythingReadsOrDrawsOnThem() throws {
+        let ledger = try funded("10", overdraft: credits("50"))
+        try ledger.write { tx in
+            // 30 credits spent on 10: 20 owed in overdraft, which the first top-up settles.
+            _ = try tx.spend(spend("over", "30", policy: .allowOverdraft(limit: credits("50"))))
+            let book = try BatchPostingBook(tx)
+            let order = { (id: String, amount: String) in
+                CompletedOrder(
+                    orderID: id, organisationID: "met", packageID: "pack", credits: credits(amount),
+                    price: Money(minorUnits: 500, currency: .gbp), completedAt: instant("2026-11-03T00:00:00Z"),
+                    expiresAt: nil)
+            }
+            _ = try book.postCompletedOrder(order("o1", "40"))
+            _ = try book.postCompletedOrder(order("o2", "25"))
+            // o1 was written when its settlement draws were; o2 is pending: the connection as it is lacks it.
+            #expect(try Int.fetchOne(tx.connection, sql: "SELECT COUNT(*) FROM grants") == 2)
+            #expect(tx.postingState.hasDeferredChanges)
+            #expect(try tx.reader.grants(of: "met").map(\.remaining).filter(\.isPositive) == [credits("20"), credits("25")])
+            #expect(try Int.fetchOne(tx.connection, sql: "SELECT COUNT(*) FROM grants") == 3)
+            _ = try book.postCompletedOrder(order("o3", "5"))
+            // A dry run starts with them written, and keeps them when it rolls back.
+            try tx.dryRun { dry in _ = try dry.spend(spend("dry", "1")) }
+            _ = try book.postCompletedOrder(order("o4", "7"))
+            _ = try book.postReversal(
+                ofGrantCreatedBy: IdempotencyKey.topUp(revolutOrderID: "o4"), credits: credits("7"),
+                at: instant("2026-11-04T00:00:00Z"), idempotencyKey: "reversal:o4", references: TransferReferences())
+            _ = try book.postCompletedOrder(order("o5", "3")) // still pending at the end: the commit must hold it
+            try book.finish()
+        }
+        // 10 - 30 + 40 + 25 + 5 + 7 - 7 + 3.
+        try expectVerified(ledger, available: "53")
+        #expect(try ledger.read { try $0.topUp(forRevolutOrder: "o5") }?.amount == credits("3"))
+    }
+
     @Test func aReaderTakenBeforeASpendSeesIt() throws {
         let ledger = try funded()
         try ledger.write { tx in

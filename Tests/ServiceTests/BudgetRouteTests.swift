@@ -59,7 +59,7 @@ import TestSupport
             let summary = try await withStagingStore(of: ledger) { try EventIngester(store: $0).ingest(path: file) }
             #expect(summary.staged == 1, "\(summary)")
             let batch: SpendRefusal? = try await ledger.write(as: .tests) { tx in
-                let book = BatchPostingBook(tx)
+                let book = try BatchPostingBook(tx)
                 do {
                     _ = try book.postSpend(SpendRequest(
                         idempotencyKey: IdempotencyKey.deduction(costEventID: "e2"), organisationID: "met",

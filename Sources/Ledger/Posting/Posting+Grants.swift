@@ -3,49 +3,53 @@ extension LedgerTransaction {
     /// (or adjustment) account to the organisation. Idempotent by `request.idempotencyKey`.
     /// Any overdraft the organisation carries is settled from the new grant first.
     public func grant(_ request: GrantRequest) throws -> Posting {
+        try grant(request, keyIsNew: false)
+    }
+
+    /// `grant`; with `keyIsNew`, for a caller that knows no transfer holds the request's key (a night's
+    /// top-ups, under `lockPostings`), its transfer and grant are appended rather than inserted one by
+    /// one (`appendTransfer`).
+    func grant(_ request: GrantRequest, keyIsNew: Bool) throws -> Posting {
         let terms = try GrantTerms.of(request, currency: try organisationFacts(request.organisationID).currency)
         let (price, burnRank, hash) = (terms.price, terms.burnRank, terms.contentHash)
         let debit: AccountID = request.source == .adjustment ? .adjustment : .issuance
-        // The key is not probed up front: the insert finds it (a round trip less per top-up on PostgreSQL).
-        guard let transfer = try insertTransfer(
-            key: request.idempotencyKey, hash: hash, kind: request.kind, debit: debit,
-            credit: .available(organisationID: request.organisationID), amount: request.credits,
-            organisationID: request.organisationID, money: price, effectiveAt: request.effectiveAt,
-            references: request.references)
-        else {
+        let credit = AccountID.available(organisationID: request.organisationID)
+        let transfer: Transfer
+        if keyIsNew {
+            transfer = try appendTransfer(
+                key: request.idempotencyKey, hash: hash, kind: request.kind, debit: debit, credit: credit,
+                amount: request.credits, organisationID: request.organisationID, money: price,
+                effectiveAt: request.effectiveAt, references: request.references)
+        } else if let inserted = try insertTransfer(
+            // The key is not probed up front: the insert finds it (a round trip less per top-up on PostgreSQL).
+            key: request.idempotencyKey, hash: hash, kind: request.kind, debit: debit, credit: credit,
+            amount: request.credits, organisationID: request.organisationID, money: price,
+            effectiveAt: request.effectiveAt, references: request.references)
+        {
+            transfer = inserted
+        } else {
             guard let existing = try existingTransfer(key: request.idempotencyKey, hash: hash) else {
                 preconditionFailure("an insert refused for its idempotency key finds the transfer holding it")
             }
             return existing
         }
         // A new row: deferred draws from other grants may wait (see `PostingState`).
-        let grantID = try postingState.nextID(of: .grants, in: session)
-        try session.run(
-            """
-            INSERT INTO grants (id, organisation_id, source, transfer_id, credits, remaining, priority, expires_at,
-                                granted_at, cost_minor, currency)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """
-        ) { row in
-            row.add(grantID)
-            row.add(request.organisationID)
-            row.add(request.source.rawValue)
-            row.add(transfer.id)
-            row.add(request.credits.microcredits)
-            row.add(request.credits.microcredits)
-            row.add(Int64(burnRank))
-            row.add(request.expiresAt?.millisecondsSinceEpoch)
-            row.add(request.effectiveAt.millisecondsSinceEpoch)
-            row.add(price.minorUnits)
-            row.add(price.currency.code)
+        let row = GrantRow(
+            id: try postingState.nextID(of: .grants, in: session), organisationID: request.organisationID,
+            source: request.source, transferID: transfer.id, credits: request.credits, burnRank: burnRank,
+            expiresAt: request.expiresAt, grantedAt: request.effectiveAt, cost: price)
+        if keyIsNew {
+            postingState.append(row)
+        } else {
+            try session.run(GrantRow.insert(rows: 1), bind: row.bind)
         }
         postingState.added(to: .grants)
         let settled = try settleOverdraft(
-            Grant(id: grantID, organisationID: request.organisationID, source: request.source, transferID: transfer.id,
+            Grant(id: row.id, organisationID: request.organisationID, source: request.source, transferID: transfer.id,
                   credits: request.credits, remaining: request.credits, burnRank: burnRank, expiresAt: request.expiresAt,
                   grantedAt: request.effectiveAt, cost: price))
         try postingState.ifKnown(request.organisationID) { try $0.granted(settled) }
-        return Posting(status: .posted, transfer: transfer.creating(grant: grantID), intoReserve: .zero, overdraft: .zero)
+        return Posting(status: .posted, transfer: transfer.creating(grant: row.id), intoReserve: .zero, overdraft: .zero)
     }
 
     /// Expires what is left of a grant: one transfer from the organisation to the expiry account.
@@ -105,7 +109,7 @@ extension LedgerTransaction {
     /// as it is after.
     private func settleOverdraft(_ newGrant: Grant) throws -> Grant {
         // Draws are appended at once, never deferred: no flush needed to read them.
-        let owed = try LedgerReader.owedCredits(of: newGrant.organisationID, on: session)
+        let owed = try postingState.owedCredits(of: newGrant.organisationID, in: session)
         let (settlements, grant) = try OverdraftSettlement.settle(owed, from: newGrant)
         for settlement in settlements {
             try recordDraw(transferID: settlement.transferID, organisationID: grant.organisationID, grantID: nil,

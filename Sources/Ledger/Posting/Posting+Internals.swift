@@ -37,6 +37,7 @@ extension LedgerTransaction {
     /// Reads only what postings append (transfers, draws), so deferred balances stay deferred.
     func existingTransfer(key: String, hash: String) throws -> Posting? {
         // Asked before every grant and spend the ledger posts; almost always a miss, probed without GRDB rows.
+        try postingState.writeAppends(session)
         guard let (id, existingHash) = try session.first(
             "SELECT id, content_hash FROM transfers WHERE idempotency_key = ?", bind: { $0.add(key) },
             read: { ($0.int64(0), $0.text(1)) })
@@ -58,6 +59,39 @@ extension LedgerTransaction {
         key: String, hash: String, kind: TransferKind, debit: AccountID, credit: AccountID, amount: Credits,
         organisationID: String, money: Money, effectiveAt: Instant, references: TransferReferences
     ) throws -> Transfer? {
+        let row = try transferRow(
+            key: key, hash: hash, kind: kind, debit: debit, credit: credit, amount: amount, organisationID: organisationID,
+            money: money, effectiveAt: effectiveAt, references: references)
+        // Reads neither grants nor (beyond the running balance's first read) accounts, so deferred
+        // balance changes may wait; rows appended before it are written first (see `PostingState`).
+        try postingState.writeAppends(session)
+        let inserted = try session.first(
+            "\(TransferRow.insert(rows: 1)) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+            bind: row.bind, read: { $0.int64(0) })
+        guard inserted != nil else { return nil }
+        return try posted(row)
+    }
+
+    /// Appends one transfer whose key no transfer holds (the caller knows, e.g. under `lockPostings`):
+    /// as `insertTransfer`, but written with others, many to a statement, before anything else reads or
+    /// writes the ledger's postings (`PostingState.writeAppends`). A key that was taken after all fails
+    /// that statement, and with it the transaction.
+    func appendTransfer(
+        key: String, hash: String, kind: TransferKind, debit: AccountID, credit: AccountID, amount: Credits,
+        organisationID: String, money: Money, effectiveAt: Instant, references: TransferReferences
+    ) throws -> Transfer {
+        let row = try transferRow(
+            key: key, hash: hash, kind: kind, debit: debit, credit: credit, amount: amount, organisationID: organisationID,
+            money: money, effectiveAt: effectiveAt, references: references)
+        postingState.append(row)
+        return try posted(row)
+    }
+
+    /// A transfer's row, checked for double entry, numbered, with its running balance.
+    private func transferRow(
+        key: String, hash: String, kind: TransferKind, debit: AccountID, credit: AccountID, amount: Credits,
+        organisationID: String, money: Money, effectiveAt: Instant, references: TransferReferences
+    ) throws -> TransferRow {
         precondition(debit != credit, "a transfer must move credits between two different accounts")
         precondition(amount.isPositive, "a transfer amount must be positive")
         precondition(amount <= Credits.transferMax, "a transfer amount is checked against the limit first")
@@ -68,55 +102,31 @@ extension LedgerTransaction {
         let balanceAfter = try postingState.balance(
             of: account, organisationID: organisationID, after: credit == account ? amount.microcredits : -amount.microcredits,
             in: session)
-        // Reads neither grants nor (beyond the running balance's first read) accounts, so deferred
-        // balance changes may wait.
-        let id = try postingState.nextID(of: .transfers, in: session)
-        let inserted = try session.first(
-            """
-                INSERT INTO transfers (id, idempotency_key, content_hash, kind, debit_account, credit_account, amount,
-                    organisation_id, money_minor, currency, effective_at, recorded_at, cost_event_id,
-                    revolut_order_id, plan_period, team, investigation, operation, memo, actor, balance_after)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (idempotency_key) DO NOTHING
-                RETURNING id
-                """,
-            bind: { row in
-            row.add(id)
-            row.add(key)
-            row.add(hash)
-            row.add(kind.rawValue)
-            row.add(debit.rawValue)
-            row.add(credit.rawValue)
-            row.add(amount.microcredits)
-            row.add(organisationID)
-            row.add(money.minorUnits)
-            row.add(money.currency.code)
-            row.add(effectiveAt.millisecondsSinceEpoch)
-            row.add(now.millisecondsSinceEpoch)
-            row.add(references.costEventID)
-            row.add(references.revolutOrderID)
-            row.add(references.planPeriod)
-            row.add(references.team)
-            row.add(references.investigation)
-            row.add(references.operation)
-            row.add(references.memo)
-            row.add(actorText)
-            row.add(balanceAfter)
-            }, read: { $0.int64(0) })
-        guard let transferID = inserted else { return nil }
+        return TransferRow(
+            id: try postingState.nextID(of: .transfers, in: session), key: key, hash: hash, kind: kind, debit: debit,
+            credit: credit, amount: amount, organisationID: organisationID, money: money, effectiveAt: effectiveAt,
+            recordedAt: now, references: references, actor: actorText, balanceAfter: balanceAfter)
+    }
+
+    /// Counts a transfer row just written (or appended) in: its id taken, its running balance and both
+    /// account balance changes deferred.
+    private func posted(_ row: TransferRow) throws -> Transfer {
         postingState.added(to: .transfers)
-        postingState.posted(balanceAfter: balanceAfter, to: account)
-        try postingState.deferPosting(amount, debit: debit, credit: credit)
+        let account = AccountID.available(organisationID: row.organisationID)
+        postingState.posted(balanceAfter: row.balanceAfter, to: account)
+        try postingState.deferPosting(row.amount, debit: row.debit, credit: row.credit)
         return Transfer(
-            id: transferID, idempotencyKey: key, kind: kind, organisationID: organisationID,
-            debitAccount: debit.rawValue, creditAccount: credit.rawValue, amount: amount, money: money,
-            effectiveAt: effectiveAt, recordedAt: now, references: references, actor: actor,
-            balanceAfter: Credits(microcredits: balanceAfter), grantID: nil)
+            id: row.id, idempotencyKey: row.key, kind: row.kind, organisationID: row.organisationID,
+            debitAccount: row.debit.rawValue, creditAccount: row.credit.rawValue, amount: row.amount, money: row.money,
+            effectiveAt: row.effectiveAt, recordedAt: row.recordedAt, references: row.references, actor: actor,
+            balanceAfter: Credits(microcredits: row.balanceAfter), grantID: nil)
     }
 
     /// Records one leg of an outflow and burns the grant down by it (deferred, see `PostingState`).
     func recordDraw(transferID: Int64, organisationID: String, grantID: Int64?, credits: Credits, cost: Money) throws {
-        // Reads and writes neither accounts nor grants, so deferred balance changes may wait.
+        // Reads and writes neither accounts nor grants, so deferred balance changes may wait; the
+        // transfer and grant it names may be appended rows, written first.
+        try postingState.writeAppends(session)
         let id = try postingState.nextID(of: .grantDraws, in: session)
         try session.run(
             "INSERT INTO grant_draws (id, transfer_id, organisation_id, grant_id, credits, cost_minor) VALUES (?, ?, ?, ?, ?, ?)"
@@ -129,7 +139,10 @@ extension LedgerTransaction {
             row.add(cost.minorUnits)
         }
         postingState.added(to: .grantDraws)
-        guard let grantID else { return }
+        guard let grantID else {
+            if credits.isPositive { postingState.mayOwe(organisationID) }
+            return
+        }
         precondition(credits.isPositive, "a draw from a grant takes a positive amount")
         try postingState.deferDraw(credits, fromGrant: grantID)
     }

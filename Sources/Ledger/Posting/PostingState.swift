@@ -25,6 +25,9 @@ import Foundation
 final class PostingState {
     private var organisations: [String: OrganisationPostingState] = [:]
     private var deferred = DeferredBalances()
+    /// Transfers and grants appended, not yet written: written before any other statement reads or writes
+    /// the ledger's postings (`writeAppends`).
+    private var appends = AppendedRows()
     /// The budget rule's memory for this transaction (budgets, periods' use).
     let budgets = BudgetBook()
     /// Each organisation account's balance after the last transfer this transaction posted to it, read
@@ -34,6 +37,11 @@ final class PostingState {
     /// The organisations this transaction locked (`PostingSession.lockOrganisation`) before reading
     /// what it decides on.
     private var locked: Set<String> = []
+
+    /// Organisations this transaction found owing no overdraft (`LedgerReader.owedCredits` read nothing),
+    /// until an uncovered draw is recorded for one (`mayOwe`). Every grant asks before settling overdraft,
+    /// and a night credits a hundred thousand top-ups: a query each, a round trip each on PostgreSQL.
+    private var owingNothing: Set<String> = []
 
     /// Each organisation's currency and overdraft limit, as this transaction read them
     /// (`LedgerTransaction.organisationFacts`); forgotten with the organisation's state.
@@ -111,13 +119,29 @@ final class PostingState {
         return try body(&organisations[organisationID]!)
     }
 
+    /// The overdraft `organisationID` owes, oldest outflow first: read (`LedgerReader.owedCredits`) unless
+    /// this transaction already found it owes nothing and has recorded no uncovered draw for it since.
+    func owedCredits(of organisationID: String, in session: any PostingSession) throws -> [OwedCredits] {
+        guard !owingNothing.contains(organisationID) else { return [] }
+        let owed = try LedgerReader.owedCredits(of: organisationID, on: session)
+        if owed.isEmpty { owingNothing.insert(organisationID) }
+        return owed
+    }
+
+    /// An uncovered draw (overdraft) was recorded for the organisation: what it owes must be read again.
+    func mayOwe(_ organisationID: String) {
+        owingNothing.remove(organisationID)
+    }
+
     func forget(_ organisationID: String) {
+        owingNothing.remove(organisationID)
         organisations[organisationID] = nil
         facts[organisationID] = nil
         budgets.forget(organisationID)
     }
 
     func forgetAll() {
+        owingNothing.removeAll()
         organisations.removeAll()
         facts.removeAll()
         budgets.forgetAll()
@@ -154,12 +178,30 @@ final class PostingState {
         try deferred.draw(credits.microcredits, fromGrant: grantID)
     }
 
-    var hasDeferredChanges: Bool { !deferred.isEmpty }
+    var hasDeferredChanges: Bool { !deferred.isEmpty || !appends.isEmpty }
 
-    /// Writes every deferred change: one UPDATE per account and per grant touched since the last
-    /// flush. Each row leaves `deferred` as its UPDATE succeeds, so what is deferred plus what is
-    /// written is always every posting, even if an UPDATE fails.
+    /// A transfer to be inserted with the others appended (`LedgerTransaction.appendTransfer`).
+    func append(_ row: TransferRow) {
+        appends.append(row)
+    }
+
+    /// A grant to be inserted with the others appended, after the transfers.
+    func append(_ row: GrantRow) {
+        appends.append(row)
+    }
+
+    /// Writes the appended transfers and grants, many to a statement. Posting calls it before any of its
+    /// own statements that read or write transfers, grants or draws; `flush` (so every reader) calls it too.
+    func writeAppends(_ session: any PostingSession) throws {
+        guard !appends.isEmpty else { return }
+        try appends.write(session)
+    }
+
+    /// Writes every deferred change: the appended rows, then one UPDATE per account and per grant touched
+    /// since the last flush. Each row leaves `deferred` as its UPDATE succeeds, so what is deferred plus
+    /// what is written is always every posting, even if an UPDATE fails.
     func flush(_ session: any PostingSession) throws {
+        try writeAppends(session)
         guard !deferred.isEmpty else { return }
         for (accountID, totals) in deferred.accounts.sorted(by: { $0.key < $1.key }) {
             let changed = try session.run(
@@ -185,13 +227,19 @@ final class PostingState {
         precondition(deferred.isEmpty, "a flush writes every deferred change")
     }
 
-    /// What must be put back if the savepoint about to begin rolls back.
-    func savepointStarted() -> DeferredBalances { deferred }
+    /// What must be put back if the savepoint about to begin rolls back. Appended rows are written
+    /// first: rows numbered before the savepoint must be in the database when it rolls back and the
+    /// numbering is read again.
+    func savepointStarted(_ session: any PostingSession) throws -> DeferredBalances {
+        try writeAppends(session)
+        return deferred
+    }
 
     /// The savepoint rolled back every row it wrote, flushed balances included: the deferred
     /// changes are again those of its start, and what the state remembered of its postings is gone.
     func savepointRolledBack(to start: DeferredBalances) {
         deferred = start
+        appends = AppendedRows()
         forgetAll()
         runningBalances.removeAll()
         // PostgreSQL releases the locks a rolled-back savepoint took, and its rows' ids are free again.

@@ -29,7 +29,10 @@ public final class BatchPostingBook: PostingBook {
     /// Each organisation's local day last seen, so the calendar is asked once per day, not per event.
     private var days: [String: Range<Instant>] = [:]
 
-    public init(_ tx: LedgerTransaction) {
+    /// Takes the ledger's postings for this transaction (`LedgerTransaction.lockPostings`) before the walk
+    /// reads anything, so what it reads of them stays true while it posts.
+    public init(_ tx: LedgerTransaction) throws {
+        try tx.lockPostings()
         self.tx = tx
     }
 
@@ -43,8 +46,11 @@ public final class BatchPostingBook: PostingBook {
         return try tx.postGrant(request)
     }
 
+    /// The walk's payments match proposes only orders it read without a top-up, and no other transaction
+    /// has posted since (`init`): credited without asking again (a round trip per order on PostgreSQL).
+    /// The top-up's idempotency key, one per order, still makes a second credit the first one.
     public func postCompletedOrder(_ order: CompletedOrder) throws -> PostingOutcome {
-        try tx.postCompletedOrder(order)
+        PostingOutcome(transfer: try tx.grant(order.grantRequest, keyIsNew: true).transfer)
     }
 
     public func postReversal(
@@ -112,7 +118,7 @@ public final class BatchPostingBook: PostingBook {
     }
 
     private func ownerOfGrant(createdBy key: String) throws -> String? {
-        try tx.session.record(
+        try tx.sql.record(
             """
             SELECT g.organisation_id FROM grants g JOIN transfers t ON t.id = g.transfer_id
             WHERE t.idempotency_key = ?

@@ -200,7 +200,7 @@ public final class LedgerDatabase: Sendable {
         _ transaction: LedgerTransaction, path: String, _ body: () throws -> Outcome
     ) throws -> Result<Outcome, any Error> {
         var outcome: Result<Outcome, any Error>?
-        let deferredAtStart = transaction.postingState.savepointStarted()
+        let deferredAtStart = try transaction.postingState.savepointStarted(transaction.session)
         try transaction.connection.inSavepoint {
             do {
                 outcome = .success(try body())

@@ -38,8 +38,13 @@ public struct LedgerReader {
     /// The session without writing deferred balance changes first: only for point lookups that read
     /// neither accounts' totals nor grants' `remaining` (configuration, transfers, draws) and that a batch
     /// or the live service's group commit makes for every item, where a flush would write each item's
-    /// balance changes on its own.
-    var sqlReadingNoBalances: any PostingSession { session }
+    /// balance changes on its own. Appended transfers and grants are written first (`PostingState`).
+    var sqlReadingNoBalances: any PostingSession {
+        get throws {
+            try deferred?.writeAppends(session)
+            return session
+        }
+    }
 
     /// The SQLite connection, with any balance changes the transaction deferred written first: for the
     /// reads that run on a SQLite ledger only so far (see `LedgerTransaction.connection`).
@@ -58,6 +63,7 @@ public struct LedgerReader {
     var dbReadingNoBalances: Database {
         get throws {
             guard let sqlite else { throw SQLiteOnlyStore() }
+            try deferred?.writeAppends(session)
             return sqlite
         }
     }

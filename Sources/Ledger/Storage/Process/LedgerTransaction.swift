@@ -83,6 +83,15 @@ public struct LedgerTransaction {
         try postingState.lock(organisationID, in: session)
     }
 
+    /// Makes this transaction the only one adding transfers, grants and draws from here until it ends
+    /// (`PostingSession.lockRowNumbering`, which numbering its rows takes anyway at its first posting).
+    /// Taken before reading, it keeps what the transaction reads of the ledger's postings true while it
+    /// posts: a night's walk asks about each order's top-up once, with the order, not again before
+    /// crediting it.
+    func lockPostings() throws {
+        _ = try postingState.nextID(of: .transfers, in: session)
+    }
+
     /// A reader of this transaction that writes the deferred balance changes before each query.
     public var reader: LedgerReader { LedgerReader(session: session, sqlite: sqliteConnection, flushing: postingState) }
 
@@ -102,7 +111,7 @@ public struct LedgerTransaction {
     /// Reconcile uses this to find out exactly what posting its plan will do.
     public func dryRun<T>(_ body: (LedgerTransaction) throws -> T) throws -> T {
         var result: Result<T, any Error>?
-        let deferredAtStart = postingState.savepointStarted()
+        let deferredAtStart = try postingState.savepointStarted(session)
         if let sqliteConnection {
             try sqliteConnection.inSavepoint {
                 result = Result { try body(self) }
@@ -125,7 +134,7 @@ extension LedgerTransaction {
     /// failure of the database other than a constraint the schema enforces (SQLSTATE class 23) is thrown:
     /// the transaction is lost (a deadlock or a lost connection), not the unit.
     func inOwnPostgresSavepoint<Outcome>(_ body: () throws -> Outcome) throws -> Result<Outcome, any Error> {
-        let deferredAtStart = postingState.savepointStarted()
+        let deferredAtStart = try postingState.savepointStarted(session)
         try session.execute("SAVEPOINT credits_unit")
         let outcome: Result<Outcome, any Error>
         do {
