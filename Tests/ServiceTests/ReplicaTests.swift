@@ -188,3 +188,39 @@ extension ReplicaTests {
         }
     }
 }
+
+extension ReplicaTests {
+    /// The database refuses new connections after ending the replica's (a restart or failover in progress):
+    /// the replica answers 503 with `Retry-After` (`ledger-unavailable`; GraphQL `UNAVAILABLE`), never a 500,
+    /// and charges nothing; once the database takes connections again, the same request is charged once.
+    @Test func aReplicaWhoseDatabaseIsUnreachableAnswers503ThenRecovers() async throws {
+        try await withReplicas(1, granted: credits("50"), revolut: nil) { replicas, ledgers in
+            let database = ledgers[0].location.database
+            let server = try PostgresTestServer.serverLocation()
+            try await PostgresTestServer.execute("ALTER DATABASE \"\(database)\" ALLOW_CONNECTIONS false", at: server)
+            try await PostgresTestServer.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'", at: server)
+            // Until the replica has seen its connections end, a request may still be answered on one.
+            var refused: HTTPAnswer?
+            for attempt in 0..<20 where refused == nil {
+                if attempt > 0 { try await Task.sleep(for: .milliseconds(100)) }
+                let answer = try await UsageRouteTests.post(replicas[0], UsageRouteTests.event("during", credits: "1"))
+                if answer.status != 201 { refused = answer }
+            }
+            let answer = try #require(refused)
+            #expect(answer.status == 503, "\(answer.text)")
+            #expect(answer.header("Retry-After") == "1")
+            #expect(try answer.json()["type"] as? String == ProblemType.ledgerUnavailable.uri)
+            let balance = try await replicas[0].graphQL(
+                LedgerBackedTests.query(#"{ creditBalance(organisationId: "met") { available } }"#),
+                key: ServiceHTTPTests.metKey.key)
+            #expect(balance.text.contains(#""code":"UNAVAILABLE""#), "\(balance.text)")
+
+            try await PostgresTestServer.execute("ALTER DATABASE \"\(database)\" ALLOW_CONNECTIONS true", at: server)
+            let retried = try await UsageRouteTests.post(replicas[0], UsageRouteTests.event("during", credits: "1"))
+            #expect(retried.status == 201, "\(retried.text)")
+            let available = try await ledgers[0].read { try $0.balance(of: "met").available }
+            #expect(available == credits("49"))
+        }
+    }
+}

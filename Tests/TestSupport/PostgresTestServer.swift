@@ -19,14 +19,20 @@ public enum PostgresTestServer {
         return url != nil
     }()
 
+    /// The server as the test URL names it (its database is the superuser's, not a test's own).
+    public static func serverLocation() throws -> PostgresLocation {
+        guard let url, case .postgres(let server) = try StoreLocation.parse(url) else {
+            throw PostgresStoreError(.usage, skipMessage)
+        }
+        return server
+    }
+
     /// A database of its own for one test: created with a random name, dropped after `body`, whatever it did.
     /// `body` gets the database's URL (with the password) and its parsed location.
     public static func withDatabase<T>(
         _ body: (_ url: String, _ location: PostgresLocation) async throws -> T
     ) async throws -> T {
-        guard let url, case .postgres(let server) = try StoreLocation.parse(url) else {
-            throw PostgresStoreError(.usage, skipMessage)
-        }
+        let server = try serverLocation()
         let name = "credits_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         // Collated as most servers are (a language's order, not byte order), so a query that leaves text order
         // to the database's collation instead of saying `COLLATE "C"` (`COLLATE BINARY` in portable SQL)

@@ -18,7 +18,8 @@ public enum GraphQLErrorCode: String, Sendable, CaseIterable {
     case notFound = "NOT_FOUND"
     /// The caller's key may not run this operation (platform-admin mutations).
     case forbidden = "FORBIDDEN"
-    /// A dependency (the payment provider, or purchases not configured) cannot serve the request now.
+    /// A dependency (the payment provider, purchases not configured, or the ledger's database out of reach)
+    /// cannot serve the request now.
     case unavailable = "UNAVAILABLE"
     case ledgerBusy = "LEDGER_BUSY"
     case internalError = "INTERNAL_SERVER_ERROR"

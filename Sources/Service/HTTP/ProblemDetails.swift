@@ -90,6 +90,7 @@ public enum ProblemType: String, Sendable, Hashable, CaseIterable {
     case webhookSignature = "webhook-signature"
     case webhookBody = "webhook-body"
     case ledgerBusy = "ledger-busy"
+    case ledgerUnavailable = "ledger-unavailable"
     case retryLater = "retry-later"
 
     /// What every type URI starts with.
@@ -149,6 +150,12 @@ extension ProblemDetails {
     public static let ledgerBusy = ProblemDetails(
         status: .serviceUnavailable, problem: .ledgerBusy, title: "Service Unavailable",
         detail: "The ledger is busy; nothing was changed. Retry shortly.", headers: ["Retry-After": "1"])
+
+    /// 503 while the ledger's database cannot be reached (a PostgreSQL restart or failover, a lost connection).
+    public static let ledgerUnavailable = ProblemDetails(
+        status: .serviceUnavailable, problem: .ledgerUnavailable, title: "Service Unavailable",
+        detail: "The ledger's database cannot be reached right now. Retry shortly with the same idempotency key.",
+        headers: ["Retry-After": "1"])
 
     /// 413 naming the limit, so a client knows how far to shrink.
     public static func bodyTooLarge(limit: Int) -> ProblemDetails {

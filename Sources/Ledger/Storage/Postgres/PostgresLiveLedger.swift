@@ -93,14 +93,24 @@ public final class PostgresLiveLedger: LiveLedger {
     public func writeEach<Unit, Outcome>(
         _ units: [Unit], actor: (Unit) -> Actor, _ body: (LedgerTransaction, Unit) throws -> Outcome
     ) throws -> [Result<Outcome, any Error>] {
-        let store = try idle.withLock { $0.popLast() }.flatMap { $0.isClosed ? nil : $0 }
-            ?? PostgresStore.open(at: location, clock: clock)
+        let store = try idle.withLock { $0.popLast() }.flatMap { $0.isClosed ? nil : $0 } ?? connectAgain()
         defer {
             // Back to the idle connections, or closed when the ledger was closed meanwhile (on this thread,
             // the group commit's own).
             if jobs.withLock({ $0.closed }) { store.close() } else { idle.withLock { $0.append(store) } }
         }
         return try store.writeEach(units, actor: actor, body)
+    }
+
+    /// A new connection in place of a lost one. Whatever refuses it (the server down or restarting, not
+    /// accepting connections, out of connection slots) is the database being unavailable for now, not the
+    /// request's fault: an `io` failure, which the service answers with 503 and `Retry-After`.
+    private func connectAgain() throws -> PostgresStore {
+        do {
+            return try PostgresStore.open(at: location, clock: clock)
+        } catch let error as PostgresStoreError {
+            throw PostgresStoreError(.io, "cannot connect again: \(error.message)", sqlState: error.sqlState)
+        }
     }
 
     /// Runs `body` on the next free worker thread with its connection, and waits for it without blocking.
@@ -140,7 +150,7 @@ public final class PostgresLiveLedger: LiveLedger {
                 continue
             }
             do {
-                store = try PostgresStore.open(at: location, clock: clock)
+                store = try connectAgain()
                 job(.success(store))
             } catch {
                 job(.failure(error))
