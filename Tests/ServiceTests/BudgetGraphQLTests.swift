@@ -6,7 +6,8 @@ import TestSupport
 @testable import Ledger
 @testable import Service
 
-/// Budgets through GraphQL (issue 18), over real HTTP on loopback and a real SQLite file. Goal: a
+/// Budgets through GraphQL (issue 18), over real HTTP on loopback and a real ledger of either store (a SQLite
+/// file, or a PostgreSQL database when the tests have a server; issue 17: the same answers). Goal: a
 /// platform admin sets, changes and removes a budget with `setBudget`, checked as organisations.yaml
 /// is (unknown scope, child above parent, bad terms are `userErrors` naming the field) and audited;
 /// `organisation { budgets }` shows each budget's period, used, held, left and elapsed share as the
@@ -16,7 +17,7 @@ import TestSupport
 
     struct World {
         let service: ServiceHTTPTests.Harness
-        let ledger: LedgerDatabase
+        let ledger: any LiveLedger
         let met: String
         let admin: String
 
@@ -49,31 +50,33 @@ import TestSupport
     /// `met` on a monthly plan whose financial year starts in April, with a top-up of 1000 and 20
     /// credits charged to team analysis (op-urgent) on 20 November; the service's clock reads
     /// 2026-11-24T12:00Z.
-    func withWorld(_ body: (World) async throws -> Void) async throws {
+    func withWorld(_ store: StoreKind, _ body: (World) async throws -> Void) async throws {
         var plan = SampleWorld.monthlyPlan("team", credits: credits("100"), priceMinorGBP: 1000)
         plan.financialYearStartMonth = 4
         var organisation = SampleWorld.organisation("met")
         organisation.planID = plan.id
         organisation.planStart = LocalDate.parse("2026-01-01")
-        let ledger = try SampleWorld.ledger(in: directory, organisations: [organisation], plans: [plan])
-        _ = try await ledger.write { tx in
-            _ = try tx.grant(GrantRequest(
-                idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: credits("1000"),
-                effectiveAt: instant("2026-11-01T00:00:00Z")))
-            _ = try tx.spend(SpendRequest(
-                idempotencyKey: "used", organisationID: "met", credits: credits("20"),
-                effectiveAt: instant("2026-11-20T10:00:00Z"), priority: .p1, policy: .allowOverdraft(limit: .zero),
-                references: TransferReferences(team: "analysis", investigation: "op-urgent", operation: "ocr")))
-        }
-        let met = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test", by: .tests)
-        let admin = try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin", by: .tests)
-        try await LedgerBackedTests.serve(ledger, name: "budget-graphql") { service in
-            try await body(World(service: service, ledger: ledger, met: met, admin: admin))
+        let configuration = SampleWorld.configuration([organisation], plans: [plan])
+        try await withLiveLedger(store, in: directory, configuration: configuration, clock: TestClock().provider) { ledger in
+            _ = try await ledger.write(as: .tests) { tx in
+                _ = try tx.grant(GrantRequest(
+                    idempotencyKey: "grant", organisationID: "met", source: .topUp, credits: credits("1000"),
+                    effectiveAt: instant("2026-11-01T00:00:00Z")))
+                _ = try tx.spend(SpendRequest(
+                    idempotencyKey: "used", organisationID: "met", credits: credits("20"),
+                    effectiveAt: instant("2026-11-20T10:00:00Z"), priority: .p1, policy: .allowOverdraft(limit: .zero),
+                    references: TransferReferences(team: "analysis", investigation: "op-urgent", operation: "ocr")))
+            }
+            let met = try await LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test")
+            let admin = try await LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin")
+            try await LedgerBackedTests.serve(ledger, name: "budget-graphql") { service in
+                try await body(World(service: service, ledger: ledger, met: met, admin: admin))
+            }
         }
     }
 
-    @Test func setBudget_showsTheBudgetAsItStands_andTheNextSpendPastItIsRefused() async throws {
-        try await withWorld { world in
+    @Test(arguments: StoreKind.available) func setBudget_showsTheBudgetAsItStands_andTheNextSpendPastItIsRefused(_ store: StoreKind) async throws {
+        try await withWorld(store) { world in
             let set = try await world.setBudget(
                 #"scope: TEAM, scopeId: "analysis", limit: "30", idempotencyKey: "b1""#)
             #expect((set["userErrors"] as? [Any])?.isEmpty == true, "\(set)")
@@ -90,7 +93,7 @@ import TestSupport
             #expect(team["alertPercents"] as? [Int] == [80, 100])
 
             // The same rule the gate and the batch ask: 15 more would pass the team's 30.
-            let refused: SpendRefusal? = try await world.ledger.write { tx in
+            let refused: SpendRefusal? = try await world.ledger.write(as: .tests) { tx in
                 do {
                     _ = try tx.spend(SpendRequest(
                         idempotencyKey: "more", organisationID: "met", credits: credits("15"),
@@ -107,8 +110,8 @@ import TestSupport
         }
     }
 
-    @Test func setBudget_refusesWhatOrganisationsYamlRefuses_namingTheField() async throws {
-        try await withWorld { world in
+    @Test(arguments: StoreKind.available) func setBudget_refusesWhatOrganisationsYamlRefuses_namingTheField(_ store: StoreKind) async throws {
+        try await withWorld(store) { world in
             _ = try await world.setBudget(#"scope: TEAM, scopeId: "analysis", limit: "30", idempotencyKey: "b1""#)
             let cases: [(input: String, code: String, field: String)] = [
                 (#"scope: TEAM, scopeId: "nope", limit: "10", idempotencyKey: "e1""#, "budgetScopeNotFound", "scopeId"),
@@ -140,8 +143,8 @@ import TestSupport
 
     /// A financial year given no month of its own starts in the plan's month, as organisations.yaml
     /// has it, not in January.
-    @Test func setBudget_financialYearWithoutAMonth_startsInThePlansMonth() async throws {
-        try await withWorld { world in
+    @Test(arguments: StoreKind.available) func setBudget_financialYearWithoutAMonth_startsInThePlansMonth(_ store: StoreKind) async throws {
+        try await withWorld(store) { world in
             let set = try await world.setBudget(
                 #"scope: TEAM, scopeId: "analysis", limit: "300", period: FINANCIAL_YEAR, idempotencyKey: "fy""#)
             #expect((set["userErrors"] as? [Any])?.isEmpty == true, "\(set)")
@@ -152,8 +155,8 @@ import TestSupport
         }
     }
 
-    @Test func setBudget_isAdminOnly_audited_andLimitZeroRemovesIt() async throws {
-        try await withWorld { world in
+    @Test(arguments: StoreKind.available) func setBudget_isAdminOnly_audited_andLimitZeroRemovesIt(_ store: StoreKind) async throws {
+        try await withWorld(store) { world in
             let forbidden = try await world.graphQL(
                 #"mutation { setBudget(input: {organisationId: "met", scope: TEAM, scopeId: "analysis", "#
                     + #"limit: "30", idempotencyKey: "k"}) { userErrors { code } } }"#, key: world.met)

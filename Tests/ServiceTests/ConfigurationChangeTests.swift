@@ -9,13 +9,15 @@ import TestSupport
 /// The audit trail of live configuration changes (issue 6): `setReservation` and
 /// `setLowBalanceThresholds` each write one append-only row in their own transaction, naming the caller's
 /// key, the time and the old and new values; a retried mutation writes nothing more; the trail is read
-/// through `organisation(id) { configurationChanges }` under the same isolation rule as the rest.
+/// through `organisation(id) { configurationChanges }` under the same isolation rule as the rest. Each test
+/// runs on a SQLite file and, when the tests have a server, on PostgreSQL (issue 17: the same answers).
 @Suite struct ConfigurationChangeTests {
     let directory = TemporaryDirectory("service-audit")
 
     struct World {
         let service: ServiceHTTPTests.Harness
-        let ledger: LedgerDatabase
+        let store: StoreKind
+        let ledger: any LiveLedger
         let clock: TestClock
         let met: String
         let gmp: String
@@ -26,24 +28,25 @@ import TestSupport
         }
 
         func rows() async throws -> Int {
-            try await ledger.read { try Int.fetchOne($0.db, sql: "SELECT count(*) FROM configuration_changes") ?? -1 }
+            try await ledger.read { Int(try $0.sql.integer("SELECT count(*) FROM configuration_changes") ?? -1) }
         }
     }
 
     /// `met` with a reservation `p1-floor` of 100 for P1; `gmp` with none. The clock is fixed.
-    func withWorld(_ body: (World) async throws -> Void) async throws {
+    func withWorld(_ store: StoreKind, _ body: (World) async throws -> Void) async throws {
         let reservation = Reservation(id: "p1-floor", credits: credits("100"), maxPriority: .p1)
         let clock = TestClock()
-        let ledger = try SampleWorld.ledger(
-            in: directory,
-            organisations: [
-                SampleWorld.organisation("met", reservations: [reservation]), SampleWorld.organisation("gmp"),
-            ], clock: clock)
-        let met = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test", by: .tests)
-        let gmp = try LedgerAPIKeyStore.issue(in: ledger, organisationID: "gmp", label: "test", by: .tests)
-        let admin = try LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin", by: .tests)
-        try await LedgerBackedTests.serve(ledger, name: "audit-service") { service in
-            try await body(World(service: service, ledger: ledger, clock: clock, met: met, gmp: gmp, admin: admin))
+        let configuration = SampleWorld.configuration([
+            SampleWorld.organisation("met", reservations: [reservation]), SampleWorld.organisation("gmp"),
+        ])
+        try await withLiveLedger(store, in: directory, configuration: configuration, clock: clock.provider) { ledger in
+            let met = try await LedgerAPIKeyStore.issue(in: ledger, organisationID: "met", label: "test")
+            let gmp = try await LedgerAPIKeyStore.issue(in: ledger, organisationID: "gmp", label: "test")
+            let admin = try await LedgerAPIKeyStore.issue(in: ledger, organisationID: nil, label: "admin")
+            try await LedgerBackedTests.serve(ledger, name: "audit-service") { service in
+                try await body(World(
+                    service: service, store: store, ledger: ledger, clock: clock, met: met, gmp: gmp, admin: admin))
+            }
         }
     }
 
@@ -59,8 +62,8 @@ import TestSupport
     static let thresholds = #"mutation { setLowBalanceThresholds(input: {organisationId: "met", "#
         + #"lowBalanceCredits: "25", runwayDays: 7, idempotencyKey: "t1"}) { organisation { id } } }"#
 
-    @Test func testMutationsAreAuditedWithKeyAndOldAndNewValues() async throws {
-        try await withWorld { world in
+    @Test(arguments: StoreKind.available) func testMutationsAreAuditedWithKeyAndOldAndNewValues(_ store: StoreKind) async throws {
+        try await withWorld(store) { world in
             world.clock.set("2026-11-24T12:34:56Z")
             #expect(try await world.graphQL(Self.reserve, key: world.admin).text.contains(#""organisation":{"id":"met"}"#))
             #expect(try await world.graphQL(Self.thresholds, key: world.admin).text.contains(#""organisation":{"id":"met"}"#))
@@ -95,8 +98,8 @@ import TestSupport
 
     /// A connection, newest first: `after` the `endCursor` of one page gives the next, until
     /// `hasNextPage` is false; cursors are opaque, and an id or another connection's cursor is refused.
-    @Test func testTheTrailPagesWithAfter() async throws {
-        try await withWorld { world in
+    @Test(arguments: StoreKind.available) func testTheTrailPagesWithAfter(_ store: StoreKind) async throws {
+        try await withWorld(store) { world in
             for (index, credits) in ["110", "120", "130"].enumerated() {
                 let change = Self.reserve.replacingOccurrences(of: "\"120\"", with: "\"\(credits)\"")
                     .replacingOccurrences(of: "\"r1\"", with: "\"r\(index)\"")
@@ -145,8 +148,8 @@ import TestSupport
         }
     }
 
-    @Test func testReplayedMutationWritesNoSecondRow() async throws {
-        try await withWorld { world in
+    @Test(arguments: StoreKind.available) func testReplayedMutationWritesNoSecondRow(_ store: StoreKind) async throws {
+        try await withWorld(store) { world in
             let first = try await world.graphQL(Self.reserve, key: world.admin)
             let firstThresholds = try await world.graphQL(Self.thresholds, key: world.admin)
             #expect(try await world.rows() == 2)
@@ -165,8 +168,8 @@ import TestSupport
         }
     }
 
-    @Test func testAnotherOrganisationsKeyCannotReadTheTrail() async throws {
-        try await withWorld { world in
+    @Test(arguments: StoreKind.available) func testAnotherOrganisationsKeyCannotReadTheTrail(_ store: StoreKind) async throws {
+        try await withWorld(store) { world in
             _ = try await world.graphQL(Self.reserve, key: world.admin)
             let foreign = try await world.graphQL(Self.changes, key: world.gmp)
             #expect(foreign.text.contains("Organisation not found."), "\(foreign.text)")
@@ -182,36 +185,35 @@ import TestSupport
         }
     }
 
-    @Test func testTriggersRefuseUpdateAndDelete() async throws {
-        try await withWorld { world in
+    @Test(arguments: StoreKind.available) func testTriggersRefuseUpdateAndDelete(_ store: StoreKind) async throws {
+        try await withWorld(store) { world in
             _ = try await world.graphQL(Self.reserve, key: world.admin)
             for sql in [
                 "UPDATE configuration_changes SET actor = 'someone else'", "DELETE FROM configuration_changes",
             ] {
-                #expect(throws: (any Error).self) {
-                    try world.ledger.write { tx in try tx.db.execute(sql: sql) }
+                await #expect(throws: (any Error).self) {
+                    try await world.ledger.write(as: .tests) { tx in try tx.sql.execute(sql) }
                 }
             }
             #expect(try await world.rows() == 1)
 
             // Verify notices the trail's triggers missing, as it does the transfers'.
-            #expect(try await world.ledger.read { try $0.verify() }.passed)
-            try await world.ledger.write { tx in
-                try tx.db.execute(sql: "DROP TRIGGER configuration_changes_are_append_only_delete")
-            }
-            let passed = try await world.ledger.read { try $0.verify() }.passed
-            #expect(!passed)
+            #expect(try await verification(of: world.ledger).passed)
+            let drop = world.store == .sqlite ? "DROP TRIGGER configuration_changes_are_append_only_delete"
+                : "DROP TRIGGER configuration_changes_are_append_only_delete ON configuration_changes"
+            try await world.ledger.write(as: .tests) { tx in try tx.sql.execute(drop) }
+            #expect(try await !verification(of: world.ledger).passed)
         }
     }
 
-    @Test func testInitWithChangedConfigurationIsRecorded() async throws {
-        try await withWorld { world in
+    @Test(arguments: StoreKind.available) func testInitWithChangedConfigurationIsRecorded(_ store: StoreKind) async throws {
+        try await withWorld(store) { world in
             var met = SampleWorld.organisation(
                 "met", reservations: [Reservation(id: "floor-2", credits: credits("40"), maxPriority: .p2)])
             met.thresholds = Thresholds(lowBalancePercent: 10)
             let configuration = SampleWorld.configuration([met, SampleWorld.organisation("gmp")])
             let digest = try ConfigurationCodec.digest(configuration)
-            _ = try await world.ledger.write { try $0.load(configuration) }
+            _ = try await world.ledger.write(as: .tests) { try $0.load(configuration) }
             let rows = try await world.ledger.read { try $0.configurationChanges(of: "met", limit: 10) }
             #expect(rows.map(\.actor) == Array(repeating: "config:\(digest.prefix(12))", count: 3))
             #expect(rows.map(\.reservationID) == [nil, "p1-floor", "floor-2"])
