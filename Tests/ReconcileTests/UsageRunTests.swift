@@ -119,12 +119,13 @@ import Reports
         #expect(report.passed, "\(report.checks.filter { !$0.passed })")
     }
 
-    /// A run's charges are written `UsageRun.rowsPerInsert` to a statement, the rest one by one: a run of
-    /// two full statements and a remainder still has one charge per event, each its event's own.
+    /// A run's charges are written `ChunkedInsert.rowsMax` to a statement, the rest in statements of 32, 16,
+    /// ..., 1 rows: a run of two full statements and a remainder of every smaller size (127 = 64 + 32 + ... +
+    /// 1) still has one charge per event, each its event's own.
     @Test func aLongRun_hasEveryChargeItsEventsOwn() throws {
         let world = try Self.world()
         try Self.buyPack(world, id: "first", at: "2026-11-10T12:00:00Z")
-        let count = 2 * UsageRun.rowsPerInsert + 7
+        let count = 3 * ChunkedInsert.rowsMax - 1
         let events = (0..<count).map { index in
             world.event("long-\(index)", credits: "\(1 + index % 9).5", investigation: index.isMultiple(of: 3) ? "op-deep" : nil,
                         at: instant("2026-11-11T06:00:00Z").adding(milliseconds: Int64(index) * 60_000).description)

@@ -103,28 +103,45 @@ struct AppendedRows {
         grants.append(row)
     }
 
-    /// Writes every row, transfers first (a grant names its transfer), `rowsPerInsert` to a statement.
+    /// Writes every row, transfers first (a grant names its transfer), many to a statement.
     mutating func write(_ session: any PostingSession) throws {
-        try Self.write(transfers, session, insert: TransferRow.insert, bind: { $0.bind(&$1) })
+        try Self.transferInsert.write(transfers, in: session) { $0.bind(&$1) }
         transfers.removeAll(keepingCapacity: true)
-        try Self.write(grants, session, insert: GrantRow.insert, bind: { $0.bind(&$1) })
+        try Self.grantInsert.write(grants, in: session) { $0.bind(&$1) }
         grants.removeAll(keepingCapacity: true)
     }
 
-    /// Rows per statement: 21 parameters a transfer, well inside both stores' limits on parameters.
-    static let rowsPerInsert = 64
+    private static let transferInsert = ChunkedInsert(TransferRow.insert(rows:))
+    private static let grantInsert = ChunkedInsert(GrantRow.insert(rows:))
+}
 
-    private static func write<Row>(
-        _ rows: [Row], _ session: any PostingSession, insert: (Int) -> String, bind: (Row, inout SQLBinder) -> Void
+/// One INSERT of many rows to a statement: at most 64 (21 parameters a transfer, well inside both stores'
+/// limits on parameters), as full statements of 64 and then at most one each of 32, 16, ..., 1 rows. So a
+/// connection prepares seven statements per table, not one per number of rows (on SQLite each stays in
+/// the connection's cache, a large program each), and writing n rows takes at most n / 64 + 7 statements:
+/// a round trip each on PostgreSQL.
+struct ChunkedInsert {
+    static let rowsMax = 64
+    private static let sizes = (0...6).map { rowsMax >> $0 }
+    /// The statement for each of `sizes`.
+    private let statements: [String]
+
+    /// `insert(n)` is the statement inserting n rows.
+    init(_ insert: (Int) -> String) {
+        statements = Self.sizes.map(insert)
+    }
+
+    func write<Rows: Collection>(
+        _ rows: Rows, in session: any PostingSession, bind: (Rows.Element, inout SQLBinder) -> Void
     ) throws {
-        let full = insert(rowsPerInsert)
         var rest = rows[...]
         while !rest.isEmpty {
-            let chunk = rest.prefix(rowsPerInsert)
-            let written = try session.run(chunk.count == rowsPerInsert ? full : insert(chunk.count)) { row in
-                for appended in chunk { bind(appended, &row) }
+            let index = Self.sizes.firstIndex { $0 <= rest.count }!
+            let chunk = rest.prefix(Self.sizes[index])
+            let written = try session.run(statements[index]) { row in
+                for element in chunk { bind(element, &row) }
             }
-            precondition(written == chunk.count, "every appended row is inserted")
+            precondition(written == chunk.count, "every row of the statement is inserted")
             rest = rest.dropFirst(chunk.count)
         }
     }
