@@ -27,9 +27,30 @@ public enum PostgresTestServer {
         return server
     }
 
+    /// At most this many test databases at once. Swift Testing starts every test of a run together, and each
+    /// PostgreSQL test holds a few connections (a live ledger's workers and group commit, three replicas', the
+    /// stages it runs): unbounded, a full run passed the server's 200 connections ("too many clients already").
+    public static let databasesAtOnce = 16
+    private static let slots = Slots(databasesAtOnce)
+
     /// A database of its own for one test: created with a random name, dropped after `body`, whatever it did.
-    /// `body` gets the database's URL (with the password) and its parsed location.
+    /// `body` gets the database's URL (with the password) and its parsed location. Waits while
+    /// `databasesAtOnce` other tests hold theirs.
     public static func withDatabase<T>(
+        _ body: (_ url: String, _ location: PostgresLocation) async throws -> T
+    ) async throws -> T {
+        await slots.take()
+        do {
+            let value = try await withOwnDatabase(body)
+            await slots.give()
+            return value
+        } catch {
+            await slots.give()
+            throw error
+        }
+    }
+
+    private static func withOwnDatabase<T>(
         _ body: (_ url: String, _ location: PostgresLocation) async throws -> T
     ) async throws -> T {
         let server = try serverLocation()
@@ -76,6 +97,33 @@ public enum PostgresTestServer {
         } catch {
             await connection.close()
             throw PostgresStoreError(error, at: location)
+        }
+    }
+}
+
+/// A counting semaphore for async tests: `take` waits, without blocking a thread, until a slot is free.
+private actor Slots {
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ count: Int) {
+        free = count
+    }
+
+    func take() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    /// Hands the slot to the longest waiting test, or frees it.
+    func give() {
+        if waiting.isEmpty {
+            free += 1
+        } else {
+            waiting.removeFirst().resume()
         }
     }
 }
