@@ -25,6 +25,9 @@ struct TransferRow {
         """
     }
 
+    /// One row, or nothing when a transfer holds its key: the id when it was inserted.
+    static let insertUnlessKeyTaken = insert(rows: 1) + " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+
     func bind(_ row: inout SQLBinder) {
         row.add(id)
         row.add(key)
@@ -69,6 +72,8 @@ struct GrantRow {
         VALUES \(repeatElement("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
         """
     }
+
+    static let insertOne = insert(rows: 1)
 
     /// A new grant holds all its credits (`remaining`); draws from it are deferred (`PostingState`).
     func bind(_ row: inout SQLBinder) {

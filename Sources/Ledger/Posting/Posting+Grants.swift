@@ -41,7 +41,7 @@ extension LedgerTransaction {
         if keyIsNew {
             postingState.append(row)
         } else {
-            try session.run(GrantRow.insert(rows: 1), bind: row.bind)
+            try session.run(GrantRow.insertOne, bind: row.bind)
         }
         postingState.added(to: .grants)
         let settled = try settleOverdraft(

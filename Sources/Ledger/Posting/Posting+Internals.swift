@@ -65,9 +65,7 @@ extension LedgerTransaction {
         // Reads neither grants nor (beyond the running balance's first read) accounts, so deferred
         // balance changes may wait; rows appended before it are written first (see `PostingState`).
         try postingState.writeAppends(session)
-        let inserted = try session.first(
-            "\(TransferRow.insert(rows: 1)) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-            bind: row.bind, read: { $0.int64(0) })
+        let inserted = try session.first(TransferRow.insertUnlessKeyTaken, bind: row.bind, read: { $0.int64(0) })
         guard inserted != nil else { return nil }
         return try posted(row)
     }
