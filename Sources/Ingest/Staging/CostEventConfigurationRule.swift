@@ -80,3 +80,46 @@ extension LedgerReader: CostEventConfigurationLookup {
         try organisationsWithInvestigation(investigationID)
     }
 }
+
+/// The live path's answers for one event, read in one query (`LedgerReader.eventConfiguration`) before the
+/// rule runs: the rule's five questions were five round trips on PostgreSQL, inside the group commit. Only
+/// the owners of a misattributed investigation, asked on the way to a refusal, are looked up apart.
+public struct PrefetchedEventConfiguration: CostEventConfigurationLookup {
+    private let reader: LedgerReader
+    private let record: CostEventRecord
+    private let answers: EventConfiguration
+
+    public init(_ record: CostEventRecord, reader: LedgerReader) throws {
+        self.reader = reader
+        self.record = record
+        answers = try reader.eventConfiguration(
+            organisationID: record.organisationID, team: record.team, investigation: record.investigation,
+            operation: record.operation)
+    }
+
+    public func isOrganisation(_ organisationID: String) throws -> Bool {
+        organisationID == record.organisationID ? answers.organisationExists : try reader.isOrganisation(organisationID)
+    }
+
+    public func isTeam(_ teamID: String, of organisationID: String) throws -> Bool {
+        (teamID, organisationID) == (record.team, record.organisationID)
+            ? answers.teamExists : try reader.isTeam(teamID, of: organisationID)
+    }
+
+    public func priority(ofInvestigation investigationID: String, of organisationID: String) throws -> Priority? {
+        (investigationID, organisationID) == (record.investigation, record.organisationID)
+            ? answers.investigationPriority : try reader.priority(ofInvestigation: investigationID, of: organisationID)
+    }
+
+    public func organisations(havingInvestigation investigationID: String) throws -> [String] {
+        try reader.organisations(havingInvestigation: investigationID)
+    }
+
+    public func acceptsOperation(_ operation: String) throws -> Bool {
+        operation == record.operation ? answers.acceptsOperation : try reader.acceptsOperation(operation)
+    }
+
+    public func usageStart(of organisationID: String) throws -> Instant? {
+        organisationID == record.organisationID ? answers.usageStart : try reader.usageStart(of: organisationID)
+    }
+}

@@ -78,9 +78,11 @@ public struct LiveCostEvent: Sendable, Equatable {
 
     /// The configuration checks batch staging makes, by the same rule (`CostEventConfigurationRule`):
     /// refused with the same rule, field and words. Returns the priority the work is charged at. Point
-    /// lookups only: this runs inside the group commit, where every microsecond is paid by the whole group.
+    /// lookups only, in one query: this runs inside the group commit, where every microsecond (and on
+    /// PostgreSQL every round trip) is paid by the whole group.
     static func checkConfiguration(_ event: LiveCostEvent, reader: LedgerReader) throws -> Priority {
-        switch try CostEventConfigurationRule.check(event.record, in: reader) {
+        let configuration = try PrefetchedEventConfiguration(event.record, reader: reader)
+        switch try CostEventConfigurationRule.check(event.record, in: configuration) {
         case .success(let priority):
             return priority
         case .failure(let violation) where violation.rule == .unknownOrganisation:

@@ -14,8 +14,6 @@
 enum PostgresEventStaging {
     static func stage(_ event: StagedCostEvent, on session: PostgresSession, now: Instant) throws -> StagingOutcome {
         precondition(event.credits.isPositive, "staged credits are validated positive")
-        try session.execute(
-            "INSERT INTO source_files (name) VALUES (?) ON CONFLICT (name) DO NOTHING", [.text(event.sourceFile)])
         let inserted = try session.run(insertSQL) { row in
             row.add(event.eventID)
             row.add(event.contentSHA256.hex)
@@ -45,11 +43,16 @@ enum PostgresEventStaging {
         return .ofRepeat(event.contentSHA256, held: held, source: holder.source, line: holder.line)
     }
 
+    /// The event and, the first time, its source file's row, in one statement (one round trip per event): the
+    /// file's id is the one the CTE inserted, else the one already there (a statement does not see its own
+    /// CTE's rows).
     private static let insertSQL = """
+        WITH inserted_file AS (
+            INSERT INTO source_files (name) VALUES (?13) ON CONFLICT (name) DO NOTHING RETURNING id)
         INSERT INTO cost_events (event_id, content_sha256, organisation_id, team, investigation, operation, credits,
             quantity, unit, rate, occurred_at, attributes, source_file_id, source_line, staged_at)
-        SELECT ?1, decode(?2, 'hex'), ?3, ?4, ?5, ?6, ?7, ?8, ?9, CAST(?10 AS BIGINT), ?11, ?12, f.id, ?14, ?15
-        FROM source_files f WHERE f.name = ?13
+        SELECT ?1, decode(?2, 'hex'), ?3, ?4, ?5, ?6, ?7, ?8, ?9, CAST(?10 AS BIGINT), ?11, ?12,
+            COALESCE((SELECT id FROM inserted_file), (SELECT id FROM source_files WHERE name = ?13)), ?14, ?15
         ON CONFLICT (event_id) DO NOTHING
         """
 
