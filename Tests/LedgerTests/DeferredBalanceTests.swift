@@ -138,7 +138,7 @@ import TestSupport
         let ledger = try funded()
         let outcomes = try ledger.writeEach(["u1", "u2", "u3"]) { tx, unit in
             #expect(try tx.reader.organisationExists("met"))
-            _ = try tx.reader.investigationPriority(organisationID: "met", investigationID: "none")
+            _ = try tx.reader.eventConfiguration(organisationID: "met", team: "analysis", investigation: "none", operation: "ocr")
             _ = try tx.reader.rate(organisationID: "met", operation: "ocr", unit: "page")
             #expect(try tx.reader.acceptsOperation("ocr"))
             _ = try tx.stage([StagedCostEvent(

@@ -8,7 +8,8 @@ import TestSupport
 /// and words. They used to keep two copies of the checks: an investigation of another organisation
 /// was `unknownInvestigation` live and `investigationOfAnotherOrganisation` in batch, and the live
 /// rule names were string literals. Both now run `CostEventConfigurationRule`; this test asks it with
-/// each path's lookups (the batch's tables read once, the live route's point lookups) for the same events.
+/// each path's lookups (the batch's tables read once, the live route's one query per event,
+/// `PrefetchedEventConfiguration`) for the same events.
 @Suite struct CostEventConfigurationRuleTests {
     static let cases: [(json: String, rule: RejectionRule?)] = [
         (#""organisation_id":"met","team":"analysis","investigation":"op-urgent""#, nil),
@@ -34,7 +35,7 @@ import TestSupport
             }
             let (batch, live) = try await ledger.read { reader in
                 (try CostEventConfigurationRule.check(record, in: IngestDirectory(reader: reader)),
-                 try CostEventConfigurationRule.check(record, in: reader))
+                 try CostEventConfigurationRule.check(record, in: PrefetchedEventConfiguration(record, reader: reader)))
             }
             #expect(batch == live, "\(line)")
             switch batch {
@@ -79,7 +80,7 @@ import TestSupport
             }
             let (batch, live) = try await ledger.read { reader in
                 (try CostEventConfigurationRule.check(record, in: IngestDirectory(reader: reader)),
-                 try CostEventConfigurationRule.check(record, in: reader))
+                 try CostEventConfigurationRule.check(record, in: PrefetchedEventConfiguration(record, reader: reader)))
             }
             #expect(batch == live, "\(line)")
             switch batch {

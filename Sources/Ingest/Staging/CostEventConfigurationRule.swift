@@ -64,26 +64,10 @@ public enum CostEventConfigurationRule {
     }
 }
 
-/// The live path's answers: point lookups on the ledger, inside the route's transaction.
-extension LedgerReader: CostEventConfigurationLookup {
-    public func isOrganisation(_ organisationID: String) throws -> Bool { try organisationExists(organisationID) }
-
-    public func isTeam(_ teamID: String, of organisationID: String) throws -> Bool {
-        try teamExists(organisationID: organisationID, teamID: teamID)
-    }
-
-    public func priority(ofInvestigation investigationID: String, of organisationID: String) throws -> Priority? {
-        try investigationPriority(organisationID: organisationID, investigationID: investigationID)
-    }
-
-    public func organisations(havingInvestigation investigationID: String) throws -> [String] {
-        try organisationsWithInvestigation(investigationID)
-    }
-}
-
 /// The live path's answers for one event, read in one query (`LedgerReader.eventConfiguration`) before the
-/// rule runs: the rule's five questions were five round trips on PostgreSQL, inside the group commit. Only
-/// the owners of a misattributed investigation, asked on the way to a refusal, are looked up apart.
+/// rule runs: the rule's five questions were five round trips on PostgreSQL, inside the group commit. It
+/// answers the rule about its own event only (the rule asks about nothing else); the owners of a
+/// misattributed investigation, asked on the way to a refusal, are looked up apart.
 public struct PrefetchedEventConfiguration: CostEventConfigurationLookup {
     private let reader: LedgerReader
     private let record: CostEventRecord
@@ -98,28 +82,32 @@ public struct PrefetchedEventConfiguration: CostEventConfigurationLookup {
     }
 
     public func isOrganisation(_ organisationID: String) throws -> Bool {
-        organisationID == record.organisationID ? answers.organisationExists : try reader.isOrganisation(organisationID)
+        precondition(organisationID == record.organisationID, "the rule asks about its own event")
+        return answers.organisationExists
     }
 
     public func isTeam(_ teamID: String, of organisationID: String) throws -> Bool {
-        (teamID, organisationID) == (record.team, record.organisationID)
-            ? answers.teamExists : try reader.isTeam(teamID, of: organisationID)
+        precondition((teamID, organisationID) == (record.team, record.organisationID), "the rule asks about its own event")
+        return answers.teamExists
     }
 
     public func priority(ofInvestigation investigationID: String, of organisationID: String) throws -> Priority? {
-        (investigationID, organisationID) == (record.investigation, record.organisationID)
-            ? answers.investigationPriority : try reader.priority(ofInvestigation: investigationID, of: organisationID)
+        precondition((investigationID, organisationID) == (record.investigation, record.organisationID),
+                     "the rule asks about its own event")
+        return answers.investigationPriority
     }
 
     public func organisations(havingInvestigation investigationID: String) throws -> [String] {
-        try reader.organisations(havingInvestigation: investigationID)
+        try reader.organisationsWithInvestigation(investigationID)
     }
 
     public func acceptsOperation(_ operation: String) throws -> Bool {
-        operation == record.operation ? answers.acceptsOperation : try reader.acceptsOperation(operation)
+        precondition(operation == record.operation, "the rule asks about its own event")
+        return answers.acceptsOperation
     }
 
     public func usageStart(of organisationID: String) throws -> Instant? {
-        organisationID == record.organisationID ? answers.usageStart : try reader.usageStart(of: organisationID)
+        precondition(organisationID == record.organisationID, "the rule asks about its own event")
+        return answers.usageStart
     }
 }

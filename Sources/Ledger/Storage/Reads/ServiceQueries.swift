@@ -1,20 +1,7 @@
 // Point lookups of configuration inside the live usage route's group commit: they read no
 // balances, so they leave the transaction's deferred balance changes deferred (`sqlReadingNoBalances`).
-// Portable SQL, the same on both stores, but for where JSON is read (`usageStart`).
+// Portable SQL, the same on both stores, but for where JSON is read (`eventConfiguration`).
 extension LedgerReader {
-    /// The priority of an organisation's investigation, or nil if it has no such investigation.
-    /// The live gate uses it to decide which reservations a spend may use.
-    public func investigationPriority(organisationID: String, investigationID: String) throws -> Priority? {
-        try sqlReadingNoBalances.first(
-            "SELECT priority FROM investigations WHERE organisation_id = ? AND id = ?",
-            bind: {
-                $0.add(organisationID)
-                $0.add(investigationID)
-            },
-            read: { $0.int64(0) }
-        ).flatMap { Priority(rank: Int($0)) }
-    }
-
     /// The organisations that have an investigation of this id, sorted (asked only when an event names
     /// an investigation that is not its organisation's, to say whose it is).
     public func organisationsWithInvestigation(_ investigationID: String) throws -> [String] {
@@ -22,42 +9,6 @@ extension LedgerReader {
             "SELECT organisation_id FROM investigations WHERE id = ? ORDER BY organisation_id COLLATE BINARY",
             bind: { $0.add(investigationID) }, read: { $0.text(0) })
     }
-
-    /// Whether the organisation has a team with this id (live usage checks it as batch staging does).
-    public func teamExists(organisationID: String, teamID: String) throws -> Bool {
-        try sqlReadingNoBalances.first(
-            "SELECT 1 FROM teams WHERE organisation_id = ? AND id = ?",
-            bind: {
-                $0.add(organisationID)
-                $0.add(teamID)
-            },
-            read: { _ in true }) ?? false
-    }
-
-    /// The first instant the organisation's usage may be charged for (`UsageStart`), by point lookup:
-    /// its usage start, plan start and time zone and the issuer's `usage_earliest`, not the whole
-    /// configuration. The settings are JSON text on both stores; each reads its own fields.
-    public func usageStart(of organisationID: String) throws -> Instant? {
-        guard let row = try sqlReadingNoBalances.first(
-            isSQLite ? Self.usageStartSQLite : Self.usageStartPostgres, bind: { $0.add(organisationID) },
-            read: { row in (row.textOrNil(0), row.textOrNil(1), row.text(2), row.textOrNil(3)) })
-        else { return nil }
-        return UsageStart.instant(
-            usageStart: row.0.flatMap(LocalDate.parse), planStart: row.1.flatMap(LocalDate.parse),
-            earliest: row.3.flatMap(LocalDate.parse), timeZone: row.2)
-    }
-
-    private static let usageStartSQLite = """
-        SELECT json_extract(settings, '$.usageStartDate'), json_extract(settings, '$.planStart'), time_zone,
-            (SELECT json_extract(settings, '$.usageEarliest') FROM issuer ORDER BY id LIMIT 1)
-        FROM organisations WHERE id = ?
-        """
-
-    private static let usageStartPostgres = """
-        SELECT settings::jsonb ->> 'usageStartDate', settings::jsonb ->> 'planStart', time_zone,
-            (SELECT settings::jsonb ->> 'usageEarliest' FROM issuer ORDER BY id LIMIT 1)
-        FROM organisations WHERE id = ?
-        """
 
     /// Everything the configuration rules of one cost event ask of the ledger (`CostEventConfigurationRule`),
     /// in one query: the live usage route asks it for every event, inside its group commit, where each
