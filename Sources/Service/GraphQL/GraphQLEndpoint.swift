@@ -379,7 +379,7 @@ public struct GraphQLEndpoint<Resolver: Sendable, Context: Sendable>: GraphQLRes
             if let storage = original as? StorageError, storage.reason == .busy {
                 message = "The ledger is busy; nothing was changed. Retry shortly."
                 code = .ledgerBusy
-            } else if let classified = original as? any ClassifiedError, classified.failureClass == .io {
+            } else if let store = original as? PostgresStoreError, store.isUnreachable {
                 message = "The ledger's database cannot be reached right now. Retry shortly."
                 code = .unavailable
             } else if let client = original as? GraphQLClientError {

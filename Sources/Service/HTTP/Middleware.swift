@@ -118,8 +118,8 @@ public struct RequestLoggingMiddleware: RouterMiddleware {
     }
 }
 
-/// Turns every error into an `application/problem+json` response: problems pass through, a busy or
-/// unreachable ledger is a 503 with `Retry-After`, Hummingbird's own `HTTPError`s (404, 405, a bad JSON
+/// Turns every error into an `application/problem+json` response: problems pass through, a busy ledger
+/// or an unreachable PostgreSQL database is a 503 with `Retry-After`, Hummingbird's own `HTTPError`s (404, 405, a bad JSON
 /// body) keep their status with a generic body, and anything else becomes a 500 whose body says nothing
 /// about the cause; the cause is logged with the request id.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -137,9 +137,10 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             // Another process (a batch stage) holds the ledger: worth retrying, nothing was half-applied.
             context.logger.warning("ledger busy", metadata: ["error.type": .string("\(type(of: error))")])
             problem = .ledgerBusy
-        } catch let error as any ClassifiedError where error.failureClass == .io {
-            // The store cannot be reached or lost its connection mid-request (a restart, a failover): not the
-            // request's fault, and worth retrying with the same idempotency key, which posts at most once.
+        } catch let error as PostgresStoreError where error.isUnreachable {
+            // The database cannot be reached or the connection was lost mid-request (a restart, a failover):
+            // not the request's fault, and worth retrying with the same idempotency key, which posts at most
+            // once. (A SQLite file's I/O error or corruption is no such thing: it stays a 500.)
             context.logger.warning("ledger unavailable", metadata: ["error": .string(error.description)])
             problem = .ledgerUnavailable
         } catch let error as any HTTPResponseError {

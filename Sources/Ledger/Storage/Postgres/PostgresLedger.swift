@@ -249,6 +249,11 @@ public struct PostgresStoreError: ClassifiedError {
     /// from the start is the fix.
     var isTransient: Bool { sqlState == "40001" || sqlState == "40P01" }
 
+    /// The database cannot be reached now: the connection was lost or refused (a restart, a failover, no
+    /// free slot), or the live ledger is closing. Not the request's fault, and a retry may succeed: the
+    /// service answers 503 (`ledger-unavailable`).
+    public var isUnreachable: Bool { failureClass == .io }
+
     init(_ failureClass: FailureClass, _ message: String, sqlState: String? = nil) {
         self.failureClass = failureClass
         self.message = message
